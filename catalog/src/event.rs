@@ -1,0 +1,53 @@
+use serde::{Deserialize, Serialize};
+
+use crate::Product;
+
+/// A change to the catalog, as every ingest path (HTTP, bulk files, Kafka, crawler) produces it.
+///
+/// Versions increase monotonically per id: applying an event whose version is not above the
+/// version the index holds for that id (live or deleted) changes nothing, so replays are harmless.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum CatalogEvent {
+    /// Insert or replace the whole product; its `version` orders it.
+    Upsert { product: Product },
+    /// Remove the product; the version is remembered so an older upsert cannot bring it back.
+    Delete { id: String, version: u64 },
+}
+
+impl CatalogEvent {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Upsert { product } => &product.id,
+            Self::Delete { id, .. } => id,
+        }
+    }
+}
+
+/// What applying one event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum WriteOutcome {
+    /// The event changed the index; `version` is the version now held.
+    Applied { version: u64 },
+    /// The index already holds this very version: nothing to do (a replay).
+    Unchanged { version: u64 },
+    /// The index holds a newer version: the event was ignored.
+    Stale { current: u64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_by_op() {
+        let up: CatalogEvent =
+            serde_json::from_str(r#"{"op":"upsert","product":{"id":"a","title":"t","version":3}}"#).unwrap();
+        assert_eq!(up.id(), "a");
+        let del: CatalogEvent = serde_json::from_str(r#"{"op":"delete","id":"a","version":4}"#).unwrap();
+        assert_eq!(del, CatalogEvent::Delete { id: "a".into(), version: 4 });
+        assert!(serde_json::from_str::<CatalogEvent>(r#"{"op":"merge","id":"a"}"#).is_err());
+    }
+}

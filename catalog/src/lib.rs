@@ -1,0 +1,37 @@
+//! Domain types shared by every `searchd` crate.
+//!
+//! `catalog` is the bottom of the dependency graph: products, vendors, catalog events (versioned
+//! upserts and deletes), search requests and responses, the phase-1 scoring trait and the text
+//! normalization used on both the indexing and the query side. It has no heavy dependencies.
+//!
+//! ```
+//! use searchd_catalog::{fold, tokenize, Product, SearchRequest};
+//!
+//! let product: Product = serde_json::from_str(
+//!     r#"{"id":"p1","title":"Café crème","category":["Food","Coffee"],"price":4.5}"#,
+//! ).unwrap();
+//! assert_eq!(product.category_path(), "Food/Coffee");
+//! assert_eq!(fold("Café"), "cafe");
+//! let words: Vec<_> = tokenize("Wood-Screws, 3.5 mm").map(|t| t.text).collect();
+//! assert_eq!(words, ["Wood", "Screws", "3", "5", "mm"]);
+//!
+//! let request = SearchRequest { q: "drill".into(), ..SearchRequest::default() };
+//! request.validate().unwrap();
+//! ```
+
+mod error;
+mod event;
+mod product;
+mod scoring;
+mod search;
+mod text;
+
+pub use error::{Error, Result};
+pub use event::{CatalogEvent, WriteOutcome};
+pub use product::{GeoPoint, Product, Vendor};
+pub use scoring::{FirstPhaseScorer, RankFeatures, TextOnlyScorer};
+pub use search::{
+    FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW,
+    RankingMode, SearchHit, SearchRequest, SearchResponse, SortBy,
+};
+pub use text::{Token, fold, fold_into, tokenize};

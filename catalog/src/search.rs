@@ -1,0 +1,304 @@
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Product, Result};
+
+/// Most hits one page may hold.
+pub const MAX_PER_PAGE: usize = 100;
+/// Deepest hit a search can reach (`page × per_page`), as Elasticsearch's `max_result_window`.
+pub const MAX_RESULT_WINDOW: usize = 1_000;
+/// Longest accepted query, in characters.
+pub const MAX_QUERY_CHARS: usize = 512;
+
+/// A product search, as the HTTP API (GET parameters or POST body) and `searchd eval` build it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchRequest {
+    pub q: String,
+    pub filters: Filters,
+    /// Facets to count over all matching products.
+    pub facets: Vec<FacetField>,
+    pub sort: SortBy,
+    /// 1-based page number.
+    pub page: usize,
+    pub per_page: usize,
+    /// ISO 639-1 code of the query's language; detected (or the default) when absent.
+    pub lang: Option<String>,
+    /// Mark matched terms in title and description.
+    pub highlight: bool,
+    /// `bm25` switches off everything but plain BM25 on the text fields (for evaluation).
+    pub ranking: RankingMode,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        Self {
+            q: String::new(),
+            filters: Filters::default(),
+            facets: Vec::new(),
+            sort: SortBy::Relevance,
+            page: 1,
+            per_page: 20,
+            lang: None,
+            highlight: false,
+            ranking: RankingMode::Default,
+        }
+    }
+}
+
+impl SearchRequest {
+    /// Checks the limits and ranges; the error names the offending parameter.
+    pub fn validate(&self) -> Result<()> {
+        if self.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        }
+        if self.page == 0 {
+            return Err(Error::invalid("page", "must be at least 1"));
+        }
+        if self.per_page == 0 || self.per_page > MAX_PER_PAGE {
+            return Err(Error::invalid("per_page", format!("must be between 1 and {MAX_PER_PAGE}")));
+        }
+        if self.page.saturating_mul(self.per_page) > MAX_RESULT_WINDOW {
+            return Err(Error::invalid(
+                "page",
+                format!("page × per_page must be at most {MAX_RESULT_WINDOW}; narrow the query instead"),
+            ));
+        }
+        if let Some(lang) = &self.lang {
+            if lang.len() != 2 || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
+                return Err(Error::invalid("lang", "must be a two-letter ISO 639-1 code such as `en`"));
+            }
+        }
+        self.filters.validate()
+    }
+
+    /// Index of the first hit of the requested page.
+    pub fn offset(&self) -> usize {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// Filters narrowing a product search. Every set filter must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Filters {
+    /// Any of these brands (exact, case-sensitive as indexed).
+    pub brand: Vec<String>,
+    /// Category path prefix, `/`-separated: `Tools/Power Tools` matches everything below it.
+    pub category: Option<String>,
+    pub price_min: Option<f64>,
+    pub price_max: Option<f64>,
+    pub min_rating: Option<f64>,
+    pub in_stock: Option<bool>,
+}
+
+impl Filters {
+    pub const NAMES: [&'static str; 6] = ["brand", "category", "price_min", "price_max", "min_rating", "in_stock"];
+
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [("price_min", self.price_min), ("price_max", self.price_max)] {
+            if let Some(v) = value {
+                if !v.is_finite() || v < 0.0 {
+                    return Err(Error::invalid(name, "must be a finite number ≥ 0"));
+                }
+            }
+        }
+        if let (Some(min), Some(max)) = (self.price_min, self.price_max) {
+            if min > max {
+                return Err(Error::invalid("price_min", "must not be above price_max"));
+            }
+        }
+        if let Some(r) = self.min_rating {
+            if !(0.0..=5.0).contains(&r) {
+                return Err(Error::invalid("min_rating", "must be between 0 and 5"));
+            }
+        }
+        if let Some(c) = &self.category {
+            if c.trim_matches('/').split('/').any(|s| s.trim().is_empty()) {
+                return Err(Error::invalid("category", "must be a `/`-separated path of non-empty names"));
+            }
+        }
+        if self.brand.iter().any(|b| b.trim().is_empty()) {
+            return Err(Error::invalid("brand", "must not be empty"));
+        }
+        Ok(())
+    }
+
+    /// Category path segments of the category filter.
+    pub fn category_segments(&self) -> Option<Vec<&str>> {
+        self.category.as_deref().map(|c| c.trim_matches('/').split('/').map(str::trim).collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// Facets that can be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacetField {
+    Brand,
+    /// Counts by top-level category, or one level below the category filter when one is set.
+    Category,
+}
+
+impl FacetField {
+    pub const NAMES: [&'static str; 2] = ["brand", "category"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Brand => "brand",
+            Self::Category => "category",
+        }
+    }
+}
+
+impl FromStr for FacetField {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "brand" => Ok(Self::Brand),
+            "category" => Ok(Self::Category),
+            other => Err(Error::invalid(
+                "facets",
+                format!("unknown facet `{other}`, expected one of: {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
+/// Result order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    /// Highest rating first.
+    Rating,
+    /// Most recently updated first.
+    Newest,
+}
+
+impl SortBy {
+    pub const NAMES: [&'static str; 5] = ["relevance", "price_asc", "price_desc", "rating", "newest"];
+}
+
+impl FromStr for SortBy {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "relevance" => Self::Relevance,
+            "price_asc" | "price:asc" => Self::PriceAsc,
+            "price_desc" | "price:desc" => Self::PriceDesc,
+            "rating" | "rating:desc" => Self::Rating,
+            "newest" | "updated_at:desc" => Self::Newest,
+            other => {
+                return Err(Error::invalid(
+                    "sort",
+                    format!("unknown sort `{other}`, expected one of: {}", Self::NAMES.join(", ")),
+                ));
+            }
+        })
+    }
+}
+
+/// How text relevance is computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankingMode {
+    /// Weighted fields, exact > stemmed > typo matches, business signals.
+    #[default]
+    Default,
+    /// Plain BM25 over the stemmed text fields, any term (OR), nothing else.
+    Bm25,
+}
+
+impl FromStr for RankingMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "default" => Ok(Self::Default),
+            "bm25" => Ok(Self::Bm25),
+            other => Err(Error::invalid("ranking", format!("unknown ranking `{other}`, expected default or bm25"))),
+        }
+    }
+}
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub query: String,
+    /// Language the query was analyzed in (ISO 639-1).
+    pub query_language: String,
+    pub total_hits: u64,
+    pub page: usize,
+    pub per_page: usize,
+    pub total_pages: usize,
+    pub hits: Vec<SearchHit>,
+    /// Facet name → value counts, most frequent first.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub facets: BTreeMap<String, Vec<FacetCount>>,
+    pub took_ms: f64,
+}
+
+/// One ranked product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub score: f32,
+    pub product: Product,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub highlight: Option<Highlight>,
+}
+
+/// Title and description with matched terms wrapped in `<em>`…`</em>`; the rest HTML-escaped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Highlight {
+    pub title: String,
+    /// A snippet of the description around the first match; absent when nothing matched there.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_name_their_parameter() {
+        let bad = |f: fn(&mut SearchRequest)| {
+            let mut r = SearchRequest::default();
+            f(&mut r);
+            r.validate().unwrap_err().param().to_string()
+        };
+        assert_eq!(bad(|r| r.page = 0), "page");
+        assert_eq!(bad(|r| r.per_page = 101), "per_page");
+        assert_eq!(bad(|r| r.page = 60), "page");
+        assert_eq!(bad(|r| r.filters.price_min = Some(-3.0)), "price_min");
+        assert_eq!(bad(|r| r.filters.min_rating = Some(6.0)), "min_rating");
+        assert_eq!(bad(|r| r.filters.category = Some("a//b".into())), "category");
+        assert_eq!(bad(|r| r.lang = Some("english".into())), "lang");
+        assert_eq!(bad(|r| r.q = "x".repeat(MAX_QUERY_CHARS + 1)), "q");
+    }
+
+    #[test]
+    fn sort_names_parse() {
+        for name in SortBy::NAMES {
+            name.parse::<SortBy>().unwrap();
+        }
+        assert_eq!("colour".parse::<SortBy>().unwrap_err().param(), "sort");
+    }
+}

@@ -1,0 +1,41 @@
+/// Errors of the indexer, split as milli splits them: the caller's fault, not found, I/O, internal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A document, parameter or input row the caller sent is not acceptable.
+    #[error(transparent)]
+    Invalid(#[from] searchd_catalog::Error),
+    /// A bulk input cannot be read as asked (missing column, unknown mapped field).
+    #[error("bad input: {0}")]
+    Input(String),
+    #[error("product `{0}` not found")]
+    NotFound(String),
+    /// Another process holds the index writer (a running `searchd serve` on the same data dir).
+    #[error("the index at {0} is in use by another process")]
+    Locked(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Tantivy or data corruption: not the caller's fault.
+    #[error("internal index error: {0}")]
+    Internal(String),
+}
+
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for Error {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Internal(format!("json: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

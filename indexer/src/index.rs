@@ -1,0 +1,402 @@
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use searchd_catalog::{CatalogEvent, Product, WriteOutcome};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use crate::analysis::{Analyzer, Language};
+use crate::schema::Fields;
+use crate::{Error, Result};
+
+/// Indexer settings. Plain data: the binary loads it from TOML and the environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Language for texts whose language is neither declared nor reliably detected (ISO 639-1).
+    pub default_language: String,
+    /// Commit once this many writes are pending.
+    pub commit_every_docs: usize,
+    /// Commit pending writes at least this often (milliseconds), driven by the caller's timer.
+    pub commit_interval_ms: u64,
+    /// Memory budget of the Tantivy writer, shared by its threads (MiB).
+    pub writer_memory_mb: usize,
+    /// Indexing threads; 0 means one per core (at most 8).
+    pub writer_threads: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            default_language: "en".into(),
+            commit_every_docs: 10_000,
+            commit_interval_ms: 1_000,
+            writer_memory_mb: 256,
+            writer_threads: 0,
+        }
+    }
+}
+
+impl IndexConfig {
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        match Language::from_code(&self.default_language) {
+            Some(l) if l.has_stemmer() => {}
+            Some(_) => return Err(format!("default_language `{}` has no stemmer", self.default_language)),
+            None => return Err(format!("default_language `{}` is not a known language code", self.default_language)),
+        }
+        if self.commit_every_docs == 0 {
+            return Err("commit_every_docs must be at least 1".into());
+        }
+        if self.writer_memory_mb < 16 {
+            return Err("writer_memory_mb must be at least 16".into());
+        }
+        Ok(())
+    }
+
+    fn threads(&self) -> usize {
+        match self.writer_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
+            n => n,
+        }
+    }
+}
+
+/// What the commit payload carries: versions of deleted ids, so a replayed older upsert cannot
+/// resurrect a deleted product after a restart.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CommitPayload {
+    #[serde(default)]
+    tombstones: HashMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct VersionEntry {
+    version: u64,
+    live: bool,
+}
+
+struct WriterState {
+    writer: IndexWriter,
+    versions: HashMap<String, VersionEntry>,
+    pending: usize,
+    last_commit: Instant,
+}
+
+/// A document analyzed and ready to be written: built outside the writer lock, in parallel.
+#[derive(Debug)]
+pub struct PreparedProduct {
+    product: Product,
+    doc: TantivyDocument,
+}
+
+impl PreparedProduct {
+    pub fn id(&self) -> &str {
+        &self.product.id
+    }
+}
+
+/// The product index: one Tantivy index, its writer and its reader.
+pub struct ProductIndex {
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Fields,
+    pub(crate) analyzer: Analyzer,
+    state: Mutex<WriterState>,
+    config: IndexConfig,
+    generation: AtomicU64,
+}
+
+impl std::fmt::Debug for ProductIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProductIndex").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl ProductIndex {
+    /// Opens the index in `dir`, creating it when the folder holds none.
+    pub fn open(dir: &Path, config: IndexConfig) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = Fields::schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = Index::open_or_create(directory, schema)
+            .map_err(|e| Error::Internal(format!("cannot open the index in {}: {e}", dir.display())))?;
+        Self::with_index(index, fields, config, &dir.display().to_string())
+    }
+
+    /// A throw-away index in memory, for tests and benches.
+    pub fn in_memory(config: IndexConfig) -> Result<Self> {
+        let (schema, fields) = Fields::schema();
+        Self::with_index(Index::create_in_ram(schema), fields, config, "memory")
+    }
+
+    fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
+        config.validate().map_err(Error::Input)?;
+        let default = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
+        let writer = index
+            .writer_with_num_threads(config.threads(), config.writer_memory_mb << 20)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
+                e => Error::from(e),
+            })?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let payload: CommitPayload = index
+            .load_metas()?
+            .payload
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default();
+        let mut versions = live_versions(&reader.searcher())?;
+        for (id, version) in payload.tombstones {
+            versions.entry(id).or_insert(VersionEntry { version, live: false });
+        }
+        Ok(Self {
+            reader,
+            fields,
+            analyzer: Analyzer::new(default),
+            state: Mutex::new(WriterState { writer, versions, pending: 0, last_commit: Instant::now() }),
+            config,
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Bumped by every commit that made writes visible; caches key on it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Live documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub(crate) fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Validates and analyzes a product (language, exact and stemmed tokens, facets, fast fields).
+    /// CPU work without the writer lock: bulk ingest runs it on many threads.
+    pub fn prepare(&self, mut product: Product) -> Result<PreparedProduct> {
+        product.validate()?;
+        let f = &self.fields;
+        let language = self.analyzer.resolve(product.language.as_deref(), &detection_sample(&product));
+        product.language = Some(language.code().to_string());
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &product.id);
+        let (exact, stem) = self.analyzer.analyze(&product.title, language);
+        doc.add_pre_tokenized_text(f.title_exact, exact);
+        doc.add_pre_tokenized_text(f.title_stem, stem);
+        if !product.description.is_empty() {
+            let (exact, stem) = self.analyzer.analyze(&product.description, language);
+            doc.add_pre_tokenized_text(f.description_exact, exact);
+            doc.add_pre_tokenized_text(f.description_stem, stem);
+        }
+        if let Some(brand) = product.brand.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+            doc.add_pre_tokenized_text(f.brand_text, self.analyzer.analyze(brand, language).0);
+            doc.add_facet(f.brand, Facet::from_path([brand]));
+        }
+        if !product.category.is_empty() {
+            let names = product.category.join(" ");
+            doc.add_pre_tokenized_text(f.category_stem, self.analyzer.analyze(&names, language).1);
+            doc.add_facet(f.category, Facet::from_path(product.category.iter().map(|c| c.trim())));
+        }
+        if let Some(price) = product.price {
+            doc.add_f64(f.price, price);
+        }
+        if let Some(rating) = product.rating {
+            doc.add_f64(f.rating, rating);
+        }
+        doc.add_u64(f.review_count, product.review_count);
+        doc.add_f64(f.popularity, product.popularity);
+        doc.add_bool(f.in_stock, product.in_stock);
+        if let Some(at) = product.updated_at {
+            doc.add_i64(f.updated_at, at.unix_timestamp());
+        }
+        doc.add_text(f.language, language.code());
+        Ok(PreparedProduct { product, doc })
+    }
+
+    /// Applies one catalog event; see [`apply_prepared`](Self::apply_prepared) for upserts.
+    pub fn apply(&self, event: CatalogEvent) -> Result<WriteOutcome> {
+        match event {
+            CatalogEvent::Upsert { product } => {
+                let prepared = self.prepare(product)?;
+                Ok(self.apply_prepared(vec![prepared])?.remove(0))
+            }
+            CatalogEvent::Delete { id, version } => self.delete(&id, version),
+            _ => Err(Error::Input("unsupported catalog event".into())),
+        }
+    }
+
+    /// Writes prepared upserts. Idempotent by id and version: a version not above the one held
+    /// (live or deleted) changes nothing. Version 0 means "the next version".
+    pub fn apply_prepared(&self, batch: Vec<PreparedProduct>) -> Result<Vec<WriteOutcome>> {
+        let f = self.fields;
+        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for PreparedProduct { mut product, mut doc } in batch {
+            let current = state.versions.get(&product.id).copied();
+            let version = match (product.version, current) {
+                (0, None) => 1,
+                (0, Some(c)) => c.version + 1,
+                (v, Some(c)) if v == c.version => {
+                    outcomes.push(WriteOutcome::Unchanged { version: v });
+                    continue;
+                }
+                (v, Some(c)) if v < c.version => {
+                    outcomes.push(WriteOutcome::Stale { current: c.version });
+                    continue;
+                }
+                (v, _) => v,
+            };
+            product.version = version;
+            doc.add_u64(f.version, version);
+            doc.add_text(f.source, serde_json::to_string(&product)?);
+            if current.is_some_and(|c| c.live) {
+                state.writer.delete_term(Term::from_field_text(f.id, &product.id));
+            }
+            state.writer.add_document(doc)?;
+            state.versions.insert(product.id, VersionEntry { version, live: true });
+            state.pending += 1;
+            outcomes.push(WriteOutcome::Applied { version });
+        }
+        self.commit_if_full(&mut state)?;
+        Ok(outcomes)
+    }
+
+    /// Deletes a product. The version is remembered (a tombstone), so older upserts stay out.
+    /// Version 0 means "the next version".
+    pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
+        searchd_catalog::Product::new(id, "-").validate()?;
+        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        let current = state.versions.get(id).copied();
+        let version = match (version, current) {
+            (0, None) => 1,
+            (0, Some(c)) => c.version + 1,
+            (v, Some(c)) if v == c.version => return Ok(WriteOutcome::Unchanged { version: v }),
+            (v, Some(c)) if v < c.version => return Ok(WriteOutcome::Stale { current: c.version }),
+            (v, _) => v,
+        };
+        if current.is_some_and(|c| c.live) {
+            state.writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        state.versions.insert(id.to_string(), VersionEntry { version, live: false });
+        state.pending += 1;
+        self.commit_if_full(&mut state)?;
+        Ok(WriteOutcome::Applied { version })
+    }
+
+    /// Whether the id exists and is live in the written (maybe not yet committed) state.
+    pub fn is_live(&self, id: &str) -> bool {
+        self.state.lock().is_ok_and(|s| s.versions.get(id).is_some_and(|v| v.live))
+    }
+
+    fn commit_if_full(&self, state: &mut WriterState) -> Result<()> {
+        if state.pending >= self.config.commit_every_docs {
+            self.commit_locked(state)?;
+        }
+        Ok(())
+    }
+
+    /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
+    pub fn commit_if_due(&self) -> Result<bool> {
+        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        let interval = Duration::from_millis(self.config.commit_interval_ms);
+        if state.pending > 0 && state.last_commit.elapsed() >= interval {
+            self.commit_locked(&mut state)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Commits pending writes and makes them visible to searches.
+    pub fn commit(&self) -> Result<()> {
+        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        self.commit_locked(&mut state)
+    }
+
+    fn commit_locked(&self, state: &mut WriterState) -> Result<()> {
+        let started = Instant::now();
+        let payload = CommitPayload {
+            tombstones: state.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
+        };
+        let payload = serde_json::to_string(&payload)?;
+        let mut prepared = state.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        let docs = std::mem::take(&mut state.pending);
+        state.last_commit = Instant::now();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
+        Ok(())
+    }
+
+    /// Blocks until background segment merges finish (after a bulk load), then reloads.
+    pub fn wait_merging_threads(self) -> Result<()> {
+        let state = self.state.into_inner().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        state.writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    /// The stored product with this id, as of the last commit.
+    pub fn get(&self, id: &str) -> Result<Product> {
+        let searcher = self.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let (_, address) = top.into_iter().next().ok_or_else(|| Error::NotFound(id.to_string()))?;
+        self.load(&searcher, address)
+    }
+
+    pub(crate) fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Product> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let source = doc
+            .get_first(self.fields.source)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::Internal("stored document without source".into()))?;
+        Ok(serde_json::from_str(source)?)
+    }
+}
+
+/// Title plus the start of the description: enough text for a confident detection.
+fn detection_sample(p: &Product) -> String {
+    let mut sample = p.title.clone();
+    if !p.description.is_empty() {
+        sample.push_str(". ");
+        let end = p.description.char_indices().nth(400).map_or(p.description.len(), |(i, _)| i);
+        sample.push_str(&p.description[..end]);
+    }
+    sample
+}
+
+/// Id → version of every live document, read from fast fields (no stored-document loads).
+fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
+    let mut versions = HashMap::with_capacity(usize::try_from(searcher.num_docs()).unwrap_or(0));
+    for segment in searcher.segment_readers() {
+        let ff = segment.fast_fields();
+        let ids = ff.str(crate::schema::ID)?.ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
+        let vers = ff.u64(crate::schema::VERSION)?;
+        let mut id = String::new();
+        for doc in segment.doc_ids_alive() {
+            let Some(ord) = ids.term_ords(doc).next() else { continue };
+            id.clear();
+            ids.ord_to_str(ord, &mut id)?;
+            let version = vers.first(doc).unwrap_or(0);
+            versions.insert(id.clone(), VersionEntry { version, live: true });
+        }
+    }
+    Ok(versions)
+}

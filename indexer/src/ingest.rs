@@ -1,0 +1,445 @@
+//! Bulk ingest of CSV and JSONL files (gzip detected by its magic bytes).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::str::FromStr;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use searchd_catalog::{Product, WriteOutcome};
+use serde::Serialize;
+
+use crate::index::PreparedProduct;
+use crate::{Error, ProductIndex, Result};
+
+/// Rows analyzed in parallel per batch.
+const BATCH_ROWS: usize = 4_096;
+/// Row errors kept in the summary (all are counted and passed to the progress callback).
+const KEPT_ERRORS: usize = 50;
+
+/// Product fields a column can be mapped to; `attributes.NAME` is accepted too.
+pub const TARGET_FIELDS: [&str; 14] = [
+    "id", "version", "title", "description", "brand", "category", "price", "currency", "rating",
+    "review_count", "popularity", "in_stock", "language", "updated_at",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    Csv,
+    Jsonl,
+}
+
+impl InputFormat {
+    /// Guesses from the file name (`.csv`, `.jsonl`, `.ndjson`, optionally `.gz`).
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        let name = name.strip_suffix(".gz").unwrap_or(name).to_ascii_lowercase();
+        if name.ends_with(".csv") || name.ends_with(".tsv") {
+            Some(Self::Csv)
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
+            Some(Self::Jsonl)
+        } else {
+            None
+        }
+    }
+}
+
+impl FromStr for InputFormat {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "csv" => Ok(Self::Csv),
+            "jsonl" | "ndjson" => Ok(Self::Jsonl),
+            other => Err(Error::Input(format!("unknown format `{other}`, expected csv or jsonl"))),
+        }
+    }
+}
+
+/// Which source columns (or JSON keys) fill which product field: `id=product_uid,title=name`.
+/// Several columns joined with `+` form a category path: `category=category+sub_category`.
+/// Fields not mapped are read from a column of the same name when there is one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldMap(BTreeMap<String, Vec<String>>);
+
+impl FromStr for FieldMap {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let mut map = BTreeMap::new();
+        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (target, source) = pair
+                .split_once('=')
+                .ok_or_else(|| Error::Input(format!("mapping `{pair}` is not of the form field=column")))?;
+            let target = target.trim();
+            if !TARGET_FIELDS.contains(&target) && !target.starts_with("attributes.") {
+                return Err(Error::Input(format!(
+                    "cannot map to unknown field `{target}`, expected one of: {}, attributes.NAME",
+                    TARGET_FIELDS.join(", ")
+                )));
+            }
+            let sources: Vec<String> = source.split('+').map(|c| c.trim().to_string()).collect();
+            if sources.iter().any(String::is_empty) {
+                return Err(Error::Input(format!("mapping for `{target}` names an empty column")));
+            }
+            if sources.len() > 1 && target != "category" {
+                return Err(Error::Input(format!("only `category` can join several columns, not `{target}`")));
+            }
+            map.insert(target.to_string(), sources);
+        }
+        Ok(Self(map))
+    }
+}
+
+impl FieldMap {
+    fn sources<'a>(&'a self, target: &'a str) -> Vec<&'a str> {
+        match self.0.get(target) {
+            Some(sources) => sources.iter().map(String::as_str).collect(),
+            None => vec![target],
+        }
+    }
+}
+
+/// A row that was not indexed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// 1-based line of the input file where the row starts.
+    pub line: u64,
+    pub reason: String,
+}
+
+/// The final report of a bulk ingest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    pub rows: u64,
+    pub indexed: u64,
+    /// Reason → count of rows not indexed (bad rows, unchanged or stale versions).
+    pub skipped: BTreeMap<String, u64>,
+    /// The first bad rows, with line numbers.
+    pub errors: Vec<RowError>,
+    pub seconds: f64,
+    pub docs_per_second: f64,
+}
+
+impl IngestSummary {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+/// Progress callbacks; the binary draws a bar with them, tests ignore them.
+pub trait IngestProgress {
+    /// After each batch: rows read so far and input bytes consumed so far (compressed).
+    fn progress(&mut self, _rows: u64, _bytes: u64) {}
+    /// Every bad row, as it is found.
+    fn row_error(&mut self, _error: &RowError) {}
+}
+
+/// Ignores progress.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl IngestProgress for NoProgress {}
+
+/// Reads a whole CSV or JSONL input (gzip or plain), indexes every good row, reports every bad
+/// one and commits at the end.
+pub fn ingest<'r, R: Read + Send + 'r>(
+    index: &ProductIndex,
+    input: R,
+    format: InputFormat,
+    map: &FieldMap,
+    progress: &mut dyn IngestProgress,
+) -> Result<IngestSummary> {
+    let started = Instant::now();
+    let counter = CountingReader { inner: input, bytes: std::sync::Arc::default() };
+    let bytes = counter.bytes.clone();
+    let mut buffered = BufReader::with_capacity(1 << 16, counter);
+    let is_gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + Send + 'r> = if is_gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    let mut summary = IngestSummary::default();
+    let mut on_batch = |batch: Vec<(u64, Result<Product, String>)>, summary: &mut IngestSummary| -> Result<()> {
+        index_batch(index, batch, summary, progress)?;
+        progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
+        Ok(())
+    };
+    match format {
+        InputFormat::Csv => read_csv(reader, map, &mut summary, &mut on_batch)?,
+        InputFormat::Jsonl => read_jsonl(reader, map, &mut summary, &mut on_batch)?,
+    }
+    index.commit()?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.docs_per_second = summary.indexed as f64 / summary.seconds.max(1e-9);
+    Ok(summary)
+}
+
+type BatchFn<'a> = dyn FnMut(Vec<(u64, Result<Product, String>)>, &mut IngestSummary) -> Result<()> + 'a;
+
+fn index_batch(
+    index: &ProductIndex,
+    batch: Vec<(u64, Result<Product, String>)>,
+    summary: &mut IngestSummary,
+    progress: &mut dyn IngestProgress,
+) -> Result<()> {
+    summary.rows += batch.len() as u64;
+    let prepared: Vec<(u64, Result<PreparedProduct, String>)> = batch
+        .into_par_iter()
+        .map(|(line, row)| (line, row.and_then(|p| index.prepare(p).map_err(|e| e.to_string()))))
+        .collect();
+    let mut good = Vec::with_capacity(prepared.len());
+    for (line, row) in prepared {
+        match row {
+            Ok(p) => good.push(p),
+            Err(reason) => {
+                let error = RowError { line, reason };
+                progress.row_error(&error);
+                *summary.skipped.entry(skip_kind(&error.reason)).or_default() += 1;
+                if summary.errors.len() < KEPT_ERRORS {
+                    summary.errors.push(error);
+                }
+            }
+        }
+    }
+    for outcome in index.apply_prepared(good)? {
+        match outcome {
+            WriteOutcome::Applied { .. } => summary.indexed += 1,
+            WriteOutcome::Unchanged { .. } => *summary.skipped.entry("same version already indexed".into()).or_default() += 1,
+            WriteOutcome::Stale { .. } => *summary.skipped.entry("newer version already indexed".into()).or_default() += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Groups row errors by kind for the summary: the field at fault and the problem.
+fn skip_kind(reason: &str) -> String {
+    reason.split(':').next().unwrap_or(reason).trim().to_string()
+}
+
+fn read_csv(reader: Box<dyn Read + Send + '_>, map: &FieldMap, summary: &mut IngestSummary, on_batch: &mut BatchFn<'_>) -> Result<()> {
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let headers = csv.headers().map_err(|e| Error::Input(format!("cannot read the CSV header: {e}")))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let mut plan: Vec<(String, Vec<usize>)> = Vec::new();
+    for target in TARGET_FIELDS.iter().map(|s| (*s).to_string()).chain(map.0.keys().filter(|k| k.starts_with("attributes.")).cloned()) {
+        let sources = map.sources(&target);
+        let explicit = map.0.contains_key(&target);
+        let mut columns = Vec::new();
+        for source in sources {
+            match column(source) {
+                Some(c) => columns.push(c),
+                None if explicit => {
+                    return Err(Error::Input(format!("column `{source}` mapped to `{target}` is not in the header")));
+                }
+                None => {}
+            }
+        }
+        if !columns.is_empty() {
+            plan.push((target, columns));
+        }
+    }
+    for required in ["id", "title"] {
+        if !plan.iter().any(|(t, _)| t == required) {
+            return Err(Error::Input(format!(
+                "no column for `{required}`: add --map {required}=COLUMN (the header has: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = csv.position().line();
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => batch.push((line, csv_product(&record, &plan))),
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                batch.push((line, Err(format!("malformed CSV: {e}"))));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                    on_batch(std::mem::take(&mut batch), summary)?;
+                    return Err(Error::Input(format!("cannot read on after line {line}: {e}")));
+                }
+            }
+        }
+        if batch.len() == BATCH_ROWS {
+            on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
+        }
+    }
+    if !batch.is_empty() {
+        on_batch(batch, summary)?;
+    }
+    Ok(())
+}
+
+fn csv_product(record: &csv::StringRecord, plan: &[(String, Vec<usize>)]) -> Result<Product, String> {
+    let mut product = Product::new("", "");
+    for (target, columns) in plan {
+        let values: Vec<&str> = columns.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty()).collect();
+        if values.is_empty() {
+            continue;
+        }
+        let value = values[0];
+        let number = |v: &str| v.replace(',', "").parse::<f64>().map_err(|_| format!("{target}: `{v}` is not a number"));
+        let whole = |v: &str| v.parse::<u64>().map_err(|_| format!("{target}: `{v}` is not a whole number ≥ 0"));
+        match target.as_str() {
+            "id" => product.id = value.to_string(),
+            "version" => product.version = whole(value)?,
+            "title" => product.title = value.to_string(),
+            "description" => product.description = value.to_string(),
+            "brand" => product.brand = Some(value.to_string()),
+            "category" => {
+                product.category = if values.len() > 1 {
+                    values.iter().map(|v| (*v).to_string()).collect()
+                } else {
+                    value.split(['>', '|']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+                }
+            }
+            "price" => product.price = Some(number(value)?),
+            "currency" => product.currency = Some(value.to_string()),
+            "rating" => product.rating = Some(number(value)?),
+            "review_count" => product.review_count = whole(value)?,
+            "popularity" => product.popularity = number(value)?,
+            "in_stock" => {
+                product.in_stock = match value.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "y" | "in stock" => true,
+                    "false" | "0" | "no" | "n" | "out of stock" => false,
+                    _ => return Err(format!("in_stock: `{value}` is not a boolean")),
+                }
+            }
+            "language" => product.language = Some(value.to_string()),
+            "updated_at" => product.updated_at = Some(parse_time(value).ok_or_else(|| format!("updated_at: `{value}` is neither RFC 3339 nor unix seconds"))?),
+            attribute => {
+                if let Some(name) = attribute.strip_prefix("attributes.") {
+                    product.attributes.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+    }
+    if product.id.is_empty() {
+        return Err("id: missing".into());
+    }
+    if product.title.is_empty() {
+        return Err("title: missing".into());
+    }
+    Ok(product)
+}
+
+fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .or_else(|| value.parse::<i64>().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok()))
+}
+
+fn read_jsonl(reader: Box<dyn Read + Send + '_>, map: &FieldMap, summary: &mut IngestSummary, on_batch: &mut BatchFn<'_>) -> Result<()> {
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut line = String::new();
+    let mut reader = BufReader::new(reader);
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = match reader.read_line(&mut line) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                number += 1;
+                batch.push((number, Err("malformed JSONL: line is not valid UTF-8".to_string())));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        batch.push((number, json_product(&line, map)));
+        if batch.len() == BATCH_ROWS {
+            on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
+        }
+    }
+    if !batch.is_empty() {
+        on_batch(batch, summary)?;
+    }
+    Ok(())
+}
+
+/// One JSON object → product, through the field map; keys that are neither product fields nor
+/// mapped are ignored. The error names the field at fault.
+pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String> {
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("malformed JSON: {e}"))?;
+    let serde_json::Value::Object(mut source) = value else {
+        return Err("malformed JSON: a row must be an object".into());
+    };
+    let mut object = serde_json::Map::new();
+    let mut attributes = serde_json::Map::new();
+    for target in TARGET_FIELDS.iter().map(|s| (*s).to_string()).chain(map.0.keys().cloned()) {
+        let sources = map.sources(&target);
+        let value = if sources.len() > 1 {
+            let parts: Vec<serde_json::Value> = sources.iter().filter_map(|s| source.get(*s).cloned()).filter(|v| !v.is_null()).collect();
+            (!parts.is_empty()).then_some(serde_json::Value::Array(parts))
+        } else {
+            source.remove(sources[0])
+        };
+        let Some(value) = value else { continue };
+        match target.strip_prefix("attributes.") {
+            Some(name) => {
+                attributes.insert(name.to_string(), value);
+            }
+            None => {
+                object.insert(target, value);
+            }
+        }
+    }
+    if let Some(serde_json::Value::Object(extra)) = source.remove("attributes") {
+        for (k, v) in extra {
+            attributes.entry(k).or_insert(v);
+        }
+    }
+    if !attributes.is_empty() {
+        object.insert("attributes".into(), serde_json::Value::Object(attributes));
+    }
+    let product: Product = serde_path_to_error::deserialize(serde_json::Value::Object(object))
+        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    Ok(product)
+}
+
+struct CountingReader<R> {
+    inner: R,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_map_parses_and_rejects_unknown_targets() {
+        let map: FieldMap = "id=product_uid, title=name, category=cat+sub".parse().unwrap();
+        assert_eq!(map.sources("category"), ["cat", "sub"]);
+        assert_eq!(map.sources("brand"), ["brand"]);
+        let err = "colour=c".parse::<FieldMap>().unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+        assert!("title".parse::<FieldMap>().is_err());
+    }
+
+    #[test]
+    fn json_rows_name_the_bad_field() {
+        let map = FieldMap::default();
+        let err = json_product(r#"{"id":"1","title":"x","price":"cheap"}"#, &map).unwrap_err();
+        assert!(err.starts_with("price:"), "{err}");
+        let p = json_product(r#"{"sku":"1","name":"Drill","extra":true}"#, &"id=sku,title=name".parse().unwrap()).unwrap();
+        assert_eq!((p.id.as_str(), p.title.as_str()), ("1", "Drill"));
+        assert!(json_product("{", &map).unwrap_err().starts_with("malformed JSON"));
+    }
+}

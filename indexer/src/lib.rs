@@ -1,0 +1,32 @@
+//! Everything Tantivy for `searchd`: the product schema, multilingual analysis (whatlang for
+//! language detection, rust-stemmers for stemming), the writer (idempotent versioned upserts,
+//! deletes with tombstones, a commit policy by count and time), retrieval (weighted fields,
+//! exact > stemmed > typo matches, filters, facets, phase-1 scoring inside the collector,
+//! highlighting) and bulk ingest of CSV and JSONL files. Tantivy types never leave this crate.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use searchd_catalog::{CatalogEvent, FirstPhaseScorer, Product, SearchRequest, TextOnlyScorer};
+//! use searchd_indexer::{IndexConfig, ProductIndex};
+//!
+//! let index = ProductIndex::in_memory(IndexConfig::default()).unwrap();
+//! index.apply(CatalogEvent::Upsert { product: Product::new("1", "Cordless drill") }).unwrap();
+//! index.commit().unwrap();
+//! let scorer: Arc<dyn FirstPhaseScorer> = Arc::new(TextOnlyScorer);
+//! let request = SearchRequest { q: "drills".into(), ..SearchRequest::default() };
+//! let response = index.search(&request, &scorer).unwrap();
+//! assert_eq!(response.hits[0].product.id, "1");
+//! ```
+
+mod analysis;
+mod error;
+mod index;
+mod ingest;
+mod schema;
+mod search;
+
+pub use analysis::{Analyzer, Language, QueryTerm};
+pub use error::{Error, Result};
+pub use index::{IndexConfig, PreparedProduct, ProductIndex};
+pub use ingest::{FieldMap, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS, ingest};
+pub use search::{ScoredId, SearchOptions};

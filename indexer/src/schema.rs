@@ -1,0 +1,70 @@
+use tantivy::schema::{
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+
+/// The product schema's fields. Text fields come in pairs: `*_exact` (lowercased, folded) and
+/// `*_stem` (stemmed in the document's language); both are fed pre-tokenized.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub version: Field,
+    pub title_exact: Field,
+    pub title_stem: Field,
+    pub brand_text: Field,
+    pub category_stem: Field,
+    pub description_exact: Field,
+    pub description_stem: Field,
+    pub brand: Field,
+    pub category: Field,
+    pub price: Field,
+    pub rating: Field,
+    pub review_count: Field,
+    pub popularity: Field,
+    pub in_stock: Field,
+    pub updated_at: Field,
+    pub language: Field,
+    pub source: Field,
+}
+
+pub(crate) const ID: &str = "id";
+pub(crate) const VERSION: &str = "version";
+pub(crate) const PRICE: &str = "price";
+pub(crate) const RATING: &str = "rating";
+pub(crate) const REVIEW_COUNT: &str = "review_count";
+pub(crate) const POPULARITY: &str = "popularity";
+pub(crate) const IN_STOCK: &str = "in_stock";
+pub(crate) const UPDATED_AT: &str = "updated_at";
+
+impl Fields {
+    pub fn schema() -> (Schema, Fields) {
+        let mut b = Schema::builder();
+        let text = |positions: bool| {
+            let option = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+            TextOptions::default()
+                .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(option))
+        };
+        let fast_num = || NumericOptions::default().set_fast().set_indexed();
+        let fields = Fields {
+            id: b.add_text_field(ID, STRING | STORED | FAST),
+            version: b.add_u64_field(VERSION, FAST | STORED),
+            title_exact: b.add_text_field("title_exact", text(true)),
+            title_stem: b.add_text_field("title_stem", text(true)),
+            brand_text: b.add_text_field("brand_text", text(false)),
+            category_stem: b.add_text_field("category_stem", text(false)),
+            description_exact: b.add_text_field("description_exact", text(true)),
+            description_stem: b.add_text_field("description_stem", text(true)),
+            brand: b.add_facet_field("brand", FacetOptions::default()),
+            category: b.add_facet_field("category", FacetOptions::default()),
+            price: b.add_f64_field(PRICE, fast_num()),
+            rating: b.add_f64_field(RATING, fast_num()),
+            review_count: b.add_u64_field(REVIEW_COUNT, FAST),
+            popularity: b.add_f64_field(POPULARITY, FAST),
+            in_stock: b.add_bool_field(IN_STOCK, INDEXED | FAST),
+            updated_at: b.add_i64_field(UPDATED_AT, FAST),
+            language: b.add_text_field("language", STRING),
+            source: b.add_text_field("source", STORED),
+        };
+        (b.build(), fields)
+    }
+}

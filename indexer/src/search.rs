@@ -1,0 +1,420 @@
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Instant;
+
+use searchd_catalog::{
+    FacetCount, FacetField, FirstPhaseScorer, Highlight, RankFeatures, RankingMode, SearchHit,
+    SearchRequest, SearchResponse, SortBy, fold, tokenize,
+};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery,
+    FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::{DocAddress, Score, Searcher, SegmentReader, Term};
+
+use crate::analysis::{Language, QueryTerm, bounded_distance};
+use crate::schema;
+use crate::{ProductIndex, Result};
+
+/// Query words beyond this many are ignored (each costs a clause, typo ones an automaton).
+const MAX_QUERY_TERMS: usize = 12;
+/// Facet values returned per facet.
+const FACET_VALUES: usize = 20;
+/// Characters of description shown around the first match.
+const SNIPPET_CHARS: usize = 160;
+
+/// Field weights and match-kind weights of the default ranking.
+mod weights {
+    pub const TITLE: f32 = 3.0;
+    pub const BRAND: f32 = 2.0;
+    pub const CATEGORY: f32 = 1.5;
+    pub const DESCRIPTION: f32 = 1.0;
+    /// A stemmed-only match counts this share of an exact one.
+    pub const STEMMED: f32 = 0.85;
+    /// A typo match in the title: a constant score, below what most exact matches earn.
+    pub const TYPO: f32 = 1.2;
+    /// DisMax tie breaker: the best field counts fully, the others a little.
+    pub const TIE: f32 = 0.15;
+}
+
+/// Retrieval knobs that do not belong in a [`SearchRequest`].
+#[derive(Debug, Clone, Copy)]
+pub struct SearchOptions {
+    /// Load and return stored products (the HTTP path); `false` returns ids only (evaluation).
+    pub load_documents: bool,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self { load_documents: true }
+    }
+}
+
+/// A hit without its document: what evaluation needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredId {
+    pub id: String,
+    pub score: f32,
+}
+
+impl ProductIndex {
+    /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
+    pub fn search(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<SearchResponse> {
+        let started = Instant::now();
+        request.validate()?;
+        let language = match request.lang.as_deref() {
+            Some(code) => Language::from_code(code).ok_or_else(|| {
+                searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`"))
+            })?,
+            None => self.analyzer.resolve(None, &request.q),
+        };
+        let terms = self.analyzer.query_terms(&request.q, language);
+        let query = self.build_query(request, &terms);
+        let searcher = self.searcher();
+        let (top, total, facets) = self.collect(&searcher, request, query.as_ref(), scorer)?;
+
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let product = self.load(&searcher, address)?;
+            let highlight = request.highlight.then(|| self.highlight(&product, &terms));
+            hits.push(SearchHit { score, product, highlight });
+        }
+        let total_pages = usize::try_from(total).unwrap_or(usize::MAX).div_ceil(request.per_page);
+        Ok(SearchResponse {
+            query: request.q.clone(),
+            query_language: language.code().to_string(),
+            total_hits: total,
+            page: request.page,
+            per_page: request.per_page,
+            total_pages,
+            hits,
+            facets,
+            took_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// The ids of the top hits only, read from the id fast field: the retrieval and ranking cost
+    /// without document loading (what `searchd eval` measures).
+    pub fn search_ids(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Vec<ScoredId>> {
+        request.validate()?;
+        let language = match request.lang.as_deref().and_then(Language::from_code) {
+            Some(l) => l,
+            None => self.analyzer.resolve(None, &request.q),
+        };
+        let terms = self.analyzer.query_terms(&request.q, language);
+        let query = self.build_query(request, &terms);
+        let searcher = self.searcher();
+        let (top, _, _) = self.collect(&searcher, request, query.as_ref(), scorer)?;
+        let mut out = Vec::with_capacity(top.len());
+        let mut id = String::new();
+        for (score, address) in top {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let ids = segment
+                .fast_fields()
+                .str(schema::ID)?
+                .ok_or_else(|| crate::Error::Internal("id is not a fast field".into()))?;
+            if let Some(ord) = ids.term_ords(address.doc_id).next() {
+                id.clear();
+                ids.ord_to_str(ord, &mut id)?;
+                out.push(ScoredId { id: id.clone(), score });
+            }
+        }
+        Ok(out)
+    }
+
+    #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
+    fn collect(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        query: &dyn Query,
+        scorer: &Arc<dyn FirstPhaseScorer>,
+    ) -> Result<(Vec<(Score, DocAddress)>, u64, BTreeMap<String, Vec<FacetCount>>)> {
+        let scorer = match request.ranking {
+            RankingMode::Default => scorer.clone(),
+            RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
+        };
+        let sort = request.sort;
+        let top = TopDocs::with_limit(request.per_page)
+            .and_offset(request.offset())
+            .tweak_score(move |segment: &SegmentReader| sort_key_fn(segment, sort, scorer.clone()));
+
+        let facet_collector = |field: FacetField| -> Option<FacetCollector> {
+            if !request.facets.contains(&field) {
+                return None;
+            }
+            let (name, root) = match field {
+                FacetField::Brand => ("brand", Facet::root()),
+                FacetField::Category => (
+                    "category",
+                    request.filters.category_segments().map_or_else(Facet::root, Facet::from_path),
+                ),
+            };
+            let mut collector = FacetCollector::for_field(name);
+            collector.add_facet(root);
+            Some(collector)
+        };
+        let brand = facet_collector(FacetField::Brand);
+        let category = facet_collector(FacetField::Category);
+        let (top, total, brand, category) = searcher.search(query, &(top, Count, brand, category))?;
+
+        let mut facets = BTreeMap::new();
+        if let Some(counts) = brand {
+            facets.insert("brand".to_string(), facet_values(&counts, &Facet::root()));
+        }
+        if let Some(counts) = category {
+            let root = request.filters.category_segments().map_or_else(Facet::root, Facet::from_path);
+            facets.insert("category".to_string(), facet_values(&counts, &root));
+        }
+        let top = top.into_iter().map(|((_, score), address)| (score, address)).collect();
+        Ok((top, total as u64, facets))
+    }
+
+    fn build_query(&self, request: &SearchRequest, terms: &[QueryTerm]) -> Box<dyn Query> {
+        let f = &self.fields;
+        let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
+        let text: Box<dyn Query> = if terms.is_empty() {
+            if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
+        } else {
+            let clauses = terms
+                .iter()
+                .map(|t| match request.ranking {
+                    RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t)),
+                    RankingMode::Default => (Occur::Should, self.term_query(t)),
+                })
+                .collect();
+            Box::new(BooleanQuery::new(clauses))
+        };
+
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let fl = &request.filters;
+        if !fl.brand.is_empty() {
+            let any = fl
+                .brand
+                .iter()
+                .map(|b| (Occur::Should, facet_term(f.brand, Facet::from_path([b.trim()]))))
+                .collect();
+            filters.push(Box::new(BooleanQuery::new(any)));
+        }
+        if let Some(segments) = fl.category_segments() {
+            filters.push(facet_term(f.category, Facet::from_path(segments)));
+        }
+        if fl.price_min.is_some() || fl.price_max.is_some() {
+            let bound = |v: Option<f64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)));
+            filters.push(Box::new(RangeQuery::new(bound(fl.price_min), bound(fl.price_max))));
+        }
+        if let Some(min) = fl.min_rating {
+            filters.push(Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_f64(f.rating, min)),
+                Bound::Unbounded,
+            )));
+        }
+        if let Some(in_stock) = fl.in_stock {
+            filters.push(Box::new(TermQuery::new(Term::from_field_bool(f.in_stock, in_stock), IndexRecordOption::Basic)));
+        }
+        if filters.is_empty() {
+            return text;
+        }
+        let mut clauses = vec![(Occur::Must, text)];
+        clauses.extend(filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// One query word in the default ranking: the best of its exact, stemmed and typo matches
+    /// over the weighted fields (DisMax), so an exact match outranks a stemmed one, which
+    /// outranks a typo.
+    fn term_query(&self, t: &QueryTerm) -> Box<dyn Query> {
+        use weights::*;
+        let f = &self.fields;
+        let mut parts: Vec<Box<dyn Query>> = vec![
+            boosted(term(f.title_exact, &t.exact), TITLE),
+            boosted(term(f.title_stem, &t.stem), TITLE * STEMMED),
+            boosted(term(f.brand_text, &t.exact), BRAND),
+            boosted(term(f.category_stem, &t.stem), CATEGORY),
+            boosted(term(f.description_exact, &t.exact), DESCRIPTION),
+            boosted(term(f.description_stem, &t.stem), DESCRIPTION * STEMMED),
+        ];
+        let typos = t.allowed_typos();
+        if typos > 0 {
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.title_exact, &t.exact), typos, true);
+            parts.push(boosted(Box::new(fuzzy), TYPO));
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.brand_text, &t.exact), typos, true);
+            parts.push(boosted(Box::new(fuzzy), TYPO));
+        }
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, TIE))
+    }
+
+    /// One query word in plain BM25: its stem in each text field, summed, no weights.
+    fn bm25_term_query(&self, t: &QueryTerm) -> Box<dyn Query> {
+        let f = &self.fields;
+        let parts = [f.title_stem, f.description_stem, f.category_stem]
+            .into_iter()
+            .map(|field| (Occur::Should, term(field, &t.stem)))
+            .chain(std::iter::once((Occur::Should, term(f.brand_text, &t.exact))))
+            .collect();
+        Box::new(BooleanQuery::new(parts))
+    }
+
+    /// Marks the words of title and description that match a query word exactly, by stem (in
+    /// the product's language) or within its typo budget. Output is HTML-escaped.
+    pub(crate) fn highlight(&self, product: &searchd_catalog::Product, terms: &[QueryTerm]) -> Highlight {
+        let language = product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
+        let is_match = |word: &str| {
+            let exact = fold(word);
+            let stem = fold(&language.stem(&word.to_lowercase()));
+            terms.iter().any(|t| {
+                t.exact == exact
+                    || t.stem == stem
+                    || (t.allowed_typos() > 0 && bounded_distance(&t.exact, &exact, t.allowed_typos()).is_some())
+            })
+        };
+        let title = mark(&product.title, &is_match, None);
+        let description = (!product.description.is_empty())
+            .then(|| {
+                let first = tokenize(&product.description).find(|t| is_match(t.text))?;
+                Some(mark(&product.description, &is_match, Some(first.start)))
+            })
+            .flatten();
+        Highlight { title, description }
+    }
+}
+
+/// Sort key per document: (primary, relevance). Tantivy keeps the largest keys.
+fn sort_key_fn(
+    segment: &SegmentReader,
+    sort: SortBy,
+    scorer: Arc<dyn FirstPhaseScorer>,
+) -> impl Fn(tantivy::DocId, Score) -> (f64, Score) + 'static + use<> {
+    let ff = segment.fast_fields();
+    let signals = scorer.uses_signals() || sort != SortBy::Relevance;
+    let f64_col = |name: &str| if signals { ff.f64(name).ok() } else { None };
+    let popularity = f64_col(schema::POPULARITY);
+    let rating = f64_col(schema::RATING);
+    let price = f64_col(schema::PRICE);
+    let reviews = if signals { ff.u64(schema::REVIEW_COUNT).ok() } else { None };
+    let in_stock = if signals { ff.bool(schema::IN_STOCK).ok() } else { None };
+    let updated = if signals { ff.i64(schema::UPDATED_AT).ok() } else { None };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    move |doc, text| {
+        let score = if scorer.uses_signals() {
+            scorer.score(&RankFeatures {
+                text,
+                popularity: popularity.as_ref().and_then(|c| c.first(doc)).unwrap_or(0.0),
+                rating: rating.as_ref().and_then(|c| c.first(doc)),
+                review_count: reviews.as_ref().and_then(|c| c.first(doc)).unwrap_or(0),
+                in_stock: in_stock.as_ref().and_then(|c| c.first(doc)).unwrap_or(true),
+                age_days: updated.as_ref().and_then(|c| c.first(doc)).map(|t| (now - t).max(0) as f64 / 86_400.0),
+            })
+        } else {
+            text
+        };
+        let primary = match sort {
+            SortBy::Relevance => f64::from(score),
+            // Missing values sort last in both directions.
+            SortBy::PriceAsc => price.as_ref().and_then(|c| c.first(doc)).map_or(f64::NEG_INFINITY, |p| -p),
+            SortBy::PriceDesc => price.as_ref().and_then(|c| c.first(doc)).unwrap_or(f64::NEG_INFINITY),
+            SortBy::Rating => rating.as_ref().and_then(|c| c.first(doc)).unwrap_or(f64::NEG_INFINITY),
+            SortBy::Newest => updated.as_ref().and_then(|c| c.first(doc)).map_or(f64::NEG_INFINITY, |t| t as f64),
+        };
+        (primary, score)
+    }
+}
+
+/// A scored term query (term frequencies for BM25).
+fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, boost))
+}
+
+fn facet_term(field: tantivy::schema::Field, facet: Facet) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_facet(field, &facet), IndexRecordOption::Basic))
+}
+
+fn facet_values(counts: &tantivy::collector::FacetCounts, root: &Facet) -> Vec<FacetCount> {
+    let mut values: Vec<FacetCount> = counts
+        .get(root.clone())
+        .map(|(facet, count)| FacetCount {
+            value: facet.to_path().last().map(|s| (*s).to_string()).unwrap_or_default(),
+            count,
+        })
+        .collect();
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values.truncate(FACET_VALUES);
+    values
+}
+
+/// Wraps matching words in `<em>`, escaping the rest; with `around`, cuts a snippet of about
+/// [`SNIPPET_CHARS`] characters starting shortly before that byte offset.
+fn mark(text: &str, is_match: &dyn Fn(&str) -> bool, around: Option<usize>) -> String {
+    let (start, end) = match around {
+        None => (0, text.len()),
+        Some(at) => {
+            let before = text[..at].char_indices().rev().nth(40).map_or(0, |(i, _)| i);
+            let start = text[..before].rfind(char::is_whitespace).map_or(before, |i| i + 1).min(at);
+            let start = if at - start > 200 { before } else { start };
+            let end = text[start..].char_indices().nth(SNIPPET_CHARS).map_or(text.len(), |(i, _)| start + i);
+            let end = text[end..].find(char::is_whitespace).map_or(text.len(), |i| end + i);
+            (start, end)
+        }
+    };
+    let slice = &text[start..end];
+    let mut out = String::with_capacity(slice.len() + 16);
+    if start > 0 {
+        out.push('…');
+    }
+    let mut last = 0;
+    for token in tokenize(slice) {
+        if is_match(token.text) {
+            escape_into(&slice[last..token.start], &mut out);
+            out.push_str("<em>");
+            escape_into(token.text, &mut out);
+            out.push_str("</em>");
+            last = token.end;
+        }
+    }
+    escape_into(&slice[last..], &mut out);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn escape_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_escapes() {
+        let m = mark("Drill <b>& bits</b>", &|w| w == "Drill" || w == "bits", None);
+        assert_eq!(m, "<em>Drill</em> &lt;b&gt;&amp; <em>bits</em>&lt;/b&gt;");
+    }
+
+    #[test]
+    fn snippet_is_cut_around_the_match() {
+        let text = format!("{} needle {}", "word ".repeat(100), "tail ".repeat(100));
+        let at = text.find("needle").unwrap();
+        let m = mark(&text, &|w| w == "needle", Some(at));
+        assert!(m.starts_with('…') && m.ends_with('…'), "{m}");
+        assert!(m.contains("<em>needle</em>"));
+        assert!(m.chars().count() < 260, "{}", m.chars().count());
+    }
+}

@@ -1,0 +1,21 @@
+//! Ranking for `searchd`: the first-phase scoring function that the indexer's collector calls for
+//! every matching product (text relevance × business signals), and the relevance metrics that
+//! `searchd eval` reports (nDCG@10 condensed and strict, Recall@100).
+//!
+//! ```
+//! use searchd_catalog::{FirstPhaseScorer, RankFeatures};
+//! use searchd_ranking::{DefaultScorer, RankingConfig};
+//!
+//! let scorer = DefaultScorer::new(RankingConfig::default());
+//! let plain = RankFeatures { text: 2.0, in_stock: true, ..RankFeatures::default() };
+//! let popular = RankFeatures { popularity: 500.0, ..plain };
+//! assert!(scorer.score(&popular) > scorer.score(&plain));
+//! // Without any signal the text score passes through unchanged.
+//! assert_eq!(scorer.score(&plain), 2.0);
+//! ```
+
+mod metrics;
+mod scorer;
+
+pub use metrics::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
+pub use scorer::{DefaultScorer, RankingConfig};
