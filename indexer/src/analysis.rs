@@ -1,15 +1,17 @@
 //! Language detection (whatlang) and per-language stemming (rust-stemmers).
 //!
 //! Every text field is indexed twice: an *exact* variant (lowercased, diacritics folded) and a
-//! *stemmed* variant (stemmed in the document's language, then folded). Both are handed to Tantivy
-//! pre-tokenized, so one stemmed field can hold documents of many languages, each stemmed with
-//! its own algorithm, and queries are stemmed with the query's language.
+//! *stemmed* variant (stemmed in the document's language, then folded). The stemmed field's text
+//! starts with a language tag (`de\u{1f}Häuser`) that its Tantivy tokenizer reads to pick the
+//! stemmer, so one stemmed field holds documents of many languages, each stemmed with its own
+//! algorithm, while the analysis runs in Tantivy's indexing threads. Queries are stemmed with
+//! the query's language.
 
 use std::fmt;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use searchd_catalog::{fold_into, tokenize};
-use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use whatlang::Lang;
 
 /// Tokens longer than this (in bytes) are dropped, as Tantivy's `RemoveLongFilter` does.
@@ -119,11 +121,21 @@ impl fmt::Display for Language {
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     default: Language,
+    detector: whatlang::Detector,
 }
 
 impl Analyzer {
+    /// Detects among every language whatlang knows.
     pub fn new(default: Language) -> Self {
-        Self { default }
+        Self { default, detector: whatlang::Detector::new() }
+    }
+
+    /// Detects only among `languages` (a catalog's known locales): faster and more accurate.
+    pub fn with_languages(default: Language, languages: &[Language]) -> Self {
+        if languages.is_empty() {
+            return Self::new(default);
+        }
+        Self { default, detector: whatlang::Detector::with_allowlist(languages.iter().map(|l| l.0).collect()) }
     }
 
     pub fn default_language(&self) -> Language {
@@ -132,8 +144,26 @@ impl Analyzer {
 
     /// The detected language when whatlang is confident, else `None`.
     pub fn detect(&self, text: &str) -> Option<Language> {
-        let info = whatlang::detect(text)?;
+        let info = self.detector.detect(text)?;
         info.is_reliable().then_some(Language(info.lang()))
+    }
+
+    /// whatlang's best guess, confident or not (for accuracy measurements).
+    pub fn detect_any(&self, text: &str) -> Option<Language> {
+        self.detector.detect(text).map(|info| Language(info.lang()))
+    }
+
+    /// The language of a query: `lang` when given; else, for queries long enough to tell (at
+    /// least three words and 20 characters), the detected language when confident; else the
+    /// default. Detecting shorter queries costs more than it ever tells.
+    pub fn query_language(&self, lang: Option<&str>, q: &str) -> Language {
+        if let Some(language) = lang.and_then(Language::from_code) {
+            return language;
+        }
+        if q.len() >= 20 && tokenize(q).nth(2).is_some() {
+            return self.detect(q).unwrap_or(self.default);
+        }
+        self.default
     }
 
     /// The language of a text: the declared one when valid, else the detected one when the
@@ -145,56 +175,179 @@ impl Analyzer {
             .unwrap_or(self.default)
     }
 
-    /// Exact and stemmed token streams of one text field, ready for Tantivy.
-    pub fn analyze(&self, text: &str, language: Language) -> (PreTokenizedString, PreTokenizedString) {
+    /// The exact and the stemmed words of a text.
+    pub fn analyze(&self, text: &str, language: Language) -> (Vec<String>, Vec<String>) {
+        let (mut tokens, mut lower) = (Vec::new(), String::new());
+        let n = fill_tokens(text, None, &mut tokens, &mut lower);
+        let exact = tokens[..n].iter().map(|t| t.text.clone()).collect();
         let stemmer = language.algorithm().map(Stemmer::create);
-        let mut exact = Vec::new();
-        let mut stemmed = Vec::new();
-        let mut lower = String::new();
-        for (position, token) in tokenize(text).enumerate() {
-            if token.text.len() > MAX_TOKEN_BYTES {
-                continue;
-            }
-            let mut folded = String::with_capacity(token.text.len());
-            fold_into(token.text, &mut folded);
-            let stem = match &stemmer {
-                Some(stemmer) => {
-                    lower.clear();
-                    lower.extend(token.text.chars().flat_map(char::to_lowercase));
-                    let stem = stemmer.stem(&lower);
-                    let mut folded_stem = String::with_capacity(stem.len());
-                    fold_into(&stem, &mut folded_stem);
-                    folded_stem
-                }
-                None => folded.clone(),
-            };
-            let make = |text| Token {
-                offset_from: token.start,
-                offset_to: token.end,
-                position,
-                text,
-                position_length: 1,
-            };
-            stemmed.push(make(stem));
-            exact.push(make(folded));
-        }
-        (
-            PreTokenizedString { text: String::new(), tokens: exact },
-            PreTokenizedString { text: String::new(), tokens: stemmed },
-        )
+        let n = fill_tokens(text, stemmer.as_ref(), &mut tokens, &mut lower);
+        let stemmed = tokens[..n].iter().map(|t| t.text.clone()).collect();
+        (exact, stemmed)
     }
 
     /// The query's words, each as its exact and stemmed form.
     pub fn query_terms(&self, q: &str, language: Language) -> Vec<QueryTerm> {
         let (exact, stemmed) = self.analyze(q, language);
-        let mut terms: Vec<QueryTerm> = Vec::with_capacity(exact.tokens.len());
-        for (e, s) in exact.tokens.into_iter().zip(stemmed.tokens) {
-            if terms.iter().any(|t| t.exact == e.text) {
+        let mut terms: Vec<QueryTerm> = Vec::with_capacity(exact.len());
+        for (exact, stem) in exact.into_iter().zip(stemmed) {
+            if terms.iter().any(|t| t.exact == exact) {
                 continue;
             }
-            terms.push(QueryTerm { exact: e.text, stem: s.text });
+            terms.push(QueryTerm { exact, stem });
         }
         terms
+    }
+}
+
+/// Separates the language tag from the text in stemmed fields.
+const LANGUAGE_TAG_END: char = '\u{1f}';
+
+/// The text of a stemmed field: the language tag, then the text.
+pub(crate) fn tagged(text: &str, language: Language) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    out.push_str(language.code());
+    out.push(LANGUAGE_TAG_END);
+    out.push_str(text);
+    out
+}
+
+/// Splits `de\u{1f}text` into its language and text; untagged text gets `default`.
+fn split_tag(text: &str, default: Language) -> (Language, &str) {
+    if let Some(i) = text.get(..text.len().min(8)).and_then(|head| head.find(LANGUAGE_TAG_END)) {
+        let language = Language::from_code(&text[..i]).unwrap_or(default);
+        return (language, &text[i + LANGUAGE_TAG_END.len_utf8()..]);
+    }
+    (default, text)
+}
+
+/// Writes the words of `text` into `tokens` (reusing their buffers): folded, or stemmed then
+/// folded. Returns how many were written.
+fn fill_tokens(text: &str, stemmer: Option<&Stemmer>, tokens: &mut Vec<Token>, lower: &mut String) -> usize {
+    fill_tokens_cached(text, stemmer.map(|s| (s, None)), tokens, lower)
+}
+
+/// Words → stems memo of one tokenizer and language; catalogs repeat their vocabulary a lot.
+#[derive(Clone, Default)]
+struct StemCache {
+    language: Option<Language>,
+    stems: std::collections::HashMap<String, String>,
+}
+
+/// Entries a tokenizer's stem cache holds before it starts over.
+const STEM_CACHE_ENTRIES: usize = 100_000;
+
+fn fill_tokens_cached(
+    text: &str,
+    mut stemmer: Option<(&Stemmer, Option<&mut StemCache>)>,
+    tokens: &mut Vec<Token>,
+    lower: &mut String,
+) -> usize {
+    let mut n = 0;
+    for (position, word) in tokenize(text).enumerate() {
+        if word.text.len() > MAX_TOKEN_BYTES {
+            continue;
+        }
+        if n == tokens.len() {
+            tokens.push(Token::default());
+        }
+        let token = &mut tokens[n];
+        token.offset_from = word.start;
+        token.offset_to = word.end;
+        token.position = position;
+        token.position_length = 1;
+        token.text.clear();
+        match &mut stemmer {
+            None => fold_into(word.text, &mut token.text),
+            Some((stemmer, cache)) => {
+                lower.clear();
+                lower.extend(word.text.chars().flat_map(char::to_lowercase));
+                match cache {
+                    Some(cache) => {
+                        if let Some(stem) = cache.stems.get(lower.as_str()) {
+                            token.text.push_str(stem);
+                        } else {
+                            fold_into(&stemmer.stem(lower), &mut token.text);
+                            if cache.stems.len() >= STEM_CACHE_ENTRIES {
+                                cache.stems.clear();
+                            }
+                            cache.stems.insert(lower.clone(), token.text.clone());
+                        }
+                    }
+                    None => fold_into(&stemmer.stem(lower), &mut token.text),
+                }
+            }
+        }
+        n += 1;
+    }
+    n
+}
+
+/// Tantivy tokenizer of the `*_exact` fields (`stem == false`) and the `*_stem` fields.
+#[derive(Clone)]
+pub(crate) struct FieldTokenizer {
+    stem: bool,
+    default: Language,
+    tokens: Vec<Token>,
+    lower: String,
+    cache: StemCache,
+}
+
+impl FieldTokenizer {
+    pub const EXACT: &'static str = "searchd_exact";
+    pub const STEM: &'static str = "searchd_stem";
+
+    pub fn exact() -> Self {
+        Self { stem: false, default: Language::ENGLISH, tokens: Vec::new(), lower: String::new(), cache: StemCache::default() }
+    }
+
+    pub fn stemming(default: Language) -> Self {
+        Self { stem: true, default, tokens: Vec::new(), lower: String::new(), cache: StemCache::default() }
+    }
+}
+
+impl Tokenizer for FieldTokenizer {
+    type TokenStream<'a> = SliceTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SliceTokenStream<'a> {
+        let n = if self.stem {
+            let (language, text) = split_tag(text, self.default);
+            let stemmer = language.algorithm().map(Stemmer::create);
+            if self.cache.language != Some(language) {
+                self.cache.language = Some(language);
+                self.cache.stems.clear();
+            }
+            let with_cache = stemmer.as_ref().map(|s| (s, Some(&mut self.cache)));
+            fill_tokens_cached(text, with_cache, &mut self.tokens, &mut self.lower)
+        } else {
+            fill_tokens(text, None, &mut self.tokens, &mut self.lower)
+        };
+        SliceTokenStream { tokens: &mut self.tokens[..n], next: 0 }
+    }
+}
+
+pub(crate) struct SliceTokenStream<'a> {
+    tokens: &'a mut [Token],
+    next: usize,
+}
+
+impl TokenStream for SliceTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next.saturating_sub(1).min(self.tokens.len().saturating_sub(1))]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        let i = self.next.saturating_sub(1).min(self.tokens.len().saturating_sub(1));
+        &mut self.tokens[i]
     }
 }
 
@@ -273,14 +426,30 @@ mod tests {
     fn stems_in_the_document_language_then_folds() {
         let a = Analyzer::new(Language::ENGLISH);
         let (exact, stem) = a.analyze("Cordless Drills", Language::ENGLISH);
-        let e: Vec<_> = exact.tokens.iter().map(|t| t.text.as_str()).collect();
-        let s: Vec<_> = stem.tokens.iter().map(|t| t.text.as_str()).collect();
-        assert_eq!(e, ["cordless", "drills"]);
-        assert_eq!(s, ["cordless", "drill"]);
+        assert_eq!(exact, ["cordless", "drills"]);
+        assert_eq!(stem, ["cordless", "drill"]);
         let de = Language::from_code("de").unwrap();
         let (exact, stem) = a.analyze("Häuser", de);
-        assert_eq!(exact.tokens[0].text, "hauser");
-        assert_eq!(stem.tokens[0].text, "haus");
+        assert_eq!((exact[0].as_str(), stem[0].as_str()), ("hauser", "haus"));
+    }
+
+    #[test]
+    fn the_stemming_tokenizer_reads_the_language_tag() {
+        let mut tokenizer = FieldTokenizer::stemming(Language::ENGLISH);
+        let words = |tokenizer: &mut FieldTokenizer, text: &str| {
+            let mut stream = tokenizer.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push((stream.token().text.clone(), stream.token().position));
+            }
+            out
+        };
+        let de = Language::from_code("de").unwrap();
+        assert_eq!(words(&mut tokenizer, &tagged("Häuser und Gärten", de)), [("haus".into(), 0), ("und".into(), 1), ("gart".into(), 2)]);
+        assert_eq!(words(&mut tokenizer, "running shoes"), [("run".into(), 0), ("shoe".into(), 1)]);
+        assert_eq!(words(&mut tokenizer, &tagged("", de)), []);
+        let mut exact = FieldTokenizer::exact();
+        assert_eq!(words(&mut exact, "Café  Crème"), [("cafe".into(), 0), ("creme".into(), 1)]);
     }
 
     #[test]
@@ -300,7 +469,8 @@ mod tests {
 
     #[test]
     fn distance_counts_transpositions_once() {
-        assert_eq!(bounded_distance("dewalt", "dewlat", 2), Some(2));
+        assert_eq!(bounded_distance("dewalt", "dewlat", 2), Some(1));
+        assert_eq!(bounded_distance("dewalt", "dwelat", 2), Some(2));
         assert_eq!(bounded_distance("drill", "drlil", 1), Some(1));
         assert_eq!(bounded_distance("hammer", "hammer", 0), Some(0));
         assert_eq!(bounded_distance("hammer", "hamster", 1), None);

@@ -11,7 +11,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::analysis::{Analyzer, Language};
+use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
 use crate::schema::Fields;
 use crate::{Error, Result};
 
@@ -21,6 +21,9 @@ use crate::{Error, Result};
 pub struct IndexConfig {
     /// Language for texts whose language is neither declared nor reliably detected (ISO 639-1).
     pub default_language: String,
+    /// Languages the catalog may contain (ISO 639-1); detection chooses only among them, which
+    /// is faster and more accurate. Empty: every language whatlang knows.
+    pub languages: Vec<String>,
     /// Commit once this many writes are pending.
     pub commit_every_docs: usize,
     /// Commit pending writes at least this often (milliseconds), driven by the caller's timer.
@@ -35,6 +38,7 @@ impl Default for IndexConfig {
     fn default() -> Self {
         Self {
             default_language: "en".into(),
+            languages: Vec::new(),
             commit_every_docs: 10_000,
             commit_interval_ms: 1_000,
             writer_memory_mb: 256,
@@ -49,6 +53,9 @@ impl IndexConfig {
             Some(l) if l.has_stemmer() => {}
             Some(_) => return Err(format!("default_language `{}` has no stemmer", self.default_language)),
             None => return Err(format!("default_language `{}` is not a known language code", self.default_language)),
+        }
+        if let Some(bad) = self.languages.iter().find(|l| Language::from_code(l).is_none()) {
+            return Err(format!("languages: `{bad}` is not a known language code"));
         }
         if self.commit_every_docs == 0 {
             return Err("commit_every_docs must be at least 1".into());
@@ -109,6 +116,7 @@ pub struct ProductIndex {
     state: Mutex<WriterState>,
     config: IndexConfig,
     generation: AtomicU64,
+    pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::search::IdTable>>>,
 }
 
 impl std::fmt::Debug for ProductIndex {
@@ -137,6 +145,8 @@ impl ProductIndex {
     fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
         config.validate().map_err(Error::Input)?;
         let default = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
+        index.tokenizers().register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
+        index.tokenizers().register(FieldTokenizer::STEM, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default)));
         let writer = index
             .writer_with_num_threads(config.threads(), config.writer_memory_mb << 20)
             .map_err(|e| match e {
@@ -158,10 +168,14 @@ impl ProductIndex {
         Ok(Self {
             reader,
             fields,
-            analyzer: Analyzer::new(default),
+            analyzer: Analyzer::with_languages(
+                default,
+                &config.languages.iter().filter_map(|l| Language::from_code(l)).collect::<Vec<_>>(),
+            ),
             state: Mutex::new(WriterState { writer, versions, pending: 0, last_commit: Instant::now() }),
             config,
             generation: AtomicU64::new(0),
+            id_tables: Mutex::default(),
         })
     }
 
@@ -196,21 +210,20 @@ impl ProductIndex {
         product.language = Some(language.code().to_string());
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &product.id);
-        let (exact, stem) = self.analyzer.analyze(&product.title, language);
-        doc.add_pre_tokenized_text(f.title_exact, exact);
-        doc.add_pre_tokenized_text(f.title_stem, stem);
+        // Tokenized in Tantivy's indexing threads by the tokenizers registered in `with_index`.
+        doc.add_text(f.title_exact, &product.title);
+        doc.add_text(f.title_stem, tagged(&product.title, language));
         if !product.description.is_empty() {
-            let (exact, stem) = self.analyzer.analyze(&product.description, language);
-            doc.add_pre_tokenized_text(f.description_exact, exact);
-            doc.add_pre_tokenized_text(f.description_stem, stem);
+            doc.add_text(f.description_exact, &product.description);
+            doc.add_text(f.description_stem, tagged(&product.description, language));
         }
         if let Some(brand) = product.brand.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-            doc.add_pre_tokenized_text(f.brand_text, self.analyzer.analyze(brand, language).0);
+            doc.add_text(f.brand_text, brand);
             doc.add_facet(f.brand, Facet::from_path([brand]));
         }
         if !product.category.is_empty() {
             let names = product.category.join(" ");
-            doc.add_pre_tokenized_text(f.category_stem, self.analyzer.analyze(&names, language).1);
+            doc.add_text(f.category_stem, tagged(&names, language));
             doc.add_facet(f.category, Facet::from_path(product.category.iter().map(|c| c.trim())));
         }
         if let Some(price) = product.price {
@@ -244,6 +257,16 @@ impl ProductIndex {
     /// Writes prepared upserts. Idempotent by id and version: a version not above the one held
     /// (live or deleted) changes nothing. Version 0 means "the next version".
     pub fn apply_prepared(&self, batch: Vec<PreparedProduct>) -> Result<Vec<WriteOutcome>> {
+        self.write_prepared(batch, true)
+    }
+
+    /// [`apply_prepared`](Self::apply_prepared) without the commit-by-count policy: bulk loads
+    /// commit when they are done (Tantivy flushes segments by memory budget meanwhile).
+    pub fn apply_prepared_bulk(&self, batch: Vec<PreparedProduct>) -> Result<Vec<WriteOutcome>> {
+        self.write_prepared(batch, false)
+    }
+
+    fn write_prepared(&self, batch: Vec<PreparedProduct>, autocommit: bool) -> Result<Vec<WriteOutcome>> {
         let f = self.fields;
         let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -273,7 +296,9 @@ impl ProductIndex {
             state.pending += 1;
             outcomes.push(WriteOutcome::Applied { version });
         }
-        self.commit_if_full(&mut state)?;
+        if autocommit {
+            self.commit_if_full(&mut state)?;
+        }
         Ok(outcomes)
     }
 
@@ -342,6 +367,18 @@ impl ProductIndex {
         state.last_commit = Instant::now();
         self.generation.fetch_add(1, Ordering::AcqRel);
         tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
+        Ok(())
+    }
+
+    /// Merges every segment into one (after a bulk load), so each query visits one segment:
+    /// one term lookup and one typo-automaton walk per word instead of one per segment.
+    pub fn merge_segments(&self) -> Result<()> {
+        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        let ids = state.writer.index().searchable_segment_ids()?;
+        if ids.len() > 1 {
+            state.writer.merge(&ids).wait()?;
+            self.reader.reload()?;
+        }
         Ok(())
     }
 

@@ -14,6 +14,8 @@ use crate::{Error, ProductIndex, Result};
 
 /// Rows analyzed in parallel per batch.
 const BATCH_ROWS: usize = 4_096;
+/// A bulk load commits this often (rows) for durability; otherwise once at the end.
+const BULK_COMMIT_ROWS: u64 = 1_000_000;
 /// Row errors kept in the summary (all are counted and passed to the progress callback).
 const KEPT_ERRORS: usize = 50;
 
@@ -99,6 +101,15 @@ impl FieldMap {
     }
 }
 
+/// How to read a bulk input.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    pub map: FieldMap,
+    /// Language (ISO 639-1) of rows that declare none, as a feed declares its locale: skips
+    /// detection for them. `None` detects each row's language.
+    pub language: Option<String>,
+}
+
 /// A row that was not indexed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
@@ -146,10 +157,17 @@ pub fn ingest<'r, R: Read + Send + 'r>(
     index: &ProductIndex,
     input: R,
     format: InputFormat,
-    map: &FieldMap,
+    options: &IngestOptions,
     progress: &mut dyn IngestProgress,
 ) -> Result<IngestSummary> {
     let started = Instant::now();
+    if let Some(code) = &options.language {
+        if crate::Language::from_code(code).is_none() {
+            return Err(Error::Input(format!("unknown language `{code}`")));
+        }
+    }
+    let map = &options.map;
+    let language = options.language.as_deref();
     let counter = CountingReader { inner: input, bytes: std::sync::Arc::default() };
     let bytes = counter.bytes.clone();
     let mut buffered = BufReader::with_capacity(1 << 16, counter);
@@ -161,7 +179,7 @@ pub fn ingest<'r, R: Read + Send + 'r>(
     };
     let mut summary = IngestSummary::default();
     let mut on_batch = |batch: Vec<(u64, Result<Product, String>)>, summary: &mut IngestSummary| -> Result<()> {
-        index_batch(index, batch, summary, progress)?;
+        index_batch(index, batch, language, summary, progress)?;
         progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
         Ok(())
     };
@@ -170,6 +188,7 @@ pub fn ingest<'r, R: Read + Send + 'r>(
         InputFormat::Jsonl => read_jsonl(reader, map, &mut summary, &mut on_batch)?,
     }
     index.commit()?;
+    index.merge_segments()?;
     summary.seconds = started.elapsed().as_secs_f64();
     summary.docs_per_second = summary.indexed as f64 / summary.seconds.max(1e-9);
     Ok(summary)
@@ -180,13 +199,23 @@ type BatchFn<'a> = dyn FnMut(Vec<(u64, Result<Product, String>)>, &mut IngestSum
 fn index_batch(
     index: &ProductIndex,
     batch: Vec<(u64, Result<Product, String>)>,
+    language: Option<&str>,
     summary: &mut IngestSummary,
     progress: &mut dyn IngestProgress,
 ) -> Result<()> {
-    summary.rows += batch.len() as u64;
+    let prepared_len = batch.len() as u64;
+    summary.rows += prepared_len;
     let prepared: Vec<(u64, Result<PreparedProduct, String>)> = batch
         .into_par_iter()
-        .map(|(line, row)| (line, row.and_then(|p| index.prepare(p).map_err(|e| e.to_string()))))
+        .map(|(line, row)| {
+            let row = row.and_then(|mut p| {
+                if p.language.is_none() {
+                    p.language = language.map(str::to_string);
+                }
+                index.prepare(p).map_err(|e| e.to_string())
+            });
+            (line, row)
+        })
         .collect();
     let mut good = Vec::with_capacity(prepared.len());
     for (line, row) in prepared {
@@ -202,7 +231,11 @@ fn index_batch(
             }
         }
     }
-    for outcome in index.apply_prepared(good)? {
+    let before = summary.rows - prepared_len;
+    if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
+        index.commit()?;
+    }
+    for outcome in index.apply_prepared_bulk(good)? {
         match outcome {
             WriteOutcome::Applied { .. } => summary.indexed += 1,
             WriteOutcome::Unchanged { .. } => *summary.skipped.entry("same version already indexed".into()).or_default() += 1,

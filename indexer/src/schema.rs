@@ -1,10 +1,11 @@
+use crate::analysis::FieldTokenizer;
 use tantivy::schema::{
     FAST, FacetOptions, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions,
 };
 
 /// The product schema's fields. Text fields come in pairs: `*_exact` (lowercased, folded) and
-/// `*_stem` (stemmed in the document's language); both are fed pre-tokenized.
+/// `*_stem` (stemmed in the document's language, whose code prefixes the text).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
     pub id: Field,
@@ -39,21 +40,22 @@ pub(crate) const UPDATED_AT: &str = "updated_at";
 impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
-        let text = |positions: bool| {
+        let text = |tokenizer: &str, positions: bool| {
             let option = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
             TextOptions::default()
-                .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(option))
+                .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(option))
         };
+        let (exact, stem) = (FieldTokenizer::EXACT, FieldTokenizer::STEM);
         let fast_num = || NumericOptions::default().set_fast().set_indexed();
         let fields = Fields {
             id: b.add_text_field(ID, STRING | STORED | FAST),
             version: b.add_u64_field(VERSION, FAST | STORED),
-            title_exact: b.add_text_field("title_exact", text(true)),
-            title_stem: b.add_text_field("title_stem", text(true)),
-            brand_text: b.add_text_field("brand_text", text(false)),
-            category_stem: b.add_text_field("category_stem", text(false)),
-            description_exact: b.add_text_field("description_exact", text(true)),
-            description_stem: b.add_text_field("description_stem", text(true)),
+            title_exact: b.add_text_field("title_exact", text(exact, true)),
+            title_stem: b.add_text_field("title_stem", text(stem, false)),
+            brand_text: b.add_text_field("brand_text", text(exact, false)),
+            category_stem: b.add_text_field("category_stem", text(stem, false)),
+            description_exact: b.add_text_field("description_exact", text(exact, true)),
+            description_stem: b.add_text_field("description_stem", text(stem, false)),
             brand: b.add_facet_field("brand", FacetOptions::default()),
             category: b.add_facet_field("category", FacetOptions::default()),
             price: b.add_f64_field(PRICE, fast_num()),

@@ -21,6 +21,9 @@ use crate::{ProductIndex, Result};
 
 /// Query words beyond this many are ignored (each costs a clause, typo ones an automaton).
 const MAX_QUERY_TERMS: usize = 12;
+/// Words found (as such, by stem, or as a brand) in at least this many products are not
+/// expanded to typos.
+const TYPO_MAX_DOC_FREQ: u64 = 3;
 /// Facet values returned per facet.
 const FACET_VALUES: usize = 20;
 /// Characters of description shown around the first match.
@@ -53,6 +56,20 @@ impl Default for SearchOptions {
     }
 }
 
+/// Ids of one segment's documents: `terms[ords[doc]]`.
+#[derive(Debug)]
+pub(crate) struct IdTable {
+    terms: Vec<Box<str>>,
+    ords: Vec<u32>,
+}
+
+impl IdTable {
+    fn get(&self, doc: tantivy::DocId) -> Option<&str> {
+        let ord = *self.ords.get(doc as usize)?;
+        self.terms.get(ord as usize).map(|t| &**t)
+    }
+}
+
 /// A hit without its document: what evaluation needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredId {
@@ -69,11 +86,11 @@ impl ProductIndex {
             Some(code) => Language::from_code(code).ok_or_else(|| {
                 searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`"))
             })?,
-            None => self.analyzer.resolve(None, &request.q),
+            None => self.analyzer.query_language(None, &request.q),
         };
         let terms = self.analyzer.query_terms(&request.q, language);
-        let query = self.build_query(request, &terms);
         let searcher = self.searcher();
+        let query = self.build_query(&searcher, request, &terms);
         let (top, total, facets) = self.collect(&searcher, request, query.as_ref(), scorer)?;
 
         let mut hits = Vec::with_capacity(top.len());
@@ -100,29 +117,48 @@ impl ProductIndex {
     /// without document loading (what `searchd eval` measures).
     pub fn search_ids(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Vec<ScoredId>> {
         request.validate()?;
-        let language = match request.lang.as_deref().and_then(Language::from_code) {
-            Some(l) => l,
-            None => self.analyzer.resolve(None, &request.q),
-        };
+        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let terms = self.analyzer.query_terms(&request.q, language);
-        let query = self.build_query(request, &terms);
         let searcher = self.searcher();
+        let query = self.build_query(&searcher, request, &terms);
         let (top, _, _) = self.collect(&searcher, request, query.as_ref(), scorer)?;
         let mut out = Vec::with_capacity(top.len());
-        let mut id = String::new();
         for (score, address) in top {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let ids = segment
-                .fast_fields()
-                .str(schema::ID)?
-                .ok_or_else(|| crate::Error::Internal("id is not a fast field".into()))?;
-            if let Some(ord) = ids.term_ords(address.doc_id).next() {
-                id.clear();
-                ids.ord_to_str(ord, &mut id)?;
-                out.push(ScoredId { id: id.clone(), score });
+            let table = self.id_table(&searcher, address.segment_ord)?;
+            if let Some(id) = table.get(address.doc_id) {
+                out.push(ScoredId { id: id.to_string(), score });
             }
         }
         Ok(out)
+    }
+
+    /// The doc → id table of a segment, built once (segments are immutable) from the id
+    /// column's dictionary in one sequential pass. Looking ids up one by one in the dictionary
+    /// decodes a block per hit, which cost more than the search itself.
+    fn id_table(&self, searcher: &Searcher, segment_ord: u32) -> Result<Arc<IdTable>> {
+        let segment = searcher.segment_reader(segment_ord);
+        let key = segment.segment_id();
+        let mut tables = self.id_tables.lock().map_err(|_| crate::Error::Internal("id table lock poisoned".into()))?;
+        if let Some(table) = tables.get(&key) {
+            return Ok(table.clone());
+        }
+        let column = segment
+            .fast_fields()
+            .str(schema::ID)?
+            .ok_or_else(|| crate::Error::Internal("id is not a fast field".into()))?;
+        let mut terms: Vec<Box<str>> = Vec::with_capacity(column.dictionary().num_terms());
+        let mut stream = column.dictionary().stream()?;
+        while stream.advance() {
+            terms.push(String::from_utf8_lossy(stream.key()).into());
+        }
+        let ords = (0..segment.max_doc())
+            .map(|doc| column.term_ords(doc).next().map_or(u32::MAX, |o| u32::try_from(o).unwrap_or(u32::MAX)))
+            .collect();
+        let table = Arc::new(IdTable { terms, ords });
+        let live: std::collections::HashSet<_> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        tables.retain(|id, _| live.contains(id));
+        tables.insert(key, table.clone());
+        Ok(table)
     }
 
     #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
@@ -173,7 +209,7 @@ impl ProductIndex {
         Ok((top, total as u64, facets))
     }
 
-    fn build_query(&self, request: &SearchRequest, terms: &[QueryTerm]) -> Box<dyn Query> {
+    fn build_query(&self, searcher: &Searcher, request: &SearchRequest, terms: &[QueryTerm]) -> Box<dyn Query> {
         let f = &self.fields;
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
         let text: Box<dyn Query> = if terms.is_empty() {
@@ -183,7 +219,7 @@ impl ProductIndex {
                 .iter()
                 .map(|t| match request.ranking {
                     RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t)),
-                    RankingMode::Default => (Occur::Should, self.term_query(t)),
+                    RankingMode::Default => (Occur::Should, self.term_query(searcher, t)),
                 })
                 .collect();
             Box::new(BooleanQuery::new(clauses))
@@ -226,7 +262,7 @@ impl ProductIndex {
     /// One query word in the default ranking: the best of its exact, stemmed and typo matches
     /// over the weighted fields (DisMax), so an exact match outranks a stemmed one, which
     /// outranks a typo.
-    fn term_query(&self, t: &QueryTerm) -> Box<dyn Query> {
+    fn term_query(&self, searcher: &Searcher, t: &QueryTerm) -> Box<dyn Query> {
         use weights::*;
         let f = &self.fields;
         let mut parts: Vec<Box<dyn Query>> = vec![
@@ -238,13 +274,24 @@ impl ProductIndex {
             boosted(term(f.description_stem, &t.stem), DESCRIPTION * STEMMED),
         ];
         let typos = t.allowed_typos();
-        if typos > 0 {
+        if typos > 0 && self.is_rare(searcher, t) {
             let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.title_exact, &t.exact), typos, true);
             parts.push(boosted(Box::new(fuzzy), TYPO));
             let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.brand_text, &t.exact), typos, true);
             parts.push(boosted(Box::new(fuzzy), TYPO));
         }
         Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, TIE))
+    }
+
+    /// Whether a word is rare enough in titles and brands to be a likely typo. Only such words
+    /// are expanded to their typo neighbours, as Typesense expands typos only while exact results
+    /// are scarce: a word found in many products is what the user meant, and expanding it costs a
+    /// walk of the term dictionary and adds noise ("drill" → "frill").
+    fn is_rare(&self, searcher: &Searcher, t: &QueryTerm) -> bool {
+        let f = &self.fields;
+        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
+        let known = df(f.title_exact, &t.exact).max(df(f.title_stem, &t.stem)).max(df(f.brand_text, &t.exact));
+        known < TYPO_MAX_DOC_FREQ
     }
 
     /// One query word in plain BM25: its stem in each text field, summed, no weights.
@@ -290,23 +337,23 @@ fn sort_key_fn(
 ) -> impl Fn(tantivy::DocId, Score) -> (f64, Score) + 'static + use<> {
     let ff = segment.fast_fields();
     let signals = scorer.uses_signals() || sort != SortBy::Relevance;
-    let f64_col = |name: &str| if signals { ff.f64(name).ok() } else { None };
+    let f64_col = |name: &str| Signal::of(if signals { ff.f64(name).ok() } else { None });
     let popularity = f64_col(schema::POPULARITY);
     let rating = f64_col(schema::RATING);
     let price = f64_col(schema::PRICE);
-    let reviews = if signals { ff.u64(schema::REVIEW_COUNT).ok() } else { None };
-    let in_stock = if signals { ff.bool(schema::IN_STOCK).ok() } else { None };
-    let updated = if signals { ff.i64(schema::UPDATED_AT).ok() } else { None };
+    let reviews = Signal::of(if signals { ff.u64(schema::REVIEW_COUNT).ok() } else { None });
+    let in_stock = Signal::of(if signals { ff.bool(schema::IN_STOCK).ok() } else { None });
+    let updated = Signal::of(if signals { ff.i64(schema::UPDATED_AT).ok() } else { None });
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     move |doc, text| {
         let score = if scorer.uses_signals() {
             scorer.score(&RankFeatures {
                 text,
-                popularity: popularity.as_ref().and_then(|c| c.first(doc)).unwrap_or(0.0),
-                rating: rating.as_ref().and_then(|c| c.first(doc)),
-                review_count: reviews.as_ref().and_then(|c| c.first(doc)).unwrap_or(0),
-                in_stock: in_stock.as_ref().and_then(|c| c.first(doc)).unwrap_or(true),
-                age_days: updated.as_ref().and_then(|c| c.first(doc)).map(|t| (now - t).max(0) as f64 / 86_400.0),
+                popularity: popularity.get(doc).unwrap_or(0.0),
+                rating: rating.get(doc),
+                review_count: reviews.get(doc).unwrap_or(0),
+                in_stock: in_stock.get(doc).unwrap_or(true),
+                age_days: updated.get(doc).map(|t| (now - t).max(0) as f64 / 86_400.0),
             })
         } else {
             text
@@ -314,16 +361,55 @@ fn sort_key_fn(
         let primary = match sort {
             SortBy::Relevance => f64::from(score),
             // Missing values sort last in both directions.
-            SortBy::PriceAsc => price.as_ref().and_then(|c| c.first(doc)).map_or(f64::NEG_INFINITY, |p| -p),
-            SortBy::PriceDesc => price.as_ref().and_then(|c| c.first(doc)).unwrap_or(f64::NEG_INFINITY),
-            SortBy::Rating => rating.as_ref().and_then(|c| c.first(doc)).unwrap_or(f64::NEG_INFINITY),
-            SortBy::Newest => updated.as_ref().and_then(|c| c.first(doc)).map_or(f64::NEG_INFINITY, |t| t as f64),
+            SortBy::PriceAsc => price.get(doc).map_or(f64::NEG_INFINITY, |p| -p),
+            SortBy::PriceDesc => price.get(doc).unwrap_or(f64::NEG_INFINITY),
+            SortBy::Rating => rating.get(doc).unwrap_or(f64::NEG_INFINITY),
+            SortBy::Newest => updated.get(doc).map_or(f64::NEG_INFINITY, |t| t as f64),
         };
         (primary, score)
     }
 }
 
 /// A scored term query (term frequencies for BM25).
+/// A fast field as phase 1 reads it. Columns without values, or with one value for every
+/// document of the segment, are folded so no per-document read is made.
+enum Signal<T> {
+    Absent,
+    Constant(T),
+    Column(tantivy::columnar::Column<T>),
+}
+
+impl<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static> Signal<T>
+where
+    tantivy::columnar::Column<T>: Clone,
+{
+    fn of(column: Option<tantivy::columnar::Column<T>>) -> Self
+    where
+        T: tantivy::columnar::MonotonicallyMappableToU64,
+    {
+        let Some(column) = column else { return Signal::Absent };
+        if column.values.num_vals() == 0 {
+            return Signal::Absent;
+        }
+        if column.get_cardinality() == tantivy::columnar::Cardinality::Full && column.min_value() == column.max_value() {
+            return Signal::Constant(column.min_value());
+        }
+        Signal::Column(column)
+    }
+
+    #[inline]
+    fn get(&self, doc: tantivy::DocId) -> Option<T>
+    where
+        T: tantivy::columnar::MonotonicallyMappableToU64,
+    {
+        match self {
+            Signal::Absent => None,
+            Signal::Constant(v) => Some(*v),
+            Signal::Column(c) => c.first(doc),
+        }
+    }
+}
+
 fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
 }

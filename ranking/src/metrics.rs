@@ -42,22 +42,22 @@ pub struct QueryMetrics {
     pub recall_total: usize,
 }
 
-const K: usize = 10;
 const RECALL_THRESHOLD: f64 = 2.5;
 
-fn dcg(gains: impl Iterator<Item = f64>) -> f64 {
-    gains.take(K).enumerate().map(|(i, g)| g / ((i + 2) as f64).log2()).sum()
+fn dcg(gains: impl Iterator<Item = f64>, k: usize) -> f64 {
+    gains.take(k).enumerate().map(|(i, g)| g / ((i + 2) as f64).log2()).sum()
 }
 
-/// Scores one ranked list (best first; the engine's top 100) against the query's judgments.
-pub fn evaluate_query(ranked: &[String], judged: &HashMap<String, f64>) -> QueryMetrics {
+/// Scores one ranked list (best first; the engine's top 100) against the query's judgments,
+/// with nDCG cut at `k` (10 in the protocol).
+pub fn evaluate_query(ranked: &[String], judged: &HashMap<String, f64>, k: usize) -> QueryMetrics {
     let gain = |rel: f64| rel - 1.0;
     let mut ideal: Vec<f64> = judged.values().map(|r| gain(*r)).collect();
     ideal.sort_by(|a, b| b.total_cmp(a));
-    let ideal = dcg(ideal.into_iter());
+    let ideal = dcg(ideal.into_iter(), k);
     let (ndcg_condensed, ndcg_strict) = if ideal > 0.0 {
-        let condensed = dcg(ranked.iter().filter_map(|id| judged.get(id)).map(|r| gain(*r)));
-        let strict = dcg(ranked.iter().map(|id| judged.get(id).map_or(0.0, |r| gain(*r))));
+        let condensed = dcg(ranked.iter().filter_map(|id| judged.get(id)).map(|r| gain(*r)), k);
+        let strict = dcg(ranked.iter().map(|id| judged.get(id).map_or(0.0, |r| gain(*r))), k);
         (Some(condensed / ideal), Some(strict / ideal))
     } else {
         (None, None)
@@ -109,9 +109,9 @@ mod tests {
     #[test]
     fn perfect_order_scores_one_and_condensed_skips_unjudged() {
         let j = judged(&[("a", 3.0), ("b", 2.0), ("c", 1.0)]);
-        let m = evaluate_query(&ids(&["a", "b", "c"]), &j);
+        let m = evaluate_query(&ids(&["a", "b", "c"]), &j, 10);
         assert!((m.ndcg_condensed.unwrap() - 1.0).abs() < 1e-12);
-        let m = evaluate_query(&ids(&["x", "a", "y", "b"]), &j);
+        let m = evaluate_query(&ids(&["x", "a", "y", "b"]), &j, 10);
         assert!((m.ndcg_condensed.unwrap() - 1.0).abs() < 1e-12);
         assert!(m.ndcg_strict.unwrap() < 0.7);
     }
@@ -120,16 +120,16 @@ mod tests {
     fn hand_computed_dcg() {
         // gains 1, 2 in that order: DCG = 1/log2(2) + 2/log2(3); ideal = 2 + 1/log2(3).
         let j = judged(&[("a", 2.0), ("b", 3.0)]);
-        let m = evaluate_query(&ids(&["a", "b"]), &j);
+        let m = evaluate_query(&ids(&["a", "b"]), &j, 10);
         let expected = (1.0 + 2.0 / 3f64.log2()) / (2.0 + 1.0 / 3f64.log2());
         assert!((m.ndcg_strict.unwrap() - expected).abs() < 1e-12);
     }
 
     #[test]
     fn all_irrelevant_queries_leave_the_ndcg_mean_but_not_recall() {
-        let m1 = evaluate_query(&ids(&["a"]), &judged(&[("a", 1.0)]));
+        let m1 = evaluate_query(&ids(&["a"]), &judged(&[("a", 1.0)]), 10);
         assert_eq!(m1.ndcg_condensed, None);
-        let m2 = evaluate_query(&ids(&["b"]), &judged(&[("b", 3.0), ("c", 2.67)]));
+        let m2 = evaluate_query(&ids(&["b"]), &judged(&[("b", 3.0), ("c", 2.67)]), 10);
         assert_eq!((m2.recall_hits, m2.recall_total), (1, 2));
         let r = RelevanceReport::from_metrics(&[m1, m2]);
         assert_eq!((r.queries, r.ndcg_queries), (2, 1));

@@ -1,1 +1,124 @@
+//! The `searchd` HTTP API (axum) and the pieces of the `searchd` binary: configuration,
+//! routes, extractors, errors, the demo catalog and relevance evaluation. This crate is the
+//! composition root: it wires the indexer, the ranking and (later) the other crates together.
+//!
+//! Tests call [`router`] with `tower::ServiceExt::oneshot`, no socket needed:
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use searchd_api::{AppState, Config, router};
+//! let config = Config::default();
+//! let state = AppState::open(&config)?;
+//! let app = router(state, &config.http);
+//! let listener = tokio::net::TcpListener::bind(config.http.listen).await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
 
+mod config;
+pub mod demo;
+mod error;
+pub mod eval;
+mod extract;
+mod routes;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post, put};
+use searchd_catalog::FirstPhaseScorer;
+use searchd_indexer::ProductIndex;
+use searchd_ranking::DefaultScorer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::{Config, HttpConfig, LogConfig, LogFormat};
+pub use error::{ApiError, Code};
+pub use extract::parse_search_query;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub index: Arc<ProductIndex>,
+    pub scorer: Arc<dyn FirstPhaseScorer>,
+    /// False while the demo catalog loads.
+    pub ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// Opens (or creates) the index in the configured data dir.
+    pub fn open(config: &Config) -> anyhow::Result<Self> {
+        let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
+        Ok(Self::with_index(index, config))
+    }
+
+    pub fn with_index(index: ProductIndex, config: &Config) -> Self {
+        Self {
+            index: Arc::new(index),
+            scorer: Arc::new(DefaultScorer::new(config.ranking.clone())),
+            ready: Arc::new(AtomicBool::new(true)),
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: a per-process random prefix and a counter.
+#[derive(Clone, Debug)]
+struct Counter {
+    prefix: u32,
+    next: Arc<AtomicU64>,
+}
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{:08x}-{n}", self.prefix).parse().ok().map(RequestId::new)
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState, http: &HttpConfig) -> Router {
+    let prefix = std::process::id() ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()));
+    let bulk = Router::new()
+        .route("/v1/products/bulk", post(routes::bulk_products))
+        .layer(DefaultBodyLimit::max(http.max_bulk_body_bytes));
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
+        .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
+        .layer(DefaultBodyLimit::max(http.max_body_bytes))
+        .merge(bulk)
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, Counter { prefix, next: Arc::default() }))
+}
+
+/// Commits pending writes when the commit interval has passed, off the async executor.
+pub fn spawn_commit_loop(index: Arc<ProductIndex>) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_millis((index.config().commit_interval_ms / 2).max(10));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let index = index.clone();
+            match tokio::task::spawn_blocking(move || index.commit_if_due()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "scheduled commit failed"),
+                Err(e) => tracing::error!(error = %e, "scheduled commit panicked"),
+            }
+        }
+    })
+}

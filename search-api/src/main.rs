@@ -1,1 +1,228 @@
-fn main() {}
+//! `searchd`: serve the search API, bulk-index files, evaluate relevance.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use searchd_api::eval::{self, EvalOptions};
+use searchd_api::{AppState, Config, LogFormat, demo, router, spawn_commit_loop};
+use searchd_catalog::{FirstPhaseScorer, RankingMode};
+use searchd_indexer::{FieldMap, IngestOptions, IngestProgress, InputFormat, ProductIndex, RowError};
+use searchd_ranking::DefaultScorer;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser, Debug)]
+#[command(name = "searchd", version, about = "Search, ranking and recommendation engine for marketplaces")]
+struct Cli {
+    /// Folder holding the index.
+    #[arg(long, global = true, env = "SEARCHD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML configuration file (environment `SEARCHD_*` and flags override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Load the built-in demo catalog when the index is empty (done by default when the data
+        /// dir holds no index at all).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bulk-index a CSV or JSONL file (gzip detected automatically).
+    Index {
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// Input format; guessed from the file name when absent.
+        #[arg(long, value_parser = ["csv", "jsonl"])]
+        format: Option<String>,
+        /// Column mapping, e.g. `id=product_uid,title=title,category=cat+subcat`.
+        #[arg(long, default_value = "")]
+        map: String,
+        /// Language (ISO 639-1) of rows without a `language` column value, as a feed declares
+        /// its locale; skips per-row detection. Absent: each row's language is detected.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Evaluate relevance and latency on graded judgments (`query,product_uid,relevance` CSV).
+    Eval {
+        #[arg(long, value_name = "FILE")]
+        judgments: PathBuf,
+        /// Cut-off of nDCG.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// `bm25` switches off everything but plain BM25 on the text fields.
+        #[arg(long, default_value = "default", value_parser = ["default", "bm25"])]
+        ranking: String,
+        /// Also count brand and category facets for every query.
+        #[arg(long)]
+        facets: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    init_logging(&config);
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            if let Some(listen) = listen {
+                config.http.listen = listen;
+            }
+            serve(config, demo)
+        }
+        Command::Index { input, format, map, lang } => index(&config, &input, format.as_deref(), &map, lang),
+        Command::Eval { judgments, k, ranking, facets } => {
+            let ranking: RankingMode = ranking.parse()?;
+            evaluate(&config, &judgments, EvalOptions { k, ranking, facets })
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let fresh = !config.index_dir().join("meta.json").exists();
+    let state = AppState::open(&config)?;
+    let load_demo = state.index.num_docs() == 0 && (demo || fresh);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+        if load_demo {
+            state.ready.store(false, Ordering::Release);
+            let (index, ready) = (state.index.clone(), state.ready.clone());
+            tokio::task::spawn_blocking(move || match demo::load(&index) {
+                Ok(n) => {
+                    tracing::info!(products = n, "demo catalog loaded");
+                    ready.store(true, Ordering::Release);
+                }
+                Err(e) => tracing::error!(error = %e, "cannot load the demo catalog"),
+            });
+        }
+        tracing::info!(addr = %config.http.listen, docs = state.index.num_docs(), data_dir = %config.data_dir.display(), "searchd listening");
+        let committer = spawn_commit_loop(state.index.clone());
+        let index = state.index.clone();
+        axum::serve(listener, router(state, &config.http))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await?;
+        committer.abort();
+        tokio::task::spawn_blocking(move || index.commit()).await??;
+        anyhow::Ok(())
+    })
+}
+
+struct Bar {
+    bar: Option<ProgressBar>,
+    errors: u64,
+}
+
+impl IngestProgress for Bar {
+    fn progress(&mut self, _rows: u64, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes);
+        }
+    }
+
+    fn row_error(&mut self, error: &RowError) {
+        self.errors += 1;
+        if self.errors <= 20 {
+            let line = format!("line {}: skipped: {}", error.line, error.reason);
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
+}
+
+fn index(config: &Config, input: &Path, format: Option<&str>, map: &str, lang: Option<String>) -> anyhow::Result<()> {
+    let format = match format {
+        Some(f) => f.parse::<InputFormat>()?,
+        None => InputFormat::from_file_name(&input.to_string_lossy())
+            .with_context(|| format!("cannot tell the format of {}; pass --format csv|jsonl", input.display()))?,
+    };
+    let map: FieldMap = map.parse()?;
+    let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let size = file.metadata()?.len();
+    let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(size);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = Bar { bar, errors: 0 };
+    let options = IngestOptions { map, language: lang };
+    let summary = searchd_indexer::ingest(&index, file, format, &options, &mut progress)?;
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    if progress.errors > 20 {
+        eprintln!("… and {} more skipped rows", progress.errors - 20);
+    }
+    println!(
+        "indexed {} of {} rows in {:.2} s ({:.0} docs/s); {} skipped; index holds {} products",
+        summary.indexed,
+        summary.rows,
+        summary.seconds,
+        summary.docs_per_second,
+        summary.skipped_total(),
+        index.num_docs()
+    );
+    for (reason, count) in &summary.skipped {
+        println!("  skipped {count}: {reason}");
+    }
+    Ok(())
+}
+
+fn evaluate(config: &Config, judgments: &Path, options: EvalOptions) -> anyhow::Result<()> {
+    if !config.index_dir().join("meta.json").exists() {
+        bail!("no index in {}; run `searchd index` first", config.data_dir.display());
+    }
+    let judgments = eval::load_judgments(judgments)?;
+    let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
+    let scorer: Arc<dyn FirstPhaseScorer> = Arc::new(DefaultScorer::new(config.ranking.clone()));
+    let run = eval::run(&index, &scorer, &judgments, &options)?;
+    print!("{}", eval::render_table(&run, &options, &judgments));
+    println!("{}", serde_json::to_string(&run.summary)?);
+    Ok(())
+}

@@ -1,1 +1,40 @@
-//! placeholder
+//! Test and bench support: where the shared real data sets are.
+//!
+//! Tests and benches read real third-party data from `../shared/data` beside the repository
+//! (never copied into it). Where it is absent, as in a user's own clone, [`shared_data`] prints a
+//! visible skip message and returns `None`; under CI (`CI=true`) its absence is a failure.
+//!
+//! ```no_run
+//! let Some(products) = searchd_testkit::shared_data("homedepot/products.csv.gz") else { return };
+//! assert!(products.exists());
+//! ```
+
+use std::path::PathBuf;
+
+/// The shared data folder: `SEARCHD_SHARED_DATA` when set, else `../shared/data` next to the
+/// repository root.
+pub fn shared_data_dir() -> PathBuf {
+    match std::env::var_os("SEARCHD_SHARED_DATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+    }
+}
+
+/// Whether this run is CI's (`CI=true`), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The path of a shared data file, or `None` (with a visible message) when it is absent outside
+/// CI. Panics when it is absent under CI.
+pub fn shared_data(relative: &str) -> Option<PathBuf> {
+    let path = shared_data_dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if in_ci() {
+        panic!("shared data file {relative} is missing from {} and CI=true: failing instead of skipping", shared_data_dir().display());
+    }
+    eprintln!("SKIPPED: shared data file {relative} not found in {}; this test needs ../shared/data", shared_data_dir().display());
+    None
+}

@@ -1,0 +1,29 @@
+//! Integration tests of the indexer: one binary, submodules by area.
+
+mod facets;
+mod language;
+mod typos;
+mod upsert;
+
+use std::sync::Arc;
+
+use searchd_catalog::{FirstPhaseScorer, Product, SearchRequest};
+use searchd_indexer::{IndexConfig, ProductIndex};
+use searchd_ranking::{DefaultScorer, RankingConfig};
+
+pub fn scorer() -> Arc<dyn FirstPhaseScorer> {
+    Arc::new(DefaultScorer::new(RankingConfig::default()))
+}
+
+pub fn index_of(products: impl IntoIterator<Item = Product>) -> ProductIndex {
+    let index = ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }).unwrap();
+    let prepared = products.into_iter().map(|p| index.prepare(p).unwrap()).collect();
+    index.apply_prepared(prepared).unwrap();
+    index.commit().unwrap();
+    index
+}
+
+pub fn ids(index: &ProductIndex, q: &str) -> Vec<String> {
+    let request = SearchRequest { q: q.into(), per_page: 100, ..SearchRequest::default() };
+    index.search(&request, &scorer()).unwrap().hits.into_iter().map(|h| h.product.id).collect()
+}

@@ -1,0 +1,130 @@
+//! Idempotent upserts by id and version; stale writes never win; tombstones survive restarts.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use searchd_catalog::{CatalogEvent, Product, WriteOutcome};
+use searchd_indexer::{IndexConfig, ProductIndex};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Upsert { id: u8, version: u64 },
+    Delete { id: u8, version: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..6, 1u64..12).prop_map(|(id, version)| Op::Upsert { id, version }),
+        1 => (0u8..6, 1u64..12).prop_map(|(id, version)| Op::Delete { id, version }),
+    ]
+}
+
+fn event(op: &Op) -> CatalogEvent {
+    match *op {
+        Op::Upsert { id, version } => {
+            let mut p = Product::new(format!("p{id}"), format!("product {id} version {version}"));
+            p.version = version;
+            CatalogEvent::Upsert { product: p }
+        }
+        Op::Delete { id, version } => CatalogEvent::Delete { id: format!("p{id}"), version },
+    }
+}
+
+/// The reference: id → (highest version seen, live?, title of that version).
+fn model(ops: &[Op]) -> BTreeMap<String, (u64, bool, String)> {
+    let mut m: BTreeMap<String, (u64, bool, String)> = BTreeMap::new();
+    for op in ops {
+        let (id, version, live) = match *op {
+            Op::Upsert { id, version } => (id, version, true),
+            Op::Delete { id, version } => (id, version, false),
+        };
+        let key = format!("p{id}");
+        if m.get(&key).is_none_or(|(v, _, _)| version > *v) {
+            m.insert(key, (version, live, format!("product {id} version {version}")));
+        }
+    }
+    m
+}
+
+fn live_state(index: &ProductIndex) -> BTreeMap<String, (u64, String)> {
+    (0..6)
+        .filter_map(|i| index.get(&format!("p{i}")).ok())
+        .map(|p| (p.id, (p.version, p.title)))
+        .collect()
+}
+
+fn config() -> IndexConfig {
+    IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any sequence of versioned writes ends in the state of "highest version wins", and
+    /// replaying the whole sequence (at-least-once delivery) changes nothing.
+    #[test]
+    fn upserts_are_idempotent_and_stale_versions_lose(ops in proptest::collection::vec(op(), 1..40)) {
+        let index = ProductIndex::in_memory(config()).unwrap();
+        for op in &ops {
+            index.apply(event(op)).unwrap();
+        }
+        index.commit().unwrap();
+        let expected: BTreeMap<String, (u64, String)> = model(&ops)
+            .into_iter()
+            .filter(|(_, (_, live, _))| *live)
+            .map(|(id, (v, _, title))| (id, (v, title)))
+            .collect();
+        prop_assert_eq!(live_state(&index), expected.clone());
+        prop_assert_eq!(index.num_docs(), expected.len() as u64);
+
+        for op in &ops {
+            let outcome = index.apply(event(op)).unwrap();
+            prop_assert!(!matches!(outcome, WriteOutcome::Applied { .. }), "replay of {:?} changed the index", op);
+        }
+        index.commit().unwrap();
+        prop_assert_eq!(live_state(&index), expected);
+    }
+}
+
+#[test]
+fn a_deleted_product_stays_deleted_after_restart_when_an_older_upsert_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let index = ProductIndex::open(dir.path(), config()).unwrap();
+        let mut p = Product::new("a", "first");
+        p.version = 5;
+        index.apply(CatalogEvent::Upsert { product: p }).unwrap();
+        index.apply(CatalogEvent::Delete { id: "a".into(), version: 6 }).unwrap();
+        index.commit().unwrap();
+    }
+    let index = ProductIndex::open(dir.path(), config()).unwrap();
+    let mut old = Product::new("a", "replayed");
+    old.version = 5;
+    assert_eq!(index.apply(CatalogEvent::Upsert { product: old }).unwrap(), WriteOutcome::Stale { current: 6 });
+    let mut newer = Product::new("a", "back again");
+    newer.version = 7;
+    assert_eq!(index.apply(CatalogEvent::Upsert { product: newer }).unwrap(), WriteOutcome::Applied { version: 7 });
+    index.commit().unwrap();
+    assert_eq!(index.get("a").unwrap().title, "back again");
+}
+
+#[test]
+fn unversioned_writes_take_the_next_version() {
+    let index = ProductIndex::in_memory(config()).unwrap();
+    let put = |title: &str| index.apply(CatalogEvent::Upsert { product: Product::new("x", title) }).unwrap();
+    assert_eq!(put("one"), WriteOutcome::Applied { version: 1 });
+    assert_eq!(put("two"), WriteOutcome::Applied { version: 2 });
+    index.commit().unwrap();
+    let p = index.get("x").unwrap();
+    assert_eq!((p.version, p.title.as_str()), (2, "two"));
+    assert_eq!(index.num_docs(), 1);
+}
+
+#[test]
+fn invalid_products_are_rejected_naming_the_field() {
+    let index = ProductIndex::in_memory(config()).unwrap();
+    let mut p = Product::new("x", "t");
+    p.rating = Some(9.0);
+    let err = index.apply(CatalogEvent::Upsert { product: p }).unwrap_err().to_string();
+    assert!(err.contains("rating"), "{err}");
+}

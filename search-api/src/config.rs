@@ -1,0 +1,154 @@
+//! `searchd` configuration: defaults < TOML file < environment (`SEARCHD_…`) < command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use searchd_indexer::IndexConfig;
+use searchd_ranking::RankingConfig;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration. Every section rejects unknown keys, naming them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the index (and later models and snapshots) live.
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub index: IndexConfig,
+    pub ranking: RankingConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            http: HttpConfig::default(),
+            index: IndexConfig::default(),
+            ranking: RankingConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    /// Largest request body for single-document routes and searches (bytes).
+    pub max_body_bytes: usize,
+    /// Largest request body for bulk routes (bytes).
+    pub max_bulk_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            max_body_bytes: 1 << 20,
+            max_bulk_body_bytes: 100 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `searchd=debug,tower_http=info`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Pretty, level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file (when given), then `SEARCHD_*` variables
+    /// (`SEARCHD_INDEX__COMMIT_INTERVAL_MS=500` sets `index.commit_interval_ms`).
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        Self::load_from(file, Env::prefixed("SEARCHD_").split("__"))
+    }
+
+    fn load_from(file: Option<&Path>, env: Env) -> Result<Self, String> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(format!("config file {} does not exist", file.display()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment.merge(env).extract().map_err(|e| {
+            e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        self.index.validate().map_err(|e| format!("index.{e}"))?;
+        self.ranking.validate()?;
+        if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
+            return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
+        }
+        Ok(())
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("searchd.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "[index]\ncommit_every = 5\n");
+        let err = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
+        assert!(err.contains("commit_every"), "{err}");
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "data_dir = \"/srv/searchd\"\n[index]\ncommit_every_docs = 5\n");
+        let config = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/srv/searchd"));
+        assert_eq!(config.index.commit_every_docs, 5);
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SEARCHD_JAILTEST_INDEX__COMMIT_EVERY_DOCS", "7");
+            let c = Config::load_from(Some(&file), Env::prefixed("SEARCHD_JAILTEST_").split("__")).unwrap();
+            assert_eq!(c.index.commit_every_docs, 7);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_values_fail_fast() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "[index]\ndefault_language = \"klingon\"\n");
+        let err = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
+        assert!(err.contains("default_language"), "{err}");
+    }
+}

@@ -1,0 +1,26 @@
+//! The demo catalog: a few hundred products in English, German, French and Spanish, written by
+//! the project (`search-api/demo/generate.py`) and embedded in the binary.
+
+use searchd_catalog::Product;
+use searchd_indexer::ProductIndex;
+
+/// The catalog, one product per line.
+pub const DEMO_JSONL: &str = include_str!("../demo/products.jsonl");
+
+/// The demo products.
+pub fn products() -> anyhow::Result<Vec<Product>> {
+    DEMO_JSONL
+        .lines()
+        .enumerate()
+        .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("demo line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// Indexes the demo catalog and commits. Returns how many products were written.
+pub fn load(index: &ProductIndex) -> anyhow::Result<usize> {
+    let prepared = products()?.into_iter().map(|p| index.prepare(p)).collect::<Result<Vec<_>, _>>()?;
+    let n = prepared.len();
+    index.apply_prepared(prepared)?;
+    index.commit()?;
+    Ok(n)
+}

@@ -1,0 +1,142 @@
+//! The one table from error code to HTTP status, and the JSON error body
+//! `{"code":"invalid_search_sort","type":"invalid_request","message":"…"}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Error classes, as Meilisearch's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    InvalidRequest,
+    Internal,
+}
+
+/// Every error code the API answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+    /// `invalid_search_<param>`: a search parameter's value is bad.
+    InvalidSearchParam(String),
+    UnknownSearchParameter,
+    UnknownFilterField,
+    MalformedJson,
+    MissingContentType,
+    InvalidContentType,
+    PayloadTooLarge,
+    InvalidDocument,
+    IdMismatch,
+    InvalidProductId,
+    ProductNotFound,
+    RouteNotFound,
+    MethodNotAllowed,
+    IndexUnavailable,
+    Internal,
+}
+
+impl Code {
+    pub fn name(&self) -> String {
+        match self {
+            Code::InvalidSearchParam(param) => format!("invalid_search_{param}"),
+            Code::UnknownSearchParameter => "unknown_search_parameter".into(),
+            Code::UnknownFilterField => "unknown_filter_field".into(),
+            Code::MalformedJson => "malformed_json".into(),
+            Code::MissingContentType => "missing_content_type".into(),
+            Code::InvalidContentType => "invalid_content_type".into(),
+            Code::PayloadTooLarge => "payload_too_large".into(),
+            Code::InvalidDocument => "invalid_document".into(),
+            Code::IdMismatch => "id_mismatch".into(),
+            Code::InvalidProductId => "invalid_product_id".into(),
+            Code::ProductNotFound => "product_not_found".into(),
+            Code::RouteNotFound => "route_not_found".into(),
+            Code::MethodNotAllowed => "method_not_allowed".into(),
+            Code::IndexUnavailable => "index_unavailable".into(),
+            Code::Internal => "internal".into(),
+        }
+    }
+
+    /// The table: code → HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Code::InvalidSearchParam(_)
+            | Code::UnknownSearchParameter
+            | Code::UnknownFilterField
+            | Code::MalformedJson
+            | Code::InvalidProductId => StatusCode::BAD_REQUEST,
+            Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::ProductNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::IndexUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_type(&self) -> ErrorType {
+        if self.status().is_server_error() { ErrorType::Internal } else { ErrorType::InvalidRequest }
+    }
+}
+
+/// An error answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: String,
+    #[serde(rename = "type")]
+    error_type: ErrorType,
+    message: &'a str,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// A 500: the detail goes to the log (inside the request's span), the caller gets a
+    /// generic message.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(Code::Internal, "internal error; the server log has the details")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body { code: self.code.name(), error_type: self.code.error_type(), message: &self.message };
+        (self.code.status(), Json(body)).into_response()
+    }
+}
+
+impl From<searchd_catalog::Error> for ApiError {
+    fn from(e: searchd_catalog::Error) -> Self {
+        use searchd_catalog::Error as E;
+        let code = match &e {
+            E::InvalidParameter { param, .. } => Code::InvalidSearchParam(param.clone()),
+            E::UnknownParameter { .. } => Code::UnknownSearchParameter,
+            E::InvalidDocument { .. } => Code::InvalidDocument,
+            _ => Code::InvalidDocument,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<searchd_indexer::Error> for ApiError {
+    fn from(e: searchd_indexer::Error) -> Self {
+        use searchd_indexer::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::NotFound(id) => Self::new(Code::ProductNotFound, format!("product `{id}` not found")),
+            E::Locked(_) => Self::new(Code::IndexUnavailable, e.to_string()),
+            other => Self::internal(other),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,149 @@
+//! `searchd eval`: relevance (nDCG@k condensed and strict, Recall@100) and in-process latency
+//! over graded judgments, with the protocol of the Home Depot data set's README.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use searchd_catalog::{FacetField, FirstPhaseScorer, RankingMode, SearchRequest};
+use searchd_indexer::ProductIndex;
+use searchd_ranking::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
+use serde::Serialize;
+
+/// Results retrieved per query (Recall@100, and the list nDCG is condensed from).
+pub const RETRIEVED: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub k: usize,
+    pub ranking: RankingMode,
+    /// Also count brand and category facets for every query (their cost shows in the latency).
+    pub facets: bool,
+}
+
+/// The last line `searchd eval` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalSummary {
+    pub queries: usize,
+    pub ndcg10_condensed: f64,
+    pub ndcg10_strict: f64,
+    pub recall100: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalRun {
+    pub report: RelevanceReport,
+    pub summary: EvalSummary,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+    /// The queries with the lowest condensed nDCG, for a look.
+    pub worst: Vec<(String, f64)>,
+}
+
+/// Reads `query,product_uid,relevance` CSV, gzip or plain.
+pub fn load_judgments(path: &Path) -> anyhow::Result<Judgments> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut magic = [0u8; 2];
+    let n = reader.read(&mut magic)?;
+    let head = std::io::Cursor::new(magic[..n].to_vec()).chain(reader);
+    let input: Box<dyn Read> = if magic[..n] == [0x1f, 0x8b] { Box::new(flate2::read::MultiGzDecoder::new(head)) } else { Box::new(head) };
+    let mut csv = csv::Reader::from_reader(input);
+    let headers = csv.headers()?.clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h.trim() == name).with_context(|| format!("{}: no `{name}` column", path.display()))
+    };
+    let (q, id, rel) = (col("query")?, col("product_uid")?, col("relevance")?);
+    let mut judgments = Judgments::default();
+    for (i, record) in csv.records().enumerate() {
+        let record = record.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
+        let relevance: f64 = record[rel].trim().parse().with_context(|| format!("{}: row {}: bad relevance", path.display(), i + 2))?;
+        judgments.insert(record[q].trim(), record[id].trim(), relevance);
+    }
+    anyhow::ensure!(judgments.num_queries() > 0, "{}: no judgments", path.display());
+    Ok(judgments)
+}
+
+/// Runs every judged query once to warm caches, then once timed, and scores the rankings.
+pub fn run(index: &ProductIndex, scorer: &Arc<dyn FirstPhaseScorer>, judgments: &Judgments, options: &EvalOptions) -> anyhow::Result<EvalRun> {
+    let request = |q: &str| SearchRequest {
+        q: q.to_string(),
+        per_page: RETRIEVED,
+        ranking: options.ranking,
+        facets: if options.facets { vec![FacetField::Brand, FacetField::Category] } else { Vec::new() },
+        ..SearchRequest::default()
+    };
+    for (q, _) in judgments.queries() {
+        index.search_ids(&request(q), scorer)?;
+    }
+    let mut metrics: Vec<QueryMetrics> = Vec::with_capacity(judgments.num_queries());
+    let mut latencies = Vec::with_capacity(judgments.num_queries());
+    let mut per_query = Vec::with_capacity(judgments.num_queries());
+    for (q, judged) in judgments.queries() {
+        let request = request(q);
+        let started = Instant::now();
+        let hits = index.search_ids(&request, scorer)?;
+        latencies.push(started.elapsed().as_secs_f64() * 1e3);
+        let ranked: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+        let m = evaluate_query(&ranked, judged, options.k);
+        if let Some(n) = m.ndcg_condensed {
+            per_query.push((q.to_string(), n));
+        }
+        metrics.push(m);
+    }
+    let report = RelevanceReport::from_metrics(&metrics);
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1];
+    per_query.sort_by(|a, b| a.1.total_cmp(&b.1));
+    per_query.truncate(10);
+    Ok(EvalRun {
+        summary: EvalSummary {
+            queries: report.queries,
+            ndcg10_condensed: round(report.ndcg10_condensed, 4),
+            ndcg10_strict: round(report.ndcg10_strict, 4),
+            recall100: round(report.recall100, 4),
+            p50_ms: round(pct(0.50), 3),
+            p99_ms: round(pct(0.99), 3),
+        },
+        max_ms: latencies.last().copied().unwrap_or(0.0),
+        mean_ms: latencies.iter().sum::<f64>() / latencies.len().max(1) as f64,
+        report,
+        worst: per_query,
+    })
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
+}
+
+/// The human table `searchd eval` prints before its JSON line.
+pub fn render_table(run: &EvalRun, options: &EvalOptions, judgments: &Judgments) -> String {
+    let r = &run.report;
+    let s = &run.summary;
+    let mode = match options.ranking {
+        RankingMode::Default => "default",
+        RankingMode::Bm25 => "bm25",
+    };
+    let mut out = String::new();
+    out.push_str(&format!("ranking: {mode}   judged pairs: {}   facets: {}\n", judgments.num_pairs(), options.facets));
+    out.push_str("metric                      value\n");
+    out.push_str("--------------------------  --------\n");
+    out.push_str(&format!("queries                     {:>8}\n", r.queries));
+    out.push_str(&format!("queries in nDCG means       {:>8}\n", r.ndcg_queries));
+    out.push_str(&format!("nDCG@{:<2} condensed           {:>8.4}\n", options.k, r.ndcg10_condensed));
+    out.push_str(&format!("nDCG@{:<2} strict              {:>8.4}\n", options.k, r.ndcg10_strict));
+    out.push_str(&format!("Recall@100 (rel >= 2.5)     {:>8.4}\n", r.recall100));
+    out.push_str(&format!("latency p50 (ms)            {:>8.3}\n", s.p50_ms));
+    out.push_str(&format!("latency p99 (ms)            {:>8.3}\n", s.p99_ms));
+    out.push_str(&format!("latency mean / max (ms)     {:>8.3} / {:.3}\n", run.mean_ms, run.max_ms));
+    out.push_str("lowest condensed nDCG:\n");
+    for (q, n) in &run.worst {
+        out.push_str(&format!("  {n:.3}  {q}\n"));
+    }
+    out
+}

@@ -1,0 +1,276 @@
+use axum::Json;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use searchd_catalog::{CatalogEvent, Product, SearchRequest, SearchResponse, WriteOutcome};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::extract::{Body, JsonKind, SearchQuery, json_kind, parse_json};
+
+pub async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.ready.load(std::sync::atomic::Ordering::Acquire) {
+        (StatusCode::OK, Json(json!({ "status": "ready", "documents": state.index.num_docs() })))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "loading" })))
+    }
+}
+
+pub async fn search_get(State(state): State<AppState>, SearchQuery(request): SearchQuery) -> ApiResult<Json<SearchResponse>> {
+    run_search(state, request).await
+}
+
+pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResult<Json<SearchResponse>> {
+    json_kind(req.headers())?;
+    let Body(bytes) = Body::from_request(req, &()).await?;
+    // serde also accepts an array for a struct (fields by position): only an object is a search.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        return Err(ApiError::new(Code::InvalidSearchParam("body".into()), "the search body must be a JSON object"));
+    }
+    let request: SearchRequest = parse_json(&bytes).map_err(|e| {
+        if e.syntax {
+            return e.into_api_error(Code::MalformedJson);
+        }
+        let last = e.path.rsplit('.').next().unwrap_or("").to_string();
+        let code = if e.message.starts_with("unknown field") {
+            if e.path.starts_with("filters") { Code::UnknownFilterField } else { Code::UnknownSearchParameter }
+        } else if last.is_empty() || last == "?" {
+            Code::InvalidSearchParam("body".into())
+        } else {
+            Code::InvalidSearchParam(last.trim_end_matches(|c: char| c == ']' || c.is_ascii_digit() || c == '[').to_string())
+        };
+        e.into_api_error(code)
+    })?;
+    request.validate()?;
+    run_search(state, request).await
+}
+
+async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<SearchResponse>> {
+    let response = tokio::task::spawn_blocking(move || state.index.search(&request, &state.scorer))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(response))
+}
+
+fn product_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
+    let Path(id) = path.map_err(|e| ApiError::new(Code::InvalidProductId, format!("invalid product id: {}", e.body_text())))?;
+    searchd_catalog::Product::new(id.clone(), "-")
+        .validate()
+        .map_err(|e| ApiError::new(Code::InvalidProductId, e.to_string()))?;
+    Ok(id)
+}
+
+pub async fn get_product(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> ApiResult<Json<Product>> {
+    let id = product_id(path)?;
+    let product = tokio::task::spawn_blocking(move || state.index.get(&id)).await.map_err(ApiError::internal)??;
+    Ok(Json(product))
+}
+
+/// `refresh` and `version` of write routes.
+#[derive(Debug, Default)]
+pub struct WriteParams {
+    refresh: bool,
+    version: u64,
+}
+
+fn write_params(query: Option<&str>, allow_version: bool) -> ApiResult<WriteParams> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| ApiError::new(Code::UnknownSearchParameter, format!("the query string is malformed: {e}")))?;
+    let mut params = WriteParams::default();
+    for (key, value) in pairs {
+        let invalid = |reason: &str| ApiError::new(Code::InvalidSearchParam(key.clone()), format!("invalid `{key}`: {reason}"));
+        match key.as_str() {
+            "refresh" => {
+                params.refresh = match value.as_str() {
+                    "true" | "1" | "" => true,
+                    "false" | "0" => false,
+                    _ => return Err(invalid("must be true or false")),
+                }
+            }
+            "version" if allow_version => params.version = value.parse().map_err(|_| invalid("must be a whole number ≥ 1"))?,
+            _ => {
+                let expected = if allow_version { "refresh, version" } else { "refresh" };
+                return Err(ApiError::new(Code::UnknownSearchParameter, format!("unknown parameter `{key}`, expected one of: {expected}")));
+            }
+        }
+    }
+    Ok(params)
+}
+
+#[derive(Serialize)]
+pub struct WriteResponse {
+    id: String,
+    #[serde(flatten)]
+    outcome: WriteOutcome,
+}
+
+pub async fn put_product(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> ApiResult<impl IntoResponse> {
+    let id = product_id(path)?;
+    let params = write_params(req.uri().query(), false)?;
+    json_kind(req.headers())?;
+    let Body(bytes) = Body::from_request(req, &()).await?;
+    let mut value: Value = parse_json(&bytes).map_err(|e| e.into_api_error(Code::MalformedJson))?;
+    let Value::Object(object) = &mut value else {
+        return Err(ApiError::new(Code::InvalidDocument, "a product must be a JSON object"));
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), Value::String(id.clone()));
+        }
+        Some(Value::String(body_id)) if *body_id == id => {}
+        Some(other) => {
+            return Err(ApiError::new(Code::IdMismatch, format!("the body's id {other} differs from the path's `{id}`")));
+        }
+    }
+    let product = product_from_value(value)?;
+    let outcome = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<WriteOutcome> {
+        let outcome = state.index.apply(CatalogEvent::Upsert { product })?;
+        if params.refresh {
+            state.index.commit()?;
+        }
+        Ok(outcome)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok((StatusCode::OK, Json(WriteResponse { id, outcome })))
+}
+
+fn product_from_value(value: Value) -> ApiResult<Product> {
+    let product: Product = serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::new(Code::InvalidDocument, format!("`{}`: {}", e.path(), e.inner())))?;
+    product.validate()?;
+    Ok(product)
+}
+
+pub async fn delete_product(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> ApiResult<impl IntoResponse> {
+    let id = product_id(path)?;
+    let params = write_params(req.uri().query(), true)?;
+    let outcome = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<(String, WriteOutcome)> {
+        if params.version == 0 && !state.index.is_live(&id) {
+            return Err(searchd_indexer::Error::NotFound(id));
+        }
+        let outcome = state.index.delete(&id, params.version)?;
+        if params.refresh {
+            state.index.commit()?;
+        }
+        Ok((id, outcome))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(WriteResponse { id: outcome.0, outcome: outcome.1 }))
+}
+
+#[derive(Serialize)]
+pub struct BulkResponse {
+    /// Whether any item failed.
+    errors: bool,
+    applied: usize,
+    unchanged: usize,
+    stale: usize,
+    failed: usize,
+    items: Vec<Value>,
+}
+
+/// `POST /v1/products/bulk`: a JSON array of products, or NDJSON (one product per line).
+/// Every item gets its own result; bad items never stop good ones.
+pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
+    let params = write_params(req.uri().query(), false)?;
+    let kind = json_kind(req.headers())?;
+    let Body(bytes) = Body::from_request(req, &()).await?;
+    let items: Vec<Result<Value, ApiError>> = match kind {
+        JsonKind::Json => {
+            let values: Vec<Value> = parse_json(&bytes).map_err(|e| {
+                if e.syntax { e.into_api_error(Code::MalformedJson) } else {
+                    ApiError::new(Code::MalformedJson, "the body must be a JSON array of products (or NDJSON with Content-Type: application/x-ndjson)")
+                }
+            })?;
+            values.into_iter().map(Ok).collect()
+        }
+        JsonKind::NdJson => bytes
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+            .map(|line| parse_json::<Value>(line).map_err(|e| e.into_api_error(Code::MalformedJson)))
+            .collect(),
+    };
+    let response = tokio::task::spawn_blocking(move || bulk_apply(&state, items, params.refresh))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(response))
+}
+
+fn bulk_apply(state: &AppState, items: Vec<Result<Value, ApiError>>, refresh: bool) -> ApiResult<BulkResponse> {
+    let prepared = prepare_items(state, items);
+    let mut results: Vec<Value> = vec![Value::Null; prepared.len()];
+    let mut good = Vec::new();
+    let mut good_index = Vec::new();
+    let mut failed = 0;
+    for (i, item) in prepared.into_iter().enumerate() {
+        match item {
+            Ok(p) => {
+                good_index.push(i);
+                good.push(p);
+            }
+            Err((id, e)) => {
+                failed += 1;
+                results[i] = json!({ "index": i, "id": id, "error": { "code": e.code.name(), "message": e.message } });
+            }
+        }
+    }
+    let ids: Vec<String> = good.iter().map(|p: &searchd_indexer::PreparedProduct| p.id().to_string()).collect();
+    let outcomes = state.index.apply_prepared(good)?;
+    let (mut applied, mut unchanged, mut stale) = (0, 0, 0);
+    for ((i, id), outcome) in good_index.into_iter().zip(ids).zip(outcomes) {
+        match outcome {
+            WriteOutcome::Applied { .. } => applied += 1,
+            WriteOutcome::Unchanged { .. } => unchanged += 1,
+            WriteOutcome::Stale { .. } => stale += 1,
+        }
+        let mut v = serde_json::to_value(WriteResponse { id, outcome }).map_err(ApiError::internal)?;
+        if let Value::Object(o) = &mut v {
+            o.insert("index".into(), json!(i));
+        }
+        results[i] = v;
+    }
+    if refresh {
+        state.index.commit()?;
+    }
+    Ok(BulkResponse { errors: failed > 0, applied, unchanged, stale, failed, items: results })
+}
+
+type Prepared = Result<searchd_indexer::PreparedProduct, (Option<String>, ApiError)>;
+
+/// Validates and analyzes each bulk item; a failure is kept with the item's id when it has one.
+fn prepare_items(state: &AppState, items: Vec<Result<Value, ApiError>>) -> Vec<Prepared> {
+    items
+        .into_iter()
+        .map(|item| {
+            let value = item.map_err(|e| (None, e))?;
+            let id = value.get("id").and_then(Value::as_str).map(str::to_string);
+            let product = product_from_value(value).map_err(|e| (id.clone(), e))?;
+            state.index.prepare(product).map_err(|e| (id, ApiError::from(e)))
+        })
+        .collect()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(Code::RouteNotFound, "no such route; see the README for the API")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(Code::MethodNotAllowed, "this route does not accept that method")
+}

@@ -1,0 +1,59 @@
+//! HTTP API tests through `router` with `tower::ServiceExt::oneshot` (no socket).
+
+mod errors;
+mod search;
+mod writes;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use searchd_api::{AppState, Config, demo, router};
+use searchd_indexer::{IndexConfig, ProductIndex};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The app over an in-memory index, with the demo catalog when asked.
+pub fn app(with_demo: bool) -> Router {
+    app_with(with_demo, Config::default())
+}
+
+pub fn app_with(with_demo: bool, config: Config) -> Router {
+    let index = ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }).unwrap();
+    if with_demo {
+        demo::load(&index).unwrap();
+    }
+    router(AppState::with_index(index, &config), &config.http)
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub json: Value,
+    pub content_type: String,
+}
+
+pub async fn call(app: &Router, method: Method, uri: &str, body: Option<(&str, &str)>) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    let body = match body {
+        Some((content_type, text)) => {
+            request = request.header("content-type", content_type);
+            Body::from(text.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{uri}: body is not JSON: {}", String::from_utf8_lossy(&bytes)));
+    Reply { status, json, content_type }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    call(app, Method::GET, uri, None).await
+}
+
+pub async fn send_json(app: &Router, method: Method, uri: &str, body: &str) -> Reply {
+    call(app, method, uri, Some(("application/json", body))).await
+}
