@@ -1,1 +1,90 @@
-//! placeholder
+//! Shared set-up of the Criterion benches: loading the real catalogs and query sets from
+//! `../shared/data` into in-memory indexes.
+
+use std::io::Read;
+
+use searchd_catalog::Product;
+use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgress, ProductIndex};
+
+/// Reads a gzip file whole.
+pub fn gunzip(path: &std::path::Path) -> String {
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file")).read_to_string(&mut text).expect("gzip text");
+    text
+}
+
+/// Home Depot products (id, title), or `None` with a message when the data is absent.
+pub fn homedepot_products() -> Option<Vec<Product>> {
+    let path = searchd_testkit::shared_data("homedepot/products.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    Some(csv.records().map(|r| r.expect("csv row")).map(|r| Product::new(&r[0], &r[1])).collect())
+}
+
+/// Myntra products with descriptions, brands and prices.
+pub fn myntra_products() -> Option<Vec<Product>> {
+    let path = searchd_testkit::shared_data("myntra_products/myntra_products_catalog.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    Some(
+        csv.records()
+            .map(|r| r.expect("csv row"))
+            .map(|r| {
+                let mut p = Product::new(&r[0], &r[1]);
+                p.brand = Some(r[2].trim().to_string());
+                p.category = vec![r[3].trim().to_string()];
+                p.price = r[4].trim().parse().ok();
+                p.description = r[6].to_string();
+                p
+            })
+            .collect(),
+    )
+}
+
+/// Distinct queries of the Home Depot dev judgments.
+pub fn homedepot_queries() -> Option<Vec<String>> {
+    let path = searchd_testkit::shared_data("homedepot/judgments-dev.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let mut seen = std::collections::BTreeSet::new();
+    Some(csv.records().map(|r| r.expect("csv row")[0].trim().to_string()).filter(|q| seen.insert(q.clone())).collect())
+}
+
+pub fn bench_config() -> IndexConfig {
+    IndexConfig { writer_memory_mb: 256, ..IndexConfig::default() }
+}
+
+/// An in-memory index of the given products, bulk-loaded and merged as `searchd index` does.
+pub fn index_products(products: Vec<Product>) -> ProductIndex {
+    let index = ProductIndex::in_memory(bench_config()).expect("index");
+    let prepared: Vec<_> = products.into_iter().map(|p| index.prepare(p).expect("valid product")).collect();
+    index.apply_prepared_bulk(prepared).expect("write");
+    index.commit().expect("commit");
+    index.merge_segments().expect("merge");
+    index
+}
+
+/// The BigBasket catalog through the bulk CSV path (brands, two-level categories, prices).
+pub fn bigbasket_index() -> Option<ProductIndex> {
+    let path = searchd_testkit::shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
+    let index = ProductIndex::in_memory(bench_config()).expect("index");
+    let map: FieldMap = "id=index,title=product,category=category+sub_category,brand=brand,price=sale_price,rating=rating".parse().expect("map");
+    let file = std::fs::File::open(path).expect("data file");
+    searchd_indexer::ingest(&index, file, InputFormat::Csv, &IngestOptions { map, language: Some("en".into()) }, &mut NoProgress).expect("ingest");
+    Some(index)
+}
+
+/// A deterministic typo: two adjacent letters of the longest word swapped (seeded by position).
+pub fn with_typo(q: &str, seed: usize) -> Option<String> {
+    let words: Vec<&str> = q.split_whitespace().collect();
+    let (i, word) = words.iter().enumerate().filter(|(_, w)| w.chars().count() >= 5 && w.chars().all(char::is_alphabetic)).max_by_key(|(_, w)| w.len())?;
+    let mut chars: Vec<char> = word.chars().collect();
+    let at = 1 + seed % (chars.len() - 2);
+    chars.swap(at, at + 1);
+    if chars.iter().collect::<String>() == *word {
+        return None;
+    }
+    let mut out: Vec<String> = words.iter().map(|w| (*w).to_string()).collect();
+    out[i] = chars.into_iter().collect();
+    Some(out.join(" "))
+}

@@ -36,11 +36,15 @@ mod weights {
     pub const CATEGORY: f32 = 1.5;
     pub const DESCRIPTION: f32 = 1.0;
     /// A stemmed-only match counts this share of an exact one.
-    pub const STEMMED: f32 = 0.85;
-    /// A typo match in the title: a constant score, below what most exact matches earn.
-    pub const TYPO: f32 = 1.2;
-    /// DisMax tie breaker: the best field counts fully, the others a little.
-    pub const TIE: f32 = 0.15;
+    pub const STEMMED: f32 = 0.95;
+    /// A typo match (title or brand) scores this constant. Only rare words are expanded, and a
+    /// rare word's exact match earns about 3 × its IDF (≈ 10 for one product in 50k), so exact
+    /// stays well above typo while a corrected word still counts like a real match. Tuned on
+    /// the Home Depot dev judgments: 1.2 → 0.730, 4 → 0.738, 9 → 0.740 nDCG@10 condensed.
+    pub const TYPO: f32 = 9.0;
+    /// DisMax tie breaker: 0 scores each word by its best match only (exact, stemmed, typo or
+    /// another field), so one word matched three ways does not outrank two words matched once.
+    pub const TIE: f32 = 0.0;
 }
 
 /// Retrieval knobs that do not belong in a [`SearchRequest`].
