@@ -143,7 +143,8 @@ pub fn render_table(run: &EvalRun, options: &EvalOptions, judgments: &Judgments)
     out.push_str(&format!("latency mean / max (ms)     {:>8.3} / {:.3}\n", run.mean_ms, run.max_ms));
     out.push_str("lowest condensed nDCG:\n");
     for (q, n) in &run.worst {
-        out.push_str(&format!("  {n:.3}  {q}\n"));
+        // `+ 0.0` turns a negative zero into zero for printing.
+        out.push_str(&format!("  {:.3}  {q}\n", n + 0.0));
     }
     out
 }

@@ -200,11 +200,13 @@ fn index(config: &Config, input: &Path, format: Option<&str>, map: &str, lang: O
         eprintln!("… and {} more skipped rows", progress.errors - 20);
     }
     println!(
-        "indexed {} of {} rows in {:.2} s ({:.0} docs/s); {} skipped; index holds {} products",
+        "indexed {} of {} rows in {:.2} s ({:.0} docs/s), merged segments in {:.2} s ({:.2} s in all); {} skipped; index holds {} products",
         summary.indexed,
         summary.rows,
         summary.seconds,
         summary.docs_per_second,
+        summary.merge_seconds,
+        summary.seconds + summary.merge_seconds,
         summary.skipped_total(),
         index.num_docs()
     );
