@@ -29,4 +29,4 @@ pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
 pub use index::{IndexConfig, PreparedProduct, ProductIndex};
 pub use ingest::{FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS, ingest};
-pub use search::{ScoredId, SearchOptions};
+pub use search::ScoredId;

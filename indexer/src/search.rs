@@ -47,19 +47,6 @@ mod weights {
     pub const TIE: f32 = 0.0;
 }
 
-/// Retrieval knobs that do not belong in a [`SearchRequest`].
-#[derive(Debug, Clone, Copy)]
-pub struct SearchOptions {
-    /// Load and return stored products (the HTTP path); `false` returns ids only (evaluation).
-    pub load_documents: bool,
-}
-
-impl Default for SearchOptions {
-    fn default() -> Self {
-        Self { load_documents: true }
-    }
-}
-
 /// Ids of one segment's documents: `terms[ords[doc]]`.
 #[derive(Debug)]
 pub(crate) struct IdTable {
@@ -74,6 +61,16 @@ impl IdTable {
     }
 }
 
+/// What [`ProductIndex::retrieve`] found.
+struct Retrieved {
+    searcher: Searcher,
+    language: Language,
+    terms: Vec<QueryTerm>,
+    top: Vec<(Score, DocAddress)>,
+    total: u64,
+    facets: BTreeMap<String, Vec<FacetCount>>,
+}
+
 /// A hit without its document: what evaluation needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredId {
@@ -85,17 +82,7 @@ impl ProductIndex {
     /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
     pub fn search(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<SearchResponse> {
         let started = Instant::now();
-        request.validate()?;
-        let language = match request.lang.as_deref() {
-            Some(code) => Language::from_code(code).ok_or_else(|| {
-                searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`"))
-            })?,
-            None => self.analyzer.query_language(None, &request.q),
-        };
-        let terms = self.analyzer.query_terms(&request.q, language);
-        let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms);
-        let (top, total, facets) = self.collect(&searcher, request, query.as_ref(), scorer)?;
+        let Retrieved { searcher, language, terms, top, total, facets } = self.retrieve(request, scorer)?;
 
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -120,12 +107,7 @@ impl ProductIndex {
     /// The ids of the top hits only, read from the id fast field: the retrieval and ranking cost
     /// without document loading (what `searchd eval` measures).
     pub fn search_ids(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Vec<ScoredId>> {
-        request.validate()?;
-        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
-        let terms = self.analyzer.query_terms(&request.q, language);
-        let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms);
-        let (top, _, _) = self.collect(&searcher, request, query.as_ref(), scorer)?;
+        let Retrieved { searcher, top, .. } = self.retrieve(request, scorer)?;
         let mut out = Vec::with_capacity(top.len());
         for (score, address) in top {
             let table = self.id_table(&searcher, address.segment_ord)?;
@@ -163,6 +145,23 @@ impl ProductIndex {
         tables.retain(|id, _| live.contains(id));
         tables.insert(key, table.clone());
         Ok(table)
+    }
+
+    /// Validation, query language and words, query building and collection: what every search
+    /// does before it turns hits into results.
+    fn retrieve(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Retrieved> {
+        request.validate()?;
+        if let Some(code) = request.lang.as_deref() {
+            if Language::from_code(code).is_none() {
+                return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
+            }
+        }
+        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
+        let terms = self.analyzer.query_terms(&request.q, language);
+        let searcher = self.searcher();
+        let query = self.build_query(&searcher, request, &terms);
+        let (top, total, facets) = self.collect(&searcher, request, query.as_ref(), scorer)?;
+        Ok(Retrieved { searcher, language, terms, top, total, facets })
     }
 
     #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
