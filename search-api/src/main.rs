@@ -137,15 +137,38 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let committer = spawn_commit_loop(state.index.clone());
         let index = state.index.clone();
         axum::serve(listener, router(state, &config.http))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-                tracing::info!("shutting down");
-            })
+            .with_graceful_shutdown(shutdown_signal())
             .await?;
         committer.abort();
         tokio::task::spawn_blocking(move || index.commit()).await??;
         anyhow::Ok(())
     })
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests, then commit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests, then committing");
 }
 
 struct Bar {

@@ -1,0 +1,114 @@
+//! The `searchd` binary end to end: `index`, `eval`, configuration errors, and `serve` loading
+//! the demo catalog on an empty data dir.
+
+use std::io::{Read, Write};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn searchd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_searchd")).args(args).env_remove("SEARCHD_DATA_DIR").output().expect("run searchd")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn index_then_eval_prints_the_json_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let products = dir.path().join("products.csv");
+    std::fs::write(
+        &products,
+        "sku,name\n1,Cordless Drill 18V\n2,Hammer Drill\n3,Claw Hammer\n4,Garden Hose 50 ft\n5,Hose Reel\n6,\n",
+    )
+    .unwrap();
+    let judgments = dir.path().join("judgments.csv");
+    std::fs::write(&judgments, "query,product_uid,relevance\ndrill,1,3\ndrill,2,2.33\ndrill,3,1\nhose,4,3\nhose,5,2\nhammer,3,3\n").unwrap();
+
+    let data = data.to_str().unwrap();
+    let out = searchd(&["--data-dir", data, "index", "--input", products.to_str().unwrap(), "--map", "id=sku,title=name", "--lang", "en"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("indexed 5 of 6 rows"), "{stdout}");
+    assert!(stdout.contains("skipped 1: title"), "{stdout}");
+    assert!(text(&out.stderr).contains("line 7: skipped: title: missing"), "{}", text(&out.stderr));
+
+    for ranking in ["default", "bm25"] {
+        let out = searchd(&["--data-dir", data, "eval", "--judgments", judgments.to_str().unwrap(), "--ranking", ranking]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let last = stdout.lines().last().unwrap();
+        let json: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+        assert_eq!(json["queries"], 3);
+        for key in ["ndcg10_condensed", "ndcg10_strict", "recall100", "p50_ms", "p99_ms"] {
+            assert!(json[key].is_number(), "{key} in {last}");
+        }
+        assert_eq!(json["recall100"], 1.0, "every product with relevance ≥ 2.5 is retrieved: {last}");
+        for key in ["ndcg10_condensed", "ndcg10_strict"] {
+            let v = json[key].as_f64().unwrap();
+            assert!(v > 0.0 && v <= 1.0, "{key} in {last}");
+        }
+        assert!(stdout.contains("nDCG@10 condensed"), "the human table comes first");
+    }
+}
+
+#[test]
+fn bad_configuration_fails_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("searchd.toml");
+    std::fs::write(&config, "[index]\ncommit_every = 3\n").unwrap();
+    let out = searchd(&["--config", config.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap(), "eval", "--judgments", "x.csv"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("commit_every"), "{}", text(&out.stderr));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_searchd"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "eval", "--judgments", "x.csv"])
+        .env("SEARCHD_INDEX__WRITER_MEMORY_MB", "lots")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).to_lowercase().contains("writer_memory_mb"), "{}", text(&out.stderr));
+}
+
+/// A plain HTTP/1.1 GET on loopback; returns the body.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}
+
+#[test]
+fn serve_loads_the_demo_catalog_on_an_empty_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_searchd"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("SEARCHD_DATA_DIR")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ready = None;
+    while Instant::now() < deadline {
+        if let Some(body) = http_get(port, "/readyz") {
+            ready = Some(body);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let search = http_get(port, "/v1/products/search?q=tent&facets=brand&highlight=true");
+    let _ = child.kill();
+    let _ = child.wait();
+    let ready = ready.expect("searchd became ready within 60 s");
+    assert!(ready.contains("\"documents\":312"), "{ready}");
+    let search = search.expect("search answered 200");
+    let json: serde_json::Value = serde_json::from_str(search.trim()).unwrap_or_else(|e| panic!("{e}: {search}"));
+    assert!(json["total_hits"].as_u64().unwrap() > 0, "{json}");
+    assert!(json["hits"][0]["highlight"]["title"].as_str().unwrap().contains("<em>"), "{json}");
+    assert!(!json["facets"]["brand"].as_array().unwrap().is_empty(), "{json}");
+}
