@@ -28,7 +28,9 @@ fn indexing(c: &mut Criterion) {
             group.bench_function(format!("{name}_{variant}"), |b| {
                 b.iter(|| {
                     let index = ProductIndex::in_memory(bench_config()).expect("index");
-                    let summary = searchd_indexer::ingest(&index, &bytes[..], InputFormat::Csv, &options, &mut NoProgress).expect("ingest");
+                    let summary =
+                        searchd_indexer::ingest(&index, &bytes[..], InputFormat::Csv, &options, &mut NoProgress)
+                            .expect("ingest");
                     assert_eq!(summary.indexed, rows);
                     index.num_docs()
                 })

@@ -39,20 +39,21 @@ fn query(c: &mut Criterion) {
     }
     if let Some(index) = bigbasket_index() {
         let facets = vec![FacetField::Brand, FacetField::Category];
-        let requests: Vec<SearchRequest> = ["oil", "rice", "organic", "shampoo", "green tea", "biscuits", "soap", "masala"]
-            .iter()
-            .enumerate()
-            .map(|(i, q)| SearchRequest {
-                q: (*q).to_string(),
-                facets: facets.clone(),
-                filters: Filters {
-                    price_max: Some(100.0 + 50.0 * i as f64),
-                    min_rating: (i % 2 == 0).then_some(3.5),
-                    ..Filters::default()
-                },
-                ..SearchRequest::default()
-            })
-            .collect();
+        let requests: Vec<SearchRequest> =
+            ["oil", "rice", "organic", "shampoo", "green tea", "biscuits", "soap", "masala"]
+                .iter()
+                .enumerate()
+                .map(|(i, q)| SearchRequest {
+                    q: (*q).to_string(),
+                    facets: facets.clone(),
+                    filters: Filters {
+                        price_max: Some(100.0 + 50.0 * i as f64),
+                        min_rating: (i % 2 == 0).then_some(3.5),
+                        ..Filters::default()
+                    },
+                    ..SearchRequest::default()
+                })
+                .collect();
         run(c, "bigbasket_filters_facets", &index, &requests);
     }
 }

@@ -9,7 +9,9 @@ use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgr
 /// Reads a gzip file whole.
 pub fn gunzip(path: &std::path::Path) -> String {
     let mut text = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file")).read_to_string(&mut text).expect("gzip text");
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file"))
+        .read_to_string(&mut text)
+        .expect("gzip text");
     text
 }
 
@@ -68,16 +70,30 @@ pub fn index_products(products: Vec<Product>) -> ProductIndex {
 pub fn bigbasket_index() -> Option<ProductIndex> {
     let path = searchd_testkit::shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
     let index = ProductIndex::in_memory(bench_config()).expect("index");
-    let map: FieldMap = "id=index,title=product,category=category+sub_category,brand=brand,price=sale_price,rating=rating".parse().expect("map");
+    let map: FieldMap =
+        "id=index,title=product,category=category+sub_category,brand=brand,price=sale_price,rating=rating"
+            .parse()
+            .expect("map");
     let file = std::fs::File::open(path).expect("data file");
-    searchd_indexer::ingest(&index, file, InputFormat::Csv, &IngestOptions { map, language: Some("en".into()) }, &mut NoProgress).expect("ingest");
+    searchd_indexer::ingest(
+        &index,
+        file,
+        InputFormat::Csv,
+        &IngestOptions { map, language: Some("en".into()) },
+        &mut NoProgress,
+    )
+    .expect("ingest");
     Some(index)
 }
 
 /// A deterministic typo: two adjacent letters of the longest word swapped (seeded by position).
 pub fn with_typo(q: &str, seed: usize) -> Option<String> {
     let words: Vec<&str> = q.split_whitespace().collect();
-    let (i, word) = words.iter().enumerate().filter(|(_, w)| w.chars().count() >= 5 && w.chars().all(char::is_alphabetic)).max_by_key(|(_, w)| w.len())?;
+    let (i, word) = words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.chars().count() >= 5 && w.chars().all(char::is_alphabetic))
+        .max_by_key(|(_, w)| w.len())?;
     let mut chars: Vec<char> = word.chars().collect();
     let at = 1 + seed % (chars.len() - 2);
     chars.swap(at, at + 1);

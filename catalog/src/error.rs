@@ -22,10 +22,7 @@ impl Error {
     }
 
     pub fn unknown(param: impl Into<String>, known: &[&str]) -> Self {
-        Self::UnknownParameter {
-            param: param.into(),
-            hint: format!(", expected one of: {}", known.join(", ")),
-        }
+        Self::UnknownParameter { param: param.into(), hint: format!(", expected one of: {}", known.join(", ")) }
     }
 
     pub fn document(field: impl Into<String>, reason: impl Into<String>) -> Self {

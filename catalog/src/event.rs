@@ -9,6 +9,7 @@ use crate::Product;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
+#[expect(clippy::large_enum_variant, reason = "upserts are the common case; boxing would allocate for each")]
 pub enum CatalogEvent {
     /// Insert or replace the whole product; its `version` orders it.
     Upsert { product: Product },

@@ -31,7 +31,7 @@ pub use event::{CatalogEvent, WriteOutcome};
 pub use product::{GeoPoint, Product, Vendor};
 pub use scoring::{FirstPhaseScorer, RankFeatures, TextOnlyScorer};
 pub use search::{
-    FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW,
-    RankingMode, SearchHit, SearchRequest, SearchResponse, SortBy,
+    FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,
+    SearchHit, SearchRequest, SearchResponse, SortBy,
 };
 pub use text::{Token, fold, fold_into, tokenize};

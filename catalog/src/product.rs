@@ -165,9 +165,7 @@ mod tests {
 
     #[test]
     fn unknown_product_field_is_rejected_by_name() {
-        let err = serde_json::from_str::<Product>(r#"{"id":"1","title":"x","colour":"red"}"#)
-            .unwrap_err()
-            .to_string();
+        let err = serde_json::from_str::<Product>(r#"{"id":"1","title":"x","colour":"red"}"#).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
     }
 
@@ -185,8 +183,7 @@ mod tests {
 
     #[test]
     fn updated_at_round_trips_as_rfc3339() {
-        let p: Product =
-            serde_json::from_str(r#"{"id":"1","title":"x","updated_at":"2024-05-01T10:00:00Z"}"#).unwrap();
+        let p: Product = serde_json::from_str(r#"{"id":"1","title":"x","updated_at":"2024-05-01T10:00:00Z"}"#).unwrap();
         assert_eq!(p.updated_at.unwrap().unix_timestamp(), 1_714_557_600);
         let json = serde_json::to_string(&p).unwrap();
         assert!(json.contains("2024-05-01T10:00:00Z"), "{json}");

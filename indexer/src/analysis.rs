@@ -19,20 +19,76 @@ const MAX_TOKEN_BYTES: usize = 64;
 
 /// ISO 639-1 code for every language whatlang detects.
 const ISO_639_1: &[(Lang, &str)] = &[
-    (Lang::Epo, "eo"), (Lang::Eng, "en"), (Lang::Rus, "ru"), (Lang::Cmn, "zh"), (Lang::Spa, "es"),
-    (Lang::Por, "pt"), (Lang::Ita, "it"), (Lang::Ben, "bn"), (Lang::Fra, "fr"), (Lang::Deu, "de"),
-    (Lang::Ukr, "uk"), (Lang::Kat, "ka"), (Lang::Ara, "ar"), (Lang::Hin, "hi"), (Lang::Jpn, "ja"),
-    (Lang::Heb, "he"), (Lang::Yid, "yi"), (Lang::Pol, "pl"), (Lang::Amh, "am"), (Lang::Jav, "jv"),
-    (Lang::Kor, "ko"), (Lang::Nob, "nb"), (Lang::Dan, "da"), (Lang::Swe, "sv"), (Lang::Fin, "fi"),
-    (Lang::Tur, "tr"), (Lang::Nld, "nl"), (Lang::Hun, "hu"), (Lang::Ces, "cs"), (Lang::Ell, "el"),
-    (Lang::Bul, "bg"), (Lang::Bel, "be"), (Lang::Mar, "mr"), (Lang::Kan, "kn"), (Lang::Ron, "ro"),
-    (Lang::Slv, "sl"), (Lang::Hrv, "hr"), (Lang::Srp, "sr"), (Lang::Mkd, "mk"), (Lang::Lit, "lt"),
-    (Lang::Lav, "lv"), (Lang::Est, "et"), (Lang::Tam, "ta"), (Lang::Vie, "vi"), (Lang::Urd, "ur"),
-    (Lang::Tha, "th"), (Lang::Guj, "gu"), (Lang::Uzb, "uz"), (Lang::Pan, "pa"), (Lang::Aze, "az"),
-    (Lang::Ind, "id"), (Lang::Tel, "te"), (Lang::Pes, "fa"), (Lang::Mal, "ml"), (Lang::Ori, "or"),
-    (Lang::Mya, "my"), (Lang::Nep, "ne"), (Lang::Sin, "si"), (Lang::Khm, "km"), (Lang::Tuk, "tk"),
-    (Lang::Aka, "ak"), (Lang::Zul, "zu"), (Lang::Sna, "sn"), (Lang::Afr, "af"), (Lang::Lat, "la"),
-    (Lang::Slk, "sk"), (Lang::Cat, "ca"), (Lang::Tgl, "tl"), (Lang::Hye, "hy"), (Lang::Cym, "cy"),
+    (Lang::Epo, "eo"),
+    (Lang::Eng, "en"),
+    (Lang::Rus, "ru"),
+    (Lang::Cmn, "zh"),
+    (Lang::Spa, "es"),
+    (Lang::Por, "pt"),
+    (Lang::Ita, "it"),
+    (Lang::Ben, "bn"),
+    (Lang::Fra, "fr"),
+    (Lang::Deu, "de"),
+    (Lang::Ukr, "uk"),
+    (Lang::Kat, "ka"),
+    (Lang::Ara, "ar"),
+    (Lang::Hin, "hi"),
+    (Lang::Jpn, "ja"),
+    (Lang::Heb, "he"),
+    (Lang::Yid, "yi"),
+    (Lang::Pol, "pl"),
+    (Lang::Amh, "am"),
+    (Lang::Jav, "jv"),
+    (Lang::Kor, "ko"),
+    (Lang::Nob, "nb"),
+    (Lang::Dan, "da"),
+    (Lang::Swe, "sv"),
+    (Lang::Fin, "fi"),
+    (Lang::Tur, "tr"),
+    (Lang::Nld, "nl"),
+    (Lang::Hun, "hu"),
+    (Lang::Ces, "cs"),
+    (Lang::Ell, "el"),
+    (Lang::Bul, "bg"),
+    (Lang::Bel, "be"),
+    (Lang::Mar, "mr"),
+    (Lang::Kan, "kn"),
+    (Lang::Ron, "ro"),
+    (Lang::Slv, "sl"),
+    (Lang::Hrv, "hr"),
+    (Lang::Srp, "sr"),
+    (Lang::Mkd, "mk"),
+    (Lang::Lit, "lt"),
+    (Lang::Lav, "lv"),
+    (Lang::Est, "et"),
+    (Lang::Tam, "ta"),
+    (Lang::Vie, "vi"),
+    (Lang::Urd, "ur"),
+    (Lang::Tha, "th"),
+    (Lang::Guj, "gu"),
+    (Lang::Uzb, "uz"),
+    (Lang::Pan, "pa"),
+    (Lang::Aze, "az"),
+    (Lang::Ind, "id"),
+    (Lang::Tel, "te"),
+    (Lang::Pes, "fa"),
+    (Lang::Mal, "ml"),
+    (Lang::Ori, "or"),
+    (Lang::Mya, "my"),
+    (Lang::Nep, "ne"),
+    (Lang::Sin, "si"),
+    (Lang::Khm, "km"),
+    (Lang::Tuk, "tk"),
+    (Lang::Aka, "ak"),
+    (Lang::Zul, "zu"),
+    (Lang::Sna, "sn"),
+    (Lang::Afr, "af"),
+    (Lang::Lat, "la"),
+    (Lang::Slk, "sk"),
+    (Lang::Cat, "ca"),
+    (Lang::Tgl, "tl"),
+    (Lang::Hye, "hy"),
+    (Lang::Cym, "cy"),
 ];
 
 /// A language the engine knows: detectable, and stemmable when rust-stemmers has an algorithm.
@@ -169,10 +225,7 @@ impl Analyzer {
     /// The language of a text: the declared one when valid, else the detected one when the
     /// detection is reliable, else the default. Short texts (queries, bare titles) rarely are.
     pub fn resolve(&self, declared: Option<&str>, text: &str) -> Language {
-        declared
-            .and_then(Language::from_code)
-            .or_else(|| self.detect(text))
-            .unwrap_or(self.default)
+        declared.and_then(Language::from_code).or_else(|| self.detect(text)).unwrap_or(self.default)
     }
 
     /// The exact and the stemmed words of a text.
@@ -298,7 +351,13 @@ impl FieldTokenizer {
     pub const STEM: &'static str = "searchd_stem";
 
     pub fn exact() -> Self {
-        Self { stem: false, default: Language::ENGLISH, tokens: Vec::new(), lower: String::new(), cache: StemCache::default() }
+        Self {
+            stem: false,
+            default: Language::ENGLISH,
+            tokens: Vec::new(),
+            lower: String::new(),
+            cache: StemCache::default(),
+        }
     }
 
     pub fn stemming(default: Language) -> Self {
@@ -445,7 +504,10 @@ mod tests {
             out
         };
         let de = Language::from_code("de").unwrap();
-        assert_eq!(words(&mut tokenizer, &tagged("Häuser und Gärten", de)), [("haus".into(), 0), ("und".into(), 1), ("gart".into(), 2)]);
+        assert_eq!(
+            words(&mut tokenizer, &tagged("Häuser und Gärten", de)),
+            [("haus".into(), 0), ("und".into(), 1), ("gart".into(), 2)]
+        );
         assert_eq!(words(&mut tokenizer, "running shoes"), [("run".into(), 0), ("shoe".into(), 1)]);
         assert_eq!(words(&mut tokenizer, &tagged("", de)), []);
         let mut exact = FieldTokenizer::exact();

@@ -145,22 +145,20 @@ impl ProductIndex {
     fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
         config.validate().map_err(Error::Input)?;
         let default = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
-        index.tokenizers().register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
-        index.tokenizers().register(FieldTokenizer::STEM, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default)));
-        let writer = index
-            .writer_with_num_threads(config.threads(), config.writer_memory_mb << 20)
-            .map_err(|e| match e {
+        index
+            .tokenizers()
+            .register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
+        index
+            .tokenizers()
+            .register(FieldTokenizer::STEM, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default)));
+        let writer =
+            index.writer_with_num_threads(config.threads(), config.writer_memory_mb << 20).map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
                 e => Error::from(e),
             })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let payload: CommitPayload = index
-            .load_metas()?
-            .payload
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()?
-            .unwrap_or_default();
+        let payload: CommitPayload =
+            index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
         let mut versions = live_versions(&reader.searcher())?;
         for (id, version) in payload.tombstones {
             versions.entry(id).or_insert(VersionEntry { version, live: false });

@@ -21,8 +21,20 @@ const KEPT_ERRORS: usize = 50;
 
 /// Product fields a column can be mapped to; `attributes.NAME` is accepted too.
 pub const TARGET_FIELDS: [&str; 14] = [
-    "id", "version", "title", "description", "brand", "category", "price", "currency", "rating",
-    "review_count", "popularity", "in_stock", "language", "updated_at",
+    "id",
+    "version",
+    "title",
+    "description",
+    "brand",
+    "category",
+    "price",
+    "currency",
+    "rating",
+    "review_count",
+    "popularity",
+    "in_stock",
+    "language",
+    "updated_at",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,11 +188,8 @@ pub fn ingest<'r, R: Read + Send + 'r>(
     let bytes = counter.bytes.clone();
     let mut buffered = BufReader::with_capacity(1 << 16, counter);
     let is_gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read + Send + 'r> = if is_gzip {
-        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
-    };
+    let reader: Box<dyn Read + Send + 'r> =
+        if is_gzip { Box::new(flate2::bufread::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
     let mut summary = IngestSummary::default();
     let mut on_batch = |batch: Vec<(u64, Result<Product, String>)>, summary: &mut IngestSummary| -> Result<()> {
         index_batch(index, batch, language, summary, progress)?;
@@ -244,8 +253,12 @@ fn index_batch(
     for outcome in index.apply_prepared_bulk(good)? {
         match outcome {
             WriteOutcome::Applied { .. } => summary.indexed += 1,
-            WriteOutcome::Unchanged { .. } => *summary.skipped.entry("same version already indexed".into()).or_default() += 1,
-            WriteOutcome::Stale { .. } => *summary.skipped.entry("newer version already indexed".into()).or_default() += 1,
+            WriteOutcome::Unchanged { .. } => {
+                *summary.skipped.entry("same version already indexed".into()).or_default() += 1
+            }
+            WriteOutcome::Stale { .. } => {
+                *summary.skipped.entry("newer version already indexed".into()).or_default() += 1
+            }
         }
     }
     Ok(())
@@ -256,12 +269,21 @@ fn skip_kind(reason: &str) -> String {
     reason.split(':').next().unwrap_or(reason).trim().to_string()
 }
 
-fn read_csv(reader: Box<dyn Read + Send + '_>, map: &FieldMap, summary: &mut IngestSummary, on_batch: &mut BatchFn<'_>) -> Result<()> {
+fn read_csv(
+    reader: Box<dyn Read + Send + '_>,
+    map: &FieldMap,
+    summary: &mut IngestSummary,
+    on_batch: &mut BatchFn<'_>,
+) -> Result<()> {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers = csv.headers().map_err(|e| Error::Input(format!("cannot read the CSV header: {e}")))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
     let mut plan: Vec<(String, Vec<usize>)> = Vec::new();
-    for target in TARGET_FIELDS.iter().map(|s| (*s).to_string()).chain(map.0.keys().filter(|k| k.starts_with("attributes.")).cloned()) {
+    for target in TARGET_FIELDS
+        .iter()
+        .map(|s| (*s).to_string())
+        .chain(map.0.keys().filter(|k| k.starts_with("attributes.")).cloned())
+    {
         let sources = map.sources(&target);
         let explicit = map.0.contains_key(&target);
         let mut columns = Vec::new();
@@ -315,12 +337,14 @@ fn read_csv(reader: Box<dyn Read + Send + '_>, map: &FieldMap, summary: &mut Ing
 fn csv_product(record: &csv::StringRecord, plan: &[(String, Vec<usize>)]) -> Result<Product, String> {
     let mut product = Product::new("", "");
     for (target, columns) in plan {
-        let values: Vec<&str> = columns.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty()).collect();
+        let values: Vec<&str> =
+            columns.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty()).collect();
         if values.is_empty() {
             continue;
         }
         let value = values[0];
-        let number = |v: &str| v.replace(',', "").parse::<f64>().map_err(|_| format!("{target}: `{v}` is not a number"));
+        let number =
+            |v: &str| v.replace(',', "").parse::<f64>().map_err(|_| format!("{target}: `{v}` is not a number"));
         let whole = |v: &str| v.parse::<u64>().map_err(|_| format!("{target}: `{v}` is not a whole number ≥ 0"));
         match target.as_str() {
             "id" => product.id = value.to_string(),
@@ -348,7 +372,12 @@ fn csv_product(record: &csv::StringRecord, plan: &[(String, Vec<usize>)]) -> Res
                 }
             }
             "language" => product.language = Some(value.to_string()),
-            "updated_at" => product.updated_at = Some(parse_time(value).ok_or_else(|| format!("updated_at: `{value}` is neither RFC 3339 nor unix seconds"))?),
+            "updated_at" => {
+                product.updated_at = Some(
+                    parse_time(value)
+                        .ok_or_else(|| format!("updated_at: `{value}` is neither RFC 3339 nor unix seconds"))?,
+                )
+            }
             attribute => {
                 if let Some(name) = attribute.strip_prefix("attributes.") {
                     product.attributes.insert(name.to_string(), value.to_string());
@@ -371,7 +400,12 @@ fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
         .or_else(|| value.parse::<i64>().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok()))
 }
 
-fn read_jsonl(reader: Box<dyn Read + Send + '_>, map: &FieldMap, summary: &mut IngestSummary, on_batch: &mut BatchFn<'_>) -> Result<()> {
+fn read_jsonl(
+    reader: Box<dyn Read + Send + '_>,
+    map: &FieldMap,
+    summary: &mut IngestSummary,
+    on_batch: &mut BatchFn<'_>,
+) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut line = String::new();
     let mut reader = BufReader::new(reader);
@@ -417,7 +451,8 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
     for target in TARGET_FIELDS.iter().map(|s| (*s).to_string()).chain(map.0.keys().cloned()) {
         let sources = map.sources(&target);
         let value = if sources.len() > 1 {
-            let parts: Vec<serde_json::Value> = sources.iter().filter_map(|s| source.get(*s).cloned()).filter(|v| !v.is_null()).collect();
+            let parts: Vec<serde_json::Value> =
+                sources.iter().filter_map(|s| source.get(*s).cloned()).filter(|v| !v.is_null()).collect();
             (!parts.is_empty()).then_some(serde_json::Value::Array(parts))
         } else {
             source.remove(sources[0])
@@ -473,7 +508,12 @@ mod tests {
     }
 
     fn small_index() -> ProductIndex {
-        ProductIndex::in_memory(crate::IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..crate::IndexConfig::default() }).unwrap()
+        ProductIndex::in_memory(crate::IndexConfig {
+            writer_memory_mb: 32,
+            writer_threads: 1,
+            ..crate::IndexConfig::default()
+        })
+        .unwrap()
     }
 
     #[test]
@@ -486,7 +526,10 @@ mod tests {
                    5,Level,7,maybe\n\
                    6,Chisel,4\n";
         let index = small_index();
-        let options = IngestOptions { map: "id=sku,title=name,price=cost,in_stock=stock".parse().unwrap(), language: Some("en".into()) };
+        let options = IngestOptions {
+            map: "id=sku,title=name,price=cost,in_stock=stock".parse().unwrap(),
+            language: Some("en".into()),
+        };
         let summary = ingest(&index, csv.as_bytes(), InputFormat::Csv, &options, &mut NoProgress).unwrap();
         assert_eq!((summary.rows, summary.indexed), (6, 3));
         let errors: Vec<(u64, &str)> = summary.errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
@@ -508,7 +551,8 @@ mod tests {
         gz.write_all(text.as_bytes()).unwrap();
         let bytes = gz.finish().unwrap();
         let index = small_index();
-        let summary = ingest(&index, &bytes[..], InputFormat::Jsonl, &IngestOptions::default(), &mut NoProgress).unwrap();
+        let summary =
+            ingest(&index, &bytes[..], InputFormat::Jsonl, &IngestOptions::default(), &mut NoProgress).unwrap();
         assert_eq!(summary.indexed, 2);
         let lines: Vec<u64> = summary.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4]);
@@ -522,7 +566,8 @@ mod tests {
         let map = FieldMap::default();
         let err = json_product(r#"{"id":"1","title":"x","price":"cheap"}"#, &map).unwrap_err();
         assert!(err.starts_with("price:"), "{err}");
-        let p = json_product(r#"{"sku":"1","name":"Drill","extra":true}"#, &"id=sku,title=name".parse().unwrap()).unwrap();
+        let p =
+            json_product(r#"{"sku":"1","name":"Drill","extra":true}"#, &"id=sku,title=name".parse().unwrap()).unwrap();
         assert_eq!((p.id.as_str(), p.title.as_str()), ("1", "Drill"));
         assert!(json_product("{", &map).unwrap_err().starts_with("malformed JSON"));
     }

@@ -1,7 +1,7 @@
 use crate::analysis::FieldTokenizer;
 use tantivy::schema::{
-    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions,
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
 };
 
 /// The product schema's fields. Text fields come in pairs: `*_exact` (lowercased, folded) and
@@ -41,7 +41,8 @@ impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
         let text = |tokenizer: &str, positions: bool| {
-            let option = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+            let option =
+                if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
             TextOptions::default()
                 .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(option))
         };

@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use searchd_catalog::{
-    FacetCount, FacetField, FirstPhaseScorer, Highlight, RankFeatures, RankingMode, SearchHit,
-    SearchRequest, SearchResponse, SortBy, fold, tokenize,
+    FacetCount, FacetField, FirstPhaseScorer, Highlight, RankFeatures, RankingMode, SearchHit, SearchRequest,
+    SearchResponse, SortBy, fold, tokenize,
 };
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery,
-    FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::{DocAddress, Score, Searcher, SegmentReader, Term};
@@ -187,10 +187,9 @@ impl ProductIndex {
             }
             let (name, root) = match field {
                 FacetField::Brand => ("brand", Facet::root()),
-                FacetField::Category => (
-                    "category",
-                    request.filters.category_segments().map_or_else(Facet::root, Facet::from_path),
-                ),
+                FacetField::Category => {
+                    ("category", request.filters.category_segments().map_or_else(Facet::root, Facet::from_path))
+                }
             };
             let mut collector = FacetCollector::for_field(name);
             collector.add_facet(root);
@@ -231,18 +230,16 @@ impl ProductIndex {
         let mut filters: Vec<Box<dyn Query>> = Vec::new();
         let fl = &request.filters;
         if !fl.brand.is_empty() {
-            let any = fl
-                .brand
-                .iter()
-                .map(|b| (Occur::Should, facet_term(f.brand, Facet::from_path([b.trim()]))))
-                .collect();
+            let any =
+                fl.brand.iter().map(|b| (Occur::Should, facet_term(f.brand, Facet::from_path([b.trim()])))).collect();
             filters.push(Box::new(BooleanQuery::new(any)));
         }
         if let Some(segments) = fl.category_segments() {
             filters.push(facet_term(f.category, Facet::from_path(segments)));
         }
         if fl.price_min.is_some() || fl.price_max.is_some() {
-            let bound = |v: Option<f64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)));
+            let bound =
+                |v: Option<f64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)));
             filters.push(Box::new(RangeQuery::new(bound(fl.price_min), bound(fl.price_max))));
         }
         if let Some(min) = fl.min_rating {
@@ -252,13 +249,16 @@ impl ProductIndex {
             )));
         }
         if let Some(in_stock) = fl.in_stock {
-            filters.push(Box::new(TermQuery::new(Term::from_field_bool(f.in_stock, in_stock), IndexRecordOption::Basic)));
+            filters
+                .push(Box::new(TermQuery::new(Term::from_field_bool(f.in_stock, in_stock), IndexRecordOption::Basic)));
         }
         if filters.is_empty() {
             return text;
         }
         let mut clauses = vec![(Occur::Must, text)];
-        clauses.extend(filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));
+        clauses.extend(
+            filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)),
+        );
         Box::new(BooleanQuery::new(clauses))
     }
 
@@ -311,7 +311,8 @@ impl ProductIndex {
     /// Marks the words of title and description that match a query word exactly, by stem (in
     /// the product's language) or within its typo budget. Output is HTML-escaped.
     pub(crate) fn highlight(&self, product: &searchd_catalog::Product, terms: &[QueryTerm]) -> Highlight {
-        let language = product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
+        let language =
+            product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
         let is_match = |word: &str| {
             let exact = fold(word);
             let stem = fold(&language.stem(&word.to_lowercase()));
@@ -394,7 +395,8 @@ where
         if column.values.num_vals() == 0 {
             return Signal::Absent;
         }
-        if column.get_cardinality() == tantivy::columnar::Cardinality::Full && column.min_value() == column.max_value() {
+        if column.get_cardinality() == tantivy::columnar::Cardinality::Full && column.min_value() == column.max_value()
+        {
             return Signal::Constant(column.min_value());
         }
         Signal::Column(column)

@@ -21,12 +21,18 @@ struct Row {
 fn load() -> Option<(ProductIndex, Vec<Row>)> {
     let path = searchd_testkit::shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
     let index = ProductIndex::in_memory(IndexConfig::default()).unwrap();
-    let map: FieldMap = "id=index,title=product,category=category+sub_category,brand=brand,price=sale_price,rating=rating"
-        .parse()
-        .unwrap();
-    let summary =
-        searchd_indexer::ingest(&index, std::fs::File::open(&path).unwrap(), InputFormat::Csv, &IngestOptions { map, language: None }, &mut NoProgress)
+    let map: FieldMap =
+        "id=index,title=product,category=category+sub_category,brand=brand,price=sale_price,rating=rating"
+            .parse()
             .unwrap();
+    let summary = searchd_indexer::ingest(
+        &index,
+        std::fs::File::open(&path).unwrap(),
+        InputFormat::Csv,
+        &IngestOptions { map, language: None },
+        &mut NoProgress,
+    )
+    .unwrap();
 
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).unwrap();

@@ -16,7 +16,9 @@ pub fn scorer() -> Arc<dyn FirstPhaseScorer> {
 }
 
 pub fn index_of(products: impl IntoIterator<Item = Product>) -> ProductIndex {
-    let index = ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }).unwrap();
+    let index =
+        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
+            .unwrap();
     let prepared = products.into_iter().map(|p| index.prepare(p).unwrap()).collect();
     index.apply_prepared(prepared).unwrap();
     index.commit().unwrap();

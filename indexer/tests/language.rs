@@ -33,10 +33,17 @@ fn detection_accuracy_on_lingua_sentences_for_stemmed_languages() {
     let (total, correct, reliable) = per_lang.values().fold((0, 0, 0), |a, v| (a.0 + v.0, a.1 + v.1, a.2 + v.2));
     println!("language detection on lingua sentences, {} languages we stem:", per_lang.len());
     for (lang, (n, c, r)) in &per_lang {
-        println!("  {lang}: {:.3} correct, {:.3} confident and correct ({n} sentences)", f64::from(*c) / f64::from(*n), f64::from(*r) / f64::from(*n));
+        println!(
+            "  {lang}: {:.3} correct, {:.3} confident and correct ({n} sentences)",
+            f64::from(*c) / f64::from(*n),
+            f64::from(*r) / f64::from(*n)
+        );
     }
     let accuracy = f64::from(correct) / f64::from(total);
-    println!("overall: {accuracy:.4} correct, {:.4} confident and correct, {total} sentences", f64::from(reliable) / f64::from(total));
+    println!(
+        "overall: {accuracy:.4} correct, {:.4} confident and correct, {total} sentences",
+        f64::from(reliable) / f64::from(total)
+    );
     assert_eq!(per_lang.len(), 18, "every stemmed language has test sentences");
     assert!(accuracy >= 0.90, "detection accuracy {accuracy:.4} below 0.90");
     for (lang, (n, c, _)) in &per_lang {

@@ -47,10 +47,7 @@ fn model(ops: &[Op]) -> BTreeMap<String, (u64, bool, String)> {
 }
 
 fn live_state(index: &ProductIndex) -> BTreeMap<String, (u64, String)> {
-    (0..6)
-        .filter_map(|i| index.get(&format!("p{i}")).ok())
-        .map(|p| (p.id, (p.version, p.title)))
-        .collect()
+    (0..6).filter_map(|i| index.get(&format!("p{i}")).ok()).map(|p| (p.id, (p.version, p.title))).collect()
 }
 
 fn config() -> IndexConfig {

@@ -113,9 +113,21 @@ mod tests {
     use super::*;
 
     fn features() -> impl Strategy<Value = RankFeatures> {
-        (0.01f32..50.0, 0.0f64..1e6, proptest::option::of(0.0f64..=5.0), 0u64..10_000, any::<bool>(), proptest::option::of(0.0f64..3650.0))
+        (
+            0.01f32..50.0,
+            0.0f64..1e6,
+            proptest::option::of(0.0f64..=5.0),
+            0u64..10_000,
+            any::<bool>(),
+            proptest::option::of(0.0f64..3650.0),
+        )
             .prop_map(|(text, popularity, rating, review_count, in_stock, age_days)| RankFeatures {
-                text, popularity, rating, review_count, in_stock, age_days,
+                text,
+                popularity,
+                rating,
+                review_count,
+                in_stock,
+                age_days,
             })
     }
 

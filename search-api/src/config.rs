@@ -90,9 +90,10 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        let config: Config = figment.merge(env).extract().map_err(|e| {
-            e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
-        })?;
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))?;
         config.validate()?;
         Ok(config)
     }
@@ -130,6 +131,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::result_large_err, reason = "figment's Jail fixes the error type")]
     fn file_then_environment() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(dir.path(), "data_dir = \"/srv/searchd\"\n[index]\ncommit_every_docs = 5\n");

@@ -51,7 +51,8 @@ pub fn load_judgments(path: &Path) -> anyhow::Result<Judgments> {
     let mut magic = [0u8; 2];
     let n = reader.read(&mut magic)?;
     let head = std::io::Cursor::new(magic[..n].to_vec()).chain(reader);
-    let input: Box<dyn Read> = if magic[..n] == [0x1f, 0x8b] { Box::new(flate2::read::MultiGzDecoder::new(head)) } else { Box::new(head) };
+    let input: Box<dyn Read> =
+        if magic[..n] == [0x1f, 0x8b] { Box::new(flate2::read::MultiGzDecoder::new(head)) } else { Box::new(head) };
     let mut csv = csv::Reader::from_reader(input);
     let headers = csv.headers()?.clone();
     let col = |name: &str| {
@@ -61,7 +62,8 @@ pub fn load_judgments(path: &Path) -> anyhow::Result<Judgments> {
     let mut judgments = Judgments::default();
     for (i, record) in csv.records().enumerate() {
         let record = record.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
-        let relevance: f64 = record[rel].trim().parse().with_context(|| format!("{}: row {}: bad relevance", path.display(), i + 2))?;
+        let relevance: f64 =
+            record[rel].trim().parse().with_context(|| format!("{}: row {}: bad relevance", path.display(), i + 2))?;
         judgments.insert(record[q].trim(), record[id].trim(), relevance);
     }
     anyhow::ensure!(judgments.num_queries() > 0, "{}: no judgments", path.display());
@@ -69,7 +71,12 @@ pub fn load_judgments(path: &Path) -> anyhow::Result<Judgments> {
 }
 
 /// Runs every judged query once to warm caches, then once timed, and scores the rankings.
-pub fn run(index: &ProductIndex, scorer: &Arc<dyn FirstPhaseScorer>, judgments: &Judgments, options: &EvalOptions) -> anyhow::Result<EvalRun> {
+pub fn run(
+    index: &ProductIndex,
+    scorer: &Arc<dyn FirstPhaseScorer>,
+    judgments: &Judgments,
+    options: &EvalOptions,
+) -> anyhow::Result<EvalRun> {
     let request = |q: &str| SearchRequest {
         q: q.to_string(),
         per_page: RETRIEVED,

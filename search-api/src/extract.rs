@@ -71,8 +71,11 @@ impl JsonError {
         if self.syntax {
             return ApiError::new(Code::MalformedJson, format!("the body is not valid JSON: {}", self.message));
         }
-        let message =
-            if self.path.is_empty() || self.path == "." { self.message } else { format!("`{}`: {}", self.path, self.message) };
+        let message = if self.path.is_empty() || self.path == "." {
+            self.message
+        } else {
+            format!("`{}`: {}", self.path, self.message)
+        };
         ApiError::new(shape_code, message)
     }
 }
@@ -98,8 +101,22 @@ pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
 pub const SEARCH_PARAMS: [&str; 16] = [
-    "q", "brand", "category", "price_min", "price_max", "min_rating", "in_stock", "facets", "sort", "page",
-    "per_page", "lang", "highlight", "ranking", "limit", "offset",
+    "q",
+    "brand",
+    "category",
+    "price_min",
+    "price_max",
+    "min_rating",
+    "in_stock",
+    "facets",
+    "sort",
+    "page",
+    "per_page",
+    "lang",
+    "highlight",
+    "ranking",
+    "limit",
+    "offset",
 ];
 
 impl<S: Send + Sync> FromRequestParts<S> for SearchQuery {
@@ -117,7 +134,9 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
     let mut request = SearchRequest::default();
     let mut seen: Vec<&str> = Vec::new();
     let mut offset: Option<usize> = None;
-    let invalid = |param: &str, reason: String| ApiError::new(Code::InvalidSearchParam(param.to_string()), format!("invalid `{param}`: {reason}"));
+    let invalid = |param: &str, reason: String| {
+        ApiError::new(Code::InvalidSearchParam(param.to_string()), format!("invalid `{param}`: {reason}"))
+    };
     for (key, value) in &pairs {
         let Some(&param) = SEARCH_PARAMS.iter().find(|p| **p == key) else {
             let code = if Filters::NAMES.iter().any(|f| key.starts_with(f)) || key.starts_with("filter") {
@@ -137,7 +156,11 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             seen.push(param);
         }
         let number = |v: &str| -> Result<f64, ApiError> {
-            v.trim().parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| invalid(param, format!("`{v}` is not a number")))
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| invalid(param, format!("`{v}` is not a number")))
         };
         let count = |v: &str| -> Result<usize, ApiError> {
             v.trim().parse::<usize>().map_err(|_| invalid(param, format!("`{v}` is not a whole number ≥ 0")))

@@ -83,7 +83,8 @@ impl MakeRequestId for Counter {
 
 /// The whole HTTP application.
 pub fn router(state: AppState, http: &HttpConfig) -> Router {
-    let prefix = std::process::id() ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()));
+    let prefix = std::process::id()
+        ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()));
     let bulk = Router::new()
         .route("/v1/products/bulk", post(routes::bulk_products))
         .layer(DefaultBodyLimit::max(http.max_bulk_body_bytes));

@@ -1,6 +1,6 @@
 use axum::Json;
-use axum::extract::{FromRequest, Path, Request, State};
 use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use searchd_catalog::{CatalogEvent, Product, SearchRequest, SearchResponse, WriteOutcome};
@@ -23,7 +23,10 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-pub async fn search_get(State(state): State<AppState>, SearchQuery(request): SearchQuery) -> ApiResult<Json<SearchResponse>> {
+pub async fn search_get(
+    State(state): State<AppState>,
+    SearchQuery(request): SearchQuery,
+) -> ApiResult<Json<SearchResponse>> {
     run_search(state, request).await
 }
 
@@ -44,7 +47,9 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
         } else if last.is_empty() || last == "?" {
             Code::InvalidSearchParam("body".into())
         } else {
-            Code::InvalidSearchParam(last.trim_end_matches(|c: char| c == ']' || c.is_ascii_digit() || c == '[').to_string())
+            Code::InvalidSearchParam(
+                last.trim_end_matches(|c: char| c == ']' || c.is_ascii_digit() || c == '[').to_string(),
+            )
         };
         e.into_api_error(code)
     })?;
@@ -60,14 +65,18 @@ async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<S
 }
 
 fn product_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
-    let Path(id) = path.map_err(|e| ApiError::new(Code::InvalidProductId, format!("invalid product id: {}", e.body_text())))?;
+    let Path(id) =
+        path.map_err(|e| ApiError::new(Code::InvalidProductId, format!("invalid product id: {}", e.body_text())))?;
     searchd_catalog::Product::new(id.clone(), "-")
         .validate()
         .map_err(|e| ApiError::new(Code::InvalidProductId, e.to_string()))?;
     Ok(id)
 }
 
-pub async fn get_product(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> ApiResult<Json<Product>> {
+pub async fn get_product(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Product>> {
     let id = product_id(path)?;
     let product = tokio::task::spawn_blocking(move || state.index.get(&id)).await.map_err(ApiError::internal)??;
     Ok(Json(product))
@@ -85,7 +94,8 @@ fn write_params(query: Option<&str>, allow_version: bool) -> ApiResult<WritePara
         .map_err(|e| ApiError::new(Code::UnknownSearchParameter, format!("the query string is malformed: {e}")))?;
     let mut params = WriteParams::default();
     for (key, value) in pairs {
-        let invalid = |reason: &str| ApiError::new(Code::InvalidSearchParam(key.clone()), format!("invalid `{key}`: {reason}"));
+        let invalid =
+            |reason: &str| ApiError::new(Code::InvalidSearchParam(key.clone()), format!("invalid `{key}`: {reason}"));
         match key.as_str() {
             "refresh" => {
                 params.refresh = match value.as_str() {
@@ -94,10 +104,15 @@ fn write_params(query: Option<&str>, allow_version: bool) -> ApiResult<WritePara
                     _ => return Err(invalid("must be true or false")),
                 }
             }
-            "version" if allow_version => params.version = value.parse().map_err(|_| invalid("must be a whole number ≥ 1"))?,
+            "version" if allow_version => {
+                params.version = value.parse().map_err(|_| invalid("must be a whole number ≥ 1"))?
+            }
             _ => {
                 let expected = if allow_version { "refresh, version" } else { "refresh" };
-                return Err(ApiError::new(Code::UnknownSearchParameter, format!("unknown parameter `{key}`, expected one of: {expected}")));
+                return Err(ApiError::new(
+                    Code::UnknownSearchParameter,
+                    format!("unknown parameter `{key}`, expected one of: {expected}"),
+                ));
             }
         }
     }
@@ -130,7 +145,10 @@ pub async fn put_product(
         }
         Some(Value::String(body_id)) if *body_id == id => {}
         Some(other) => {
-            return Err(ApiError::new(Code::IdMismatch, format!("the body's id {other} differs from the path's `{id}`")));
+            return Err(ApiError::new(
+                Code::IdMismatch,
+                format!("the body's id {other} differs from the path's `{id}`"),
+            ));
         }
     }
     let product = product_from_value(value)?;
@@ -195,8 +213,13 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
     let items: Vec<Result<Value, ApiError>> = match kind {
         JsonKind::Json => {
             let values: Vec<Value> = parse_json(&bytes).map_err(|e| {
-                if e.syntax { e.into_api_error(Code::MalformedJson) } else {
-                    ApiError::new(Code::MalformedJson, "the body must be a JSON array of products (or NDJSON with Content-Type: application/x-ndjson)")
+                if e.syntax {
+                    e.into_api_error(Code::MalformedJson)
+                } else {
+                    ApiError::new(
+                        Code::MalformedJson,
+                        "the body must be a JSON array of products (or NDJSON with Content-Type: application/x-ndjson)",
+                    )
                 }
             })?;
             values.into_iter().map(Ok).collect()

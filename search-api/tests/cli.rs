@@ -24,10 +24,24 @@ fn index_then_eval_prints_the_json_line() {
     )
     .unwrap();
     let judgments = dir.path().join("judgments.csv");
-    std::fs::write(&judgments, "query,product_uid,relevance\ndrill,1,3\ndrill,2,2.33\ndrill,3,1\nhose,4,3\nhose,5,2\nhammer,3,3\n").unwrap();
+    std::fs::write(
+        &judgments,
+        "query,product_uid,relevance\ndrill,1,3\ndrill,2,2.33\ndrill,3,1\nhose,4,3\nhose,5,2\nhammer,3,3\n",
+    )
+    .unwrap();
 
     let data = data.to_str().unwrap();
-    let out = searchd(&["--data-dir", data, "index", "--input", products.to_str().unwrap(), "--map", "id=sku,title=name", "--lang", "en"]);
+    let out = searchd(&[
+        "--data-dir",
+        data,
+        "index",
+        "--input",
+        products.to_str().unwrap(),
+        "--map",
+        "id=sku,title=name",
+        "--lang",
+        "en",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("indexed 5 of 6 rows"), "{stdout}");
@@ -35,7 +49,8 @@ fn index_then_eval_prints_the_json_line() {
     assert!(text(&out.stderr).contains("line 7: skipped: title: missing"), "{}", text(&out.stderr));
 
     for ranking in ["default", "bm25"] {
-        let out = searchd(&["--data-dir", data, "eval", "--judgments", judgments.to_str().unwrap(), "--ranking", ranking]);
+        let out =
+            searchd(&["--data-dir", data, "eval", "--judgments", judgments.to_str().unwrap(), "--ranking", ranking]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let stdout = text(&out.stdout);
         let last = stdout.lines().last().unwrap();
@@ -58,7 +73,15 @@ fn bad_configuration_fails_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("searchd.toml");
     std::fs::write(&config, "[index]\ncommit_every = 3\n").unwrap();
-    let out = searchd(&["--config", config.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap(), "eval", "--judgments", "x.csv"]);
+    let out = searchd(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "eval",
+        "--judgments",
+        "x.csv",
+    ]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("commit_every"), "{}", text(&out.stderr));
 

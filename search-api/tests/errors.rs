@@ -41,7 +41,12 @@ async fn bad_get_search_parameters_are_named() {
         assert_error(&reply, StatusCode::BAD_REQUEST, code, names);
     }
     let long = "x".repeat(600);
-    assert_error(&get(&app, &format!("/v1/products/search?q={long}")).await, StatusCode::BAD_REQUEST, "invalid_search_q", "512");
+    assert_error(
+        &get(&app, &format!("/v1/products/search?q={long}")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_search_q",
+        "512",
+    );
 }
 
 #[tokio::test]
@@ -54,7 +59,12 @@ async fn bad_post_search_bodies_are_named() {
         (r#"{"q": "drill", "sort": "colour"}"#, StatusCode::BAD_REQUEST, "invalid_search_sort", "colour"),
         (r#"{"q": "drill", "page": -1}"#, StatusCode::BAD_REQUEST, "invalid_search_page", "page"),
         (r#"{"q": "drill", "per_page": 1000}"#, StatusCode::BAD_REQUEST, "invalid_search_per_page", "per_page"),
-        (r#"{"q": "drill", "filters": {"price_min": "abc"}}"#, StatusCode::BAD_REQUEST, "invalid_search_price_min", "price_min"),
+        (
+            r#"{"q": "drill", "filters": {"price_min": "abc"}}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_search_price_min",
+            "price_min",
+        ),
         (r#"{"q": "drill", "filters": {"colour": "red"}}"#, StatusCode::BAD_REQUEST, "unknown_filter_field", "colour"),
         (r#"{"q": "drill", "colour": "red"}"#, StatusCode::BAD_REQUEST, "unknown_search_parameter", "colour"),
         (r#"{"q": "drill", "facets": ["colour"]}"#, StatusCode::BAD_REQUEST, "invalid_search_facets", "colour"),

@@ -20,7 +20,9 @@ pub fn app(with_demo: bool) -> Router {
 }
 
 pub fn app_with(with_demo: bool, config: Config) -> Router {
-    let index = ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }).unwrap();
+    let index =
+        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
+            .unwrap();
     if with_demo {
         demo::load(&index).unwrap();
     }
@@ -45,9 +47,11 @@ pub async fn call(app: &Router, method: Method, uri: &str, body: Option<(&str, &
     };
     let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{uri}: body is not JSON: {}", String::from_utf8_lossy(&bytes)));
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("{uri}: body is not JSON: {}", String::from_utf8_lossy(&bytes)));
     Reply { status, json, content_type }
 }
 

@@ -7,7 +7,13 @@ use crate::{app, call, get, send_json};
 #[tokio::test]
 async fn put_get_search_delete() {
     let app = app(false);
-    let reply = send_json(&app, Method::PUT, "/v1/products/p-1?refresh=true", r#"{"title": "Akku-Bohrschrauber 18V", "brand": "Bosch", "language": "de", "price": 99.5}"#).await;
+    let reply = send_json(
+        &app,
+        Method::PUT,
+        "/v1/products/p-1?refresh=true",
+        r#"{"title": "Akku-Bohrschrauber 18V", "brand": "Bosch", "language": "de", "price": 99.5}"#,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_eq!(reply.json["result"], "applied");
     assert_eq!(reply.json["version"], 1);
@@ -19,7 +25,13 @@ async fn put_get_search_delete() {
     let reply = get(&app, "/v1/products/search?q=bohrschrauber").await;
     assert_eq!(reply.json["total_hits"], 1);
 
-    let reply = send_json(&app, Method::PUT, "/v1/products/p-1?refresh=true", r#"{"id": "p-1", "title": "Akku-Bohrschrauber 12V", "version": 7}"#).await;
+    let reply = send_json(
+        &app,
+        Method::PUT,
+        "/v1/products/p-1?refresh=true",
+        r#"{"id": "p-1", "title": "Akku-Bohrschrauber 12V", "version": 7}"#,
+    )
+    .await;
     assert_eq!(reply.json["version"], 7);
     let reply = send_json(&app, Method::PUT, "/v1/products/p-1", r#"{"title": "stale", "version": 3}"#).await;
     assert_eq!(reply.json["result"], "stale", "{}", reply.json);
@@ -52,7 +64,8 @@ async fn bulk_reports_every_item_and_keeps_the_good_ones() {
     assert_eq!(get(&app, "/v1/products/search?q=saw").await.json["total_hits"], 1);
 
     let ndjson = "{\"id\": \"d\", \"title\": \"Sofa\"}\nnot json\n\n{\"id\": \"a\", \"title\": \"Claw Hammer\", \"version\": 1}\n";
-    let reply = call(&app, Method::POST, "/v1/products/bulk?refresh=true", Some(("application/x-ndjson", ndjson))).await;
+    let reply =
+        call(&app, Method::POST, "/v1/products/bulk?refresh=true", Some(("application/x-ndjson", ndjson))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     let items = reply.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);

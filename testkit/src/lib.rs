@@ -33,8 +33,14 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
         return Some(path);
     }
     if in_ci() {
-        panic!("shared data file {relative} is missing from {} and CI=true: failing instead of skipping", shared_data_dir().display());
+        panic!(
+            "shared data file {relative} is missing from {} and CI=true: failing instead of skipping",
+            shared_data_dir().display()
+        );
     }
-    eprintln!("SKIPPED: shared data file {relative} not found in {}; this test needs ../shared/data", shared_data_dir().display());
+    eprintln!(
+        "SKIPPED: shared data file {relative} not found in {}; this test needs ../shared/data",
+        shared_data_dir().display()
+    );
     None
 }
