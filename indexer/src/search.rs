@@ -447,7 +447,12 @@ fn mark(text: &str, is_match: &dyn Fn(&str) -> bool, around: Option<usize>) -> S
         None => (0, text.len()),
         Some(at) => {
             let before = text[..at].char_indices().rev().nth(40).map_or(0, |(i, _)| i);
-            let start = text[..before].rfind(char::is_whitespace).map_or(before, |i| i + 1).min(at);
+            let start = text[..before]
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(before, |(i, c)| i + c.len_utf8())
+                .min(at);
             let start = if at - start > 200 { before } else { start };
             let end = text[start..].char_indices().nth(SNIPPET_CHARS).map_or(text.len(), |(i, _)| start + i);
             let end = text[end..].find(char::is_whitespace).map_or(text.len(), |i| end + i);
@@ -497,6 +502,36 @@ mod tests {
     fn marks_and_escapes() {
         let m = mark("Drill <b>& bits</b>", &|w| w == "Drill" || w == "bits", None);
         assert_eq!(m, "<em>Drill</em> &lt;b&gt;&amp; <em>bits</em>&lt;/b&gt;");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn marking_never_panics_and_keeps_the_words(text in "\\PC{0,300}", pick in 0usize..50) {
+            let words: Vec<_> = tokenize(&text).collect();
+            let target = words.get(pick % words.len().max(1)).map(|t| t.text.to_string());
+            let is_match = |w: &str| Some(w) == target.as_deref();
+            let around = words.get(pick % words.len().max(1)).map(|t| t.start);
+            let marked = mark(&text, &is_match, around);
+            if let Some(word) = &target {
+                let escaped = {
+                    let mut e = String::new();
+                    escape_into(word, &mut e);
+                    e
+                };
+                let needle = format!("<em>{escaped}</em>");
+                proptest::prop_assert!(marked.contains(&needle), "{} not in {}", needle, marked);
+            }
+            let _ = mark(&text, &is_match, None);
+        }
+    }
+
+    /// A snippet starting after a multi-byte space (U+3000) sliced inside the character.
+    #[test]
+    fn snippet_start_after_ideographic_space_is_a_char_boundary() {
+        let text = format!("{}needle tail", "語\u{3000}".repeat(60));
+        let at = text.find("needle").unwrap();
+        let m = mark(&text, &|w| w == "needle", Some(at));
+        assert!(m.contains("<em>needle</em>"), "{m}");
     }
 
     #[test]

@@ -196,7 +196,9 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "lang" => request.lang = Some(value.trim().to_ascii_lowercase()),
             "highlight" => request.highlight = boolean(value)?,
             "ranking" => request.ranking = value.trim().parse()?,
-            _ => unreachable!("every accepted parameter is handled"),
+            other => {
+                return Err(ApiError::internal(format!("search parameter `{other}` is accepted but not handled")));
+            }
         }
     }
     if let Some(offset) = offset {

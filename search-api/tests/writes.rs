@@ -74,3 +74,20 @@ async fn bulk_reports_every_item_and_keeps_the_good_ones() {
     assert_eq!(items[2]["result"], "unchanged");
     assert_eq!(get(&app, "/v1/products/d").await.json["title"], "Sofa");
 }
+
+/// Brand and category names with `/` (the facet path separator) stay whole in facets and filters.
+#[tokio::test]
+async fn slashes_in_brand_names_survive_facets_and_filters() {
+    let app = app(false);
+    let body = r#"[{"id": "a", "title": "Amplifier", "brand": "AC/DC Audio", "category": ["Audio", "Amps/Preamps"]},
+                   {"id": "b", "title": "Amplifier stand", "brand": "Other"}]"#;
+    assert_eq!(send_json(&app, Method::POST, "/v1/products/bulk?refresh=true", body).await.status, StatusCode::OK);
+    let reply = get(&app, "/v1/products/search?q=amplifier&facets=brand,category").await;
+    let brands: Vec<&str> =
+        reply.json["facets"]["brand"].as_array().unwrap().iter().map(|b| b["value"].as_str().unwrap()).collect();
+    assert!(brands.contains(&"AC/DC Audio"), "{brands:?}");
+    let reply = get(&app, "/v1/products/search?q=amplifier&brand=AC%2FDC+Audio").await;
+    assert_eq!(reply.json["total_hits"], 1, "{}", reply.json);
+    let reply = get(&app, "/v1/products/search?category=Audio&facets=category").await;
+    assert_eq!(reply.json["facets"]["category"][0]["value"], "Amps/Preamps", "{}", reply.json);
+}
