@@ -181,8 +181,23 @@ impl ProductIndex {
             .and_offset(request.offset())
             .tweak_score(move |segment: &SegmentReader| sort_key_fn(segment, sort, scorer.clone()));
 
+        // A facet whose field holds no value in any segment counts to an empty list: skip its
+        // collector, which would otherwise visit every matching document.
+        let has_values = |field: tantivy::schema::Field| {
+            searcher
+                .segment_readers()
+                .iter()
+                .any(|s| s.inverted_index(field).is_ok_and(|index| index.terms().num_terms() > 0))
+        };
         let facet_collector = |field: FacetField| -> Option<FacetCollector> {
             if !request.facets.contains(&field) {
+                return None;
+            }
+            let indexed = match field {
+                FacetField::Brand => self.fields.brand,
+                FacetField::Category => self.fields.category,
+            };
+            if !has_values(indexed) {
                 return None;
             }
             let (name, root) = match field {
@@ -200,6 +215,9 @@ impl ProductIndex {
         let (top, total, brand, category) = searcher.search(query, &(top, Count, brand, category))?;
 
         let mut facets = BTreeMap::new();
+        for field in &request.facets {
+            facets.insert(field.as_str().to_string(), Vec::new());
+        }
         if let Some(counts) = brand {
             facets.insert("brand".to_string(), facet_values(&counts, &Facet::root()));
         }

@@ -61,3 +61,16 @@ fn a_common_word_is_not_expanded_to_typos() {
     assert!(!ranked.contains(&"frill".to_string()));
     assert_eq!(ids(&index, "drlil").len(), 3, "a rare misspelling still finds them");
 }
+
+#[test]
+fn a_requested_facet_without_values_is_an_empty_list() {
+    let index = catalog();
+    let request = searchd_catalog::SearchRequest {
+        q: "drill".into(),
+        facets: vec![searchd_catalog::FacetField::Brand, searchd_catalog::FacetField::Category],
+        ..searchd_catalog::SearchRequest::default()
+    };
+    let response = index.search(&request, &crate::scorer()).unwrap();
+    assert_eq!(response.facets.get("brand"), Some(&Vec::new()));
+    assert_eq!(response.facets.get("category"), Some(&Vec::new()));
+}
