@@ -10,7 +10,9 @@
 use std::fmt;
 
 use rust_stemmers::{Algorithm, Stemmer};
-use searchd_catalog::{fold_into, tokenize};
+use std::collections::HashMap;
+
+use searchd_catalog::{fold, fold_into, tokenize};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use whatlang::Lang;
 
@@ -114,10 +116,6 @@ impl Language {
         ISO_639_1.iter().find(|(l, _)| *l == self.0).map_or("und", |(_, c)| c)
     }
 
-    pub fn english_name(self) -> &'static str {
-        self.0.eng_name()
-    }
-
     /// The Snowball algorithm for this language, if rust-stemmers has one.
     fn algorithm(self) -> Option<Algorithm> {
         Some(match self.0 {
@@ -152,7 +150,14 @@ impl Language {
         Lang::all().iter().map(|l| Language(*l)).filter(|l| l.has_stemmer())
     }
 
-    /// Stems one lowercased word.
+    /// One word as the `*_stem` fields hold it in this language: lowercased, stemmed, folded.
+    pub fn stemmed_form(self, word: &str) -> String {
+        let mut out = String::new();
+        stem_into(word, self.algorithm().map(Stemmer::create).as_ref(), &mut String::new(), &mut out);
+        out
+    }
+
+    /// Stems one lowercased word (the stemmer's own output, not folded).
     pub fn stem(self, lowercase_word: &str) -> String {
         match self.algorithm() {
             Some(algorithm) => Stemmer::create(algorithm).stem(lowercase_word).into_owned(),
@@ -224,32 +229,44 @@ impl Analyzer {
 
     /// The language of a text: the declared one when valid, else the detected one when the
     /// detection is reliable, else the default. Short texts (queries, bare titles) rarely are.
-    pub fn resolve(&self, declared: Option<&str>, text: &str) -> Language {
-        declared.and_then(Language::from_code).or_else(|| self.detect(text)).unwrap_or(self.default)
+    /// `sample`, the text to detect on, is built only when nothing valid is declared.
+    pub fn resolve(&self, declared: Option<&str>, sample: impl FnOnce() -> String) -> Language {
+        declared.and_then(Language::from_code).or_else(|| self.detect(&sample())).unwrap_or(self.default)
     }
 
-    /// The exact and the stemmed words of a text.
-    pub fn analyze(&self, text: &str, language: Language) -> (Vec<String>, Vec<String>) {
-        let (mut tokens, mut lower) = (Vec::new(), String::new());
-        let n = fill_tokens(text, None, &mut tokens, &mut lower);
-        let exact = tokens[..n].iter().map(|t| t.text.clone()).collect();
-        let stemmer = language.algorithm().map(Stemmer::create);
-        let n = fill_tokens(text, stemmer.as_ref(), &mut tokens, &mut lower);
-        let stemmed = tokens[..n].iter().map(|t| t.text.clone()).collect();
-        (exact, stemmed)
-    }
-
-    /// The query's words, each as its exact and stemmed form.
+    /// The query's distinct words, each in its exact and stemmed form as the fields index them.
     pub fn query_terms(&self, q: &str, language: Language) -> Vec<QueryTerm> {
-        let (exact, stemmed) = self.analyze(q, language);
-        let mut terms: Vec<QueryTerm> = Vec::with_capacity(exact.len());
-        for (exact, stem) in exact.into_iter().zip(stemmed) {
+        let stemmer = language.algorithm().map(Stemmer::create);
+        let mut lower = String::new();
+        let mut terms: Vec<QueryTerm> = Vec::new();
+        for word in words(q) {
+            let exact = fold(word.text);
             if terms.iter().any(|t| t.exact == exact) {
                 continue;
             }
+            let mut stem = String::new();
+            stem_into(word.text, stemmer.as_ref(), &mut lower, &mut stem);
             terms.push(QueryTerm { exact, stem });
         }
         terms
+    }
+}
+
+/// The words of a text that are indexed: tokens longer than [`MAX_TOKEN_BYTES`] are dropped.
+fn words(text: &str) -> impl Iterator<Item = searchd_catalog::Token<'_>> {
+    tokenize(text).filter(|word| word.text.len() <= MAX_TOKEN_BYTES)
+}
+
+/// The stemmed form of one word as the `*_stem` fields hold it: lowercased, stemmed, folded
+/// (just folded without a stemmer). Appends to `out`; `lower` is scratch space.
+fn stem_into(word: &str, stemmer: Option<&Stemmer>, lower: &mut String, out: &mut String) {
+    match stemmer {
+        None => fold_into(word, out),
+        Some(stemmer) => {
+            lower.clear();
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+            fold_into(&stemmer.stem(lower), out);
+        }
     }
 }
 
@@ -274,76 +291,19 @@ fn split_tag(text: &str, default: Language) -> (Language, &str) {
     (default, text)
 }
 
-/// Writes the words of `text` into `tokens` (reusing their buffers): folded, or stemmed then
-/// folded. Returns how many were written.
-fn fill_tokens(text: &str, stemmer: Option<&Stemmer>, tokens: &mut Vec<Token>, lower: &mut String) -> usize {
-    fill_tokens_cached(text, stemmer.map(|s| (s, None)), tokens, lower)
-}
-
-/// Words → stems memo of one tokenizer and language; catalogs repeat their vocabulary a lot.
-#[derive(Clone, Default)]
-struct StemCache {
-    language: Option<Language>,
-    stems: std::collections::HashMap<String, String>,
-}
-
-/// Entries a tokenizer's stem cache holds before it starts over.
+/// Stem cache entries per language a tokenizer holds before it starts over.
 const STEM_CACHE_ENTRIES: usize = 100_000;
-
-fn fill_tokens_cached(
-    text: &str,
-    mut stemmer: Option<(&Stemmer, Option<&mut StemCache>)>,
-    tokens: &mut Vec<Token>,
-    lower: &mut String,
-) -> usize {
-    let mut n = 0;
-    for (position, word) in tokenize(text).enumerate() {
-        if word.text.len() > MAX_TOKEN_BYTES {
-            continue;
-        }
-        if n == tokens.len() {
-            tokens.push(Token::default());
-        }
-        let token = &mut tokens[n];
-        token.offset_from = word.start;
-        token.offset_to = word.end;
-        token.position = position;
-        token.position_length = 1;
-        token.text.clear();
-        match &mut stemmer {
-            None => fold_into(word.text, &mut token.text),
-            Some((stemmer, cache)) => {
-                lower.clear();
-                lower.extend(word.text.chars().flat_map(char::to_lowercase));
-                match cache {
-                    Some(cache) => {
-                        if let Some(stem) = cache.stems.get(lower.as_str()) {
-                            token.text.push_str(stem);
-                        } else {
-                            fold_into(&stemmer.stem(lower), &mut token.text);
-                            if cache.stems.len() >= STEM_CACHE_ENTRIES {
-                                cache.stems.clear();
-                            }
-                            cache.stems.insert(lower.clone(), token.text.clone());
-                        }
-                    }
-                    None => fold_into(&stemmer.stem(lower), &mut token.text),
-                }
-            }
-        }
-        n += 1;
-    }
-    n
-}
 
 /// Tantivy tokenizer of the `*_exact` fields (`stem == false`) and the `*_stem` fields.
 #[derive(Clone)]
 pub(crate) struct FieldTokenizer {
     stem: bool,
     default: Language,
+    /// Token buffers reused from text to text.
     tokens: Vec<Token>,
     lower: String,
-    cache: StemCache,
+    /// Word → stem per language: catalogs repeat their vocabulary a lot.
+    stems: HashMap<Language, HashMap<String, String>>,
 }
 
 impl FieldTokenizer {
@@ -351,17 +311,15 @@ impl FieldTokenizer {
     pub const STEM: &'static str = "searchd_stem";
 
     pub fn exact() -> Self {
-        Self {
-            stem: false,
-            default: Language::ENGLISH,
-            tokens: Vec::new(),
-            lower: String::new(),
-            cache: StemCache::default(),
-        }
+        Self::new(false, Language::ENGLISH)
     }
 
     pub fn stemming(default: Language) -> Self {
-        Self { stem: true, default, tokens: Vec::new(), lower: String::new(), cache: StemCache::default() }
+        Self::new(true, default)
+    }
+
+    fn new(stem: bool, default: Language) -> Self {
+        Self { stem, default, tokens: Vec::new(), lower: String::new(), stems: HashMap::new() }
     }
 }
 
@@ -369,18 +327,42 @@ impl Tokenizer for FieldTokenizer {
     type TokenStream<'a> = SliceTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SliceTokenStream<'a> {
-        let n = if self.stem {
+        let (text, mut stemming) = if self.stem {
             let (language, text) = split_tag(text, self.default);
             let stemmer = language.algorithm().map(Stemmer::create);
-            if self.cache.language != Some(language) {
-                self.cache.language = Some(language);
-                self.cache.stems.clear();
-            }
-            let with_cache = stemmer.as_ref().map(|s| (s, Some(&mut self.cache)));
-            fill_tokens_cached(text, with_cache, &mut self.tokens, &mut self.lower)
+            (text, stemmer.map(|stemmer| (stemmer, self.stems.entry(language).or_default())))
         } else {
-            fill_tokens(text, None, &mut self.tokens, &mut self.lower)
+            (text, None)
         };
+        let mut n = 0;
+        for (position, word) in tokenize(text).enumerate() {
+            if word.text.len() > MAX_TOKEN_BYTES {
+                continue;
+            }
+            if n == self.tokens.len() {
+                self.tokens.push(Token::default());
+            }
+            let token = &mut self.tokens[n];
+            token.offset_from = word.start;
+            token.offset_to = word.end;
+            token.position = position;
+            token.position_length = 1;
+            token.text.clear();
+            match &mut stemming {
+                None => fold_into(word.text, &mut token.text),
+                Some((stemmer, stems)) => match stems.get(word.text) {
+                    Some(stem) => token.text.push_str(stem),
+                    None => {
+                        stem_into(word.text, Some(stemmer), &mut self.lower, &mut token.text);
+                        if stems.len() >= STEM_CACHE_ENTRIES {
+                            stems.clear();
+                        }
+                        stems.insert(word.text.to_owned(), token.text.clone());
+                    }
+                },
+            }
+            n += 1;
+        }
         SliceTokenStream { tokens: &mut self.tokens[..n], next: 0 }
     }
 }
@@ -484,11 +466,14 @@ mod tests {
     #[test]
     fn stems_in_the_document_language_then_folds() {
         let a = Analyzer::new(Language::ENGLISH);
-        let (exact, stem) = a.analyze("Cordless Drills", Language::ENGLISH);
+        let forms = |text: &str, language| -> (Vec<String>, Vec<String>) {
+            a.query_terms(text, language).into_iter().map(|t| (t.exact, t.stem)).unzip()
+        };
+        let (exact, stem) = forms("Cordless Drills", Language::ENGLISH);
         assert_eq!(exact, ["cordless", "drills"]);
         assert_eq!(stem, ["cordless", "drill"]);
         let de = Language::from_code("de").unwrap();
-        let (exact, stem) = a.analyze("Häuser", de);
+        let (exact, stem) = forms("Häuser", de);
         assert_eq!((exact[0].as_str(), stem[0].as_str()), ("hauser", "haus"));
     }
 
@@ -518,9 +503,9 @@ mod tests {
     fn confident_detection_else_default() {
         let a = Analyzer::new(Language::ENGLISH);
         let long_fr = "Une perceuse sans fil légère et puissante pour tous vos travaux de bricolage à la maison";
-        assert_eq!(a.resolve(None, long_fr).code(), "fr");
-        assert_eq!(a.resolve(Some("de"), long_fr).code(), "de");
-        assert_eq!(a.resolve(None, "drill").code(), "en");
+        assert_eq!(a.resolve(None, || long_fr.to_string()).code(), "fr");
+        assert_eq!(a.resolve(Some("de"), || long_fr.to_string()).code(), "de");
+        assert_eq!(a.resolve(None, || "drill".to_string()).code(), "en");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use searchd_catalog::{CatalogEvent, Product, WriteOutcome};
@@ -115,7 +114,6 @@ pub struct ProductIndex {
     pub(crate) analyzer: Analyzer,
     state: Mutex<WriterState>,
     config: IndexConfig,
-    generation: AtomicU64,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::search::IdTable>>>,
 }
 
@@ -172,22 +170,12 @@ impl ProductIndex {
             ),
             state: Mutex::new(WriterState { writer, versions, pending: 0, last_commit: Instant::now() }),
             config,
-            generation: AtomicU64::new(0),
             id_tables: Mutex::default(),
         })
     }
 
     pub fn config(&self) -> &IndexConfig {
         &self.config
-    }
-
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
-    }
-
-    /// Bumped by every commit that made writes visible; caches key on it.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
     }
 
     /// Live documents visible to searches.
@@ -204,7 +192,7 @@ impl ProductIndex {
     pub fn prepare(&self, mut product: Product) -> Result<PreparedProduct> {
         product.validate()?;
         let f = &self.fields;
-        let language = self.analyzer.resolve(product.language.as_deref(), &detection_sample(&product));
+        let language = self.analyzer.resolve(product.language.as_deref(), || detection_sample(&product));
         product.language = Some(language.code().to_string());
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &product.id);
@@ -270,18 +258,12 @@ impl ProductIndex {
         let mut outcomes = Vec::with_capacity(batch.len());
         for PreparedProduct { mut product, mut doc } in batch {
             let current = state.versions.get(&product.id).copied();
-            let version = match (product.version, current) {
-                (0, None) => 1,
-                (0, Some(c)) => c.version + 1,
-                (v, Some(c)) if v == c.version => {
-                    outcomes.push(WriteOutcome::Unchanged { version: v });
+            let version = match next_version(product.version, current) {
+                Ok(version) => version,
+                Err(outcome) => {
+                    outcomes.push(outcome);
                     continue;
                 }
-                (v, Some(c)) if v < c.version => {
-                    outcomes.push(WriteOutcome::Stale { current: c.version });
-                    continue;
-                }
-                (v, _) => v,
             };
             product.version = version;
             doc.add_u64(f.version, version);
@@ -303,15 +285,12 @@ impl ProductIndex {
     /// Deletes a product. The version is remembered (a tombstone), so older upserts stay out.
     /// Version 0 means "the next version".
     pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
-        searchd_catalog::Product::new(id, "-").validate()?;
+        searchd_catalog::validate_id(id)?;
         let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
         let current = state.versions.get(id).copied();
-        let version = match (version, current) {
-            (0, None) => 1,
-            (0, Some(c)) => c.version + 1,
-            (v, Some(c)) if v == c.version => return Ok(WriteOutcome::Unchanged { version: v }),
-            (v, Some(c)) if v < c.version => return Ok(WriteOutcome::Stale { current: c.version }),
-            (v, _) => v,
+        let version = match next_version(version, current) {
+            Ok(version) => version,
+            Err(outcome) => return Ok(outcome),
         };
         if current.is_some_and(|c| c.live) {
             state.writer.delete_term(Term::from_field_text(self.fields.id, id));
@@ -363,7 +342,6 @@ impl ProductIndex {
         self.reader.reload()?;
         let docs = std::mem::take(&mut state.pending);
         state.last_commit = Instant::now();
-        self.generation.fetch_add(1, Ordering::AcqRel);
         tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
         Ok(())
     }
@@ -377,13 +355,6 @@ impl ProductIndex {
             state.writer.merge(&ids).wait()?;
             self.reader.reload()?;
         }
-        Ok(())
-    }
-
-    /// Blocks until background segment merges finish (after a bulk load), then reloads.
-    pub fn wait_merging_threads(self) -> Result<()> {
-        let state = self.state.into_inner().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
-        state.writer.wait_merging_threads()?;
         Ok(())
     }
 
@@ -403,6 +374,18 @@ impl ProductIndex {
             .and_then(|v| v.as_str())
             .ok_or_else(|| Error::Internal("stored document without source".into()))?;
         Ok(serde_json::from_str(source)?)
+    }
+}
+
+/// The version a write gets, or why it changes nothing: `requested` 0 means "the next version";
+/// a version equal to the held one (live or deleted) is a replay, a lower one is stale.
+fn next_version(requested: u64, current: Option<VersionEntry>) -> std::result::Result<u64, WriteOutcome> {
+    match (requested, current) {
+        (0, None) => Ok(1),
+        (0, Some(c)) => Ok(c.version + 1),
+        (v, Some(c)) if v == c.version => Err(WriteOutcome::Unchanged { version: v }),
+        (v, Some(c)) if v < c.version => Err(WriteOutcome::Stale { current: c.version }),
+        (v, _) => Ok(v),
     }
 }
 

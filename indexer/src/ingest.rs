@@ -105,6 +105,11 @@ impl FromStr for FieldMap {
 }
 
 impl FieldMap {
+    /// Every field a row can fill: the product fields, then the mapped `attributes.NAME`s.
+    fn targets(&self) -> impl Iterator<Item = &str> {
+        TARGET_FIELDS.iter().copied().chain(self.0.keys().map(String::as_str).filter(|k| k.starts_with("attributes.")))
+    }
+
     fn sources<'a>(&'a self, target: &'a str) -> Vec<&'a str> {
         match self.0.get(target) {
             Some(sources) => sources.iter().map(String::as_str).collect(),
@@ -186,10 +191,7 @@ pub fn ingest<'r, R: Read + Send + 'r>(
     let language = options.language.as_deref();
     let counter = CountingReader { inner: input, bytes: std::sync::Arc::default() };
     let bytes = counter.bytes.clone();
-    let mut buffered = BufReader::with_capacity(1 << 16, counter);
-    let is_gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read + Send + 'r> =
-        if is_gzip { Box::new(flate2::bufread::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
+    let reader = decompressed(counter)?;
     let mut summary = IngestSummary::default();
     let mut on_batch = |batch: Vec<(u64, Result<Product, String>)>, summary: &mut IngestSummary| -> Result<()> {
         index_batch(index, batch, language, summary, progress)?;
@@ -207,6 +209,13 @@ pub fn ingest<'r, R: Read + Send + 'r>(
     index.merge_segments()?;
     summary.merge_seconds = merging.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The input itself, or its decompressed content when it starts with gzip's magic bytes.
+pub fn decompressed<'r, R: Read + Send + 'r>(input: R) -> std::io::Result<Box<dyn Read + Send + 'r>> {
+    let mut buffered = BufReader::with_capacity(1 << 16, input);
+    let is_gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if is_gzip { Box::new(flate2::bufread::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) })
 }
 
 type BatchFn<'a> = dyn FnMut(Vec<(u64, Result<Product, String>)>, &mut IngestSummary) -> Result<()> + 'a;
@@ -279,13 +288,9 @@ fn read_csv(
     let headers = csv.headers().map_err(|e| Error::Input(format!("cannot read the CSV header: {e}")))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
     let mut plan: Vec<(String, Vec<usize>)> = Vec::new();
-    for target in TARGET_FIELDS
-        .iter()
-        .map(|s| (*s).to_string())
-        .chain(map.0.keys().filter(|k| k.starts_with("attributes.")).cloned())
-    {
-        let sources = map.sources(&target);
-        let explicit = map.0.contains_key(&target);
+    for target in map.targets() {
+        let sources = map.sources(target);
+        let explicit = map.0.contains_key(target);
         let mut columns = Vec::new();
         for source in sources {
             match column(source) {
@@ -297,7 +302,7 @@ fn read_csv(
             }
         }
         if !columns.is_empty() {
-            plan.push((target, columns));
+            plan.push((target.to_string(), columns));
         }
     }
     for required in ["id", "title"] {
@@ -448,8 +453,8 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
     };
     let mut object = serde_json::Map::new();
     let mut attributes = serde_json::Map::new();
-    for target in TARGET_FIELDS.iter().map(|s| (*s).to_string()).chain(map.0.keys().cloned()) {
-        let sources = map.sources(&target);
+    for target in map.targets() {
+        let sources = map.sources(target);
         let value = if sources.len() > 1 {
             let parts: Vec<serde_json::Value> =
                 sources.iter().filter_map(|s| source.get(*s).cloned()).filter(|v| !v.is_null()).collect();
@@ -463,7 +468,7 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
                 attributes.insert(name.to_string(), value);
             }
             None => {
-                object.insert(target, value);
+                object.insert(target.to_string(), value);
             }
         }
     }

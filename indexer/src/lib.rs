@@ -29,6 +29,7 @@ pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
 pub use index::{IndexConfig, PreparedProduct, ProductIndex};
 pub use ingest::{
-    FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS, ingest,
+    FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS,
+    decompressed, ingest,
 };
 pub use search::ScoredId;

@@ -109,8 +109,13 @@ impl ProductIndex {
     pub fn search_ids(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Vec<ScoredId>> {
         let Retrieved { searcher, top, .. } = self.retrieve(request, scorer)?;
         let mut out = Vec::with_capacity(top.len());
+        // Hits come grouped by segment: fetch each segment's table once.
+        let mut cached: Option<(u32, Arc<IdTable>)> = None;
         for (score, address) in top {
-            let table = self.id_table(&searcher, address.segment_ord)?;
+            let table = match &cached {
+                Some((segment, table)) if *segment == address.segment_ord => table,
+                _ => &cached.insert((address.segment_ord, self.id_table(&searcher, address.segment_ord)?)).1,
+            };
             if let Some(id) = table.get(address.doc_id) {
                 out.push(ScoredId { id: id.to_string(), score });
             }
@@ -189,6 +194,7 @@ impl ProductIndex {
                 .iter()
                 .any(|s| s.inverted_index(field).is_ok_and(|index| index.terms().num_terms() > 0))
         };
+        let category_root = request.filters.category_segments().map_or_else(Facet::root, Facet::from_path);
         let facet_collector = |field: FacetField| -> Option<FacetCollector> {
             if !request.facets.contains(&field) {
                 return None;
@@ -202,9 +208,7 @@ impl ProductIndex {
             }
             let (name, root) = match field {
                 FacetField::Brand => ("brand", Facet::root()),
-                FacetField::Category => {
-                    ("category", request.filters.category_segments().map_or_else(Facet::root, Facet::from_path))
-                }
+                FacetField::Category => ("category", category_root.clone()),
             };
             let mut collector = FacetCollector::for_field(name);
             collector.add_facet(root);
@@ -222,8 +226,7 @@ impl ProductIndex {
             facets.insert("brand".to_string(), facet_values(&counts, &Facet::root()));
         }
         if let Some(counts) = category {
-            let root = request.filters.category_segments().map_or_else(Facet::root, Facet::from_path);
-            facets.insert("category".to_string(), facet_values(&counts, &root));
+            facets.insert("category".to_string(), facet_values(&counts, &category_root));
         }
         let top = top.into_iter().map(|((_, score), address)| (score, address)).collect();
         Ok((top, total as u64, facets))
@@ -333,7 +336,7 @@ impl ProductIndex {
             product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
         let is_match = |word: &str| {
             let exact = fold(word);
-            let stem = fold(&language.stem(&word.to_lowercase()));
+            let stem = language.stemmed_form(word);
             terms.iter().any(|t| {
                 t.exact == exact
                     || t.stem == stem
@@ -358,7 +361,8 @@ fn sort_key_fn(
     scorer: Arc<dyn FirstPhaseScorer>,
 ) -> impl Fn(tantivy::DocId, Score) -> (f64, Score) + 'static + use<> {
     let ff = segment.fast_fields();
-    let signals = scorer.uses_signals() || sort != SortBy::Relevance;
+    let uses_signals = scorer.uses_signals();
+    let signals = uses_signals || sort != SortBy::Relevance;
     let f64_col = |name: &str| Signal::of(if signals { ff.f64(name).ok() } else { None });
     let popularity = f64_col(schema::POPULARITY);
     let rating = f64_col(schema::RATING);
@@ -368,7 +372,7 @@ fn sort_key_fn(
     let updated = Signal::of(if signals { ff.i64(schema::UPDATED_AT).ok() } else { None });
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     move |doc, text| {
-        let score = if scorer.uses_signals() {
+        let score = if uses_signals {
             scorer.score(&RankFeatures {
                 text,
                 popularity: popularity.get(doc).unwrap_or(0.0),
@@ -392,7 +396,6 @@ fn sort_key_fn(
     }
 }
 
-/// A scored term query (term frequencies for BM25).
 /// A fast field as phase 1 reads it. Columns without values, or with one value for every
 /// document of the segment, are folded so no per-document read is made.
 enum Signal<T> {
@@ -401,14 +404,8 @@ enum Signal<T> {
     Column(tantivy::columnar::Column<T>),
 }
 
-impl<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static> Signal<T>
-where
-    tantivy::columnar::Column<T>: Clone,
-{
-    fn of(column: Option<tantivy::columnar::Column<T>>) -> Self
-    where
-        T: tantivy::columnar::MonotonicallyMappableToU64,
-    {
+impl<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static> Signal<T> {
+    fn of(column: Option<tantivy::columnar::Column<T>>) -> Self {
         let Some(column) = column else { return Signal::Absent };
         if column.values.num_vals() == 0 {
             return Signal::Absent;
@@ -421,10 +418,7 @@ where
     }
 
     #[inline]
-    fn get(&self, doc: tantivy::DocId) -> Option<T>
-    where
-        T: tantivy::columnar::MonotonicallyMappableToU64,
-    {
+    fn get(&self, doc: tantivy::DocId) -> Option<T> {
         match self {
             Signal::Absent => None,
             Signal::Constant(v) => Some(*v),
@@ -433,6 +427,7 @@ where
     }
 }
 
+/// A scored term query (term frequencies for BM25).
 fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
 }

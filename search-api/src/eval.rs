@@ -1,7 +1,6 @@
 //! `searchd eval`: relevance (nDCG@k condensed and strict, Recall@100) and in-process latency
 //! over graded judgments, with the protocol of the Home Depot data set's README.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,13 +46,7 @@ pub struct EvalRun {
 /// Reads `query,product_uid,relevance` CSV, gzip or plain.
 pub fn load_judgments(path: &Path) -> anyhow::Result<Judgments> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = std::io::BufReader::new(file);
-    let mut magic = [0u8; 2];
-    let n = reader.read(&mut magic)?;
-    let head = std::io::Cursor::new(magic[..n].to_vec()).chain(reader);
-    let input: Box<dyn Read> =
-        if magic[..n] == [0x1f, 0x8b] { Box::new(flate2::read::MultiGzDecoder::new(head)) } else { Box::new(head) };
-    let mut csv = csv::Reader::from_reader(input);
+    let mut csv = csv::Reader::from_reader(searchd_indexer::decompressed(file)?);
     let headers = csv.headers()?.clone();
     let col = |name: &str| {
         headers.iter().position(|h| h.trim() == name).with_context(|| format!("{}: no `{name}` column", path.display()))
