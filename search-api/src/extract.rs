@@ -128,6 +128,8 @@ impl<S: Send + Sync> FromRequestParts<S> for SearchQuery {
     }
 }
 
+/// Parses the query string; ranges and limits are checked by `SearchRequest::validate`, which
+/// the index runs on every search.
 pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
         .map_err(|e| ApiError::new(Code::UnknownSearchParameter, format!("the query string is malformed: {e}")))?;
@@ -210,6 +212,5 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
         }
         request.page = offset / request.per_page.max(1) + 1;
     }
-    request.validate()?;
     Ok(request)
 }

@@ -53,10 +53,10 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
         };
         e.into_api_error(code)
     })?;
-    request.validate()?;
     run_search(state, request).await
 }
 
+/// Validation happens in the index, where every caller (HTTP, eval, benches) passes.
 async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<SearchResponse>> {
     let response = tokio::task::spawn_blocking(move || state.index.search(&request, &state.scorer))
         .await
@@ -67,9 +67,7 @@ async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<S
 fn product_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
     let Path(id) =
         path.map_err(|e| ApiError::new(Code::InvalidProductId, format!("invalid product id: {}", e.body_text())))?;
-    searchd_catalog::Product::new(id.clone(), "-")
-        .validate()
-        .map_err(|e| ApiError::new(Code::InvalidProductId, e.to_string()))?;
+    searchd_catalog::validate_id(&id).map_err(|e| ApiError::new(Code::InvalidProductId, e.to_string()))?;
     Ok(id)
 }
 
@@ -164,11 +162,10 @@ pub async fn put_product(
     Ok((StatusCode::OK, Json(WriteResponse { id, outcome })))
 }
 
+/// A product from JSON, naming the field at fault; `ProductIndex::prepare` validates its values.
 fn product_from_value(value: Value) -> ApiResult<Product> {
-    let product: Product = serde_path_to_error::deserialize(value)
-        .map_err(|e| ApiError::new(Code::InvalidDocument, format!("`{}`: {}", e.path(), e.inner())))?;
-    product.validate()?;
-    Ok(product)
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::new(Code::InvalidDocument, format!("`{}`: {}", e.path(), e.inner())))
 }
 
 pub async fn delete_product(
