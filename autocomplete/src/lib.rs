@@ -1,14 +1,53 @@
-//! As-you-type autocomplete for `searchd` (planned; not built yet).
+//! As-you-type suggestions for `searchd`: what the storefront search box calls on every
+//! keystroke, so the fastest path in the system.
 //!
-//! This crate will own prefix completion over product titles, brands, category names and
-//! popular queries, as the storefront search box calls it on every keystroke:
+//! Four kinds of completions — popular queries (from the [`QueryLog`] the API records),
+//! product titles, brands and category names — each an FST (the `fst` crate) of word suffixes
+//! with weighted postings ([`Weights`]). Matching: the last word of the input is a prefix and the
+//! earlier words complete ("cordless dri" → "cordless drill"), text is Unicode-folded ("cafe"
+//! finds "Café"), and a fuzzy prefix allows one typo from 4 letters and two from 8 ("dewlat" →
+//! "DeWalt"), ranked below every exact prefix match. Suggestions are typed, deduplicated and
+//! highlighted.
 //!
-//! - an FST (the `fst` crate) of normalized (diacritics-folded) phrases with weights: product
-//!   popularity, query frequency from the API's query log, a boost for brands and categories;
-//! - matching where the last word is a prefix and earlier words complete ("cordless dri" →
-//!   "cordless drill"), with a fuzzy prefix (one typo from 4 letters, two from 8), exact prefixes
-//!   ranked above fuzzy ones, typed and deduplicated suggestions with the matched part marked;
-//! - a background rebuild after index commits, swapped atomically so reads never wait.
+//! A [`Suggester`] is immutable: the API rebuilds it in the background after index commits and
+//! swaps it atomically, so a keystroke never waits for a rebuild.
 //!
-//! Nothing here is implemented yet; the API will be a `Suggester` built from a snapshot of the
-//! catalog and the query log, answering `suggest(input, limit, types)`.
+//! ```
+//! use std::sync::Arc;
+//! use searchd_autocomplete::{CatalogCompletions, Kinds, Suggester, Weights, query_completions};
+//! use searchd_catalog::Product;
+//!
+//! let weights = Weights::default();
+//! let mut drill = Product::new("p1", "Makita 18V Cordless Drill");
+//! drill.brand = Some("Makita".into());
+//! let catalog = CatalogCompletions::from_products([&drill], &weights).unwrap();
+//! let queries = query_completions([("cordless drill battery".to_string(), 3)], &weights).unwrap();
+//! let suggester = Suggester::new(Arc::new(catalog), Arc::new(queries));
+//!
+//! let hits = suggester.suggest("cordless dri", 8, Kinds::ALL);
+//! assert_eq!(hits[0].text, "cordless drill battery");
+//! assert_eq!(hits[1].highlight, "Makita 18V <em>Cordless Dri</em>ll");
+//! assert_eq!(suggester.suggest("makiat", 8, Kinds::ALL)[0].text, "Makita");
+//! ```
+
+mod dict;
+mod key;
+mod query_log;
+mod suggester;
+
+pub use dict::Completions;
+pub use key::typo_budget;
+pub use query_log::QueryLog;
+pub use suggester::{
+    CatalogBuilder, CatalogCompletions, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, Suggester, Suggestion,
+    Weights, query_completions,
+};
+
+/// Why completions could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot build the completion FST: {0}")]
+    Fst(#[from] fst::Error),
+    #[error("too many completions to index: {0}")]
+    TooLarge(usize),
+}

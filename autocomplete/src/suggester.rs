@@ -1,0 +1,386 @@
+//! The suggester: completions of four kinds, built from the catalog and the query log, merged
+//! into one ranked, deduplicated list per keystroke.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use searchd_catalog::Product;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::dict::{Completions, Entry, Hit, Stream};
+use crate::key::{Input, key_of, text_range};
+
+/// Longest accepted input, in characters.
+pub const MAX_INPUT_CHARS: usize = 200;
+/// Most suggestions one request may ask for; larger limits are capped to it.
+pub const MAX_LIMIT: usize = 20;
+/// Suggestions when the request names no limit.
+pub const DEFAULT_LIMIT: usize = 8;
+
+/// What a suggestion is, and so what a click on it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A popular search: run it.
+    Query,
+    /// A product title: open the product (`id`).
+    Product,
+    /// A brand: filter by it.
+    Brand,
+    /// A category: filter by its path (`path`).
+    Category,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Query, Kind::Product, Kind::Brand, Kind::Category];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Query => "query",
+            Kind::Product => "product",
+            Kind::Brand => "brand",
+            Kind::Category => "category",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// How completions are weighted: `score = boost × (1 + ln(1 + weight))`, where the weight is the
+/// product's popularity, the query's search count, or the brand's or category's product count.
+/// Suffixes that start after an entry's first word score `mid_phrase_factor` times less.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Weights {
+    pub query_boost: f32,
+    pub product_boost: f32,
+    pub brand_boost: f32,
+    pub category_boost: f32,
+    pub mid_phrase_factor: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self { query_boost: 2.0, product_boost: 1.0, brand_boost: 1.5, category_boost: 1.5, mid_phrase_factor: 0.5 }
+    }
+}
+
+impl Weights {
+    pub fn validate(&self) -> Result<(), String> {
+        let boosts = [
+            ("query_boost", self.query_boost),
+            ("product_boost", self.product_boost),
+            ("brand_boost", self.brand_boost),
+            ("category_boost", self.category_boost),
+        ];
+        for (name, v) in boosts {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("autocomplete.weights.{name} must be a positive number, got {v}"));
+            }
+        }
+        if !(self.mid_phrase_factor > 0.0 && self.mid_phrase_factor <= 1.0) {
+            return Err(format!(
+                "autocomplete.weights.mid_phrase_factor must be in (0, 1], got {}",
+                self.mid_phrase_factor
+            ));
+        }
+        Ok(())
+    }
+
+    fn score(boost: f32, weight: f64) -> f32 {
+        let w = if weight.is_finite() { weight.max(0.0) } else { 0.0 };
+        boost * (1.0 + w.ln_1p() as f32)
+    }
+}
+
+/// Collects what the catalog contributes (titles, brands, categories) one product at a time.
+#[derive(Debug, Default)]
+pub struct CatalogBuilder {
+    products: Vec<Entry>,
+    /// Brand key → (spellings with their counts, products).
+    brands: HashMap<String, (HashMap<String, u64>, u64)>,
+    /// Category path → products.
+    categories: HashMap<Vec<String>, u64>,
+}
+
+impl CatalogBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, product: &Product, weights: &Weights) {
+        let key = key_of(&product.title);
+        if !key.is_empty() {
+            self.products.push(Entry {
+                text: product.title.as_str().into(),
+                key: key.into(),
+                score: Weights::score(weights.product_boost, product.popularity),
+                target: Some(product.id.as_str().into()),
+                count: 0,
+            });
+        }
+        if let Some(brand) = product.brand.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+            let slot = self.brands.entry(key_of(brand)).or_default();
+            *slot.0.entry(brand.to_string()).or_default() += 1;
+            slot.1 += 1;
+        }
+        for depth in 1..=product.category.len() {
+            *self.categories.entry(product.category[..depth].to_vec()).or_default() += 1;
+        }
+    }
+
+    pub fn build(self, weights: &Weights) -> Result<CatalogCompletions, Error> {
+        let brands = self
+            .brands
+            .into_iter()
+            .map(|(key, (spellings, count))| {
+                // The most frequent spelling is shown ("DeWalt" over "DEWALT").
+                let text = spellings.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|s| s.0);
+                Entry {
+                    text: text.unwrap_or_else(|| key.clone()).into(),
+                    key: key.into(),
+                    score: Weights::score(weights.brand_boost, count as f64),
+                    target: None,
+                    count,
+                }
+            })
+            .collect();
+        let categories = self
+            .categories
+            .into_iter()
+            .filter_map(|(path, count)| {
+                let name = path.last()?.trim();
+                Some(Entry {
+                    text: name.into(),
+                    key: key_of(name).into(),
+                    score: Weights::score(weights.category_boost, count as f64),
+                    target: Some(path.join("/").into()),
+                    count,
+                })
+            })
+            .collect();
+        Ok(CatalogCompletions {
+            products: Completions::build(self.products, weights.mid_phrase_factor)?,
+            brands: Completions::build(brands, weights.mid_phrase_factor)?,
+            categories: Completions::build(categories, weights.mid_phrase_factor)?,
+        })
+    }
+}
+
+/// The catalog's completions, rebuilt after index commits.
+#[derive(Debug)]
+pub struct CatalogCompletions {
+    pub products: Completions,
+    pub brands: Completions,
+    pub categories: Completions,
+}
+
+impl CatalogCompletions {
+    pub fn empty() -> Self {
+        Self { products: Completions::empty(), brands: Completions::empty(), categories: Completions::empty() }
+    }
+
+    /// Builds from products in one go.
+    pub fn from_products<'a>(
+        products: impl IntoIterator<Item = &'a Product>,
+        weights: &Weights,
+    ) -> Result<Self, Error> {
+        let mut builder = CatalogBuilder::new();
+        for p in products {
+            builder.add(p, weights);
+        }
+        builder.build(weights)
+    }
+}
+
+/// Query completions from `(normalized query, searches)` pairs.
+pub fn query_completions(
+    queries: impl IntoIterator<Item = (String, u64)>,
+    weights: &Weights,
+) -> Result<Completions, Error> {
+    let entries = queries
+        .into_iter()
+        .filter_map(|(q, count)| {
+            let key = key_of(&q);
+            (!key.is_empty()).then(|| Entry {
+                text: key.as_str().into(),
+                key: key.into(),
+                score: Weights::score(weights.query_boost, count as f64),
+                target: None,
+                count,
+            })
+        })
+        .collect();
+    Completions::build(entries, weights.mid_phrase_factor)
+}
+
+/// Which kinds a request wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kinds(u8);
+
+impl Kinds {
+    pub const ALL: Kinds = Kinds(0b1111);
+    pub const NONE: Kinds = Kinds(0);
+
+    pub fn with(self, kind: Kind) -> Self {
+        Kinds(self.0 | 1 << kind as u8)
+    }
+
+    pub fn contains(self, kind: Kind) -> bool {
+        self.0 & 1 << kind as u8 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Default for Kinds {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+impl FromIterator<Kind> for Kinds {
+    fn from_iter<I: IntoIterator<Item = Kind>>(iter: I) -> Self {
+        iter.into_iter().fold(Kinds::NONE, Kinds::with)
+    }
+}
+
+/// One suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub text: String,
+    /// `text`, HTML-escaped, with the part that matched the input inside `<em>…</em>`.
+    pub highlight: String,
+    /// Typos between the input and the matched part (0 for an exact prefix match).
+    pub typos: u8,
+    pub score: f32,
+    /// The product's id (`product`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The category path, `/`-separated as the search filter takes it (`category`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Products with this brand or category, or searches of this query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+/// Everything a keystroke is answered from. Immutable; swapped whole when rebuilt.
+#[derive(Debug, Clone)]
+pub struct Suggester {
+    catalog: Arc<CatalogCompletions>,
+    queries: Arc<Completions>,
+}
+
+impl Default for Suggester {
+    fn default() -> Self {
+        Self::new(Arc::new(CatalogCompletions::empty()), Arc::new(Completions::empty()))
+    }
+}
+
+impl Suggester {
+    pub fn new(catalog: Arc<CatalogCompletions>, queries: Arc<Completions>) -> Self {
+        Self { catalog, queries }
+    }
+
+    pub fn catalog(&self) -> &Arc<CatalogCompletions> {
+        &self.catalog
+    }
+
+    pub fn queries(&self) -> &Arc<Completions> {
+        &self.queries
+    }
+
+    fn completions(&self, kind: Kind) -> &Completions {
+        match kind {
+            Kind::Query => &self.queries,
+            Kind::Product => &self.catalog.products,
+            Kind::Brand => &self.catalog.brands,
+            Kind::Category => &self.catalog.categories,
+        }
+    }
+
+    /// Completes `text`: exact prefix matches first (all kinds, by score), then fuzzy ones (by
+    /// typos, then score), deduplicated by normalized text; at most `limit` (uncapped here: the
+    /// HTTP route caps it at [`MAX_LIMIT`]). An empty input gives the most popular queries.
+    pub fn suggest(&self, text: &str, limit: usize, kinds: Kinds) -> Vec<Suggestion> {
+        let input = Input::new(text);
+        let kinds = if input.key.is_empty() { Kinds::NONE.with(Kind::Query) } else { kinds };
+        let mut streams: Vec<(Kind, Stream<'_>)> = Kind::ALL
+            .into_iter()
+            .filter(|k| kinds.contains(*k))
+            .map(|k| (k, self.completions(k).stream(&input)))
+            .collect();
+        let mut out = Vec::new();
+        let mut keys = HashSet::new();
+        for fuzzy in [false, true] {
+            while out.len() < limit {
+                let mut best: Option<(usize, Hit, &Entry)> = None;
+                for (i, (kind, stream)) in streams.iter_mut().enumerate() {
+                    let Some(hit) = stream.peek(fuzzy) else { continue };
+                    let entry = self.completions(*kind).entry(hit.entry);
+                    if best.as_ref().is_none_or(|(_, b, eb)| order(&hit, entry, b, eb).is_lt()) {
+                        best = Some((i, hit, entry));
+                    }
+                }
+                let Some((i, hit, entry)) = best else { break };
+                let kind = streams[i].0;
+                streams[i].1.advance();
+                if keys.insert(entry.key.clone()) {
+                    out.push(suggestion(kind, entry, &hit));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Suggestion order: fewer typos, higher score, shorter text, then the key.
+fn order(a: &Hit, ea: &Entry, b: &Hit, eb: &Entry) -> std::cmp::Ordering {
+    a.typos
+        .cmp(&b.typos)
+        .then(b.score.total_cmp(&a.score))
+        .then(ea.key.len().cmp(&eb.key.len()))
+        .then(ea.key.cmp(&eb.key))
+}
+
+fn suggestion(kind: Kind, entry: &Entry, hit: &Hit) -> Suggestion {
+    let highlight = match text_range(&entry.text, hit.offset, hit.offset + hit.matched) {
+        Some((a, b)) if hit.matched > 0 => {
+            format!("{}<em>{}</em>{}", escape(&entry.text[..a]), escape(&entry.text[a..b]), escape(&entry.text[b..]))
+        }
+        _ => escape(&entry.text),
+    };
+    Suggestion {
+        kind,
+        text: entry.text.to_string(),
+        highlight,
+        typos: hit.typos,
+        score: hit.score,
+        id: (kind == Kind::Product).then(|| entry.target.as_deref().unwrap_or_default().to_string()),
+        path: (kind == Kind::Category).then(|| entry.target.as_deref().unwrap_or_default().to_string()),
+        count: matches!(kind, Kind::Query | Kind::Brand | Kind::Category).then_some(entry.count),
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
