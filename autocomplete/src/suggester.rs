@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::dict::{Completions, Entry, Hit, Stream};
-use crate::key::{Input, key_of, text_range};
+use crate::key::{Input, fuzzy_match_len, key_of, text_range};
 
 /// Longest accepted input, in characters.
 pub const MAX_INPUT_CHARS: usize = 200;
@@ -334,7 +334,7 @@ impl Suggester {
                 let kind = streams[i].0;
                 streams[i].1.advance();
                 if keys.insert(entry.key.clone()) {
-                    out.push(suggestion(kind, entry, &hit));
+                    out.push(suggestion(kind, entry, &hit, &input));
                 }
             }
         }
@@ -351,9 +351,10 @@ fn order(a: &Hit, ea: &Entry, b: &Hit, eb: &Entry) -> std::cmp::Ordering {
         .then(ea.key.cmp(&eb.key))
 }
 
-fn suggestion(kind: Kind, entry: &Entry, hit: &Hit) -> Suggestion {
-    let highlight = match text_range(&entry.text, hit.offset, hit.offset + hit.matched) {
-        Some((a, b)) if hit.matched > 0 => {
+fn suggestion(kind: Kind, entry: &Entry, hit: &Hit, input: &Input) -> Suggestion {
+    let matched = if hit.typos == 0 { hit.matched } else { fuzzy_match_len(&input.key, &entry.key[hit.offset..]) };
+    let highlight = match text_range(&entry.text, hit.offset, hit.offset + matched) {
+        Some((a, b)) if matched > 0 => {
             format!("{}<em>{}</em>{}", escape(&entry.text[..a]), escape(&entry.text[a..b]), escape(&entry.text[b..]))
         }
         _ => escape(&entry.text),

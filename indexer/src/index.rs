@@ -183,6 +183,30 @@ impl ProductIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Bumps whenever a commit or merge changes what searches see: caches and derived
+    /// structures (autocomplete) compare it to know they are stale.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
+    /// Calls `f` with every live product as of the last commit, reading the document store
+    /// block by block; returns the generation it read.
+    pub fn for_each_product(&self, mut f: impl FnMut(Product)) -> Result<u64> {
+        let searcher = self.searcher();
+        for segment in searcher.segment_readers() {
+            let store = segment.get_store_reader(1)?;
+            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
+                let doc = doc?;
+                let source = doc
+                    .get_first(self.fields.source)
+                    .and_then(|v| v.as_str())
+                    .ok_or_else(|| Error::Internal("stored document without source".into()))?;
+                f(serde_json::from_str(source)?);
+            }
+        }
+        Ok(searcher.generation().generation_id())
+    }
+
     pub(crate) fn searcher(&self) -> Searcher {
         self.reader.searcher()
     }

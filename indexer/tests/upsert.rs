@@ -125,3 +125,36 @@ fn invalid_products_are_rejected_naming_the_field() {
     let err = index.apply(CatalogEvent::Upsert { product: p }).unwrap_err().to_string();
     assert!(err.contains("rating"), "{err}");
 }
+
+/// `for_each_product` sees exactly the live documents of the last commit, at their latest
+/// versions, and every commit bumps the generation.
+#[test]
+fn every_live_product_is_listed_once_per_commit() {
+    let index = ProductIndex::in_memory(config()).unwrap();
+    let g0 = index.generation();
+    for op in [
+        Op::Upsert { id: 1, version: 1 },
+        Op::Upsert { id: 2, version: 1 },
+        Op::Upsert { id: 1, version: 3 },
+        Op::Upsert { id: 3, version: 1 },
+        Op::Delete { id: 2, version: 2 },
+    ] {
+        index.apply(event(&op)).unwrap();
+    }
+    let listed = |index: &ProductIndex| {
+        let mut all = Vec::new();
+        let generation = index.for_each_product(|p| all.push((p.id, p.version))).unwrap();
+        all.sort();
+        (generation, all)
+    };
+    assert_eq!(listed(&index), (g0, vec![]), "nothing is visible before a commit");
+    index.commit().unwrap();
+    let (g1, all) = listed(&index);
+    assert!(g1 > g0);
+    assert_eq!(all, [("p1".to_string(), 3), ("p3".to_string(), 1)]);
+    index.apply(event(&Op::Delete { id: 1, version: 4 })).unwrap();
+    index.commit().unwrap();
+    let (g2, all) = listed(&index);
+    assert!(g2 > g1);
+    assert_eq!(all, [("p3".to_string(), 1)]);
+}

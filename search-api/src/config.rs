@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use searchd_autocomplete::Weights;
 use searchd_indexer::IndexConfig;
 use searchd_ranking::RankingConfig;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub index: IndexConfig,
     pub ranking: RankingConfig,
+    pub autocomplete: AutocompleteConfig,
     pub log: LogConfig,
 }
 
@@ -28,6 +30,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             index: IndexConfig::default(),
             ranking: RankingConfig::default(),
+            autocomplete: AutocompleteConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -50,6 +53,52 @@ impl Default for HttpConfig {
             max_body_bytes: 1 << 20,
             max_bulk_body_bytes: 100 << 20,
         }
+    }
+}
+
+/// `[autocomplete]`: the query log and when suggestions are rebuilt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutocompleteConfig {
+    /// Searches a query needs before it is suggested to others (1 suggests every query that
+    /// found something once; 2, the default, keeps one-off typing out).
+    pub min_query_count: u64,
+    /// Distinct queries the log keeps; the least searched go first.
+    pub max_queries: usize,
+    /// How often the background task checks for a new index generation and rebuilds the
+    /// catalog completions (milliseconds).
+    pub refresh_interval_ms: u64,
+    /// Query completions are rebuilt from the log at most this often (seconds).
+    pub query_refresh_secs: u64,
+    /// The query log is written to disk this often when it changed (seconds); a crash loses
+    /// at most this much counting.
+    pub flush_interval_secs: u64,
+    pub weights: Weights,
+}
+
+impl Default for AutocompleteConfig {
+    fn default() -> Self {
+        Self {
+            min_query_count: 2,
+            max_queries: 100_000,
+            refresh_interval_ms: 1000,
+            query_refresh_secs: 60,
+            flush_interval_secs: 10,
+            weights: Weights::default(),
+        }
+    }
+}
+
+impl AutocompleteConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        self.weights.validate()?;
+        if self.min_query_count == 0 || self.max_queries == 0 {
+            return Err("autocomplete.min_query_count and autocomplete.max_queries must be ≥ 1".into());
+        }
+        if self.refresh_interval_ms < 10 || self.flush_interval_secs == 0 {
+            return Err("autocomplete.refresh_interval_ms must be ≥ 10 and flush_interval_secs ≥ 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -101,6 +150,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         self.index.validate().map_err(|e| format!("index.{e}"))?;
         self.ranking.validate()?;
+        self.autocomplete.validate()?;
         if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
         }
@@ -109,6 +159,11 @@ impl Config {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    /// The query log's file.
+    pub fn query_log_path(&self) -> PathBuf {
+        self.data_dir.join("queries.jsonl")
     }
 }
 

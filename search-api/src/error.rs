@@ -21,6 +21,9 @@ pub enum Code {
     InvalidSearchParam(String),
     UnknownSearchParameter,
     UnknownFilterField,
+    /// `invalid_autocomplete_<param>`: an autocomplete parameter's value is bad.
+    InvalidAutocompleteParam(String),
+    UnknownAutocompleteParameter,
     MalformedJson,
     MissingContentType,
     InvalidContentType,
@@ -41,6 +44,8 @@ impl Code {
             Code::InvalidSearchParam(param) => format!("invalid_search_{param}"),
             Code::UnknownSearchParameter => "unknown_search_parameter".into(),
             Code::UnknownFilterField => "unknown_filter_field".into(),
+            Code::InvalidAutocompleteParam(param) => format!("invalid_autocomplete_{param}"),
+            Code::UnknownAutocompleteParameter => "unknown_autocomplete_parameter".into(),
             Code::MalformedJson => "malformed_json".into(),
             Code::MissingContentType => "missing_content_type".into(),
             Code::InvalidContentType => "invalid_content_type".into(),
@@ -62,6 +67,8 @@ impl Code {
             Code::InvalidSearchParam(_)
             | Code::UnknownSearchParameter
             | Code::UnknownFilterField
+            | Code::InvalidAutocompleteParam(_)
+            | Code::UnknownAutocompleteParameter
             | Code::MalformedJson
             | Code::InvalidProductId => StatusCode::BAD_REQUEST,
             Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -101,6 +108,10 @@ impl ApiError {
 
     /// A 500: the detail goes to the log (inside the request's span), the caller gets a
     /// generic message.
+    pub fn code(&self) -> &Code {
+        &self.code
+    }
+
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
         Self::new(Code::Internal, "internal error; the server log has the details")

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod autocomplete;
 mod config;
 pub mod demo;
 mod error;
@@ -30,13 +31,17 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post, put};
+use searchd_autocomplete::QueryLog;
 use searchd_catalog::FirstPhaseScorer;
 use searchd_indexer::ProductIndex;
 use searchd_ranking::DefaultScorer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-pub use config::{Config, HttpConfig, LogConfig, LogFormat};
+pub use autocomplete::{
+    Autocomplete, AutocompleteQuery, AutocompleteResponse, parse_autocomplete_query, spawn_autocomplete_loop,
+};
+pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat};
 pub use error::{ApiError, Code};
 pub use extract::parse_search_query;
 
@@ -47,20 +52,30 @@ pub struct AppState {
     pub scorer: Arc<dyn FirstPhaseScorer>,
     /// False while the demo catalog loads.
     pub ready: Arc<AtomicBool>,
+    pub autocomplete: Arc<Autocomplete>,
 }
 
 impl AppState {
-    /// Opens (or creates) the index in the configured data dir.
+    /// Opens (or creates) the index and the query log in the configured data dir.
     pub fn open(config: &Config) -> anyhow::Result<Self> {
         let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
-        Ok(Self::with_index(index, config))
+        let path = config.query_log_path();
+        let log = QueryLog::open(&path, config.autocomplete.max_queries)
+            .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
+        Ok(Self::with_parts(index, log, config))
     }
 
+    /// An index with a query log kept in memory only (tests, benches).
     pub fn with_index(index: ProductIndex, config: &Config) -> Self {
+        Self::with_parts(index, QueryLog::in_memory(config.autocomplete.max_queries), config)
+    }
+
+    pub fn with_parts(index: ProductIndex, log: QueryLog, config: &Config) -> Self {
         Self {
             index: Arc::new(index),
             scorer: Arc::new(DefaultScorer::new(config.ranking.clone())),
             ready: Arc::new(AtomicBool::new(true)),
+            autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
         }
     }
 }
@@ -92,6 +107,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
+        .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .merge(bulk)

@@ -57,10 +57,17 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
 }
 
 /// Validation happens in the index, where every caller (HTTP, eval, benches) passes.
+/// Page-one searches with text are counted in the query log (popular-query suggestions).
 async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<SearchResponse>> {
-    let response = tokio::task::spawn_blocking(move || state.index.search(&request, &state.scorer))
-        .await
-        .map_err(ApiError::internal)??;
+    let response = tokio::task::spawn_blocking(move || {
+        let response = state.index.search(&request, &state.scorer)?;
+        if request.page == 1 && !request.q.trim().is_empty() {
+            state.autocomplete.record(&request.q, response.total_hits);
+        }
+        Ok::<_, ApiError>(response)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(Json(response))
 }
 

@@ -1,5 +1,6 @@
 //! HTTP API tests through `router` with `tower::ServiceExt::oneshot` (no socket).
 
+mod autocomplete;
 mod cli;
 mod errors;
 mod search;

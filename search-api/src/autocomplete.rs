@@ -1,0 +1,260 @@
+//! Autocomplete in the API: the live [`Suggester`] (swapped whole, so a keystroke never waits
+//! for a rebuild), the query log searches feed, the background refresh, and `GET /v1/autocomplete`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use searchd_autocomplete::{
+    CatalogBuilder, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, QueryLog, Suggester, Suggestion,
+    query_completions,
+};
+use searchd_indexer::ProductIndex;
+use serde::Serialize;
+
+use crate::AppState;
+use crate::config::AutocompleteConfig;
+use crate::error::{ApiError, ApiResult, Code};
+
+/// What the last refresh built from.
+#[derive(Debug, Default)]
+struct Built {
+    generation: Option<u64>,
+    log_changes: Option<u64>,
+    queries_at: Option<Instant>,
+}
+
+/// The live suggester and what keeps it fresh.
+#[derive(Debug)]
+pub struct Autocomplete {
+    suggester: ArcSwap<Suggester>,
+    log: QueryLog,
+    config: AutocompleteConfig,
+    built: Mutex<Built>,
+}
+
+impl Autocomplete {
+    pub fn new(log: QueryLog, config: AutocompleteConfig) -> Self {
+        Self { suggester: ArcSwap::from_pointee(Suggester::default()), log, config, built: Mutex::default() }
+    }
+
+    /// The suggester serving now.
+    pub fn suggester(&self) -> Arc<Suggester> {
+        self.suggester.load_full()
+    }
+
+    pub fn suggest(&self, text: &str, limit: usize, kinds: Kinds) -> Vec<Suggestion> {
+        self.suggester.load().suggest(text, limit, kinds)
+    }
+
+    pub fn log(&self) -> &QueryLog {
+        &self.log
+    }
+
+    /// Counts an executed search for the popular queries.
+    pub fn record(&self, query: &str, hits: u64) {
+        self.log.record(query, hits);
+    }
+
+    /// Rebuilds what is stale and swaps the result in: the catalog completions when the index
+    /// generation moved, the query completions when the log changed (at most every
+    /// `query_refresh_secs` unless `force`). Blocking; returns whether anything was rebuilt.
+    /// Concurrent calls do not queue: a refresh already running makes this one return at once.
+    pub fn refresh(&self, index: &ProductIndex, force: bool) -> anyhow::Result<bool> {
+        let Ok(mut built) = self.built.try_lock() else { return Ok(false) };
+        let current = self.suggester.load_full();
+        let mut catalog = current.catalog().clone();
+        let mut queries = current.queries().clone();
+        let mut rebuilt = false;
+
+        if built.generation != Some(index.generation()) {
+            let started = Instant::now();
+            let mut builder = CatalogBuilder::new();
+            let generation = index.for_each_product(|p| builder.add(&p, &self.config.weights))?;
+            catalog = Arc::new(builder.build(&self.config.weights)?);
+            built.generation = Some(generation);
+            rebuilt = true;
+            tracing::info!(
+                generation,
+                products = catalog.products.len(),
+                keys = catalog.products.keys(),
+                brands = catalog.brands.len(),
+                categories = catalog.categories.len(),
+                mib = (catalog.products.heap_bytes() + catalog.brands.heap_bytes() + catalog.categories.heap_bytes())
+                    as f64
+                    / f64::from(1 << 20),
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "catalog completions rebuilt"
+            );
+        }
+
+        let changes = self.log.changes();
+        let due = force
+            || built.queries_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(self.config.query_refresh_secs));
+        if built.log_changes != Some(changes) && due {
+            let started = Instant::now();
+            queries = Arc::new(query_completions(self.log.popular(self.config.min_query_count), &self.config.weights)?);
+            built.log_changes = Some(changes);
+            built.queries_at = Some(Instant::now());
+            rebuilt = true;
+            tracing::debug!(
+                queries = queries.len(),
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "query completions rebuilt"
+            );
+        }
+
+        if rebuilt {
+            self.suggester.store(Arc::new(Suggester::new(catalog, queries)));
+        }
+        Ok(rebuilt)
+    }
+
+    /// Writes the query log when it changed.
+    pub fn flush(&self) -> std::io::Result<bool> {
+        self.log.flush()
+    }
+}
+
+/// Refreshes suggestions after commits and flushes the query log, off the async executor.
+pub fn spawn_autocomplete_loop(state: AppState) -> tokio::task::JoinHandle<()> {
+    let config = &state.autocomplete.config;
+    let every = Duration::from_millis(config.refresh_interval_ms);
+    let flush_every = Duration::from_secs(config.flush_interval_secs);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut flushed = Instant::now();
+        loop {
+            tick.tick().await;
+            let flush = flushed.elapsed() >= flush_every;
+            if flush {
+                flushed = Instant::now();
+            }
+            let state = state.clone();
+            let outcome = tokio::task::spawn_blocking(move || {
+                if flush && let Err(e) = state.autocomplete.flush() {
+                    tracing::error!(error = %e, "cannot write the query log");
+                }
+                state.autocomplete.refresh(&state.index, false)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "autocomplete refresh failed; the previous suggestions stay"),
+                Err(e) => tracing::error!(error = %e, "autocomplete refresh panicked; the previous suggestions stay"),
+            }
+        }
+    })
+}
+
+const PARAMS: [&str; 3] = ["q", "limit", "types"];
+
+/// A parsed `GET /v1/autocomplete` query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutocompleteQuery {
+    pub q: String,
+    pub limit: usize,
+    pub kinds: Kinds,
+}
+
+/// Parses `q`, `limit` (default 8, capped at 20) and `types` (comma-separated kinds); anything
+/// else, a repeated parameter, an over-long `q` or a bad value is a 400 naming it.
+pub fn parse_autocomplete_query(raw: &str) -> Result<AutocompleteQuery, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|e| {
+        ApiError::new(Code::UnknownAutocompleteParameter, format!("the query string is malformed: {e}"))
+    })?;
+    let invalid = |param: &str, reason: String| {
+        ApiError::new(Code::InvalidAutocompleteParam(param.into()), format!("invalid `{param}`: {reason}"))
+    };
+    let mut query = AutocompleteQuery { q: String::new(), limit: DEFAULT_LIMIT, kinds: Kinds::ALL };
+    let mut seen = Vec::new();
+    for (key, value) in &pairs {
+        let Some(&param) = PARAMS.iter().find(|p| **p == key) else {
+            return Err(ApiError::new(
+                Code::UnknownAutocompleteParameter,
+                format!("unknown parameter `{key}`, expected one of: {}", PARAMS.join(", ")),
+            ));
+        };
+        if seen.contains(&param) {
+            return Err(invalid(param, "given more than once".into()));
+        }
+        seen.push(param);
+        match param {
+            "q" => {
+                let chars = value.chars().count();
+                if chars > MAX_INPUT_CHARS {
+                    return Err(invalid("q", format!("{chars} characters, at most {MAX_INPUT_CHARS} are accepted")));
+                }
+                query.q = value.clone();
+            }
+            "limit" => {
+                let n: usize = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid("limit", format!("`{value}` is not a whole number ≥ 1")))?;
+                query.limit = n.min(MAX_LIMIT);
+            }
+            _ => {
+                let mut kinds = Kinds::NONE;
+                for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let kind = Kind::parse(name).ok_or_else(|| {
+                        invalid("types", format!("unknown type `{name}`, expected query, product, brand or category"))
+                    })?;
+                    kinds = kinds.with(kind);
+                }
+                if kinds.is_empty() {
+                    return Err(invalid("types", "name at least one of query, product, brand, category".into()));
+                }
+                query.kinds = kinds;
+            }
+        }
+    }
+    Ok(query)
+}
+
+#[derive(Debug, Serialize)]
+pub struct AutocompleteResponse {
+    pub q: String,
+    pub suggestions: Vec<Suggestion>,
+    pub took_ms: f64,
+}
+
+/// `GET /v1/autocomplete`: answered on the async worker, no blocking pool hop — a keystroke
+/// costs microseconds and reads an immutable snapshot.
+pub async fn autocomplete(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<AutocompleteResponse>> {
+    let started = Instant::now();
+    let query = parse_autocomplete_query(raw.as_deref().unwrap_or(""))?;
+    let suggestions = state.autocomplete.suggest(&query.q, query.limit, query.kinds);
+    Ok(Json(AutocompleteResponse { q: query.q, suggestions, took_ms: started.elapsed().as_secs_f64() * 1e3 }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects_parameters() {
+        let q = parse_autocomplete_query("q=cordless+dri&limit=50&types=query,product").unwrap();
+        assert_eq!(q.q, "cordless dri");
+        assert_eq!(q.limit, MAX_LIMIT);
+        assert!(q.kinds.contains(Kind::Product) && !q.kinds.contains(Kind::Brand));
+        assert_eq!(parse_autocomplete_query("").unwrap().limit, DEFAULT_LIMIT);
+        let code = |raw: &str| parse_autocomplete_query(raw).unwrap_err().code().name();
+        assert_eq!(code("q=a&size=3"), "unknown_autocomplete_parameter");
+        assert_eq!(code("limit=0"), "invalid_autocomplete_limit");
+        assert_eq!(code("limit=abc"), "invalid_autocomplete_limit");
+        assert_eq!(code("types=query,vendor"), "invalid_autocomplete_types");
+        assert_eq!(code("types=,"), "invalid_autocomplete_types");
+        assert_eq!(code("q=a&q=b"), "invalid_autocomplete_q");
+        assert_eq!(code(&format!("q={}", "é".repeat(201))), "invalid_autocomplete_q");
+        assert!(parse_autocomplete_query(&format!("q={}", "é".repeat(200))).is_ok());
+    }
+}
