@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, HashSet};
 use std::sync::OnceLock;
 
 use fst::raw::{CompiledAddr, Node};
-use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, SINK_STATE};
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
 use crate::Error;
 use crate::key::{Input, MAX_SUFFIX_BYTES, cut, word_starts};
@@ -238,12 +238,11 @@ impl Completions {
     /// budget of the input as a prefix (Levenshtein, a transposition costing one), skipping the
     /// exact path. The first character must match, as in Elasticsearch's default `prefix_length`
     /// of 1: typos there are rare and allowing them multiplies the nodes visited.
-    fn fuzzy_roots(&self, input: &Input, out: &mut Vec<(usize, usize, u8, usize)>) {
+    fn fuzzy_roots(&self, input: &Input, dfa: &DFA, out: &mut Vec<(usize, usize, u8, usize)>) {
         let Some(first) = input.key.chars().next() else { return };
         if input.budget == 0 || self.postings.is_empty() {
             return;
         }
-        let dfa = automaton(input.budget).build_prefix_dfa(&input.key);
         let fst = self.fst.as_fst();
         let mut node = fst.root();
         let mut acc = 0;
@@ -288,6 +287,13 @@ impl Completions {
             }
         }
     }
+}
+
+/// The fuzzy-prefix automaton of an input (none when it allows no typo). Building one costs
+/// more than a whole exact lookup, so a request builds it once, for every kind, and only when
+/// the exact matches did not fill the page.
+pub(crate) fn fuzzy_automaton(input: &Input) -> Option<DFA> {
+    (input.budget > 0 && !input.key.is_empty()).then(|| automaton(input.budget).build_prefix_dfa(&input.key))
 }
 
 /// Levenshtein automaton builders are costly to make and immutable: one per distance.
@@ -338,8 +344,8 @@ impl Stream<'_> {
         }
     }
 
-    /// The next hit without consuming it; fuzzy matches only when `fuzzy`.
-    pub fn peek(&mut self, fuzzy: bool) -> Option<Hit> {
+    /// The next hit without consuming it; fuzzy matches only when given the input's automaton.
+    pub fn peek(&mut self, fuzzy: Option<&DFA>) -> Option<Hit> {
         loop {
             if let Some(Reverse(c)) = self.heap.peek().copied() {
                 let at = self.dict.by_rank[c.rank as usize] as usize;
@@ -356,12 +362,10 @@ impl Stream<'_> {
                     score: self.dict.score(posting),
                 });
             }
-            if !fuzzy || self.expanded {
-                return None;
-            }
+            let Some(dfa) = fuzzy.filter(|_| !self.expanded) else { return None };
             self.expanded = true;
             let mut roots = Vec::new();
-            self.dict.fuzzy_roots(self.input, &mut roots);
+            self.dict.fuzzy_roots(self.input, dfa, &mut roots);
             for (lo, hi, typos, matched) in roots {
                 self.push(lo, hi, typos, matched);
             }

@@ -8,7 +8,7 @@ use searchd_catalog::Product;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::dict::{Completions, Entry, Hit, Stream};
+use crate::dict::{Completions, Entry, Hit, Stream, fuzzy_automaton};
 use crate::key::{Input, fuzzy_match_len, key_of, text_range};
 
 /// Longest accepted input, in characters.
@@ -320,11 +320,21 @@ impl Suggester {
             .collect();
         let mut out = Vec::new();
         let mut keys = HashSet::new();
+        let mut dfa = None;
         for fuzzy in [false, true] {
+            if fuzzy {
+                if out.len() >= limit {
+                    break;
+                }
+                dfa = fuzzy_automaton(&input);
+                if dfa.is_none() {
+                    break;
+                }
+            }
             while out.len() < limit {
                 let mut best: Option<(usize, Hit, &Entry)> = None;
                 for (i, (kind, stream)) in streams.iter_mut().enumerate() {
-                    let Some(hit) = stream.peek(fuzzy) else { continue };
+                    let Some(hit) = stream.peek(dfa.as_ref()) else { continue };
                     let entry = self.completions(*kind).entry(hit.entry);
                     if best.as_ref().is_none_or(|(_, b, eb)| order(&hit, entry, b, eb).is_lt()) {
                         best = Some((i, hit, entry));

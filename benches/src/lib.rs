@@ -104,3 +104,36 @@ pub fn with_typo(q: &str, seed: usize) -> Option<String> {
     out[i] = chars.into_iter().collect();
     Some(out.join(" "))
 }
+
+/// Each Home Depot dev query with its judged pairs: a stand-in for how often it is searched.
+pub fn homedepot_query_counts() -> Option<Vec<(String, u64)>> {
+    let path = searchd_testkit::shared_data("homedepot/judgments-dev.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for r in csv.records() {
+        *counts.entry(r.expect("csv row")[0].trim().to_string()).or_default() += 1;
+    }
+    Some(counts.into_iter().collect())
+}
+
+/// The 480 WANDS queries (Wayfair), a tab-separated file despite its name.
+pub fn wands_queries() -> Option<Vec<String>> {
+    let path = searchd_testkit::shared_data("wands_queries_only/query.csv")?;
+    let text = std::fs::read_to_string(path).expect("wands queries");
+    Some(text.lines().skip(1).filter_map(|l| l.split('\t').nth(1)).map(|q| q.trim().to_string()).collect())
+}
+
+/// Every keystroke of typing each query: its non-empty prefixes, character by character.
+pub fn keystrokes(queries: &[String]) -> Vec<String> {
+    queries.iter().flat_map(|q| q.char_indices().skip(1).map(|(i, _)| q[..i].to_string()).chain([q.clone()])).collect()
+}
+
+/// Nearest-rank percentile of sorted samples.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

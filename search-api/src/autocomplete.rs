@@ -118,36 +118,54 @@ impl Autocomplete {
     }
 }
 
-/// Refreshes suggestions after commits and flushes the query log, off the async executor.
-pub fn spawn_autocomplete_loop(state: AppState) -> tokio::task::JoinHandle<()> {
-    let config = &state.autocomplete.config;
-    let every = Duration::from_millis(config.refresh_interval_ms);
-    let flush_every = Duration::from_secs(config.flush_interval_secs);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// The background refresher: a thread of its own at the lowest scheduling priority (niceness
+/// 19), so a rebuild only takes CPU time that requests leave idle, and requests never wait for
+/// it. Every `refresh_interval_ms` it rebuilds what is stale; every `flush_interval_secs` it
+/// writes the query log.
+#[derive(Debug)]
+pub struct Refresher {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Refresher {
+    /// Stops the thread, waiting for a rebuild in progress to finish.
+    pub fn stop(self) {
+        drop(self.stop);
+        if self.thread.join().is_err() {
+            tracing::error!("the autocomplete refresher panicked");
+        }
+    }
+}
+
+pub fn spawn_autocomplete_refresher(state: AppState) -> std::io::Result<Refresher> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let every = Duration::from_millis(state.autocomplete.config.refresh_interval_ms);
+    let flush_every = Duration::from_secs(state.autocomplete.config.flush_interval_secs);
+    let thread = std::thread::Builder::new().name("autocomplete-refresh".into()).spawn(move || {
+        if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+            tracing::warn!(error = ?e, "cannot lower the autocomplete refresher's priority");
+        }
         let mut flushed = Instant::now();
-        loop {
-            tick.tick().await;
-            let flush = flushed.elapsed() >= flush_every;
-            if flush {
+        // A message or a dropped sender both mean stop.
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+            let autocomplete = &state.autocomplete;
+            if flushed.elapsed() >= flush_every {
                 flushed = Instant::now();
-            }
-            let state = state.clone();
-            let outcome = tokio::task::spawn_blocking(move || {
-                if flush && let Err(e) = state.autocomplete.flush() {
+                if let Err(e) = autocomplete.flush() {
                     tracing::error!(error = %e, "cannot write the query log");
                 }
-                state.autocomplete.refresh(&state.index, false)
-            })
-            .await;
+            }
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| autocomplete.refresh(&state.index, false)));
             match outcome {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "autocomplete refresh failed; the previous suggestions stay"),
-                Err(e) => tracing::error!(error = %e, "autocomplete refresh panicked; the previous suggestions stay"),
+                Err(_) => tracing::error!("autocomplete refresh panicked; the previous suggestions stay"),
             }
         }
-    })
+    })?;
+    Ok(Refresher { stop, thread })
 }
 
 const PARAMS: [&str; 3] = ["q", "limit", "types"];

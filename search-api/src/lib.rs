@@ -39,7 +39,8 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::trace::TraceLayer;
 
 pub use autocomplete::{
-    Autocomplete, AutocompleteQuery, AutocompleteResponse, parse_autocomplete_query, spawn_autocomplete_loop,
+    Autocomplete, AutocompleteQuery, AutocompleteResponse, Refresher, parse_autocomplete_query,
+    spawn_autocomplete_refresher,
 };
 pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat};
 pub use error::{ApiError, Code};

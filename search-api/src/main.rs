@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use searchd_api::eval::{self, EvalOptions};
-use searchd_api::{AppState, Config, LogFormat, demo, router, spawn_autocomplete_loop, spawn_commit_loop};
+use searchd_api::{AppState, Config, LogFormat, demo, router, spawn_autocomplete_refresher, spawn_commit_loop};
 use searchd_catalog::{FirstPhaseScorer, RankingMode};
 use searchd_indexer::{FieldMap, IngestOptions, IngestProgress, InputFormat, ProductIndex, RowError};
 use searchd_ranking::DefaultScorer;
@@ -135,14 +135,14 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         tracing::info!(addr = %config.http.listen, docs = state.index.num_docs(), data_dir = %config.data_dir.display(), "searchd listening");
         let committer = spawn_commit_loop(state.index.clone());
-        let refresher = spawn_autocomplete_loop(state.clone());
+        let refresher = spawn_autocomplete_refresher(state.clone())?;
         let (index, autocomplete) = (state.index.clone(), state.autocomplete.clone());
         axum::serve(listener, router(state, &config.http))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         committer.abort();
-        refresher.abort();
         tokio::task::spawn_blocking(move || {
+            refresher.stop();
             autocomplete.flush()?;
             index.commit()
         })

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use searchd_api::{AppState, Config, demo, router, spawn_autocomplete_loop};
+use searchd_api::{AppState, Config, demo, router, spawn_autocomplete_refresher};
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
 
@@ -117,7 +117,7 @@ async fn the_refresh_loop_follows_commits() {
         ..Config::default()
     };
     let state = AppState::with_index(index(), &config);
-    let refresher = spawn_autocomplete_loop(state.clone());
+    let refresher = spawn_autocomplete_refresher(state.clone()).unwrap();
     let app = router(state, &config.http);
 
     async fn wait_for(app: &axum::Router, uri: &str, want: bool) {
@@ -148,7 +148,7 @@ async fn the_refresh_loop_follows_commits() {
     let reply = call_delete(&app, "/v1/products/p1?refresh=true").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
     wait_for(&app, "/v1/autocomplete?q=fjal", false).await;
-    refresher.abort();
+    refresher.stop();
 }
 
 async fn call_delete(app: &axum::Router, uri: &str) -> crate::Reply {
