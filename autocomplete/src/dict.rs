@@ -362,7 +362,7 @@ impl Stream<'_> {
                     score: self.dict.score(posting),
                 });
             }
-            let Some(dfa) = fuzzy.filter(|_| !self.expanded) else { return None };
+            let dfa = fuzzy.filter(|_| !self.expanded)?;
             self.expanded = true;
             let mut roots = Vec::new();
             self.dict.fuzzy_roots(self.input, dfa, &mut roots);
