@@ -120,8 +120,8 @@ impl Autocomplete {
 
 /// The background refresher: a thread of its own at the lowest scheduling priority (niceness
 /// 19), so a rebuild only takes CPU time that requests leave idle, and requests never wait for
-/// it. Every `refresh_interval_ms` it rebuilds what is stale; every `flush_interval_secs` it
-/// writes the query log.
+/// it. It builds at once when started, then every `refresh_interval_ms` rebuilds what is stale;
+/// every `flush_interval_secs` it writes the query log.
 #[derive(Debug)]
 pub struct Refresher {
     stop: std::sync::mpsc::Sender<()>,
@@ -147,21 +147,24 @@ pub fn spawn_autocomplete_refresher(state: AppState) -> std::io::Result<Refreshe
             tracing::warn!(error = ?e, "cannot lower the autocomplete refresher's priority");
         }
         let mut flushed = Instant::now();
-        // A message or a dropped sender both mean stop.
-        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+        loop {
             let autocomplete = &state.autocomplete;
-            if flushed.elapsed() >= flush_every {
-                flushed = Instant::now();
-                if let Err(e) = autocomplete.flush() {
-                    tracing::error!(error = %e, "cannot write the query log");
-                }
-            }
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| autocomplete.refresh(&state.index, false)));
             match outcome {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "autocomplete refresh failed; the previous suggestions stay"),
                 Err(_) => tracing::error!("autocomplete refresh panicked; the previous suggestions stay"),
+            }
+            // A message or a dropped sender both mean stop.
+            if !matches!(stopped.recv_timeout(every), Err(std::sync::mpsc::RecvTimeoutError::Timeout)) {
+                break;
+            }
+            if flushed.elapsed() >= flush_every {
+                flushed = Instant::now();
+                if let Err(e) = autocomplete.flush() {
+                    tracing::error!(error = %e, "cannot write the query log");
+                }
             }
         }
     })?;
