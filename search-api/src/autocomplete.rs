@@ -118,8 +118,8 @@ impl Autocomplete {
     }
 }
 
-/// The background refresher: a thread of its own at the lowest scheduling priority (niceness
-/// 19), so a rebuild only takes CPU time that requests leave idle, and requests never wait for
+/// The background refresher: a thread of its own at the lowest scheduling priority
+/// (`SCHED_IDLE`), so a rebuild only takes CPU time that requests leave idle, and requests never wait for
 /// it. It builds at once when started, then every `refresh_interval_ms` rebuilds what is stale;
 /// every `flush_interval_secs` it writes the query log.
 #[derive(Debug)]
@@ -138,14 +138,27 @@ impl Refresher {
     }
 }
 
+/// `SCHED_IDLE` where the OS has it (the thread runs only on an otherwise idle core and is
+/// preempted as soon as a request's thread wakes), else the lowest niceness.
+fn lower_priority() {
+    use thread_priority::{NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy};
+    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+    if thread_priority::set_thread_priority_and_policy(thread_priority::thread_native_id(), ThreadPriority::Min, idle)
+        .is_ok()
+    {
+        return;
+    }
+    if let Err(e) = thread_priority::set_current_thread_priority(ThreadPriority::Min) {
+        tracing::warn!(error = ?e, "cannot lower the autocomplete refresher's priority");
+    }
+}
+
 pub fn spawn_autocomplete_refresher(state: AppState) -> std::io::Result<Refresher> {
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let every = Duration::from_millis(state.autocomplete.config.refresh_interval_ms);
     let flush_every = Duration::from_secs(state.autocomplete.config.flush_interval_secs);
     let thread = std::thread::Builder::new().name("autocomplete-refresh".into()).spawn(move || {
-        if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
-            tracing::warn!(error = ?e, "cannot lower the autocomplete refresher's priority");
-        }
+        lower_priority();
         let mut flushed = Instant::now();
         loop {
             let autocomplete = &state.autocomplete;
