@@ -159,6 +159,10 @@ impl Completions {
         &self.entries[i as usize]
     }
 
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, &Entry)> {
+        self.entries.iter().enumerate().map(|(i, e)| (i as u32, e))
+    }
+
     fn score(&self, p: Posting) -> f32 {
         self.entries[p.entry as usize].score * if p.offset == 0 { 1.0 } else { self.mid_factor }
     }
@@ -223,8 +227,10 @@ impl Completions {
 
     /// A lazy, best-first stream of the entries completing `input`: exact prefix matches by rank,
     /// then (once those run out and the caller allows it) fuzzy ones by typos, then rank.
-    pub(crate) fn stream<'a>(&'a self, input: &'a Input) -> Stream<'a> {
-        let mut stream = Stream { dict: self, input, heap: BinaryHeap::new(), seen: HashSet::new(), expanded: false };
+    /// Entries in `mask` are skipped (products written since these completions were built).
+    pub(crate) fn stream<'a>(&'a self, input: &'a Input, mask: Option<&'a HashSet<u32>>) -> Stream<'a> {
+        let mut stream =
+            Stream { dict: self, input, heap: BinaryHeap::new(), seen: HashSet::new(), mask, expanded: false };
         if !self.postings.is_empty()
             && let Some((addr, acc)) = self.walk(input.key.as_bytes())
         {
@@ -333,10 +339,15 @@ pub(crate) struct Stream<'a> {
     input: &'a Input,
     heap: BinaryHeap<Reverse<Candidate>>,
     seen: HashSet<u32>,
+    mask: Option<&'a HashSet<u32>>,
     expanded: bool,
 }
 
-impl Stream<'_> {
+impl<'a> Stream<'a> {
+    pub fn dict(&self) -> &'a Completions {
+        self.dict
+    }
+
     fn push(&mut self, lo: usize, hi: usize, typos: u8, matched: usize) {
         if lo < hi {
             let rank = self.dict.min_rank(lo, hi);
@@ -350,7 +361,7 @@ impl Stream<'_> {
             if let Some(Reverse(c)) = self.heap.peek().copied() {
                 let at = self.dict.by_rank[c.rank as usize] as usize;
                 let posting = self.dict.postings[at];
-                if self.seen.contains(&posting.entry) {
+                if self.seen.contains(&posting.entry) || self.mask.is_some_and(|m| m.contains(&posting.entry)) {
                     self.split(c, at);
                     continue;
                 }

@@ -39,8 +39,8 @@ pub use dict::Completions;
 pub use key::typo_budget;
 pub use query_log::QueryLog;
 pub use suggester::{
-    CatalogBuilder, CatalogCompletions, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, Suggester, Suggestion,
-    Weights, query_completions,
+    CatalogBuilder, CatalogCompletions, CatalogDelta, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT,
+    Suggester, Suggestion, Weights, query_completions,
 };
 
 /// Why completions could not be built.

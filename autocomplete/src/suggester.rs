@@ -162,10 +162,14 @@ impl CatalogBuilder {
                 })
             })
             .collect();
+        let products = Completions::build(self.products, weights.mid_phrase_factor)?;
+        let product_entries =
+            products.entries().filter_map(|(i, e)| Some((e.target.clone()?, i))).collect::<HashMap<_, _>>();
         Ok(CatalogCompletions {
-            products: Completions::build(self.products, weights.mid_phrase_factor)?,
+            products,
             brands: Completions::build(brands, weights.mid_phrase_factor)?,
             categories: Completions::build(categories, weights.mid_phrase_factor)?,
+            product_entries,
         })
     }
 }
@@ -176,11 +180,18 @@ pub struct CatalogCompletions {
     pub products: Completions,
     pub brands: Completions,
     pub categories: Completions,
+    /// Product id → its entry (titles shared by several products keep one id).
+    product_entries: HashMap<Box<str>, u32>,
 }
 
 impl CatalogCompletions {
     pub fn empty() -> Self {
-        Self { products: Completions::empty(), brands: Completions::empty(), categories: Completions::empty() }
+        Self {
+            products: Completions::empty(),
+            brands: Completions::empty(),
+            categories: Completions::empty(),
+            product_entries: HashMap::new(),
+        }
     }
 
     /// Builds from products in one go.
@@ -193,6 +204,52 @@ impl CatalogCompletions {
             builder.add(p, weights);
         }
         builder.build(weights)
+    }
+}
+
+/// Products written since a [`CatalogCompletions`] was built: completions of their current
+/// versions, and the base's entries they replace or delete (masked). Rebuilding the delta costs
+/// what changed, not the catalog, so suggestions follow every commit cheaply; a full rebuild
+/// folds it into the base from time to time. Until then, brand and category counts are those
+/// of the base plus the delta's own, and a brand or category whose last product went away
+/// stays suggested.
+#[derive(Debug)]
+pub struct CatalogDelta {
+    completions: CatalogCompletions,
+    masked: HashSet<u32>,
+    changed: usize,
+}
+
+impl CatalogDelta {
+    pub fn empty() -> Self {
+        Self { completions: CatalogCompletions::empty(), masked: HashSet::new(), changed: 0 }
+    }
+
+    /// `changed`: every id written since `base` was built, with its current product (`None`
+    /// when deleted).
+    pub fn build<'a>(
+        base: &CatalogCompletions,
+        changed: impl IntoIterator<Item = (&'a str, Option<&'a Product>)>,
+        weights: &Weights,
+    ) -> Result<Self, Error> {
+        let mut builder = CatalogBuilder::new();
+        let mut masked = HashSet::new();
+        let mut count = 0;
+        for (id, product) in changed {
+            count += 1;
+            if let Some(&entry) = base.product_entries.get(id) {
+                masked.insert(entry);
+            }
+            if let Some(p) = product {
+                builder.add(p, weights);
+            }
+        }
+        Ok(Self { completions: builder.build(weights)?, masked, changed: count })
+    }
+
+    /// Ids written since the base was built.
+    pub fn changed(&self) -> usize {
+        self.changed
     }
 }
 
@@ -276,6 +333,7 @@ pub struct Suggestion {
 #[derive(Debug, Clone)]
 pub struct Suggester {
     catalog: Arc<CatalogCompletions>,
+    delta: Arc<CatalogDelta>,
     queries: Arc<Completions>,
 }
 
@@ -287,23 +345,37 @@ impl Default for Suggester {
 
 impl Suggester {
     pub fn new(catalog: Arc<CatalogCompletions>, queries: Arc<Completions>) -> Self {
-        Self { catalog, queries }
+        Self::with_delta(catalog, Arc::new(CatalogDelta::empty()), queries)
+    }
+
+    pub fn with_delta(catalog: Arc<CatalogCompletions>, delta: Arc<CatalogDelta>, queries: Arc<Completions>) -> Self {
+        Self { catalog, delta, queries }
     }
 
     pub fn catalog(&self) -> &Arc<CatalogCompletions> {
         &self.catalog
     }
 
+    pub fn delta(&self) -> &Arc<CatalogDelta> {
+        &self.delta
+    }
+
     pub fn queries(&self) -> &Arc<Completions> {
         &self.queries
     }
 
-    fn completions(&self, kind: Kind) -> &Completions {
-        match kind {
-            Kind::Query => &self.queries,
-            Kind::Product => &self.catalog.products,
-            Kind::Brand => &self.catalog.brands,
-            Kind::Category => &self.catalog.categories,
+    /// The streams of one kind: the base (minus what the delta replaces) and the delta.
+    fn streams<'a>(&'a self, kind: Kind, input: &'a Input, out: &mut Vec<(Kind, Stream<'a>)>) {
+        let (base, delta) = match kind {
+            Kind::Query => (&*self.queries, None),
+            Kind::Product => (&self.catalog.products, Some(&self.delta.completions.products)),
+            Kind::Brand => (&self.catalog.brands, Some(&self.delta.completions.brands)),
+            Kind::Category => (&self.catalog.categories, Some(&self.delta.completions.categories)),
+        };
+        let mask = (kind == Kind::Product && !self.delta.masked.is_empty()).then_some(&self.delta.masked);
+        out.push((kind, base.stream(input, mask)));
+        if let Some(delta) = delta.filter(|d| !d.is_empty()) {
+            out.push((kind, delta.stream(input, None)));
         }
     }
 
@@ -313,11 +385,10 @@ impl Suggester {
     pub fn suggest(&self, text: &str, limit: usize, kinds: Kinds) -> Vec<Suggestion> {
         let input = Input::new(text);
         let kinds = if input.key.is_empty() { Kinds::NONE.with(Kind::Query) } else { kinds };
-        let mut streams: Vec<(Kind, Stream<'_>)> = Kind::ALL
-            .into_iter()
-            .filter(|k| kinds.contains(*k))
-            .map(|k| (k, self.completions(k).stream(&input)))
-            .collect();
+        let mut streams: Vec<(Kind, Stream<'_>)> = Vec::new();
+        for kind in Kind::ALL.into_iter().filter(|k| kinds.contains(*k)) {
+            self.streams(kind, &input, &mut streams);
+        }
         let mut out = Vec::new();
         let mut keys = HashSet::new();
         let mut dfa = None;
@@ -333,9 +404,9 @@ impl Suggester {
             }
             while out.len() < limit {
                 let mut best: Option<(usize, Hit, &Entry)> = None;
-                for (i, (kind, stream)) in streams.iter_mut().enumerate() {
+                for (i, (_, stream)) in streams.iter_mut().enumerate() {
                     let Some(hit) = stream.peek(dfa.as_ref()) else { continue };
-                    let entry = self.completions(*kind).entry(hit.entry);
+                    let entry = stream.dict().entry(hit.entry);
                     if best.as_ref().is_none_or(|(_, b, eb)| order(&hit, entry, b, eb).is_lt()) {
                         best = Some((i, hit, entry));
                     }

@@ -154,3 +154,30 @@ fn the_query_log_feeds_query_completions() {
     let s = Suggester::new(Arc::new(CatalogCompletions::empty()), Arc::new(queries));
     assert_eq!(texts(&s.suggest("cordless", 8, Kinds::ALL)), ["cordless drill"]);
 }
+
+#[test]
+fn a_delta_replaces_deletes_and_adds_products_of_the_base() {
+    let weights = Weights::default();
+    let products = catalog();
+    let base = Arc::new(CatalogCompletions::from_products(&products, &weights).unwrap());
+    let renamed =
+        product("1", "Makita 18V Brushless Hammer Drill", "Makita", &["Tools", "Power Tools", "Drills"], 50.0);
+    let added = product("9", "Zebra Print Rug", "Zebra", &["Home", "Rugs"], 3.0);
+    let changed = [("1", Some(&renamed)), ("3", None), ("9", Some(&added))];
+    let delta = searchd_autocomplete::CatalogDelta::build(&base, changed, &weights).unwrap();
+    assert_eq!(delta.changed(), 3);
+    let queries = Arc::new(query_completions([], &weights).unwrap());
+    let s = Suggester::with_delta(base, Arc::new(delta), queries);
+    let products_only = Kinds::NONE.with(Kind::Product);
+    let old = s.suggest("makita 18v c", 8, products_only);
+    assert!(old.iter().all(|h| h.text != "Makita 18V Cordless Drill" && h.typos > 0), "the old title is gone: {old:?}");
+    assert_eq!(texts(&s.suggest("makita 18v b", 8, products_only)), ["Makita 18V Brushless Hammer Drill"]);
+    let deleted = s.suggest("bosch dri", 8, products_only);
+    assert!(deleted.iter().all(|h| h.text != "Bosch Drill Bit Set"), "the deleted product is gone: {deleted:?}");
+    let zeb = s.suggest("zeb", 8, Kinds::ALL);
+    assert_eq!(texts(&zeb), ["Zebra", "Zebra Print Rug"], "{zeb:?}");
+    // Unchanged products are still served from the base.
+    assert_eq!(texts(&s.suggest("dewalt mas", 8, products_only)), ["DeWalt Masonry Bits"]);
+    // Only the new version of a changed product shows, once.
+    assert_eq!(s.suggest("makita", 8, products_only).len(), 1);
+}

@@ -31,6 +31,9 @@ pub struct IndexConfig {
     pub writer_memory_mb: usize,
     /// Indexing threads; 0 means one per core (at most 8).
     pub writer_threads: usize,
+    /// Committed writes the change feed remembers (see `ProductIndex::changes_since`); a
+    /// follower further behind than this rebuilds from a full scan.
+    pub change_feed_capacity: usize,
 }
 
 impl Default for IndexConfig {
@@ -42,6 +45,7 @@ impl Default for IndexConfig {
             commit_interval_ms: 1_000,
             writer_memory_mb: 256,
             writer_threads: 0,
+            change_feed_capacity: 200_000,
         }
     }
 }
@@ -91,7 +95,26 @@ struct WriterState {
     writer: IndexWriter,
     versions: HashMap<String, VersionEntry>,
     pending: usize,
+    /// Ids written since the last commit, for the change feed.
+    changed: Vec<String>,
     last_commit: Instant,
+}
+
+/// Ids written by commits, in commit order: position `start` is the first id held.
+#[derive(Debug, Default)]
+struct ChangeFeed {
+    start: u64,
+    ids: std::collections::VecDeque<String>,
+}
+
+/// What changed after a position of the change feed (see [`ProductIndex::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// The position to ask from next time.
+    pub position: u64,
+    /// Ids upserted or deleted by commits after the position asked about (an id may repeat);
+    /// `None` when the feed no longer reaches back that far.
+    pub ids: Option<Vec<String>>,
 }
 
 /// A document analyzed and ready to be written: built outside the writer lock, in parallel.
@@ -114,6 +137,7 @@ pub struct ProductIndex {
     pub(crate) analyzer: Analyzer,
     state: Mutex<WriterState>,
     config: IndexConfig,
+    feed: Mutex<ChangeFeed>,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::search::IdTable>>>,
 }
 
@@ -168,8 +192,15 @@ impl ProductIndex {
                 default,
                 &config.languages.iter().filter_map(|l| Language::from_code(l)).collect::<Vec<_>>(),
             ),
-            state: Mutex::new(WriterState { writer, versions, pending: 0, last_commit: Instant::now() }),
+            state: Mutex::new(WriterState {
+                writer,
+                versions,
+                pending: 0,
+                changed: Vec::new(),
+                last_commit: Instant::now(),
+            }),
             config,
+            feed: Mutex::default(),
             id_tables: Mutex::default(),
         })
     }
@@ -296,6 +327,7 @@ impl ProductIndex {
                 state.writer.delete_term(Term::from_field_text(f.id, &product.id));
             }
             state.writer.add_document(doc)?;
+            state.changed.push(product.id.clone());
             state.versions.insert(product.id, VersionEntry { version, live: true });
             state.pending += 1;
             outcomes.push(WriteOutcome::Applied { version });
@@ -320,6 +352,7 @@ impl ProductIndex {
             state.writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         state.versions.insert(id.to_string(), VersionEntry { version, live: false });
+        state.changed.push(id.to_string());
         state.pending += 1;
         self.commit_if_full(&mut state)?;
         Ok(WriteOutcome::Applied { version })
@@ -364,10 +397,37 @@ impl ProductIndex {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
+        // After the reload: whoever reads a position can already see its writes.
+        self.publish_changes(std::mem::take(&mut state.changed));
         let docs = std::mem::take(&mut state.pending);
         state.last_commit = Instant::now();
         tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
         Ok(())
+    }
+
+    fn publish_changes(&self, ids: Vec<String>) {
+        let mut feed = self.feed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        feed.ids.extend(ids);
+        let over = feed.ids.len().saturating_sub(self.config.change_feed_capacity);
+        feed.ids.drain(..over);
+        feed.start += over as u64;
+    }
+
+    /// The change feed's current end: every commit up to it is visible to searches.
+    pub fn change_position(&self) -> u64 {
+        let feed = self.feed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        feed.start + feed.ids.len() as u64
+    }
+
+    /// Ids written by commits after `position`, for structures derived from the index that
+    /// follow it incrementally (autocomplete). The feed starts empty when the process starts
+    /// and keeps the last `change_feed_capacity` ids.
+    pub fn changes_since(&self, position: u64) -> Changes {
+        let feed = self.feed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let end = feed.start + feed.ids.len() as u64;
+        let ids = (position >= feed.start && position <= end)
+            .then(|| feed.ids.iter().skip((position - feed.start) as usize).cloned().collect());
+        Changes { position: end, ids }
     }
 
     /// Merges every segment into one (after a bulk load), so each query visits one segment:

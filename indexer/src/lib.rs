@@ -27,7 +27,7 @@ mod search;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
-pub use index::{IndexConfig, PreparedProduct, ProductIndex};
+pub use index::{Changes, IndexConfig, PreparedProduct, ProductIndex};
 pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS,
     decompressed, ingest,

@@ -158,3 +158,31 @@ fn every_live_product_is_listed_once_per_commit() {
     assert!(g2 > g1);
     assert_eq!(all, [("p3".to_string(), 1)]);
 }
+
+/// The change feed lists committed writes after a position, and says when it no longer reaches
+/// back that far.
+#[test]
+fn the_change_feed_lists_committed_writes() {
+    let index = ProductIndex::in_memory(IndexConfig { change_feed_capacity: 3, ..config() }).unwrap();
+    let start = index.change_position();
+    index.apply(event(&Op::Upsert { id: 1, version: 1 })).unwrap();
+    index.apply(event(&Op::Upsert { id: 2, version: 1 })).unwrap();
+    let changes = index.changes_since(start);
+    assert_eq!(changes.ids, Some(vec![]), "uncommitted writes are not in the feed");
+    index.commit().unwrap();
+    let changes = index.changes_since(start);
+    assert_eq!(changes.ids, Some(vec!["p1".to_string(), "p2".to_string()]));
+    let position = changes.position;
+    // A stale write changes nothing and is not a change; a delete is.
+    index.apply(event(&Op::Upsert { id: 1, version: 1 })).unwrap();
+    index.apply(event(&Op::Delete { id: 2, version: 2 })).unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.changes_since(position).ids, Some(vec!["p2".to_string()]));
+    // Two more writes overflow a capacity of 3: the start of the feed is gone.
+    index.apply(event(&Op::Upsert { id: 3, version: 1 })).unwrap();
+    index.apply(event(&Op::Upsert { id: 4, version: 1 })).unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.changes_since(start).ids, None);
+    assert_eq!(index.changes_since(position).ids, Some(vec!["p2".into(), "p3".into(), "p4".into()]));
+    assert_eq!(index.changes_since(index.change_position()).ids, Some(vec![]));
+}

@@ -1,6 +1,7 @@
 //! Autocomplete in the API: the live [`Suggester`] (swapped whole, so a keystroke never waits
 //! for a rebuild), the query log searches feed, the background refresh, and `GET /v1/autocomplete`.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -8,8 +9,8 @@ use arc_swap::ArcSwap;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use searchd_autocomplete::{
-    CatalogBuilder, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, QueryLog, Suggester, Suggestion,
-    query_completions,
+    CatalogBuilder, CatalogDelta, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, QueryLog, Suggester,
+    Suggestion, query_completions,
 };
 use searchd_indexer::ProductIndex;
 use serde::Serialize;
@@ -22,9 +23,16 @@ use crate::error::{ApiError, ApiResult, Code};
 #[derive(Debug, Default)]
 struct Built {
     generation: Option<u64>,
+    /// The index change-feed position the catalog completions (base + delta) reflect.
+    position: Option<u64>,
+    /// Ids written since the base was built: what the delta holds.
+    changed: HashSet<String>,
     log_changes: Option<u64>,
     queries_at: Option<Instant>,
 }
+
+/// The delta is folded into a full rebuild once it holds this many products, or 5% of the base.
+const DELTA_MIN: usize = 1_000;
 
 /// The live suggester and what keeps it fresh.
 #[derive(Debug)]
@@ -58,36 +66,81 @@ impl Autocomplete {
         self.log.record(query, hits);
     }
 
-    /// Rebuilds what is stale and swaps the result in: the catalog completions when the index
-    /// generation moved, the query completions when the log changed (at most every
-    /// `query_refresh_secs` unless `force`). Blocking; returns whether anything was rebuilt.
-    /// Concurrent calls do not queue: a refresh already running makes this one return at once.
+    /// Rebuilds what is stale and swaps the result in. After index commits, the products
+    /// written since the base completions were built (the index's change feed) become a delta
+    /// — work in proportion to what changed; once the delta passes 1,000 products or 5% of the
+    /// base, or when the feed no longer reaches back, the base is rebuilt from a full scan. The
+    /// query completions are rebuilt when the log changed (at most every `query_refresh_secs`
+    /// unless `force`). Blocking; returns whether anything was rebuilt. A refresh already
+    /// running makes this call return at once instead of queueing.
     pub fn refresh(&self, index: &ProductIndex, force: bool) -> anyhow::Result<bool> {
         let Ok(mut built) = self.built.try_lock() else { return Ok(false) };
         let current = self.suggester.load_full();
         let mut catalog = current.catalog().clone();
+        let mut delta = current.delta().clone();
         let mut queries = current.queries().clone();
         let mut rebuilt = false;
 
-        if built.generation != Some(index.generation()) {
+        let generation = index.generation();
+        if built.generation != Some(generation) {
+            let feed = built.position.map(|position| index.changes_since(position));
+            let full = match &feed {
+                Some(changes) => match &changes.ids {
+                    Some(ids) => {
+                        built.changed.extend(ids.iter().cloned());
+                        built.changed.len() > DELTA_MIN.max(catalog.products.len() / 20)
+                    }
+                    None => true,
+                },
+                None => true,
+            };
             let started = Instant::now();
-            let mut builder = CatalogBuilder::new();
-            let generation = index.for_each_product(|p| builder.add(&p, &self.config.weights))?;
-            catalog = Arc::new(builder.build(&self.config.weights)?);
-            built.generation = Some(generation);
-            rebuilt = true;
-            tracing::info!(
-                generation,
-                products = catalog.products.len(),
-                keys = catalog.products.keys(),
-                brands = catalog.brands.len(),
-                categories = catalog.categories.len(),
-                mib = (catalog.products.heap_bytes() + catalog.brands.heap_bytes() + catalog.categories.heap_bytes())
-                    as f64
-                    / f64::from(1 << 20),
-                ms = started.elapsed().as_secs_f64() * 1e3,
-                "catalog completions rebuilt"
-            );
+            if full {
+                // The position first: writes committed during the scan are replayed later.
+                let position = index.change_position();
+                let mut builder = CatalogBuilder::new();
+                let generation = index.for_each_product(|p| builder.add(&p, &self.config.weights))?;
+                catalog = Arc::new(builder.build(&self.config.weights)?);
+                delta = Arc::new(CatalogDelta::empty());
+                built.changed.clear();
+                built.position = Some(position);
+                built.generation = Some(generation);
+                tracing::info!(
+                    generation,
+                    products = catalog.products.len(),
+                    keys = catalog.products.keys(),
+                    brands = catalog.brands.len(),
+                    categories = catalog.categories.len(),
+                    mib = (catalog.products.heap_bytes()
+                        + catalog.brands.heap_bytes()
+                        + catalog.categories.heap_bytes()) as f64
+                        / f64::from(1 << 20),
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "catalog completions rebuilt"
+                );
+                rebuilt = true;
+            } else if let Some(changes) = feed {
+                if changes.ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+                    let mut products = Vec::with_capacity(built.changed.len());
+                    for id in &built.changed {
+                        match index.get(id) {
+                            Ok(p) => products.push((id.as_str(), Some(p))),
+                            Err(searchd_indexer::Error::NotFound(_)) => products.push((id.as_str(), None)),
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    let changed = products.iter().map(|(id, p)| (*id, p.as_ref()));
+                    delta = Arc::new(CatalogDelta::build(&catalog, changed, &self.config.weights)?);
+                    rebuilt = true;
+                    tracing::debug!(
+                        changed = delta.changed(),
+                        ms = started.elapsed().as_secs_f64() * 1e3,
+                        "catalog completions delta rebuilt"
+                    );
+                }
+                built.position = Some(changes.position);
+                built.generation = Some(generation);
+            }
         }
 
         let changes = self.log.changes();
@@ -107,7 +160,7 @@ impl Autocomplete {
         }
 
         if rebuilt {
-            self.suggester.store(Arc::new(Suggester::new(catalog, queries)));
+            self.suggester.store(Arc::new(Suggester::with_delta(catalog, delta, queries)));
         }
         Ok(rebuilt)
     }

@@ -154,3 +154,47 @@ async fn the_refresh_loop_follows_commits() {
 async fn call_delete(app: &axum::Router, uri: &str) -> crate::Reply {
     crate::call(app, Method::DELETE, uri, None).await
 }
+
+/// Small changes become a delta over the base completions; a large batch folds into a rebuild.
+#[tokio::test]
+async fn commits_become_a_delta_until_a_large_batch_rebuilds_the_base() {
+    let index = index();
+    demo::load(&index).unwrap();
+    let config = Config::default();
+    let state = AppState::with_index(index, &config);
+    let app = router(state.clone(), &config.http);
+    assert!(state.autocomplete.refresh(&state.index, false).unwrap());
+    assert!(!state.autocomplete.refresh(&state.index, false).unwrap(), "nothing changed");
+    let base_products = state.autocomplete.suggester().catalog().products.len();
+
+    let reply = send_json(
+        &app,
+        Method::PUT,
+        "/v1/products/demo-0006?refresh=true",
+        r#"{"id":"demo-0006","title":"Makita Zephyr Impact Wrench"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert!(state.autocomplete.refresh(&state.index, false).unwrap());
+    let suggester = state.autocomplete.suggester();
+    assert_eq!(suggester.delta().changed(), 1);
+    assert_eq!(suggester.catalog().products.len(), base_products, "the base was not rebuilt");
+    let reply = get(&app, "/v1/autocomplete?q=makita+zep").await;
+    assert_eq!(texts(&reply.json), ["Makita Zephyr Impact Wrench"]);
+    let reply = get(&app, "/v1/autocomplete?q=makita+x24&types=product").await;
+    assert!(texts(&reply.json).iter().all(|t| !t.starts_with("Makita X24")), "the old title is gone: {:?}", reply.json);
+
+    let bulk: String = (0..1_001).map(|i| format!("{{\"id\":\"n{i}\",\"title\":\"Quokka Lamp {i}\"}}\n")).collect();
+    let reply =
+        crate::call(&app, Method::POST, "/v1/products/bulk?refresh=true", Some(("application/x-ndjson", &bulk))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert!(state.autocomplete.refresh(&state.index, false).unwrap());
+    let suggester = state.autocomplete.suggester();
+    assert_eq!(suggester.delta().changed(), 0, "folded into a full rebuild");
+    assert_eq!(suggester.catalog().products.len(), base_products + 1_001);
+    let reply = get(&app, "/v1/autocomplete?q=quokka+lamp+100&types=product&limit=20").await;
+    let exact: Vec<&Value> = reply.json["suggestions"].as_array().unwrap().iter().filter(|s| s["typos"] == 0).collect();
+    assert_eq!(exact.len(), 2, "100 and 1000: {:?}", reply.json);
+    let reply = get(&app, "/v1/autocomplete?q=makita+zep").await;
+    assert_eq!(texts(&reply.json), ["Makita Zephyr Impact Wrench"]);
+}
