@@ -50,7 +50,9 @@ impl Kind {
 }
 
 /// How completions are weighted: `score = boost × (1 + ln(1 + weight))`, where the weight is the
-/// product's popularity, the query's search count, or the brand's or category's product count.
+/// product's popularity, the query's search count, or for a brand or category the sum over its
+/// products of (1 + popularity) — its product count when the catalog has no popularity — so a
+/// brand ranks at least with its most popular product.
 /// Suffixes that start after an entry's first word score `mid_phrase_factor` times less.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -100,10 +102,10 @@ impl Weights {
 #[derive(Debug, Default)]
 pub struct CatalogBuilder {
     products: Vec<Entry>,
-    /// Brand key → (spellings with their counts, products).
-    brands: HashMap<String, (HashMap<String, u64>, u64)>,
-    /// Category path → products.
-    categories: HashMap<Vec<String>, u64>,
+    /// Brand key → (spellings with their counts, products, weight).
+    brands: HashMap<String, (HashMap<String, u64>, u64, f64)>,
+    /// Category path → (products, weight).
+    categories: HashMap<Vec<String>, (u64, f64)>,
 }
 
 impl CatalogBuilder {
@@ -122,13 +124,17 @@ impl CatalogBuilder {
                 count: 0,
             });
         }
+        let weight = 1.0 + if product.popularity.is_finite() { product.popularity.max(0.0) } else { 0.0 };
         if let Some(brand) = product.brand.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
             let slot = self.brands.entry(key_of(brand)).or_default();
             *slot.0.entry(brand.to_string()).or_default() += 1;
             slot.1 += 1;
+            slot.2 += weight;
         }
         for depth in 1..=product.category.len() {
-            *self.categories.entry(product.category[..depth].to_vec()).or_default() += 1;
+            let slot = self.categories.entry(product.category[..depth].to_vec()).or_default();
+            slot.0 += 1;
+            slot.1 += weight;
         }
     }
 
@@ -136,13 +142,13 @@ impl CatalogBuilder {
         let brands = self
             .brands
             .into_iter()
-            .map(|(key, (spellings, count))| {
+            .map(|(key, (spellings, count, weight))| {
                 // The most frequent spelling is shown ("DeWalt" over "DEWALT").
                 let text = spellings.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|s| s.0);
                 Entry {
                     text: text.unwrap_or_else(|| key.clone()).into(),
                     key: key.into(),
-                    score: Weights::score(weights.brand_boost, count as f64),
+                    score: Weights::score(weights.brand_boost, weight),
                     target: None,
                     count,
                 }
@@ -151,12 +157,12 @@ impl CatalogBuilder {
         let categories = self
             .categories
             .into_iter()
-            .filter_map(|(path, count)| {
+            .filter_map(|(path, (count, weight))| {
                 let name = path.last()?.trim();
                 Some(Entry {
                     text: name.into(),
                     key: key_of(name).into(),
-                    score: Weights::score(weights.category_boost, count as f64),
+                    score: Weights::score(weights.category_boost, weight),
                     target: Some(path.join("/").into()),
                     count,
                 })

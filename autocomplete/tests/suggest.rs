@@ -75,6 +75,9 @@ fn fuzzy_prefixes_rank_below_exact_ones() {
     assert_eq!(brand.text, "DeWalt", "the more frequent spelling wins: {hits:?}");
     assert_eq!(brand.count, Some(3));
     assert_eq!(brand.highlight, "<em>DeWalt</em>");
+    // A brand weighs its products' popularity together: it ranks above each of them.
+    let exact = s.suggest("dewalt", 8, Kinds::ALL);
+    assert_eq!((exact[0].kind, exact[0].text.as_str()), (Kind::Brand, "DeWalt"), "{exact:?}");
     assert!(hits.iter().all(|h| h.typos == 1), "{hits:?}");
     // "fjalr": a deletion against "fjallr…".
     let hits = s.suggest("fjalr", 8, Kinds::ALL);
