@@ -21,6 +21,7 @@
 
 mod error;
 mod event;
+pub mod geo;
 mod product;
 mod scoring;
 mod search;

@@ -141,22 +141,95 @@ impl GeoPoint {
     }
 }
 
-/// A supplier of the marketplace. Indexed and searched by the vendors issue; minimal for now.
+/// A supplier of the marketplace: what it makes or does, where it is and how far it serves.
+/// Other services match requests for information against vendors by these fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vendor {
     pub id: String,
+    /// Orders writes to the same id, as for products; 0 lets the indexer assign the next one.
     #[serde(default)]
     pub version: u64,
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// Category paths the vendor supplies, `/`-separated (`Tools/Power Tools`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
+    /// What the vendor can do, in its own words ("CNC milling of aluminium up to 2 m").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub capabilities: String,
+    /// Short capability tags (`cnc`, `iso-9001`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub location: GeoPoint,
+    /// How far from its location the vendor delivers or works, kilometres.
+    pub service_radius_km: f64,
+    /// Average rating, 0 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<GeoPoint>,
+    pub rating: Option<f64>,
+    #[serde(default)]
+    pub review_count: u64,
+    /// Typical time to answer a request, hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_radius_km: Option<f64>,
+    pub response_time_hours: Option<f64>,
+    /// Whether the vendor takes new work now (capacity left).
+    #[serde(default = "default_true")]
+    pub available: bool,
+    /// Languages the vendor works in (ISO 639-1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+impl Vendor {
+    /// A vendor with an id, a name, a location and a service radius; every other field at its
+    /// default.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, location: GeoPoint, service_radius_km: f64) -> Self {
+        Self {
+            id: id.into(),
+            version: 0,
+            name: name.into(),
+            description: String::new(),
+            categories: Vec::new(),
+            capabilities: String::new(),
+            tags: Vec::new(),
+            location,
+            service_radius_km,
+            rating: None,
+            review_count: 0,
+            response_time_hours: None,
+            available: true,
+            languages: Vec::new(),
+            updated_at: None,
+        }
+    }
+
+    /// Checks what the type system cannot, naming the field at fault.
+    pub fn validate(&self) -> Result<()> {
+        validate_id(&self.id)?;
+        if self.name.trim().is_empty() {
+            return Err(Error::document("name", "must not be empty"));
+        }
+        self.location.validate().map_err(|e| Error::document(format!("location.{}", e.param()), e.to_string()))?;
+        if !self.service_radius_km.is_finite() || self.service_radius_km <= 0.0 {
+            return Err(Error::document("service_radius_km", "must be a finite number > 0"));
+        }
+        if self.rating.is_some_and(|r| !(0.0..=5.0).contains(&r)) {
+            return Err(Error::document("rating", "must be between 0 and 5"));
+        }
+        if self.response_time_hours.is_some_and(|h| !h.is_finite() || h < 0.0) {
+            return Err(Error::document("response_time_hours", "must be a finite number ≥ 0"));
+        }
+        if self.categories.iter().any(|c| c.split('/').any(|s| s.trim().is_empty())) {
+            return Err(Error::document("categories", "paths must not have empty segments"));
+        }
+        if let Some(bad) = self.languages.iter().find(|l| l.len() != 2 || !l.bytes().all(|b| b.is_ascii_lowercase())) {
+            return Err(Error::document("languages", format!("`{bad}` is not an ISO 639-1 code")));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +252,29 @@ mod tests {
         assert_eq!(p.validate().unwrap_err().param(), "rating");
         assert_eq!(Product::new(" ", "x").validate().unwrap_err().param(), "id");
         assert_eq!(Product::new("1", " ").validate().unwrap_err().param(), "title");
+    }
+
+    #[test]
+    fn vendors_validate_naming_the_field() {
+        let at = GeoPoint { lat: 52.52, lon: 13.40 };
+        let v: Vendor = serde_json::from_str(
+            r#"{"id":"v1","name":"Berlin CNC","location":{"lat":52.52,"lon":13.4},"service_radius_km":50,
+                "categories":["Industrial/Machining"],"tags":["cnc"],"languages":["de","en"]}"#,
+        )
+        .unwrap();
+        assert!(v.available, "available by default");
+        v.validate().unwrap();
+        let field = |v: Vendor| v.validate().unwrap_err().param().to_string();
+        assert_eq!(field(Vendor::new("v", " ", at, 5.0)), "name");
+        assert_eq!(field(Vendor::new("v", "x", at, 0.0)), "service_radius_km");
+        assert_eq!(field(Vendor::new("v", "x", at, f64::NAN)), "service_radius_km");
+        assert_eq!(field(Vendor::new("v", "x", GeoPoint { lat: 91.0, lon: 0.0 }, 5.0)), "location.lat");
+        assert_eq!(field(Vendor::new("v", "x", GeoPoint { lat: 0.0, lon: -181.0 }, 5.0)), "location.lon");
+        let mut v = Vendor::new("v", "x", at, 5.0);
+        v.languages = vec!["deu".into()];
+        assert_eq!(field(v), "languages");
+        let err = serde_json::from_str::<Vendor>(r#"{"id":"v","name":"x","service_radius_km":5}"#).unwrap_err();
+        assert!(err.to_string().contains("location"), "{err}");
     }
 
     #[test]
