@@ -26,6 +26,7 @@ mod product;
 mod scoring;
 mod search;
 mod text;
+mod vendor_search;
 
 pub use error::{Error, Result};
 pub use event::{CatalogEvent, WriteOutcome};
@@ -36,3 +37,4 @@ pub use search::{
     SearchHit, SearchRequest, SearchResponse, SortBy,
 };
 pub use text::{Token, fold, fold_into, tokenize};
+pub use vendor_search::{VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort};

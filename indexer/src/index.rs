@@ -69,7 +69,7 @@ impl IndexConfig {
         Ok(())
     }
 
-    fn threads(&self) -> usize {
+    pub(crate) fn threads(&self) -> usize {
         match self.writer_threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
             n => n,
@@ -80,15 +80,15 @@ impl IndexConfig {
 /// What the commit payload carries: versions of deleted ids, so a replayed older upsert cannot
 /// resurrect a deleted product after a restart.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct CommitPayload {
+pub(crate) struct CommitPayload {
     #[serde(default)]
-    tombstones: HashMap<String, u64>,
+    pub(crate) tombstones: HashMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct VersionEntry {
-    version: u64,
-    live: bool,
+pub(crate) struct VersionEntry {
+    pub(crate) version: u64,
+    pub(crate) live: bool,
 }
 
 struct WriterState {
@@ -463,7 +463,7 @@ impl ProductIndex {
 
 /// The version a write gets, or why it changes nothing: `requested` 0 means "the next version";
 /// a version equal to the held one (live or deleted) is a replay, a lower one is stale.
-fn next_version(requested: u64, current: Option<VersionEntry>) -> std::result::Result<u64, WriteOutcome> {
+pub(crate) fn next_version(requested: u64, current: Option<VersionEntry>) -> std::result::Result<u64, WriteOutcome> {
     match (requested, current) {
         (0, None) => Ok(1),
         (0, Some(c)) => Ok(c.version + 1),
@@ -485,7 +485,7 @@ fn detection_sample(p: &Product) -> String {
 }
 
 /// Id → version of every live document, read from fast fields (no stored-document loads).
-fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
+pub(crate) fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
     let mut versions = HashMap::with_capacity(usize::try_from(searcher.num_docs()).unwrap_or(0));
     for segment in searcher.segment_readers() {
         let ff = segment.fast_fields();

@@ -24,6 +24,7 @@ mod index;
 mod ingest;
 mod schema;
 mod search;
+mod vendor;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
@@ -33,3 +34,4 @@ pub use ingest::{
     decompressed, ingest,
 };
 pub use search::ScoredId;
+pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};

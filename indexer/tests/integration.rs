@@ -4,6 +4,7 @@ mod facets;
 mod language;
 mod typos;
 mod upsert;
+mod vendors;
 
 use std::sync::Arc;
 

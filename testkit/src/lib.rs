@@ -11,6 +11,8 @@
 
 use std::path::PathBuf;
 
+pub mod vendors;
+
 /// The shared data folder: `SEARCHD_SHARED_DATA` when set, else `../shared/data` next to the
 /// repository root.
 pub fn shared_data_dir() -> PathBuf {

@@ -1,0 +1,496 @@
+//! The vendor index: its own Tantivy index (vendors and products never share a query), with
+//! idempotent versioned writes as for products and geo search.
+//!
+//! Geo search has two steps. Every vendor's location is indexed as one grid cell id per level
+//! of [`CELL_LEVELS`] (a `u64` term each); a radius or box query first selects the documents in
+//! the cells covering its bounding box (a term-set prefilter, at most [`MAX_COVER_CELLS`] cells
+//! at the finest level that fits), then the collector checks the exact great-circle distance
+//! (or box) on the `lat`/`lon` fast fields, and keeps the top hits by distance or relevance.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km};
+use searchd_catalog::{
+    GeoPoint, Vendor, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort, WriteOutcome,
+};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
+    TantivyDocument, Term,
+};
+
+use crate::analysis::{FieldTokenizer, Language};
+use crate::index::{CommitPayload, IndexConfig, VersionEntry, live_versions, next_version};
+use crate::{Error, Result};
+
+/// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
+/// at most this many cells is used.
+pub const MAX_COVER_CELLS: usize = 32;
+
+#[derive(Debug, Clone, Copy)]
+struct VendorFields {
+    id: Field,
+    version: Field,
+    name: Field,
+    body_exact: Field,
+    body_stem: Field,
+    category: Field,
+    cells: Field,
+    lat: Field,
+    lon: Field,
+    available: Field,
+    source: Field,
+}
+
+impl VendorFields {
+    fn schema() -> (Schema, Self) {
+        let mut b = Schema::builder();
+        let text = |tokenizer: &str| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs),
+            )
+        };
+        let fields = Self {
+            id: b.add_text_field(crate::schema::ID, STRING | STORED | FAST),
+            version: b.add_u64_field(crate::schema::VERSION, FAST | STORED),
+            name: b.add_text_field("name", text(FieldTokenizer::EXACT)),
+            body_exact: b.add_text_field("body_exact", text(FieldTokenizer::EXACT)),
+            body_stem: b.add_text_field("body_stem", text(FieldTokenizer::STEM)),
+            category: b.add_facet_field("category", FacetOptions::default()),
+            cells: b.add_u64_field("cells", INDEXED),
+            lat: b.add_f64_field("lat", FAST),
+            lon: b.add_f64_field("lon", FAST),
+            available: b.add_bool_field("available", INDEXED | FAST),
+            source: b.add_text_field("source", STORED),
+        };
+        (b.build(), fields)
+    }
+}
+
+struct Writer {
+    writer: IndexWriter,
+    versions: HashMap<String, VersionEntry>,
+    pending: usize,
+}
+
+/// See the module documentation.
+pub struct VendorIndex {
+    reader: IndexReader,
+    fields: VendorFields,
+    parser: QueryParser,
+    state: Mutex<Writer>,
+}
+
+impl std::fmt::Debug for VendorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorIndex").finish_non_exhaustive()
+    }
+}
+
+impl VendorIndex {
+    /// Opens the vendor index in `dir`, creating it when the folder holds none.
+    pub fn open(dir: &Path, config: &IndexConfig) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = VendorFields::schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = Index::open_or_create(directory, schema)
+            .map_err(|e| Error::Internal(format!("cannot open the vendor index in {}: {e}", dir.display())))?;
+        Self::with_index(index, fields, config, &dir.display().to_string())
+    }
+
+    /// A throw-away vendor index in memory, for tests and benches.
+    pub fn in_memory(config: &IndexConfig) -> Result<Self> {
+        let (schema, fields) = VendorFields::schema();
+        Self::with_index(Index::create_in_ram(schema), fields, config, "memory")
+    }
+
+    fn with_index(index: Index, fields: VendorFields, config: &IndexConfig, location: &str) -> Result<Self> {
+        config.validate().map_err(Error::Input)?;
+        let default = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
+        index
+            .tokenizers()
+            .register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
+        index
+            .tokenizers()
+            .register(FieldTokenizer::STEM, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default)));
+        let writer =
+            index.writer_with_num_threads(config.threads(), config.writer_memory_mb << 20).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
+                e => Error::from(e),
+            })?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let payload: CommitPayload =
+            index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
+        let mut versions = live_versions(&reader.searcher())?;
+        for (id, version) in payload.tombstones {
+            versions.entry(id).or_insert(VersionEntry { version, live: false });
+        }
+        let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.body_exact, fields.body_stem]);
+        parser.set_field_boost(fields.name, 2.0);
+        parser.set_field_boost(fields.body_stem, 0.9);
+        Ok(Self { reader, fields, parser, state: Mutex::new(Writer { writer, versions, pending: 0 }) })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Writer>> {
+        self.state.lock().map_err(|_| Error::Internal("vendor writer lock poisoned".into()))
+    }
+
+    /// Live vendors visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Writes vendors (validated first; the first invalid one fails the call before anything is
+    /// written). Idempotent by id and version, as for products; visible after [`commit`](Self::commit).
+    pub fn upsert(&self, vendors: Vec<Vendor>) -> Result<Vec<WriteOutcome>> {
+        for v in &vendors {
+            v.validate()?;
+        }
+        let f = self.fields;
+        let mut state = self.lock()?;
+        let mut outcomes = Vec::with_capacity(vendors.len());
+        for mut vendor in vendors {
+            let current = state.versions.get(&vendor.id).copied();
+            let version = match next_version(vendor.version, current) {
+                Ok(version) => version,
+                Err(outcome) => {
+                    outcomes.push(outcome);
+                    continue;
+                }
+            };
+            vendor.version = version;
+            let doc = self.document(&vendor)?;
+            if current.is_some_and(|c| c.live) {
+                state.writer.delete_term(Term::from_field_text(f.id, &vendor.id));
+            }
+            state.writer.add_document(doc)?;
+            state.versions.insert(vendor.id, VersionEntry { version, live: true });
+            state.pending += 1;
+            outcomes.push(WriteOutcome::Applied { version });
+        }
+        Ok(outcomes)
+    }
+
+    fn document(&self, v: &Vendor) -> Result<TantivyDocument> {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &v.id);
+        doc.add_u64(f.version, v.version);
+        doc.add_text(f.name, &v.name);
+        let body = [v.description.as_str(), v.capabilities.as_str(), &v.tags.join(" "), &v.categories.join(" ")]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        doc.add_text(f.body_exact, &body);
+        doc.add_text(f.body_stem, &body);
+        for path in &v.categories {
+            doc.add_facet(f.category, Facet::from_path(path.split('/').map(str::trim)));
+        }
+        for level in CELL_LEVELS {
+            doc.add_u64(f.cells, cell_id(v.location, level));
+        }
+        doc.add_f64(f.lat, v.location.lat);
+        doc.add_f64(f.lon, v.location.lon);
+        doc.add_bool(f.available, v.available);
+        doc.add_text(f.source, serde_json::to_string(v)?);
+        Ok(doc)
+    }
+
+    /// Deletes a vendor; the version is remembered so older upserts stay out.
+    pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
+        searchd_catalog::validate_id(id)?;
+        let mut state = self.lock()?;
+        let current = state.versions.get(id).copied();
+        let version = match next_version(version, current) {
+            Ok(version) => version,
+            Err(outcome) => return Ok(outcome),
+        };
+        if current.is_some_and(|c| c.live) {
+            state.writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        state.versions.insert(id.to_string(), VersionEntry { version, live: false });
+        state.pending += 1;
+        Ok(WriteOutcome::Applied { version })
+    }
+
+    /// Commits pending writes and makes them visible.
+    pub fn commit(&self) -> Result<()> {
+        let mut state = self.lock()?;
+        let payload = CommitPayload {
+            tombstones: state.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
+        };
+        let payload = serde_json::to_string(&payload)?;
+        let mut prepared = state.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        state.pending = 0;
+        Ok(())
+    }
+
+    /// Merges every segment into one (after a bulk load).
+    pub fn merge_segments(&self) -> Result<()> {
+        let mut state = self.lock()?;
+        let ids = state.writer.index().searchable_segment_ids()?;
+        if ids.len() > 1 {
+            state.writer.merge(&ids).wait()?;
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
+    /// The stored vendor with this id, as of the last commit.
+    pub fn get(&self, id: &str) -> Result<Vendor> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let top = searcher.search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())?;
+        let (_, address) = top.into_iter().next().ok_or_else(|| Error::NotFound(id.to_string()))?;
+        self.load(&searcher, address)
+    }
+
+    fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Vendor> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let source = doc
+            .get_first(self.fields.source)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::Internal("stored vendor without source".into()))?;
+        Ok(serde_json::from_str(source)?)
+    }
+
+    /// Runs a validated vendor search and loads the page's vendors.
+    pub fn search(&self, request: &VendorSearchRequest) -> Result<VendorSearchResponse> {
+        let started = Instant::now();
+        let searcher = self.reader.searcher();
+        let (total, top) = self.collect(&searcher, request, request.page * request.per_page)?;
+        let hits = top
+            .into_iter()
+            .skip((request.page - 1) * request.per_page)
+            .map(|h| {
+                Ok(VendorHit { vendor: self.load(&searcher, h.address)?, distance_km: h.distance_km, score: h.score })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(VendorSearchResponse {
+            total_hits: total,
+            page: request.page,
+            per_page: request.per_page,
+            hits,
+            took_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// The ids (with distance and score) of the best `limit` hits and the total, without
+    /// loading documents: what tests and benches compare against brute force.
+    pub fn search_ids(&self, request: &VendorSearchRequest, limit: usize) -> Result<(u64, Vec<GeoHitId>)> {
+        let searcher = self.reader.searcher();
+        let (total, top) = self.collect(&searcher, request, limit)?;
+        let mut out = Vec::with_capacity(top.len());
+        let mut id = String::new();
+        let mut columns = HashMap::new();
+        for h in top {
+            let ids = match columns.entry(h.address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(h.address.segment_ord)
+                        .fast_fields()
+                        .str(crate::schema::ID)?
+                        .ok_or_else(|| Error::Internal("id is not a fast field".into()))?,
+                ),
+            };
+            id.clear();
+            if let Some(ord) = ids.term_ords(h.address.doc_id).next() {
+                ids.ord_to_str(ord, &mut id)?;
+            }
+            out.push(GeoHitId { id: id.clone(), distance_km: h.distance_km, score: h.score });
+        }
+        Ok((total, out))
+    }
+
+    fn collect(
+        &self,
+        searcher: &tantivy::Searcher,
+        request: &VendorSearchRequest,
+        limit: usize,
+    ) -> Result<(u64, Vec<GeoHit>)> {
+        request.validate()?;
+        let f = self.fields;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = !request.q.trim().is_empty();
+        if text {
+            let (query, _errors) = self.parser.parse_query_lenient(&request.q);
+            must.push((Occur::Must, query));
+        }
+        let radius = request.near.zip(request.radius_km);
+        // The box the cells must cover: the radius's, else the caller's.
+        let region = radius.map(|(c, r)| GeoRect::around(c, r)).or(request.bbox);
+        if let Some(region) = region {
+            let cells = cover(&region, MAX_COVER_CELLS);
+            let terms = cells.into_iter().map(|c| Term::from_field_u64(f.cells, c));
+            must.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 0.0))));
+        }
+        if let Some(category) = &request.category {
+            let term = Term::from_facet(f.category, &Facet::from_path(category.split('/').map(str::trim)));
+            // A facet term matches the path and every path below it.
+            let query = TermQuery::new(term, IndexRecordOption::Basic);
+            must.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(query), 0.0))));
+        }
+        let query: Box<dyn Query> =
+            if must.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(must)) };
+        let collector = GeoTop {
+            center: request.near,
+            radius_km: request.radius_km,
+            bbox: request.bbox,
+            by_distance: request.sort == VendorSort::Distance,
+            scoring: text && request.sort == VendorSort::Relevance,
+            limit,
+        };
+        Ok(searcher.search(query.as_ref(), &collector)?)
+    }
+}
+
+/// A hit without its document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeoHitId {
+    pub id: String,
+    pub distance_km: Option<f64>,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct GeoHit {
+    address: DocAddress,
+    distance_km: Option<f64>,
+    score: Score,
+    /// Smaller is better: the distance, or the negated score.
+    key: f64,
+    /// Ties: nearer first, then document order.
+    tie: f64,
+}
+
+impl PartialEq for GeoHit {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for GeoHit {}
+
+impl PartialOrd for GeoHit {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GeoHit {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.total_cmp(&other.key).then(self.tie.total_cmp(&other.tie)).then(self.address.cmp(&other.address))
+    }
+}
+
+/// Keeps the best `limit` hits that pass the exact geo checks, and counts them all.
+struct GeoTop {
+    center: Option<GeoPoint>,
+    radius_km: Option<f64>,
+    bbox: Option<GeoRect>,
+    by_distance: bool,
+    scoring: bool,
+    limit: usize,
+}
+
+struct GeoTopSegment {
+    segment: SegmentOrdinal,
+    lat: Column<f64>,
+    lon: Column<f64>,
+    center: Option<GeoPoint>,
+    radius_km: Option<f64>,
+    bbox: Option<GeoRect>,
+    by_distance: bool,
+    limit: usize,
+    /// Max-heap: the worst kept hit on top.
+    heap: BinaryHeap<GeoHit>,
+    total: u64,
+}
+
+impl Collector for GeoTop {
+    type Fruit = (u64, Vec<GeoHit>);
+    type Child = GeoTopSegment;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<GeoTopSegment> {
+        let ff = reader.fast_fields();
+        Ok(GeoTopSegment {
+            segment,
+            lat: ff.f64("lat")?,
+            lon: ff.f64("lon")?,
+            center: self.center,
+            radius_km: self.radius_km,
+            bbox: self.bbox,
+            by_distance: self.by_distance,
+            limit: self.limit,
+            heap: BinaryHeap::new(),
+            total: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scoring
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(u64, Vec<GeoHit>)>) -> tantivy::Result<(u64, Vec<GeoHit>)> {
+        let total = fruits.iter().map(|f| f.0).sum();
+        let mut all: Vec<GeoHit> = fruits.into_iter().flat_map(|f| f.1).collect();
+        all.sort_unstable();
+        all.truncate(self.limit);
+        Ok((total, all))
+    }
+}
+
+impl SegmentCollector for GeoTopSegment {
+    type Fruit = (u64, Vec<GeoHit>);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else { return };
+        let at = GeoPoint { lat, lon };
+        if self.bbox.is_some_and(|b| !b.contains(at)) {
+            return;
+        }
+        let distance = self.center.map(|c| haversine_km(c, at));
+        if let (Some(d), Some(r)) = (distance, self.radius_km)
+            && d > r
+        {
+            return;
+        }
+        self.total += 1;
+        if self.limit == 0 {
+            return;
+        }
+        let near = distance.unwrap_or(0.0);
+        let hit = GeoHit {
+            address: DocAddress::new(self.segment, doc),
+            distance_km: distance,
+            score,
+            key: if self.by_distance { near } else { -f64::from(score) },
+            tie: if self.by_distance { 0.0 } else { near },
+        };
+        if self.heap.len() < self.limit {
+            self.heap.push(hit);
+        } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
+            self.heap.pop();
+            self.heap.push(hit);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.total, self.heap.into_vec())
+    }
+}

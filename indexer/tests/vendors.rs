@@ -1,0 +1,133 @@
+//! Vendor geo search against brute force over 100,000 generated vendors (real cities, population
+//! weighted) plus uniform points that put vendors at the poles and on both sides of the
+//! antimeridian; and vendor text, category and version behaviour.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use proptest::prelude::*;
+use searchd_catalog::geo::{GeoRect, haversine_km, normalize_lon};
+use searchd_catalog::{GeoPoint, Vendor, VendorSearchRequest, VendorSort, WriteOutcome};
+use searchd_indexer::{IndexConfig, VendorIndex};
+use searchd_testkit::vendors::{categories, cities, generate};
+
+fn config() -> IndexConfig {
+    IndexConfig { writer_memory_mb: 64, writer_threads: 1, ..IndexConfig::default() }
+}
+
+struct World {
+    index: VendorIndex,
+    vendors: Vec<Vendor>,
+    cities: Vec<GeoPoint>,
+}
+
+static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
+    let (cities, categories) = (cities()?, categories()?);
+    let mut vendors = generate(&cities, &categories, 100_000, 7);
+    // A uniform sprinkle, denser near the antimeridian and the poles.
+    for i in 0..3_000u32 {
+        let u = f64::from(i);
+        let lat = match i % 3 {
+            0 => -90.0 + (u * 7.919) % 180.0,
+            1 => 80.0 + (u * 0.6180) % 10.0,
+            _ => -90.0 + (u * 0.3819) % 10.0,
+        };
+        let lon = if i % 2 == 0 { normalize_lon(175.0 + (u * 0.7133) % 10.0) } else { -180.0 + (u * 13.37) % 360.0 };
+        vendors.push(Vendor::new(format!("u{i}"), format!("Outpost {i}"), GeoPoint { lat, lon }, 50.0));
+    }
+    let index = VendorIndex::in_memory(&config()).unwrap();
+    for chunk in vendors.chunks(10_000) {
+        index.upsert(chunk.to_vec()).unwrap();
+    }
+    index.commit().unwrap();
+    index.merge_segments().unwrap();
+    assert_eq!(index.num_docs(), vendors.len() as u64);
+    Some(World { index, vendors, cities: cities.iter().map(|c| c.location).collect() })
+});
+
+fn center() -> impl Strategy<Value = (usize, f64, f64)> {
+    prop_oneof![
+        (0usize..1_000_000, Just(f64::NAN), Just(f64::NAN)),
+        (Just(usize::MAX), -90.0f64..=90.0, -180.0f64..180.0),
+        (Just(usize::MAX), -70.0f64..=70.0, prop_oneof![170.0f64..180.0, -180.0f64..-170.0]),
+        (Just(usize::MAX), prop_oneof![80.0f64..=90.0, -90.0f64..=-80.0], -180.0f64..180.0),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// The radius result set equals a brute-force haversine scan exactly, the distances are the
+    /// haversine distances, and distance order is monotone.
+    #[test]
+    fn radius_search_equals_brute_force((city, lat, lon) in center(), radius in prop_oneof![0.5f64..50.0, 50.0f64..3000.0]) {
+        let Some(world) = WORLD.as_ref() else { return Ok(()) };
+        let near = if city == usize::MAX { GeoPoint { lat, lon } } else { world.cities[city % world.cities.len()] };
+        let request = VendorSearchRequest { near: Some(near), radius_km: Some(radius), sort: VendorSort::Distance, ..Default::default() };
+        let (total, hits) = world.index.search_ids(&request, world.vendors.len()).unwrap();
+        let want: BTreeSet<&str> =
+            world.vendors.iter().filter(|v| haversine_km(near, v.location) <= radius).map(|v| v.id.as_str()).collect();
+        let got: BTreeSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+        prop_assert_eq!(total as usize, want.len());
+        prop_assert_eq!(got, want, "near {:?} radius {}", near, radius);
+        let distances: Vec<f64> = hits.iter().map(|h| h.distance_km.unwrap()).collect();
+        prop_assert!(distances.windows(2).all(|w| w[0] <= w[1]), "not sorted by distance");
+        prop_assert!(distances.iter().all(|d| *d <= radius));
+    }
+
+    /// A box, across the antimeridian or not, returns exactly the vendors inside it.
+    #[test]
+    fn box_search_equals_brute_force(lat in -90.0f64..80.0, lat_span in 0.1f64..20.0, lon in -180.0f64..180.0, lon_span in 0.1f64..40.0) {
+        let Some(world) = WORLD.as_ref() else { return Ok(()) };
+        let bbox = GeoRect { min_lat: lat, max_lat: (lat + lat_span).min(90.0), min_lon: lon, max_lon: normalize_lon(lon + lon_span) };
+        let request = VendorSearchRequest { bbox: Some(bbox), ..Default::default() };
+        let (total, hits) = world.index.search_ids(&request, world.vendors.len()).unwrap();
+        let want: BTreeSet<&str> = world.vendors.iter().filter(|v| bbox.contains(v.location)).map(|v| v.id.as_str()).collect();
+        let got: BTreeSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+        prop_assert_eq!(total as usize, want.len());
+        prop_assert_eq!(got, want, "bbox {:?}", bbox);
+    }
+}
+
+#[test]
+fn text_category_and_versions() {
+    let index = VendorIndex::in_memory(&config()).unwrap();
+    let berlin = GeoPoint { lat: 52.52, lon: 13.405 };
+    let potsdam = GeoPoint { lat: 52.39, lon: 13.065 };
+    let mut a = Vendor::new("a", "Spree CNC Fräserei", berlin, 100.0);
+    a.capabilities = "CNC milling of aluminium parts".into();
+    a.categories = vec!["Industrial/Machining".into()];
+    let mut b = Vendor::new("b", "Havel Bakery", potsdam, 30.0);
+    b.description = "Sourdough breads and cakes".into();
+    b.categories = vec!["Food/Bakery".into()];
+    assert_eq!(index.upsert(vec![a.clone(), b]).unwrap(), [WriteOutcome::Applied { version: 1 }; 2]);
+    index.commit().unwrap();
+    let ids = |request: VendorSearchRequest| -> Vec<String> {
+        index.search(&request).unwrap().hits.into_iter().map(|h| h.vendor.id).collect()
+    };
+    // Stemmed and folded text: "milled" finds "milling", "fraserei" finds "Fräserei".
+    assert_eq!(ids(VendorSearchRequest { q: "milled aluminium".into(), ..Default::default() }), ["a"]);
+    assert_eq!(ids(VendorSearchRequest { q: "frAserei".into(), ..Default::default() }), ["a"]);
+    // A category path matches itself and everything below it.
+    assert_eq!(ids(VendorSearchRequest { category: Some("Food".into()), ..Default::default() }), ["b"]);
+    assert_eq!(ids(VendorSearchRequest { category: Some("Food/Bakery".into()), ..Default::default() }), ["b"]);
+    assert!(ids(VendorSearchRequest { category: Some("Food/Dairy".into()), ..Default::default() }).is_empty());
+    // Distance sort from Potsdam, with distances in the hits.
+    let response = index
+        .search(&VendorSearchRequest { near: Some(potsdam), sort: VendorSort::Distance, ..Default::default() })
+        .unwrap();
+    assert_eq!(response.hits[0].vendor.id, "b");
+    assert!((response.hits[1].distance_km.unwrap() - haversine_km(potsdam, berlin)).abs() < 1e-9);
+    // Versions: a stale write is ignored, a delete hides the vendor.
+    a.version = 1;
+    a.name = "stale".into();
+    assert_eq!(index.upsert(vec![a]).unwrap(), [WriteOutcome::Unchanged { version: 1 }]);
+    assert_eq!(index.delete("b", 0).unwrap(), WriteOutcome::Applied { version: 2 });
+    index.commit().unwrap();
+    assert_eq!(index.num_docs(), 1);
+    assert_eq!(index.get("a").unwrap().name, "Spree CNC Fräserei");
+    // Invalid vendors are rejected naming the field, and nothing of the batch is written.
+    let bad = Vendor::new("c", "x", GeoPoint { lat: 0.0, lon: 0.0 }, -1.0);
+    let err = index.upsert(vec![bad]).unwrap_err();
+    assert!(err.to_string().contains("service_radius_km"), "{err}");
+}

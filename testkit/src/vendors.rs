@@ -1,0 +1,109 @@
+//! A vendor generator for tests and benches: vendors placed at real cities (GeoNames, drawn in
+//! proportion to population, jittered up to about 15 km), supplying real categories (BigBasket's
+//! category / sub-category pairs), with plausible ratings, radii and availability. Deterministic
+//! for a seed.
+
+use std::io::Read;
+
+use rand::distr::Distribution;
+use rand::distr::weighted::WeightedIndex;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use searchd_catalog::geo::normalize_lon;
+use searchd_catalog::{GeoPoint, Vendor};
+
+/// A city of the gazetteer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct City {
+    pub name: String,
+    pub country: String,
+    pub location: GeoPoint,
+    pub population: u64,
+}
+
+fn gunzip(path: &std::path::Path) -> String {
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file"))
+        .read_to_string(&mut text)
+        .expect("gzip text");
+    text
+}
+
+/// GeoNames cities with more than 15,000 inhabitants, or `None` (with a message) when the shared
+/// data is absent outside CI.
+pub fn cities() -> Option<Vec<City>> {
+    let path = crate::shared_data("geonames_cities/cities15000.tsv.gz")?;
+    let text = gunzip(&path);
+    Some(
+        text.lines()
+            .skip(1)
+            .filter_map(|line| {
+                let c: Vec<&str> = line.split('\t').collect();
+                Some(City {
+                    name: c.get(1)?.to_string(),
+                    country: c.get(4)?.to_string(),
+                    location: GeoPoint { lat: c.get(2)?.parse().ok()?, lon: c.get(3)?.parse().ok()? },
+                    population: c.get(6)?.parse().ok()?,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// BigBasket's distinct `category/sub_category` paths.
+pub fn categories() -> Option<Vec<String>> {
+    let path = crate::shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let mut paths: Vec<String> = csv
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| {
+            let (c, s) = (r.get(2)?.trim(), r.get(3)?.trim());
+            (!c.is_empty() && !s.is_empty()).then(|| format!("{}/{}", c.replace('/', "-"), s.replace('/', "-")))
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Some(paths)
+}
+
+/// `n` vendors, deterministic for `seed`.
+pub fn generate(cities: &[City], categories: &[String], n: usize, seed: u64) -> Vec<Vendor> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let weights = WeightedIndex::new(cities.iter().map(|c| c.population.max(1) as f64)).expect("cities");
+    (0..n)
+        .map(|i| {
+            let city = &cities[weights.sample(&mut rng)];
+            // About 15 km of jitter: 0.135° of latitude.
+            let lat = (city.location.lat + rng.random_range(-0.135..0.135)).clamp(-90.0, 90.0);
+            let lon = normalize_lon(city.location.lon + rng.random_range(-0.135..0.135));
+            let primary = &categories[rng.random_range(0..categories.len())];
+            let mut vendor_categories = vec![primary.clone()];
+            if rng.random_bool(0.4) {
+                vendor_categories.push(categories[rng.random_range(0..categories.len())].clone());
+            }
+            let sub = primary.rsplit('/').next().unwrap_or(primary);
+            // Service radii from 5 to 500 km, log-uniform.
+            let radius = 5.0 * 100f64.powf(rng.random_range(0.0..1.0));
+            let mut v = Vendor::new(
+                format!("v{i}"),
+                format!("{} {} Supply {i}", city.name, sub),
+                GeoPoint { lat, lon },
+                (radius * 10.0).round() / 10.0,
+            );
+            v.description = format!("Wholesale supplier of {} in {}, {}", sub.to_lowercase(), city.name, city.country);
+            v.capabilities = format!("bulk orders of {}; delivery within {:.0} km", sub.to_lowercase(), radius);
+            v.tags = vec![if rng.random_bool(0.3) { "organic".into() } else { "wholesale".into() }];
+            v.categories = vendor_categories;
+            if rng.random_bool(0.8) {
+                v.rating = Some((rng.random_range(20..=50) as f64) / 10.0);
+                v.review_count = rng.random_range(1..500);
+            }
+            v.response_time_hours = Some(f64::from(rng.random_range(1..72)));
+            v.available = rng.random_bool(0.85);
+            v.languages = vec!["en".into()];
+            v
+        })
+        .collect()
+}
