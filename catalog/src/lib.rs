@@ -37,4 +37,6 @@ pub use search::{
     SearchHit, SearchRequest, SearchResponse, SortBy,
 };
 pub use text::{Token, fold, fold_into, tokenize};
-pub use vendor_search::{VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort};
+pub use vendor_search::{
+    MatchBreakdown, MatchHit, MatchResponse, Rfi, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort,
+};

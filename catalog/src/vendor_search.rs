@@ -135,3 +135,111 @@ mod tests {
             .unwrap();
     }
 }
+
+/// A request for information: what another service's customer needs, and where.
+/// `POST /v1/vendors/match` answers it with vendors ranked by [`MatchBreakdown`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rfi {
+    /// Category path needed (`Industrial/Machining`).
+    pub category: String,
+    /// What is needed, in words; matched against vendors' capabilities and descriptions.
+    pub description: String,
+    pub location: GeoPoint,
+    /// Farthest acceptable vendor (kilometres); vendors must also serve this far themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_distance_km: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+    /// RFC 3339 date-time the work is needed by.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub needed_by: Option<time::OffsetDateTime>,
+    /// ISO 639-1 language of the description; vendors working in it get no bonus yet, it only
+    /// selects the stemmer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Vendors to return (default 10, at most 100).
+    #[serde(default = "default_match_limit")]
+    pub limit: usize,
+}
+
+fn default_match_limit() -> usize {
+    10
+}
+
+impl Rfi {
+    pub fn validate(&self) -> Result<()> {
+        if self.category.trim().is_empty() || self.category.split('/').any(|s| s.trim().is_empty()) {
+            return Err(Error::invalid("category", "must be a non-empty category path"));
+        }
+        if self.description.trim().is_empty() {
+            return Err(Error::invalid("description", "must not be empty"));
+        }
+        self.location.validate().map_err(|e| Error::invalid(format!("location.{}", e.param()), e.to_string()))?;
+        if self.max_distance_km.is_some_and(|d| !d.is_finite() || d <= 0.0) {
+            return Err(Error::invalid("max_distance_km", "must be a number > 0"));
+        }
+        if self.budget.is_some_and(|b| !b.is_finite() || b < 0.0) {
+            return Err(Error::invalid("budget", "must be a number ≥ 0"));
+        }
+        if self.quantity == Some(0) {
+            return Err(Error::invalid("quantity", "must be ≥ 1"));
+        }
+        if self.language.as_deref().is_some_and(|l| l.len() != 2 || !l.bytes().all(|b| b.is_ascii_lowercase())) {
+            return Err(Error::invalid("language", "must be an ISO 639-1 code such as `en`"));
+        }
+        if self.limit == 0 || self.limit > MAX_PER_PAGE {
+            return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PER_PAGE}")));
+        }
+        Ok(())
+    }
+}
+
+/// Why a vendor matched: each component is already weighted, and they sum to the score.
+///
+/// - `text`: 0.35 × the vendor's text relevance to the description, relative to the best candidate;
+/// - `category`: 0.25 × 1 for the category or one below it, 0.5 for the same top-level category;
+/// - `distance`: 0.20 × (1 − distance / the vendor's service radius), so 0 at the edge of its area;
+/// - `rating`: 0.10 × the Bayesian-averaged rating / 5 (prior 3.5 over 10 reviews);
+/// - `availability`: 0.10 when the vendor takes new work.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MatchBreakdown {
+    pub text: f64,
+    pub category: f64,
+    pub distance: f64,
+    pub rating: f64,
+    pub availability: f64,
+}
+
+impl MatchBreakdown {
+    pub const TEXT: f64 = 0.35;
+    pub const CATEGORY: f64 = 0.25;
+    pub const DISTANCE: f64 = 0.20;
+    pub const RATING: f64 = 0.10;
+    pub const AVAILABILITY: f64 = 0.10;
+    pub const RATING_PRIOR: f64 = 3.5;
+    pub const RATING_PRIOR_REVIEWS: f64 = 10.0;
+
+    pub fn total(&self) -> f64 {
+        self.text + self.category + self.distance + self.rating + self.availability
+    }
+}
+
+/// One matched vendor.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MatchHit {
+    pub vendor: Vendor,
+    pub distance_km: f64,
+    pub score: f64,
+    pub breakdown: MatchBreakdown,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MatchResponse {
+    /// Candidates considered (near enough and matching the text or the category).
+    pub candidates: u64,
+    pub hits: Vec<MatchHit>,
+    pub took_ms: f64,
+}

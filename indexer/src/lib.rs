@@ -34,4 +34,4 @@ pub use ingest::{
     decompressed, ingest,
 };
 pub use search::ScoredId;
-pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
+pub use vendor::{GeoHitId, MATCH_CANDIDATES, MAX_COVER_CELLS, VendorIndex};

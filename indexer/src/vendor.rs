@@ -15,7 +15,8 @@ use std::time::Instant;
 
 use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km};
 use searchd_catalog::{
-    GeoPoint, Vendor, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort, WriteOutcome,
+    GeoPoint, MatchBreakdown, MatchHit, MatchResponse, Rfi, Vendor, VendorHit, VendorSearchRequest,
+    VendorSearchResponse, VendorSort, WriteOutcome,
 };
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -356,6 +357,90 @@ impl VendorIndex {
             limit,
         };
         Ok(searcher.search(query.as_ref(), &collector)?)
+    }
+}
+
+/// Candidates a match request scores: the best by text relevance to the description (then
+/// nearest), among the vendors near enough that match the description or the top-level category.
+pub const MATCH_CANDIDATES: usize = 500;
+/// Half the Earth's circumference: no limit.
+const ANY_DISTANCE_KM: f64 = 20_016.0;
+
+impl VendorIndex {
+    /// Ranks vendors for a request for information; see [`MatchBreakdown`] for the blend. A
+    /// vendor is returned only when the request's location is inside its own service radius
+    /// (and within `max_distance_km`).
+    pub fn match_rfi(&self, rfi: &Rfi) -> Result<MatchResponse> {
+        rfi.validate()?;
+        let started = Instant::now();
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let max_distance = rfi.max_distance_km.unwrap_or(ANY_DISTANCE_KM);
+        let top_level = rfi.category.split('/').next().unwrap_or_default().trim();
+        let (text, _errors) = self.parser.parse_query_lenient(&rfi.description);
+        let category =
+            TermQuery::new(Term::from_facet(f.category, &Facet::from_path([top_level])), IndexRecordOption::Basic);
+        let relevant = BooleanQuery::new(vec![
+            (Occur::Should, text),
+            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))),
+        ]);
+        let cells = cover(&GeoRect::around(rfi.location, max_distance), MAX_COVER_CELLS);
+        let near = TermSetQuery::new(cells.into_iter().map(|c| Term::from_field_u64(f.cells, c)));
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(relevant) as Box<dyn Query>),
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(near), 0.0))),
+        ]);
+        let collector = GeoTop {
+            center: Some(rfi.location),
+            radius_km: Some(max_distance),
+            bbox: None,
+            by_distance: false,
+            scoring: true,
+            limit: MATCH_CANDIDATES,
+        };
+        let (candidates, top) = searcher.search(&query, &collector)?;
+        let best_text = top.iter().map(|h| f64::from(h.score)).fold(0.0, f64::max);
+        let mut hits = Vec::new();
+        for h in top {
+            let vendor = self.load(&searcher, h.address)?;
+            let distance = h.distance_km.unwrap_or(0.0);
+            if distance > vendor.service_radius_km {
+                continue;
+            }
+            let breakdown = breakdown(rfi, &vendor, distance, f64::from(h.score), best_text);
+            hits.push(MatchHit { vendor, distance_km: distance, score: breakdown.total(), breakdown });
+        }
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.distance_km.total_cmp(&b.distance_km))
+                .then(a.vendor.id.cmp(&b.vendor.id))
+        });
+        hits.truncate(rfi.limit);
+        Ok(MatchResponse { candidates, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+    }
+}
+
+/// The weighted components of a match (documented on [`MatchBreakdown`]).
+fn breakdown(rfi: &Rfi, vendor: &Vendor, distance_km: f64, text: f64, best_text: f64) -> MatchBreakdown {
+    let wanted = rfi.category.trim_matches('/');
+    let top = |path: &str| path.split('/').next().unwrap_or_default().trim().to_string();
+    let category = if vendor.categories.iter().any(|c| c == wanted || c.starts_with(&format!("{wanted}/"))) {
+        1.0
+    } else if vendor.categories.iter().any(|c| top(c) == top(wanted)) {
+        0.5
+    } else {
+        0.0
+    };
+    let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
+    let reviews = if vendor.rating.is_some() { vendor.review_count as f64 } else { 0.0 };
+    let rating = (prior * weight + vendor.rating.unwrap_or(prior) * reviews) / (weight + reviews) / 5.0;
+    MatchBreakdown {
+        text: MatchBreakdown::TEXT * if best_text > 0.0 { text / best_text } else { 0.0 },
+        category: MatchBreakdown::CATEGORY * category,
+        distance: MatchBreakdown::DISTANCE * (1.0 - distance_km / vendor.service_radius_km).max(0.0),
+        rating: MatchBreakdown::RATING * rating,
+        availability: if vendor.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
     }
 }
 

@@ -131,3 +131,99 @@ fn text_category_and_versions() {
     let err = index.upsert(vec![bad]).unwrap_err();
     assert!(err.to_string().contains("service_radius_km"), "{err}");
 }
+
+fn rfi(at: GeoPoint) -> searchd_catalog::Rfi {
+    serde_json::from_value(serde_json::json!({
+        "category": "Industrial/Machining",
+        "description": "CNC milling of aluminium housings",
+        "location": { "lat": at.lat, "lon": at.lon },
+    }))
+    .unwrap()
+}
+
+#[test]
+fn matching_respects_service_radius_distance_and_sums_its_breakdown() {
+    let index = VendorIndex::in_memory(&config()).unwrap();
+    let client = GeoPoint { lat: 48.137, lon: 11.575 }; // Munich
+    let at = |km: f64| searchd_catalog::geo::destination(client, 90.0, km);
+    let vendor = |id: &str, km: f64, radius: f64| {
+        let mut v = Vendor::new(id, format!("Machining shop {id}"), at(km), radius);
+        v.capabilities = "CNC milling of aluminium and steel".into();
+        v.categories = vec!["Industrial/Machining".into()];
+        v.rating = Some(4.5);
+        v.review_count = 20;
+        v
+    };
+    let mut other_category = vendor("other", 5.0, 100.0);
+    other_category.categories = vec!["Industrial/Welding".into()];
+    let mut unavailable = vendor("busy", 5.0, 100.0);
+    unavailable.available = false;
+    index
+        .upsert(vec![
+            vendor("near", 10.0, 100.0),
+            vendor("far", 40.0, 100.0),
+            vendor("out", 100.0, 50.0), // the client is outside its service radius
+            vendor("wide", 100.0, 150.0),
+            other_category,
+            unavailable,
+        ])
+        .unwrap();
+    index.commit().unwrap();
+
+    let response = index.match_rfi(&rfi(client)).unwrap();
+    let ids: Vec<&str> = response.hits.iter().map(|h| h.vendor.id.as_str()).collect();
+    assert!(!ids.contains(&"out"), "outside its own service radius: {ids:?}");
+    assert!(ids.contains(&"wide"));
+    let rank = |id: &str| ids.iter().position(|i| *i == id).unwrap();
+    assert!(rank("near") < rank("far"), "closer wins with everything else equal: {ids:?}");
+    assert!(rank("near") < rank("busy") && rank("near") < rank("other"), "{ids:?}");
+    for h in &response.hits {
+        assert!((h.breakdown.total() - h.score).abs() < 1e-12, "{h:?}");
+        assert!(h.distance_km <= h.vendor.service_radius_km);
+    }
+    let busy = &response.hits[rank("busy")];
+    assert_eq!(busy.breakdown.availability, 0.0);
+    let other = &response.hits[rank("other")];
+    assert_eq!(other.breakdown.category, 0.5 * searchd_catalog::MatchBreakdown::CATEGORY);
+    assert!(response.hits.windows(2).all(|w| w[0].score >= w[1].score));
+
+    // A maximum distance cuts further vendors; bad requests name the field.
+    let mut close = rfi(client);
+    close.max_distance_km = Some(20.0);
+    let ids: Vec<String> = index.match_rfi(&close).unwrap().hits.into_iter().map(|h| h.vendor.id).collect();
+    assert!(ids.iter().all(|id| ["near", "other", "busy"].contains(&id.as_str())), "{ids:?}");
+    let field = |r: searchd_catalog::Rfi| index.match_rfi(&r).unwrap_err().to_string();
+    let mut bad = rfi(client);
+    bad.description = " ".into();
+    assert!(field(bad).contains("description"));
+    let mut bad = rfi(client);
+    bad.location.lat = 123.0;
+    assert!(field(bad).contains("location.lat"));
+    let mut bad = rfi(client);
+    bad.max_distance_km = Some(0.0);
+    assert!(field(bad).contains("max_distance_km"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Over the generated world: every match is inside its vendor's radius and the request's
+    /// maximum distance, its breakdown sums to its score, and scores never increase.
+    #[test]
+    fn matches_over_generated_vendors_keep_their_invariants(city in 0usize..1_000_000, max in 20.0f64..2000.0, pick in 0usize..10_000) {
+        let Some(world) = WORLD.as_ref() else { return Ok(()) };
+        let at = world.cities[city % world.cities.len()];
+        let sample = &world.vendors[pick % 100_000];
+        let mut request = rfi(at);
+        request.category = sample.categories[0].clone();
+        request.description = sample.capabilities.clone();
+        request.max_distance_km = Some(max);
+        let response = world.index.match_rfi(&request).unwrap();
+        for h in &response.hits {
+            prop_assert!(h.distance_km <= h.vendor.service_radius_km && h.distance_km <= max);
+            prop_assert!((h.breakdown.total() - h.score).abs() < 1e-12);
+            prop_assert!((haversine_km(at, h.vendor.location) - h.distance_km).abs() < 1e-9);
+        }
+        prop_assert!(response.hits.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+}
