@@ -80,9 +80,9 @@ impl IndexConfig {
 /// What the commit payload carries: versions of deleted ids, so a replayed older upsert cannot
 /// resurrect a deleted product after a restart.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct CommitPayload {
+struct CommitPayload {
     #[serde(default)]
-    pub(crate) tombstones: HashMap<String, u64>,
+    tombstones: HashMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,12 +150,8 @@ impl std::fmt::Debug for ProductIndex {
 impl ProductIndex {
     /// Opens the index in `dir`, creating it when the folder holds none.
     pub fn open(dir: &Path, config: IndexConfig) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
         let (schema, fields) = Fields::schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)?;
-        let index = Index::open_or_create(directory, schema)
-            .map_err(|e| Error::Internal(format!("cannot open the index in {}: {e}", dir.display())))?;
-        Self::with_index(index, fields, config, &dir.display().to_string())
+        Self::with_index(open_dir(dir, schema)?, fields, config, &dir.display().to_string())
     }
 
     /// A throw-away index in memory, for tests and benches.
@@ -165,26 +161,7 @@ impl ProductIndex {
     }
 
     fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
-        config.validate().map_err(Error::Input)?;
-        let default = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
-        index
-            .tokenizers()
-            .register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
-        index
-            .tokenizers()
-            .register(FieldTokenizer::STEM, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default)));
-        let writer =
-            index.writer_with_num_threads(config.threads(), config.writer_memory_mb << 20).map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
-                e => Error::from(e),
-            })?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let payload: CommitPayload =
-            index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
-        let mut versions = live_versions(&reader.searcher())?;
-        for (id, version) in payload.tombstones {
-            versions.entry(id).or_insert(VersionEntry { version, live: false });
-        }
+        let Opened { writer, reader, versions, default_language: default } = open_parts(&index, &config, location)?;
         Ok(Self {
             reader,
             fields,
@@ -227,12 +204,7 @@ impl ProductIndex {
         for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(1)?;
             for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
-                let doc = doc?;
-                let source = doc
-                    .get_first(self.fields.source)
-                    .and_then(|v| v.as_str())
-                    .ok_or_else(|| Error::Internal("stored document without source".into()))?;
-                f(serde_json::from_str(source)?);
+                f(parse_source(&doc?, self.fields.source)?);
             }
         }
         Ok(searcher.generation().generation_id())
@@ -389,14 +361,7 @@ impl ProductIndex {
 
     fn commit_locked(&self, state: &mut WriterState) -> Result<()> {
         let started = Instant::now();
-        let payload = CommitPayload {
-            tombstones: state.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
-        };
-        let payload = serde_json::to_string(&payload)?;
-        let mut prepared = state.writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
-        self.reader.reload()?;
+        commit_versioned(&mut state.writer, &state.versions, &self.reader)?;
         // After the reload: whoever reads a position can already see its writes.
         self.publish_changes(std::mem::take(&mut state.changed));
         let docs = std::mem::take(&mut state.pending);
@@ -434,30 +399,17 @@ impl ProductIndex {
     /// one term lookup and one typo-automaton walk per word instead of one per segment.
     pub fn merge_segments(&self) -> Result<()> {
         let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
-        let ids = state.writer.index().searchable_segment_ids()?;
-        if ids.len() > 1 {
-            state.writer.merge(&ids).wait()?;
-            self.reader.reload()?;
-        }
-        Ok(())
+        merge_all(&mut state.writer, &self.reader)
     }
 
     /// The stored product with this id, as of the last commit.
     pub fn get(&self, id: &str) -> Result<Product> {
         let searcher = self.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        let (_, address) = top.into_iter().next().ok_or_else(|| Error::NotFound(id.to_string()))?;
-        self.load(&searcher, address)
+        self.load(&searcher, find_id(&searcher, self.fields.id, id)?)
     }
 
     pub(crate) fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Product> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let source = doc
-            .get_first(self.fields.source)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Internal("stored document without source".into()))?;
-        Ok(serde_json::from_str(source)?)
+        parse_source(&searcher.doc(address)?, self.fields.source)
     }
 }
 
@@ -485,7 +437,7 @@ fn detection_sample(p: &Product) -> String {
 }
 
 /// Id → version of every live document, read from fast fields (no stored-document loads).
-pub(crate) fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
+fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
     let mut versions = HashMap::with_capacity(usize::try_from(searcher.num_docs()).unwrap_or(0));
     for segment in searcher.segment_readers() {
         let ff = segment.fast_fields();
@@ -501,4 +453,91 @@ pub(crate) fn live_versions(searcher: &Searcher) -> Result<HashMap<String, Versi
         }
     }
     Ok(versions)
+}
+
+/// Opens (or creates) a Tantivy index of `schema` in `dir`.
+pub(crate) fn open_dir(dir: &Path, schema: tantivy::schema::Schema) -> Result<Index> {
+    std::fs::create_dir_all(dir)?;
+    let directory = tantivy::directory::MmapDirectory::open(dir)?;
+    Index::open_or_create(directory, schema)
+        .map_err(|e| Error::Internal(format!("cannot open the index in {}: {e}", dir.display())))
+}
+
+/// What every searchd index is made of once opened: our tokenizers registered, the writer, a
+/// manually reloaded reader, and the id → version map (live ids from the fast fields, deleted
+/// ones from the tombstones of the last commit's payload).
+pub(crate) struct Opened {
+    pub writer: IndexWriter,
+    pub reader: IndexReader,
+    pub versions: HashMap<String, VersionEntry>,
+    pub default_language: Language,
+}
+
+pub(crate) fn open_parts(index: &Index, config: &IndexConfig, location: &str) -> Result<Opened> {
+    config.validate().map_err(Error::Input)?;
+    let default_language = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
+    index.tokenizers().register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
+    index.tokenizers().register(
+        FieldTokenizer::STEM,
+        tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default_language)),
+    );
+    let writer =
+        index.writer_with_num_threads(config.threads(), config.writer_memory_mb << 20).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
+            e => Error::from(e),
+        })?;
+    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let payload: CommitPayload =
+        index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
+    let mut versions = live_versions(&reader.searcher())?;
+    for (id, version) in payload.tombstones {
+        versions.entry(id).or_insert(VersionEntry { version, live: false });
+    }
+    Ok(Opened { writer, reader, versions, default_language })
+}
+
+/// Commits with the tombstones in the payload, then reloads the reader.
+pub(crate) fn commit_versioned(
+    writer: &mut IndexWriter,
+    versions: &HashMap<String, VersionEntry>,
+    reader: &IndexReader,
+) -> Result<()> {
+    let payload = CommitPayload {
+        tombstones: versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
+    };
+    let payload = serde_json::to_string(&payload)?;
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload);
+    prepared.commit()?;
+    reader.reload()?;
+    Ok(())
+}
+
+/// Merges every searchable segment into one, then reloads the reader.
+pub(crate) fn merge_all(writer: &mut IndexWriter, reader: &IndexReader) -> Result<()> {
+    let ids = writer.index().searchable_segment_ids()?;
+    if ids.len() > 1 {
+        writer.merge(&ids).wait()?;
+        reader.reload()?;
+    }
+    Ok(())
+}
+
+/// The address of the live document with this id.
+pub(crate) fn find_id(searcher: &Searcher, id_field: tantivy::schema::Field, id: &str) -> Result<DocAddress> {
+    let query = TermQuery::new(Term::from_field_text(id_field, id), IndexRecordOption::Basic);
+    let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+    top.into_iter().next().map(|(_, address)| address).ok_or_else(|| Error::NotFound(id.to_string()))
+}
+
+/// A document's stored JSON source, parsed.
+pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(
+    doc: &TantivyDocument,
+    source: tantivy::schema::Field,
+) -> Result<T> {
+    let text = doc
+        .get_first(source)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| Error::Internal("stored document without source".into()))?;
+    Ok(serde_json::from_str(text)?)
 }

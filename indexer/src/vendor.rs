@@ -23,15 +23,17 @@ use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions, Value,
+    TextOptions,
 };
 use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
-    TantivyDocument, Term,
+    DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
 };
 
-use crate::analysis::{FieldTokenizer, Language};
-use crate::index::{CommitPayload, IndexConfig, VersionEntry, live_versions, next_version};
+use crate::analysis::FieldTokenizer;
+use crate::index::{
+    IndexConfig, Opened, VersionEntry, commit_versioned, find_id, merge_all, next_version, open_dir, open_parts,
+    parse_source,
+};
 use crate::{Error, Result};
 
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
@@ -101,12 +103,8 @@ impl std::fmt::Debug for VendorIndex {
 impl VendorIndex {
     /// Opens the vendor index in `dir`, creating it when the folder holds none.
     pub fn open(dir: &Path, config: &IndexConfig) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
         let (schema, fields) = VendorFields::schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)?;
-        let index = Index::open_or_create(directory, schema)
-            .map_err(|e| Error::Internal(format!("cannot open the vendor index in {}: {e}", dir.display())))?;
-        Self::with_index(index, fields, config, &dir.display().to_string())
+        Self::with_index(open_dir(dir, schema)?, fields, config, &dir.display().to_string())
     }
 
     /// A throw-away vendor index in memory, for tests and benches.
@@ -116,26 +114,7 @@ impl VendorIndex {
     }
 
     fn with_index(index: Index, fields: VendorFields, config: &IndexConfig, location: &str) -> Result<Self> {
-        config.validate().map_err(Error::Input)?;
-        let default = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
-        index
-            .tokenizers()
-            .register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
-        index
-            .tokenizers()
-            .register(FieldTokenizer::STEM, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default)));
-        let writer =
-            index.writer_with_num_threads(config.threads(), config.writer_memory_mb << 20).map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
-                e => Error::from(e),
-            })?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let payload: CommitPayload =
-            index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
-        let mut versions = live_versions(&reader.searcher())?;
-        for (id, version) in payload.tombstones {
-            versions.entry(id).or_insert(VersionEntry { version, live: false });
-        }
+        let Opened { writer, reader, versions, .. } = open_parts(&index, config, location)?;
         let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.body_exact, fields.body_stem]);
         parser.set_field_boost(fields.name, 2.0);
         parser.set_field_boost(fields.body_stem, 0.9);
@@ -228,45 +207,26 @@ impl VendorIndex {
     /// Commits pending writes and makes them visible.
     pub fn commit(&self) -> Result<()> {
         let mut state = self.lock()?;
-        let payload = CommitPayload {
-            tombstones: state.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
-        };
-        let payload = serde_json::to_string(&payload)?;
-        let mut prepared = state.writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
-        self.reader.reload()?;
-        state.pending = 0;
+        let Writer { writer, versions, pending } = &mut *state;
+        commit_versioned(writer, versions, &self.reader)?;
+        *pending = 0;
         Ok(())
     }
 
     /// Merges every segment into one (after a bulk load).
     pub fn merge_segments(&self) -> Result<()> {
         let mut state = self.lock()?;
-        let ids = state.writer.index().searchable_segment_ids()?;
-        if ids.len() > 1 {
-            state.writer.merge(&ids).wait()?;
-            self.reader.reload()?;
-        }
-        Ok(())
+        merge_all(&mut state.writer, &self.reader)
     }
 
     /// The stored vendor with this id, as of the last commit.
     pub fn get(&self, id: &str) -> Result<Vendor> {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let top = searcher.search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())?;
-        let (_, address) = top.into_iter().next().ok_or_else(|| Error::NotFound(id.to_string()))?;
-        self.load(&searcher, address)
+        self.load(&searcher, find_id(&searcher, self.fields.id, id)?)
     }
 
     fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Vendor> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let source = doc
-            .get_first(self.fields.source)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Internal("stored vendor without source".into()))?;
-        Ok(serde_json::from_str(source)?)
+        parse_source(&searcher.doc(address)?, self.fields.source)
     }
 
     /// Runs a validated vendor search and loads the page's vendors.
