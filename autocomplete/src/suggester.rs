@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use searchd_catalog::Product;
+use searchd_catalog::{Product, escape_html_into};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -440,12 +440,18 @@ fn order(a: &Hit, ea: &Entry, b: &Hit, eb: &Entry) -> std::cmp::Ordering {
 
 fn suggestion(kind: Kind, entry: &Entry, hit: &Hit, input: &Input) -> Suggestion {
     let matched = if hit.typos == 0 { hit.matched } else { fuzzy_match_len(&input.key, &entry.key[hit.offset..]) };
-    let highlight = match text_range(&entry.text, hit.offset, hit.offset + matched) {
+    let text = &*entry.text;
+    let mut highlight = String::with_capacity(text.len() + 9);
+    match text_range(text, hit.offset, hit.offset + matched) {
         Some((a, b)) if matched > 0 => {
-            format!("{}<em>{}</em>{}", escape(&entry.text[..a]), escape(&entry.text[a..b]), escape(&entry.text[b..]))
+            escape_html_into(&text[..a], &mut highlight);
+            highlight.push_str("<em>");
+            escape_html_into(&text[a..b], &mut highlight);
+            highlight.push_str("</em>");
+            escape_html_into(&text[b..], &mut highlight);
         }
-        _ => escape(&entry.text),
-    };
+        _ => escape_html_into(text, &mut highlight),
+    }
     Suggestion {
         kind,
         text: entry.text.to_string(),
@@ -456,19 +462,4 @@ fn suggestion(kind: Kind, entry: &Entry, hit: &Hit, input: &Input) -> Suggestion
         path: (kind == Kind::Category).then(|| entry.target.as_deref().unwrap_or_default().to_string()),
         count: matches!(kind, Kind::Query | Kind::Brand | Kind::Category).then_some(entry.count),
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

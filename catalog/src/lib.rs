@@ -36,7 +36,7 @@ pub use search::{
     FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,
     SearchHit, SearchRequest, SearchResponse, SortBy,
 };
-pub use text::{Token, fold, fold_into, tokenize};
+pub use text::{Token, escape_html_into, fold, fold_into, tokenize};
 pub use vendor_search::{
     MatchBreakdown, MatchHit, MatchResponse, Rfi, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort,
 };

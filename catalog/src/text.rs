@@ -35,6 +35,20 @@ pub fn tokenize(text: &str) -> impl Iterator<Item = Token<'_>> {
     })
 }
 
+/// Appends `text` with `<`, `>`, `&`, `"` and `'` escaped for HTML (highlights embed it).
+pub fn escape_html_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Lowercases and folds diacritics: `Fjällräven` → `fjallraven`, `Straße` → `strasse`.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use searchd_catalog::{
     FacetCount, FacetField, FirstPhaseScorer, Highlight, RankFeatures, RankingMode, SearchHit, SearchRequest,
-    SearchResponse, SortBy, fold, tokenize,
+    SearchResponse, SortBy, escape_html_into, fold, tokenize,
 };
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
@@ -480,31 +480,18 @@ fn mark(text: &str, is_match: &dyn Fn(&str) -> bool, around: Option<usize>) -> S
     let mut last = 0;
     for token in tokenize(slice) {
         if is_match(token.text) {
-            escape_into(&slice[last..token.start], &mut out);
+            escape_html_into(&slice[last..token.start], &mut out);
             out.push_str("<em>");
-            escape_into(token.text, &mut out);
+            escape_html_into(token.text, &mut out);
             out.push_str("</em>");
             last = token.end;
         }
     }
-    escape_into(&slice[last..], &mut out);
+    escape_html_into(&slice[last..], &mut out);
     if end < text.len() {
         out.push('…');
     }
     out
-}
-
-fn escape_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -528,7 +515,7 @@ mod tests {
             if let Some(word) = &target {
                 let escaped = {
                     let mut e = String::new();
-                    escape_into(word, &mut e);
+                    escape_html_into(word, &mut e);
                     e
                 };
                 let needle = format!("<em>{escaped}</em>");
