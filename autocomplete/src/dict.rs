@@ -100,7 +100,7 @@ impl Completions {
         key_start.push(postings.len() as u32);
         let fst = builder.into_map();
 
-        let effective = |p: &Posting| entries[p.entry as usize].score * if p.offset == 0 { 1.0 } else { mid_factor };
+        let effective = |p: &Posting| posting_score(&entries[p.entry as usize], *p, mid_factor);
         let mut by_rank: Vec<u32> = (0..postings.len() as u32).collect();
         by_rank.sort_unstable_by(|&x, &y| {
             let (px, py) = (&postings[x as usize], &postings[y as usize]);
@@ -164,7 +164,7 @@ impl Completions {
     }
 
     fn score(&self, p: Posting) -> f32 {
-        self.entries[p.entry as usize].score * if p.offset == 0 { 1.0 } else { self.mid_factor }
+        posting_score(&self.entries[p.entry as usize], p, self.mid_factor)
     }
 
     /// Minimum rank over postings `lo..hi` (non-empty).
@@ -300,6 +300,11 @@ impl Completions {
 /// the exact matches did not fill the page.
 pub(crate) fn fuzzy_automaton(input: &Input) -> Option<DFA> {
     (input.budget > 0 && !input.key.is_empty()).then(|| automaton(input.budget).build_prefix_dfa(&input.key))
+}
+
+/// A posting's score: its entry's, less for a suffix that starts after the first word.
+fn posting_score(entry: &Entry, p: Posting, mid_factor: f32) -> f32 {
+    entry.score * if p.offset == 0 { 1.0 } else { mid_factor }
 }
 
 /// Levenshtein automaton builders are costly to make and immutable: one per distance.

@@ -106,19 +106,6 @@ impl QueryLog {
         }
     }
 
-    /// Adds `count` searches at once (loading an existing log, tests, benches).
-    pub fn add(&self, query: &str, count: u64, hits: u64) {
-        let key = key_of(query);
-        if key.is_empty() || count == 0 {
-            return;
-        }
-        let mut state = self.lock();
-        let stat = state.counts.entry(key).or_default();
-        stat.count += count;
-        stat.hits = hits;
-        state.changes += 1;
-    }
-
     /// Changes recorded since the log was opened.
     pub fn changes(&self) -> u64 {
         self.lock().changes
@@ -243,8 +230,11 @@ mod tests {
     #[test]
     fn prunes_the_least_searched() {
         let log = QueryLog::in_memory(4);
-        for (i, q) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
-            log.add(q, (i + 1) as u64, 1);
+        // Most searched first, so pruning on the way drops the least searched.
+        for (i, q) in ["a", "b", "c", "d", "e", "f"].iter().enumerate().rev() {
+            for _ in 0..=i {
+                log.record(q, 1);
+            }
         }
         log.record("g", 1);
         assert!(log.len() <= 5);

@@ -307,12 +307,6 @@ impl Default for Kinds {
     }
 }
 
-impl FromIterator<Kind> for Kinds {
-    fn from_iter<I: IntoIterator<Item = Kind>>(iter: I) -> Self {
-        iter.into_iter().fold(Kinds::NONE, Kinds::with)
-    }
-}
-
 /// One suggestion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
@@ -396,7 +390,7 @@ impl Suggester {
             self.streams(kind, &input, &mut streams);
         }
         let mut out = Vec::new();
-        let mut keys = HashSet::new();
+        let mut keys: HashSet<&str> = HashSet::new();
         let mut dfa = None;
         for fuzzy in [false, true] {
             if fuzzy {
@@ -420,7 +414,7 @@ impl Suggester {
                 let Some((i, hit, entry)) = best else { break };
                 let kind = streams[i].0;
                 streams[i].1.advance();
-                if keys.insert(entry.key.clone()) {
+                if keys.insert(&entry.key) {
                     out.push(suggestion(kind, entry, &hit, &input));
                 }
             }

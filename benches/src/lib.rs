@@ -1,19 +1,10 @@
 //! Shared set-up of the Criterion benches: loading the real catalogs and query sets from
 //! `../shared/data` into in-memory indexes.
 
-use std::io::Read;
-
 use searchd_catalog::Product;
 use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgress, ProductIndex};
 
-/// Reads a gzip file whole.
-pub fn gunzip(path: &std::path::Path) -> String {
-    let mut text = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file"))
-        .read_to_string(&mut text)
-        .expect("gzip text");
-    text
-}
+pub use searchd_testkit::gunzip;
 
 /// Home Depot products (id, title), or `None` with a message when the data is absent.
 pub fn homedepot_products() -> Option<Vec<Product>> {

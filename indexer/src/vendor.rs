@@ -444,6 +444,7 @@ impl Ord for GeoHit {
 }
 
 /// Keeps the best `limit` hits that pass the exact geo checks, and counts them all.
+#[derive(Clone, Copy)]
 struct GeoTop {
     center: Option<GeoPoint>,
     radius_km: Option<f64>,
@@ -457,11 +458,7 @@ struct GeoTopSegment {
     segment: SegmentOrdinal,
     lat: Column<f64>,
     lon: Column<f64>,
-    center: Option<GeoPoint>,
-    radius_km: Option<f64>,
-    bbox: Option<GeoRect>,
-    by_distance: bool,
-    limit: usize,
+    spec: GeoTop,
     /// Max-heap: the worst kept hit on top.
     heap: BinaryHeap<GeoHit>,
     total: u64,
@@ -477,11 +474,7 @@ impl Collector for GeoTop {
             segment,
             lat: ff.f64("lat")?,
             lon: ff.f64("lon")?,
-            center: self.center,
-            radius_km: self.radius_km,
-            bbox: self.bbox,
-            by_distance: self.by_distance,
-            limit: self.limit,
+            spec: *self,
             heap: BinaryHeap::new(),
             total: 0,
         })
@@ -506,17 +499,17 @@ impl SegmentCollector for GeoTopSegment {
     fn collect(&mut self, doc: DocId, score: Score) {
         let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else { return };
         let at = GeoPoint { lat, lon };
-        if self.bbox.is_some_and(|b| !b.contains(at)) {
+        if self.spec.bbox.is_some_and(|b| !b.contains(at)) {
             return;
         }
-        let distance = self.center.map(|c| haversine_km(c, at));
-        if let (Some(d), Some(r)) = (distance, self.radius_km)
+        let distance = self.spec.center.map(|c| haversine_km(c, at));
+        if let (Some(d), Some(r)) = (distance, self.spec.radius_km)
             && d > r
         {
             return;
         }
         self.total += 1;
-        if self.limit == 0 {
+        if self.spec.limit == 0 {
             return;
         }
         let near = distance.unwrap_or(0.0);
@@ -524,10 +517,10 @@ impl SegmentCollector for GeoTopSegment {
             address: DocAddress::new(self.segment, doc),
             distance_km: distance,
             score,
-            key: if self.by_distance { near } else { -f64::from(score) },
-            tie: if self.by_distance { 0.0 } else { near },
+            key: if self.spec.by_distance { near } else { -f64::from(score) },
+            tie: if self.spec.by_distance { 0.0 } else { near },
         };
-        if self.heap.len() < self.limit {
+        if self.heap.len() < self.spec.limit {
             self.heap.push(hit);
         } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
             self.heap.pop();

@@ -1,7 +1,7 @@
 //! Autocomplete in the API: the live [`Suggester`] (swapped whole, so a keystroke never waits
 //! for a rebuild), the query log searches feed, the background refresh, and `GET /v1/autocomplete`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use searchd_autocomplete::{
     CatalogBuilder, CatalogDelta, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, QueryLog, Suggester,
     Suggestion, query_completions,
 };
+use searchd_catalog::Product;
 use searchd_indexer::ProductIndex;
 use serde::Serialize;
 
@@ -25,8 +26,8 @@ struct Built {
     generation: Option<u64>,
     /// The index change-feed position the catalog completions (base + delta) reflect.
     position: Option<u64>,
-    /// Ids written since the base was built: what the delta holds.
-    changed: HashSet<String>,
+    /// Products written since the base was built, as last read (`None`: deleted): the delta.
+    changed: HashMap<String, Option<Product>>,
     log_changes: Option<u64>,
     queries_at: Option<Instant>,
 }
@@ -83,63 +84,61 @@ impl Autocomplete {
 
         let generation = index.generation();
         if built.generation != Some(generation) {
-            let feed = built.position.map(|position| index.changes_since(position));
-            let full = match &feed {
-                Some(changes) => match &changes.ids {
-                    Some(ids) => {
-                        built.changed.extend(ids.iter().cloned());
-                        built.changed.len() > DELTA_MIN.max(catalog.products.len() / 20)
-                    }
-                    None => true,
-                },
-                None => true,
-            };
             let started = Instant::now();
-            if full {
-                // The position first: writes committed during the scan are replayed later.
-                let position = index.change_position();
-                let mut builder = CatalogBuilder::new();
-                let generation = index.for_each_product(|p| builder.add(&p, &self.config.weights))?;
-                catalog = Arc::new(builder.build(&self.config.weights)?);
-                delta = Arc::new(CatalogDelta::empty());
-                built.changed.clear();
-                built.position = Some(position);
-                built.generation = Some(generation);
-                tracing::info!(
-                    generation,
-                    products = catalog.products.len(),
-                    keys = catalog.products.keys(),
-                    brands = catalog.brands.len(),
-                    categories = catalog.categories.len(),
-                    mib = (catalog.products.heap_bytes()
-                        + catalog.brands.heap_bytes()
-                        + catalog.categories.heap_bytes()) as f64
-                        / f64::from(1 << 20),
-                    ms = started.elapsed().as_secs_f64() * 1e3,
-                    "catalog completions rebuilt"
-                );
-                rebuilt = true;
-            } else if let Some(changes) = feed {
-                if changes.ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-                    let mut products = Vec::with_capacity(built.changed.len());
-                    for id in &built.changed {
-                        match index.get(id) {
-                            Ok(p) => products.push((id.as_str(), Some(p))),
-                            Err(searchd_indexer::Error::NotFound(_)) => products.push((id.as_str(), None)),
-                            Err(e) => return Err(e.into()),
+            // Ids committed since the last refresh, when the feed still reaches back that far.
+            let feed = built.position.map(|position| index.changes_since(position));
+            let feed = feed.and_then(|changes| Some((changes.position, changes.ids?)));
+            let ids: HashSet<String> = feed.as_ref().map(|(_, ids)| ids.iter().cloned().collect()).unwrap_or_default();
+            let distinct = built.changed.len() + ids.iter().filter(|id| !built.changed.contains_key(*id)).count();
+            match feed {
+                Some((position, _)) if distinct <= DELTA_MIN.max(catalog.products.len() / 20) => {
+                    if !ids.is_empty() {
+                        // Only the ids these commits wrote are read again.
+                        for id in ids {
+                            let product = match index.get(&id) {
+                                Ok(p) => Some(p),
+                                Err(searchd_indexer::Error::NotFound(_)) => None,
+                                Err(e) => return Err(e.into()),
+                            };
+                            built.changed.insert(id, product);
                         }
+                        let changed = built.changed.iter().map(|(id, p)| (id.as_str(), p.as_ref()));
+                        delta = Arc::new(CatalogDelta::build(&catalog, changed, &self.config.weights)?);
+                        rebuilt = true;
+                        tracing::debug!(
+                            changed = delta.changed(),
+                            ms = started.elapsed().as_secs_f64() * 1e3,
+                            "catalog completions delta rebuilt"
+                        );
                     }
-                    let changed = products.iter().map(|(id, p)| (*id, p.as_ref()));
-                    delta = Arc::new(CatalogDelta::build(&catalog, changed, &self.config.weights)?);
+                    built.position = Some(position);
+                    built.generation = Some(generation);
+                }
+                _ => {
+                    // The position first: writes committed during the scan are replayed later.
+                    let position = index.change_position();
+                    let mut builder = CatalogBuilder::new();
+                    let generation = index.for_each_product(|p| builder.add(&p, &self.config.weights))?;
+                    catalog = Arc::new(builder.build(&self.config.weights)?);
+                    delta = Arc::new(CatalogDelta::empty());
+                    built.changed.clear();
+                    built.position = Some(position);
+                    built.generation = Some(generation);
                     rebuilt = true;
-                    tracing::debug!(
-                        changed = delta.changed(),
+                    tracing::info!(
+                        generation,
+                        products = catalog.products.len(),
+                        keys = catalog.products.keys(),
+                        brands = catalog.brands.len(),
+                        categories = catalog.categories.len(),
+                        mib = (catalog.products.heap_bytes()
+                            + catalog.brands.heap_bytes()
+                            + catalog.categories.heap_bytes()) as f64
+                            / f64::from(1 << 20),
                         ms = started.elapsed().as_secs_f64() * 1e3,
-                        "catalog completions delta rebuilt"
+                        "catalog completions rebuilt"
                     );
                 }
-                built.position = Some(changes.position);
-                built.generation = Some(generation);
             }
         }
 

@@ -27,6 +27,16 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// Reads a gzip file whole (the shared data sets are gzip-compressed text).
+pub fn gunzip(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file"))
+        .read_to_string(&mut text)
+        .expect("gzip text");
+    text
+}
+
 /// The path of a shared data file, or `None` (with a visible message) when it is absent outside
 /// CI. Panics when it is absent under CI.
 pub fn shared_data(relative: &str) -> Option<PathBuf> {

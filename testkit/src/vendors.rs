@@ -3,8 +3,6 @@
 //! category / sub-category pairs), with plausible ratings, radii and availability. Deterministic
 //! for a seed.
 
-use std::io::Read;
-
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand::rngs::StdRng;
@@ -21,19 +19,11 @@ pub struct City {
     pub population: u64,
 }
 
-fn gunzip(path: &std::path::Path) -> String {
-    let mut text = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("data file"))
-        .read_to_string(&mut text)
-        .expect("gzip text");
-    text
-}
-
 /// GeoNames cities with more than 15,000 inhabitants, or `None` (with a message) when the shared
 /// data is absent outside CI.
 pub fn cities() -> Option<Vec<City>> {
     let path = crate::shared_data("geonames_cities/cities15000.tsv.gz")?;
-    let text = gunzip(&path);
+    let text = crate::gunzip(&path);
     Some(
         text.lines()
             .skip(1)
@@ -53,7 +43,7 @@ pub fn cities() -> Option<Vec<City>> {
 /// BigBasket's distinct `category/sub_category` paths.
 pub fn categories() -> Option<Vec<String>> {
     let path = crate::shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
-    let text = gunzip(&path);
+    let text = crate::gunzip(&path);
     let mut csv = csv::Reader::from_reader(text.as_bytes());
     let mut paths: Vec<String> = csv
         .records()
