@@ -10,6 +10,8 @@ pub enum Error {
     Input(String),
     #[error("product `{0}` not found")]
     NotFound(String),
+    #[error("vendor `{0}` not found")]
+    VendorNotFound(String),
     /// Another process holds the index writer (a running `searchd serve` on the same data dir).
     #[error("the index at {0} is in use by another process")]
     Locked(String),

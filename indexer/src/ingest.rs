@@ -13,11 +13,11 @@ use crate::index::PreparedProduct;
 use crate::{Error, ProductIndex, Result};
 
 /// Rows analyzed in parallel per batch.
-const BATCH_ROWS: usize = 4_096;
+pub(crate) const BATCH_ROWS: usize = 4_096;
 /// A bulk load commits this often (rows) for durability; otherwise once at the end.
-const BULK_COMMIT_ROWS: u64 = 1_000_000;
+pub(crate) const BULK_COMMIT_ROWS: u64 = 1_000_000;
 /// Row errors kept in the summary (all are counted and passed to the progress callback).
-const KEPT_ERRORS: usize = 50;
+pub(crate) const KEPT_ERRORS: usize = 50;
 
 /// Product fields a column can be mapped to; `attributes.NAME` is accepted too.
 pub const TARGET_FIELDS: [&str; 14] = [
@@ -78,29 +78,45 @@ pub struct FieldMap(BTreeMap<String, Vec<String>>);
 impl FromStr for FieldMap {
     type Err = Error;
 
+    /// A product field map (`searchd index`).
     fn from_str(s: &str) -> Result<Self> {
+        Self::parse_for(s, &TARGET_FIELDS, "category", true)
+    }
+}
+
+impl FieldMap {
+    /// Parses `field=column,…` for a document kind: `targets` are its fields, `joinable` the one
+    /// field that may join several columns (`+`), `attributes` whether `attributes.NAME` is allowed.
+    pub fn parse_for(s: &str, targets: &[&str], joinable: &str, attributes: bool) -> Result<Self> {
         let mut map = BTreeMap::new();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (target, source) = pair
                 .split_once('=')
                 .ok_or_else(|| Error::Input(format!("mapping `{pair}` is not of the form field=column")))?;
             let target = target.trim();
-            if !TARGET_FIELDS.contains(&target) && !target.starts_with("attributes.") {
+            let attribute = attributes && target.starts_with("attributes.");
+            if !targets.contains(&target) && !attribute {
                 return Err(Error::Input(format!(
-                    "cannot map to unknown field `{target}`, expected one of: {}, attributes.NAME",
-                    TARGET_FIELDS.join(", ")
+                    "cannot map to unknown field `{target}`, expected one of: {}{}",
+                    targets.join(", "),
+                    if attributes { ", attributes.NAME" } else { "" }
                 )));
             }
             let sources: Vec<String> = source.split('+').map(|c| c.trim().to_string()).collect();
             if sources.iter().any(String::is_empty) {
                 return Err(Error::Input(format!("mapping for `{target}` names an empty column")));
             }
-            if sources.len() > 1 && target != "category" {
-                return Err(Error::Input(format!("only `category` can join several columns, not `{target}`")));
+            if sources.len() > 1 && target != joinable {
+                return Err(Error::Input(format!("only `{joinable}` can join several columns, not `{target}`")));
             }
             map.insert(target.to_string(), sources);
         }
         Ok(Self(map))
+    }
+
+    /// Whether the map names this target explicitly.
+    pub(crate) fn maps(&self, target: &str) -> bool {
+        self.0.contains_key(target)
     }
 }
 
@@ -110,7 +126,7 @@ impl FieldMap {
         TARGET_FIELDS.iter().copied().chain(self.0.keys().map(String::as_str).filter(|k| k.starts_with("attributes.")))
     }
 
-    fn sources<'a>(&'a self, target: &'a str) -> Vec<&'a str> {
+    pub(crate) fn sources<'a>(&'a self, target: &'a str) -> Vec<&'a str> {
         match self.0.get(target) {
             Some(sources) => sources.iter().map(String::as_str).collect(),
             None => vec![target],
@@ -274,7 +290,7 @@ fn index_batch(
 }
 
 /// Groups row errors by kind for the summary: the field at fault and the problem.
-fn skip_kind(reason: &str) -> String {
+pub(crate) fn skip_kind(reason: &str) -> String {
     reason.split(':').next().unwrap_or(reason).trim().to_string()
 }
 
@@ -399,7 +415,7 @@ fn csv_product(record: &csv::StringRecord, plan: &[(String, Vec<usize>)]) -> Res
     Ok(product)
 }
 
-fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
+pub(crate) fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .ok()
         .or_else(|| value.parse::<i64>().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok()))
@@ -485,9 +501,9 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
     Ok(product)
 }
 
-struct CountingReader<R> {
-    inner: R,
-    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+pub(crate) struct CountingReader<R> {
+    pub(crate) inner: R,
+    pub(crate) bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for CountingReader<R> {

@@ -25,6 +25,7 @@ mod ingest;
 mod schema;
 mod search;
 mod vendor;
+mod vendor_ingest;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
@@ -35,3 +36,4 @@ pub use ingest::{
 };
 pub use search::ScoredId;
 pub use vendor::{GeoHitId, MATCH_CANDIDATES, MAX_COVER_CELLS, VendorIndex};
+pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor};

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km};
 use searchd_catalog::{
@@ -84,10 +84,12 @@ struct Writer {
     writer: IndexWriter,
     versions: HashMap<String, VersionEntry>,
     pending: usize,
+    last_commit: Instant,
 }
 
 /// See the module documentation.
 pub struct VendorIndex {
+    config: IndexConfig,
     reader: IndexReader,
     fields: VendorFields,
     parser: QueryParser,
@@ -118,7 +120,8 @@ impl VendorIndex {
         let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.body_exact, fields.body_stem]);
         parser.set_field_boost(fields.name, 2.0);
         parser.set_field_boost(fields.body_stem, 0.9);
-        Ok(Self { reader, fields, parser, state: Mutex::new(Writer { writer, versions, pending: 0 }) })
+        let state = Writer { writer, versions, pending: 0, last_commit: Instant::now() };
+        Ok(Self { config: config.clone(), reader, fields, parser, state: Mutex::new(state) })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Writer>> {
@@ -131,7 +134,8 @@ impl VendorIndex {
     }
 
     /// Writes vendors (validated first; the first invalid one fails the call before anything is
-    /// written). Idempotent by id and version, as for products; visible after [`commit`](Self::commit).
+    /// written). Idempotent by id and version, as for products; visible after the next commit
+    /// (by count, by [`commit_if_due`](Self::commit_if_due) or by [`commit`](Self::commit)).
     pub fn upsert(&self, vendors: Vec<Vendor>) -> Result<Vec<WriteOutcome>> {
         for v in &vendors {
             v.validate()?;
@@ -158,6 +162,7 @@ impl VendorIndex {
             state.pending += 1;
             outcomes.push(WriteOutcome::Applied { version });
         }
+        self.commit_if_full(&mut state)?;
         Ok(outcomes)
     }
 
@@ -201,16 +206,49 @@ impl VendorIndex {
         }
         state.versions.insert(id.to_string(), VersionEntry { version, live: false });
         state.pending += 1;
+        self.commit_if_full(&mut state)?;
         Ok(WriteOutcome::Applied { version })
+    }
+
+    /// Whether the id exists and is live in the written (maybe not yet committed) state.
+    pub fn is_live(&self, id: &str) -> bool {
+        self.lock().is_ok_and(|s| s.versions.get(id).is_some_and(|v| v.live))
+    }
+
+    fn commit_if_full(&self, state: &mut Writer) -> Result<()> {
+        if state.pending >= self.config.commit_every_docs {
+            self.commit_locked(state)?;
+        }
+        Ok(())
+    }
+
+    /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
+    pub fn commit_if_due(&self) -> Result<bool> {
+        let mut state = self.lock()?;
+        let interval = Duration::from_millis(self.config.commit_interval_ms);
+        if state.pending > 0 && state.last_commit.elapsed() >= interval {
+            self.commit_locked(&mut state)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Commits pending writes and makes them visible.
     pub fn commit(&self) -> Result<()> {
         let mut state = self.lock()?;
-        let Writer { writer, versions, pending } = &mut *state;
-        commit_versioned(writer, versions, &self.reader)?;
-        *pending = 0;
+        self.commit_locked(&mut state)
+    }
+
+    fn commit_locked(&self, state: &mut Writer) -> Result<()> {
+        commit_versioned(&mut state.writer, &state.versions, &self.reader)?;
+        state.pending = 0;
+        state.last_commit = Instant::now();
         Ok(())
+    }
+
+    /// The configuration the index was opened with.
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
     }
 
     /// Merges every segment into one (after a bulk load).
@@ -222,7 +260,11 @@ impl VendorIndex {
     /// The stored vendor with this id, as of the last commit.
     pub fn get(&self, id: &str) -> Result<Vendor> {
         let searcher = self.reader.searcher();
-        self.load(&searcher, find_id(&searcher, self.fields.id, id)?)
+        let address = find_id(&searcher, self.fields.id, id).map_err(|e| match e {
+            Error::NotFound(id) => Error::VendorNotFound(id),
+            other => other,
+        })?;
+        self.load(&searcher, address)
     }
 
     fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Vendor> {

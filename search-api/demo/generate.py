@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes products.jsonl, the demo catalog that `searchd serve --demo` loads.
+"""Writes products.jsonl and vendors.jsonl, the demo catalog that `searchd serve --demo` loads.
 
 The catalog is written by the project: product lines, brands and texts below are ours, combined
 deterministically (no randomness, no external data) into a few hundred products in English,
@@ -124,6 +124,75 @@ LINES = [
 
 MODELS = ["Pro", "X", "Plus", "Lite", "Max"]
 
+# Demo vendors: cities (name, country, lat, lon) and what the vendors there supply. Coordinates
+# are the cities' well-known centres; Suva and Auckland put vendors near the antimeridian.
+CITIES = [
+    ("New York", "US", 40.7128, -74.0060), ("Chicago", "US", 41.8781, -87.6298),
+    ("Los Angeles", "US", 34.0522, -118.2437), ("Houston", "US", 29.7604, -95.3698),
+    ("Atlanta", "US", 33.7490, -84.3880), ("Seattle", "US", 47.6062, -122.3321),
+    ("Toronto", "CA", 43.6532, -79.3832), ("Mexico City", "MX", 19.4326, -99.1332),
+    ("London", "GB", 51.5074, -0.1278), ("Manchester", "GB", 53.4808, -2.2426),
+    ("Paris", "FR", 48.8566, 2.3522), ("Lyon", "FR", 45.7640, 4.8357),
+    ("Marseille", "FR", 43.2965, 5.3698), ("Berlin", "DE", 52.5200, 13.4050),
+    ("Munich", "DE", 48.1351, 11.5820), ("Hamburg", "DE", 53.5511, 9.9937),
+    ("Cologne", "DE", 50.9375, 6.9603), ("Madrid", "ES", 40.4168, -3.7038),
+    ("Barcelona", "ES", 41.3874, 2.1686), ("Valencia", "ES", 39.4699, -0.3763),
+    ("Milan", "IT", 45.4642, 9.1900), ("Amsterdam", "NL", 52.3676, 4.9041),
+    ("Vienna", "AT", 48.2082, 16.3738), ("Zurich", "CH", 47.3769, 8.5417),
+    ("Stockholm", "SE", 59.3293, 18.0686), ("Mumbai", "IN", 19.0760, 72.8777),
+    ("Bengaluru", "IN", 12.9716, 77.5946), ("Tokyo", "JP", 35.6762, 139.6503),
+    ("Singapore", "SG", 1.3521, 103.8198), ("Sydney", "AU", -33.8688, 151.2093),
+    ("Auckland", "NZ", -36.8485, 174.7633), ("Suva", "FJ", -18.1248, 178.4501),
+]
+SUPPLIES = [
+    ("Tools/Power Tools", "power tools", "Repairs and services cordless drills, saws and sanders; batteries and spare parts in stock", ["repairs", "power-tools"]),
+    ("Tools/Hand Tools", "hand tools", "Hammers, screwdrivers and tool sets for trade customers; custom engraving", ["trade", "engraving"]),
+    ("Kitchen/Coffee", "espresso machines and coffee", "Sells and services espresso machines and grinders; descaling, barista training", ["barista", "service"]),
+    ("Kitchen/Cookware", "cookware", "Pans, pots and induction cookware for restaurants and homes", ["horeca", "wholesale"]),
+    ("Kitchen/Knives", "knives", "Chef knives and professional sharpening service", ["sharpening"]),
+    ("Electronics/Audio", "audio equipment", "Headphones, speakers and sound systems; installation for shops and events", ["installation", "events"]),
+    ("Electronics/Smart Home", "smart home devices", "Installs smart thermostats, lighting and security cameras", ["installation"]),
+    ("Home/Furniture", "furniture", "Custom furniture, assembly and delivery; office fit-outs", ["assembly", "delivery"]),
+    ("Home/Lighting", "lighting", "Lamps and lighting design for homes, shops and hotels", ["design"]),
+    ("Outdoor/Camping", "camping gear", "Tents, sleeping bags and camping equipment; rental for groups", ["rental"]),
+    ("Outdoor/Clothing", "outdoor clothing", "Waterproof jackets and hiking clothing; team and corporate orders", ["corporate"]),
+    ("Outdoor/Bags", "bags and backpacks", "Backpacks and travel bags; repairs and custom prints", ["repairs", "custom-print"]),
+]
+LANGS = {"FR": ["fr", "en"], "DE": ["de", "en"], "AT": ["de", "en"], "CH": ["de", "fr", "en"], "ES": ["es", "en"], "MX": ["es", "en"]}
+
+
+def vendors():
+    out = []
+    n = 0
+    for c, (city, country, lat, lon) in enumerate(CITIES):
+        for k in range(4):
+            n += 1
+            s = (c * 5 + k * 7) % len(SUPPLIES)
+            path, what, capabilities, tags = SUPPLIES[s]
+            second = SUPPLIES[(s + 1 + c) % len(SUPPLIES)] if (c + k) % 3 == 0 else None
+            # Spread vendors over a city: up to about 8 km from its centre.
+            dlat = ((c * 13 + k * 29) % 15 - 7) / 100.0
+            dlon = ((c * 17 + k * 31) % 15 - 7) / 100.0
+            radius = [15, 40, 120, 600][(c + k) % 4]
+            vendor = {
+                "id": f"vendor-{n:03d}",
+                "name": f"{city} {what.split(' and ')[0].title()} {['Supply', 'Works', 'Co.', 'Depot'][k]}",
+                "description": f"Supplier of {what} in {city}" + (f", also {second[1]}" if second else ""),
+                "categories": [path] + ([second[0]] if second else []),
+                "capabilities": capabilities + (f"; {second[2].lower()}" if second else ""),
+                "tags": tags,
+                "location": {"lat": round(lat + dlat, 4), "lon": round(lon + dlon, 4)},
+                "service_radius_km": radius,
+                "rating": round(3.0 + ((c * 7 + k * 11) % 21) / 10.0, 1),
+                "review_count": (c * 37 + k * 53) % 400,
+                "response_time_hours": [2, 4, 12, 24, 48][(c + 2 * k) % 5],
+                "available": (c + k) % 6 != 5,
+                "languages": LANGS.get(country, ["en"]),
+                "updated_at": f"2026-{(n % 10) + 1:02d}-{(n % 27) + 1:02d}T09:00:00Z",
+            }
+            out.append(vendor)
+    return out
+
 
 def main():
     out = []
@@ -160,6 +229,12 @@ def main():
         for p in out:
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
     print(f"{len(out)} products written to {path}")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendors.jsonl")
+    demo_vendors = vendors()
+    with open(path, "w", encoding="utf-8") as f:
+        for v in demo_vendors:
+            f.write(json.dumps(v, ensure_ascii=False) + "\n")
+    print(f"{len(demo_vendors)} vendors written to {path}")
 
 
 if __name__ == "__main__":

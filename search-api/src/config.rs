@@ -161,6 +161,11 @@ impl Config {
         self.data_dir.join("index")
     }
 
+    /// The vendor index's folder.
+    pub fn vendor_index_dir(&self) -> PathBuf {
+        self.data_dir.join("vendors")
+    }
+
     /// The query log's file.
     pub fn query_log_path(&self) -> PathBuf {
         self.data_dir.join("queries.jsonl")

@@ -1,8 +1,9 @@
-//! The demo catalog: a few hundred products in English, German, French and Spanish, written by
-//! the project (`search-api/demo/generate.py`) and embedded in the binary.
+//! The demo catalog: a few hundred products in English, German, French and Spanish and about a
+//! hundred vendors in cities around the world, written by the project
+//! (`search-api/demo/generate.py`) and embedded in the binary.
 
-use searchd_catalog::Product;
-use searchd_indexer::ProductIndex;
+use searchd_catalog::{Product, Vendor};
+use searchd_indexer::{ProductIndex, VendorIndex};
 
 /// The catalog, one product per line.
 pub const DEMO_JSONL: &str = include_str!("../demo/products.jsonl");
@@ -21,6 +22,27 @@ pub fn load(index: &ProductIndex) -> anyhow::Result<usize> {
     let prepared = products()?.into_iter().map(|p| index.prepare(p)).collect::<Result<Vec<_>, _>>()?;
     let n = prepared.len();
     index.apply_prepared(prepared)?;
+    index.commit()?;
+    Ok(n)
+}
+
+/// The demo vendors, one per line.
+pub const DEMO_VENDORS_JSONL: &str = include_str!("../demo/vendors.jsonl");
+
+/// The demo vendors.
+pub fn vendors() -> anyhow::Result<Vec<Vendor>> {
+    DEMO_VENDORS_JSONL
+        .lines()
+        .enumerate()
+        .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("demo vendor line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// Indexes the demo vendors and commits. Returns how many were written.
+pub fn load_vendors(index: &VendorIndex) -> anyhow::Result<usize> {
+    let vendors = vendors()?;
+    let n = vendors.len();
+    index.upsert(vendors)?;
     index.commit()?;
     Ok(n)
 }

@@ -32,6 +32,14 @@ pub enum Code {
     IdMismatch,
     InvalidProductId,
     ProductNotFound,
+    InvalidVendorId,
+    VendorNotFound,
+    /// `invalid_vendor_search_<param>`: a vendor search parameter's value is bad.
+    InvalidVendorSearchParam(String),
+    UnknownVendorSearchParameter,
+    /// `invalid_match_<field>`: a field of a match request (top-level name) is missing or bad;
+    /// the error's `field` gives the full path (`location.lat`).
+    InvalidMatchField(String),
     RouteNotFound,
     MethodNotAllowed,
     IndexUnavailable,
@@ -54,6 +62,11 @@ impl Code {
             Code::IdMismatch => "id_mismatch".into(),
             Code::InvalidProductId => "invalid_product_id".into(),
             Code::ProductNotFound => "product_not_found".into(),
+            Code::InvalidVendorId => "invalid_vendor_id".into(),
+            Code::VendorNotFound => "vendor_not_found".into(),
+            Code::InvalidVendorSearchParam(param) => format!("invalid_vendor_search_{param}"),
+            Code::UnknownVendorSearchParameter => "unknown_vendor_search_parameter".into(),
+            Code::InvalidMatchField(field) => format!("invalid_match_{field}"),
             Code::RouteNotFound => "route_not_found".into(),
             Code::MethodNotAllowed => "method_not_allowed".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
@@ -70,11 +83,15 @@ impl Code {
             | Code::InvalidAutocompleteParam(_)
             | Code::UnknownAutocompleteParameter
             | Code::MalformedJson
-            | Code::InvalidProductId => StatusCode::BAD_REQUEST,
+            | Code::InvalidProductId
+            | Code::InvalidVendorId
+            | Code::InvalidVendorSearchParam(_)
+            | Code::UnknownVendorSearchParameter
+            | Code::InvalidMatchField(_) => StatusCode::BAD_REQUEST,
             Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            Code::ProductNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
+            Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::IndexUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,6 +108,8 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// The request field at fault, as a dotted path, when there is one.
+    pub field: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -99,11 +118,20 @@ struct Body<'a> {
     #[serde(rename = "type")]
     error_type: ErrorType,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
 }
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), field: None }
+    }
+
+    /// Names the request field at fault (`"field": "location.lat"` in the body).
+    #[must_use]
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 
     /// A 500: the detail goes to the log (inside the request's span), the caller gets a
@@ -120,7 +148,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { code: self.code.name(), error_type: self.code.error_type(), message: &self.message };
+        let body = Body {
+            code: self.code.name(),
+            error_type: self.code.error_type(),
+            message: &self.message,
+            field: self.field.as_deref(),
+        };
         (self.code.status(), Json(body)).into_response()
     }
 }
@@ -134,7 +167,7 @@ impl From<searchd_catalog::Error> for ApiError {
             E::InvalidDocument { .. } => Code::InvalidDocument,
             _ => Code::InvalidDocument,
         };
-        Self::new(code, e.to_string())
+        Self::new(code, e.to_string()).with_field(e.param())
     }
 }
 
@@ -144,6 +177,7 @@ impl From<searchd_indexer::Error> for ApiError {
         match e {
             E::Invalid(e) => e.into(),
             E::NotFound(id) => Self::new(Code::ProductNotFound, format!("product `{id}` not found")),
+            E::VendorNotFound(id) => Self::new(Code::VendorNotFound, format!("vendor `{id}` not found")),
             E::Locked(_) => Self::new(Code::IndexUnavailable, e.to_string()),
             other => Self::internal(other),
         }

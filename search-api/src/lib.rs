@@ -22,6 +22,7 @@ mod error;
 pub mod eval;
 mod extract;
 mod routes;
+mod vendors;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,7 +34,7 @@ use axum::http::{HeaderName, Request};
 use axum::routing::{get, post, put};
 use searchd_autocomplete::QueryLog;
 use searchd_catalog::FirstPhaseScorer;
-use searchd_indexer::ProductIndex;
+use searchd_indexer::{IndexConfig, ProductIndex, VendorIndex};
 use searchd_ranking::DefaultScorer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -45,11 +46,13 @@ pub use autocomplete::{
 pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat};
 pub use error::{ApiError, Code};
 pub use extract::parse_search_query;
+pub use vendors::parse_vendor_query;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub index: Arc<ProductIndex>,
+    pub vendors: Arc<VendorIndex>,
     pub scorer: Arc<dyn FirstPhaseScorer>,
     /// False while the demo catalog loads.
     pub ready: Arc<AtomicBool>,
@@ -57,23 +60,29 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens (or creates) the index and the query log in the configured data dir.
+    /// Opens (or creates) the product and vendor indexes and the query log in the configured
+    /// data dir.
     pub fn open(config: &Config) -> anyhow::Result<Self> {
         let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
+        let vendors = VendorIndex::open(&config.vendor_index_dir(), &config.index)?;
         let path = config.query_log_path();
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
-        Ok(Self::with_parts(index, log, config))
+        Ok(Self::with_parts(index, vendors, log, config))
     }
 
-    /// An index with a query log kept in memory only (tests, benches).
-    pub fn with_index(index: ProductIndex, config: &Config) -> Self {
-        Self::with_parts(index, QueryLog::in_memory(config.autocomplete.max_queries), config)
+    /// A product index with an empty in-memory vendor index and a query log kept in memory
+    /// only (tests, benches).
+    pub fn with_index(index: ProductIndex, config: &Config) -> anyhow::Result<Self> {
+        let vendors =
+            VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() })?;
+        Ok(Self::with_parts(index, vendors, QueryLog::in_memory(config.autocomplete.max_queries), config))
     }
 
-    pub fn with_parts(index: ProductIndex, log: QueryLog, config: &Config) -> Self {
+    pub fn with_parts(index: ProductIndex, vendors: VendorIndex, log: QueryLog, config: &Config) -> Self {
         Self {
             index: Arc::new(index),
+            vendors: Arc::new(vendors),
             scorer: Arc::new(DefaultScorer::new(config.ranking.clone())),
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
@@ -103,6 +112,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()));
     let bulk = Router::new()
         .route("/v1/products/bulk", post(routes::bulk_products))
+        .route("/v1/vendors/bulk", post(vendors::bulk_vendors))
         .layer(DefaultBodyLimit::max(http.max_bulk_body_bytes));
     Router::new()
         .route("/healthz", get(routes::healthz))
@@ -110,6 +120,9 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
+        .route("/v1/vendors/search", get(vendors::search_vendors))
+        .route("/v1/vendors/match", post(vendors::match_vendors))
+        .route("/v1/vendors/{id}", put(vendors::put_vendor).get(vendors::get_vendor).delete(vendors::delete_vendor))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .merge(bulk)
         .fallback(routes::not_found)
@@ -123,17 +136,24 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, Counter { prefix, next: Arc::default() }))
 }
 
-/// Commits pending writes when the commit interval has passed, off the async executor.
-pub fn spawn_commit_loop(index: Arc<ProductIndex>) -> tokio::task::JoinHandle<()> {
-    let every = Duration::from_millis((index.config().commit_interval_ms / 2).max(10));
+/// Commits pending product and vendor writes when the commit interval has passed, off the
+/// async executor.
+pub fn spawn_commit_loop(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_millis((state.index.config().commit_interval_ms / 2).max(10));
+    let (index, vendors) = (state.index.clone(), state.vendors.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let index = index.clone();
-            match tokio::task::spawn_blocking(move || index.commit_if_due()).await {
-                Ok(Ok(_)) => {}
+            let (index, vendors) = (index.clone(), vendors.clone());
+            let commit = move || -> searchd_indexer::Result<()> {
+                index.commit_if_due()?;
+                vendors.commit_if_due()?;
+                Ok(())
+            };
+            match tokio::task::spawn_blocking(commit).await {
+                Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "scheduled commit failed"),
                 Err(e) => tracing::error!(error = %e, "scheduled commit panicked"),
             }

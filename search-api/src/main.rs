@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use searchd_api::eval::{self, EvalOptions};
 use searchd_api::{AppState, Config, LogFormat, demo, router, spawn_autocomplete_refresher, spawn_commit_loop};
 use searchd_catalog::{FirstPhaseScorer, RankingMode};
-use searchd_indexer::{FieldMap, IngestOptions, IngestProgress, InputFormat, ProductIndex, RowError};
+use searchd_indexer::{FieldMap, IngestOptions, IngestProgress, InputFormat, ProductIndex, RowError, VendorIndex};
 use searchd_ranking::DefaultScorer;
 use tracing_subscriber::EnvFilter;
 
@@ -41,14 +41,18 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Bulk-index a CSV or JSONL file (gzip detected automatically).
+    /// Bulk-index a CSV or JSONL file of products or vendors (gzip detected automatically).
     Index {
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
+        /// What the file holds.
+        #[arg(long, default_value = "products", value_parser = ["products", "vendors"])]
+        kind: String,
         /// Input format; guessed from the file name when absent.
         #[arg(long, value_parser = ["csv", "jsonl"])]
         format: Option<String>,
-        /// Column mapping, e.g. `id=product_uid,title=title,category=cat+subcat`.
+        /// Column mapping, e.g. `id=product_uid,title=title,category=cat+subcat` (vendors:
+        /// `name=company,lat=latitude,lon=longitude,service_radius_km=radius,categories=a+b`).
         #[arg(long, default_value = "")]
         map: String,
         /// Language (ISO 639-1) of rows without a `language` column value, as a feed declares
@@ -96,7 +100,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config, demo)
         }
-        Command::Index { input, format, map, lang } => index(&config, &input, format.as_deref(), &map, lang),
+        Command::Index { input, kind, format, map, lang } => {
+            index(&config, &input, &kind, format.as_deref(), &map, lang)
+        }
         Command::Eval { judgments, k, ranking, facets } => {
             let ranking: RankingMode = ranking.parse()?;
             evaluate(&config, &judgments, EvalOptions { k, ranking, facets })
@@ -117,26 +123,34 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let fresh = !config.index_dir().join("meta.json").exists();
     let state = AppState::open(&config)?;
     let load_demo = state.index.num_docs() == 0 && (demo || fresh);
+    let load_demo_vendors = state.vendors.num_docs() == 0 && (demo || fresh);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
-        if load_demo {
+        if load_demo || load_demo_vendors {
             state.ready.store(false, Ordering::Release);
-            let (index, ready) = (state.index.clone(), state.ready.clone());
-            tokio::task::spawn_blocking(move || match demo::load(&index) {
-                Ok(n) => {
-                    tracing::info!(products = n, "demo catalog loaded");
-                    ready.store(true, Ordering::Release);
+            let (index, vendors, ready) = (state.index.clone(), state.vendors.clone(), state.ready.clone());
+            tokio::task::spawn_blocking(move || {
+                let loaded = (|| -> anyhow::Result<(usize, usize)> {
+                    let products = if load_demo { demo::load(&index)? } else { 0 };
+                    let vendors = if load_demo_vendors { demo::load_vendors(&vendors)? } else { 0 };
+                    Ok((products, vendors))
+                })();
+                match loaded {
+                    Ok((products, vendors)) => {
+                        tracing::info!(products, vendors, "demo catalog loaded");
+                        ready.store(true, Ordering::Release);
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot load the demo catalog"),
                 }
-                Err(e) => tracing::error!(error = %e, "cannot load the demo catalog"),
             });
         }
         tracing::info!(addr = %config.http.listen, docs = state.index.num_docs(), data_dir = %config.data_dir.display(), "searchd listening");
-        let committer = spawn_commit_loop(state.index.clone());
+        let committer = spawn_commit_loop(&state);
         let refresher = spawn_autocomplete_refresher(state.clone())?;
-        let (index, autocomplete) = (state.index.clone(), state.autocomplete.clone());
+        let (index, vendors, autocomplete) = (state.index.clone(), state.vendors.clone(), state.autocomplete.clone());
         axum::serve(listener, router(state, &config.http))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
@@ -144,6 +158,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || {
             refresher.stop();
             autocomplete.flush()?;
+            vendors.commit()?;
             index.commit()
         })
         .await??;
@@ -201,16 +216,26 @@ impl IngestProgress for Bar {
     }
 }
 
-fn index(config: &Config, input: &Path, format: Option<&str>, map: &str, lang: Option<String>) -> anyhow::Result<()> {
+fn index(
+    config: &Config,
+    input: &Path,
+    kind: &str,
+    format: Option<&str>,
+    map: &str,
+    lang: Option<String>,
+) -> anyhow::Result<()> {
     let format = match format {
         Some(f) => f.parse::<InputFormat>()?,
         None => InputFormat::from_file_name(&input.to_string_lossy())
             .with_context(|| format!("cannot tell the format of {}; pass --format csv|jsonl", input.display()))?,
     };
-    let map: FieldMap = map.parse()?;
+    let vendors = kind == "vendors";
+    if vendors && lang.is_some() {
+        bail!("--lang applies to products only");
+    }
+    let map: FieldMap = if vendors { FieldMap::for_vendors(map)? } else { map.parse()? };
     let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
     let size = file.metadata()?.len();
-    let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(size);
         bar.set_style(
@@ -220,8 +245,16 @@ fn index(config: &Config, input: &Path, format: Option<&str>, map: &str, lang: O
         bar
     });
     let mut progress = Bar { bar, errors: 0 };
-    let options = IngestOptions { map, language: lang };
-    let summary = searchd_indexer::ingest(&index, file, format, &options, &mut progress)?;
+    let (summary, docs) = if vendors {
+        let index = VendorIndex::open(&config.vendor_index_dir(), &config.index)?;
+        let summary = searchd_indexer::ingest_vendors(&index, file, format, &map, &mut progress)?;
+        (summary, index.num_docs())
+    } else {
+        let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
+        let options = IngestOptions { map, language: lang };
+        let summary = searchd_indexer::ingest(&index, file, format, &options, &mut progress)?;
+        (summary, index.num_docs())
+    };
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }
@@ -229,7 +262,7 @@ fn index(config: &Config, input: &Path, format: Option<&str>, map: &str, lang: O
         eprintln!("… and {} more skipped rows", progress.errors - 20);
     }
     println!(
-        "indexed {} of {} rows in {:.2} s ({:.0} docs/s), merged segments in {:.2} s ({:.2} s in all); {} skipped; index holds {} products",
+        "indexed {} of {} rows in {:.2} s ({:.0} docs/s), merged segments in {:.2} s ({:.2} s in all); {} skipped; index holds {} {kind}",
         summary.indexed,
         summary.rows,
         summary.seconds,
@@ -237,7 +270,7 @@ fn index(config: &Config, input: &Path, format: Option<&str>, map: &str, lang: O
         summary.merge_seconds,
         summary.seconds + summary.merge_seconds,
         summary.skipped_total(),
-        index.num_docs()
+        docs
     );
     for (reason, count) in &summary.skipped {
         println!("  skipped {count}: {reason}");

@@ -17,7 +17,12 @@ pub async fn healthz() -> impl IntoResponse {
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.ready.load(std::sync::atomic::Ordering::Acquire) {
-        (StatusCode::OK, Json(json!({ "status": "ready", "documents": state.index.num_docs() })))
+        (
+            StatusCode::OK,
+            Json(
+                json!({ "status": "ready", "documents": state.index.num_docs(), "vendors": state.vendors.num_docs() }),
+            ),
+        )
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "loading" })))
     }
@@ -90,11 +95,11 @@ pub async fn get_product(
 /// `refresh` and `version` of write routes.
 #[derive(Debug, Default)]
 pub struct WriteParams {
-    refresh: bool,
-    version: u64,
+    pub(crate) refresh: bool,
+    pub(crate) version: u64,
 }
 
-fn write_params(query: Option<&str>, allow_version: bool) -> ApiResult<WriteParams> {
+pub(crate) fn write_params(query: Option<&str>, allow_version: bool) -> ApiResult<WriteParams> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| ApiError::new(Code::UnknownSearchParameter, format!("the query string is malformed: {e}")))?;
     let mut params = WriteParams::default();
@@ -126,9 +131,9 @@ fn write_params(query: Option<&str>, allow_version: bool) -> ApiResult<WritePara
 
 #[derive(Serialize)]
 pub struct WriteResponse {
-    id: String,
+    pub(crate) id: String,
     #[serde(flatten)]
-    outcome: WriteOutcome,
+    pub(crate) outcome: WriteOutcome,
 }
 
 pub async fn put_product(
@@ -211,10 +216,40 @@ pub struct BulkResponse {
 /// `POST /v1/products/bulk`: a JSON array of products, or NDJSON (one product per line).
 /// Every item gets its own result; bad items never stop good ones.
 pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
+    let (params, items) = read_bulk(req, "products").await?;
+    let response = tokio::task::spawn_blocking(move || {
+        let prepared = items
+            .into_iter()
+            .map(|item| {
+                let (id, value) = item?;
+                let product = product_from_value(value).map_err(|e| (id.clone(), e))?;
+                state.index.prepare(product).map_err(|e| (id, ApiError::from(e)))
+            })
+            .collect();
+        let response = bulk_write(prepared, |p| p.id().to_string(), |good| Ok(state.index.apply_prepared(good)?))?;
+        if params.refresh {
+            state.index.commit()?;
+        }
+        Ok::<_, ApiError>(response)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(response))
+}
+
+/// A bulk item as read: its id when it has one, and the JSON value, or why it is unreadable.
+pub type BulkItem = Result<(Option<String>, Value), (Option<String>, ApiError)>;
+
+/// Reads a bulk body: a JSON array (`application/json`) or NDJSON, one document per item.
+pub async fn read_bulk(req: Request, what: &str) -> ApiResult<(WriteParams, Vec<BulkItem>)> {
     let params = write_params(req.uri().query(), false)?;
     let kind = json_kind(req.headers())?;
     let Body(bytes) = Body::from_request(req, &()).await?;
-    let items: Vec<Result<Value, ApiError>> = match kind {
+    let with_id = |value: Value| {
+        let id = value.get("id").and_then(Value::as_str).map(str::to_string);
+        Ok((id, value))
+    };
+    let items = match kind {
         JsonKind::Json => {
             let values: Vec<Value> = parse_json(&bytes).map_err(|e| {
                 if e.syntax {
@@ -222,44 +257,52 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
                 } else {
                     ApiError::new(
                         Code::MalformedJson,
-                        "the body must be a JSON array of products (or NDJSON with Content-Type: application/x-ndjson)",
+                        format!(
+                            "the body must be a JSON array of {what} (or NDJSON with Content-Type: application/x-ndjson)"
+                        ),
                     )
                 }
             })?;
-            values.into_iter().map(Ok).collect()
+            values.into_iter().map(with_id).collect()
         }
         JsonKind::NdJson => bytes
             .split(|b| *b == b'\n')
             .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-            .map(|line| parse_json::<Value>(line).map_err(|e| e.into_api_error(Code::MalformedJson)))
+            .map(|line| parse_json::<Value>(line).map_err(|e| (None, e.into_api_error(Code::MalformedJson))))
+            .map(|item| item.and_then(with_id))
             .collect(),
     };
-    let response = tokio::task::spawn_blocking(move || bulk_apply(&state, items, params.refresh))
-        .await
-        .map_err(ApiError::internal)??;
-    Ok(Json(response))
+    Ok((params, items))
 }
 
-fn bulk_apply(state: &AppState, items: Vec<Result<Value, ApiError>>, refresh: bool) -> ApiResult<BulkResponse> {
-    let prepared = prepare_items(state, items);
-    let mut results: Vec<Value> = vec![Value::Null; prepared.len()];
-    let mut good = Vec::new();
-    let mut good_index = Vec::new();
+/// Writes the good items of a bulk request in one call and answers with one result per item,
+/// in request order.
+pub fn bulk_write<T>(
+    items: Vec<Result<T, (Option<String>, ApiError)>>,
+    id_of: impl Fn(&T) -> String,
+    write: impl FnOnce(Vec<T>) -> ApiResult<Vec<WriteOutcome>>,
+) -> ApiResult<BulkResponse> {
+    let mut results: Vec<Value> = vec![Value::Null; items.len()];
+    let (mut good, mut good_index, mut ids) = (Vec::new(), Vec::new(), Vec::new());
     let mut failed = 0;
-    for (i, item) in prepared.into_iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         match item {
-            Ok(p) => {
+            Ok(doc) => {
                 good_index.push(i);
-                good.push(p);
+                ids.push(id_of(&doc));
+                good.push(doc);
             }
             Err((id, e)) => {
                 failed += 1;
-                results[i] = json!({ "index": i, "id": id, "error": { "code": e.code.name(), "message": e.message } });
+                let mut error = json!({ "code": e.code.name(), "message": e.message });
+                if let Some(field) = e.field {
+                    error["field"] = json!(field);
+                }
+                results[i] = json!({ "index": i, "id": id, "error": error });
             }
         }
     }
-    let ids: Vec<String> = good.iter().map(|p: &searchd_indexer::PreparedProduct| p.id().to_string()).collect();
-    let outcomes = state.index.apply_prepared(good)?;
+    let outcomes = write(good)?;
     let (mut applied, mut unchanged, mut stale) = (0, 0, 0);
     for ((i, id), outcome) in good_index.into_iter().zip(ids).zip(outcomes) {
         match outcome {
@@ -273,25 +316,7 @@ fn bulk_apply(state: &AppState, items: Vec<Result<Value, ApiError>>, refresh: bo
         }
         results[i] = v;
     }
-    if refresh {
-        state.index.commit()?;
-    }
     Ok(BulkResponse { errors: failed > 0, applied, unchanged, stale, failed, items: results })
-}
-
-type Prepared = Result<searchd_indexer::PreparedProduct, (Option<String>, ApiError)>;
-
-/// Validates and analyzes each bulk item; a failure is kept with the item's id when it has one.
-fn prepare_items(state: &AppState, items: Vec<Result<Value, ApiError>>) -> Vec<Prepared> {
-    items
-        .into_iter()
-        .map(|item| {
-            let value = item.map_err(|e| (None, e))?;
-            let id = value.get("id").and_then(Value::as_str).map(str::to_string);
-            let product = product_from_value(value).map_err(|e| (id.clone(), e))?;
-            state.index.prepare(product).map_err(|e| (id, ApiError::from(e)))
-        })
-        .collect()
 }
 
 pub async fn not_found() -> ApiError {

@@ -22,7 +22,7 @@ async fn completes_the_demo_catalog_with_types_highlights_and_typos() {
     let index = index();
     demo::load(&index).unwrap();
     let config = Config::default();
-    let state = AppState::with_index(index, &config);
+    let state = AppState::with_index(index, &config).unwrap();
     state.autocomplete.refresh(&state.index, true).unwrap();
     let app = router(state, &config.http);
 
@@ -58,7 +58,7 @@ async fn completes_the_demo_catalog_with_types_highlights_and_typos() {
 #[tokio::test]
 async fn bad_parameters_are_400s_naming_them() {
     let config = Config::default();
-    let app = router(AppState::with_index(index(), &config), &config.http);
+    let app = router(AppState::with_index(index(), &config).unwrap(), &config.http);
     let long = "a".repeat(201);
     for (uri, code) in [
         (format!("/v1/autocomplete?q={long}"), "invalid_autocomplete_q"),
@@ -118,7 +118,7 @@ async fn the_refresh_loop_follows_commits() {
         autocomplete: searchd_api::AutocompleteConfig { refresh_interval_ms: 20, ..Default::default() },
         ..Config::default()
     };
-    let state = AppState::with_index(index(), &config);
+    let state = AppState::with_index(index(), &config).unwrap();
     let refresher = spawn_autocomplete_refresher(state.clone()).unwrap();
     let app = router(state, &config.http);
 
@@ -163,7 +163,7 @@ async fn commits_become_a_delta_until_a_large_batch_rebuilds_the_base() {
     let index = index();
     demo::load(&index).unwrap();
     let config = Config::default();
-    let state = AppState::with_index(index, &config);
+    let state = AppState::with_index(index, &config).unwrap();
     let app = router(state.clone(), &config.http);
     assert!(state.autocomplete.refresh(&state.index, false).unwrap());
     assert!(!state.autocomplete.refresh(&state.index, false).unwrap(), "nothing changed");

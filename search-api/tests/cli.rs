@@ -69,6 +69,51 @@ fn index_then_eval_prints_the_json_line() {
 }
 
 #[test]
+fn index_vendors_from_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("vendors.csv");
+    std::fs::write(
+        &csv,
+        "id,company,latitude,longitude,radius,categories\n\
+         v1,Acme Drills,48.85,2.35,30,Tools/Power Tools\n\
+         v2,Bad Place,48.85,270,30,Tools\n\
+         v3,Fiji Fish,-17.7,179.9,250,Food|Fish\n",
+    )
+    .unwrap();
+    let out = searchd(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "index",
+        "--kind",
+        "vendors",
+        "--input",
+        csv.to_str().unwrap(),
+        "--map",
+        "name=company,lat=latitude,lon=longitude,service_radius_km=radius",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("indexed 2 of 3 rows") && stdout.contains("index holds 2 vendors"), "{stdout}");
+    assert!(
+        text(&out.stderr).contains("line 3: skipped: invalid document field `location.lon`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = searchd(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "index",
+        "--kind",
+        "vendors",
+        "--input",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no column for `name`"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn bad_configuration_fails_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("searchd.toml");
@@ -125,10 +170,13 @@ fn serve_loads_the_demo_catalog_on_an_empty_data_dir() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let search = http_get(port, "/v1/products/search?q=tent&facets=brand&highlight=true");
+    let vendors = http_get(port, "/v1/vendors/search?near=48.85,2.35&radius_km=50&sort=distance");
     let _ = child.kill();
     let _ = child.wait();
     let ready = ready.expect("searchd became ready within 60 s");
-    assert!(ready.contains("\"documents\":312"), "{ready}");
+    assert!(ready.contains("\"documents\":312") && ready.contains("\"vendors\":128"), "{ready}");
+    let vendors: serde_json::Value = serde_json::from_str(vendors.expect("vendor search answered 200").trim()).unwrap();
+    assert_eq!(vendors["total_hits"], 4, "the demo's Paris vendors: {vendors}");
     let search = search.expect("search answered 200");
     let json: serde_json::Value = serde_json::from_str(search.trim()).unwrap_or_else(|e| panic!("{e}: {search}"));
     assert!(json["total_hits"].as_u64().unwrap() > 0, "{json}");

@@ -4,6 +4,7 @@ mod autocomplete;
 mod cli;
 mod errors;
 mod search;
+mod vendors;
 mod writes;
 
 use axum::Router;
@@ -27,7 +28,7 @@ pub fn app_with(with_demo: bool, config: Config) -> Router {
     if with_demo {
         demo::load(&index).unwrap();
     }
-    router(AppState::with_index(index, &config), &config.http)
+    router(AppState::with_index(index, &config).unwrap(), &config.http)
 }
 
 #[derive(Debug)]

@@ -1,0 +1,345 @@
+//! Bulk ingest of vendors from CSV or JSONL (gzip detected), through the same reader, field
+//! map, progress and summary as products.
+//!
+//! CSV columns are the vendor's fields, with `lat` and `lon` for its location and `|` between
+//! the items of `categories`, `tags` and `languages`. JSONL rows are vendor objects as the HTTP
+//! API takes them (`location: {lat, lon}`), or flat with `lat` and `lon` keys.
+
+use std::io::{BufRead, BufReader, Read};
+use std::time::Instant;
+
+use searchd_catalog::{Vendor, WriteOutcome};
+use serde_json::{Map, Value};
+
+use crate::ingest::{BATCH_ROWS, BULK_COMMIT_ROWS, CountingReader, KEPT_ERRORS, parse_time, skip_kind};
+use crate::{Error, FieldMap, IngestProgress, IngestSummary, InputFormat, Result, RowError, VendorIndex, decompressed};
+
+/// Vendor fields a column can be mapped to (`--map name=company,lat=latitude`).
+pub const VENDOR_FIELDS: [&str; 16] = [
+    "id",
+    "version",
+    "name",
+    "description",
+    "categories",
+    "capabilities",
+    "tags",
+    "lat",
+    "lon",
+    "service_radius_km",
+    "rating",
+    "review_count",
+    "response_time_hours",
+    "available",
+    "languages",
+    "updated_at",
+];
+
+/// Fields holding several values, `|`-separated in CSV.
+const LISTS: [&str; 3] = ["categories", "tags", "languages"];
+
+impl FieldMap {
+    /// A vendor field map; `categories=a+b` joins two columns into one path `a/b`.
+    pub fn for_vendors(s: &str) -> Result<Self> {
+        Self::parse_for(s, &VENDOR_FIELDS, "categories", false)
+    }
+}
+
+type Row = (u64, Result<Vendor, String>);
+
+/// Reads a whole vendor CSV or JSONL input, indexes every valid row, reports every bad one
+/// (by line, naming the field) and commits at the end.
+pub fn ingest_vendors<'r, R: Read + Send + 'r>(
+    index: &VendorIndex,
+    input: R,
+    format: InputFormat,
+    map: &FieldMap,
+    progress: &mut dyn IngestProgress,
+) -> Result<IngestSummary> {
+    let started = Instant::now();
+    let counter = CountingReader { inner: input, bytes: std::sync::Arc::default() };
+    let bytes = counter.bytes.clone();
+    let reader = decompressed(counter)?;
+    let mut summary = IngestSummary::default();
+    let mut on_batch = |batch: Vec<Row>, summary: &mut IngestSummary| -> Result<()> {
+        index_batch(index, batch, summary, progress)?;
+        progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
+        Ok(())
+    };
+    match format {
+        InputFormat::Csv => read_csv(reader, map, &mut summary, &mut on_batch)?,
+        InputFormat::Jsonl => read_jsonl(reader, map, &mut summary, &mut on_batch)?,
+    }
+    index.commit()?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.docs_per_second = summary.indexed as f64 / summary.seconds.max(1e-9);
+    let merging = Instant::now();
+    index.merge_segments()?;
+    summary.merge_seconds = merging.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn index_batch(
+    index: &VendorIndex,
+    batch: Vec<Row>,
+    summary: &mut IngestSummary,
+    progress: &mut dyn IngestProgress,
+) -> Result<()> {
+    let before = summary.rows;
+    summary.rows += batch.len() as u64;
+    let mut good = Vec::with_capacity(batch.len());
+    for (line, row) in batch {
+        match row.and_then(|v| v.validate().map(|()| v).map_err(|e| e.to_string())) {
+            Ok(vendor) => good.push(vendor),
+            Err(reason) => {
+                let error = RowError { line, reason };
+                progress.row_error(&error);
+                *summary.skipped.entry(skip_kind(&error.reason)).or_default() += 1;
+                if summary.errors.len() < KEPT_ERRORS {
+                    summary.errors.push(error);
+                }
+            }
+        }
+    }
+    if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
+        index.commit()?;
+    }
+    for outcome in index.upsert(good)? {
+        match outcome {
+            WriteOutcome::Applied { .. } => summary.indexed += 1,
+            WriteOutcome::Unchanged { .. } => {
+                *summary.skipped.entry("same version already indexed".into()).or_default() += 1
+            }
+            WriteOutcome::Stale { .. } => {
+                *summary.skipped.entry("newer version already indexed".into()).or_default() += 1
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_csv(
+    reader: Box<dyn Read + Send + '_>,
+    map: &FieldMap,
+    summary: &mut IngestSummary,
+    on_batch: &mut dyn FnMut(Vec<Row>, &mut IngestSummary) -> Result<()>,
+) -> Result<()> {
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let headers = csv.headers().map_err(|e| Error::Input(format!("cannot read the CSV header: {e}")))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let mut plan: Vec<(&str, Vec<usize>)> = Vec::new();
+    for target in VENDOR_FIELDS {
+        let mut columns = Vec::new();
+        for source in map.sources(target) {
+            match column(source) {
+                Some(c) => columns.push(c),
+                None if map.maps(target) => {
+                    return Err(Error::Input(format!("column `{source}` mapped to `{target}` is not in the header")));
+                }
+                None => {}
+            }
+        }
+        if !columns.is_empty() {
+            plan.push((target, columns));
+        }
+    }
+    for required in ["id", "name", "lat", "lon", "service_radius_km"] {
+        if !plan.iter().any(|(t, _)| *t == required) {
+            return Err(Error::Input(format!(
+                "no column for `{required}`: add --map {required}=COLUMN (the header has: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = csv.position().line();
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => batch.push((line, csv_vendor(&record, &plan))),
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                batch.push((line, Err(format!("malformed CSV: {e}"))));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                    on_batch(std::mem::take(&mut batch), summary)?;
+                    return Err(Error::Input(format!("cannot read on after line {line}: {e}")));
+                }
+            }
+        }
+        if batch.len() == BATCH_ROWS {
+            on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
+        }
+    }
+    if !batch.is_empty() {
+        on_batch(batch, summary)?;
+    }
+    Ok(())
+}
+
+/// One CSV row → the vendor's JSON object (typed per field) → vendor.
+fn csv_vendor(record: &csv::StringRecord, plan: &[(&str, Vec<usize>)]) -> Result<Vendor, String> {
+    let mut object = Map::new();
+    for (target, columns) in plan {
+        let values: Vec<&str> =
+            columns.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty()).collect();
+        let Some(&value) = values.first() else { continue };
+        let number = |v: &str| {
+            v.replace(',', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(Value::from)
+                .ok_or_else(|| format!("{target}: `{v}` is not a number"))
+        };
+        let whole = |v: &str| {
+            v.parse::<u64>().map(Value::from).map_err(|_| format!("{target}: `{v}` is not a whole number ≥ 0"))
+        };
+        let json = match *target {
+            "version" | "review_count" => whole(value)?,
+            "lat" | "lon" | "service_radius_km" | "rating" | "response_time_hours" => number(value)?,
+            "available" => Value::Bool(match value.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "y" => true,
+                "false" | "0" | "no" | "n" => false,
+                _ => return Err(format!("available: `{value}` is not a boolean")),
+            }),
+            "categories" if values.len() > 1 => Value::from(vec![values.join("/")]),
+            list if LISTS.contains(&list) => Value::from(
+                value.split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>(),
+            ),
+            "updated_at" => {
+                let at = parse_time(value)
+                    .ok_or_else(|| format!("updated_at: `{value}` is neither RFC 3339 nor unix seconds"))?;
+                Value::from(at.format(&time::format_description::well_known::Rfc3339).map_err(|e| e.to_string())?)
+            }
+            _ => Value::from(value),
+        };
+        object.insert((*target).to_string(), json);
+    }
+    vendor_from_object(object)
+}
+
+fn read_jsonl(
+    reader: Box<dyn Read + Send + '_>,
+    map: &FieldMap,
+    summary: &mut IngestSummary,
+    on_batch: &mut dyn FnMut(Vec<Row>, &mut IngestSummary) -> Result<()>,
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut line = String::new();
+    let mut reader = BufReader::new(reader);
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = match reader.read_line(&mut line) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                number += 1;
+                batch.push((number, Err("malformed JSONL: line is not valid UTF-8".to_string())));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        batch.push((number, json_vendor(&line, map)));
+        if batch.len() == BATCH_ROWS {
+            on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
+        }
+    }
+    if !batch.is_empty() {
+        on_batch(batch, summary)?;
+    }
+    Ok(())
+}
+
+/// One JSON object → vendor, through the field map; unknown keys are ignored (feeds carry
+/// more than we index), the error names the field at fault.
+pub fn json_vendor(line: &str, map: &FieldMap) -> Result<Vendor, String> {
+    let value: Value = serde_json::from_str(line).map_err(|e| format!("malformed JSON: {e}"))?;
+    let Value::Object(mut source) = value else {
+        return Err("malformed JSON: a row must be an object".into());
+    };
+    let mut object = Map::new();
+    for target in VENDOR_FIELDS {
+        let sources = map.sources(target);
+        let value = if sources.len() > 1 {
+            let parts: Vec<String> =
+                sources.iter().filter_map(|s| source.get(*s).and_then(Value::as_str)).map(str::to_string).collect();
+            (!parts.is_empty()).then(|| Value::from(vec![parts.join("/")]))
+        } else {
+            source.remove(sources[0])
+        };
+        if let Some(value) = value {
+            object.insert(target.to_string(), value);
+        }
+    }
+    if let Some(location) = source.remove("location") {
+        object.entry("location").or_insert(location);
+    }
+    vendor_from_object(object)
+}
+
+/// Builds `location` from flat `lat`/`lon` and deserializes, naming the field at fault.
+fn vendor_from_object(mut object: Map<String, Value>) -> Result<Vendor, String> {
+    match (object.remove("lat"), object.remove("lon")) {
+        (Some(lat), Some(lon)) => {
+            object.insert("location".into(), serde_json::json!({ "lat": lat, "lon": lon }));
+        }
+        (None, None) => {}
+        (Some(_), None) => return Err("lon: missing (lat is given)".into()),
+        (None, Some(_)) => return Err("lat: missing (lon is given)".into()),
+    }
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| match e.path().to_string().as_str() {
+        "." => e.inner().to_string(),
+        path => format!("{path}: {}", e.inner()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{IndexConfig, NoProgress};
+
+    #[test]
+    fn csv_rows_become_vendors_and_bad_rows_name_their_field() {
+        let csv = "vid,company,lat,lon,radius,categories,tags,rating,available\n\
+                   1,Acme Tools,48.85,2.35,30,Tools/Drills|Garden,cnc|iso-9001,4.5,yes\n\
+                   2,Bad Lat,95,2.35,30,Tools,,,\n\
+                   3,No Radius,48.85,2.35,,Tools,,,\n\
+                   4,Wrong Bool,48.85,2.35,30,Tools,,,maybe\n\
+                   5,Fiji Fish,-17.7,179.9,250,Food/Fish,,,no\n";
+        let index = VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 32, ..IndexConfig::default() }).unwrap();
+        let map = FieldMap::for_vendors("id=vid,name=company,service_radius_km=radius").unwrap();
+        let summary = ingest_vendors(&index, csv.as_bytes(), InputFormat::Csv, &map, &mut NoProgress).unwrap();
+        assert_eq!((summary.rows, summary.indexed), (5, 2), "{summary:?}");
+        let reasons: Vec<(u64, &str)> = summary.errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert!(reasons[0].0 == 3 && reasons[0].1.contains("location.lat"), "{reasons:?}");
+        assert!(reasons[1].0 == 4 && reasons[1].1.contains("service_radius_km"), "{reasons:?}");
+        assert!(reasons[2].0 == 5 && reasons[2].1.starts_with("available"), "{reasons:?}");
+        let acme = index.get("1").unwrap();
+        assert_eq!(acme.categories, ["Tools/Drills", "Garden"]);
+        assert_eq!(acme.tags, ["cnc", "iso-9001"]);
+        assert_eq!(acme.rating, Some(4.5));
+        assert!(!index.get("5").unwrap().available);
+        assert!(FieldMap::for_vendors("title=x").unwrap_err().to_string().contains("title"));
+    }
+
+    #[test]
+    fn jsonl_takes_nested_or_flat_locations() {
+        let map = FieldMap::default();
+        let nested =
+            json_vendor(r#"{"id":"a","name":"A","location":{"lat":1,"lon":2},"service_radius_km":5}"#, &map).unwrap();
+        let flat = json_vendor(r#"{"id":"a","name":"A","lat":1,"lon":2,"service_radius_km":5,"x":1}"#, &map).unwrap();
+        assert_eq!(nested, flat);
+        let err = json_vendor(r#"{"id":"a","name":"A","lat":1,"service_radius_km":5}"#, &map).unwrap_err();
+        assert!(err.starts_with("lon"), "{err}");
+        let err = json_vendor(r#"{"id":"a","name":"A","location":{"lat":"x","lon":2},"service_radius_km":5}"#, &map)
+            .unwrap_err();
+        assert!(err.starts_with("location.lat"), "{err}");
+    }
+}

@@ -1,0 +1,254 @@
+//! Vendor routes: writes (`PUT/GET/DELETE /v1/vendors/{id}`, `POST /v1/vendors/bulk`), geo
+//! search (`GET /v1/vendors/search`) and matching for other services (`POST /v1/vendors/match`).
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use searchd_catalog::geo::GeoRect;
+use searchd_catalog::{
+    GeoPoint, MatchResponse, Rfi, Vendor, VendorSearchRequest, VendorSearchResponse, VendorSort, WriteOutcome,
+};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::extract::{Body, json_kind, parse_json};
+use crate::routes::{BulkResponse, WriteResponse, bulk_write, read_bulk, write_params};
+
+fn vendor_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
+    let Path(id) =
+        path.map_err(|e| ApiError::new(Code::InvalidVendorId, format!("invalid vendor id: {}", e.body_text())))?;
+    searchd_catalog::validate_id(&id).map_err(|e| ApiError::new(Code::InvalidVendorId, e.to_string()))?;
+    Ok(id)
+}
+
+/// A vendor from JSON, naming the field at fault; `Vendor::validate` (in the index) checks values.
+fn vendor_from_value(value: Value) -> ApiResult<Vendor> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let field = if path == "." { backticked(&message).unwrap_or_default() } else { path };
+        ApiError::new(Code::InvalidDocument, format!("`{field}`: {message}")).with_field(field)
+    })
+}
+
+/// The first `name` quoted in a serde message ("missing field `name`").
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_string())
+}
+
+pub async fn get_vendor(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Vendor>> {
+    let id = vendor_id(path)?;
+    let vendor = tokio::task::spawn_blocking(move || state.vendors.get(&id)).await.map_err(ApiError::internal)??;
+    Ok(Json(vendor))
+}
+
+pub async fn put_vendor(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> ApiResult<Json<WriteResponse>> {
+    let id = vendor_id(path)?;
+    let params = write_params(req.uri().query(), false)?;
+    json_kind(req.headers())?;
+    let Body(bytes) = Body::from_request(req, &()).await?;
+    let mut value: Value = parse_json(&bytes).map_err(|e| e.into_api_error(Code::MalformedJson))?;
+    let Value::Object(object) = &mut value else {
+        return Err(ApiError::new(Code::InvalidDocument, "a vendor must be a JSON object"));
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), Value::String(id.clone()));
+        }
+        Some(Value::String(body_id)) if *body_id == id => {}
+        Some(other) => {
+            return Err(ApiError::new(
+                Code::IdMismatch,
+                format!("the body's id {other} differs from the path's `{id}`"),
+            ));
+        }
+    }
+    let vendor = vendor_from_value(value)?;
+    let outcome = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<WriteOutcome> {
+        let outcome =
+            state.vendors.upsert(vec![vendor])?.pop().ok_or_else(|| {
+                searchd_indexer::Error::Internal("an upsert of one vendor returned no outcome".into())
+            })?;
+        if params.refresh {
+            state.vendors.commit()?;
+        }
+        Ok(outcome)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(WriteResponse { id, outcome }))
+}
+
+pub async fn delete_vendor(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> ApiResult<Json<WriteResponse>> {
+    let id = vendor_id(path)?;
+    let params = write_params(req.uri().query(), true)?;
+    let (id, outcome) = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<(String, WriteOutcome)> {
+        if params.version == 0 && !state.vendors.is_live(&id) {
+            return Err(searchd_indexer::Error::VendorNotFound(id));
+        }
+        let outcome = state.vendors.delete(&id, params.version)?;
+        if params.refresh {
+            state.vendors.commit()?;
+        }
+        Ok((id, outcome))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(WriteResponse { id, outcome }))
+}
+
+/// `POST /v1/vendors/bulk`: a JSON array of vendors or NDJSON; one result per item.
+pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
+    let (params, items) = read_bulk(req, "vendors").await?;
+    let response = tokio::task::spawn_blocking(move || {
+        let vendors = items
+            .into_iter()
+            .map(|item| {
+                let (id, value) = item?;
+                let vendor = vendor_from_value(value).map_err(|e| (id.clone(), e))?;
+                vendor.validate().map_err(|e| (id, ApiError::from(e)))?;
+                Ok(vendor)
+            })
+            .collect();
+        let response = bulk_write(vendors, |v: &Vendor| v.id.clone(), |good| Ok(state.vendors.upsert(good)?))?;
+        if params.refresh {
+            state.vendors.commit()?;
+        }
+        Ok::<_, ApiError>(response)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(response))
+}
+
+/// Parameters `GET /v1/vendors/search` accepts.
+pub const VENDOR_SEARCH_PARAMS: [&str; 9] =
+    ["q", "near", "radius_km", "bbox", "category", "sort", "page", "per_page", "limit"];
+
+/// Parses the vendor search query string; every error names its parameter
+/// (`near=91,0` → `invalid_vendor_search_near`).
+pub fn parse_vendor_query(raw: &str) -> ApiResult<VendorSearchRequest> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|e| {
+        ApiError::new(Code::UnknownVendorSearchParameter, format!("the query string is malformed: {e}"))
+    })?;
+    let mut request = VendorSearchRequest::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, value) in &pairs {
+        let Some(&param) = VENDOR_SEARCH_PARAMS.iter().find(|p| **p == key) else {
+            return Err(ApiError::new(
+                Code::UnknownVendorSearchParameter,
+                format!("unknown parameter `{key}`, expected one of: {}", VENDOR_SEARCH_PARAMS.join(", ")),
+            )
+            .with_field(key.clone()));
+        };
+        let invalid = |reason: String| {
+            ApiError::new(Code::InvalidVendorSearchParam(param.to_string()), format!("invalid `{param}`: {reason}"))
+                .with_field(param)
+        };
+        if seen.contains(&param) || (param == "limit" && seen.contains(&"per_page")) {
+            return Err(invalid("given more than once".into()));
+        }
+        seen.push(if param == "limit" { "per_page" } else { param });
+        let numbers = |expected: usize, shape: &str| -> ApiResult<Vec<f64>> {
+            let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+            let numbers: Option<Vec<f64>> =
+                parts.iter().map(|p| p.parse::<f64>().ok().filter(|n| n.is_finite())).collect();
+            match numbers {
+                Some(n) if n.len() == expected => Ok(n),
+                _ => Err(invalid(format!("`{value}` is not {shape}"))),
+            }
+        };
+        let count = |v: &str| v.trim().parse::<usize>().map_err(|_| invalid(format!("`{v}` is not a whole number")));
+        match param {
+            "q" => request.q = value.clone(),
+            "near" => {
+                let n = numbers(2, "`lat,lon` in degrees")?;
+                let point = GeoPoint { lat: n[0], lon: n[1] };
+                point.validate().map_err(|e| invalid(e.to_string()))?;
+                request.near = Some(point);
+            }
+            "radius_km" => request.radius_km = Some(numbers(1, "a number of kilometres")?[0]),
+            "bbox" => {
+                let n = numbers(4, "`minLat,minLon,maxLat,maxLon` in degrees")?;
+                request.bbox = Some(GeoRect { min_lat: n[0], min_lon: n[1], max_lat: n[2], max_lon: n[3] });
+            }
+            "category" => request.category = Some(value.trim().trim_matches('/').to_string()),
+            "sort" => request.sort = value.trim().parse::<VendorSort>().map_err(|e| invalid(e.to_string()))?,
+            "page" => request.page = count(value)?,
+            "per_page" | "limit" => request.per_page = count(value)?,
+            other => {
+                return Err(ApiError::internal(format!("vendor parameter `{other}` is accepted but not handled")));
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// Errors of the vendor index on a search, with their parameter.
+fn search_error(e: searchd_indexer::Error) -> ApiError {
+    match e {
+        searchd_indexer::Error::Invalid(e) => {
+            let param = e.param().to_string();
+            ApiError::new(Code::InvalidVendorSearchParam(param.clone()), e.to_string()).with_field(param)
+        }
+        other => other.into(),
+    }
+}
+
+pub async fn search_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<VendorSearchResponse>> {
+    let request = parse_vendor_query(req.uri().query().unwrap_or(""))?;
+    let response = tokio::task::spawn_blocking(move || state.vendors.search(&request))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(search_error)?;
+    Ok(Json(response))
+}
+
+/// The match error for a field path (`location.lat` → `invalid_match_location`, field `location.lat`).
+fn match_error(field: &str, message: impl Into<String>) -> ApiError {
+    let top = field.split(['.', '[']).next().unwrap_or(field);
+    ApiError::new(Code::InvalidMatchField(top.to_string()), message).with_field(field)
+}
+
+/// `POST /v1/vendors/match`: a request for information → vendors ranked with their breakdown.
+pub async fn match_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<MatchResponse>> {
+    json_kind(req.headers())?;
+    let Body(bytes) = Body::from_request(req, &()).await?;
+    // serde also accepts an array for a struct (fields by position): only an object is a request.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        return Err(match_error("body", "the request for information must be a JSON object"));
+    }
+    let rfi: Rfi = parse_json(&bytes).map_err(|e| {
+        if e.syntax {
+            return e.into_api_error(Code::MalformedJson);
+        }
+        let field = if e.path.is_empty() || e.path == "." {
+            backticked(&e.message).unwrap_or_else(|| "body".into())
+        } else {
+            e.path.clone()
+        };
+        match_error(&field, format!("`{field}`: {}", e.message))
+    })?;
+    let response = tokio::task::spawn_blocking(move || state.vendors.match_rfi(&rfi))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            searchd_indexer::Error::Invalid(e) => match_error(e.param(), e.to_string()),
+            other => other.into(),
+        })?;
+    Ok(Json(response))
+}

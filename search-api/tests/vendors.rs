@@ -1,0 +1,244 @@
+//! Vendor routes over the demo vendors: writes, geo search, matching, and their errors.
+
+use axum::Router;
+use axum::http::Method;
+use searchd_api::{AppState, Config, demo, router};
+use searchd_catalog::GeoPoint;
+use searchd_catalog::geo::haversine_km;
+use searchd_indexer::{IndexConfig, ProductIndex};
+use serde_json::{Value, json};
+
+use super::{call, get, send_json};
+
+fn vendor_app() -> Router {
+    let config = Config::default();
+    let index =
+        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..IndexConfig::default() })
+            .unwrap();
+    let state = AppState::with_index(index, &config).unwrap();
+    demo::load_vendors(&state.vendors).unwrap();
+    router(state, &config.http)
+}
+
+fn ids(json: &Value) -> Vec<String> {
+    json["hits"].as_array().unwrap().iter().map(|h| h["vendor"]["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn put_get_search_delete() {
+    let app = vendor_app();
+    let body = json!({
+        "name": "Lyon Espresso Repair", "description": "Repairs espresso machines",
+        "categories": ["Kitchen/Coffee"], "capabilities": "descaling, gasket replacement, grinder service",
+        "location": {"lat": 45.76, "lon": 4.84}, "service_radius_km": 25, "rating": 4.8, "review_count": 120
+    });
+    let put = send_json(&app, Method::PUT, "/v1/vendors/lyon-1?refresh=true", &body.to_string()).await;
+    assert_eq!(put.status, 200, "{:?}", put.json);
+    assert_eq!(put.json["result"], "applied");
+    let got = get(&app, "/v1/vendors/lyon-1").await;
+    assert_eq!(got.json["name"], "Lyon Espresso Repair");
+    assert_eq!(got.json["available"], true);
+
+    let found = get(&app, "/v1/vendors/search?q=gasket&near=45.75,4.85&radius_km=10").await;
+    assert_eq!(found.status, 200, "{:?}", found.json);
+    assert_eq!(ids(&found.json), ["lyon-1"]);
+    let d = found.json["hits"][0]["distance_km"].as_f64().unwrap();
+    assert!(d > 0.5 && d < 2.0, "{d}");
+
+    let mismatch = send_json(&app, Method::PUT, "/v1/vendors/lyon-2", &json!({"id": "x"}).to_string()).await;
+    assert_eq!((mismatch.status.as_u16(), mismatch.json["code"].as_str()), (422, Some("id_mismatch")));
+
+    let deleted = call(&app, Method::DELETE, "/v1/vendors/lyon-1?refresh=true", None).await;
+    assert_eq!(deleted.status, 200, "{:?}", deleted.json);
+    let gone = get(&app, "/v1/vendors/lyon-1").await;
+    assert_eq!((gone.status.as_u16(), gone.json["code"].as_str()), (404, Some("vendor_not_found")));
+    let again = call(&app, Method::DELETE, "/v1/vendors/lyon-1", None).await;
+    assert_eq!(again.status, 404);
+    let bad_id = get(&app, "/v1/vendors/a%07b").await;
+    assert_eq!(bad_id.json["code"], "invalid_vendor_id");
+}
+
+#[tokio::test]
+async fn invalid_vendors_name_the_field() {
+    let app = vendor_app();
+    let cases = [
+        (json!({"name": "A", "location": {"lat": 95, "lon": 0}, "service_radius_km": 5}), "location.lat"),
+        (json!({"name": "A", "location": {"lat": 1, "lon": 0}}), "service_radius_km"),
+        (json!({"name": "A", "location": {"lat": 1, "lon": 0}, "service_radius_km": 0}), "service_radius_km"),
+        (json!({"name": "A", "location": {"lat": 1, "lon": 0}, "service_radius_km": 5, "rating": 7}), "rating"),
+        (json!({"name": "A", "location": {"lat": "x", "lon": 0}, "service_radius_km": 5}), "location.lat"),
+        (json!({"name": "A", "location": {"lat": 1, "lon": 0}, "service_radius_km": 5, "colour": 1}), "colour"),
+    ];
+    for (body, field) in cases {
+        let reply = send_json(&app, Method::PUT, "/v1/vendors/v-bad", &body.to_string()).await;
+        assert_eq!(reply.status, 422, "{body}: {:?}", reply.json);
+        assert_eq!(reply.json["code"], "invalid_document", "{body}: {:?}", reply.json);
+        assert_eq!(reply.json["field"], field, "{body}: {:?}", reply.json);
+    }
+    let not_json = send_json(&app, Method::PUT, "/v1/vendors/v-bad", "{").await;
+    assert_eq!((not_json.status.as_u16(), not_json.json["code"].as_str()), (400, Some("malformed_json")));
+}
+
+#[tokio::test]
+async fn bulk_reports_every_item() {
+    let app = vendor_app();
+    let body = json!([
+        {"id": "b1", "name": "One", "location": {"lat": 10, "lon": 10}, "service_radius_km": 5},
+        {"id": "b2", "name": "Two", "location": {"lat": 10, "lon": 200}, "service_radius_km": 5},
+        {"name": "No id", "location": {"lat": 10, "lon": 10}, "service_radius_km": 5},
+        {"id": "b4", "name": "Four", "location": {"lat": 10.01, "lon": 10}, "service_radius_km": 5}
+    ]);
+    let reply = send_json(&app, Method::POST, "/v1/vendors/bulk?refresh=true", &body.to_string()).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!((reply.json["applied"].as_u64(), reply.json["failed"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(reply.json["items"][1]["error"]["field"], "location.lon", "{:?}", reply.json);
+    assert_eq!(reply.json["items"][1]["id"], "b2");
+    assert_eq!(reply.json["items"][2]["error"]["field"], "id", "{:?}", reply.json);
+    let ndjson =
+        "{\"id\":\"b5\",\"name\":\"Five\",\"location\":{\"lat\":10,\"lon\":10.02},\"service_radius_km\":5}\nnot json\n";
+    let reply = call(&app, Method::POST, "/v1/vendors/bulk?refresh=true", Some(("application/x-ndjson", ndjson))).await;
+    assert_eq!((reply.json["applied"].as_u64(), reply.json["failed"].as_u64()), (Some(1), Some(1)), "{:?}", reply.json);
+    let near = get(&app, "/v1/vendors/search?near=10,10&radius_km=5&sort=distance").await;
+    assert_eq!(ids(&near.json), ["b1", "b4", "b5"]);
+}
+
+#[tokio::test]
+async fn radius_search_equals_brute_force_and_sorts_by_distance() {
+    let app = vendor_app();
+    let vendors = demo::vendors().unwrap();
+    for (lat, lon, radius) in [(48.85, 2.35, 500.0), (40.7, -74.0, 1200.0), (-30.0, 178.0, 2500.0), (0.0, 0.0, 100.0)] {
+        let center = GeoPoint { lat, lon };
+        let mut expected: Vec<(f64, String)> = vendors
+            .iter()
+            .map(|v| (haversine_km(center, v.location), v.id.clone()))
+            .filter(|(d, _)| *d <= radius)
+            .collect();
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let uri = format!("/v1/vendors/search?near={lat},{lon}&radius_km={radius}&sort=distance&per_page=100");
+        let reply = get(&app, &uri).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        assert_eq!(reply.json["total_hits"].as_u64().unwrap() as usize, expected.len(), "{uri}");
+        assert_eq!(ids(&reply.json), expected.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), "{uri}");
+        let distances: Vec<f64> =
+            reply.json["hits"].as_array().unwrap().iter().map(|h| h["distance_km"].as_f64().unwrap()).collect();
+        assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{uri}: {distances:?}");
+    }
+    // A box across the antimeridian holds Auckland's and Suva's vendors.
+    let reply = get(&app, "/v1/vendors/search?bbox=-40,170,-10,-170&per_page=100").await;
+    let names: Vec<&str> =
+        reply.json["hits"].as_array().unwrap().iter().map(|h| h["vendor"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 8, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("Auckland") || n.starts_with("Suva")), "{names:?}");
+    // Category filter: the path or below it.
+    let reply = get(&app, "/v1/vendors/search?category=Kitchen&per_page=100").await;
+    for hit in reply.json["hits"].as_array().unwrap() {
+        let categories = hit["vendor"]["categories"].as_array().unwrap();
+        assert!(categories.iter().any(|c| c.as_str().unwrap().starts_with("Kitchen/")), "{hit}");
+    }
+    assert!(reply.json["total_hits"].as_u64().unwrap() > 10);
+}
+
+#[tokio::test]
+async fn bad_search_parameters_are_named() {
+    let app = vendor_app();
+    let cases = [
+        ("near=abc", "invalid_vendor_search_near"),
+        ("near=91,0", "invalid_vendor_search_near"),
+        ("near=1", "invalid_vendor_search_near"),
+        ("near=1,2&radius_km=0", "invalid_vendor_search_radius_km"),
+        ("near=1,2&radius_km=-3", "invalid_vendor_search_radius_km"),
+        ("radius_km=10", "invalid_vendor_search_radius_km"),
+        ("bbox=1,2,3", "invalid_vendor_search_bbox"),
+        ("bbox=5,0,1,1", "invalid_vendor_search_bbox"),
+        ("sort=distance", "invalid_vendor_search_sort"),
+        ("sort=price", "invalid_vendor_search_sort"),
+        ("page=0", "invalid_vendor_search_page"),
+        ("per_page=1000", "invalid_vendor_search_per_page"),
+        ("category=Kitchen//Coffee", "invalid_vendor_search_category"),
+        ("q=a&q=b", "invalid_vendor_search_q"),
+        ("colour=red", "unknown_vendor_search_parameter"),
+    ];
+    for (query, code) in cases {
+        let reply = get(&app, &format!("/v1/vendors/search?{query}")).await;
+        assert_eq!(reply.status, 400, "{query}: {:?}", reply.json);
+        assert_eq!(reply.json["code"], code, "{query}: {:?}", reply.json);
+    }
+}
+
+#[tokio::test]
+async fn match_ranks_with_a_breakdown_and_respects_service_radii() {
+    let app = vendor_app();
+    let rfi = json!({
+        "category": "Kitchen/Coffee", "description": "espresso machine descaling and barista training",
+        "location": {"lat": 48.86, "lon": 2.34}, "max_distance_km": 1000, "quantity": 3, "needed_by": "2026-12-01T00:00:00Z"
+    });
+    let reply = send_json(&app, Method::POST, "/v1/vendors/match", &rfi.to_string()).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let hits = reply.json["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{:?}", reply.json);
+    let at = GeoPoint { lat: 48.86, lon: 2.34 };
+    let mut last = f64::INFINITY;
+    for hit in hits {
+        let b = &hit["breakdown"];
+        let sum: f64 =
+            ["text", "category", "distance", "rating", "availability"].iter().map(|k| b[k].as_f64().unwrap()).sum();
+        let score = hit["score"].as_f64().unwrap();
+        assert!((sum - score).abs() < 1e-9, "{hit}");
+        assert!(score <= last, "ranked by score");
+        last = score;
+        let v = &hit["vendor"];
+        let location =
+            GeoPoint { lat: v["location"]["lat"].as_f64().unwrap(), lon: v["location"]["lon"].as_f64().unwrap() };
+        let d = haversine_km(at, location);
+        assert!(d <= v["service_radius_km"].as_f64().unwrap() && d <= 1000.0, "{hit}");
+    }
+    assert!(hits[0]["vendor"]["categories"].to_string().contains("Kitchen/Coffee"), "{:?}", hits[0]);
+}
+
+#[tokio::test]
+async fn bad_match_requests_name_the_field() {
+    let app = vendor_app();
+    let ok = json!({"category": "Tools", "description": "drill repair", "location": {"lat": 1, "lon": 2}});
+    let with = |key: &str, value: Value| {
+        let mut body = ok.clone();
+        body[key] = value;
+        body.to_string()
+    };
+    let without = |key: &str| {
+        let mut body = ok.clone();
+        body.as_object_mut().unwrap().remove(key);
+        body.to_string()
+    };
+    let cases = [
+        (without("category"), "invalid_match_category", "category"),
+        (without("description"), "invalid_match_description", "description"),
+        (without("location"), "invalid_match_location", "location"),
+        (with("description", json!("  ")), "invalid_match_description", "description"),
+        (with("category", json!("")), "invalid_match_category", "category"),
+        (with("location", json!({"lat": 100, "lon": 0})), "invalid_match_location", "location.lat"),
+        (with("location", json!({"lat": 0, "lon": -181})), "invalid_match_location", "location.lon"),
+        (with("location", json!({"lat": "north", "lon": 0})), "invalid_match_location", "location.lat"),
+        (with("max_distance_km", json!(0)), "invalid_match_max_distance_km", "max_distance_km"),
+        (with("max_distance_km", json!(-5)), "invalid_match_max_distance_km", "max_distance_km"),
+        (with("quantity", json!(0)), "invalid_match_quantity", "quantity"),
+        (with("needed_by", json!("tomorrow")), "invalid_match_needed_by", "needed_by"),
+        (with("language", json!("english")), "invalid_match_language", "language"),
+        (with("limit", json!(0)), "invalid_match_limit", "limit"),
+        (with("budjet", json!(10)), "invalid_match_budjet", "budjet"),
+        ("[1,2]".to_string(), "invalid_match_body", "body"),
+    ];
+    for (body, code, field) in cases {
+        let reply = send_json(&app, Method::POST, "/v1/vendors/match", &body).await;
+        assert_eq!(reply.status, 400, "{body}: {:?}", reply.json);
+        assert_eq!(
+            (reply.json["code"].as_str(), reply.json["field"].as_str()),
+            (Some(code), Some(field)),
+            "{body}: {:?}",
+            reply.json
+        );
+    }
+    let syntax = send_json(&app, Method::POST, "/v1/vendors/match", "{\"category\":").await;
+    assert_eq!((syntax.status.as_u16(), syntax.json["code"].as_str()), (400, Some("malformed_json")));
+    let no_type = call(&app, Method::POST, "/v1/vendors/match", Some(("text/plain", "{}"))).await;
+    assert_eq!(no_type.status, 415);
+}
