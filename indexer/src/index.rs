@@ -151,7 +151,12 @@ impl ProductIndex {
     /// Opens the index in `dir`, creating it when the folder holds none.
     pub fn open(dir: &Path, config: IndexConfig) -> Result<Self> {
         let (schema, fields) = Fields::schema();
-        Self::with_index(open_dir(dir, schema)?, fields, config, &dir.display().to_string())
+        Self::with_index(
+            open_dir(dir, schema, tantivy::IndexSettings::default())?,
+            fields,
+            config,
+            &dir.display().to_string(),
+        )
     }
 
     /// A throw-away index in memory, for tests and benches.
@@ -456,10 +461,15 @@ fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
 }
 
 /// Opens (or creates) a Tantivy index of `schema` in `dir`.
-pub(crate) fn open_dir(dir: &Path, schema: tantivy::schema::Schema) -> Result<Index> {
+/// Opens the index in `dir`, or creates it there with these settings (an existing index keeps
+/// the settings it was created with).
+pub(crate) fn open_dir(dir: &Path, schema: tantivy::schema::Schema, settings: tantivy::IndexSettings) -> Result<Index> {
     std::fs::create_dir_all(dir)?;
     let directory = tantivy::directory::MmapDirectory::open(dir)?;
-    Index::open_or_create(directory, schema)
+    Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .open_or_create(directory)
         .map_err(|e| Error::Internal(format!("cannot open the index in {}: {e}", dir.display())))
 }
 

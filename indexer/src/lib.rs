@@ -35,5 +35,5 @@ pub use ingest::{
     decompressed, ingest,
 };
 pub use search::ScoredId;
-pub use vendor::{GeoHitId, MATCH_CANDIDATES, MAX_COVER_CELLS, VendorIndex};
+pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
 pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor};

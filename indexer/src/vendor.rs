@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km};
+use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km, morton_key};
 use searchd_catalog::{
     GeoPoint, MatchBreakdown, MatchHit, MatchResponse, Rfi, Vendor, VendorHit, VendorSearchRequest,
     VendorSearchResponse, VendorSort, WriteOutcome,
@@ -29,7 +29,7 @@ use tantivy::{
     DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
 };
 
-use crate::analysis::FieldTokenizer;
+use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
 use crate::index::{
     IndexConfig, Opened, VersionEntry, commit_versioned, find_id, merge_all, next_version, open_dir, open_parts,
     parse_source,
@@ -38,7 +38,19 @@ use crate::{Error, Result};
 
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
 /// at most this many cells is used.
-pub const MAX_COVER_CELLS: usize = 32;
+pub const MAX_COVER_CELLS: usize = 128;
+
+const GEO_KEY: &str = "geo_key";
+
+/// Vendor documents are kept in [`morton_key`] order (in each segment and across merges), so
+/// that a region's vendors have neighbouring doc ids: geo queries then read a few compact runs of
+/// fast-field values, postings and stored documents instead of scattered ones.
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        sort_by_field: Some(tantivy::IndexSortByField { field: GEO_KEY.into(), order: tantivy::Order::Asc }),
+        ..tantivy::IndexSettings::default()
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct VendorFields {
@@ -51,7 +63,12 @@ struct VendorFields {
     cells: Field,
     lat: Field,
     lon: Field,
+    radius: Field,
+    rating: Field,
+    reviews: Field,
     available: Field,
+    /// [`morton_key`] of the location: the index keeps documents sorted by it.
+    geo_key: Field,
     source: Field,
 }
 
@@ -73,7 +90,11 @@ impl VendorFields {
             cells: b.add_u64_field("cells", INDEXED),
             lat: b.add_f64_field("lat", FAST),
             lon: b.add_f64_field("lon", FAST),
+            radius: b.add_f64_field("radius", FAST),
+            rating: b.add_f64_field("rating", FAST),
+            reviews: b.add_u64_field("reviews", FAST),
             available: b.add_bool_field("available", INDEXED | FAST),
+            geo_key: b.add_u64_field(GEO_KEY, FAST),
             source: b.add_text_field("source", STORED),
         };
         (b.build(), fields)
@@ -90,6 +111,7 @@ struct Writer {
 /// See the module documentation.
 pub struct VendorIndex {
     config: IndexConfig,
+    analyzer: Analyzer,
     reader: IndexReader,
     fields: VendorFields,
     parser: QueryParser,
@@ -106,22 +128,24 @@ impl VendorIndex {
     /// Opens the vendor index in `dir`, creating it when the folder holds none.
     pub fn open(dir: &Path, config: &IndexConfig) -> Result<Self> {
         let (schema, fields) = VendorFields::schema();
-        Self::with_index(open_dir(dir, schema)?, fields, config, &dir.display().to_string())
+        Self::with_index(open_dir(dir, schema, settings())?, fields, config, &dir.display().to_string())
     }
 
     /// A throw-away vendor index in memory, for tests and benches.
     pub fn in_memory(config: &IndexConfig) -> Result<Self> {
         let (schema, fields) = VendorFields::schema();
-        Self::with_index(Index::create_in_ram(schema), fields, config, "memory")
+        let index = Index::builder().schema(schema).settings(settings()).create_in_ram()?;
+        Self::with_index(index, fields, config, "memory")
     }
 
     fn with_index(index: Index, fields: VendorFields, config: &IndexConfig, location: &str) -> Result<Self> {
-        let Opened { writer, reader, versions, .. } = open_parts(&index, config, location)?;
+        let Opened { writer, reader, versions, default_language } = open_parts(&index, config, location)?;
         let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.body_exact, fields.body_stem]);
         parser.set_field_boost(fields.name, 2.0);
         parser.set_field_boost(fields.body_stem, 0.9);
         let state = Writer { writer, versions, pending: 0, last_commit: Instant::now() };
-        Ok(Self { config: config.clone(), reader, fields, parser, state: Mutex::new(state) })
+        let analyzer = Analyzer::new(default_language);
+        Ok(Self { config: config.clone(), analyzer, reader, fields, parser, state: Mutex::new(state) })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Writer>> {
@@ -178,7 +202,10 @@ impl VendorIndex {
             .collect::<Vec<_>>()
             .join("\n");
         doc.add_text(f.body_exact, &body);
-        doc.add_text(f.body_stem, &body);
+        // Stemmed in the vendor's first language when we have its stemmer, else the default.
+        let language =
+            v.languages.first().and_then(|l| Language::from_code(l)).unwrap_or(self.analyzer.default_language());
+        doc.add_text(f.body_stem, tagged(&body, language));
         for path in &v.categories {
             doc.add_facet(f.category, Facet::from_path(path.split('/').map(str::trim)));
         }
@@ -187,7 +214,13 @@ impl VendorIndex {
         }
         doc.add_f64(f.lat, v.location.lat);
         doc.add_f64(f.lon, v.location.lon);
+        doc.add_f64(f.radius, v.service_radius_km);
+        if let Some(rating) = v.rating {
+            doc.add_f64(f.rating, rating);
+        }
+        doc.add_u64(f.reviews, v.review_count);
         doc.add_bool(f.available, v.available);
+        doc.add_u64(f.geo_key, morton_key(v.location));
         doc.add_text(f.source, serde_json::to_string(v)?);
         Ok(doc)
     }
@@ -362,87 +395,226 @@ impl VendorIndex {
     }
 }
 
-/// Candidates a match request scores: the best by text relevance to the description (then
-/// nearest), among the vendors near enough that match the description or the top-level category.
-pub const MATCH_CANDIDATES: usize = 500;
 /// Half the Earth's circumference: no limit.
 const ANY_DISTANCE_KM: f64 = 20_016.0;
 
 impl VendorIndex {
     /// Ranks vendors for a request for information; see [`MatchBreakdown`] for the blend. A
-    /// vendor is returned only when the request's location is inside its own service radius
-    /// (and within `max_distance_km`).
+    /// vendor is a candidate when it matches the description's text or the request's top-level
+    /// category, is within `max_distance_km` and its own service radius reaches the request's
+    /// location. Every candidate is scored from fast fields and postings inside the collector;
+    /// only the returned vendors are loaded.
     pub fn match_rfi(&self, rfi: &Rfi) -> Result<MatchResponse> {
         rfi.validate()?;
         let started = Instant::now();
         let f = self.fields;
         let searcher = self.reader.searcher();
         let max_distance = rfi.max_distance_km.unwrap_or(ANY_DISTANCE_KM);
-        let top_level = rfi.category.split('/').next().unwrap_or_default().trim();
-        let (text, _errors) = self.parser.parse_query_lenient(&rfi.description);
-        let category =
-            TermQuery::new(Term::from_facet(f.category, &Facet::from_path([top_level])), IndexRecordOption::Basic);
-        let relevant = BooleanQuery::new(vec![
-            (Occur::Should, text),
-            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))),
-        ]);
+        let wanted = rfi.category.split('/').map(str::trim).collect::<Vec<_>>();
+        let exact = Facet::from_path(wanted.iter().copied());
+        let top_level = Facet::from_path(wanted.iter().copied().take(1));
+        let category = TermQuery::new(Term::from_facet(f.category, &top_level), IndexRecordOption::Basic);
+        let mut relevant: Vec<(Occur, Box<dyn Query>)> = self.description_terms(&searcher, rfi)?;
+        relevant.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))));
+        let relevant = BooleanQuery::new(relevant);
         let cells = cover(&GeoRect::around(rfi.location, max_distance), MAX_COVER_CELLS);
         let near = TermSetQuery::new(cells.into_iter().map(|c| Term::from_field_u64(f.cells, c)));
         let query = BooleanQuery::new(vec![
             (Occur::Must, Box::new(relevant) as Box<dyn Query>),
             (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(near), 0.0))),
         ]);
-        let collector = GeoTop {
-            center: Some(rfi.location),
-            radius_km: Some(max_distance),
-            bbox: None,
-            by_distance: false,
-            scoring: true,
-            limit: MATCH_CANDIDATES,
+        let collector = MatchCollector {
+            center: rfi.location,
+            max_distance_km: max_distance,
+            category: f.category,
+            exact: Term::from_facet(f.category, &exact),
+            top_level: Term::from_facet(f.category, &top_level),
         };
-        let (candidates, top) = searcher.search(&query, &collector)?;
-        let best_text = top.iter().map(|h| f64::from(h.score)).fold(0.0, f64::max);
-        let mut hits = Vec::new();
-        for h in top {
-            let vendor = self.load(&searcher, h.address)?;
-            let distance = h.distance_km.unwrap_or(0.0);
-            if distance > vendor.service_radius_km {
-                continue;
-            }
-            let breakdown = breakdown(rfi, &vendor, distance, f64::from(h.score), best_text);
-            hits.push(MatchHit { vendor, distance_km: distance, score: breakdown.total(), breakdown });
-        }
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.distance_km.total_cmp(&b.distance_km))
-                .then(a.vendor.id.cmp(&b.vendor.id))
+        let candidates = searcher.search(&query, &collector)?;
+        let best_text = candidates.iter().map(|c| f64::from(c.text)).fold(0.0, f64::max);
+        let mut scored: Vec<(MatchBreakdown, &Candidate)> =
+            candidates.iter().map(|c| (c.breakdown(best_text), c)).collect();
+        scored.sort_by(|(a, ca), (b, cb)| {
+            b.total()
+                .total_cmp(&a.total())
+                .then(ca.distance_km.total_cmp(&cb.distance_km))
+                .then(ca.address.cmp(&cb.address))
         });
-        hits.truncate(rfi.limit);
-        Ok(MatchResponse { candidates, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+        let hits = scored
+            .into_iter()
+            .take(rfi.limit)
+            .map(|(breakdown, c)| {
+                Ok(MatchHit {
+                    vendor: self.load(&searcher, c.address)?,
+                    distance_km: c.distance_km,
+                    score: breakdown.total(),
+                    breakdown,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MatchResponse { candidates: candidates.len() as u64, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
     }
 }
 
-/// The weighted components of a match (documented on [`MatchBreakdown`]).
-fn breakdown(rfi: &Rfi, vendor: &Vendor, distance_km: f64, text: f64, best_text: f64) -> MatchBreakdown {
-    let wanted = rfi.category.trim_matches('/');
-    let top = |path: &str| path.split('/').next().unwrap_or_default().trim().to_string();
-    let category = if vendor.categories.iter().any(|c| c == wanted || c.starts_with(&format!("{wanted}/"))) {
-        1.0
-    } else if vendor.categories.iter().any(|c| top(c) == top(wanted)) {
-        0.5
-    } else {
-        0.0
-    };
-    let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
-    let reviews = if vendor.rating.is_some() { vendor.review_count as f64 } else { 0.0 };
-    let rating = (prior * weight + vendor.rating.unwrap_or(prior) * reviews) / (weight + reviews) / 5.0;
-    MatchBreakdown {
-        text: MatchBreakdown::TEXT * if best_text > 0.0 { text / best_text } else { 0.0 },
-        category: MatchBreakdown::CATEGORY * category,
-        distance: MatchBreakdown::DISTANCE * (1.0 - distance_km / vendor.service_radius_km).max(0.0),
-        rating: MatchBreakdown::RATING * rating,
-        availability: if vendor.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
+/// A description word found in more than this share of the vendors is dropped from the match
+/// query: its BM25 weight is nearly nil (the IDF of a word in half the documents is ln 2 of
+/// the rarest's ln N), yet scoring it costs a postings lookup per candidate. Applies from
+/// [`COMMON_WORDS_MIN_DOCS`] vendors on, as Lucene's common-terms cut-off.
+pub const COMMON_WORD_SHARE: f64 = 0.5;
+/// Below this many vendors, every description word is kept.
+pub const COMMON_WORDS_MIN_DOCS: u64 = 1_000;
+
+impl VendorIndex {
+    /// The description's words as BM25 term queries on the stemmed body (capabilities,
+    /// description, tags, categories), in the request's language (given, else detected, else
+    /// the default), leaving out the words most vendors have.
+    fn description_terms(&self, searcher: &tantivy::Searcher, rfi: &Rfi) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+        let language = self.analyzer.query_language(rfi.language.as_deref(), &rfi.description);
+        let docs = searcher.num_docs();
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in self.analyzer.query_terms(&rfi.description, language) {
+            let term = Term::from_field_text(self.fields.body_stem, &term.stem);
+            if docs >= COMMON_WORDS_MIN_DOCS && searcher.doc_freq(&term)? as f64 > COMMON_WORD_SHARE * docs as f64 {
+                continue;
+            }
+            out.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+        }
+        Ok(out)
+    }
+}
+
+/// What a match candidate is scored on, read inside the collector.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    address: DocAddress,
+    distance_km: f64,
+    text: Score,
+    /// 1 for the category or one below it, 0.5 for the same top-level category, else 0.
+    category: f64,
+    radius_km: f64,
+    rating: Option<f64>,
+    reviews: u64,
+    available: bool,
+}
+
+impl Candidate {
+    /// The weighted components (documented on [`MatchBreakdown`]).
+    fn breakdown(&self, best_text: f64) -> MatchBreakdown {
+        let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
+        let reviews = if self.rating.is_some() { self.reviews as f64 } else { 0.0 };
+        let rating = (prior * weight + self.rating.unwrap_or(prior) * reviews) / (weight + reviews) / 5.0;
+        MatchBreakdown {
+            text: MatchBreakdown::TEXT * if best_text > 0.0 { f64::from(self.text) / best_text } else { 0.0 },
+            category: MatchBreakdown::CATEGORY * self.category,
+            distance: MatchBreakdown::DISTANCE * (1.0 - self.distance_km / self.radius_km).max(0.0),
+            rating: MatchBreakdown::RATING * rating,
+            availability: if self.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
+        }
+    }
+}
+
+/// Collects every vendor near enough whose own service radius reaches the request.
+struct MatchCollector {
+    center: GeoPoint,
+    max_distance_km: f64,
+    category: Field,
+    exact: Term,
+    top_level: Term,
+}
+
+struct MatchSegment {
+    segment: SegmentOrdinal,
+    center: GeoPoint,
+    max_distance_km: f64,
+    lat: Column<f64>,
+    lon: Column<f64>,
+    radius: Column<f64>,
+    rating: Column<f64>,
+    reviews: Column<u64>,
+    available: Column<bool>,
+    /// Documents in the wanted category (or below), and in its top-level category; docs
+    /// arrive in increasing order, so each is a forward-only cursor.
+    exact: Option<tantivy::postings::SegmentPostings>,
+    top_level: Option<tantivy::postings::SegmentPostings>,
+    found: Vec<Candidate>,
+}
+
+impl Collector for MatchCollector {
+    type Fruit = Vec<Candidate>;
+    type Child = MatchSegment;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<MatchSegment> {
+        let ff = reader.fast_fields();
+        let postings = reader.inverted_index(self.category)?;
+        Ok(MatchSegment {
+            segment,
+            center: self.center,
+            max_distance_km: self.max_distance_km,
+            lat: ff.f64("lat")?,
+            lon: ff.f64("lon")?,
+            radius: ff.f64("radius")?,
+            rating: ff.f64("rating")?,
+            reviews: ff.u64("reviews")?,
+            available: ff.bool("available")?,
+            exact: postings.read_postings(&self.exact, IndexRecordOption::Basic)?,
+            top_level: postings.read_postings(&self.top_level, IndexRecordOption::Basic)?,
+            found: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Candidate>>) -> tantivy::Result<Vec<Candidate>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+/// Whether `doc` is in the cursor's postings (docs must be asked in increasing order).
+fn holds(postings: &mut Option<tantivy::postings::SegmentPostings>, doc: DocId) -> bool {
+    use tantivy::DocSet;
+    postings.as_mut().is_some_and(|p| {
+        if p.doc() < doc {
+            p.seek(doc);
+        }
+        p.doc() == doc
+    })
+}
+
+impl SegmentCollector for MatchSegment {
+    type Fruit = Vec<Candidate>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let (Some(lat), Some(lon), Some(radius)) = (self.lat.first(doc), self.lon.first(doc), self.radius.first(doc))
+        else {
+            return;
+        };
+        let distance = haversine_km(self.center, GeoPoint { lat, lon });
+        if distance > self.max_distance_km || distance > radius {
+            return;
+        }
+        let category = if holds(&mut self.exact, doc) {
+            1.0
+        } else if holds(&mut self.top_level, doc) {
+            0.5
+        } else {
+            0.0
+        };
+        self.found.push(Candidate {
+            address: DocAddress::new(self.segment, doc),
+            distance_km: distance,
+            text: score,
+            category,
+            radius_km: radius,
+            rating: self.rating.first(doc),
+            reviews: self.reviews.first(doc).unwrap_or(0),
+            available: self.available.first(doc).unwrap_or(true),
+        });
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.found
     }
 }
 
