@@ -158,7 +158,8 @@ SUPPLIES = [
     ("Outdoor/Clothing", "outdoor clothing", "Waterproof jackets and hiking clothing; team and corporate orders", ["corporate"]),
     ("Outdoor/Bags", "bags and backpacks", "Backpacks and travel bags; repairs and custom prints", ["repairs", "custom-print"]),
 ]
-LANGS = {"FR": ["fr", "en"], "DE": ["de", "en"], "AT": ["de", "en"], "CH": ["de", "fr", "en"], "ES": ["es", "en"], "MX": ["es", "en"]}
+# The texts are English, so English comes first (the first language picks the stemmer).
+LANGS = {"FR": ["en", "fr"], "DE": ["en", "de"], "AT": ["en", "de"], "CH": ["en", "de", "fr"], "ES": ["en", "es"], "MX": ["en", "es"]}
 
 
 def vendors():
