@@ -113,11 +113,6 @@ impl FieldMap {
         }
         Ok(Self(map))
     }
-
-    /// Whether the map names this target explicitly.
-    pub(crate) fn maps(&self, target: &str) -> bool {
-        self.0.contains_key(target)
-    }
 }
 
 impl FieldMap {
@@ -172,6 +167,45 @@ impl IngestSummary {
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
+
+    /// Commits, times the run, then merges the segments (timed apart).
+    pub(crate) fn finish(
+        &mut self,
+        started: Instant,
+        commit: impl FnOnce() -> Result<()>,
+        merge: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        commit()?;
+        self.seconds = started.elapsed().as_secs_f64();
+        self.docs_per_second = self.indexed as f64 / self.seconds.max(1e-9);
+        let merging = Instant::now();
+        merge()?;
+        self.merge_seconds = merging.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Counts the outcomes of written rows: applied ones as indexed, the others as skipped.
+    pub(crate) fn count(&mut self, outcomes: Vec<WriteOutcome>) {
+        for outcome in outcomes {
+            let reason = match outcome {
+                WriteOutcome::Applied { .. } => {
+                    self.indexed += 1;
+                    continue;
+                }
+                WriteOutcome::Unchanged { .. } => "same version already indexed",
+                WriteOutcome::Stale { .. } => "newer version already indexed",
+            };
+            *self.skipped.entry(reason.into()).or_default() += 1;
+        }
+    }
+
+    /// Records a row that is not indexed, by kind; the first ones are kept with their line.
+    pub(crate) fn reject(&mut self, error: RowError) {
+        *self.skipped.entry(skip_kind(&error.reason)).or_default() += 1;
+        if self.errors.len() < KEPT_ERRORS {
+            self.errors.push(error);
+        }
+    }
 }
 
 /// Progress callbacks; the binary draws a bar with them, tests ignore them.
@@ -215,15 +249,12 @@ pub fn ingest<'r, R: Read + Send + 'r>(
         Ok(())
     };
     match format {
-        InputFormat::Csv => read_csv(reader, map, &mut summary, &mut on_batch)?,
-        InputFormat::Jsonl => read_jsonl(reader, map, &mut summary, &mut on_batch)?,
+        InputFormat::Csv => {
+            read_csv(reader, map, map.targets(), &["id", "title"], &csv_product, &mut summary, &mut on_batch)?
+        }
+        InputFormat::Jsonl => read_jsonl(reader, &|line| json_product(line, map), &mut summary, &mut on_batch)?,
     }
-    index.commit()?;
-    summary.seconds = started.elapsed().as_secs_f64();
-    summary.docs_per_second = summary.indexed as f64 / summary.seconds.max(1e-9);
-    let merging = Instant::now();
-    index.merge_segments()?;
-    summary.merge_seconds = merging.elapsed().as_secs_f64();
+    summary.finish(started, || index.commit(), || index.merge_segments())?;
     Ok(summary)
 }
 
@@ -234,7 +265,9 @@ pub fn decompressed<'r, R: Read + Send + 'r>(input: R) -> std::io::Result<Box<dy
     Ok(if is_gzip { Box::new(flate2::bufread::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) })
 }
 
-type BatchFn<'a> = dyn FnMut(Vec<(u64, Result<Product, String>)>, &mut IngestSummary) -> Result<()> + 'a;
+/// Rows read from a file: each with its line and the document, or why it is unreadable.
+pub(crate) type Rows<T> = Vec<(u64, Result<T, String>)>;
+pub(crate) type BatchFn<'a, T> = dyn FnMut(Rows<T>, &mut IngestSummary) -> Result<()> + 'a;
 
 fn index_batch(
     index: &ProductIndex,
@@ -264,10 +297,7 @@ fn index_batch(
             Err(reason) => {
                 let error = RowError { line, reason };
                 progress.row_error(&error);
-                *summary.skipped.entry(skip_kind(&error.reason)).or_default() += 1;
-                if summary.errors.len() < KEPT_ERRORS {
-                    summary.errors.push(error);
-                }
+                summary.reject(error);
             }
         }
     }
@@ -275,17 +305,7 @@ fn index_batch(
     if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
         index.commit()?;
     }
-    for outcome in index.apply_prepared_bulk(good)? {
-        match outcome {
-            WriteOutcome::Applied { .. } => summary.indexed += 1,
-            WriteOutcome::Unchanged { .. } => {
-                *summary.skipped.entry("same version already indexed".into()).or_default() += 1
-            }
-            WriteOutcome::Stale { .. } => {
-                *summary.skipped.entry("newer version already indexed".into()).or_default() += 1
-            }
-        }
-    }
+    summary.count(index.apply_prepared_bulk(good)?);
     Ok(())
 }
 
@@ -294,17 +314,26 @@ pub(crate) fn skip_kind(reason: &str) -> String {
     reason.split(':').next().unwrap_or(reason).trim().to_string()
 }
 
-fn read_csv(
+/// The columns that fill each target field: `(target, column indexes)`.
+pub(crate) type CsvPlan = [(String, Vec<usize>)];
+
+/// Reads CSV rows in batches: maps the header to `targets` through the field map (a mapped
+/// column missing from the header, or no column for a `required` field, fails the whole input),
+/// then turns each record into a document with `row`.
+pub(crate) fn read_csv<'t, T>(
     reader: Box<dyn Read + Send + '_>,
     map: &FieldMap,
+    targets: impl Iterator<Item = &'t str>,
+    required: &[&str],
+    row: &dyn Fn(&csv::StringRecord, &CsvPlan) -> Result<T, String>,
     summary: &mut IngestSummary,
-    on_batch: &mut BatchFn<'_>,
+    on_batch: &mut BatchFn<'_, T>,
 ) -> Result<()> {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers = csv.headers().map_err(|e| Error::Input(format!("cannot read the CSV header: {e}")))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
     let mut plan: Vec<(String, Vec<usize>)> = Vec::new();
-    for target in map.targets() {
+    for target in targets {
         let sources = map.sources(target);
         let explicit = map.0.contains_key(target);
         let mut columns = Vec::new();
@@ -321,7 +350,7 @@ fn read_csv(
             plan.push((target.to_string(), columns));
         }
     }
-    for required in ["id", "title"] {
+    for required in required {
         if !plan.iter().any(|(t, _)| t == required) {
             return Err(Error::Input(format!(
                 "no column for `{required}`: add --map {required}=COLUMN (the header has: {})",
@@ -335,7 +364,7 @@ fn read_csv(
         let line = csv.position().line();
         match csv.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => batch.push((line, csv_product(&record, &plan))),
+            Ok(true) => batch.push((line, row(&record, &plan))),
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
                 batch.push((line, Err(format!("malformed CSV: {e}"))));
@@ -355,7 +384,7 @@ fn read_csv(
     Ok(())
 }
 
-fn csv_product(record: &csv::StringRecord, plan: &[(String, Vec<usize>)]) -> Result<Product, String> {
+fn csv_product(record: &csv::StringRecord, plan: &CsvPlan) -> Result<Product, String> {
     let mut product = Product::new("", "");
     for (target, columns) in plan {
         let values: Vec<&str> =
@@ -421,11 +450,13 @@ pub(crate) fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
         .or_else(|| value.parse::<i64>().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok()))
 }
 
-fn read_jsonl(
+/// Reads JSONL lines in batches, each turned into a document with `parse`; blank lines are
+/// skipped, lines that are not UTF-8 reported.
+pub(crate) fn read_jsonl<T>(
     reader: Box<dyn Read + Send + '_>,
-    map: &FieldMap,
+    parse: &dyn Fn(&str) -> Result<T, String>,
     summary: &mut IngestSummary,
-    on_batch: &mut BatchFn<'_>,
+    on_batch: &mut BatchFn<'_, T>,
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut line = String::new();
@@ -449,7 +480,7 @@ fn read_jsonl(
         if line.trim().is_empty() {
             continue;
         }
-        batch.push((number, json_product(&line, map)));
+        batch.push((number, parse(&line)));
         if batch.len() == BATCH_ROWS {
             on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
         }

@@ -5,14 +5,14 @@
 //! the items of `categories`, `tags` and `languages`. JSONL rows are vendor objects as the HTTP
 //! API takes them (`location: {lat, lon}`), or flat with `lat` and `lon` keys.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::time::Instant;
 
-use searchd_catalog::{Vendor, WriteOutcome};
+use searchd_catalog::Vendor;
 use serde_json::{Map, Value};
 
-use crate::ingest::{BATCH_ROWS, BULK_COMMIT_ROWS, CountingReader, KEPT_ERRORS, parse_time, skip_kind};
-use crate::{Error, FieldMap, IngestProgress, IngestSummary, InputFormat, Result, RowError, VendorIndex, decompressed};
+use crate::ingest::{BULK_COMMIT_ROWS, CountingReader, CsvPlan, Rows, parse_time, read_csv, read_jsonl};
+use crate::{FieldMap, IngestProgress, IngestSummary, InputFormat, Result, RowError, VendorIndex, decompressed};
 
 /// Vendor fields a column can be mapped to (`--map name=company,lat=latitude`).
 pub const VENDOR_FIELDS: [&str; 16] = [
@@ -44,8 +44,6 @@ impl FieldMap {
     }
 }
 
-type Row = (u64, Result<Vendor, String>);
-
 /// Reads a whole vendor CSV or JSONL input, indexes every valid row, reports every bad one
 /// (by line, naming the field) and commits at the end.
 pub fn ingest_vendors<'r, R: Read + Send + 'r>(
@@ -60,27 +58,30 @@ pub fn ingest_vendors<'r, R: Read + Send + 'r>(
     let bytes = counter.bytes.clone();
     let reader = decompressed(counter)?;
     let mut summary = IngestSummary::default();
-    let mut on_batch = |batch: Vec<Row>, summary: &mut IngestSummary| -> Result<()> {
+    let mut on_batch = |batch: Rows<Vendor>, summary: &mut IngestSummary| -> Result<()> {
         index_batch(index, batch, summary, progress)?;
         progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
         Ok(())
     };
     match format {
-        InputFormat::Csv => read_csv(reader, map, &mut summary, &mut on_batch)?,
-        InputFormat::Jsonl => read_jsonl(reader, map, &mut summary, &mut on_batch)?,
+        InputFormat::Csv => read_csv(
+            reader,
+            map,
+            VENDOR_FIELDS.into_iter(),
+            &["id", "name", "lat", "lon", "service_radius_km"],
+            &csv_vendor,
+            &mut summary,
+            &mut on_batch,
+        )?,
+        InputFormat::Jsonl => read_jsonl(reader, &|line| json_vendor(line, map), &mut summary, &mut on_batch)?,
     }
-    index.commit()?;
-    summary.seconds = started.elapsed().as_secs_f64();
-    summary.docs_per_second = summary.indexed as f64 / summary.seconds.max(1e-9);
-    let merging = Instant::now();
-    index.merge_segments()?;
-    summary.merge_seconds = merging.elapsed().as_secs_f64();
+    summary.finish(started, || index.commit(), || index.merge_segments())?;
     Ok(summary)
 }
 
 fn index_batch(
     index: &VendorIndex,
-    batch: Vec<Row>,
+    batch: Rows<Vendor>,
     summary: &mut IngestSummary,
     progress: &mut dyn IngestProgress,
 ) -> Result<()> {
@@ -93,91 +94,19 @@ fn index_batch(
             Err(reason) => {
                 let error = RowError { line, reason };
                 progress.row_error(&error);
-                *summary.skipped.entry(skip_kind(&error.reason)).or_default() += 1;
-                if summary.errors.len() < KEPT_ERRORS {
-                    summary.errors.push(error);
-                }
+                summary.reject(error);
             }
         }
     }
     if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
         index.commit()?;
     }
-    for outcome in index.upsert(good)? {
-        match outcome {
-            WriteOutcome::Applied { .. } => summary.indexed += 1,
-            WriteOutcome::Unchanged { .. } => {
-                *summary.skipped.entry("same version already indexed".into()).or_default() += 1
-            }
-            WriteOutcome::Stale { .. } => {
-                *summary.skipped.entry("newer version already indexed".into()).or_default() += 1
-            }
-        }
-    }
-    Ok(())
-}
-
-fn read_csv(
-    reader: Box<dyn Read + Send + '_>,
-    map: &FieldMap,
-    summary: &mut IngestSummary,
-    on_batch: &mut dyn FnMut(Vec<Row>, &mut IngestSummary) -> Result<()>,
-) -> Result<()> {
-    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let headers = csv.headers().map_err(|e| Error::Input(format!("cannot read the CSV header: {e}")))?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let mut plan: Vec<(&str, Vec<usize>)> = Vec::new();
-    for target in VENDOR_FIELDS {
-        let mut columns = Vec::new();
-        for source in map.sources(target) {
-            match column(source) {
-                Some(c) => columns.push(c),
-                None if map.maps(target) => {
-                    return Err(Error::Input(format!("column `{source}` mapped to `{target}` is not in the header")));
-                }
-                None => {}
-            }
-        }
-        if !columns.is_empty() {
-            plan.push((target, columns));
-        }
-    }
-    for required in ["id", "name", "lat", "lon", "service_radius_km"] {
-        if !plan.iter().any(|(t, _)| *t == required) {
-            return Err(Error::Input(format!(
-                "no column for `{required}`: add --map {required}=COLUMN (the header has: {})",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
-    let mut record = csv::StringRecord::new();
-    loop {
-        let line = csv.position().line();
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => batch.push((line, csv_vendor(&record, &plan))),
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                batch.push((line, Err(format!("malformed CSV: {e}"))));
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
-                    on_batch(std::mem::take(&mut batch), summary)?;
-                    return Err(Error::Input(format!("cannot read on after line {line}: {e}")));
-                }
-            }
-        }
-        if batch.len() == BATCH_ROWS {
-            on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
-        }
-    }
-    if !batch.is_empty() {
-        on_batch(batch, summary)?;
-    }
+    summary.count(index.upsert(good)?);
     Ok(())
 }
 
 /// One CSV row → the vendor's JSON object (typed per field) → vendor.
-fn csv_vendor(record: &csv::StringRecord, plan: &[(&str, Vec<usize>)]) -> Result<Vendor, String> {
+fn csv_vendor(record: &csv::StringRecord, plan: &CsvPlan) -> Result<Vendor, String> {
     let mut object = Map::new();
     for (target, columns) in plan {
         let values: Vec<&str> =
@@ -194,7 +123,7 @@ fn csv_vendor(record: &csv::StringRecord, plan: &[(&str, Vec<usize>)]) -> Result
         let whole = |v: &str| {
             v.parse::<u64>().map(Value::from).map_err(|_| format!("{target}: `{v}` is not a whole number ≥ 0"))
         };
-        let json = match *target {
+        let json = match target.as_str() {
             "version" | "review_count" => whole(value)?,
             "lat" | "lon" | "service_radius_km" | "rating" | "response_time_hours" => number(value)?,
             "available" => Value::Bool(match value.to_ascii_lowercase().as_str() {
@@ -213,48 +142,9 @@ fn csv_vendor(record: &csv::StringRecord, plan: &[(&str, Vec<usize>)]) -> Result
             }
             _ => Value::from(value),
         };
-        object.insert((*target).to_string(), json);
+        object.insert(target.clone(), json);
     }
     vendor_from_object(object)
-}
-
-fn read_jsonl(
-    reader: Box<dyn Read + Send + '_>,
-    map: &FieldMap,
-    summary: &mut IngestSummary,
-    on_batch: &mut dyn FnMut(Vec<Row>, &mut IngestSummary) -> Result<()>,
-) -> Result<()> {
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
-    let mut line = String::new();
-    let mut reader = BufReader::new(reader);
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        let read = match reader.read_line(&mut line) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                number += 1;
-                batch.push((number, Err("malformed JSONL: line is not valid UTF-8".to_string())));
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        batch.push((number, json_vendor(&line, map)));
-        if batch.len() == BATCH_ROWS {
-            on_batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)), summary)?;
-        }
-    }
-    if !batch.is_empty() {
-        on_batch(batch, summary)?;
-    }
-    Ok(())
 }
 
 /// One JSON object → vendor, through the field map; unknown keys are ignored (feeds carry

@@ -10,10 +10,14 @@ pub const DEMO_JSONL: &str = include_str!("../demo/products.jsonl");
 
 /// The demo products.
 pub fn products() -> anyhow::Result<Vec<Product>> {
-    DEMO_JSONL
+    parse_lines(DEMO_JSONL, "products")
+}
+
+fn parse_lines<T: serde::de::DeserializeOwned>(jsonl: &str, what: &str) -> anyhow::Result<Vec<T>> {
+    jsonl
         .lines()
         .enumerate()
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("demo line {}: {e}", i + 1)))
+        .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("demo {what} line {}: {e}", i + 1)))
         .collect()
 }
 
@@ -31,11 +35,7 @@ pub const DEMO_VENDORS_JSONL: &str = include_str!("../demo/vendors.jsonl");
 
 /// The demo vendors.
 pub fn vendors() -> anyhow::Result<Vec<Vendor>> {
-    DEMO_VENDORS_JSONL
-        .lines()
-        .enumerate()
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("demo vendor line {}: {e}", i + 1)))
-        .collect()
+    parse_lines(DEMO_VENDORS_JSONL, "vendors")
 }
 
 /// Indexes the demo vendors and commits. Returns how many were written.

@@ -143,24 +143,7 @@ pub async fn put_product(
 ) -> ApiResult<impl IntoResponse> {
     let id = product_id(path)?;
     let params = write_params(req.uri().query(), false)?;
-    json_kind(req.headers())?;
-    let Body(bytes) = Body::from_request(req, &()).await?;
-    let mut value: Value = parse_json(&bytes).map_err(|e| e.into_api_error(Code::MalformedJson))?;
-    let Value::Object(object) = &mut value else {
-        return Err(ApiError::new(Code::InvalidDocument, "a product must be a JSON object"));
-    };
-    match object.get("id") {
-        None => {
-            object.insert("id".into(), Value::String(id.clone()));
-        }
-        Some(Value::String(body_id)) if *body_id == id => {}
-        Some(other) => {
-            return Err(ApiError::new(
-                Code::IdMismatch,
-                format!("the body's id {other} differs from the path's `{id}`"),
-            ));
-        }
-    }
+    let value = document_body(req, &id, "product").await?;
     let product = product_from_value(value)?;
     let outcome = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<WriteOutcome> {
         let outcome = state.index.apply(CatalogEvent::Upsert { product })?;
@@ -172,6 +155,30 @@ pub async fn put_product(
     .await
     .map_err(ApiError::internal)??;
     Ok((StatusCode::OK, Json(WriteResponse { id, outcome })))
+}
+
+/// The body of a single-document write: a JSON object whose `id`, when present, must be the
+/// path's (it is filled in from the path when absent).
+pub(crate) async fn document_body(req: Request, id: &str, what: &str) -> ApiResult<Value> {
+    json_kind(req.headers())?;
+    let Body(bytes) = Body::from_request(req, &()).await?;
+    let mut value: Value = parse_json(&bytes).map_err(|e| e.into_api_error(Code::MalformedJson))?;
+    let Value::Object(object) = &mut value else {
+        return Err(ApiError::new(Code::InvalidDocument, format!("a {what} must be a JSON object")));
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), Value::String(id.to_string()));
+        }
+        Some(Value::String(body_id)) if body_id == id => {}
+        Some(other) => {
+            return Err(ApiError::new(
+                Code::IdMismatch,
+                format!("the body's id {other} differs from the path's `{id}`"),
+            ));
+        }
+    }
+    Ok(value)
 }
 
 /// A product from JSON, naming the field at fault; `ProductIndex::prepare` validates its values.

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Body, json_kind, parse_json};
-use crate::routes::{BulkResponse, WriteResponse, bulk_write, read_bulk, write_params};
+use crate::routes::{BulkResponse, WriteResponse, bulk_write, document_body, read_bulk, write_params};
 
 fn vendor_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
     let Path(id) =
@@ -55,24 +55,7 @@ pub async fn put_vendor(
 ) -> ApiResult<Json<WriteResponse>> {
     let id = vendor_id(path)?;
     let params = write_params(req.uri().query(), false)?;
-    json_kind(req.headers())?;
-    let Body(bytes) = Body::from_request(req, &()).await?;
-    let mut value: Value = parse_json(&bytes).map_err(|e| e.into_api_error(Code::MalformedJson))?;
-    let Value::Object(object) = &mut value else {
-        return Err(ApiError::new(Code::InvalidDocument, "a vendor must be a JSON object"));
-    };
-    match object.get("id") {
-        None => {
-            object.insert("id".into(), Value::String(id.clone()));
-        }
-        Some(Value::String(body_id)) if *body_id == id => {}
-        Some(other) => {
-            return Err(ApiError::new(
-                Code::IdMismatch,
-                format!("the body's id {other} differs from the path's `{id}`"),
-            ));
-        }
-    }
+    let value = document_body(req, &id, "vendor").await?;
     let vendor = vendor_from_value(value)?;
     let outcome = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<WriteOutcome> {
         let outcome =
