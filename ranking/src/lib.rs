@@ -14,8 +14,12 @@
 //! assert_eq!(scorer.score(&plain), 2.0);
 //! ```
 
+mod events;
 mod metrics;
 mod scorer;
 
+pub use events::{
+    Aggregates, Event, EventKind, EventLog, EventsConfig, MAX_CLOCK_SKEW, MAX_EVENT_QUERY_CHARS, normalize_query,
+};
 pub use metrics::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 pub use scorer::{DefaultScorer, RankingConfig};
