@@ -524,12 +524,29 @@ pub(crate) fn commit_versioned(
 }
 
 /// Merges every searchable segment into one, then reloads the reader.
+///
+/// The merge policy may be merging some of the segments in the background already (commits by
+/// count start such merges); Tantivy then refuses a merge naming them, so the segments are
+/// listed again and the merge retried until the background merge has finished (at most a minute).
 pub(crate) fn merge_all(writer: &mut IndexWriter, reader: &IndexReader) -> Result<()> {
-    let ids = writer.index().searchable_segment_ids()?;
-    if ids.len() > 1 {
-        writer.merge(&ids).wait()?;
-        reader.reload()?;
+    let started = Instant::now();
+    loop {
+        let ids = writer.index().searchable_segment_ids()?;
+        if ids.len() <= 1 {
+            break;
+        }
+        match writer.merge(&ids).wait() {
+            Ok(_) => break,
+            Err(tantivy::TantivyError::InvalidArgument(reason))
+                if reason.contains("could not be found") && started.elapsed() < Duration::from_secs(60) =>
+            {
+                tracing::debug!(%reason, "a background merge holds some segments; merging again shortly");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
+    reader.reload()?;
     Ok(())
 }
 

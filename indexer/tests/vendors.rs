@@ -227,3 +227,26 @@ proptest! {
         prop_assert!(response.hits.windows(2).all(|w| w[0].score >= w[1].score));
     }
 }
+
+/// Commits by count start background merges; merging everything right after must wait for them
+/// rather than fail on segments they already took.
+#[test]
+fn merging_right_after_many_commits_succeeds() {
+    let config =
+        IndexConfig { writer_memory_mb: 32, writer_threads: 1, commit_every_docs: 200, ..IndexConfig::default() };
+    for round in 0..3 {
+        let index = VendorIndex::in_memory(&config).unwrap();
+        let vendors: Vec<Vendor> = (0..8_000)
+            .map(|i| {
+                let at = GeoPoint { lat: f64::from(i % 170) - 85.0, lon: f64::from(i % 359) - 179.0 };
+                Vendor::new(format!("m{i}"), format!("Vendor {i}"), at, 10.0)
+            })
+            .collect();
+        for chunk in vendors.chunks(200) {
+            index.upsert(chunk.to_vec()).unwrap();
+        }
+        index.commit().unwrap();
+        index.merge_segments().unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(index.num_docs(), 8_000);
+    }
+}
