@@ -31,7 +31,7 @@ mod vendor_search;
 pub use error::{Error, Result};
 pub use event::{CatalogEvent, WriteOutcome};
 pub use product::{GeoPoint, Product, Vendor, validate_id};
-pub use scoring::{FirstPhaseScorer, RankFeatures, TextOnlyScorer};
+pub use scoring::{FirstPhaseScorer, RankFeatures, TextOnlyScorer, bayesian_average};
 pub use search::{
     FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,
     SearchHit, SearchRequest, SearchResponse, SortBy,

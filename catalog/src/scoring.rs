@@ -40,3 +40,10 @@ impl FirstPhaseScorer for TextOnlyScorer {
         features.text
     }
 }
+
+/// A mean pulled towards a prior by how much evidence backs it: `prior` counts as
+/// `prior_weight` observations beside the `count` observed ones (a Bayesian average, as rating
+/// sites rank items with few reviews).
+pub fn bayesian_average(mean: f64, count: f64, prior: f64, prior_weight: f64) -> f64 {
+    (prior * prior_weight + mean * count) / (prior_weight + count).max(f64::EPSILON)
+}

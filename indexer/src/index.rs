@@ -92,12 +92,9 @@ pub(crate) struct VersionEntry {
 }
 
 struct WriterState {
-    writer: IndexWriter,
-    versions: HashMap<String, VersionEntry>,
-    pending: usize,
+    writer: VersionedWriter,
     /// Ids written since the last commit, for the change feed.
     changed: Vec<String>,
-    last_commit: Instant,
 }
 
 /// Ids written by commits, in commit order: position `start` is the first id held.
@@ -166,7 +163,7 @@ impl ProductIndex {
     }
 
     fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
-        let Opened { writer, reader, versions, default_language: default } = open_parts(&index, &config, location)?;
+        let Opened { writer, reader, default_language: default } = open_parts(&index, &config, location, fields.id)?;
         Ok(Self {
             reader,
             fields,
@@ -174,13 +171,7 @@ impl ProductIndex {
                 default,
                 &config.languages.iter().filter_map(|l| Language::from_code(l)).collect::<Vec<_>>(),
             ),
-            state: Mutex::new(WriterState {
-                writer,
-                versions,
-                pending: 0,
-                changed: Vec::new(),
-                last_commit: Instant::now(),
-            }),
+            state: Mutex::new(WriterState { writer, changed: Vec::new() }),
             config,
             feed: Mutex::default(),
             id_tables: Mutex::default(),
@@ -286,28 +277,20 @@ impl ProductIndex {
 
     fn write_prepared(&self, batch: Vec<PreparedProduct>, autocommit: bool) -> Result<Vec<WriteOutcome>> {
         let f = self.fields;
-        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        let mut state = self.lock()?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for PreparedProduct { mut product, mut doc } in batch {
-            let current = state.versions.get(&product.id).copied();
-            let version = match next_version(product.version, current) {
-                Ok(version) => version,
-                Err(outcome) => {
-                    outcomes.push(outcome);
-                    continue;
-                }
-            };
-            product.version = version;
-            doc.add_u64(f.version, version);
-            doc.add_text(f.source, serde_json::to_string(&product)?);
-            if current.is_some_and(|c| c.live) {
-                state.writer.delete_term(Term::from_field_text(f.id, &product.id));
+            let id = product.id.clone();
+            let outcome = state.writer.upsert(&id, product.version, |version| {
+                product.version = version;
+                doc.add_u64(f.version, version);
+                doc.add_text(f.source, serde_json::to_string(&product)?);
+                Ok(doc)
+            })?;
+            if matches!(outcome, WriteOutcome::Applied { .. }) {
+                state.changed.push(id);
             }
-            state.writer.add_document(doc)?;
-            state.changed.push(product.id.clone());
-            state.versions.insert(product.id, VersionEntry { version, live: true });
-            state.pending += 1;
-            outcomes.push(WriteOutcome::Applied { version });
+            outcomes.push(outcome);
         }
         if autocommit {
             self.commit_if_full(&mut state)?;
@@ -315,33 +298,30 @@ impl ProductIndex {
         Ok(outcomes)
     }
 
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {
+        self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))
+    }
+
     /// Deletes a product. The version is remembered (a tombstone), so older upserts stay out.
     /// Version 0 means "the next version".
     pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
         searchd_catalog::validate_id(id)?;
-        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
-        let current = state.versions.get(id).copied();
-        let version = match next_version(version, current) {
-            Ok(version) => version,
-            Err(outcome) => return Ok(outcome),
-        };
-        if current.is_some_and(|c| c.live) {
-            state.writer.delete_term(Term::from_field_text(self.fields.id, id));
+        let mut state = self.lock()?;
+        let outcome = state.writer.delete(id, version);
+        if matches!(outcome, WriteOutcome::Applied { .. }) {
+            state.changed.push(id.to_string());
+            self.commit_if_full(&mut state)?;
         }
-        state.versions.insert(id.to_string(), VersionEntry { version, live: false });
-        state.changed.push(id.to_string());
-        state.pending += 1;
-        self.commit_if_full(&mut state)?;
-        Ok(WriteOutcome::Applied { version })
+        Ok(outcome)
     }
 
     /// Whether the id exists and is live in the written (maybe not yet committed) state.
     pub fn is_live(&self, id: &str) -> bool {
-        self.state.lock().is_ok_and(|s| s.versions.get(id).is_some_and(|v| v.live))
+        self.state.lock().is_ok_and(|s| s.writer.is_live(id))
     }
 
     fn commit_if_full(&self, state: &mut WriterState) -> Result<()> {
-        if state.pending >= self.config.commit_every_docs {
+        if state.writer.is_full(&self.config) {
             self.commit_locked(state)?;
         }
         Ok(())
@@ -349,28 +329,25 @@ impl ProductIndex {
 
     /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
     pub fn commit_if_due(&self) -> Result<bool> {
-        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
-        let interval = Duration::from_millis(self.config.commit_interval_ms);
-        if state.pending > 0 && state.last_commit.elapsed() >= interval {
+        let mut state = self.lock()?;
+        let due = state.writer.is_due(&self.config);
+        if due {
             self.commit_locked(&mut state)?;
-            return Ok(true);
         }
-        Ok(false)
+        Ok(due)
     }
 
     /// Commits pending writes and makes them visible to searches.
     pub fn commit(&self) -> Result<()> {
-        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
+        let mut state = self.lock()?;
         self.commit_locked(&mut state)
     }
 
     fn commit_locked(&self, state: &mut WriterState) -> Result<()> {
         let started = Instant::now();
-        commit_versioned(&mut state.writer, &state.versions, &self.reader)?;
+        let docs = state.writer.commit(&self.reader)?;
         // After the reload: whoever reads a position can already see its writes.
         self.publish_changes(std::mem::take(&mut state.changed));
-        let docs = std::mem::take(&mut state.pending);
-        state.last_commit = Instant::now();
         tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
         Ok(())
     }
@@ -403,8 +380,7 @@ impl ProductIndex {
     /// Merges every segment into one (after a bulk load), so each query visits one segment:
     /// one term lookup and one typo-automaton walk per word instead of one per segment.
     pub fn merge_segments(&self) -> Result<()> {
-        let mut state = self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))?;
-        merge_all(&mut state.writer, &self.reader)
+        self.lock()?.writer.merge_all(&self.reader)
     }
 
     /// The stored product with this id, as of the last commit.
@@ -420,7 +396,7 @@ impl ProductIndex {
 
 /// The version a write gets, or why it changes nothing: `requested` 0 means "the next version";
 /// a version equal to the held one (live or deleted) is a replay, a lower one is stale.
-pub(crate) fn next_version(requested: u64, current: Option<VersionEntry>) -> std::result::Result<u64, WriteOutcome> {
+fn next_version(requested: u64, current: Option<VersionEntry>) -> std::result::Result<u64, WriteOutcome> {
     match (requested, current) {
         (0, None) => Ok(1),
         (0, Some(c)) => Ok(c.version + 1),
@@ -477,13 +453,18 @@ pub(crate) fn open_dir(dir: &Path, schema: tantivy::schema::Schema, settings: ta
 /// manually reloaded reader, and the id → version map (live ids from the fast fields, deleted
 /// ones from the tombstones of the last commit's payload).
 pub(crate) struct Opened {
-    pub writer: IndexWriter,
+    pub writer: VersionedWriter,
     pub reader: IndexReader,
-    pub versions: HashMap<String, VersionEntry>,
     pub default_language: Language,
 }
 
-pub(crate) fn open_parts(index: &Index, config: &IndexConfig, location: &str) -> Result<Opened> {
+/// `id_field` is the index's `STRING` id field, which writes replace and delete by.
+pub(crate) fn open_parts(
+    index: &Index,
+    config: &IndexConfig,
+    location: &str,
+    id_field: tantivy::schema::Field,
+) -> Result<Opened> {
     config.validate().map_err(Error::Input)?;
     let default_language = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
     index.tokenizers().register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
@@ -503,51 +484,117 @@ pub(crate) fn open_parts(index: &Index, config: &IndexConfig, location: &str) ->
     for (id, version) in payload.tombstones {
         versions.entry(id).or_insert(VersionEntry { version, live: false });
     }
-    Ok(Opened { writer, reader, versions, default_language })
+    let writer = VersionedWriter { writer, id_field, versions, pending: 0, last_commit: Instant::now() };
+    Ok(Opened { writer, reader, default_language })
 }
 
-/// Commits with the tombstones in the payload, then reloads the reader.
-pub(crate) fn commit_versioned(
-    writer: &mut IndexWriter,
-    versions: &HashMap<String, VersionEntry>,
-    reader: &IndexReader,
-) -> Result<()> {
-    let payload = CommitPayload {
-        tombstones: versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
-    };
-    let payload = serde_json::to_string(&payload)?;
-    let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&payload);
-    prepared.commit()?;
-    reader.reload()?;
-    Ok(())
+/// The writing half every searchd index shares: the Tantivy writer, the id → version map that
+/// makes writes idempotent (see [`next_version`]), and the commit policy's state (writes pending
+/// since the last commit, and when that was).
+pub(crate) struct VersionedWriter {
+    writer: IndexWriter,
+    id_field: tantivy::schema::Field,
+    versions: HashMap<String, VersionEntry>,
+    pending: usize,
+    last_commit: Instant,
 }
 
-/// Merges every searchable segment into one, then reloads the reader.
-///
-/// The merge policy may be merging some of the segments in the background already (commits by
-/// count start such merges); Tantivy then refuses a merge naming them, so the segments are
-/// listed again and the merge retried until the background merge has finished (at most a minute).
-pub(crate) fn merge_all(writer: &mut IndexWriter, reader: &IndexReader) -> Result<()> {
-    let started = Instant::now();
-    loop {
-        let ids = writer.index().searchable_segment_ids()?;
-        if ids.len() <= 1 {
-            break;
+impl VersionedWriter {
+    /// Writes `id` at the version `requested` resolves to, replacing its live document; `doc`
+    /// builds the document once that version is known. A replay or a stale version writes nothing.
+    pub(crate) fn upsert(
+        &mut self,
+        id: &str,
+        requested: u64,
+        doc: impl FnOnce(u64) -> Result<TantivyDocument>,
+    ) -> Result<WriteOutcome> {
+        let current = self.versions.get(id).copied();
+        let version = match next_version(requested, current) {
+            Ok(version) => version,
+            Err(outcome) => return Ok(outcome),
+        };
+        let doc = doc(version)?;
+        if current.is_some_and(|c| c.live) {
+            self.writer.delete_term(Term::from_field_text(self.id_field, id));
         }
-        match writer.merge(&ids).wait() {
-            Ok(_) => break,
-            Err(tantivy::TantivyError::InvalidArgument(reason))
-                if reason.contains("could not be found") && started.elapsed() < Duration::from_secs(60) =>
-            {
-                tracing::debug!(%reason, "a background merge holds some segments; merging again shortly");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.writer.add_document(doc)?;
+        self.versions.insert(id.to_string(), VersionEntry { version, live: true });
+        self.pending += 1;
+        Ok(WriteOutcome::Applied { version })
     }
-    reader.reload()?;
-    Ok(())
+
+    /// Deletes `id`, remembering its version (a tombstone) so older upserts stay out.
+    pub(crate) fn delete(&mut self, id: &str, requested: u64) -> WriteOutcome {
+        let current = self.versions.get(id).copied();
+        let version = match next_version(requested, current) {
+            Ok(version) => version,
+            Err(outcome) => return outcome,
+        };
+        if current.is_some_and(|c| c.live) {
+            self.writer.delete_term(Term::from_field_text(self.id_field, id));
+        }
+        self.versions.insert(id.to_string(), VersionEntry { version, live: false });
+        self.pending += 1;
+        WriteOutcome::Applied { version }
+    }
+
+    /// Whether the id exists and is live in the written (maybe not yet committed) state.
+    pub(crate) fn is_live(&self, id: &str) -> bool {
+        self.versions.get(id).is_some_and(|v| v.live)
+    }
+
+    /// Whether enough writes are pending to commit now.
+    pub(crate) fn is_full(&self, config: &IndexConfig) -> bool {
+        self.pending >= config.commit_every_docs
+    }
+
+    /// Whether writes are pending and the commit interval has passed.
+    pub(crate) fn is_due(&self, config: &IndexConfig) -> bool {
+        self.pending > 0 && self.last_commit.elapsed() >= Duration::from_millis(config.commit_interval_ms)
+    }
+
+    /// Commits with the tombstones in the payload, then reloads the reader. Returns how many
+    /// writes the commit made visible.
+    pub(crate) fn commit(&mut self, reader: &IndexReader) -> Result<usize> {
+        let payload = CommitPayload {
+            tombstones: self.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
+        };
+        let payload = serde_json::to_string(&payload)?;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        reader.reload()?;
+        self.last_commit = Instant::now();
+        Ok(std::mem::take(&mut self.pending))
+    }
+
+    /// Merges every searchable segment into one, then reloads the reader.
+    ///
+    /// The merge policy may be merging some of the segments in the background already (commits
+    /// by count start such merges); Tantivy then refuses a merge naming them, so the segments are
+    /// listed again and the merge retried until the background merge has finished (at most a
+    /// minute).
+    pub(crate) fn merge_all(&mut self, reader: &IndexReader) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let ids = self.writer.index().searchable_segment_ids()?;
+            if ids.len() <= 1 {
+                break;
+            }
+            match self.writer.merge(&ids).wait() {
+                Ok(_) => break,
+                Err(tantivy::TantivyError::InvalidArgument(reason))
+                    if reason.contains("could not be found") && started.elapsed() < Duration::from_secs(60) =>
+                {
+                    tracing::debug!(%reason, "a background merge holds some segments; merging again shortly");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        reader.reload()?;
+        Ok(())
+    }
 }
 
 /// The address of the live document with this id.

@@ -11,12 +11,12 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km, morton_key};
 use searchd_catalog::{
     GeoPoint, MatchBreakdown, MatchHit, MatchResponse, Rfi, Vendor, VendorHit, VendorSearchRequest,
-    VendorSearchResponse, VendorSort, WriteOutcome,
+    VendorSearchResponse, VendorSort, WriteOutcome, bayesian_average,
 };
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -25,15 +25,10 @@ use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
 };
-use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
-};
+use tantivy::{DocAddress, DocId, Index, IndexReader, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
 use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
-use crate::index::{
-    IndexConfig, Opened, VersionEntry, commit_versioned, find_id, merge_all, next_version, open_dir, open_parts,
-    parse_source,
-};
+use crate::index::{IndexConfig, Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
 
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
@@ -101,13 +96,6 @@ impl VendorFields {
     }
 }
 
-struct Writer {
-    writer: IndexWriter,
-    versions: HashMap<String, VersionEntry>,
-    pending: usize,
-    last_commit: Instant,
-}
-
 /// See the module documentation.
 pub struct VendorIndex {
     config: IndexConfig,
@@ -115,7 +103,7 @@ pub struct VendorIndex {
     reader: IndexReader,
     fields: VendorFields,
     parser: QueryParser,
-    state: Mutex<Writer>,
+    state: Mutex<VersionedWriter>,
 }
 
 impl std::fmt::Debug for VendorIndex {
@@ -139,16 +127,15 @@ impl VendorIndex {
     }
 
     fn with_index(index: Index, fields: VendorFields, config: &IndexConfig, location: &str) -> Result<Self> {
-        let Opened { writer, reader, versions, default_language } = open_parts(&index, config, location)?;
+        let Opened { writer, reader, default_language } = open_parts(&index, config, location, fields.id)?;
         let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.body_exact, fields.body_stem]);
         parser.set_field_boost(fields.name, 2.0);
         parser.set_field_boost(fields.body_stem, 0.9);
-        let state = Writer { writer, versions, pending: 0, last_commit: Instant::now() };
         let analyzer = Analyzer::new(default_language);
-        Ok(Self { config: config.clone(), analyzer, reader, fields, parser, state: Mutex::new(state) })
+        Ok(Self { config: config.clone(), analyzer, reader, fields, parser, state: Mutex::new(writer) })
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Writer>> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, VersionedWriter>> {
         self.state.lock().map_err(|_| Error::Internal("vendor writer lock poisoned".into()))
     }
 
@@ -164,27 +151,14 @@ impl VendorIndex {
         for v in &vendors {
             v.validate()?;
         }
-        let f = self.fields;
         let mut state = self.lock()?;
         let mut outcomes = Vec::with_capacity(vendors.len());
         for mut vendor in vendors {
-            let current = state.versions.get(&vendor.id).copied();
-            let version = match next_version(vendor.version, current) {
-                Ok(version) => version,
-                Err(outcome) => {
-                    outcomes.push(outcome);
-                    continue;
-                }
-            };
-            vendor.version = version;
-            let doc = self.document(&vendor)?;
-            if current.is_some_and(|c| c.live) {
-                state.writer.delete_term(Term::from_field_text(f.id, &vendor.id));
-            }
-            state.writer.add_document(doc)?;
-            state.versions.insert(vendor.id, VersionEntry { version, live: true });
-            state.pending += 1;
-            outcomes.push(WriteOutcome::Applied { version });
+            let id = vendor.id.clone();
+            outcomes.push(state.upsert(&id, vendor.version, |version| {
+                vendor.version = version;
+                self.document(&vendor)
+            })?);
         }
         self.commit_if_full(&mut state)?;
         Ok(outcomes)
@@ -229,28 +203,19 @@ impl VendorIndex {
     pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
         searchd_catalog::validate_id(id)?;
         let mut state = self.lock()?;
-        let current = state.versions.get(id).copied();
-        let version = match next_version(version, current) {
-            Ok(version) => version,
-            Err(outcome) => return Ok(outcome),
-        };
-        if current.is_some_and(|c| c.live) {
-            state.writer.delete_term(Term::from_field_text(self.fields.id, id));
-        }
-        state.versions.insert(id.to_string(), VersionEntry { version, live: false });
-        state.pending += 1;
+        let outcome = state.delete(id, version);
         self.commit_if_full(&mut state)?;
-        Ok(WriteOutcome::Applied { version })
+        Ok(outcome)
     }
 
     /// Whether the id exists and is live in the written (maybe not yet committed) state.
     pub fn is_live(&self, id: &str) -> bool {
-        self.lock().is_ok_and(|s| s.versions.get(id).is_some_and(|v| v.live))
+        self.lock().is_ok_and(|s| s.is_live(id))
     }
 
-    fn commit_if_full(&self, state: &mut Writer) -> Result<()> {
-        if state.pending >= self.config.commit_every_docs {
-            self.commit_locked(state)?;
+    fn commit_if_full(&self, state: &mut VersionedWriter) -> Result<()> {
+        if state.is_full(&self.config) {
+            state.commit(&self.reader)?;
         }
         Ok(())
     }
@@ -258,25 +223,16 @@ impl VendorIndex {
     /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
     pub fn commit_if_due(&self) -> Result<bool> {
         let mut state = self.lock()?;
-        let interval = Duration::from_millis(self.config.commit_interval_ms);
-        if state.pending > 0 && state.last_commit.elapsed() >= interval {
-            self.commit_locked(&mut state)?;
-            return Ok(true);
+        let due = state.is_due(&self.config);
+        if due {
+            state.commit(&self.reader)?;
         }
-        Ok(false)
+        Ok(due)
     }
 
     /// Commits pending writes and makes them visible.
     pub fn commit(&self) -> Result<()> {
-        let mut state = self.lock()?;
-        self.commit_locked(&mut state)
-    }
-
-    fn commit_locked(&self, state: &mut Writer) -> Result<()> {
-        commit_versioned(&mut state.writer, &state.versions, &self.reader)?;
-        state.pending = 0;
-        state.last_commit = Instant::now();
-        Ok(())
+        self.lock()?.commit(&self.reader).map(drop)
     }
 
     /// The configuration the index was opened with.
@@ -286,8 +242,7 @@ impl VendorIndex {
 
     /// Merges every segment into one (after a bulk load).
     pub fn merge_segments(&self) -> Result<()> {
-        let mut state = self.lock()?;
-        merge_all(&mut state.writer, &self.reader)
+        self.lock()?.merge_all(&self.reader)
     }
 
     /// The stored vendor with this id, as of the last commit.
@@ -502,7 +457,7 @@ impl Candidate {
     fn breakdown(&self, best_text: f64) -> MatchBreakdown {
         let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
         let reviews = if self.rating.is_some() { self.reviews as f64 } else { 0.0 };
-        let rating = (prior * weight + self.rating.unwrap_or(prior) * reviews) / (weight + reviews) / 5.0;
+        let rating = bayesian_average(self.rating.unwrap_or(prior), reviews, prior, weight) / 5.0;
         MatchBreakdown {
             text: MatchBreakdown::TEXT * if best_text > 0.0 { f64::from(self.text) / best_text } else { 0.0 },
             category: MatchBreakdown::CATEGORY * self.category,

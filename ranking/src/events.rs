@@ -188,6 +188,11 @@ impl Aggregates {
         Self { config, popularity: HashMap::new(), clicks: HashMap::new(), events: 0 }
     }
 
+    /// Popularity's exponential decay per second.
+    fn decay_rate(&self) -> f64 {
+        std::f64::consts::LN_2 / (self.config.half_life_days * 86_400.0)
+    }
+
     /// Events folded in so far.
     pub fn events(&self) -> u64 {
         self.events
@@ -197,7 +202,7 @@ impl Aggregates {
     pub fn add(&mut self, event: &Event) {
         self.events += 1;
         let t = unix(event.timestamp);
-        let rate = std::f64::consts::LN_2 / (self.config.half_life_days * 86_400.0);
+        let rate = self.decay_rate();
         let weight = self.config.weight(event.kind);
         let entry = self.popularity.entry(event.product_id.clone()).or_insert(Decayed { value: 0.0, at: t });
         // Keep the later of the two times as the reference, decaying whichever is older.
@@ -221,7 +226,7 @@ impl Aggregates {
 
     /// The product's decayed popularity as of `now` (0 when it has no events).
     pub fn popularity(&self, product_id: &str, now: OffsetDateTime) -> f64 {
-        let rate = std::f64::consts::LN_2 / (self.config.half_life_days * 86_400.0);
+        let rate = self.decay_rate();
         self.popularity.get(product_id).map_or(0.0, |d| d.value * (-(unix(now) - d.at).max(0.0) * rate).exp())
     }
 

@@ -1,4 +1,4 @@
-use searchd_catalog::{FirstPhaseScorer, RankFeatures};
+use searchd_catalog::{FirstPhaseScorer, RankFeatures, bayesian_average};
 use serde::{Deserialize, Serialize};
 
 /// Weights of the business signals in phase 1. Each signal multiplies the text score by a
@@ -77,7 +77,7 @@ impl DefaultScorer {
     pub fn bayesian_rating(&self, rating: f64, reviews: u64) -> f64 {
         let c = &self.config;
         let n = reviews as f64;
-        (c.rating_prior * c.rating_prior_reviews + rating * n) / (c.rating_prior_reviews + n).max(f64::EPSILON)
+        bayesian_average(rating, n, c.rating_prior, c.rating_prior_reviews)
     }
 
     /// The factor the business signals apply to the text score (1 without signals).

@@ -25,18 +25,23 @@ fn vendor_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
 /// A vendor from JSON, naming the field at fault; `Vendor::validate` (in the index) checks values.
 fn vendor_from_value(value: Value) -> ApiResult<Vendor> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
         let message = e.inner().to_string();
-        let field = if path == "." { backticked(&message).unwrap_or_default() } else { path };
+        let field = field_at_fault(&e.path().to_string(), &message, "");
         ApiError::new(Code::InvalidDocument, format!("`{field}`: {message}")).with_field(field)
     })
 }
 
-/// The first `name` quoted in a serde message ("missing field `name`").
-fn backticked(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(message[start..start + len].to_string())
+/// The field a serde error is about: its path, or at the top level (a missing or unknown field)
+/// the first name quoted in the message ("missing field `name`"), else `top`.
+fn field_at_fault(path: &str, message: &str, top: &str) -> String {
+    if !path.is_empty() && path != "." {
+        return path.to_string();
+    }
+    let quoted = message.find('`').and_then(|start| {
+        let rest = &message[start + 1..];
+        rest.find('`').map(|len| rest[..len].to_string())
+    });
+    quoted.unwrap_or_else(|| top.to_string())
 }
 
 pub async fn get_vendor(
@@ -219,11 +224,7 @@ pub async fn match_vendors(State(state): State<AppState>, req: Request) -> ApiRe
         if e.syntax {
             return e.into_api_error(Code::MalformedJson);
         }
-        let field = if e.path.is_empty() || e.path == "." {
-            backticked(&e.message).unwrap_or_else(|| "body".into())
-        } else {
-            e.path.clone()
-        };
+        let field = field_at_fault(&e.path, &e.message, "body");
         match_error(&field, format!("`{field}`: {}", e.message))
     })?;
     let response = tokio::task::spawn_blocking(move || state.vendors.match_rfi(&rfi))

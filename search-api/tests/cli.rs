@@ -81,17 +81,12 @@ fn index_vendors_from_csv() {
          v3,Fiji Fish,-17.7,179.9,250,Food|Fish\n",
     )
     .unwrap();
-    let out = searchd(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "index",
-        "--kind",
-        "vendors",
-        "--input",
-        csv.to_str().unwrap(),
-        "--map",
-        "name=company,lat=latitude,lon=longitude,service_radius_km=radius",
-    ]);
+    let index_vendors = |extra: &[&str]| {
+        let base =
+            ["--data-dir", data.to_str().unwrap(), "index", "--kind", "vendors", "--input", csv.to_str().unwrap()];
+        searchd(&[&base[..], extra].concat())
+    };
+    let out = index_vendors(&["--map", "name=company,lat=latitude,lon=longitude,service_radius_km=radius"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("indexed 2 of 3 rows") && stdout.contains("index holds 2 vendors"), "{stdout}");
@@ -100,15 +95,7 @@ fn index_vendors_from_csv() {
         "{}",
         text(&out.stderr)
     );
-    let out = searchd(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "index",
-        "--kind",
-        "vendors",
-        "--input",
-        csv.to_str().unwrap(),
-    ]);
+    let out = index_vendors(&[]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("no column for `name`"), "{}", text(&out.stderr));
 }
