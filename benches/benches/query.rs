@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use searchd_benches::{bigbasket_index, homedepot_products, homedepot_queries, index_products, with_typo};
-use searchd_catalog::{FacetField, Filters, FirstPhaseScorer, SearchRequest};
+use searchd_catalog::{FacetField, Filters, Ranker, SearchRequest};
 use searchd_indexer::ProductIndex;
 use searchd_ranking::{DefaultScorer, RankingConfig};
 
 fn run(c: &mut Criterion, name: &str, index: &ProductIndex, requests: &[SearchRequest]) {
-    let scorer: Arc<dyn FirstPhaseScorer> = Arc::new(DefaultScorer::new(RankingConfig::default()));
+    let scorer = Ranker::first_phase(Arc::new(DefaultScorer::new(RankingConfig::default())));
     let mut i = 0;
     c.benchmark_group("query").bench_function(name, |b| {
         b.iter(|| {

@@ -31,7 +31,11 @@ mod vendor_search;
 pub use error::{Error, Result};
 pub use event::{CatalogEvent, WriteOutcome};
 pub use product::{GeoPoint, Product, Vendor, validate_id};
-pub use scoring::{FirstPhaseScorer, RankFeatures, TextOnlyScorer, bayesian_average};
+pub use scoring::{
+    ClickSignals, DEFAULT_RERANK_WINDOW, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
+    FirstPhaseScorer, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker, ScoreComponent,
+    SecondPhase, TextOnlyScorer, bayesian_average, feature_index,
+};
 pub use search::{
     FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,
     SearchHit, SearchRequest, SearchResponse, SortBy,

@@ -1,16 +1,32 @@
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
 /// The values phase 1 sees for one matching document: its text relevance and the business
 /// signals read from fast fields (no stored-document load).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RankFeatures {
     /// Text relevance from retrieval (weighted BM25 over exact, stemmed and typo matches).
     pub text: f32,
+    /// Popularity the catalog feed declares.
     pub popularity: f64,
+    /// Time-decayed popularity learned from behaviour events (views, clicks, carts, purchases).
+    pub engagement: f64,
     /// Average rating, or `None` when the product has none.
     pub rating: Option<f64>,
     pub review_count: u64,
     pub in_stock: bool,
     /// Age of the last update in days, or `None` when unknown.
     pub age_days: Option<f64>,
+}
+
+/// One named part of a phase-1 score, for `explain=true`: the signal's input and the factor it
+/// multiplied the score by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreComponent {
+    pub name: String,
+    pub value: f64,
+    pub factor: f64,
 }
 
 /// The phase-1 scoring function the indexer's collector calls for every matching document.
@@ -25,6 +41,11 @@ pub trait FirstPhaseScorer: Send + Sync + std::fmt::Debug {
     }
 
     fn score(&self, features: &RankFeatures) -> f32;
+
+    /// The factors behind [`score`](Self::score), in the order they apply.
+    fn explain(&self, features: &RankFeatures) -> Vec<ScoreComponent> {
+        vec![ScoreComponent { name: "text".into(), value: f64::from(features.text), factor: 1.0 }]
+    }
 }
 
 /// Text relevance only: the score is the retrieval score unchanged.
@@ -46,4 +67,135 @@ impl FirstPhaseScorer for TextOnlyScorer {
 /// sites rank items with few reviews).
 pub fn bayesian_average(mean: f64, count: f64, prior: f64, prior_weight: f64) -> f64 {
     (prior * prior_weight + mean * count) / (prior_weight + count).max(f64::EPSILON)
+}
+
+/// The features phase 2 sees for one (query, product) pair, in this order. The indexer computes
+/// them from postings, field norms and fast fields (no stored-document load); `models` learns
+/// weights for them. Shares are over the query's words; BM25 values are Tantivy's, per field.
+pub const FEATURE_NAMES: [&str; NUM_FEATURES] = [
+    "phase1_score",
+    "phase1_rank",
+    "bm25_title",
+    "bm25_title_stem",
+    "bm25_brand",
+    "bm25_category",
+    "bm25_description",
+    "bm25_description_stem",
+    "exact_share",
+    "stemmed_only_share",
+    "typo_only_share",
+    "coverage",
+    "idf_coverage",
+    "title_coverage",
+    "all_words_matched",
+    "last_word_in_title",
+    "title_proximity",
+    "title_starts_with_query",
+    "title_length",
+    "title_precision",
+    "popularity",
+    "rating",
+    "reviews",
+    "in_stock",
+    "freshness",
+    "engagement",
+    "click_through",
+];
+pub const NUM_FEATURES: usize = 27;
+
+/// A (query, product) pair's phase-2 features, ordered as [`FEATURE_NAMES`].
+pub type FeatureVector = [f32; NUM_FEATURES];
+
+/// The position of a feature in [`FeatureVector`].
+pub fn feature_index(name: &str) -> Option<usize> {
+    FEATURE_NAMES.iter().position(|n| *n == name)
+}
+
+/// One feature's part in a phase-2 score, for `explain=true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureContribution {
+    pub name: String,
+    pub value: f32,
+    pub contribution: f32,
+}
+
+/// The learned second phase: scores the top K of phase 1 from their feature vectors.
+pub trait SecondPhase: Send + Sync + std::fmt::Debug {
+    /// The model's version, shown by `explain=true` and the admin status.
+    fn version(&self) -> &str;
+
+    fn score(&self, features: &FeatureVector) -> f32;
+
+    /// Each feature's share of [`score`](Self::score), largest magnitude first.
+    fn contributions(&self, features: &FeatureVector) -> Vec<FeatureContribution>;
+}
+
+/// Per-(query, product) behaviour that phase 2 reads: the position-bias corrected click-through.
+pub trait ClickSignals: Send + Sync + std::fmt::Debug {
+    fn click_through(&self, query: &str, product_id: &str) -> f64;
+}
+
+/// How many phase-1 hits phase 2 re-ranks by default (Vespa's `rerank-count`).
+pub const DEFAULT_RERANK_WINDOW: usize = 100;
+
+/// Everything a search ranks with: the phase-1 function, the optional learned phase 2 with its
+/// window, and click signals for its features.
+#[derive(Debug, Clone)]
+pub struct Ranker {
+    pub first: Arc<dyn FirstPhaseScorer>,
+    pub second: Option<Arc<dyn SecondPhase>>,
+    pub clicks: Option<Arc<dyn ClickSignals>>,
+    /// Phase-1 hits phase 2 re-orders; hits beyond it keep their phase-1 order below.
+    pub window: usize,
+}
+
+impl Ranker {
+    /// Phase 1 only.
+    pub fn first_phase(first: Arc<dyn FirstPhaseScorer>) -> Self {
+        Self { first, second: None, clicks: None, window: DEFAULT_RERANK_WINDOW }
+    }
+
+    pub fn with_second(mut self, second: Option<Arc<dyn SecondPhase>>) -> Self {
+        self.second = second;
+        self
+    }
+}
+
+/// Why a hit scored what it did (`explain=true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub phase1: Phase1Explanation,
+    /// Absent when no learned model ranked this hit (none loaded, phase 2 off, or the hit lies
+    /// beyond the re-rank window).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub phase2: Option<Phase2Explanation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Phase1Explanation {
+    pub score: f32,
+    /// Text relevance, then each signal's factor; their product is the score.
+    pub components: Vec<ScoreComponent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Phase2Explanation {
+    pub model_version: String,
+    pub score: f32,
+    /// Standardized-feature × weight per feature; they sum to the score.
+    pub features: Vec<FeatureContribution>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_names_are_unique_and_counted() {
+        let mut names = FEATURE_NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), NUM_FEATURES);
+        assert_eq!(feature_index("click_through"), Some(NUM_FEATURES - 1));
+    }
 }

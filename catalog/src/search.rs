@@ -28,8 +28,11 @@ pub struct SearchRequest {
     pub lang: Option<String>,
     /// Mark matched terms in title and description.
     pub highlight: bool,
-    /// `bm25` switches off everything but plain BM25 on the text fields (for evaluation).
+    /// `bm25` switches off everything but plain BM25 on the text fields (for evaluation);
+    /// `phase1` switches off the learned re-ranker.
     pub ranking: RankingMode,
+    /// Return each hit's phase-1 components and phase-2 feature contributions.
+    pub explain: bool,
 }
 
 impl Default for SearchRequest {
@@ -44,6 +47,7 @@ impl Default for SearchRequest {
             lang: None,
             highlight: false,
             ranking: RankingMode::Default,
+            explain: false,
         }
     }
 }
@@ -213,11 +217,26 @@ impl FromStr for SortBy {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RankingMode {
-    /// Weighted fields, exact > stemmed > typo matches, business signals.
+    /// Weighted fields, exact > stemmed > typo matches, business signals, then the learned
+    /// re-ranker over the top K when a model is loaded.
     #[default]
     Default,
+    /// Phase 1 only: the default retrieval and signals without the learned re-ranker.
+    Phase1,
     /// Plain BM25 over the stemmed text fields, any term (OR), nothing else.
     Bm25,
+}
+
+impl RankingMode {
+    pub const NAMES: [&'static str; 3] = ["default", "phase1", "bm25"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Phase1 => "phase1",
+            Self::Bm25 => "bm25",
+        }
+    }
 }
 
 impl FromStr for RankingMode {
@@ -226,8 +245,12 @@ impl FromStr for RankingMode {
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "default" => Ok(Self::Default),
+            "phase1" => Ok(Self::Phase1),
             "bm25" => Ok(Self::Bm25),
-            other => Err(Error::invalid("ranking", format!("unknown ranking `{other}`, expected default or bm25"))),
+            other => Err(Error::invalid(
+                "ranking",
+                format!("unknown ranking `{other}`, expected one of: {}", Self::NAMES.join(", ")),
+            )),
         }
     }
 }
@@ -256,6 +279,8 @@ pub struct SearchHit {
     pub product: Product,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub highlight: Option<Highlight>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explain: Option<crate::Explanation>,
 }
 
 /// Title and description with matched terms wrapped in `<em>`…`</em>`; the rest HTML-escaped.

@@ -136,6 +136,7 @@ pub struct ProductIndex {
     config: IndexConfig,
     feed: Mutex<ChangeFeed>,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::search::IdTable>>>,
+    pub(crate) engagement: Mutex<crate::search::Engagement>,
 }
 
 impl std::fmt::Debug for ProductIndex {
@@ -175,6 +176,7 @@ impl ProductIndex {
             config,
             feed: Mutex::default(),
             id_tables: Mutex::default(),
+            engagement: Mutex::default(),
         })
     }
 

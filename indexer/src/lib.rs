@@ -6,15 +6,15 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use searchd_catalog::{CatalogEvent, FirstPhaseScorer, Product, SearchRequest, TextOnlyScorer};
+//! use searchd_catalog::{CatalogEvent, Product, Ranker, SearchRequest, TextOnlyScorer};
 //! use searchd_indexer::{IndexConfig, ProductIndex};
 //!
 //! let index = ProductIndex::in_memory(IndexConfig::default()).unwrap();
 //! index.apply(CatalogEvent::Upsert { product: Product::new("1", "Cordless drill") }).unwrap();
 //! index.commit().unwrap();
-//! let scorer: Arc<dyn FirstPhaseScorer> = Arc::new(TextOnlyScorer);
+//! let ranker = Ranker::first_phase(Arc::new(TextOnlyScorer));
 //! let request = SearchRequest { q: "drills".into(), ..SearchRequest::default() };
-//! let response = index.search(&request, &scorer).unwrap();
+//! let response = index.search(&request, &ranker).unwrap();
 //! assert_eq!(response.hits[0].product.id, "1");
 //! ```
 
@@ -22,6 +22,7 @@ mod analysis;
 mod error;
 mod index;
 mod ingest;
+mod ltr;
 mod schema;
 mod search;
 mod vendor;
@@ -34,6 +35,6 @@ pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS,
     decompressed, ingest,
 };
-pub use search::ScoredId;
+pub use search::{Candidate, ScoredId};
 pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
 pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor};

@@ -1,13 +1,15 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
 use searchd_catalog::{
-    FacetCount, FacetField, FirstPhaseScorer, Highlight, RankFeatures, RankingMode, SearchHit, SearchRequest,
-    SearchResponse, SortBy, escape_html_into, fold, tokenize,
+    Explanation, FacetCount, FacetField, FeatureVector, FirstPhaseScorer, Highlight, Phase1Explanation,
+    Phase2Explanation, RankFeatures, Ranker, RankingMode, SearchHit, SearchRequest, SearchResponse, SecondPhase,
+    SortBy, escape_html_into, fold, tokenize,
 };
 use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
     RangeQuery, TermQuery,
@@ -42,6 +44,10 @@ mod weights {
     /// stays well above typo while a corrected word still counts like a real match. Tuned on
     /// the Home Depot dev judgments: 1.2 → 0.730, 4 → 0.738, 9 → 0.740 nDCG@10 condensed.
     pub const TYPO: f32 = 9.0;
+    /// Two adjacent query words found joined as one title word. Measured on the Home Depot dev
+    /// judgments (phase 1, nDCG@10 condensed): none 0.7408, 2 → 0.7451, 3 → 0.7454, 4 → 0.7438,
+    /// 6 → 0.7378 (a joined match then outweighs matching the words themselves).
+    pub const JOINED: f32 = 3.0;
     /// DisMax tie breaker: 0 scores each word by its best match only (exact, stemmed, typo or
     /// another field), so one word matched three ways does not outrank two words matched once.
     pub const TIE: f32 = 0.0;
@@ -55,7 +61,7 @@ pub(crate) struct IdTable {
 }
 
 impl IdTable {
-    fn get(&self, doc: tantivy::DocId) -> Option<&str> {
+    pub(crate) fn get(&self, doc: tantivy::DocId) -> Option<&str> {
         let ord = *self.ords.get(doc as usize)?;
         self.terms.get(ord as usize).map(|t| &**t)
     }
@@ -66,9 +72,31 @@ struct Retrieved {
     searcher: Searcher,
     language: Language,
     terms: Vec<QueryTerm>,
-    top: Vec<(Score, DocAddress)>,
+    /// The requested page, in final order.
+    top: Vec<Ranked>,
     total: u64,
     facets: BTreeMap<String, Vec<FacetCount>>,
+    /// The model that re-ranked the window, when one did.
+    second: Option<Arc<dyn SecondPhase>>,
+    /// The phase-1 scorer the search used.
+    first: Arc<dyn FirstPhaseScorer>,
+}
+
+/// One hit of the page: its final score (phase 2's inside the re-rank window, phase 1's beyond
+/// it), its phase-1 score, and its phase-2 features when it was re-ranked.
+struct Ranked {
+    score: Score,
+    phase1: Score,
+    address: DocAddress,
+    features: Option<FeatureVector>,
+}
+
+/// A phase-1 hit with its phase-2 features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: String,
+    pub phase1: f32,
+    pub features: FeatureVector,
 }
 
 /// A hit without its document: what evaluation needs.
@@ -80,15 +108,35 @@ pub struct ScoredId {
 
 impl ProductIndex {
     /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
-    pub fn search(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<SearchResponse> {
+    pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
         let started = Instant::now();
-        let Retrieved { searcher, language, terms, top, total, facets } = self.retrieve(request, scorer)?;
+        let Retrieved { searcher, language, terms, top, total, facets, second, first } =
+            self.retrieve(request, ranker)?;
 
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let product = self.load(&searcher, address)?;
+        let mut signals: Option<(u32, SegmentSignals)> = None;
+        for hit in top {
+            let product = self.load(&searcher, hit.address)?;
             let highlight = request.highlight.then(|| self.highlight(&product, &terms));
-            hits.push(SearchHit { score, product, highlight });
+            let explain = if request.explain {
+                let segment = hit.address.segment_ord;
+                let seg = match &signals {
+                    Some((ord, s)) if *ord == segment => s,
+                    _ => &signals.insert((segment, self.segment_signals(&searcher, segment, true)?)).1,
+                };
+                let features = seg.rank_features(hit.address.doc_id, text_of(&*first, hit.phase1, seg, hit.address));
+                Some(Explanation {
+                    phase1: Phase1Explanation { score: hit.phase1, components: first.explain(&features) },
+                    phase2: second.as_ref().zip(hit.features.as_ref()).map(|(model, f)| Phase2Explanation {
+                        model_version: model.version().to_string(),
+                        score: hit.score,
+                        features: model.contributions(f),
+                    }),
+                })
+            } else {
+                None
+            };
+            hits.push(SearchHit { score: hit.score, product, highlight, explain });
         }
         let total_pages = usize::try_from(total).unwrap_or(usize::MAX).div_ceil(request.per_page);
         Ok(SearchResponse {
@@ -106,12 +154,12 @@ impl ProductIndex {
 
     /// The ids of the top hits only, read from the id fast field: the retrieval and ranking cost
     /// without document loading (what `searchd eval` measures).
-    pub fn search_ids(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Vec<ScoredId>> {
-        let Retrieved { searcher, top, .. } = self.retrieve(request, scorer)?;
+    pub fn search_ids(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<ScoredId>> {
+        let Retrieved { searcher, top, .. } = self.retrieve(request, ranker)?;
         let mut out = Vec::with_capacity(top.len());
         // Hits come grouped by segment: fetch each segment's table once.
         let mut cached: Option<(u32, Arc<IdTable>)> = None;
-        for (score, address) in top {
+        for Ranked { score, address, .. } in top {
             let table = match &cached {
                 Some((segment, table)) if *segment == address.segment_ord => table,
                 _ => &cached.insert((address.segment_ord, self.id_table(&searcher, address.segment_ord)?)).1,
@@ -123,10 +171,31 @@ impl ProductIndex {
         Ok(out)
     }
 
+    /// The phase-1 top `ranker.window` of a search with each hit's phase-2 features: what the
+    /// re-ranker sees, for training it.
+    pub fn candidates(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<Candidate>> {
+        request.validate()?;
+        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
+        let terms = self.analyzer.query_terms(&request.q, language);
+        let searcher = self.searcher();
+        let query = self.build_query(&searcher, request, &terms);
+        let engagement = self.engagement_columns(&searcher)?;
+        let (top, _, _) =
+            self.collect(&searcher, request, query.as_ref(), &ranker.first, 0, ranker.window, engagement.clone())?;
+        let features = self.features(&searcher, &request.q, &terms, &top, ranker, engagement.as_ref())?;
+        let mut out = Vec::with_capacity(top.len());
+        for ((phase1, address), features) in top.into_iter().zip(features) {
+            if let Some(id) = self.id_table(&searcher, address.segment_ord)?.get(address.doc_id) {
+                out.push(Candidate { id: id.to_string(), phase1, features });
+            }
+        }
+        Ok(out)
+    }
+
     /// The doc → id table of a segment, built once (segments are immutable) from the id
     /// column's dictionary in one sequential pass. Looking ids up one by one in the dictionary
     /// decodes a block per hit, which cost more than the search itself.
-    fn id_table(&self, searcher: &Searcher, segment_ord: u32) -> Result<Arc<IdTable>> {
+    pub(crate) fn id_table(&self, searcher: &Searcher, segment_ord: u32) -> Result<Arc<IdTable>> {
         let segment = searcher.segment_reader(segment_ord);
         let key = segment.segment_id();
         let mut tables = self.id_tables.lock().map_err(|_| crate::Error::Internal("id table lock poisoned".into()))?;
@@ -154,7 +223,7 @@ impl ProductIndex {
 
     /// Validation, query language and words, query building and collection: what every search
     /// does before it turns hits into results.
-    fn retrieve(&self, request: &SearchRequest, scorer: &Arc<dyn FirstPhaseScorer>) -> Result<Retrieved> {
+    fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
         request.validate()?;
         if let Some(code) = request.lang.as_deref() {
             if Language::from_code(code).is_none() {
@@ -165,26 +234,72 @@ impl ProductIndex {
         let terms = self.analyzer.query_terms(&request.q, language);
         let searcher = self.searcher();
         let query = self.build_query(&searcher, request, &terms);
-        let (top, total, facets) = self.collect(&searcher, request, query.as_ref(), scorer)?;
-        Ok(Retrieved { searcher, language, terms, top, total, facets })
+        let first = match request.ranking {
+            RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
+            RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
+        };
+        let second = match (request.ranking, request.sort) {
+            (RankingMode::Default, SortBy::Relevance) if ranker.window > 0 => ranker.second.clone(),
+            _ => None,
+        };
+        let (offset, limit) = match &second {
+            Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
+            None => (request.offset(), request.per_page),
+        };
+        let engagement = self.engagement_columns(&searcher)?;
+        let (top, total, facets) =
+            self.collect(&searcher, request, query.as_ref(), &first, offset, limit, engagement.clone())?;
+        let top = match &second {
+            None => top
+                .into_iter()
+                .map(|(score, address)| Ranked { score, phase1: score, address, features: None })
+                .collect(),
+            Some(model) => {
+                let window = ranker.window.min(top.len());
+                let features =
+                    self.features(&searcher, &request.q, &terms, &top[..window], ranker, engagement.as_ref())?;
+                let mut ranked: Vec<Ranked> = top[..window]
+                    .iter()
+                    .zip(features)
+                    .map(|(&(phase1, address), f)| Ranked {
+                        score: model.score(&f),
+                        phase1,
+                        address,
+                        features: Some(f),
+                    })
+                    .collect();
+                // Stable: equal model scores keep their phase-1 order.
+                ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+                ranked.extend(top[window..].iter().map(|&(score, address)| Ranked {
+                    score,
+                    phase1: score,
+                    address,
+                    features: None,
+                }));
+                ranked.into_iter().skip(request.offset()).take(request.per_page).collect()
+            }
+        };
+        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first })
     }
 
     #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
+    #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     fn collect(
         &self,
         searcher: &Searcher,
         request: &SearchRequest,
         query: &dyn Query,
         scorer: &Arc<dyn FirstPhaseScorer>,
+        offset: usize,
+        limit: usize,
+        engagement: Option<Arc<EngagementColumns>>,
     ) -> Result<(Vec<(Score, DocAddress)>, u64, BTreeMap<String, Vec<FacetCount>>)> {
-        let scorer = match request.ranking {
-            RankingMode::Default => scorer.clone(),
-            RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
-        };
+        let scorer = scorer.clone();
         let sort = request.sort;
-        let top = TopDocs::with_limit(request.per_page)
-            .and_offset(request.offset())
-            .tweak_score(move |segment: &SegmentReader| sort_key_fn(segment, sort, scorer.clone()));
+        let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(move |segment: &SegmentReader| {
+            let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
+            sort_key_fn(segment, sort, scorer.clone(), column)
+        });
 
         // A facet whose field holds no value in any segment counts to an empty list: skip its
         // collector, which would otherwise visit every matching document.
@@ -238,13 +353,21 @@ impl ProductIndex {
         let text: Box<dyn Query> = if terms.is_empty() {
             if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
         } else {
-            let clauses = terms
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
                 .iter()
                 .map(|t| match request.ranking {
                     RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t)),
-                    RankingMode::Default => (Occur::Should, self.term_query(searcher, t)),
+                    RankingMode::Default | RankingMode::Phase1 => (Occur::Should, self.term_query(searcher, t)),
                 })
                 .collect();
+            // Two adjacent words may be one word in titles ("eco stone" → "EcoStone", "screw
+            // driver" → "Screwdriver"), as Meilisearch's query graph tries word concatenations.
+            if request.ranking != RankingMode::Bm25 {
+                for pair in terms.windows(2) {
+                    let joined = format!("{}{}", pair[0].exact, pair[1].exact);
+                    clauses.push((Occur::Should, boosted(term(self.fields.title_exact, &joined), weights::JOINED)));
+                }
+            }
             Box::new(BooleanQuery::new(clauses))
         };
 
@@ -311,7 +434,7 @@ impl ProductIndex {
     /// are expanded to their typo neighbours, as Typesense expands typos only while exact results
     /// are scarce: a word found in many products is what the user meant, and expanding it costs a
     /// walk of the term dictionary and adds noise ("drill" → "frill").
-    fn is_rare(&self, searcher: &Searcher, t: &QueryTerm) -> bool {
+    pub(crate) fn is_rare(&self, searcher: &Searcher, t: &QueryTerm) -> bool {
         let f = &self.fields;
         let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
         let known = df(f.title_exact, &t.exact).max(df(f.title_stem, &t.stem)).max(df(f.brand_text, &t.exact));
@@ -359,41 +482,149 @@ fn sort_key_fn(
     segment: &SegmentReader,
     sort: SortBy,
     scorer: Arc<dyn FirstPhaseScorer>,
+    engagement: Option<Arc<[f32]>>,
 ) -> impl Fn(tantivy::DocId, Score) -> (f64, Score) + 'static + use<> {
-    let ff = segment.fast_fields();
     let uses_signals = scorer.uses_signals();
-    let signals = uses_signals || sort != SortBy::Relevance;
-    let f64_col = |name: &str| Signal::of(if signals { ff.f64(name).ok() } else { None });
-    let popularity = f64_col(schema::POPULARITY);
-    let rating = f64_col(schema::RATING);
-    let price = f64_col(schema::PRICE);
-    let reviews = Signal::of(if signals { ff.u64(schema::REVIEW_COUNT).ok() } else { None });
-    let in_stock = Signal::of(if signals { ff.bool(schema::IN_STOCK).ok() } else { None });
-    let updated = Signal::of(if signals { ff.i64(schema::UPDATED_AT).ok() } else { None });
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let signals = SegmentSignals::open(segment, uses_signals || sort != SortBy::Relevance, engagement);
     move |doc, text| {
-        let score = if uses_signals {
-            scorer.score(&RankFeatures {
-                text,
-                popularity: popularity.get(doc).unwrap_or(0.0),
-                rating: rating.get(doc),
-                review_count: reviews.get(doc).unwrap_or(0),
-                in_stock: in_stock.get(doc).unwrap_or(true),
-                age_days: updated.get(doc).map(|t| (now - t).max(0) as f64 / 86_400.0),
-            })
-        } else {
-            text
-        };
+        let score = if uses_signals { scorer.score(&signals.rank_features(doc, text)) } else { text };
         let primary = match sort {
             SortBy::Relevance => f64::from(score),
             // Missing values sort last in both directions.
-            SortBy::PriceAsc => price.get(doc).map_or(f64::NEG_INFINITY, |p| -p),
-            SortBy::PriceDesc => price.get(doc).unwrap_or(f64::NEG_INFINITY),
-            SortBy::Rating => rating.get(doc).unwrap_or(f64::NEG_INFINITY),
-            SortBy::Newest => updated.get(doc).map_or(f64::NEG_INFINITY, |t| t as f64),
+            SortBy::PriceAsc => signals.price.get(doc).map_or(f64::NEG_INFINITY, |p| -p),
+            SortBy::PriceDesc => signals.price.get(doc).unwrap_or(f64::NEG_INFINITY),
+            SortBy::Rating => signals.rating.get(doc).unwrap_or(f64::NEG_INFINITY),
+            SortBy::Newest => signals.updated.get(doc).map_or(f64::NEG_INFINITY, |t| t as f64),
         };
         (primary, score)
     }
+}
+
+/// The text relevance behind a phase-1 score: the collector does not keep it, so explain
+/// inverts the scorer (text-only scorers pass it through; the default scorer multiplies it by
+/// the signals' factor, or ranks by signals alone when nothing matched by text).
+fn text_of(first: &dyn FirstPhaseScorer, phase1: Score, seg: &SegmentSignals, address: DocAddress) -> Score {
+    if !first.uses_signals() {
+        return phase1;
+    }
+    let unit = first.score(&seg.rank_features(address.doc_id, 1.0));
+    if unit > 0.0 { phase1 / unit } else { phase1 }
+}
+
+/// Engagement (event popularity) per segment, aligned with doc ids.
+pub(crate) type EngagementColumns = HashMap<SegmentId, Arc<[f32]>>;
+
+/// The business signals of one segment as phase 1 and phase 2 read them from fast fields.
+pub(crate) struct SegmentSignals {
+    popularity: Signal<f64>,
+    rating: Signal<f64>,
+    price: Signal<f64>,
+    reviews: Signal<u64>,
+    in_stock: Signal<bool>,
+    updated: Signal<i64>,
+    engagement: Option<Arc<[f32]>>,
+    now: i64,
+}
+
+impl SegmentSignals {
+    /// With `read` false, every signal reads as absent (text-only ranking skips the columns).
+    fn open(segment: &SegmentReader, read: bool, engagement: Option<Arc<[f32]>>) -> Self {
+        let ff = segment.fast_fields();
+        let f64_col = |name: &str| Signal::of(if read { ff.f64(name).ok() } else { None });
+        Self {
+            popularity: f64_col(schema::POPULARITY),
+            rating: f64_col(schema::RATING),
+            price: f64_col(schema::PRICE),
+            reviews: Signal::of(if read { ff.u64(schema::REVIEW_COUNT).ok() } else { None }),
+            in_stock: Signal::of(if read { ff.bool(schema::IN_STOCK).ok() } else { None }),
+            updated: Signal::of(if read { ff.i64(schema::UPDATED_AT).ok() } else { None }),
+            engagement: if read { engagement } else { None },
+            now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn rank_features(&self, doc: tantivy::DocId, text: Score) -> RankFeatures {
+        RankFeatures {
+            text,
+            popularity: self.popularity.get(doc).unwrap_or(0.0),
+            engagement: self.engagement.as_ref().and_then(|e| e.get(doc as usize)).map_or(0.0, |v| f64::from(*v)),
+            rating: self.rating.get(doc),
+            review_count: self.reviews.get(doc).unwrap_or(0),
+            in_stock: self.in_stock.get(doc).unwrap_or(true),
+            age_days: self.updated.get(doc).map(|t| (self.now - t).max(0) as f64 / 86_400.0),
+        }
+    }
+}
+
+impl ProductIndex {
+    /// The signals of one segment of `searcher`, with the current engagement column.
+    fn segment_signals(&self, searcher: &Searcher, segment_ord: u32, read: bool) -> Result<SegmentSignals> {
+        let columns = self.engagement_columns(searcher)?;
+        self.segment_signals_with(searcher, segment_ord, read, columns.as_ref())
+    }
+
+    pub(crate) fn segment_signals_with(
+        &self,
+        searcher: &Searcher,
+        segment_ord: u32,
+        read: bool,
+        columns: Option<&Arc<EngagementColumns>>,
+    ) -> Result<SegmentSignals> {
+        let segment = searcher.segment_reader(segment_ord);
+        let column = columns.and_then(|c| c.get(&segment.segment_id()).cloned());
+        Ok(SegmentSignals::open(segment, read, column))
+    }
+
+    /// Replaces the engagement (time-decayed event popularity) of every product: products absent
+    /// from `values` get 0. Tantivy segments are immutable, so this is not written into them:
+    /// each segment gets a column aligned with its doc ids, built from its id column on the
+    /// next search (segments the index adds later get theirs when first searched). Phase 1 and
+    /// phase 2 read it like a fast field; no document is re-indexed and no version changes.
+    pub fn set_engagement(&self, values: HashMap<String, f32>) -> Result<()> {
+        let mut state =
+            self.engagement.lock().map_err(|_| crate::Error::Internal("engagement lock poisoned".into()))?;
+        state.values = Arc::new(values);
+        state.columns = Arc::new(HashMap::new());
+        Ok(())
+    }
+
+    /// The engagement columns of the searcher's segments, building the missing ones; `None`
+    /// when no product has engagement.
+    pub(crate) fn engagement_columns(&self, searcher: &Searcher) -> Result<Option<Arc<EngagementColumns>>> {
+        let mut state =
+            self.engagement.lock().map_err(|_| crate::Error::Internal("engagement lock poisoned".into()))?;
+        if state.values.is_empty() {
+            return Ok(None);
+        }
+        let readers = searcher.segment_readers();
+        if readers.iter().all(|s| state.columns.contains_key(&s.segment_id())) {
+            return Ok(Some(state.columns.clone()));
+        }
+        let mut columns: EngagementColumns = HashMap::with_capacity(readers.len());
+        for (ord, segment) in readers.iter().enumerate() {
+            let key = segment.segment_id();
+            if let Some(column) = state.columns.get(&key) {
+                columns.insert(key, column.clone());
+                continue;
+            }
+            let table = self.id_table(searcher, ord as u32)?;
+            let by_ord: Vec<f32> =
+                table.terms.iter().map(|id| state.values.get(&**id).copied().unwrap_or(0.0)).collect();
+            let column: Arc<[f32]> =
+                table.ords.iter().map(|&o| by_ord.get(o as usize).copied().unwrap_or(0.0)).collect();
+            columns.insert(key, column);
+        }
+        state.columns = Arc::new(columns);
+        Ok(Some(state.columns.clone()))
+    }
+}
+
+/// Products' engagement and the columns built from it.
+#[derive(Debug, Default)]
+pub(crate) struct Engagement {
+    values: Arc<HashMap<String, f32>>,
+    columns: Arc<EngagementColumns>,
 }
 
 /// A fast field as phase 1 reads it. Columns without values, or with one value for every

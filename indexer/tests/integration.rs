@@ -8,12 +8,12 @@ mod vendors;
 
 use std::sync::Arc;
 
-use searchd_catalog::{FirstPhaseScorer, Product, SearchRequest};
+use searchd_catalog::{Product, Ranker, SearchRequest};
 use searchd_indexer::{IndexConfig, ProductIndex};
 use searchd_ranking::{DefaultScorer, RankingConfig};
 
-pub fn scorer() -> Arc<dyn FirstPhaseScorer> {
-    Arc::new(DefaultScorer::new(RankingConfig::default()))
+pub fn scorer() -> Ranker {
+    Ranker::first_phase(Arc::new(DefaultScorer::new(RankingConfig::default())))
 }
 
 pub fn index_of(products: impl IntoIterator<Item = Product>) -> ProductIndex {

@@ -1,13 +1,43 @@
-//! Learned models for `searchd` (planned; not built yet).
+//! Learned models for `searchd`. This crate is the only one that knows linfa and ndarray.
 //!
-//! This crate will be the only one that knows linfa and ndarray:
+//! Built: the phase-2 ranker ([`ranker`]) — a linear scoring function over the rank features of
+//! a (query, product) pair, learned by pairwise logistic regression (linfa-logistic) from graded
+//! judgments and click-derived labels — and its versioned on-disk artifacts ([`RankerStore`]).
 //!
-//! - product vectors (hashed TF-IDF of title, description, brand and category path, plus price
-//!   band), clustered with linfa-clustering (KMeans) for "similar products", with nearest
-//!   neighbours by cosine inside the item's cluster and its nearest clusters;
-//! - regression for the second-phase ranking weights, trained from graded judgments and
-//!   click-derived labels;
-//! - versioned on-disk artifacts, hot-swapped, refreshed nightly and on demand.
+//! Planned (the recommendations issue): product vectors and KMeans clustering for "similar
+//! products", the nightly schedule.
 //!
-//! Nothing here is implemented yet; `ranking` already depends on this crate so the learned
-//! re-ranker can plug in without changing the dependency graph.
+//! ```
+//! use searchd_catalog::{FeatureVector, NUM_FEATURES, SecondPhase, feature_index};
+//! use searchd_models::{LabeledCandidate, TrainOptions, TrainingQuery, train_ranker};
+//!
+//! // Two queries whose better product always has more title coverage.
+//! let candidate = |coverage: f32, label: f32| {
+//!     let mut features: FeatureVector = [0.0; NUM_FEATURES];
+//!     features[feature_index("title_coverage").unwrap()] = coverage;
+//!     LabeledCandidate { features, label }
+//! };
+//! let queries = vec![
+//!     TrainingQuery { query: "drill".into(), candidates: vec![candidate(1.0, 3.0), candidate(0.5, 1.0)] },
+//!     TrainingQuery { query: "saw".into(), candidates: vec![candidate(0.2, 1.0), candidate(0.9, 2.67)] },
+//! ];
+//! let model = train_ranker(&queries, &TrainOptions::default()).unwrap();
+//! assert!(model.score(&candidate(1.0, 0.0).features) > model.score(&candidate(0.3, 0.0).features));
+//! ```
+
+pub mod ranker;
+
+pub use ranker::{LabeledCandidate, RankerModel, RankerStore, TrainOptions, TrainingInfo, TrainingQuery, train_ranker};
+
+/// Errors of training and of artifacts.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("training: {0}")]
+    Training(String),
+    #[error("model artifact {path}: {message}")]
+    Artifact { path: String, message: String },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

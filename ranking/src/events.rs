@@ -11,10 +11,11 @@
 //! counts `p^eta` and an impression (a `view` with a query and a position) counts `p^eta` too;
 //! the corrected rate is weighted clicks over weighted impressions, smoothed towards a prior.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -100,6 +101,8 @@ pub struct EventsConfig {
     /// Click-through prior: `prior_ctr` worth `prior_impressions` impressions.
     pub prior_ctr: f64,
     pub prior_impressions: f64,
+    /// Engagement is folded into the index's signal columns this often (milliseconds).
+    pub fold_interval_ms: u64,
 }
 
 impl Default for EventsConfig {
@@ -113,6 +116,7 @@ impl Default for EventsConfig {
             position_bias_eta: 1.0,
             prior_ctr: 0.05,
             prior_impressions: 20.0,
+            fold_interval_ms: 10_000,
         }
     }
 }
@@ -146,6 +150,9 @@ impl EventsConfig {
         }
         if !(0.0..=1.0).contains(&self.prior_ctr) {
             return Err("events.prior_ctr must be between 0 and 1".into());
+        }
+        if self.fold_interval_ms < 10 {
+            return Err("events.fold_interval_ms must be ≥ 10".into());
         }
         Ok(())
     }
@@ -241,6 +248,85 @@ impl Aggregates {
         let c = &self.config;
         let stats = self.clicks.get(&(normalize_query(query), product_id.to_string())).copied().unwrap_or_default();
         (stats.clicks + c.prior_ctr * c.prior_impressions) / (stats.impressions + c.prior_impressions).max(f64::EPSILON)
+    }
+}
+
+/// Click statistics of one (query, product): position-weighted clicks and impressions and the
+/// smoothed click-through rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClickRow {
+    pub product_id: String,
+    pub clicks: f64,
+    pub impressions: f64,
+    pub click_through: f64,
+}
+
+impl Aggregates {
+    /// Every query with click statistics, its products in no particular order.
+    pub fn click_table(&self) -> BTreeMap<String, Vec<ClickRow>> {
+        let mut out: BTreeMap<String, Vec<ClickRow>> = BTreeMap::new();
+        for ((q, id), stats) in &self.clicks {
+            out.entry(q.clone()).or_default().push(ClickRow {
+                product_id: id.clone(),
+                clicks: stats.clicks,
+                impressions: stats.impressions,
+                click_through: self.click_through(q, id),
+            });
+        }
+        out
+    }
+}
+
+/// The events a node holds: the durable log and the aggregates rebuilt from it at start-up and
+/// kept current with every accepted batch. Phase 2 reads click-through from it; a scheduled
+/// task folds its popularity into the index.
+#[derive(Debug)]
+pub struct EventStore {
+    log: Mutex<Option<EventLog>>,
+    aggregates: RwLock<Aggregates>,
+}
+
+impl EventStore {
+    /// Opens the log in `dir` and replays it; returns the store and how many torn lines were
+    /// skipped.
+    pub fn open(dir: &Path, config: EventsConfig) -> std::io::Result<(Self, u64)> {
+        let log = EventLog::open(dir)?;
+        let mut aggregates = Aggregates::new(config);
+        let skipped = log.replay(|e| aggregates.add(&e))?;
+        Ok((Self { log: Mutex::new(Some(log)), aggregates: RwLock::new(aggregates) }, skipped))
+    }
+
+    /// A store without a log: events live as long as the process (tests, benches).
+    pub fn in_memory(config: EventsConfig) -> Self {
+        Self { log: Mutex::new(None), aggregates: RwLock::new(Aggregates::new(config)) }
+    }
+
+    /// Logs a batch of valid events durably, then folds them into the aggregates.
+    pub fn record(&self, events: &[Event]) -> std::io::Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut log = self.log.lock().map_err(|_| std::io::Error::other("event log lock poisoned"))?;
+        if let Some(log) = log.as_mut() {
+            log.append(events)?;
+        }
+        let mut aggregates = self.aggregates.write().map_err(|_| std::io::Error::other("aggregates lock poisoned"))?;
+        for event in events {
+            aggregates.add(event);
+        }
+        Ok(())
+    }
+
+    /// Reads the aggregates.
+    pub fn read<T>(&self, f: impl FnOnce(&Aggregates) -> T) -> T {
+        let guard = self.aggregates.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&guard)
+    }
+}
+
+impl searchd_catalog::ClickSignals for EventStore {
+    fn click_through(&self, query: &str, product_id: &str) -> f64 {
+        self.read(|a| a.click_through(query, product_id))
     }
 }
 

@@ -19,7 +19,8 @@ mod metrics;
 mod scorer;
 
 pub use events::{
-    Aggregates, Event, EventKind, EventLog, EventsConfig, MAX_CLOCK_SKEW, MAX_EVENT_QUERY_CHARS, normalize_query,
+    Aggregates, ClickRow, Event, EventKind, EventLog, EventStore, EventsConfig, MAX_CLOCK_SKEW, MAX_EVENT_QUERY_CHARS,
+    normalize_query,
 };
 pub use metrics::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 pub use scorer::{DefaultScorer, RankingConfig};

@@ -26,6 +26,18 @@ impl Judgments {
         self.by_query.len()
     }
 
+    /// The judgments of the queries `keep` accepts.
+    pub fn subset(&self, keep: impl Fn(&str) -> bool) -> Judgments {
+        Judgments {
+            by_query: self.by_query.iter().filter(|(q, _)| keep(q)).map(|(q, j)| (q.clone(), j.clone())).collect(),
+        }
+    }
+
+    /// The relevance of one pair, when judged.
+    pub fn get(&self, query: &str, product_id: &str) -> Option<f64> {
+        self.by_query.get(query)?.get(product_id).copied()
+    }
+
     pub fn num_pairs(&self) -> usize {
         self.by_query.values().map(HashMap::len).sum()
     }

@@ -1,4 +1,4 @@
-use searchd_catalog::{FirstPhaseScorer, RankFeatures, bayesian_average};
+use searchd_catalog::{FirstPhaseScorer, RankFeatures, ScoreComponent, bayesian_average};
 use serde::{Deserialize, Serialize};
 
 /// Weights of the business signals in phase 1. Each signal multiplies the text score by a
@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RankingConfig {
-    /// Factor per unit of `ln(1 + popularity)`.
+    /// Factor per unit of `ln(1 + popularity)` (the catalog's declared popularity).
     pub popularity: f64,
+    /// Factor per unit of `ln(1 + engagement)`, the time-decayed popularity from behaviour
+    /// events (a purchase counts 10, an add-to-cart 6, a click 3, a view 1 by default).
+    pub engagement: f64,
     /// Weight of the Bayesian-averaged rating's distance from the prior (per star).
     pub rating: f64,
     /// Prior mean rating (stars) the average is pulled towards.
@@ -26,6 +29,7 @@ impl Default for RankingConfig {
     fn default() -> Self {
         Self {
             popularity: 0.05,
+            engagement: 0.1,
             rating: 0.08,
             rating_prior: 3.5,
             rating_prior_reviews: 10.0,
@@ -40,6 +44,7 @@ impl RankingConfig {
     pub fn validate(&self) -> Result<(), String> {
         let non_negative = [
             ("popularity", self.popularity),
+            ("engagement", self.engagement),
             ("rating", self.rating),
             ("rating_prior_reviews", self.rating_prior_reviews),
             ("freshness", self.freshness),
@@ -80,29 +85,52 @@ impl DefaultScorer {
         bayesian_average(rating, n, c.rating_prior, c.rating_prior_reviews)
     }
 
+    /// Each business signal's factor on the text score (all 1 without signals).
+    pub fn factors(&self, f: &RankFeatures) -> [(&'static str, f64, f64); 5] {
+        let c = &self.config;
+        let rating = f.rating.map(|rating| self.bayesian_rating(rating, f.review_count.max(1)));
+        [
+            ("popularity", f.popularity, 1.0 + c.popularity * f.popularity.max(0.0).ln_1p()),
+            ("engagement", f.engagement, 1.0 + c.engagement * f.engagement.max(0.0).ln_1p()),
+            (
+                "rating",
+                rating.unwrap_or(f64::NAN),
+                rating.map_or(1.0, |r| (1.0 + c.rating * (r - c.rating_prior)).max(0.1)),
+            ),
+            ("in_stock", f64::from(u8::from(f.in_stock)), if f.in_stock { 1.0 } else { c.out_of_stock }),
+            (
+                "freshness",
+                f.age_days.unwrap_or(f64::NAN),
+                f.age_days
+                    .map_or(1.0, |age| 1.0 + c.freshness * 0.5f64.powf(age.max(0.0) / c.freshness_half_life_days)),
+            ),
+        ]
+    }
+
     /// The factor the business signals apply to the text score (1 without signals).
     pub fn signal_factor(&self, f: &RankFeatures) -> f64 {
-        let c = &self.config;
-        let mut factor = 1.0 + c.popularity * f.popularity.max(0.0).ln_1p();
-        if let Some(rating) = f.rating {
-            let reviews = f.review_count.max(1);
-            factor *= (1.0 + c.rating * (self.bayesian_rating(rating, reviews) - c.rating_prior)).max(0.1);
-        }
-        if !f.in_stock {
-            factor *= c.out_of_stock;
-        }
-        if let Some(age) = f.age_days {
-            factor *= 1.0 + c.freshness * 0.5f64.powf(age.max(0.0) / c.freshness_half_life_days);
-        }
-        factor
+        self.factors(f).iter().map(|(_, _, factor)| factor).product()
+    }
+
+    /// Products matched by no text (an empty query lists everything) are ordered by signals.
+    fn text(features: &RankFeatures) -> f64 {
+        if features.text > 0.0 { f64::from(features.text) } else { 1.0 }
     }
 }
 
 impl FirstPhaseScorer for DefaultScorer {
     fn score(&self, features: &RankFeatures) -> f32 {
-        // Products matched by no text (an empty query lists everything) are ordered by signals.
-        let text = if features.text > 0.0 { f64::from(features.text) } else { 1.0 };
-        (text * self.signal_factor(features)) as f32
+        (Self::text(features) * self.signal_factor(features)) as f32
+    }
+
+    fn explain(&self, features: &RankFeatures) -> Vec<ScoreComponent> {
+        let mut out = vec![ScoreComponent { name: "text".into(), value: Self::text(features), factor: 1.0 }];
+        for (name, value, factor) in self.factors(features) {
+            // Absent signals (no rating, unknown age) are reported as 0 with factor 1.
+            let value = if value.is_nan() { 0.0 } else { value };
+            out.push(ScoreComponent { name: name.into(), value, factor });
+        }
+        out
     }
 }
 
@@ -124,6 +152,7 @@ mod tests {
             .prop_map(|(text, popularity, rating, review_count, in_stock, age_days)| RankFeatures {
                 text,
                 popularity,
+                engagement: popularity / 2.0,
                 rating,
                 review_count,
                 in_stock,
@@ -144,6 +173,20 @@ mod tests {
             let s = DefaultScorer::new(RankingConfig::default());
             let better = RankFeatures { popularity: f.popularity + extra, ..f };
             prop_assert!(s.score(&better) >= s.score(&f));
+        }
+
+        #[test]
+        fn more_engagement_never_ranks_lower(f in features(), extra in 0.0f64..1e6) {
+            let s = DefaultScorer::new(RankingConfig::default());
+            let better = RankFeatures { engagement: f.engagement + extra, ..f };
+            prop_assert!(s.score(&better) >= s.score(&f));
+        }
+
+        #[test]
+        fn explained_factors_multiply_to_the_score(f in features()) {
+            let s = DefaultScorer::new(RankingConfig::default());
+            let product: f64 = s.explain(&f).iter().map(|c| if c.name == "text" { c.value } else { c.factor }).product();
+            prop_assert!((product as f32 - s.score(&f)).abs() <= 1e-4 * s.score(&f).max(1.0));
         }
 
         #[test]

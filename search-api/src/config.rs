@@ -7,7 +7,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use searchd_autocomplete::Weights;
 use searchd_indexer::IndexConfig;
-use searchd_ranking::RankingConfig;
+use searchd_ranking::{EventsConfig, RankingConfig};
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration. Every section rejects unknown keys, naming them.
@@ -19,6 +19,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub index: IndexConfig,
     pub ranking: RankingConfig,
+    pub ranker: RankerConfig,
+    pub events: EventsConfig,
     pub autocomplete: AutocompleteConfig,
     pub log: LogConfig,
 }
@@ -30,6 +32,8 @@ impl Default for Config {
             http: HttpConfig::default(),
             index: IndexConfig::default(),
             ranking: RankingConfig::default(),
+            ranker: RankerConfig::default(),
+            events: EventsConfig::default(),
             autocomplete: AutocompleteConfig::default(),
             log: LogConfig::default(),
         }
@@ -102,6 +106,36 @@ impl AutocompleteConfig {
     }
 }
 
+/// `[ranker]`: the learned second phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RankerConfig {
+    /// Phase-1 hits the model re-ranks (0 switches phase 2 off).
+    pub window: usize,
+    /// How often the server checks the data dir for a newly trained model (milliseconds).
+    pub poll_interval_ms: u64,
+    /// Model artifacts kept in the data dir.
+    pub keep: usize,
+}
+
+impl Default for RankerConfig {
+    fn default() -> Self {
+        Self { window: searchd_catalog::DEFAULT_RERANK_WINDOW, poll_interval_ms: 2000, keep: 5 }
+    }
+}
+
+impl RankerConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.window > searchd_catalog::MAX_RESULT_WINDOW {
+            return Err(format!("ranker.window must be at most {}", searchd_catalog::MAX_RESULT_WINDOW));
+        }
+        if self.poll_interval_ms < 10 || self.keep == 0 {
+            return Err("ranker.poll_interval_ms must be ≥ 10 and ranker.keep ≥ 1".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -150,6 +184,8 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         self.index.validate().map_err(|e| format!("index.{e}"))?;
         self.ranking.validate()?;
+        self.ranker.validate()?;
+        self.events.validate()?;
         self.autocomplete.validate()?;
         if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
@@ -164,6 +200,16 @@ impl Config {
     /// The vendor index's folder.
     pub fn vendor_index_dir(&self) -> PathBuf {
         self.data_dir.join("vendors")
+    }
+
+    /// The learned rankers' folder.
+    pub fn ranker_dir(&self) -> PathBuf {
+        self.data_dir.join("models").join("ranker")
+    }
+
+    /// The behaviour events' folder.
+    pub fn events_dir(&self) -> PathBuf {
+        self.data_dir.join("events")
     }
 
     /// The query log's file.

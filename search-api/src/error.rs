@@ -40,6 +40,8 @@ pub enum Code {
     /// `invalid_match_<field>`: a field of a match request (top-level name) is missing or bad;
     /// the error's `field` gives the full path (`location.lat`).
     InvalidMatchField(String),
+    /// A behaviour event is malformed or refers to an unknown product; `field` names what.
+    InvalidEvent,
     RouteNotFound,
     MethodNotAllowed,
     IndexUnavailable,
@@ -67,6 +69,7 @@ impl Code {
             Code::InvalidVendorSearchParam(param) => format!("invalid_vendor_search_{param}"),
             Code::UnknownVendorSearchParameter => "unknown_vendor_search_parameter".into(),
             Code::InvalidMatchField(field) => format!("invalid_match_{field}"),
+            Code::InvalidEvent => "invalid_event".into(),
             Code::RouteNotFound => "route_not_found".into(),
             Code::MethodNotAllowed => "method_not_allowed".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
@@ -87,7 +90,8 @@ impl Code {
             | Code::InvalidVendorId
             | Code::InvalidVendorSearchParam(_)
             | Code::UnknownVendorSearchParameter
-            | Code::InvalidMatchField(_) => StatusCode::BAD_REQUEST,
+            | Code::InvalidMatchField(_)
+            | Code::InvalidEvent => StatusCode::BAD_REQUEST,
             Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,

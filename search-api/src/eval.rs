@@ -2,11 +2,10 @@
 //! over graded judgments, with the protocol of the Home Depot data set's README.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use searchd_catalog::{FacetField, FirstPhaseScorer, RankingMode, SearchRequest};
+use searchd_catalog::{FacetField, Ranker, RankingMode, SearchRequest};
 use searchd_indexer::ProductIndex;
 use searchd_ranking::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 use serde::Serialize;
@@ -23,7 +22,7 @@ pub struct EvalOptions {
 }
 
 /// The last line `searchd eval` prints.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalSummary {
     pub queries: usize,
     pub ndcg10_condensed: f64,
@@ -66,7 +65,7 @@ pub fn load_judgments(path: &Path) -> anyhow::Result<Judgments> {
 /// Runs every judged query once to warm caches, then once timed, and scores the rankings.
 pub fn run(
     index: &ProductIndex,
-    scorer: &Arc<dyn FirstPhaseScorer>,
+    ranker: &Ranker,
     judgments: &Judgments,
     options: &EvalOptions,
 ) -> anyhow::Result<EvalRun> {
@@ -78,7 +77,7 @@ pub fn run(
         ..SearchRequest::default()
     };
     for (q, _) in judgments.queries() {
-        index.search_ids(&request(q), scorer)?;
+        index.search_ids(&request(q), ranker)?;
     }
     let mut metrics: Vec<QueryMetrics> = Vec::with_capacity(judgments.num_queries());
     let mut latencies = Vec::with_capacity(judgments.num_queries());
@@ -86,7 +85,7 @@ pub fn run(
     for (q, judged) in judgments.queries() {
         let request = request(q);
         let started = Instant::now();
-        let hits = index.search_ids(&request, scorer)?;
+        let hits = index.search_ids(&request, ranker)?;
         latencies.push(started.elapsed().as_secs_f64() * 1e3);
         let ranked: Vec<String> = hits.into_iter().map(|h| h.id).collect();
         let m = evaluate_query(&ranked, judged, options.k);
@@ -125,10 +124,7 @@ fn round(v: f64, digits: i32) -> f64 {
 pub fn render_table(run: &EvalRun, options: &EvalOptions, judgments: &Judgments) -> String {
     let r = &run.report;
     let s = &run.summary;
-    let mode = match options.ranking {
-        RankingMode::Default => "default",
-        RankingMode::Bm25 => "bm25",
-    };
+    let mode = options.ranking.as_str();
     let mut out = String::new();
     out.push_str(&format!("ranking: {mode}   judged pairs: {}   facets: {}\n", judgments.num_pairs(), options.facets));
     out.push_str("metric                      value\n");

@@ -100,7 +100,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 16] = [
+pub const SEARCH_PARAMS: [&str; 17] = [
     "q",
     "brand",
     "category",
@@ -115,6 +115,7 @@ pub const SEARCH_PARAMS: [&str; 16] = [
     "lang",
     "highlight",
     "ranking",
+    "explain",
     "limit",
     "offset",
 ];
@@ -198,6 +199,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "lang" => request.lang = Some(value.trim().to_ascii_lowercase()),
             "highlight" => request.highlight = boolean(value)?,
             "ranking" => request.ranking = value.trim().parse()?,
+            "explain" => request.explain = boolean(value)?,
             other => {
                 return Err(ApiError::internal(format!("search parameter `{other}` is accepted but not handled")));
             }

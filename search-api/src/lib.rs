@@ -20,8 +20,11 @@ mod config;
 pub mod demo;
 mod error;
 pub mod eval;
+mod events;
 mod extract;
+pub mod ranking;
 mod routes;
+pub mod train;
 mod vendors;
 
 use std::sync::Arc;
@@ -33,9 +36,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post, put};
 use searchd_autocomplete::QueryLog;
-use searchd_catalog::FirstPhaseScorer;
 use searchd_indexer::{IndexConfig, ProductIndex, VendorIndex};
-use searchd_ranking::DefaultScorer;
+use searchd_ranking::EventStore;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -43,9 +45,10 @@ pub use autocomplete::{
     Autocomplete, AutocompleteQuery, AutocompleteResponse, Refresher, parse_autocomplete_query,
     spawn_autocomplete_refresher,
 };
-pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat};
+pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat, RankerConfig};
 pub use error::{ApiError, Code};
 pub use extract::parse_search_query;
+pub use ranking::{Ranking, spawn_ranking_tasks};
 pub use vendors::parse_vendor_query;
 
 /// What every handler shares.
@@ -53,7 +56,8 @@ pub use vendors::parse_vendor_query;
 pub struct AppState {
     pub index: Arc<ProductIndex>,
     pub vendors: Arc<VendorIndex>,
-    pub scorer: Arc<dyn FirstPhaseScorer>,
+    /// Phase 1, the learned phase 2 (hot-swapped) and the behaviour events.
+    pub ranking: Arc<Ranking>,
     /// False while the demo catalog loads.
     pub ready: Arc<AtomicBool>,
     pub autocomplete: Arc<Autocomplete>,
@@ -68,22 +72,31 @@ impl AppState {
         let path = config.query_log_path();
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
-        Ok(Self::with_parts(index, vendors, log, config))
+        let ranking = Ranking::open(config)?;
+        Ok(Self::with_parts(index, vendors, log, ranking, config))
     }
 
-    /// A product index with an empty in-memory vendor index and a query log kept in memory
-    /// only (tests, benches).
+    /// A product index with an empty in-memory vendor index, and a query log and events kept
+    /// in memory only (tests, benches); models are read from the configured data dir.
     pub fn with_index(index: ProductIndex, config: &Config) -> anyhow::Result<Self> {
         let vendors =
             VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() })?;
-        Ok(Self::with_parts(index, vendors, QueryLog::in_memory(config.autocomplete.max_queries), config))
+        let events = Arc::new(EventStore::in_memory(config.events.clone()));
+        let ranking = Ranking::with_events(config, events)?;
+        Ok(Self::with_parts(index, vendors, QueryLog::in_memory(config.autocomplete.max_queries), ranking, config))
     }
 
-    pub fn with_parts(index: ProductIndex, vendors: VendorIndex, log: QueryLog, config: &Config) -> Self {
+    pub fn with_parts(
+        index: ProductIndex,
+        vendors: VendorIndex,
+        log: QueryLog,
+        ranking: Ranking,
+        config: &Config,
+    ) -> Self {
         Self {
             index: Arc::new(index),
             vendors: Arc::new(vendors),
-            scorer: Arc::new(DefaultScorer::new(config.ranking.clone())),
+            ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
         }
@@ -119,6 +132,8 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
+        .route("/v1/events", post(events::post_events))
+        .route("/v1/admin/ranker", get(events::ranker_status))
         .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
         .route("/v1/vendors/search", get(vendors::search_vendors))
         .route("/v1/vendors/match", post(vendors::match_vendors))

@@ -3,17 +3,18 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use searchd_api::eval::{self, EvalOptions};
-use searchd_api::{AppState, Config, LogFormat, demo, router, spawn_autocomplete_refresher, spawn_commit_loop};
-use searchd_catalog::{FirstPhaseScorer, RankingMode};
+use searchd_api::{
+    AppState, Config, LogFormat, Ranking, demo, router, spawn_autocomplete_refresher, spawn_commit_loop,
+    spawn_ranking_tasks,
+};
+use searchd_catalog::RankingMode;
 use searchd_indexer::{FieldMap, IngestOptions, IngestProgress, InputFormat, ProductIndex, RowError, VendorIndex};
-use searchd_ranking::DefaultScorer;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser, Debug)]
@@ -67,12 +68,37 @@ enum Command {
         /// Cut-off of nDCG.
         #[arg(long, default_value_t = 10)]
         k: usize,
-        /// `bm25` switches off everything but plain BM25 on the text fields.
-        #[arg(long, default_value = "default", value_parser = ["default", "bm25"])]
+        /// `default`: phase 1 and the trained model from the data dir when there is one;
+        /// `phase1`: without the model; `bm25`: plain BM25 on the text fields only.
+        #[arg(long, default_value = "default", value_parser = ["default", "phase1", "bm25"])]
         ranking: String,
         /// Also count brand and category facets for every query.
         #[arg(long)]
         facets: bool,
+    },
+    /// Train the phase-2 ranker from graded judgments (and click-derived labels with
+    /// `--events`), save it as the data dir's next model version (a running server loads it
+    /// within `ranker.poll_interval_ms`); with `--folds`, cross-validate by query first.
+    TrainRanker {
+        /// `query,product_uid,relevance` CSV (gzip or plain).
+        #[arg(long, value_name = "FILE")]
+        judgments: Option<PathBuf>,
+        /// Also learn from the data dir's click events (position-bias corrected click-through).
+        #[arg(long)]
+        events: bool,
+        /// Cross-validate by query with this many folds and print each fold before training
+        /// the model on everything.
+        #[arg(long)]
+        folds: Option<usize>,
+        /// Cross-validate only; save nothing.
+        #[arg(long)]
+        no_save: bool,
+        /// L2 penalty of the logistic regression.
+        #[arg(long, default_value_t = 1.0)]
+        alpha: f64,
+        /// Cut-off of the cross-validation's nDCG.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
     },
 }
 
@@ -106,6 +132,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval { judgments, k, ranking, facets } => {
             let ranking: RankingMode = ranking.parse()?;
             evaluate(&config, &judgments, EvalOptions { k, ranking, facets })
+        }
+        Command::TrainRanker { judgments, events, folds, no_save, alpha, k } => {
+            train_ranker(&config, judgments.as_deref(), events, folds, no_save, alpha, k)
         }
     }
 }
@@ -149,12 +178,14 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         tracing::info!(addr = %config.http.listen, docs = state.index.num_docs(), data_dir = %config.data_dir.display(), "searchd listening");
         let committer = spawn_commit_loop(&state);
+        let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config);
         let refresher = spawn_autocomplete_refresher(state.clone())?;
         let (index, vendors, autocomplete) = (state.index.clone(), state.vendors.clone(), state.autocomplete.clone());
         axum::serve(listener, router(state, &config.http))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         committer.abort();
+        ranking_tasks.abort();
         tokio::task::spawn_blocking(move || {
             refresher.stop();
             autocomplete.flush()?;
@@ -284,9 +315,132 @@ fn evaluate(config: &Config, judgments: &Path, options: EvalOptions) -> anyhow::
     }
     let judgments = eval::load_judgments(judgments)?;
     let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
-    let scorer: Arc<dyn FirstPhaseScorer> = Arc::new(DefaultScorer::new(config.ranking.clone()));
-    let run = eval::run(&index, &scorer, &judgments, &options)?;
+    let ranking = Ranking::open(config)?;
+    ranking.fold_engagement(&index)?;
+    let ranker = ranking.ranker();
+    if options.ranking == RankingMode::Default {
+        match ranking.model_version() {
+            Some(v) => println!("model: {v} (re-ranks the top {})", ranker.window),
+            None => println!("model: none trained in {}; phase 1 only", config.ranker_dir().display()),
+        }
+    }
+    let run = eval::run(&index, &ranker, &judgments, &options)?;
     print!("{}", eval::render_table(&run, &options, &judgments));
     println!("{}", serde_json::to_string(&run.summary)?);
+    Ok(())
+}
+
+fn train_ranker(
+    config: &Config,
+    judgments: Option<&Path>,
+    use_events: bool,
+    folds: Option<usize>,
+    no_save: bool,
+    alpha: f64,
+    k: usize,
+) -> anyhow::Result<()> {
+    use searchd_api::train;
+    if !config.index_dir().join("meta.json").exists() {
+        bail!("no index in {}; run `searchd index` first", config.data_dir.display());
+    }
+    if judgments.is_none() && !use_events {
+        bail!("give --judgments FILE, --events, or both");
+    }
+    let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
+    let ranking = Ranking::open(config)?;
+    ranking.fold_engagement(&index)?;
+    // Candidates come from phase 1 alone: the model being trained must not choose its own data.
+    let base = searchd_catalog::Ranker::clone(&ranking.ranker()).with_second(None);
+    let human = judgments.map(eval::load_judgments).transpose()?;
+    let clicks = use_events.then(|| ranking.events.read(train::click_judgments));
+    let mut sources = Vec::new();
+    if let Some(path) = judgments {
+        sources.push(path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()));
+    }
+    if let Some(c) = &clicks {
+        println!("click-derived labels: {} queries, {} pairs", c.num_queries(), c.num_pairs());
+        sources.push("events".to_string());
+    }
+    let mut queries: Vec<String> =
+        human.iter().chain(&clicks).flat_map(|j| j.queries().map(|(q, _)| q.to_string())).collect();
+    queries.sort_unstable();
+    queries.dedup();
+    let started = std::time::Instant::now();
+    let all = train::candidates(&index, &base, queries.into_iter())?;
+    println!(
+        "features of the top {} for {} queries in {:.1} s",
+        base.window,
+        all.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let options = searchd_models::TrainOptions { alpha, ..Default::default() };
+    // Human grades win where both exist.
+    let merged = match (&human, &clicks) {
+        (Some(h), Some(c)) => {
+            let mut m = c.subset(|q| h.queries().all(|(hq, _)| hq != q));
+            for (q, j) in h.queries() {
+                for (id, r) in j {
+                    m.insert(q, id, *r);
+                }
+            }
+            m
+        }
+        (Some(h), None) => h.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => unreachable!("checked above"),
+    };
+    if let Some(folds) = folds {
+        let Some(human) = &human else { bail!("--folds evaluates on --judgments; give them") };
+        println!("{folds}-fold cross-validation by query (nDCG@{k} condensed / strict, Recall@100, p99 ms):");
+        println!("fold  queries(train)  pairs    learned                       phase 1                       bm25");
+        let row = |s: &eval::EvalSummary| {
+            format!("{:.4} / {:.4} / {:.4} {:>6.3}", s.ndcg10_condensed, s.ndcg10_strict, s.recall100, s.p99_ms)
+        };
+        let cv = train::cross_validate(&index, &base, &all, human, clicks.as_ref(), folds, &options, k, |f| {
+            println!(
+                "{:>4}  {:>14}  {:>6}   {}   {}   {}",
+                f.fold,
+                f.train_queries,
+                f.train_pairs,
+                row(&f.learned),
+                row(&f.phase1),
+                row(&f.bm25)
+            );
+        })?;
+        let mean = |m: &train::Means| {
+            format!("{:.4} / {:.4} / {:.4} {:>6.3}", m.ndcg10_condensed, m.ndcg10_strict, m.recall100, m.p99_ms)
+        };
+        println!(
+            "mean                          {}   {}   {}",
+            mean(&cv.mean_learned),
+            mean(&cv.mean_phase1),
+            mean(&cv.mean_bm25)
+        );
+        println!(
+            "learned vs bm25: {:+.1}% nDCG@{k} condensed; vs phase 1: {:+.1}%",
+            100.0 * (cv.mean_learned.ndcg10_condensed / cv.mean_bm25.ndcg10_condensed - 1.0),
+            100.0 * (cv.mean_learned.ndcg10_condensed / cv.mean_phase1.ndcg10_condensed - 1.0)
+        );
+        println!("{}", serde_json::to_string(&cv)?);
+    }
+    if no_save {
+        return Ok(());
+    }
+    let model = train::train(&all, &merged, &options, sources)?;
+    let model = ranking.store().save(model)?;
+    println!(
+        "saved ranker {} ({} queries, {} pairs) in {}",
+        model.version,
+        model.training.queries,
+        model.training.pairs,
+        ranking.store().dir().display()
+    );
+    let mut weights: Vec<(&str, f32)> =
+        model.features.iter().map(String::as_str).zip(model.weights.iter().copied()).collect();
+    weights.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    println!("largest weights (per standard deviation):");
+    for (name, w) in weights.iter().take(10) {
+        println!("  {w:>+8.3}  {name}");
+    }
     Ok(())
 }

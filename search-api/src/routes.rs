@@ -65,7 +65,7 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
 /// Page-one searches with text are counted in the query log (popular-query suggestions).
 async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<SearchResponse>> {
     let response = tokio::task::spawn_blocking(move || {
-        let response = state.index.search(&request, &state.scorer)?;
+        let response = state.index.search(&request, &state.ranking.ranker())?;
         if request.page == 1 && !request.q.trim().is_empty() {
             state.autocomplete.record(&request.q, response.total_hits);
         }

@@ -1,0 +1,254 @@
+//! Phase-2 features: per (query, product) pair of the top K, read from postings (term
+//! frequencies and title positions), field norms and fast fields — no stored-document load.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use searchd_catalog::{FeatureVector, NUM_FEATURES, RankFeatures, Ranker, feature_index};
+use tantivy::postings::Postings;
+use tantivy::query::{Bm25Weight, EnableScoring, FuzzyTermQuery, Query};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
+
+use crate::analysis::QueryTerm;
+use crate::search::{EngagementColumns, IdTable, SegmentSignals};
+use crate::{ProductIndex, Result};
+
+/// The text fields with a BM25 feature each, in [`FEATURE_NAMES`](searchd_catalog::FEATURE_NAMES)
+/// order, and whether the field holds the exact (`true`) or the stemmed form.
+const BM25_FEATURES: [(&str, bool); 6] = [
+    ("bm25_title", true),
+    ("bm25_title_stem", false),
+    ("bm25_brand", true),
+    ("bm25_category", false),
+    ("bm25_description", true),
+    ("bm25_description_stem", false),
+];
+
+/// What the postings tell about one candidate.
+#[derive(Debug, Default, Clone)]
+struct Matches {
+    bm25: [f32; 6],
+    /// Bit `i`: query word `i` matched so (at most 12 words).
+    exact: u16,
+    stem: u16,
+    title: u16,
+    typo: u16,
+    /// Occurrences of query words in the title (exact form).
+    title_hits: u32,
+    /// Positions of each query word in the title (exact form).
+    title_positions: Vec<Vec<u32>>,
+}
+
+/// One word's per-field scorer inputs, shared by every segment.
+struct WordField {
+    field: Field,
+    term: Term,
+    weight: Bm25Weight,
+    /// Index of the query word.
+    word: usize,
+    slot: usize,
+    exact: bool,
+    title: bool,
+}
+
+impl ProductIndex {
+    /// Features of `top` (phase-1 order) for `q`, whose analyzed words are `terms`.
+    pub(crate) fn features(
+        &self,
+        searcher: &Searcher,
+        q: &str,
+        terms: &[QueryTerm],
+        top: &[(Score, DocAddress)],
+        ranker: &Ranker,
+        engagement: Option<&Arc<EngagementColumns>>,
+    ) -> Result<Vec<FeatureVector>> {
+        let f = &self.fields;
+        let n = terms.len().min(16);
+        let terms = &terms[..n];
+        let words = self.word_fields(searcher, terms)?;
+        let mut matches: Vec<Matches> =
+            vec![Matches { title_positions: vec![Vec::new(); n], ..Matches::default() }; top.len()];
+
+        // Candidates by segment, in doc order, so every postings list is walked forward once.
+        let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
+        for (i, (_, address)) in top.iter().enumerate() {
+            by_segment.entry(address.segment_ord).or_default().push((address.doc_id, i));
+        }
+        let mut positions = Vec::new();
+        for (&segment_ord, docs) in &mut by_segment {
+            docs.sort_unstable();
+            let segment = searcher.segment_reader(segment_ord);
+            let mut norms: HashMap<Field, tantivy::fieldnorm::FieldNormReader> = HashMap::new();
+            for word in &words {
+                let Some(mut postings) = segment.inverted_index(word.field)?.read_postings(
+                    &word.term,
+                    if word.title { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs },
+                )?
+                else {
+                    continue;
+                };
+                let norm = match norms.get(&word.field) {
+                    Some(n) => n,
+                    None => norms.entry(word.field).or_insert(segment.get_fieldnorms_reader(word.field)?),
+                };
+                for &(doc, i) in docs.iter() {
+                    if postings.doc() == TERMINATED {
+                        break;
+                    }
+                    if postings.doc() < doc {
+                        postings.seek(doc);
+                    }
+                    if postings.doc() != doc {
+                        continue;
+                    }
+                    let tf = postings.term_freq();
+                    let m = &mut matches[i];
+                    m.bm25[word.slot] += word.weight.score(norm.fieldnorm_id(doc), tf);
+                    let bit = 1u16 << word.word;
+                    if word.exact {
+                        m.exact |= bit;
+                    } else {
+                        m.stem |= bit;
+                    }
+                    if word.slot <= 1 {
+                        m.title |= bit;
+                    }
+                    if word.title {
+                        m.title_hits += tf;
+                        positions.clear();
+                        postings.positions(&mut positions);
+                        m.title_positions[word.word].extend_from_slice(&positions);
+                    }
+                }
+            }
+            // Typo matches of rare words in title and brand, as phase 1 expanded them.
+            for (w, t) in terms.iter().enumerate() {
+                let typos = t.allowed_typos();
+                if typos == 0 || !self.is_rare(searcher, t) {
+                    continue;
+                }
+                for field in [f.title_exact, f.brand_text] {
+                    let query = FuzzyTermQuery::new(Term::from_field_text(field, &t.exact), typos, true);
+                    let mut scorer =
+                        query.weight(EnableScoring::disabled_from_searcher(searcher))?.scorer(segment, 1.0)?;
+                    for &(doc, i) in docs.iter() {
+                        if scorer.doc() == TERMINATED {
+                            break;
+                        }
+                        if scorer.doc() < doc {
+                            scorer.seek(doc);
+                        }
+                        if scorer.doc() == doc {
+                            matches[i].typo |= 1 << w;
+                        }
+                    }
+                }
+            }
+        }
+
+        let idf: Vec<f32> = terms.iter().map(|t| self.idf(searcher, t)).collect();
+        let idf_total: f32 = idf.iter().sum::<f32>().max(f32::EPSILON);
+        let mut out = Vec::with_capacity(top.len());
+        let mut segment_state: Option<(u32, SegmentSignals, Arc<IdTable>, tantivy::fieldnorm::FieldNormReader)> = None;
+        for (rank, ((score, address), m)) in top.iter().zip(&matches).enumerate() {
+            let (seg_signals, table, title_norm) = match &segment_state {
+                Some((ord, ..)) if *ord == address.segment_ord => {
+                    let s = segment_state.as_ref().expect("just matched");
+                    (&s.1, &s.2, &s.3)
+                }
+                _ => {
+                    let segment = searcher.segment_reader(address.segment_ord);
+                    let s = segment_state.insert((
+                        address.segment_ord,
+                        self.segment_signals_with(searcher, address.segment_ord, true, engagement)?,
+                        self.id_table(searcher, address.segment_ord)?,
+                        segment.get_fieldnorms_reader(f.title_exact)?,
+                    ));
+                    (&s.1, &s.2, &s.3)
+                }
+            };
+            let mut v: FeatureVector = [0.0; NUM_FEATURES];
+            let mut set = |name: &str, value: f32| {
+                if let Some(i) = feature_index(name) {
+                    v[i] = if value.is_finite() { value } else { 0.0 };
+                }
+            };
+            set("phase1_score", score.max(0.0).ln_1p());
+            set("phase1_rank", (rank as f32).ln_1p());
+            for (slot, (name, _)) in BM25_FEATURES.iter().enumerate() {
+                set(name, m.bm25[slot]);
+            }
+            let share = |mask: u16| mask.count_ones() as f32 / n.max(1) as f32;
+            let any = m.exact | m.stem | m.typo;
+            set("exact_share", share(m.exact));
+            set("stemmed_only_share", share(m.stem & !m.exact));
+            set("typo_only_share", share(m.typo & !(m.exact | m.stem)));
+            set("coverage", share(any));
+            let covered: f32 = (0..n).filter(|w| any & (1 << w) != 0).map(|w| idf[w]).sum();
+            set("idf_coverage", if n == 0 { 0.0 } else { covered / idf_total });
+            set("title_coverage", share(m.title | m.typo));
+            set("all_words_matched", f32::from(n > 0 && any.count_ones() as usize == n));
+            set("last_word_in_title", f32::from(n > 0 && (m.title | m.typo) & (1 << (n - 1)) != 0));
+            let pairs = n.saturating_sub(1);
+            let adjacent = (0..pairs)
+                .filter(|&w| {
+                    let next = &m.title_positions[w + 1];
+                    m.title_positions[w].iter().any(|p| next.contains(&(p + 1)))
+                })
+                .count();
+            set("title_proximity", if pairs == 0 { 0.0 } else { adjacent as f32 / pairs as f32 });
+            set("title_starts_with_query", f32::from(n > 0 && m.title_positions[0].contains(&0)));
+            let title_len = title_norm.fieldnorm(address.doc_id);
+            set("title_length", (title_len as f32).ln_1p());
+            set(
+                "title_precision",
+                if title_len == 0 { 0.0 } else { (m.title_hits as f32 / title_len as f32).min(1.0) },
+            );
+            let r: RankFeatures = seg_signals.rank_features(address.doc_id, *score);
+            set("popularity", r.popularity.max(0.0).ln_1p() as f32);
+            set("rating", r.rating.unwrap_or(0.0) as f32 / 5.0);
+            set("reviews", (r.review_count as f32).ln_1p());
+            set("in_stock", f32::from(r.in_stock));
+            set("freshness", r.age_days.map_or(0.0, |a| 0.5f64.powf(a / 90.0)) as f32);
+            set("engagement", r.engagement.max(0.0).ln_1p() as f32);
+            if let (Some(clicks), Some(id)) = (&ranker.clicks, table.get(address.doc_id)) {
+                set("click_through", clicks.click_through(q, id) as f32);
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    /// Each query word in each text field, with its BM25 weight over the whole index.
+    fn word_fields(&self, searcher: &Searcher, terms: &[QueryTerm]) -> Result<Vec<WordField>> {
+        let f = &self.fields;
+        let fields =
+            [f.title_exact, f.title_stem, f.brand_text, f.category_stem, f.description_exact, f.description_stem];
+        let mut out = Vec::with_capacity(terms.len() * fields.len());
+        for (w, t) in terms.iter().enumerate() {
+            for (slot, (&field, (_, exact))) in fields.iter().zip(BM25_FEATURES).enumerate() {
+                let term = Term::from_field_text(field, if exact { &t.exact } else { &t.stem });
+                let weight = Bm25Weight::for_terms(searcher, std::slice::from_ref(&term))?;
+                out.push(WordField { field, term, weight, word: w, slot, exact, title: slot == 0 });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inverse document frequency of a word (its stem in titles, or in descriptions when more
+    /// frequent there), as BM25 computes it.
+    fn idf(&self, searcher: &Searcher, t: &QueryTerm) -> f32 {
+        let f = &self.fields;
+        let n = searcher.num_docs() as f32;
+        let df = [f.title_stem, f.description_stem, f.brand_text]
+            .into_iter()
+            .map(|field| {
+                let text = if field == f.brand_text { &t.exact } else { &t.stem };
+                searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+}

@@ -1,0 +1,193 @@
+//! `searchd train-ranker`: assembles training data (the phase-1 top K of every judged query with
+//! its phase-2 features, labeled by human grades and by click-through), trains the ranker, and
+//! cross-validates it by query.
+
+use std::sync::Arc;
+
+use searchd_catalog::{Ranker, RankingMode, SearchRequest, SecondPhase};
+use searchd_indexer::{Candidate, ProductIndex};
+use searchd_models::{LabeledCandidate, RankerModel, TrainOptions, TrainingQuery, train_ranker};
+use searchd_ranking::{Aggregates, Judgments};
+use serde::Serialize;
+
+use crate::eval::{self, EvalOptions, EvalSummary};
+
+/// A query's phase-1 candidates with their features (independent of any learned model).
+#[derive(Debug, Clone)]
+pub struct QueryCandidates {
+    pub query: String,
+    pub candidates: Vec<Candidate>,
+}
+
+/// The phase-1 top `ranker.window` of every query, with features.
+pub fn candidates(
+    index: &ProductIndex,
+    ranker: &Ranker,
+    queries: impl Iterator<Item = String>,
+) -> anyhow::Result<Vec<QueryCandidates>> {
+    let mut out = Vec::new();
+    for query in queries {
+        let request =
+            SearchRequest { q: query.clone(), per_page: 1, ranking: RankingMode::Phase1, ..SearchRequest::default() };
+        let candidates = index.candidates(&request, ranker)?;
+        out.push(QueryCandidates { query, candidates });
+    }
+    Ok(out)
+}
+
+/// Smallest position-weighted impressions a (query, product) needs before its click-through is
+/// trusted as a label.
+pub const MIN_LABEL_IMPRESSIONS: f64 = 10.0;
+
+/// Grades derived from clicks: for every query with at least two products shown
+/// [`MIN_LABEL_IMPRESSIONS`] times (position-weighted), each such product gets
+/// `1 + 2 × ctr / best ctr of the query` — the same 1–3 scale as the human grades, so both
+/// can train one model. The click-through is the position-bias corrected, smoothed one.
+pub fn click_judgments(aggregates: &Aggregates) -> Judgments {
+    let mut judgments = Judgments::default();
+    for (query, rows) in aggregates.click_table() {
+        let trusted: Vec<_> = rows.iter().filter(|r| r.impressions >= MIN_LABEL_IMPRESSIONS).collect();
+        let best = trusted.iter().map(|r| r.click_through).fold(0.0, f64::max);
+        if trusted.len() < 2 || best <= 0.0 {
+            continue;
+        }
+        for row in trusted {
+            judgments.insert(&query, &row.product_id, 1.0 + 2.0 * row.click_through / best);
+        }
+    }
+    judgments
+}
+
+/// Keeps the judged candidates of each query, labeled.
+pub fn label(all: &[QueryCandidates], judgments: &Judgments) -> Vec<TrainingQuery> {
+    all.iter()
+        .map(|q| TrainingQuery {
+            query: q.query.clone(),
+            candidates: q
+                .candidates
+                .iter()
+                .filter_map(|c| {
+                    judgments
+                        .get(&q.query, &c.id)
+                        .map(|label| LabeledCandidate { features: c.features, label: label as f32 })
+                })
+                .collect(),
+        })
+        .filter(|q| q.candidates.len() >= 2)
+        .collect()
+}
+
+/// The fold (0‥folds) a query belongs to: a stable hash of its text, so folds are the same on
+/// every run and machine.
+pub fn fold_of(query: &str, folds: usize) -> usize {
+    // FNV-1a.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in query.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % folds.max(1) as u64) as usize
+}
+
+/// One fold of a cross-validation: the model trained on the other folds, evaluated on this one
+/// through the serving path, beside phase 1 alone and plain BM25 on the same queries.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldReport {
+    pub fold: usize,
+    pub train_queries: usize,
+    pub train_pairs: usize,
+    pub learned: EvalSummary,
+    pub phase1: EvalSummary,
+    pub bm25: EvalSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossValidation {
+    pub folds: Vec<FoldReport>,
+    pub mean_learned: Means,
+    pub mean_phase1: Means,
+    pub mean_bm25: Means,
+}
+
+/// Means over folds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Means {
+    pub ndcg10_condensed: f64,
+    pub ndcg10_strict: f64,
+    pub recall100: f64,
+    pub p99_ms: f64,
+}
+
+impl Means {
+    fn of<'a>(runs: impl Iterator<Item = &'a EvalSummary> + Clone) -> Self {
+        let n = runs.clone().count().max(1) as f64;
+        let mean = |f: fn(&EvalSummary) -> f64| runs.clone().map(f).sum::<f64>() / n;
+        Self {
+            ndcg10_condensed: mean(|s| s.ndcg10_condensed),
+            ndcg10_strict: mean(|s| s.ndcg10_strict),
+            recall100: mean(|s| s.recall100),
+            p99_ms: mean(|s| s.p99_ms),
+        }
+    }
+}
+
+/// Trains on every labeled query.
+pub fn train(
+    all: &[QueryCandidates],
+    judgments: &Judgments,
+    options: &TrainOptions,
+    sources: Vec<String>,
+) -> anyhow::Result<RankerModel> {
+    let mut model = train_ranker(&label(all, judgments), options)?;
+    model.training.sources = sources;
+    Ok(model)
+}
+
+/// K-fold cross-validation by query: for each fold, trains on the others' labels (human and,
+/// when given, click-derived) and evaluates the fold's human judgments through the serving path.
+#[expect(clippy::too_many_arguments, reason = "one call site, the CLI")]
+pub fn cross_validate(
+    index: &ProductIndex,
+    base: &Ranker,
+    all: &[QueryCandidates],
+    judgments: &Judgments,
+    extra: Option<&Judgments>,
+    folds: usize,
+    options: &TrainOptions,
+    k: usize,
+    mut progress: impl FnMut(&FoldReport),
+) -> anyhow::Result<CrossValidation> {
+    anyhow::ensure!(folds >= 2, "--folds must be at least 2");
+    let mut reports = Vec::with_capacity(folds);
+    for fold in 0..folds {
+        let training: Vec<QueryCandidates> = all.iter().filter(|q| fold_of(&q.query, folds) != fold).cloned().collect();
+        let mut labeled = label(&training, judgments);
+        if let Some(extra) = extra {
+            let judged: std::collections::HashSet<&str> = labeled.iter().map(|q| q.query.as_str()).collect();
+            let more = label(&training, extra);
+            let more: Vec<TrainingQuery> = more.into_iter().filter(|q| !judged.contains(q.query.as_str())).collect();
+            labeled.extend(more);
+        }
+        let model = train_ranker(&labeled, options)?;
+        let test = judgments.subset(|q| fold_of(q, folds) == fold);
+        let evaluate = |ranker: &Ranker, ranking: RankingMode| -> anyhow::Result<EvalSummary> {
+            Ok(eval::run(index, ranker, &test, &EvalOptions { k, ranking, facets: false })?.summary)
+        };
+        let learned = base.clone().with_second(Some(Arc::new(model.clone()) as Arc<dyn SecondPhase>));
+        let report = FoldReport {
+            fold: fold + 1,
+            train_queries: model.training.queries,
+            train_pairs: model.training.pairs,
+            learned: evaluate(&learned, RankingMode::Default)?,
+            phase1: evaluate(base, RankingMode::Phase1)?,
+            bm25: evaluate(base, RankingMode::Bm25)?,
+        };
+        progress(&report);
+        reports.push(report);
+    }
+    Ok(CrossValidation {
+        mean_learned: Means::of(reports.iter().map(|r| &r.learned)),
+        mean_phase1: Means::of(reports.iter().map(|r| &r.phase1)),
+        mean_bm25: Means::of(reports.iter().map(|r| &r.bm25)),
+        folds: reports,
+    })
+}
