@@ -3,6 +3,7 @@
 mod autocomplete;
 mod cli;
 mod errors;
+mod ranking;
 mod search;
 mod vendors;
 mod writes;
