@@ -66,6 +66,28 @@ fn index_then_eval_prints_the_json_line() {
         }
         assert!(stdout.contains("nDCG@10 condensed"), "the human table comes first");
     }
+
+    // train-ranker: cross-validation by query, then a saved model that eval then uses.
+    let training = dir.path().join("training.csv");
+    std::fs::write(
+        &training,
+        "query,product_uid,relevance\ndrill,1,3\ndrill,2,2.33\ndrill,3,1\nhose,4,3\nhose,5,2\nhammer,3,3\nhammer,2,2\n\
+         cordless drill,1,3\ncordless drill,2,1.67\ngarden hose,4,3\ngarden hose,5,1.33\nhose reel,5,3\nhose reel,4,1.67\n\
+         hammer drill,2,3\nhammer drill,3,1.33\nclaw hammer,3,3\nclaw hammer,2,1\n",
+    )
+    .unwrap();
+    let j = training.to_str().unwrap();
+    let out = searchd(&["--data-dir", data, "train-ranker", "--judgments", j, "--folds", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("2-fold cross-validation"), "{stdout}");
+    assert!(stdout.contains("saved ranker v000001"), "{stdout}");
+    assert!(std::path::Path::new(data).join("models/ranker/ranker-000001.json").is_file());
+    let out = searchd(&["--data-dir", data, "eval", "--judgments", j]);
+    assert!(text(&out.stdout).starts_with("model: v000001"), "{}", text(&out.stdout));
+    let out = searchd(&["--data-dir", data, "train-ranker"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--judgments FILE, --events"), "{}", text(&out.stderr));
 }
 
 #[test]
