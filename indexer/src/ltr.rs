@@ -2,11 +2,13 @@
 //! frequencies and title positions), field norms and fast fields — no stored-document load.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use searchd_catalog::{FeatureVector, NUM_FEATURES, RankFeatures, Ranker, feature_index};
+use searchd_catalog::{FEATURE_NAMES, FeatureVector, NUM_FEATURES, RankFeatures, Ranker};
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
-use tantivy::query::{Bm25Weight, EnableScoring, FuzzyTermQuery, Query};
+use tantivy::query::{Bm25Weight, EnableScoring, FuzzyTermQuery, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 
@@ -38,6 +40,13 @@ struct Matches {
     title_hits: u32,
     /// Positions of each query word in the title (exact form).
     title_positions: Vec<Vec<u32>>,
+}
+
+/// What the features read from one segment besides postings.
+struct SegmentState {
+    signals: SegmentSignals,
+    ids: Arc<IdTable>,
+    title_norms: FieldNormReader,
 }
 
 /// One word's per-field scorer inputs, shared by every segment.
@@ -75,11 +84,24 @@ impl ProductIndex {
         for (i, (_, address)) in top.iter().enumerate() {
             by_segment.entry(address.segment_ord).or_default().push((address.doc_id, i));
         }
+        // Typo matches of rare words in title and brand, as phase 1 expanded them.
+        let mut typo_weights: Vec<(usize, Box<dyn Weight>)> = Vec::new();
+        for (w, t) in terms.iter().enumerate() {
+            let typos = t.allowed_typos();
+            if typos == 0 || !self.is_rare(searcher, t) {
+                continue;
+            }
+            for field in [f.title_exact, f.brand_text] {
+                let query = FuzzyTermQuery::new(Term::from_field_text(field, &t.exact), typos, true);
+                typo_weights.push((w, query.weight(EnableScoring::disabled_from_searcher(searcher))?));
+            }
+        }
+        let mut per_segment: HashMap<u32, SegmentState> = HashMap::with_capacity(by_segment.len());
         let mut positions = Vec::new();
         for (&segment_ord, docs) in &mut by_segment {
             docs.sort_unstable();
             let segment = searcher.segment_reader(segment_ord);
-            let mut norms: HashMap<Field, tantivy::fieldnorm::FieldNormReader> = HashMap::new();
+            let mut norms: HashMap<Field, FieldNormReader> = HashMap::new();
             for word in &words {
                 let Some(mut postings) = segment.inverted_index(word.field)?.read_postings(
                     &word.term,
@@ -88,9 +110,9 @@ impl ProductIndex {
                 else {
                     continue;
                 };
-                let norm = match norms.get(&word.field) {
-                    Some(n) => n,
-                    None => norms.entry(word.field).or_insert(segment.get_fieldnorms_reader(word.field)?),
+                let norm = match norms.entry(word.field) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(segment.get_fieldnorms_reader(word.field)?),
                 };
                 for &(doc, i) in docs.iter() {
                     if postings.doc() == TERMINATED {
@@ -122,74 +144,38 @@ impl ProductIndex {
                     }
                 }
             }
-            // Typo matches of rare words in title and brand, as phase 1 expanded them.
-            for (w, t) in terms.iter().enumerate() {
-                let typos = t.allowed_typos();
-                if typos == 0 || !self.is_rare(searcher, t) {
-                    continue;
-                }
-                for field in [f.title_exact, f.brand_text] {
-                    let query = FuzzyTermQuery::new(Term::from_field_text(field, &t.exact), typos, true);
-                    let mut scorer =
-                        query.weight(EnableScoring::disabled_from_searcher(searcher))?.scorer(segment, 1.0)?;
-                    for &(doc, i) in docs.iter() {
-                        if scorer.doc() == TERMINATED {
-                            break;
-                        }
-                        if scorer.doc() < doc {
-                            scorer.seek(doc);
-                        }
-                        if scorer.doc() == doc {
-                            matches[i].typo |= 1 << w;
-                        }
+            for (w, weight) in &typo_weights {
+                let mut scorer = weight.scorer(segment, 1.0)?;
+                for &(doc, i) in docs.iter() {
+                    if scorer.doc() == TERMINATED {
+                        break;
+                    }
+                    if scorer.doc() < doc {
+                        scorer.seek(doc);
+                    }
+                    if scorer.doc() == doc {
+                        matches[i].typo |= 1 << w;
                     }
                 }
             }
+            per_segment.insert(
+                segment_ord,
+                SegmentState {
+                    signals: self.segment_signals_with(searcher, segment_ord, true, engagement)?,
+                    ids: self.id_table(searcher, segment_ord)?,
+                    title_norms: segment.get_fieldnorms_reader(f.title_exact)?,
+                },
+            );
         }
 
         let idf: Vec<f32> = terms.iter().map(|t| self.idf(searcher, t)).collect();
         let idf_total: f32 = idf.iter().sum::<f32>().max(f32::EPSILON);
         let mut out = Vec::with_capacity(top.len());
-        let mut segment_state: Option<(u32, SegmentSignals, Arc<IdTable>, tantivy::fieldnorm::FieldNormReader)> = None;
         for (rank, ((score, address), m)) in top.iter().zip(&matches).enumerate() {
-            let (seg_signals, table, title_norm) = match &segment_state {
-                Some((ord, ..)) if *ord == address.segment_ord => {
-                    let s = segment_state.as_ref().expect("just matched");
-                    (&s.1, &s.2, &s.3)
-                }
-                _ => {
-                    let segment = searcher.segment_reader(address.segment_ord);
-                    let s = segment_state.insert((
-                        address.segment_ord,
-                        self.segment_signals_with(searcher, address.segment_ord, true, engagement)?,
-                        self.id_table(searcher, address.segment_ord)?,
-                        segment.get_fieldnorms_reader(f.title_exact)?,
-                    ));
-                    (&s.1, &s.2, &s.3)
-                }
-            };
-            let mut v: FeatureVector = [0.0; NUM_FEATURES];
-            let mut set = |name: &str, value: f32| {
-                if let Some(i) = feature_index(name) {
-                    v[i] = if value.is_finite() { value } else { 0.0 };
-                }
-            };
-            set("phase1_score", score.max(0.0).ln_1p());
-            set("phase1_rank", (rank as f32).ln_1p());
-            for (slot, (name, _)) in BM25_FEATURES.iter().enumerate() {
-                set(name, m.bm25[slot]);
-            }
+            let seg = &per_segment[&address.segment_ord];
             let share = |mask: u16| mask.count_ones() as f32 / n.max(1) as f32;
             let any = m.exact | m.stem | m.typo;
-            set("exact_share", share(m.exact));
-            set("stemmed_only_share", share(m.stem & !m.exact));
-            set("typo_only_share", share(m.typo & !(m.exact | m.stem)));
-            set("coverage", share(any));
             let covered: f32 = (0..n).filter(|w| any & (1 << w) != 0).map(|w| idf[w]).sum();
-            set("idf_coverage", if n == 0 { 0.0 } else { covered / idf_total });
-            set("title_coverage", share(m.title | m.typo));
-            set("all_words_matched", f32::from(n > 0 && any.count_ones() as usize == n));
-            set("last_word_in_title", f32::from(n > 0 && (m.title | m.typo) & (1 << (n - 1)) != 0));
             let pairs = n.saturating_sub(1);
             let adjacent = (0..pairs)
                 .filter(|&w| {
@@ -197,23 +183,48 @@ impl ProductIndex {
                     m.title_positions[w].iter().any(|p| next.contains(&(p + 1)))
                 })
                 .count();
-            set("title_proximity", if pairs == 0 { 0.0 } else { adjacent as f32 / pairs as f32 });
-            set("title_starts_with_query", f32::from(n > 0 && m.title_positions[0].contains(&0)));
-            let title_len = title_norm.fieldnorm(address.doc_id);
-            set("title_length", (title_len as f32).ln_1p());
-            set(
-                "title_precision",
-                if title_len == 0 { 0.0 } else { (m.title_hits as f32 / title_len as f32).min(1.0) },
-            );
-            let r: RankFeatures = seg_signals.rank_features(address.doc_id, *score);
-            set("popularity", r.popularity.max(0.0).ln_1p() as f32);
-            set("rating", r.rating.unwrap_or(0.0) as f32 / 5.0);
-            set("reviews", (r.review_count as f32).ln_1p());
-            set("in_stock", f32::from(r.in_stock));
-            set("freshness", r.age_days.map_or(0.0, |a| 0.5f64.powf(a / 90.0)) as f32);
-            set("engagement", r.engagement.max(0.0).ln_1p() as f32);
-            if let (Some(clicks), Some(id)) = (&ranker.clicks, table.get(address.doc_id)) {
-                set("click_through", clicks.click_through(q, id) as f32);
+            let title_len = seg.title_norms.fieldnorm(address.doc_id);
+            let r: RankFeatures = seg.signals.rank_features(address.doc_id, *score);
+            let click_through = match (&ranker.clicks, seg.ids.get(address.doc_id)) {
+                (Some(clicks), Some(id)) => clicks.click_through(q, id) as f32,
+                _ => 0.0,
+            };
+            let named: [(&str, f32); NUM_FEATURES] = [
+                ("phase1_score", score.max(0.0).ln_1p()),
+                ("phase1_rank", (rank as f32).ln_1p()),
+                ("bm25_title", m.bm25[0]),
+                ("bm25_title_stem", m.bm25[1]),
+                ("bm25_brand", m.bm25[2]),
+                ("bm25_category", m.bm25[3]),
+                ("bm25_description", m.bm25[4]),
+                ("bm25_description_stem", m.bm25[5]),
+                ("exact_share", share(m.exact)),
+                ("stemmed_only_share", share(m.stem & !m.exact)),
+                ("typo_only_share", share(m.typo & !(m.exact | m.stem))),
+                ("coverage", share(any)),
+                ("idf_coverage", if n == 0 { 0.0 } else { covered / idf_total }),
+                ("title_coverage", share(m.title | m.typo)),
+                ("all_words_matched", f32::from(n > 0 && any.count_ones() as usize == n)),
+                ("last_word_in_title", f32::from(n > 0 && (m.title | m.typo) & (1 << (n - 1)) != 0)),
+                ("title_proximity", if pairs == 0 { 0.0 } else { adjacent as f32 / pairs as f32 }),
+                ("title_starts_with_query", f32::from(n > 0 && m.title_positions[0].contains(&0))),
+                ("title_length", (title_len as f32).ln_1p()),
+                (
+                    "title_precision",
+                    if title_len == 0 { 0.0 } else { (m.title_hits as f32 / title_len as f32).min(1.0) },
+                ),
+                ("popularity", r.popularity.max(0.0).ln_1p() as f32),
+                ("rating", r.rating.unwrap_or(0.0) as f32 / 5.0),
+                ("reviews", (r.review_count as f32).ln_1p()),
+                ("in_stock", f32::from(r.in_stock)),
+                ("freshness", r.age_days.map_or(0.0, |a| 0.5f64.powf(a / 90.0)) as f32),
+                ("engagement", r.engagement.max(0.0).ln_1p() as f32),
+                ("click_through", click_through),
+            ];
+            let mut v: FeatureVector = [0.0; NUM_FEATURES];
+            for (i, (name, value)) in named.into_iter().enumerate() {
+                debug_assert_eq!(name, FEATURE_NAMES[i], "features out of FEATURE_NAMES order");
+                v[i] = if value.is_finite() { value } else { 0.0 };
             }
             out.push(v);
         }

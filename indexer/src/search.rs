@@ -80,6 +80,16 @@ struct Retrieved {
     second: Option<Arc<dyn SecondPhase>>,
     /// The phase-1 scorer the search used.
     first: Arc<dyn FirstPhaseScorer>,
+    engagement: Option<Arc<EngagementColumns>>,
+}
+
+/// A search ready to collect.
+struct Planned {
+    searcher: Searcher,
+    language: Language,
+    terms: Vec<QueryTerm>,
+    query: Box<dyn Query>,
+    engagement: Option<Arc<EngagementColumns>>,
 }
 
 /// One hit of the page: its final score (phase 2's inside the re-rank window, phase 1's beyond
@@ -110,7 +120,7 @@ impl ProductIndex {
     /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
     pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
         let started = Instant::now();
-        let Retrieved { searcher, language, terms, top, total, facets, second, first } =
+        let Retrieved { searcher, language, terms, top, total, facets, second, first, engagement } =
             self.retrieve(request, ranker)?;
 
         let mut hits = Vec::with_capacity(top.len());
@@ -122,7 +132,10 @@ impl ProductIndex {
                 let segment = hit.address.segment_ord;
                 let seg = match &signals {
                     Some((ord, s)) if *ord == segment => s,
-                    _ => &signals.insert((segment, self.segment_signals(&searcher, segment, true)?)).1,
+                    _ => {
+                        let opened = self.segment_signals_with(&searcher, segment, true, engagement.as_ref())?;
+                        &signals.insert((segment, opened)).1
+                    }
                 };
                 let features = seg.rank_features(hit.address.doc_id, text_of(&*first, hit.phase1, seg, hit.address));
                 Some(Explanation {
@@ -156,40 +169,40 @@ impl ProductIndex {
     /// without document loading (what `searchd eval` measures).
     pub fn search_ids(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<ScoredId>> {
         let Retrieved { searcher, top, .. } = self.retrieve(request, ranker)?;
-        let mut out = Vec::with_capacity(top.len());
-        // Hits come grouped by segment: fetch each segment's table once.
-        let mut cached: Option<(u32, Arc<IdTable>)> = None;
-        for Ranked { score, address, .. } in top {
-            let table = match &cached {
-                Some((segment, table)) if *segment == address.segment_ord => table,
-                _ => &cached.insert((address.segment_ord, self.id_table(&searcher, address.segment_ord)?)).1,
-            };
-            if let Some(id) = table.get(address.doc_id) {
-                out.push(ScoredId { id: id.to_string(), score });
-            }
-        }
-        Ok(out)
+        let ids = self.ids(&searcher, top.iter().map(|hit| hit.address))?;
+        Ok(top.iter().zip(ids).filter_map(|(hit, id)| Some(ScoredId { id: id?, score: hit.score })).collect())
+    }
+
+    /// Each address's id, reading each segment's id table once.
+    fn ids(&self, searcher: &Searcher, addresses: impl Iterator<Item = DocAddress>) -> Result<Vec<Option<String>>> {
+        let mut tables: HashMap<u32, Arc<IdTable>> = HashMap::new();
+        addresses
+            .map(|address| {
+                let table = match tables.entry(address.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(self.id_table(searcher, address.segment_ord)?)
+                    }
+                };
+                Ok(table.get(address.doc_id).map(str::to_string))
+            })
+            .collect()
     }
 
     /// The phase-1 top `ranker.window` of a search with each hit's phase-2 features: what the
     /// re-ranker sees, for training it.
     pub fn candidates(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<Candidate>> {
-        request.validate()?;
-        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
-        let terms = self.analyzer.query_terms(&request.q, language);
-        let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms);
-        let engagement = self.engagement_columns(&searcher)?;
+        let Planned { searcher, terms, query, engagement, .. } = self.plan(request)?;
         let (top, _, _) =
             self.collect(&searcher, request, query.as_ref(), &ranker.first, 0, ranker.window, engagement.clone())?;
         let features = self.features(&searcher, &request.q, &terms, &top, ranker, engagement.as_ref())?;
-        let mut out = Vec::with_capacity(top.len());
-        for ((phase1, address), features) in top.into_iter().zip(features) {
-            if let Some(id) = self.id_table(&searcher, address.segment_ord)?.get(address.doc_id) {
-                out.push(Candidate { id: id.to_string(), phase1, features });
-            }
-        }
-        Ok(out)
+        let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
+        Ok(top
+            .into_iter()
+            .zip(features)
+            .zip(ids)
+            .filter_map(|(((phase1, _), features), id)| Some(Candidate { id: id?, phase1, features }))
+            .collect())
     }
 
     /// The doc → id table of a segment, built once (segments are immutable) from the id
@@ -224,16 +237,7 @@ impl ProductIndex {
     /// Validation, query language and words, query building and collection: what every search
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
-        request.validate()?;
-        if let Some(code) = request.lang.as_deref() {
-            if Language::from_code(code).is_none() {
-                return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
-            }
-        }
-        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
-        let terms = self.analyzer.query_terms(&request.q, language);
-        let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms);
+        let Planned { searcher, language, terms, query, engagement } = self.plan(request)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
             RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
@@ -246,7 +250,6 @@ impl ProductIndex {
             Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
             None => (request.offset(), request.per_page),
         };
-        let engagement = self.engagement_columns(&searcher)?;
         let (top, total, facets) =
             self.collect(&searcher, request, query.as_ref(), &first, offset, limit, engagement.clone())?;
         let top = match &second {
@@ -279,7 +282,24 @@ impl ProductIndex {
                 ranked.into_iter().skip(request.offset()).take(request.per_page).collect()
             }
         };
-        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first })
+        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement })
+    }
+
+    /// What every search does before collecting: validation, the query's language and words,
+    /// the Tantivy query, and the engagement columns of this searcher's segments.
+    fn plan(&self, request: &SearchRequest) -> Result<Planned> {
+        request.validate()?;
+        if let Some(code) = request.lang.as_deref() {
+            if Language::from_code(code).is_none() {
+                return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
+            }
+        }
+        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
+        let terms = self.analyzer.query_terms(&request.q, language);
+        let searcher = self.searcher();
+        let query = self.build_query(&searcher, request, &terms);
+        let engagement = self.engagement_columns(&searcher)?;
+        Ok(Planned { searcher, language, terms, query, engagement })
     }
 
     #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
@@ -558,12 +578,7 @@ impl SegmentSignals {
 }
 
 impl ProductIndex {
-    /// The signals of one segment of `searcher`, with the current engagement column.
-    fn segment_signals(&self, searcher: &Searcher, segment_ord: u32, read: bool) -> Result<SegmentSignals> {
-        let columns = self.engagement_columns(searcher)?;
-        self.segment_signals_with(searcher, segment_ord, read, columns.as_ref())
-    }
-
+    /// The signals of one segment of `searcher`, with the given engagement columns.
     pub(crate) fn segment_signals_with(
         &self,
         searcher: &Searcher,

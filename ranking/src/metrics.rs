@@ -33,6 +33,16 @@ impl Judgments {
         }
     }
 
+    /// These judgments, plus `fallback`'s for the queries these do not judge (human grades over
+    /// click-derived ones, say).
+    pub fn or(&self, fallback: &Judgments) -> Judgments {
+        let mut by_query = self.by_query.clone();
+        for (q, j) in &fallback.by_query {
+            by_query.entry(q.clone()).or_insert_with(|| j.clone());
+        }
+        Judgments { by_query }
+    }
+
     /// The relevance of one pair, when judged.
     pub fn get(&self, query: &str, product_id: &str) -> Option<f64> {
         self.by_query.get(query)?.get(product_id).copied()

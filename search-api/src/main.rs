@@ -375,18 +375,9 @@ fn train_ranker(
     );
     let options = searchd_models::TrainOptions { alpha, ..Default::default() };
     // Human grades win where both exist.
-    let merged = match (&human, &clicks) {
-        (Some(h), Some(c)) => {
-            let mut m = c.subset(|q| h.queries().all(|(hq, _)| hq != q));
-            for (q, j) in h.queries() {
-                for (id, r) in j {
-                    m.insert(q, id, *r);
-                }
-            }
-            m
-        }
-        (Some(h), None) => h.clone(),
-        (None, Some(c)) => c.clone(),
+    let labels = match (&human, &clicks) {
+        (Some(h), Some(c)) => h.or(c),
+        (Some(j), None) | (None, Some(j)) => j.clone(),
         (None, None) => unreachable!("checked above"),
     };
     if let Some(folds) = folds {
@@ -396,7 +387,7 @@ fn train_ranker(
         let row = |s: &eval::EvalSummary| {
             format!("{:.4} / {:.4} / {:.4} {:>6.3}", s.ndcg10_condensed, s.ndcg10_strict, s.recall100, s.p99_ms)
         };
-        let cv = train::cross_validate(&index, &base, &all, human, clicks.as_ref(), folds, &options, k, |f| {
+        let cv = train::cross_validate(&index, &base, &all, &labels, human, folds, &options, k, |f| {
             println!(
                 "{:>4}  {:>14}  {:>6}   {}   {}   {}",
                 f.fold,
@@ -426,7 +417,7 @@ fn train_ranker(
     if no_save {
         return Ok(());
     }
-    let model = train::train(&all, &merged, &options, sources)?;
+    let model = train::train(&all, &labels, &options, sources)?;
     let model = ranking.store().save(model)?;
     println!(
         "saved ranker {} ({} queries, {} pairs) in {}",

@@ -142,15 +142,15 @@ pub fn train(
     Ok(model)
 }
 
-/// K-fold cross-validation by query: for each fold, trains on the others' labels (human and,
-/// when given, click-derived) and evaluates the fold's human judgments through the serving path.
+/// K-fold cross-validation by query: for each fold, trains on the other folds' `labels` (human
+/// and, when given, click-derived) and evaluates the fold's `judgments` through the serving path.
 #[expect(clippy::too_many_arguments, reason = "one call site, the CLI")]
 pub fn cross_validate(
     index: &ProductIndex,
     base: &Ranker,
     all: &[QueryCandidates],
+    labels: &Judgments,
     judgments: &Judgments,
-    extra: Option<&Judgments>,
     folds: usize,
     options: &TrainOptions,
     k: usize,
@@ -160,14 +160,7 @@ pub fn cross_validate(
     let mut reports = Vec::with_capacity(folds);
     for fold in 0..folds {
         let training: Vec<QueryCandidates> = all.iter().filter(|q| fold_of(&q.query, folds) != fold).cloned().collect();
-        let mut labeled = label(&training, judgments);
-        if let Some(extra) = extra {
-            let judged: std::collections::HashSet<&str> = labeled.iter().map(|q| q.query.as_str()).collect();
-            let more = label(&training, extra);
-            let more: Vec<TrainingQuery> = more.into_iter().filter(|q| !judged.contains(q.query.as_str())).collect();
-            labeled.extend(more);
-        }
-        let model = train_ranker(&labeled, options)?;
+        let model = train_ranker(&label(&training, labels), options)?;
         let test = judgments.subset(|q| fold_of(q, folds) == fold);
         let evaluate = |ranker: &Ranker, ranking: RankingMode| -> anyhow::Result<EvalSummary> {
             Ok(eval::run(index, ranker, &test, &EvalOptions { k, ranking, facets: false })?.summary)
