@@ -4,15 +4,7 @@
 use searchd_catalog::Product;
 use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgress, ProductIndex};
 
-pub use searchd_testkit::gunzip;
-
-/// Home Depot products (id, title), or `None` with a message when the data is absent.
-pub fn homedepot_products() -> Option<Vec<Product>> {
-    let path = searchd_testkit::shared_data("homedepot/products.csv.gz")?;
-    let text = gunzip(&path);
-    let mut csv = csv::Reader::from_reader(text.as_bytes());
-    Some(csv.records().map(|r| r.expect("csv row")).map(|r| Product::new(&r[0], &r[1])).collect())
-}
+pub use searchd_testkit::{gunzip, homedepot_products};
 
 /// Myntra products with descriptions, brands and prices.
 pub fn myntra_products() -> Option<Vec<Product>> {

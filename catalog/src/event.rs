@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::Product;
+use crate::{Product, Vendor};
 
 /// A change to the catalog, as every ingest path (HTTP, bulk files, Kafka, crawler) produces it.
 ///
@@ -22,6 +22,42 @@ impl CatalogEvent {
         match self {
             Self::Upsert { product } => &product.id,
             Self::Delete { id, .. } => id,
+        }
+    }
+
+    /// The version the event asks for (0: "the next one").
+    pub fn version(&self) -> u64 {
+        match self {
+            Self::Upsert { product } => product.version,
+            Self::Delete { version, .. } => *version,
+        }
+    }
+}
+
+/// A change to the vendor directory, as the HTTP API and the Kafka ingester apply it: the same
+/// version rule as [`CatalogEvent`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+#[expect(clippy::large_enum_variant, reason = "upserts are the common case; boxing would allocate for each")]
+pub enum VendorEvent {
+    Upsert { vendor: Vendor },
+    Delete { id: String, version: u64 },
+}
+
+impl VendorEvent {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Upsert { vendor } => &vendor.id,
+            Self::Delete { id, .. } => id,
+        }
+    }
+
+    /// The version the event asks for (0: "the next one").
+    pub fn version(&self) -> u64 {
+        match self {
+            Self::Upsert { vendor } => vendor.version,
+            Self::Delete { version, .. } => *version,
         }
     }
 }

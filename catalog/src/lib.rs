@@ -29,7 +29,7 @@ mod text;
 mod vendor_search;
 
 pub use error::{Error, Result};
-pub use event::{CatalogEvent, WriteOutcome};
+pub use event::{CatalogEvent, VendorEvent, WriteOutcome};
 pub use product::{GeoPoint, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,

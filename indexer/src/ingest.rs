@@ -258,6 +258,30 @@ pub fn ingest<'r, R: Read + Send + 'r>(
     Ok(summary)
 }
 
+/// Reads a product CSV or JSONL input (gzip or plain) without indexing it: `on_rows` gets each
+/// batch of rows, each with its line and the product or why the row is unreadable (for
+/// `searchd publish`, which sends them to Kafka).
+pub fn read_products<'r, R: Read + Send + 'r>(
+    input: R,
+    format: InputFormat,
+    map: &FieldMap,
+    on_rows: &mut dyn FnMut(Rows<Product>) -> Result<()>,
+) -> Result<u64> {
+    let reader = decompressed(input)?;
+    let mut summary = IngestSummary::default();
+    let mut on_batch = |batch: Rows<Product>, summary: &mut IngestSummary| -> Result<()> {
+        summary.rows += batch.len() as u64;
+        on_rows(batch)
+    };
+    match format {
+        InputFormat::Csv => {
+            read_csv(reader, map, map.targets(), &["id", "title"], &csv_product, &mut summary, &mut on_batch)?
+        }
+        InputFormat::Jsonl => read_jsonl(reader, &|line| json_product(line, map), &mut summary, &mut on_batch)?,
+    }
+    Ok(summary.rows)
+}
+
 /// The input itself, or its decompressed content when it starts with gzip's magic bytes.
 pub fn decompressed<'r, R: Read + Send + 'r>(input: R) -> std::io::Result<Box<dyn Read + Send + 'r>> {
     let mut buffered = BufReader::with_capacity(1 << 16, input);
@@ -266,7 +290,7 @@ pub fn decompressed<'r, R: Read + Send + 'r>(input: R) -> std::io::Result<Box<dy
 }
 
 /// Rows read from a file: each with its line and the document, or why it is unreadable.
-pub(crate) type Rows<T> = Vec<(u64, Result<T, String>)>;
+pub type Rows<T> = Vec<(u64, Result<T, String>)>;
 pub(crate) type BatchFn<'a, T> = dyn FnMut(Rows<T>, &mut IngestSummary) -> Result<()> + 'a;
 
 fn index_batch(

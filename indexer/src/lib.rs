@@ -22,6 +22,7 @@ mod analysis;
 mod error;
 mod index;
 mod ingest;
+pub mod kafka;
 mod ltr;
 mod schema;
 mod search;
@@ -32,9 +33,9 @@ pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
 pub use index::{Changes, IndexConfig, PreparedProduct, ProductIndex};
 pub use ingest::{
-    FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, TARGET_FIELDS,
-    decompressed, ingest,
+    FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, Rows, TARGET_FIELDS,
+    decompressed, ingest, read_products,
 };
 pub use search::{Candidate, ScoredId};
 pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
-pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor};
+pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};

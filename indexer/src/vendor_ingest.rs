@@ -79,6 +79,34 @@ pub fn ingest_vendors<'r, R: Read + Send + 'r>(
     Ok(summary)
 }
 
+/// Reads a vendor CSV or JSONL input without indexing it, as [`read_products`](crate::read_products).
+pub fn read_vendors<'r, R: Read + Send + 'r>(
+    input: R,
+    format: InputFormat,
+    map: &FieldMap,
+    on_rows: &mut dyn FnMut(Rows<Vendor>) -> Result<()>,
+) -> Result<u64> {
+    let reader = decompressed(input)?;
+    let mut summary = IngestSummary::default();
+    let mut on_batch = |batch: Rows<Vendor>, summary: &mut IngestSummary| -> Result<()> {
+        summary.rows += batch.len() as u64;
+        on_rows(batch)
+    };
+    match format {
+        InputFormat::Csv => read_csv(
+            reader,
+            map,
+            VENDOR_FIELDS.into_iter(),
+            &["id", "name", "lat", "lon", "service_radius_km"],
+            &csv_vendor,
+            &mut summary,
+            &mut on_batch,
+        )?,
+        InputFormat::Jsonl => read_jsonl(reader, &|line| json_vendor(line, map), &mut summary, &mut on_batch)?,
+    }
+    Ok(summary.rows)
+}
+
 fn index_batch(
     index: &VendorIndex,
     batch: Rows<Vendor>,

@@ -7,6 +7,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use searchd_autocomplete::Weights;
 use searchd_indexer::IndexConfig;
+use searchd_indexer::kafka::KafkaConfig;
 use searchd_ranking::{EventsConfig, RankingConfig};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,8 @@ pub struct Config {
     pub ranker: RankerConfig,
     pub events: EventsConfig,
     pub autocomplete: AutocompleteConfig,
+    /// The Kafka ingester (off by default).
+    pub kafka: KafkaConfig,
     pub log: LogConfig,
 }
 
@@ -35,6 +38,7 @@ impl Default for Config {
             ranker: RankerConfig::default(),
             events: EventsConfig::default(),
             autocomplete: AutocompleteConfig::default(),
+            kafka: KafkaConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -187,6 +191,7 @@ impl Config {
         self.ranker.validate()?;
         self.events.validate()?;
         self.autocomplete.validate()?;
+        self.kafka.validate()?;
         if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
         }

@@ -22,6 +22,7 @@ mod error;
 pub mod eval;
 mod events;
 mod extract;
+pub mod publish;
 pub mod ranking;
 mod routes;
 pub mod train;
@@ -36,6 +37,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post, put};
 use searchd_autocomplete::QueryLog;
+use searchd_indexer::kafka::IngestHandle;
 use searchd_indexer::{IndexConfig, ProductIndex, VendorIndex};
 use searchd_ranking::EventStore;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -61,6 +63,8 @@ pub struct AppState {
     /// False while the demo catalog loads.
     pub ready: Arc<AtomicBool>,
     pub autocomplete: Arc<Autocomplete>,
+    /// The Kafka ingester, once `serve` started it (`[kafka] enabled`).
+    pub ingest: Arc<std::sync::OnceLock<IngestHandle>>,
 }
 
 impl AppState {
@@ -99,6 +103,7 @@ impl AppState {
             ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
+            ingest: Arc::default(),
         }
     }
 }
@@ -134,6 +139,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/admin/ranker", get(events::ranker_status))
+        .route("/v1/admin/ingest", get(routes::ingest_status))
         .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
         .route("/v1/vendors/search", get(vendors::search_vendors))
         .route("/v1/vendors/match", post(vendors::match_vendors))

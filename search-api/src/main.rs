@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use searchd_api::eval::{self, EvalOptions};
+use searchd_api::publish::{PublishKind, PublishOptions};
 use searchd_api::{
     AppState, Config, LogFormat, Ranking, demo, router, spawn_autocomplete_refresher, spawn_commit_loop,
     spawn_ranking_tasks,
@@ -76,6 +77,9 @@ enum Command {
         #[arg(long)]
         facets: bool,
     },
+    /// Publish a file's rows as catalog events on a Kafka topic (`[kafka] brokers`): product or
+    /// vendor rows become upserts keyed by id; `events` sends JSONL events line by line as they are.
+    Publish(PublishArgs),
     /// Train the phase-2 ranker from graded judgments (and click-derived labels with
     /// `--events`), save it as the data dir's next model version (a running server loads it
     /// within `ranker.poll_interval_ms`); with `--folds`, cross-validate by query first.
@@ -100,6 +104,35 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         k: usize,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct PublishArgs {
+    /// The topic to produce to (created when missing).
+    #[arg(long)]
+    topic: String,
+    /// CSV or JSONL file, gzip or plain.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// `products` and `vendors`: rows become upserts; `events`: JSONL catalog or vendor events,
+    /// sent line by line as they are.
+    #[arg(long, default_value = "products", value_parser = ["products", "vendors", "events"])]
+    kind: String,
+    /// Input format of product and vendor rows; guessed from the file name when absent.
+    #[arg(long, value_parser = ["csv", "jsonl"])]
+    format: Option<String>,
+    /// Column mapping, as for `searchd index`.
+    #[arg(long, default_value = "")]
+    map: String,
+    /// Brokers (`host:port,...`); default `kafka.brokers`.
+    #[arg(long)]
+    brokers: Option<String>,
+    /// Partitions of the topic when it does not exist yet (it is created).
+    #[arg(long, default_value_t = 3)]
+    partitions: i32,
+    /// A librdkafka producer setting, repeatable: `-X linger.ms=0`.
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
+    properties: Vec<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -133,6 +166,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let ranking: RankingMode = ranking.parse()?;
             evaluate(&config, &judgments, EvalOptions { k, ranking, facets })
         }
+        Command::Publish(mut args) => {
+            if let Some(brokers) = args.brokers.take() {
+                config.kafka.brokers = brokers;
+            }
+            publish(&config, args)
+        }
         Command::TrainRanker { judgments, events, folds, no_save, alpha, k } => {
             train_ranker(&config, judgments.as_deref(), events, folds, no_save, alpha, k)
         }
@@ -151,6 +190,8 @@ fn init_logging(config: &Config) {
 fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let fresh = !config.index_dir().join("meta.json").exists();
     let state = AppState::open(&config)?;
+    // A fresh data dir shows the demo catalog, unless a Kafka topic is about to fill it.
+    let fresh = fresh && !config.kafka.enabled;
     let load_demo = state.index.num_docs() == 0 && (demo || fresh);
     let load_demo_vendors = state.vendors.num_docs() == 0 && (demo || fresh);
     let runtime = tokio::runtime::Runtime::new()?;
@@ -180,12 +221,37 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let committer = spawn_commit_loop(&state);
         let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config);
         let refresher = spawn_autocomplete_refresher(state.clone())?;
+        let (stop_ingest, stopped) = tokio::sync::watch::channel(false);
+        let ingester = if config.kafka.enabled {
+            let (handle, task) = searchd_indexer::kafka::spawn(
+                config.kafka.clone(),
+                state.index.clone(),
+                state.vendors.clone(),
+                stopped,
+            )
+            .await
+            .context("cannot start the Kafka ingester")?;
+            let _ = state.ingest.set(handle);
+            tracing::info!(brokers = %config.kafka.brokers, group = %config.kafka.group(), "kafka ingester started");
+            Some(task)
+        } else {
+            None
+        };
         let (index, vendors, autocomplete) = (state.index.clone(), state.vendors.clone(), state.autocomplete.clone());
         axum::serve(listener, router(state, &config.http))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         committer.abort();
         ranking_tasks.abort();
+        if let Some(task) = ingester {
+            // The ingester commits the index, then its offsets, before it returns.
+            let _ = stop_ingest.send(true);
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "kafka ingester failed"),
+                Err(e) => tracing::error!(error = %e, "kafka ingester panicked"),
+            }
+        }
         tokio::task::spawn_blocking(move || {
             refresher.stop();
             autocomplete.flush()?;
@@ -245,6 +311,50 @@ impl IngestProgress for Bar {
             }
         }
     }
+}
+
+fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
+    let PublishArgs { topic, input, kind, format, map, partitions, properties, .. } = args;
+    let input = input.as_path();
+    let kind = match kind.as_str() {
+        "vendors" => PublishKind::Vendors,
+        "events" => PublishKind::Events,
+        _ => PublishKind::Products,
+    };
+    let format = match format.as_deref() {
+        Some(f) => f.parse::<InputFormat>()?,
+        None if kind == PublishKind::Events => InputFormat::Jsonl,
+        None => InputFormat::from_file_name(&input.to_string_lossy())
+            .with_context(|| format!("cannot tell the format of {}; pass --format csv|jsonl", input.display()))?,
+    };
+    let map: FieldMap = if kind == PublishKind::Vendors { FieldMap::for_vendors(&map)? } else { map.parse()? };
+    let properties = properties
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .with_context(|| format!("-X {p}: expected KEY=VALUE"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let options = PublishOptions { topic, kind, format, map, partitions, properties };
+    let summary = searchd_api::publish::publish(&config.kafka, input, &options)?;
+    for error in &summary.errors {
+        eprintln!("line {}: skipped: {}", error.line, error.reason);
+    }
+    println!(
+        "published {} of {} rows to {} in {:.2} s ({:.0} events/s); {} failed, {} skipped",
+        summary.delivered,
+        summary.rows,
+        options.topic,
+        summary.seconds,
+        summary.events_per_second,
+        summary.failed,
+        summary.skipped
+    );
+    if summary.failed > 0 {
+        bail!("{} messages were not delivered", summary.failed);
+    }
+    Ok(())
 }
 
 fn index(

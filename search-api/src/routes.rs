@@ -15,6 +15,15 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// The Kafka ingester's progress: per partition committed offset, high watermark and lag, last
+/// commit, dead letters. `{"state": "disabled"}` when `[kafka]` is off.
+pub async fn ingest_status(State(state): State<AppState>) -> Json<Value> {
+    match state.ingest.get() {
+        Some(handle) => Json(json!(handle.status())),
+        None => Json(json!({ "state": "disabled" })),
+    }
+}
+
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.ready.load(std::sync::atomic::Ordering::Acquire) {
         (

@@ -3,6 +3,7 @@
 mod autocomplete;
 mod cli;
 mod errors;
+mod kafka;
 mod ranking;
 mod search;
 mod vendors;

@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 
+pub mod kafka;
 pub mod vendors;
 
 /// The shared data folder: `SEARCHD_SHARED_DATA` when set, else `../shared/data` next to the
@@ -55,4 +56,13 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
         shared_data_dir().display()
     );
     None
+}
+
+/// The Home Depot catalog (`homedepot/products.csv.gz`: id and title, 54,667 products), or
+/// `None` as [`shared_data`] says.
+pub fn homedepot_products() -> Option<Vec<searchd_catalog::Product>> {
+    let path = shared_data("homedepot/products.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    Some(csv.records().map(|r| r.expect("csv row")).map(|r| searchd_catalog::Product::new(&r[0], &r[1])).collect())
 }

@@ -1,0 +1,231 @@
+//! `searchd publish`: a file's rows as catalog events on a Kafka topic (loading, tests).
+//!
+//! Product or vendor rows (CSV or JSONL, through the same field map as `searchd index`) become
+//! upserts keyed by id; rows without a version get the publish's start time in milliseconds, so
+//! a later publish of the same file supersedes this one. `events` files are JSONL catalog or
+//! vendor events sent line by line as they are — valid or not, which is how the dead-letter
+//! path is exercised — keyed by the id they name when one can be read.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rdkafka::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::DeliveryResult;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
+use searchd_catalog::{CatalogEvent, VendorEvent};
+use searchd_indexer::kafka::KafkaConfig;
+use searchd_indexer::{FieldMap, InputFormat, RowError, Rows, decompressed};
+use serde::Serialize;
+
+/// What the file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishKind {
+    Products,
+    Vendors,
+    /// JSONL events, sent verbatim.
+    Events,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub topic: String,
+    pub kind: PublishKind,
+    pub format: InputFormat,
+    pub map: FieldMap,
+    /// Partitions of the topic when it does not exist yet (it is created).
+    pub partitions: i32,
+    /// Producer settings on top of `[kafka]`'s (`-X key=value`).
+    pub properties: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PublishSummary {
+    pub rows: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    /// Rows not sent because they cannot be read as documents (products and vendors only).
+    pub skipped: u64,
+    pub errors: Vec<RowError>,
+    pub seconds: f64,
+    pub events_per_second: f64,
+}
+
+#[derive(Default)]
+struct Deliveries {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+}
+
+struct Context(Arc<Deliveries>);
+
+impl ClientContext for Context {}
+
+impl ProducerContext for Context {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => self.0.delivered.fetch_add(1, Ordering::Relaxed),
+            Err((e, _)) => {
+                tracing::warn!(error = %e, "delivery failed");
+                self.0.failed.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+    }
+}
+
+/// Sends every row of `input`, waits for every delivery and reports.
+pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> anyhow::Result<PublishSummary> {
+    let started = Instant::now();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(searchd_indexer::kafka::ensure_topics(
+            kafka,
+            std::slice::from_ref(&options.topic),
+            options.partitions,
+        ))
+        .with_context(|| format!("cannot create the topic {}", options.topic))?;
+    let deliveries = Arc::new(Deliveries::default());
+    let mut client = kafka.client_config();
+    for (k, v) in &options.properties {
+        client.set(k, v);
+    }
+    let producer: BaseProducer<Context> =
+        client.create_with_context(Context(deliveries.clone())).context("cannot create the Kafka producer")?;
+    let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let mut summary = PublishSummary::default();
+    let version = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000_000;
+    let send = |key: Option<&str>, value: &str| -> anyhow::Result<()> {
+        let mut record: BaseRecord<'_, str, str> = BaseRecord::to(&options.topic).payload(value);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(50));
+                }
+                Err((e, _)) => return Err(e).context("cannot send"),
+            }
+        }
+        producer.poll(Duration::ZERO);
+        Ok(())
+    };
+    let mut sent = 0u64;
+    match options.kind {
+        PublishKind::Events => {
+            for line in BufReader::new(decompressed(file)?).lines() {
+                let line = line?;
+                summary.rows += 1;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                send(event_key(&line).as_deref(), &line)?;
+                sent += 1;
+            }
+        }
+        PublishKind::Products | PublishKind::Vendors => {
+            let mut on_rows = |rows: Rows<String>| -> searchd_indexer::Result<()> {
+                for (line, row) in rows {
+                    summary.rows += 1;
+                    match row {
+                        Ok(value) => {
+                            let key = event_key(&value);
+                            send(key.as_deref(), &value)
+                                .map_err(|e| searchd_indexer::Error::Input(format!("{e:#}")))?;
+                            sent += 1;
+                        }
+                        Err(reason) => {
+                            summary.skipped += 1;
+                            if summary.errors.len() < 50 {
+                                summary.errors.push(RowError { line, reason });
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            };
+            read_events(file, options, version, &mut on_rows)?;
+        }
+    }
+    summary.sent = sent;
+    producer.flush(Duration::from_secs(120)).context("not every message was delivered within 120 s")?;
+    summary.delivered = deliveries.delivered.load(Ordering::Relaxed);
+    summary.failed = deliveries.failed.load(Ordering::Relaxed);
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.events_per_second = summary.delivered as f64 / summary.seconds.max(1e-9);
+    Ok(summary)
+}
+
+/// Rows as upsert events (JSON text), versioned `version` when they carry none.
+fn read_events(
+    input: impl Read + Send,
+    options: &PublishOptions,
+    version: u64,
+    on_rows: &mut dyn FnMut(Rows<String>) -> searchd_indexer::Result<()>,
+) -> searchd_indexer::Result<u64> {
+    let encode = |event: Result<String, serde_json::Error>| event.map_err(|e| format!("cannot encode: {e}"));
+    if options.kind == PublishKind::Vendors {
+        searchd_indexer::read_vendors(input, options.format, &options.map, &mut |rows| {
+            on_rows(
+                rows.into_iter()
+                    .map(|(line, row)| {
+                        let row = row.and_then(|mut vendor| {
+                            if vendor.version == 0 {
+                                vendor.version = version;
+                            }
+                            encode(serde_json::to_string(&VendorEvent::Upsert { vendor }))
+                        });
+                        (line, row)
+                    })
+                    .collect(),
+            )
+        })
+    } else {
+        searchd_indexer::read_products(input, options.format, &options.map, &mut |rows| {
+            on_rows(
+                rows.into_iter()
+                    .map(|(line, row)| {
+                        let row = row.and_then(|mut product| {
+                            if product.version == 0 {
+                                product.version = version;
+                            }
+                            encode(serde_json::to_string(&CatalogEvent::Upsert { product }))
+                        });
+                        (line, row)
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// The id an event names (`product.id`, `vendor.id` or `id`), when the line is JSON.
+fn event_key(line: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let id = value.pointer("/product/id").or_else(|| value.pointer("/vendor/id")).or_else(|| value.get("id"))?;
+    id.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_come_from_the_event() {
+        assert_eq!(event_key(r#"{"op":"upsert","product":{"id":"p1","title":"x"}}"#).as_deref(), Some("p1"));
+        assert_eq!(event_key(r#"{"op":"upsert","vendor":{"id":"v1"}}"#).as_deref(), Some("v1"));
+        assert_eq!(event_key(r#"{"op":"delete","id":"p2","version":3}"#).as_deref(), Some("p2"));
+        assert_eq!(event_key("{broken"), None);
+        assert_eq!(event_key(r#"{"op":"delete","id":7}"#), None);
+    }
+}
