@@ -69,6 +69,10 @@ pub struct KafkaConfig {
     /// The consumer group. Every node needs its own, so that each holds the whole catalog;
     /// empty: `searchd-<hostname>`.
     pub group_id: String,
+    /// Static group membership (`group.instance.id`): a restarted node takes its partitions back
+    /// at once instead of waiting for the broker's session timeout. Empty: the group id (one
+    /// member per group). Members of one group need distinct ids.
+    pub instance_id: String,
     /// Commit the index and the offsets after this many messages...
     pub batch_size: usize,
     /// ...or this long after the last commit, whichever comes first.
@@ -89,6 +93,7 @@ impl Default for KafkaConfig {
             product_topics: vec!["catalog.products".into()],
             vendor_topics: vec!["catalog.vendors".into()],
             group_id: String::new(),
+            instance_id: String::new(),
             batch_size: 5_000,
             commit_interval_ms: 500,
             start_from: StartFrom::Earliest,
@@ -139,6 +144,11 @@ impl KafkaConfig {
         format!("searchd-{host}")
     }
 
+    /// The configured static member id, or the group.
+    pub fn instance(&self) -> String {
+        if self.instance_id.is_empty() { self.group() } else { self.instance_id.clone() }
+    }
+
     /// Client settings shared by the consumer, the dead-letter producer and `searchd publish`.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
@@ -171,7 +181,10 @@ pub struct PartitionStatus {
 pub struct IngestStatus {
     /// `starting`, `running`, `stopped` or `failed`.
     pub state: String,
+    /// Why the ingester stopped, when `failed`.
     pub error: Option<String>,
+    /// The last error librdkafka reported while consuming (it retries by itself).
+    pub last_consume_error: Option<String>,
     pub group_id: String,
     pub topics: Vec<String>,
     pub partitions: Vec<PartitionStatus>,
@@ -436,6 +449,7 @@ pub async fn spawn(
     let mut client = config.client_config();
     client
         .set("group.id", &group)
+        .set("group.instance.id", config.instance())
         .set("enable.auto.commit", "false")
         .set(
             "auto.offset.reset",
@@ -511,14 +525,23 @@ impl Loop {
         let mut uncommitted = 0usize;
         loop {
             let mut chunk = Vec::new();
+            // Wait for a message at most until the pending commit is due.
+            let wait = if uncommitted > 0 { interval.saturating_sub(last_commit.elapsed()) } else { interval };
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => break,
-                received = tokio::time::timeout(interval / 2, self.consumer.recv()) => match received {
-                    Ok(Ok(m)) => chunk.push(m.detach()),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "kafka consume error"),
-                    Err(_) => {}
-                },
+                received = tokio::time::timeout(wait.max(Duration::from_millis(1)), self.consumer.recv()) => {
+                    match received {
+                        Ok(Ok(m)) => chunk.push(m.detach()),
+                        Ok(Err(e)) => {
+                            // Broker or transport trouble: librdkafka retries by itself; do not spin.
+                            tracing::warn!(error = %e, "kafka consume error");
+                            lock(&self.consumer.context().shared).status.last_consume_error = Some(e.to_string());
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Err(_) => {}
+                    }
+                }
             }
             // Whatever is already fetched joins the chunk, without waiting.
             while !chunk.is_empty() && chunk.len() < CHUNK {

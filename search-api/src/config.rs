@@ -264,4 +264,17 @@ mod tests {
         let err = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
         assert!(err.contains("default_language"), "{err}");
     }
+
+    /// The README's configuration example is the defaults, every key spelled as the code has it.
+    #[test]
+    fn the_readme_example_is_the_defaults() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), example);
+        let config = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap();
+        assert_eq!(config, Config::default());
+    }
 }
