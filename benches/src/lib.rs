@@ -4,27 +4,7 @@
 use searchd_catalog::Product;
 use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgress, ProductIndex};
 
-pub use searchd_testkit::{gunzip, homedepot_products};
-
-/// Myntra products with descriptions, brands and prices.
-pub fn myntra_products() -> Option<Vec<Product>> {
-    let path = searchd_testkit::shared_data("myntra_products/myntra_products_catalog.csv.gz")?;
-    let text = gunzip(&path);
-    let mut csv = csv::Reader::from_reader(text.as_bytes());
-    Some(
-        csv.records()
-            .map(|r| r.expect("csv row"))
-            .map(|r| {
-                let mut p = Product::new(&r[0], &r[1]);
-                p.brand = Some(r[2].trim().to_string());
-                p.category = vec![r[3].trim().to_string()];
-                p.price = r[4].trim().parse().ok();
-                p.description = r[6].to_string();
-                p
-            })
-            .collect(),
-    )
-}
+pub use searchd_testkit::{gunzip, homedepot_products, myntra_products};
 
 /// Distinct queries of the Home Depot dev judgments.
 pub fn homedepot_queries() -> Option<Vec<String>> {

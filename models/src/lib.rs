@@ -26,7 +26,9 @@
 //! ```
 
 pub mod ranker;
+pub mod similar;
 
+pub use similar::{Neighbour, SimilarIndex, SimilarModel, train_similar};
 pub use ranker::{LabeledCandidate, RankerModel, RankerStore, TrainOptions, TrainingInfo, TrainingQuery, train_ranker};
 
 /// Errors of training and of artifacts.

@@ -66,3 +66,45 @@ pub fn homedepot_products() -> Option<Vec<searchd_catalog::Product>> {
     let mut csv = csv::Reader::from_reader(text.as_bytes());
     Some(csv.records().map(|r| r.expect("csv row")).map(|r| searchd_catalog::Product::new(&r[0], &r[1])).collect())
 }
+
+/// BigBasket (27,555 products): title, brand, category path `category / sub_category / type`,
+/// sale price, rating; or `None` as [`shared_data`] says.
+pub fn bigbasket_products() -> Option<Vec<searchd_catalog::Product>> {
+    let path = shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    Some(
+        csv.records()
+            .map(|r| r.expect("csv row"))
+            .map(|r| {
+                let mut p = searchd_catalog::Product::new(r[0].trim(), r[1].trim());
+                p.brand = Some(r[4].trim().to_string()).filter(|b| !b.is_empty());
+                p.category = [&r[2], &r[3], &r[7]].iter().map(|c| c.trim().to_string()).collect();
+                p.price = r[5].trim().parse().ok();
+                p.rating = r[8].trim().parse().ok();
+                p
+            })
+            .collect(),
+    )
+}
+
+/// Myntra (12,491 fashion products) with descriptions, brands and prices; its only category is
+/// the gender. `None` as [`shared_data`] says.
+pub fn myntra_products() -> Option<Vec<searchd_catalog::Product>> {
+    let path = shared_data("myntra_products/myntra_products_catalog.csv.gz")?;
+    let text = gunzip(&path);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    Some(
+        csv.records()
+            .map(|r| r.expect("csv row"))
+            .map(|r| {
+                let mut p = searchd_catalog::Product::new(&r[0], &r[1]);
+                p.brand = Some(r[2].trim().to_string());
+                p.category = vec![r[3].trim().to_string()];
+                p.price = r[4].trim().parse().ok();
+                p.description = r[6].to_string();
+                p
+            })
+            .collect(),
+    )
+}
