@@ -4,8 +4,9 @@
 //! a (query, product) pair, learned by pairwise logistic regression (linfa-logistic) from graded
 //! judgments and click-derived labels — and its versioned on-disk artifacts ([`RankerStore`]).
 //!
-//! Planned (the recommendations issue): product vectors and KMeans clustering for "similar
-//! products", the nightly schedule.
+//! Recommendations ([`similar`]): hashed TF-IDF product vectors, PCA (linfa-reduction) and KMeans
+//! (linfa-clustering) clusters, a clustered cosine neighbour search, and "bought together" from
+//! session co-occurrence. Every model is a versioned artifact ([`ArtifactStore`]).
 //!
 //! ```
 //! use searchd_catalog::{FeatureVector, NUM_FEATURES, SecondPhase, feature_index};
@@ -27,9 +28,11 @@
 
 pub mod ranker;
 pub mod similar;
+pub mod store;
 
-pub use similar::{Neighbour, SimilarIndex, SimilarModel, train_similar};
 pub use ranker::{LabeledCandidate, RankerModel, RankerStore, TrainOptions, TrainingInfo, TrainingQuery, train_ranker};
+pub use similar::{Neighbour, SimilarIndex, SimilarModel, SimilarStore, bought_together, train_similar};
+pub use store::{Artifact, ArtifactStore};
 
 /// Errors of training and of artifacts.
 #[derive(Debug, thiserror::Error)]

@@ -10,20 +10,17 @@
 //! `explain=true`, and with ~10⁵ pairs it trains in seconds and does not overfit 27 weights.
 //! Non-linear effects are given to it as features (shares, indicators, logs) rather than learned.
 
-use std::path::{Path, PathBuf};
-
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use searchd_catalog::{FEATURE_NAMES, FeatureContribution, FeatureVector, NUM_FEATURES, SecondPhase};
 use serde::{Deserialize, Serialize};
 
+use crate::store::{Artifact, ArtifactStore};
 use crate::{Error, Result};
 
 /// Artifact format written by this build.
 const FORMAT: u32 = 1;
-/// File naming the current artifact inside the store's folder.
-const CURRENT: &str = "CURRENT";
 
 /// One candidate of a training query: its features (as phase 2 computes them at query time)
 /// and its graded label (higher is better; Home Depot grades 1–3).
@@ -218,100 +215,19 @@ pub fn train_ranker(queries: &[TrainingQuery], options: &TrainOptions) -> Result
     Ok(model)
 }
 
-/// Versioned ranker artifacts in one folder: `ranker-000001.json`, … and `CURRENT` naming the
-/// one in service. Writes go to a temporary file renamed into place, so a reader never sees a
-/// half-written artifact; the last `keep` artifacts are kept.
-#[derive(Debug, Clone)]
-pub struct RankerStore {
-    dir: PathBuf,
-    keep: usize,
-}
+/// Versioned ranker artifacts: `ranker-000001.json`, … (see [`ArtifactStore`]).
+pub type RankerStore = ArtifactStore<RankerModel>;
 
-impl RankerStore {
-    pub fn new(dir: impl Into<PathBuf>, keep: usize) -> Self {
-        Self { dir: dir.into(), keep: keep.max(1) }
+impl Artifact for RankerModel {
+    const PREFIX: &'static str = "ranker";
+
+    fn set_version(&mut self, version: String) {
+        self.version = version;
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    fn check(&self) -> std::result::Result<(), String> {
+        RankerModel::check(self)
     }
-
-    /// Saved versions, oldest first.
-    pub fn versions(&self) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(e.into()),
-        };
-        for entry in entries {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            if let Some(n) = name.strip_prefix("ranker-").and_then(|s| s.strip_suffix(".json")) {
-                if let Ok(n) = n.parse() {
-                    out.push(n);
-                }
-            }
-        }
-        out.sort_unstable();
-        Ok(out)
-    }
-
-    fn file(&self, version: u64) -> PathBuf {
-        self.dir.join(format!("ranker-{version:06}.json"))
-    }
-
-    /// Saves `model` as the next version and makes it current; returns the version name.
-    pub fn save(&self, mut model: RankerModel) -> Result<RankerModel> {
-        std::fs::create_dir_all(&self.dir)?;
-        let next = self.versions()?.last().copied().unwrap_or(0) + 1;
-        model.version = format!("v{next:06}");
-        let json = serde_json::to_vec_pretty(&model)
-            .map_err(|e| Error::Artifact { path: self.file(next).display().to_string(), message: e.to_string() })?;
-        write_atomically(&self.file(next), &json)?;
-        write_atomically(&self.dir.join(CURRENT), format!("ranker-{next:06}.json\n").as_bytes())?;
-        let versions = self.versions()?;
-        for old in &versions[..versions.len().saturating_sub(self.keep)] {
-            std::fs::remove_file(self.file(*old))?;
-        }
-        Ok(model)
-    }
-
-    /// What `CURRENT` names, as an identity to poll cheaply: `None` without a model.
-    pub fn current_name(&self) -> Result<Option<String>> {
-        match std::fs::read_to_string(self.dir.join(CURRENT)) {
-            Ok(s) => Ok(Some(s.trim().to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Loads and checks the current model; `None` when none was saved.
-    pub fn load_current(&self) -> Result<Option<RankerModel>> {
-        let Some(name) = self.current_name()? else { return Ok(None) };
-        if name.contains('/') || name.contains('\\') {
-            return Err(Error::Artifact { path: name, message: "CURRENT must name a file of the folder".into() });
-        }
-        self.load(&self.dir.join(name)).map(Some)
-    }
-
-    pub fn load(&self, path: &Path) -> Result<RankerModel> {
-        let artifact = |message: String| Error::Artifact { path: path.display().to_string(), message };
-        let bytes = std::fs::read(path).map_err(|e| artifact(e.to_string()))?;
-        let model: RankerModel = serde_json::from_slice(&bytes).map_err(|e| artifact(e.to_string()))?;
-        model.check().map_err(artifact)?;
-        Ok(model)
-    }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -193,6 +193,21 @@ fn dedup(clusters: [u32; ASSIGNMENTS]) -> impl Iterator<Item = u32> {
     clusters.into_iter().enumerate().filter(move |(i, c)| !clusters[..*i].contains(c)).map(|(_, c)| c)
 }
 
+/// Versioned similar-products artifacts: `similar-000001.json`, ….
+pub type SimilarStore = crate::ArtifactStore<SimilarModel>;
+
+impl crate::Artifact for SimilarModel {
+    const PREFIX: &'static str = "similar";
+
+    fn set_version(&mut self, version: String) {
+        self.version = version;
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        SimilarModel::check(self)
+    }
+}
+
 fn normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -257,7 +272,12 @@ pub fn train_similar(products: Vec<Product>, progress: &dyn Fn(&str)) -> Result<
     } else {
         fit.clone()
     };
-    progress(&format!("{} products reduced to {} dims in {:.1} s", sample.len(), reduced.ncols(), started.elapsed().as_secs_f64()));
+    progress(&format!(
+        "{} products reduced to {} dims in {:.1} s",
+        sample.len(),
+        reduced.ncols(),
+        started.elapsed().as_secs_f64()
+    ));
     let fitted = KMeans::params(k)
         .n_runs(1)
         .max_n_iterations(KMEANS_ITERATIONS)
@@ -281,12 +301,55 @@ pub fn train_similar(products: Vec<Product>, progress: &dyn Fn(&str)) -> Result<
     }
     model.clusters = centroids.len() / DIMS;
     model.centroids = centroids;
-    progress(&format!("{} clusters fitted on {} products in {:.1} s", model.clusters, sample.len(), started.elapsed().as_secs_f64()));
+    progress(&format!(
+        "{} clusters fitted on {} products in {:.1} s",
+        model.clusters,
+        sample.len(),
+        started.elapsed().as_secs_f64()
+    ));
     let index = SimilarIndex::from_vectors(&model, products, vectors);
     model.seconds = started.elapsed().as_secs_f64();
     progress(&format!("every product assigned in {:.1} s", model.seconds));
     Ok((model, index))
 }
+
+/// "Bought together" from sessions' baskets (the products a session put in its cart or
+/// bought): for each product, the others by association `co(a, b) / √(n(a) · n(b))` — the cosine
+/// of their session columns — best first, at most `per_product`. Baskets over 50 products are
+/// cut to their first 50 (bulk buyers say little about pairs).
+pub fn bought_together<'a>(
+    baskets: impl IntoIterator<Item = Vec<&'a str>>,
+    per_product: usize,
+) -> HashMap<String, Vec<(String, f32)>> {
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    let mut pairs: HashMap<(&str, &str), u32> = HashMap::new();
+    for basket in baskets {
+        let basket = &basket[..basket.len().min(50)];
+        for (i, a) in basket.iter().enumerate() {
+            *counts.entry(a).or_default() += 1;
+            for b in &basket[i + 1..] {
+                if a != b {
+                    *pairs.entry(if a < b { (a, b) } else { (b, a) }).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut out: HashMap<String, Vec<(String, f32)>> = HashMap::new();
+    for ((a, b), co) in pairs {
+        let score = co as f32 / ((counts[a] * counts[b]) as f32).sqrt();
+        out.entry(a.to_string()).or_default().push((b.to_string(), score));
+        out.entry(b.to_string()).or_default().push((a.to_string(), score));
+    }
+    for list in out.values_mut() {
+        list.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        list.truncate(per_product);
+    }
+    out
+}
+
+/// Weight of similarity when blended into "bought together": co-purchased products come first,
+/// similarity orders ties and fills the list when a product has few co-purchases.
+pub const SIMILARITY_BLEND: f32 = 0.3;
 
 /// One product in the index.
 #[derive(Debug, Clone)]
@@ -386,6 +449,33 @@ impl SimilarIndex {
         Some(self.top(entry, candidates, limit))
     }
 
+    /// "Bought together" for `id`: its co-purchased products (association + blend × cosine),
+    /// then similar ones (blend × cosine). `None` for an unknown id.
+    pub fn bought_together(
+        &self,
+        model: &SimilarModel,
+        id: &str,
+        limit: usize,
+        probes: usize,
+    ) -> Option<Vec<Neighbour>> {
+        let entry = self.entries[*self.by_id.get(id)?].as_ref()?;
+        let similar = self.similar(model, id, limit, probes)?;
+        let mut scores: HashMap<&str, f32> = HashMap::new();
+        for (other, association) in model.bought_together.get(id).into_iter().flatten() {
+            let Some(slot) = self.by_id.get(other.as_str()) else { continue };
+            let Some(o) = self.entries[*slot].as_ref() else { continue };
+            scores.insert(other, association + SIMILARITY_BLEND * dot(&o.vector[..], &entry.vector[..]));
+        }
+        for n in &similar {
+            scores.entry(n.id.as_str()).or_insert(SIMILARITY_BLEND * n.score);
+        }
+        let mut out: Vec<Neighbour> =
+            scores.into_iter().map(|(id, score)| Neighbour { id: id.to_string(), score }).collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        out.truncate(limit);
+        Some(out)
+    }
+
     /// Exact search over every product (to measure the clustered search's recall).
     pub fn similar_exact(&self, id: &str, limit: usize) -> Option<Vec<Neighbour>> {
         let entry = self.entries[*self.by_id.get(id)?].as_ref()?;
@@ -432,6 +522,17 @@ mod tests {
     }
 
     #[test]
+    fn bought_together_ranks_by_association() {
+        let baskets = vec![vec!["a", "b"], vec!["a", "b", "c"], vec!["a", "c"], vec!["a", "b"], vec!["d", "e"]];
+        let table = bought_together(baskets, 10);
+        let a: Vec<&str> = table["a"].iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(a, ["b", "c"]);
+        assert!(table["a"][0].1 > table["a"][1].1);
+        assert_eq!(table["d"][0].0, "e");
+        assert!(!table.contains_key("f"));
+    }
+
+    #[test]
     fn neighbours_share_words_and_categories_and_skip_duplicates() {
         let mut products = Vec::new();
         for i in 0..40 {
@@ -440,7 +541,7 @@ mod tests {
             products.push(product(&format!("t{i}"), &format!("Tent for {i} people"), &["Outdoor", "Tents"]));
         }
         products.push(product("dup", "Cordless drill 0 volt kit", &["Tools", "Drills"]));
-        let (model, mut index) = train_similar(products, &|_| {}).unwrap();
+        let (mut model, mut index) = train_similar(products, &|_| {}).unwrap();
         model.check().unwrap();
         assert_eq!(model.clusters, clusters_for(121));
         let similar = index.similar(&model, "d0", 10, DEFAULT_PROBES).unwrap();
@@ -452,6 +553,11 @@ mod tests {
         index.upsert(&model, &product("new", "Garden hose reel, 100 feet", &["Garden", "Hoses"]));
         let similar = index.similar(&model, "new", 5, DEFAULT_PROBES).unwrap();
         assert!(similar.iter().all(|n| n.id.starts_with('s')), "{similar:?}");
+        // Bought together: co-purchases first, then similar products.
+        model.bought_together = bought_together(vec![vec!["d0", "t5"], vec!["d0", "t5"]], 10);
+        let together = index.bought_together(&model, "d0", 5, DEFAULT_PROBES).unwrap();
+        assert_eq!(together[0].id, "t5");
+        assert!(together[1..].iter().all(|n| n.id.starts_with('d')), "{together:?}");
         index.remove("new");
         assert!(!index.contains("new"));
         assert_eq!(index.len(), 121);

@@ -49,8 +49,7 @@ fn measure(name: &str, products: Vec<Product>, label: &dyn Fn(&Product) -> Strin
         found += hits(&similar, exact);
         expected += exact.len();
     }
-    let quality =
-        Quality { share: same as f64 / total as f64, baseline, recall: found as f64 / expected as f64 };
+    let quality = Quality { share: same as f64 / total as f64, baseline, recall: found as f64 / expected as f64 };
     eprintln!(
         "{name}: {} products, {} clusters, trained in {seconds:.2} s; top-10 sharing the label {:.3} (random {:.3}); recall@10 vs exact {:.3}",
         ids.len(),

@@ -178,6 +178,8 @@ pub struct Aggregates {
     config: EventsConfig,
     popularity: HashMap<String, Decayed>,
     clicks: HashMap<(String, String), ClickStats>,
+    /// Products put in the cart or bought, per session ("bought together").
+    baskets: HashMap<String, std::collections::BTreeSet<String>>,
     events: u64,
 }
 
@@ -192,7 +194,7 @@ pub fn normalize_query(q: &str) -> String {
 
 impl Aggregates {
     pub fn new(config: EventsConfig) -> Self {
-        Self { config, popularity: HashMap::new(), clicks: HashMap::new(), events: 0 }
+        Self { config, popularity: HashMap::new(), clicks: HashMap::new(), baskets: HashMap::new(), events: 0 }
     }
 
     /// Popularity's exponential decay per second.
@@ -219,6 +221,9 @@ impl Aggregates {
         } else {
             entry.value += weight * (-(entry.at - t) * rate).exp();
         }
+        if let (Some(session), EventKind::AddToCart | EventKind::Purchase) = (&event.session_id, event.kind) {
+            self.baskets.entry(session.clone()).or_default().insert(event.product_id.clone());
+        }
         if let (Some(q), Some(position)) = (&event.query, event.position) {
             let key = (normalize_query(q), event.product_id.clone());
             let inverse_propensity = f64::from(position).powf(self.config.position_bias_eta);
@@ -229,6 +234,11 @@ impl Aggregates {
                 EventKind::AddToCart | EventKind::Purchase => {}
             }
         }
+    }
+
+    /// The products each session put in its cart or bought (sessions with two or more).
+    pub fn baskets(&self) -> impl Iterator<Item = Vec<&str>> {
+        self.baskets.values().filter(|b| b.len() > 1).map(|b| b.iter().map(String::as_str).collect())
     }
 
     /// The product's decayed popularity as of `now` (0 when it has no events).

@@ -25,6 +25,8 @@ pub struct Config {
     pub autocomplete: AutocompleteConfig,
     /// The Kafka ingester (off by default).
     pub kafka: KafkaConfig,
+    /// Similar products and bought together.
+    pub recommendations: crate::recommend::RecommendationsConfig,
     pub log: LogConfig,
 }
 
@@ -39,6 +41,7 @@ impl Default for Config {
             events: EventsConfig::default(),
             autocomplete: AutocompleteConfig::default(),
             kafka: KafkaConfig::default(),
+            recommendations: Default::default(),
             log: LogConfig::default(),
         }
     }
@@ -192,6 +195,7 @@ impl Config {
         self.events.validate()?;
         self.autocomplete.validate()?;
         self.kafka.validate()?;
+        self.recommendations.validate()?;
         if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
         }
@@ -210,6 +214,11 @@ impl Config {
     /// The learned rankers' folder.
     pub fn ranker_dir(&self) -> PathBuf {
         self.data_dir.join("models").join("ranker")
+    }
+
+    /// The similar-products models' folder.
+    pub fn similar_dir(&self) -> PathBuf {
+        self.data_dir.join("models").join("similar")
     }
 
     /// The behaviour events' folder.

@@ -42,6 +42,11 @@ pub enum Code {
     InvalidMatchField(String),
     /// A behaviour event is malformed or refers to an unknown product; `field` names what.
     InvalidEvent,
+    /// `invalid_recommendations_<param>`: a `/similar` or `/bought-together` parameter is bad.
+    InvalidRecommendationsParam(String),
+    UnknownRecommendationsParameter,
+    /// No similar-products model is trained yet.
+    ModelNotReady,
     RouteNotFound,
     MethodNotAllowed,
     IndexUnavailable,
@@ -70,6 +75,9 @@ impl Code {
             Code::UnknownVendorSearchParameter => "unknown_vendor_search_parameter".into(),
             Code::InvalidMatchField(field) => format!("invalid_match_{field}"),
             Code::InvalidEvent => "invalid_event".into(),
+            Code::InvalidRecommendationsParam(param) => format!("invalid_recommendations_{param}"),
+            Code::UnknownRecommendationsParameter => "unknown_recommendations_parameter".into(),
+            Code::ModelNotReady => "model_not_ready".into(),
             Code::RouteNotFound => "route_not_found".into(),
             Code::MethodNotAllowed => "method_not_allowed".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
@@ -91,13 +99,15 @@ impl Code {
             | Code::InvalidVendorSearchParam(_)
             | Code::UnknownVendorSearchParameter
             | Code::InvalidMatchField(_)
-            | Code::InvalidEvent => StatusCode::BAD_REQUEST,
+            | Code::InvalidEvent
+            | Code::InvalidRecommendationsParam(_)
+            | Code::UnknownRecommendationsParameter => StatusCode::BAD_REQUEST,
             Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::IndexUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::IndexUnavailable | Code::ModelNotReady => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -24,6 +24,7 @@ mod events;
 mod extract;
 pub mod publish;
 pub mod ranking;
+pub mod recommend;
 mod routes;
 pub mod train;
 mod vendors;
@@ -63,6 +64,8 @@ pub struct AppState {
     /// False while the demo catalog loads.
     pub ready: Arc<AtomicBool>,
     pub autocomplete: Arc<Autocomplete>,
+    /// Similar products and bought together.
+    pub recommendations: Arc<recommend::Recommendations>,
     /// The Kafka ingester, once `serve` started it (`[kafka] enabled`).
     pub ingest: Arc<std::sync::OnceLock<IngestHandle>>,
 }
@@ -104,6 +107,10 @@ impl AppState {
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
             ingest: Arc::default(),
+            recommendations: Arc::new(recommend::Recommendations::new(
+                searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep),
+                config.recommendations.clone(),
+            )),
         }
     }
 }
@@ -140,6 +147,9 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/admin/ranker", get(events::ranker_status))
         .route("/v1/admin/ingest", get(routes::ingest_status))
+        .route("/v1/admin/recommendations/refresh", post(recommend::refresh_route))
+        .route("/v1/products/{id}/similar", get(recommend::similar))
+        .route("/v1/products/{id}/bought-together", get(recommend::bought_together_route))
         .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
         .route("/v1/vendors/search", get(vendors::search_vendors))
         .route("/v1/vendors/match", post(vendors::match_vendors))

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use searchd_api::eval::{self, EvalOptions};
 use searchd_api::publish::{PublishKind, PublishOptions};
+use searchd_api::recommend::spawn_recommendation_tasks;
 use searchd_api::{
     AppState, Config, LogFormat, Ranking, demo, router, spawn_autocomplete_refresher, spawn_commit_loop,
     spawn_ranking_tasks,
@@ -77,6 +78,15 @@ enum Command {
         #[arg(long)]
         facets: bool,
     },
+    /// Train the recommendations (similar products, bought together) now, as the nightly
+    /// schedule does, and save them as the next model version (a running server picks it up).
+    /// Needs the index to itself; with a server running, `POST /v1/admin/recommendations/refresh`.
+    Train,
+    /// Manage the saved recommendation models.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
     /// Publish a file's rows as catalog events on a Kafka topic (`[kafka] brokers`): product or
     /// vendor rows become upserts keyed by id; `events` sends JSONL events line by line as they are.
     Publish(PublishArgs),
@@ -104,6 +114,15 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         k: usize,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelsAction {
+    /// List the saved similar-products versions and which one is current.
+    List,
+    /// Serve the version before the current one again (a running server loads it within
+    /// `recommendations.poll_interval_ms`).
+    Rollback,
 }
 
 #[derive(clap::Args, Debug)]
@@ -166,6 +185,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let ranking: RankingMode = ranking.parse()?;
             evaluate(&config, &judgments, EvalOptions { k, ranking, facets })
         }
+        Command::Train => {
+            let state = AppState::open(&config)?;
+            let report = state.recommendations.refresh(&state.index, &state.ranking.events)?;
+            println!(
+                "trained recommendations {}: {} products, {} clusters, bought-together for {} products in {:.2} s",
+                report.version, report.products, report.clusters, report.bought_together, report.seconds
+            );
+            Ok(())
+        }
+        Command::Models { action } => {
+            let store = searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep);
+            match action {
+                ModelsAction::List => {
+                    let current = store.current_name()?;
+                    for v in store.versions()? {
+                        let name = format!("similar-{v:06}.json");
+                        let mark = if current.as_deref() == Some(name.as_str()) { " (current)" } else { "" };
+                        println!("v{v:06}{mark}");
+                    }
+                }
+                ModelsAction::Rollback => println!("current similar-products model: {}", store.rollback()?),
+            }
+            Ok(())
+        }
         Command::Publish(mut args) => {
             if let Some(brokers) = args.brokers.take() {
                 config.kafka.brokers = brokers;
@@ -220,6 +263,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!(addr = %config.http.listen, docs = state.index.num_docs(), data_dir = %config.data_dir.display(), "searchd listening");
         let committer = spawn_commit_loop(&state);
         let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config);
+        let recommendation_tasks = spawn_recommendation_tasks(&state, &config.recommendations)?;
         let refresher = spawn_autocomplete_refresher(state.clone())?;
         let (stop_ingest, stopped) = tokio::sync::watch::channel(false);
         let ingester = if config.kafka.enabled {
@@ -243,6 +287,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .await?;
         committer.abort();
         ranking_tasks.abort();
+        recommendation_tasks.iter().for_each(tokio::task::JoinHandle::abort);
         if let Some(task) = ingester {
             // The ingester commits the index, then its offsets, before it returns.
             let _ = stop_ingest.send(true);

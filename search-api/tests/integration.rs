@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod kafka;
 mod ranking;
+mod recommend;
 mod search;
 mod vendors;
 mod writes;
