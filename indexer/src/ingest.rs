@@ -248,12 +248,7 @@ pub fn ingest<'r, R: Read + Send + 'r>(
         progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
         Ok(())
     };
-    match format {
-        InputFormat::Csv => {
-            read_csv(reader, map, map.targets(), &["id", "title"], &csv_product, &mut summary, &mut on_batch)?
-        }
-        InputFormat::Jsonl => read_jsonl(reader, &|line| json_product(line, map), &mut summary, &mut on_batch)?,
-    }
+    read_rows(reader, format, map, &mut summary, &mut on_batch)?;
     summary.finish(started, || index.commit(), || index.merge_segments())?;
     Ok(summary)
 }
@@ -273,13 +268,22 @@ pub fn read_products<'r, R: Read + Send + 'r>(
         summary.rows += batch.len() as u64;
         on_rows(batch)
     };
-    match format {
-        InputFormat::Csv => {
-            read_csv(reader, map, map.targets(), &["id", "title"], &csv_product, &mut summary, &mut on_batch)?
-        }
-        InputFormat::Jsonl => read_jsonl(reader, &|line| json_product(line, map), &mut summary, &mut on_batch)?,
-    }
+    read_rows(reader, format, map, &mut summary, &mut on_batch)?;
     Ok(summary.rows)
+}
+
+/// Product rows of a CSV or JSONL input, batch by batch.
+fn read_rows(
+    reader: Box<dyn Read + Send + '_>,
+    format: InputFormat,
+    map: &FieldMap,
+    summary: &mut IngestSummary,
+    on_batch: &mut BatchFn<'_, Product>,
+) -> Result<()> {
+    match format {
+        InputFormat::Csv => read_csv(reader, map, map.targets(), &["id", "title"], &csv_product, summary, on_batch),
+        InputFormat::Jsonl => read_jsonl(reader, &|line| json_product(line, map), summary, on_batch),
+    }
 }
 
 /// The input itself, or its decompressed content when it starts with gzip's magic bytes.

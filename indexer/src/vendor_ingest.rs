@@ -63,18 +63,7 @@ pub fn ingest_vendors<'r, R: Read + Send + 'r>(
         progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
         Ok(())
     };
-    match format {
-        InputFormat::Csv => read_csv(
-            reader,
-            map,
-            VENDOR_FIELDS.into_iter(),
-            &["id", "name", "lat", "lon", "service_radius_km"],
-            &csv_vendor,
-            &mut summary,
-            &mut on_batch,
-        )?,
-        InputFormat::Jsonl => read_jsonl(reader, &|line| json_vendor(line, map), &mut summary, &mut on_batch)?,
-    }
+    read_rows(reader, format, map, &mut summary, &mut on_batch)?;
     summary.finish(started, || index.commit(), || index.merge_segments())?;
     Ok(summary)
 }
@@ -92,6 +81,18 @@ pub fn read_vendors<'r, R: Read + Send + 'r>(
         summary.rows += batch.len() as u64;
         on_rows(batch)
     };
+    read_rows(reader, format, map, &mut summary, &mut on_batch)?;
+    Ok(summary.rows)
+}
+
+/// Vendor rows of a CSV or JSONL input, batch by batch.
+fn read_rows(
+    reader: Box<dyn Read + Send + '_>,
+    format: InputFormat,
+    map: &FieldMap,
+    summary: &mut IngestSummary,
+    on_batch: &mut crate::ingest::BatchFn<'_, Vendor>,
+) -> Result<()> {
     match format {
         InputFormat::Csv => read_csv(
             reader,
@@ -99,12 +100,11 @@ pub fn read_vendors<'r, R: Read + Send + 'r>(
             VENDOR_FIELDS.into_iter(),
             &["id", "name", "lat", "lon", "service_radius_km"],
             &csv_vendor,
-            &mut summary,
-            &mut on_batch,
-        )?,
-        InputFormat::Jsonl => read_jsonl(reader, &|line| json_vendor(line, map), &mut summary, &mut on_batch)?,
+            summary,
+            on_batch,
+        ),
+        InputFormat::Jsonl => read_jsonl(reader, &|line| json_vendor(line, map), summary, on_batch),
     }
-    Ok(summary.rows)
 }
 
 fn index_batch(

@@ -244,8 +244,12 @@ pub fn spawn_recommendation_tasks(
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let (recs, index, events) = (state.recommendations.clone(), state.index.clone(), state.ranking.events.clone());
     let start = {
-        let (recs, index, events) = (recs.clone(), index.clone(), events.clone());
+        let (recs, index, events, ready) = (recs.clone(), index.clone(), events.clone(), state.ready.clone());
         tokio::task::spawn_blocking(move || {
+            // The demo catalog may still be loading.
+            while !ready.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
             let loaded = recs.load_current(&index);
             match loaded {
                 Ok(true) => {}

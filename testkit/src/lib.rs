@@ -61,21 +61,20 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
 /// The Home Depot catalog (`homedepot/products.csv.gz`: id and title, 54,667 products), or
 /// `None` as [`shared_data`] says.
 pub fn homedepot_products() -> Option<Vec<searchd_catalog::Product>> {
-    let path = shared_data("homedepot/products.csv.gz")?;
-    let text = gunzip(&path);
-    let mut csv = csv::Reader::from_reader(text.as_bytes());
-    Some(csv.records().map(|r| r.expect("csv row")).map(|r| searchd_catalog::Product::new(&r[0], &r[1])).collect())
+    Some(
+        csv_records("homedepot/products.csv.gz")?
+            .into_iter()
+            .map(|r| searchd_catalog::Product::new(&r[0], &r[1]))
+            .collect(),
+    )
 }
 
 /// BigBasket (27,555 products): title, brand, category path `category / sub_category / type`,
 /// sale price, rating; or `None` as [`shared_data`] says.
 pub fn bigbasket_products() -> Option<Vec<searchd_catalog::Product>> {
-    let path = shared_data("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
-    let text = gunzip(&path);
-    let mut csv = csv::Reader::from_reader(text.as_bytes());
     Some(
-        csv.records()
-            .map(|r| r.expect("csv row"))
+        csv_records("bigbasket_products/bigbasket_products_no_description.csv.gz")?
+            .into_iter()
             .map(|r| {
                 let mut p = searchd_catalog::Product::new(r[0].trim(), r[1].trim());
                 p.brand = Some(r[4].trim().to_string()).filter(|b| !b.is_empty());
@@ -91,12 +90,9 @@ pub fn bigbasket_products() -> Option<Vec<searchd_catalog::Product>> {
 /// Myntra (12,491 fashion products) with descriptions, brands and prices; its only category is
 /// the gender. `None` as [`shared_data`] says.
 pub fn myntra_products() -> Option<Vec<searchd_catalog::Product>> {
-    let path = shared_data("myntra_products/myntra_products_catalog.csv.gz")?;
-    let text = gunzip(&path);
-    let mut csv = csv::Reader::from_reader(text.as_bytes());
     Some(
-        csv.records()
-            .map(|r| r.expect("csv row"))
+        csv_records("myntra_products/myntra_products_catalog.csv.gz")?
+            .into_iter()
             .map(|r| {
                 let mut p = searchd_catalog::Product::new(&r[0], &r[1]);
                 p.brand = Some(r[2].trim().to_string());
@@ -107,4 +103,10 @@ pub fn myntra_products() -> Option<Vec<searchd_catalog::Product>> {
             })
             .collect(),
     )
+}
+
+/// The records of a gzip CSV of the shared data (header skipped), or `None` as [`shared_data`] says.
+pub fn csv_records(relative: &str) -> Option<Vec<csv::StringRecord>> {
+    let text = gunzip(&shared_data(relative)?);
+    Some(csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.expect("csv row")).collect())
 }
