@@ -391,6 +391,21 @@ impl ProductIndex {
         self.load(&searcher, find_id(&searcher, self.fields.id, id)?)
     }
 
+    /// The stored products with these ids, from one view of the last commit, in the ids' order;
+    /// ids not found are left out.
+    pub fn get_many<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<Product>> {
+        let searcher = self.searcher();
+        let mut out = Vec::new();
+        for id in ids {
+            match find_id(&searcher, self.fields.id, id) {
+                Ok(address) => out.push(self.load(&searcher, address)?),
+                Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Product> {
         parse_source(&searcher.doc(address)?, self.fields.source)
     }

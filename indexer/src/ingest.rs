@@ -262,13 +262,23 @@ pub fn read_products<'r, R: Read + Send + 'r>(
     map: &FieldMap,
     on_rows: &mut dyn FnMut(Rows<Product>) -> Result<()>,
 ) -> Result<u64> {
-    let reader = decompressed(input)?;
+    read_unindexed(input, format, map, read_rows, on_rows)
+}
+
+/// Reads a product or vendor input with `read_rows` without indexing it; returns the rows read.
+pub(crate) fn read_unindexed<'r, T>(
+    input: impl Read + Send + 'r,
+    format: InputFormat,
+    map: &FieldMap,
+    read_rows: RowReader<T>,
+    on_rows: &mut dyn FnMut(Rows<T>) -> Result<()>,
+) -> Result<u64> {
     let mut summary = IngestSummary::default();
-    let mut on_batch = |batch: Rows<Product>, summary: &mut IngestSummary| -> Result<()> {
+    let mut on_batch = |batch: Rows<T>, summary: &mut IngestSummary| -> Result<()> {
         summary.rows += batch.len() as u64;
         on_rows(batch)
     };
-    read_rows(reader, format, map, &mut summary, &mut on_batch)?;
+    read_rows(decompressed(input)?, format, map, &mut summary, &mut on_batch)?;
     Ok(summary.rows)
 }
 
@@ -296,6 +306,9 @@ pub fn decompressed<'r, R: Read + Send + 'r>(input: R) -> std::io::Result<Box<dy
 /// Rows read from a file: each with its line and the document, or why it is unreadable.
 pub type Rows<T> = Vec<(u64, Result<T, String>)>;
 pub(crate) type BatchFn<'a, T> = dyn FnMut(Rows<T>, &mut IngestSummary) -> Result<()> + 'a;
+/// Reads the rows of one kind of document from a CSV or JSONL input, batch by batch.
+pub(crate) type RowReader<T> =
+    fn(Box<dyn Read + Send + '_>, InputFormat, &FieldMap, &mut IngestSummary, &mut BatchFn<'_, T>) -> Result<()>;
 
 fn index_batch(
     index: &ProductIndex,

@@ -149,11 +149,12 @@ impl KafkaConfig {
         if self.instance_id.is_empty() { self.group() } else { self.instance_id.clone() }
     }
 
-    /// Client settings shared by the consumer, the dead-letter producer and `searchd publish`.
-    pub fn client_config(&self) -> ClientConfig {
+    /// Client settings for the consumer, the dead-letter producer and `searchd publish`: the
+    /// brokers, then `defaults`, then `properties` (so a configured property wins).
+    pub fn client_config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
-        for (k, v) in &self.properties {
+        for (k, v) in defaults.iter().copied().chain(self.properties.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
             config.set(k, v);
         }
         config
@@ -196,6 +197,7 @@ pub struct IngestStatus {
     pub unchanged: u64,
     /// Messages sent to a dead-letter topic, by reason code.
     pub dead_letters: BTreeMap<String, u64>,
+    /// Their sum.
     pub dead_lettered: u64,
     /// Index-then-offsets commits.
     pub commits: u64,
@@ -227,6 +229,7 @@ impl IngestHandle {
     pub fn status(&self) -> IngestStatus {
         let shared = lock(&self.shared);
         let mut status = shared.status.clone();
+        status.dead_lettered = status.dead_letters.values().sum();
         let keys: BTreeSet<&Partition> =
             shared.assigned.iter().chain(shared.committed.keys()).chain(shared.watermarks.keys()).collect();
         status.partitions = keys
@@ -382,48 +385,50 @@ fn parse(
             format!("not a {} event{at}: {inner}", if vendor_topic { "vendor" } else { "catalog" }),
         )
     };
-    let (id, version, parsed) = if vendor_topic {
+    // The cheap checks first: analysis is the expensive part.
+    let check = |id: &str, version: u64| -> std::result::Result<(), DeadLetter> {
+        searchd_catalog::validate_id(id).map_err(|e| DeadLetter::new("invalid_document", e.to_string()))?;
+        if key.is_some_and(|key| key != id.as_bytes()) {
+            return Err(DeadLetter::new(
+                "key_mismatch",
+                format!(
+                    "message key `{}` is not the event's id `{id}`",
+                    String::from_utf8_lossy(key.unwrap_or_default())
+                ),
+            ));
+        }
+        if version == 0 {
+            // "The next version" would make a replay a new write: streams must say which version.
+            return Err(DeadLetter::new(
+                "missing_version",
+                "version must be at least 1 on a stream, so replays are idempotent",
+            ));
+        }
+        Ok(())
+    };
+    let invalid = |e: searchd_catalog::Error| DeadLetter::new("invalid_document", e.to_string());
+    let parsed = if vendor_topic {
         let event: VendorEvent = serde_path_to_error::deserialize(value).map_err(schema_error)?;
-        let (id, version) = (event.id().to_string(), event.version());
-        let parsed = match event {
+        check(event.id(), event.version())?;
+        match event {
             VendorEvent::Upsert { vendor } => {
-                vendor.validate().map_err(|e| DeadLetter::new("invalid_document", e.to_string()))?;
+                vendor.validate().map_err(invalid)?;
                 Parsed::Vendor(Box::new(vendor))
             }
             VendorEvent::Delete { id, version } => Parsed::VendorDelete(id, version),
             _ => return Err(DeadLetter::new("invalid_event", "unsupported vendor event")),
-        };
-        (id, version, parsed)
+        }
     } else {
         let event: CatalogEvent = serde_path_to_error::deserialize(value).map_err(schema_error)?;
-        let (id, version) = (event.id().to_string(), event.version());
-        let parsed = match event {
+        check(event.id(), event.version())?;
+        match event {
             CatalogEvent::Upsert { product } => Parsed::Product(Box::new(
                 products.prepare(product).map_err(|e| DeadLetter::new("invalid_document", e.to_string()))?,
             )),
             CatalogEvent::Delete { id, version } => Parsed::ProductDelete(id, version),
             _ => return Err(DeadLetter::new("invalid_event", "unsupported catalog event")),
-        };
-        (id, version, parsed)
-    };
-    if id.trim().is_empty() {
-        return Err(DeadLetter::new("invalid_document", "id: must not be empty"));
-    }
-    if let Some(key) = key {
-        if key != id.as_bytes() {
-            return Err(DeadLetter::new(
-                "key_mismatch",
-                format!("message key `{}` is not the event's id `{id}`", String::from_utf8_lossy(key)),
-            ));
         }
-    }
-    if version == 0 {
-        // "The next version" would make a replay a new write: streams must say which version.
-        return Err(DeadLetter::new(
-            "missing_version",
-            "version must be at least 1 on a stream, so replays are idempotent",
-        ));
-    }
+    };
     Ok(parsed)
 }
 
@@ -446,26 +451,22 @@ pub async fn spawn(
         s.status.group_id = group.clone();
         s.status.topics = topics.clone();
     }
-    let mut client = config.client_config();
-    client
-        .set("group.id", &group)
-        .set("group.instance.id", config.instance())
-        .set("enable.auto.commit", "false")
-        .set(
-            "auto.offset.reset",
-            match config.start_from {
-                StartFrom::Earliest => "earliest",
-                StartFrom::Latest => "latest",
-            },
-        )
-        .set("statistics.interval.ms", "1000")
-        .set("fetch.wait.max.ms", "100");
-    for (k, v) in &config.properties {
-        client.set(k, v);
-    }
+    let instance = config.instance();
+    let reset = match config.start_from {
+        StartFrom::Earliest => "earliest",
+        StartFrom::Latest => "latest",
+    };
+    let client = config.client_config(&[
+        ("group.id", &group),
+        ("group.instance.id", &instance),
+        ("enable.auto.commit", "false"),
+        ("auto.offset.reset", reset),
+        ("statistics.interval.ms", "1000"),
+        ("fetch.wait.max.ms", "100"),
+    ]);
     let context = Context { shared: shared.clone(), products, vendors };
     let consumer: StreamConsumer<Context> = client.create_with_context(context).map_err(kafka_error)?;
-    let producer: FutureProducer = config.client_config().set("linger.ms", "5").create().map_err(kafka_error)?;
+    let producer: FutureProducer = config.client_config(&[("linger.ms", "5")]).create().map_err(kafka_error)?;
     ensure_dead_letter_topics(&config, &topics).await?;
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&names).map_err(kafka_error)?;
@@ -497,7 +498,7 @@ async fn ensure_dead_letter_topics(config: &KafkaConfig, topics: &[String]) -> R
 /// Creates the topics that do not exist yet, with `partitions` partitions each (replication 1
 /// when the broker decides nothing else).
 pub async fn ensure_topics(config: &KafkaConfig, names: &[String], partitions: i32) -> Result<()> {
-    let admin: AdminClient<_> = config.client_config().create().map_err(kafka_error)?;
+    let admin: AdminClient<_> = config.client_config(&[]).create().map_err(kafka_error)?;
     let new: Vec<NewTopic<'_>> =
         names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1))).collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
@@ -595,7 +596,6 @@ impl Loop {
         let s = &mut shared.status;
         s.messages += chunk.len() as u64;
         for (_, letter) in dead {
-            s.dead_lettered += 1;
             *s.dead_letters.entry(letter.code.into()).or_default() += 1;
         }
         Ok(())

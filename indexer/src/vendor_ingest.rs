@@ -75,14 +75,7 @@ pub fn read_vendors<'r, R: Read + Send + 'r>(
     map: &FieldMap,
     on_rows: &mut dyn FnMut(Rows<Vendor>) -> Result<()>,
 ) -> Result<u64> {
-    let reader = decompressed(input)?;
-    let mut summary = IngestSummary::default();
-    let mut on_batch = |batch: Rows<Vendor>, summary: &mut IngestSummary| -> Result<()> {
-        summary.rows += batch.len() as u64;
-        on_rows(batch)
-    };
-    read_rows(reader, format, map, &mut summary, &mut on_batch)?;
-    Ok(summary.rows)
+    crate::ingest::read_unindexed(input, format, map, read_rows, on_rows)
 }
 
 /// Vendor rows of a CSV or JSONL input, batch by batch.

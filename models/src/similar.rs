@@ -263,28 +263,29 @@ pub fn train_similar(products: Vec<Product>, progress: &dyn Fn(&str)) -> Result<
     }
     // KMeans runs in a PCA-reduced space (linfa's KMeans costs O(n·k·dims) per iteration: 8×
     // fewer dimensions, 8× faster); the centroids are then the members' means in full space.
-    let reduced: Array2<f64> = if sample.len() > REDUCED_DIMS * 4 {
+    let reduced: Option<Array2<f64>> = if sample.len() > REDUCED_DIMS * 4 {
         let pca = Pca::params(REDUCED_DIMS)
             .whiten(false)
-            .fit(&DatasetBase::from(fit.clone()))
+            .fit(&DatasetBase::from(fit.view()))
             .map_err(|e| Error::Training(format!("pca: {e}")))?;
-        pca.predict(&fit)
+        Some(pca.predict(&fit))
     } else {
-        fit.clone()
+        None
     };
+    let space = reduced.as_ref().unwrap_or(&fit);
     progress(&format!(
         "{} products reduced to {} dims in {:.1} s",
         sample.len(),
-        reduced.ncols(),
+        space.ncols(),
         started.elapsed().as_secs_f64()
     ));
     let fitted = KMeans::params(k)
         .n_runs(1)
         .max_n_iterations(KMEANS_ITERATIONS)
         .tolerance(1e-4)
-        .fit(&DatasetBase::from(reduced.clone()))
+        .fit(&DatasetBase::from(space.view()))
         .map_err(|e| Error::Training(format!("kmeans: {e}")))?;
-    let labels = fitted.predict(&reduced);
+    let labels = fitted.predict(space);
     let mut sums = Array2::<f64>::zeros((k, DIMS));
     for (row, &label) in fit.axis_iter(Axis(0)).zip(labels.iter()) {
         let mut sum = sums.row_mut(label);

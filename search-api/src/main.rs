@@ -358,6 +358,15 @@ impl IngestProgress for Bar {
     }
 }
 
+/// `--format`, or the format the file name says.
+fn input_format(format: Option<&str>, input: &Path) -> anyhow::Result<InputFormat> {
+    match format {
+        Some(f) => Ok(f.parse::<InputFormat>()?),
+        None => InputFormat::from_file_name(&input.to_string_lossy())
+            .with_context(|| format!("cannot tell the format of {}; pass --format csv|jsonl", input.display())),
+    }
+}
+
 fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
     let PublishArgs { topic, input, kind, format, map, partitions, properties, .. } = args;
     let input = input.as_path();
@@ -367,10 +376,8 @@ fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
         _ => PublishKind::Products,
     };
     let format = match format.as_deref() {
-        Some(f) => f.parse::<InputFormat>()?,
         None if kind == PublishKind::Events => InputFormat::Jsonl,
-        None => InputFormat::from_file_name(&input.to_string_lossy())
-            .with_context(|| format!("cannot tell the format of {}; pass --format csv|jsonl", input.display()))?,
+        format => input_format(format, input)?,
     };
     let map: FieldMap = if kind == PublishKind::Vendors { FieldMap::for_vendors(&map)? } else { map.parse()? };
     let properties = properties
@@ -410,11 +417,7 @@ fn index(
     map: &str,
     lang: Option<String>,
 ) -> anyhow::Result<()> {
-    let format = match format {
-        Some(f) => f.parse::<InputFormat>()?,
-        None => InputFormat::from_file_name(&input.to_string_lossy())
-            .with_context(|| format!("cannot tell the format of {}; pass --format csv|jsonl", input.display()))?,
-    };
+    let format = input_format(format, input)?;
     let vendors = kind == "vendors";
     if vendors && lang.is_some() {
         bail!("--lang applies to products only");

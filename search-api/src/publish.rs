@@ -93,7 +93,7 @@ pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> a
         ))
         .with_context(|| format!("cannot create the topic {}", options.topic))?;
     let deliveries = Arc::new(Deliveries::default());
-    let mut client = kafka.client_config();
+    let mut client = kafka.client_config(&[]);
     for (k, v) in &options.properties {
         client.set(k, v);
     }
@@ -134,14 +134,12 @@ pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> a
             }
         }
         PublishKind::Products | PublishKind::Vendors => {
-            let mut on_rows = |rows: Rows<String>| -> searchd_indexer::Result<()> {
+            let mut on_rows = |rows: Rows<(String, String)>| -> searchd_indexer::Result<()> {
                 for (line, row) in rows {
                     summary.rows += 1;
                     match row {
-                        Ok(value) => {
-                            let key = event_key(&value);
-                            send(key.as_deref(), &value)
-                                .map_err(|e| searchd_indexer::Error::Input(format!("{e:#}")))?;
+                        Ok((key, value)) => {
+                            send(Some(&key), &value).map_err(|e| searchd_indexer::Error::Input(format!("{e:#}")))?;
                             sent += 1;
                         }
                         Err(reason) => {
@@ -166,47 +164,42 @@ pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> a
     Ok(summary)
 }
 
-/// Rows as upsert events (JSON text), versioned `version` when they carry none.
+/// Rows as upsert events: (id, JSON text), versioned `version` when they carry none.
 fn read_events(
     input: impl Read + Send,
     options: &PublishOptions,
     version: u64,
-    on_rows: &mut dyn FnMut(Rows<String>) -> searchd_indexer::Result<()>,
+    on_rows: &mut dyn FnMut(Rows<(String, String)>) -> searchd_indexer::Result<()>,
 ) -> searchd_indexer::Result<u64> {
-    let encode = |event: Result<String, serde_json::Error>| event.map_err(|e| format!("cannot encode: {e}"));
+    let (format, map) = (options.format, &options.map);
     if options.kind == PublishKind::Vendors {
-        searchd_indexer::read_vendors(input, options.format, &options.map, &mut |rows| {
-            on_rows(
-                rows.into_iter()
-                    .map(|(line, row)| {
-                        let row = row.and_then(|mut vendor| {
-                            if vendor.version == 0 {
-                                vendor.version = version;
-                            }
-                            encode(serde_json::to_string(&VendorEvent::Upsert { vendor }))
-                        });
-                        (line, row)
-                    })
-                    .collect(),
-            )
+        searchd_indexer::read_vendors(input, format, map, &mut |rows| {
+            on_rows(encode(rows, |mut vendor| {
+                vendor.version = if vendor.version == 0 { version } else { vendor.version };
+                (vendor.id.clone(), serde_json::to_string(&VendorEvent::Upsert { vendor }))
+            }))
         })
     } else {
-        searchd_indexer::read_products(input, options.format, &options.map, &mut |rows| {
-            on_rows(
-                rows.into_iter()
-                    .map(|(line, row)| {
-                        let row = row.and_then(|mut product| {
-                            if product.version == 0 {
-                                product.version = version;
-                            }
-                            encode(serde_json::to_string(&CatalogEvent::Upsert { product }))
-                        });
-                        (line, row)
-                    })
-                    .collect(),
-            )
+        searchd_indexer::read_products(input, format, map, &mut |rows| {
+            on_rows(encode(rows, |mut product| {
+                product.version = if product.version == 0 { version } else { product.version };
+                (product.id.clone(), serde_json::to_string(&CatalogEvent::Upsert { product }))
+            }))
         })
     }
+}
+
+/// Each readable row as its event's key and JSON text.
+fn encode<T>(rows: Rows<T>, event: impl Fn(T) -> (String, serde_json::Result<String>)) -> Rows<(String, String)> {
+    rows.into_iter()
+        .map(|(line, row)| {
+            let row = row.and_then(|doc| {
+                let (key, json) = event(doc);
+                json.map(|json| (key, json)).map_err(|e| format!("cannot encode: {e}"))
+            });
+            (line, row)
+        })
+        .collect()
 }
 
 /// The id an event names (`product.id`, `vendor.id` or `id`), when the line is JSON.

@@ -3,6 +3,7 @@
 //! neighbours at once), the refresh job (train, save a new version, swap), the cron scheduler
 //! that runs it, and the `/similar` and `/bought-together` routes.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -341,14 +342,11 @@ async fn neighbours(state: AppState, id: String, query: Option<String>, together
         })?;
         // Committed but not yet followed: no neighbours for a moment, not an error.
         let found = found.unwrap_or_default();
-        let mut hits = Vec::with_capacity(found.len());
-        for n in found {
-            match state.index.get(&n.id) {
-                Ok(product) => hits.push(json!({ "score": n.score, "product": product })),
-                Err(searchd_indexer::Error::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let scores: HashMap<&str, f32> = found.iter().map(|n| (n.id.as_str(), n.score)).collect();
+        // In the neighbours' order; one just deleted is left out.
+        let hits =
+            state.index.get_many(found.iter().map(|n| n.id.as_str()))?.into_iter().map(|p| (scores[p.id.as_str()], p));
+        let hits: Vec<Value> = hits.map(|(score, product)| json!({ "score": score, "product": product })).collect();
         Ok(Json(json!({ "id": id, "model_version": version, "hits": hits })))
     })
     .await
