@@ -559,7 +559,8 @@ impl Run<'_> {
         } else {
             self.summary.skip(&outcome);
         }
-        let body = (status != 304 && !unchanged && fetched.analysis.is_some()).then(|| fetched.body.clone());
+        // A page downloaded is stored (again), changed or not: its fetch time is the copy's age.
+        let body = (status != 304 && fetched.analysis.is_some()).then(|| fetched.body.clone());
         let hash = fetched.hash.clone();
         self.record(
             &entry.url,

@@ -369,6 +369,10 @@ fn to_product(
     let sku = ["sku", "productID", "mpn"].iter().find_map(|k| text(object.get(*k)));
     let host = page.host_str().unwrap_or_default();
     let host = host.strip_prefix("www.").unwrap_or(host);
+    let authority = match page.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
     let local = sku.clone().unwrap_or_else(|| {
         let mut path = page.path().to_string();
         if let Some(q) = page.query() {
@@ -377,7 +381,8 @@ fn to_product(
         }
         path
     });
-    let mut id = format!("{host}:{local}");
+    // `shop.example:SKU-1` by the product's own identifier, else `shop.example/p/1` by its page.
+    let mut id = if sku.is_some() { format!("{authority}:{local}") } else { format!("{authority}{local}") };
     if id.len() > MAX_ID_BYTES {
         let mut end = MAX_ID_BYTES;
         while !id.is_char_boundary(end) {
@@ -415,7 +420,7 @@ fn to_product(
 
     let mut attributes = BTreeMap::new();
     attributes.insert("source".to_string(), source.as_str().to_string());
-    attributes.insert("vendor_host".to_string(), host.to_string());
+    attributes.insert("vendor_host".to_string(), authority.clone());
     let url = text(object.get("url")).and_then(|u| page.join(&u).ok()).unwrap_or_else(|| page.clone());
     attributes.insert("url".to_string(), url.to_string());
     if let Some(sku) = sku {
@@ -578,7 +583,7 @@ mod tests {
         assert_eq!(p.price, Some(450.0));
         assert_eq!(p.rating, Some(4.2));
         assert_eq!(p.review_count, 7);
-        assert_eq!(p.id, "shop.example:/p/1?x=1");
+        assert_eq!(p.id, "shop.example/p/1?x=1");
     }
 
     #[test]

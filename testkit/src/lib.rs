@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 pub mod kafka;
+pub mod shop;
 pub mod vendors;
 
 /// The shared data folder: `SEARCHD_SHARED_DATA` when set, else `../shared/data` next to the
