@@ -27,6 +27,8 @@ pub struct Config {
     pub kafka: KafkaConfig,
     /// Similar products and bought together.
     pub recommendations: crate::recommend::RecommendationsConfig,
+    /// `searchd crawl` and page retention.
+    pub crawler: searchd_crawler::CrawlConfig,
     pub log: LogConfig,
 }
 
@@ -42,6 +44,7 @@ impl Default for Config {
             autocomplete: AutocompleteConfig::default(),
             kafka: KafkaConfig::default(),
             recommendations: Default::default(),
+            crawler: Default::default(),
             log: LogConfig::default(),
         }
     }
@@ -196,6 +199,14 @@ impl Config {
         self.autocomplete.validate()?;
         self.kafka.validate()?;
         self.recommendations.validate()?;
+        match self.crawler.validate() {
+            Err(searchd_crawler::Error::Config(why)) => return Err(format!("crawler.{why}")),
+            Err(e) => return Err(e.to_string()),
+            Ok(()) => {}
+        }
+        if let Err(e) = <cron::Schedule as std::str::FromStr>::from_str(&self.crawler.retention_schedule) {
+            return Err(format!("crawler.retention_schedule: {e}"));
+        }
         if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
         }
@@ -217,6 +228,11 @@ impl Config {
     }
 
     /// The similar-products models' folder.
+    /// The crawler's page store (records, hot pages, archives).
+    pub fn crawl_dir(&self) -> PathBuf {
+        self.data_dir.join("crawl")
+    }
+
     pub fn similar_dir(&self) -> PathBuf {
         self.data_dir.join("models").join("similar")
     }

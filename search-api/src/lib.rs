@@ -17,6 +17,7 @@
 
 mod autocomplete;
 mod config;
+pub mod crawl;
 pub mod demo;
 mod error;
 pub mod eval;

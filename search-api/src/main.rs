@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use searchd_api::crawl::CrawlTarget;
 use searchd_api::eval::{self, EvalOptions};
 use searchd_api::publish::{PublishKind, PublishOptions};
 use searchd_api::recommend::spawn_recommendation_tasks;
@@ -90,6 +91,10 @@ enum Command {
     /// Publish a file's rows as catalog events on a Kafka topic (`[kafka] brokers`): product or
     /// vendor rows become upserts keyed by id; `events` sends JSONL events line by line as they are.
     Publish(PublishArgs),
+    /// Crawl web shops for product pages (robots.txt, per-site politeness, schema.org
+    /// extraction) and index their products or publish them to Kafka; `--retention` instead
+    /// archives crawled pages older than `[crawler] retention_days`.
+    Crawl(CrawlArgs),
     /// Train the phase-2 ranker from graded judgments (and click-derived labels with
     /// `--events`), save it as the data dir's next model version (a running server loads it
     /// within `ranker.poll_interval_ms`); with `--folds`, cross-validate by query first.
@@ -123,6 +128,35 @@ enum ModelsAction {
     /// Serve the version before the current one again (a running server loads it within
     /// `recommendations.poll_interval_ms`).
     Rollback,
+}
+
+#[derive(clap::Args, Debug)]
+struct CrawlArgs {
+    /// Start URLs: shop pages, or sitemaps (by file name: `.xml`, `.xml.gz`).
+    #[arg(long, num_args = 1.., required_unless_present = "retention")]
+    seeds: Vec<String>,
+    /// Stop after fetching this many pages (overrides `[crawler] max_pages`).
+    #[arg(long)]
+    max_pages: Option<u64>,
+    /// Where products go: `index` (this data dir's index; no server may be running on it) or
+    /// `kafka` (the topic serving nodes consume). Default: kafka when `[kafka] enabled`, else index.
+    #[arg(long, value_parser = ["index", "kafka"])]
+    publish: Option<String>,
+    /// Kafka topic (default: the first of `[kafka] product_topics`).
+    #[arg(long)]
+    topic: Option<String>,
+    /// Bootstrap servers, overriding `[kafka] brokers`.
+    #[arg(long)]
+    brokers: Option<String>,
+    /// Partitions of the topic when it does not exist yet.
+    #[arg(long, default_value_t = 3)]
+    partitions: i32,
+    /// A librdkafka producer setting, repeatable: `-X linger.ms=0`.
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
+    properties: Vec<String>,
+    /// Archive crawled pages older than `[crawler] retention_days`, then exit.
+    #[arg(long, conflicts_with = "seeds")]
+    retention: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -215,6 +249,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             publish(&config, args)
         }
+        Command::Crawl(mut args) => {
+            if let Some(brokers) = args.brokers.take() {
+                config.kafka.brokers = brokers;
+            }
+            crawl(&config, args)
+        }
         Command::TrainRanker { judgments, events, folds, no_save, alpha, k } => {
             train_ranker(&config, judgments.as_deref(), events, folds, no_save, alpha, k)
         }
@@ -265,6 +305,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config);
         let recommendation_tasks = spawn_recommendation_tasks(&state, &config.recommendations)?;
         let refresher = spawn_autocomplete_refresher(state.clone())?;
+        let retention = spawn_page_retention(&config)?;
         let (stop_ingest, stopped) = tokio::sync::watch::channel(false);
         let ingester = if config.kafka.enabled {
             let (handle, task) = searchd_indexer::kafka::spawn(
@@ -288,6 +329,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         committer.abort();
         ranking_tasks.abort();
         recommendation_tasks.iter().for_each(tokio::task::JoinHandle::abort);
+        retention.abort();
         if let Some(task) = ingester {
             // The ingester commits the index, then its offsets, before it returns.
             let _ = stop_ingest.send(true);
@@ -380,14 +422,7 @@ fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
         format => input_format(format, input)?,
     };
     let map: FieldMap = if kind == PublishKind::Vendors { FieldMap::for_vendors(&map)? } else { map.parse()? };
-    let properties = properties
-        .iter()
-        .map(|p| {
-            p.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .with_context(|| format!("-X {p}: expected KEY=VALUE"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let properties = parse_properties(&properties)?;
     let options = PublishOptions { topic, kind, format, map, partitions, properties };
     let summary = searchd_api::publish::publish(&config.kafka, input, &options)?;
     for error in &summary.errors {
@@ -405,6 +440,95 @@ fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
     );
     if summary.failed > 0 {
         bail!("{} messages were not delivered", summary.failed);
+    }
+    Ok(())
+}
+
+/// Archives crawled pages past `[crawler] retention_days` on `[crawler] retention_schedule`,
+/// when this data dir has a page store. A crawl running at that moment holds the store: the
+/// run is skipped (logged) and the next one catches up.
+fn spawn_page_retention(config: &Config) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let config = config.clone();
+    let schedule = config.crawler.retention_schedule.clone();
+    searchd_api::recommend::spawn_schedule(
+        "page retention",
+        &schedule,
+        std::sync::Arc::new(searchd_api::recommend::SystemClock),
+        std::time::Duration::from_secs(30),
+        move || {
+            if !config.crawl_dir().exists() {
+                return Ok(());
+            }
+            let summary = searchd_api::crawl::apply_retention(&config)?;
+            tracing::info!(archived = summary.archived, kept = summary.kept, archive = ?summary.archive, "page retention");
+            Ok(())
+        },
+    )
+}
+
+fn parse_properties(properties: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    properties
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .with_context(|| format!("-X {p}: expected KEY=VALUE"))
+        })
+        .collect()
+}
+
+fn crawl(config: &Config, args: CrawlArgs) -> anyhow::Result<()> {
+    if args.retention {
+        let summary = searchd_api::crawl::apply_retention(config)?;
+        match &summary.archive {
+            Some(path) => println!("archived {} pages to {}; {} stay", summary.archived, path.display(), summary.kept),
+            None => println!("nothing older than {} days; {} pages stay", config.crawler.retention_days, summary.kept),
+        }
+        return Ok(());
+    }
+    let to_kafka = match args.publish.as_deref() {
+        Some(target) => target == "kafka",
+        None => config.kafka.enabled,
+    };
+    let target = if to_kafka {
+        let topic = match args.topic {
+            Some(topic) => topic,
+            None => {
+                config.kafka.product_topics.first().cloned().context("[kafka] product_topics is empty; pass --topic")?
+            }
+        };
+        CrawlTarget::Kafka { topic, partitions: args.partitions, properties: parse_properties(&args.properties)? }
+    } else {
+        CrawlTarget::Index
+    };
+    let report = searchd_api::crawl::crawl(config, &args.seeds, args.max_pages, target)?;
+    let c = &report.crawl;
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        if m.is_empty() {
+            "none".to_string()
+        } else {
+            m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    println!(
+        "crawled {} pages ({} requests) in {:.2} s ({:.1} pages/s): {} with products, {} products to {} ({} failed)",
+        c.fetched,
+        c.requests,
+        c.seconds,
+        c.pages_per_second,
+        c.extracted,
+        report.published,
+        report.published_to,
+        report.publish_failed
+    );
+    println!("skipped: {}", list(&c.skipped));
+    println!("errors: {}", list(&c.errors));
+    if c.frontier_left > 0 {
+        println!("{} URLs left in the frontier (page limit)", c.frontier_left);
+    }
+    println!("{}", serde_json::to_string(&report)?);
+    if report.publish_failed > 0 && report.published == 0 {
+        bail!("no product could be published");
     }
     Ok(())
 }

@@ -80,47 +80,95 @@ impl ProducerContext for Context {
     }
 }
 
-/// Sends every row of `input`, waits for every delivery and reports.
-pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> anyhow::Result<PublishSummary> {
-    let started = Instant::now();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(searchd_indexer::kafka::ensure_topics(
-            kafka,
-            std::slice::from_ref(&options.topic),
-            options.partitions,
-        ))
-        .with_context(|| format!("cannot create the topic {}", options.topic))?;
-    let deliveries = Arc::new(Deliveries::default());
-    let mut client = kafka.client_config(&[]);
-    for (k, v) in &options.properties {
-        client.set(k, v);
+/// A producer of catalog events onto one topic (created when missing), counting deliveries.
+pub struct EventProducer {
+    producer: BaseProducer<Context>,
+    deliveries: Arc<Deliveries>,
+    topic: String,
+    sent: u64,
+}
+
+impl std::fmt::Debug for EventProducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventProducer").field("topic", &self.topic).field("sent", &self.sent).finish()
     }
-    let producer: BaseProducer<Context> =
-        client.create_with_context(Context(deliveries.clone())).context("cannot create the Kafka producer")?;
-    let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
-    let mut summary = PublishSummary::default();
-    let version = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000_000;
-    let send = |key: Option<&str>, value: &str| -> anyhow::Result<()> {
-        let mut record: BaseRecord<'_, str, str> = BaseRecord::to(&options.topic).payload(value);
+}
+
+/// What an [`EventProducer`] got delivered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Delivered {
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+}
+
+impl EventProducer {
+    /// Creates `topic` with `partitions` when it does not exist, then the producer (`[kafka]`'s
+    /// settings, then `properties`). Call it outside any Tokio runtime.
+    pub fn new(
+        kafka: &KafkaConfig,
+        topic: &str,
+        partitions: i32,
+        properties: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(searchd_indexer::kafka::ensure_topics(kafka, &[topic.to_string()], partitions))
+            .with_context(|| format!("cannot create the topic {topic}"))?;
+        let deliveries = Arc::new(Deliveries::default());
+        let mut client = kafka.client_config(&[]);
+        for (k, v) in properties {
+            client.set(k, v);
+        }
+        let producer: BaseProducer<Context> =
+            client.create_with_context(Context(deliveries.clone())).context("cannot create the Kafka producer")?;
+        Ok(Self { producer, deliveries, topic: topic.to_string(), sent: 0 })
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Queues one message, waiting while the producer's queue is full.
+    pub fn send(&mut self, key: Option<&str>, value: &str) -> anyhow::Result<()> {
+        let mut record: BaseRecord<'_, str, str> = BaseRecord::to(&self.topic).payload(value);
         if let Some(key) = key {
             record = record.key(key);
         }
         loop {
-            match producer.send(record) {
+            match self.producer.send(record) {
                 Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     record = back;
-                    producer.poll(Duration::from_millis(50));
+                    self.producer.poll(Duration::from_millis(50));
                 }
                 Err((e, _)) => return Err(e).context("cannot send"),
             }
         }
-        producer.poll(Duration::ZERO);
+        self.producer.poll(Duration::ZERO);
+        self.sent += 1;
         Ok(())
-    };
-    let mut sent = 0u64;
+    }
+
+    /// Waits (up to 120 s) until every message is delivered or failed.
+    pub fn finish(self) -> anyhow::Result<Delivered> {
+        self.producer.flush(Duration::from_secs(120)).context("not every message was delivered within 120 s")?;
+        Ok(Delivered {
+            sent: self.sent,
+            delivered: self.deliveries.delivered.load(Ordering::Relaxed),
+            failed: self.deliveries.failed.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// Sends every row of `input`, waits for every delivery and reports.
+pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> anyhow::Result<PublishSummary> {
+    let started = Instant::now();
+    let mut producer = EventProducer::new(kafka, &options.topic, options.partitions, &options.properties)?;
+    let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let mut summary = PublishSummary::default();
+    let version = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000_000;
     match options.kind {
         PublishKind::Events => {
             for line in BufReader::new(decompressed(file)?).lines() {
@@ -129,8 +177,7 @@ pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> a
                 if line.trim().is_empty() {
                     continue;
                 }
-                send(event_key(&line).as_deref(), &line)?;
-                sent += 1;
+                producer.send(event_key(&line).as_deref(), &line)?;
             }
         }
         PublishKind::Products | PublishKind::Vendors => {
@@ -138,10 +185,9 @@ pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> a
                 for (line, row) in rows {
                     summary.rows += 1;
                     match row {
-                        Ok((key, value)) => {
-                            send(Some(&key), &value).map_err(|e| searchd_indexer::Error::Input(format!("{e:#}")))?;
-                            sent += 1;
-                        }
+                        Ok((key, value)) => producer
+                            .send(Some(&key), &value)
+                            .map_err(|e| searchd_indexer::Error::Input(format!("{e:#}")))?,
                         Err(reason) => {
                             summary.skipped += 1;
                             if summary.errors.len() < 50 {
@@ -155,10 +201,10 @@ pub fn publish(kafka: &KafkaConfig, input: &Path, options: &PublishOptions) -> a
             read_events(file, options, version, &mut on_rows)?;
         }
     }
-    summary.sent = sent;
-    producer.flush(Duration::from_secs(120)).context("not every message was delivered within 120 s")?;
-    summary.delivered = deliveries.delivered.load(Ordering::Relaxed);
-    summary.failed = deliveries.failed.load(Ordering::Relaxed);
+    let delivered = producer.finish()?;
+    summary.sent = delivered.sent;
+    summary.delivered = delivered.delivered;
+    summary.failed = delivered.failed;
     summary.seconds = started.elapsed().as_secs_f64();
     summary.events_per_second = summary.delivered as f64 / summary.seconds.max(1e-9);
     Ok(summary)

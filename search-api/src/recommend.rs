@@ -208,8 +208,9 @@ impl Clock for SystemClock {
 }
 
 /// Runs `job` every time the cron `schedule` (UTC) comes due by `clock`, checking every `tick`.
-/// A job that fails is logged; the next one runs at the next due time.
+/// A job that fails is logged (as `name`); the next one runs at the next due time.
 pub fn spawn_schedule(
+    name: &'static str,
     schedule: &str,
     clock: Arc<dyn Clock>,
     tick: Duration,
@@ -229,8 +230,8 @@ pub fn spawn_schedule(
             let job = job.clone();
             match tokio::task::spawn_blocking(move || job()).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "scheduled job failed; the previous model keeps serving"),
-                Err(e) => tracing::error!(error = %e, "scheduled job panicked; the previous model keeps serving"),
+                Ok(Err(e)) => tracing::error!(job = name, error = %e, "scheduled job failed; what it replaces stays"),
+                Err(e) => tracing::error!(job = name, error = %e, "scheduled job panicked; what it replaces stays"),
             }
             next = schedule.after(&now).next();
         }
@@ -266,7 +267,7 @@ pub fn spawn_recommendation_tasks(
     };
     let nightly = {
         let (recs, index, events) = (recs.clone(), index.clone(), events.clone());
-        spawn_schedule(&config.schedule, Arc::new(SystemClock), Duration::from_secs(1), move || {
+        spawn_schedule("recommendations", &config.schedule, Arc::new(SystemClock), Duration::from_secs(1), move || {
             recs.refresh(&index, &events).map(|_| ())
         })?
     };

@@ -2,6 +2,7 @@
 
 mod autocomplete;
 mod cli;
+mod crawl;
 mod errors;
 mod kafka;
 mod ranking;

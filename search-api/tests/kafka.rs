@@ -367,7 +367,7 @@ fn mixed_stream(catalog: &[Product], n: usize) -> (Vec<String>, Expected) {
     (lines, expected)
 }
 
-fn spawn_serve(config: &Path) -> Child {
+pub(crate) fn spawn_serve(config: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_searchd"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env_remove("SEARCHD_DATA_DIR")

@@ -116,7 +116,7 @@ async fn the_scheduler_fires_at_the_configured_time() {
     let clock = Arc::new(ManualClock(Mutex::new(Utc.with_ymd_and_hms(2026, 11, 22, 1, 59, 58).unwrap())));
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
-    let task = spawn_schedule("0 0 2 * * *", clock.clone(), Duration::from_millis(5), move || {
+    let task = spawn_schedule("test", "0 0 2 * * *", clock.clone(), Duration::from_millis(5), move || {
         counter.fetch_add(1, Ordering::SeqCst);
         Ok(())
     })
