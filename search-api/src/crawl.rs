@@ -24,6 +24,9 @@ use crate::publish::EventProducer;
 /// Events applied to the index per batch.
 const INDEX_BATCH: usize = 256;
 
+/// Takes the crawl's events until the channel closes, and says what became of them.
+type Sink = Box<dyn FnOnce(mpsc::Receiver<CatalogEvent>) -> anyhow::Result<Published> + Send>;
+
 /// Where crawled products go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrawlTarget {
@@ -71,10 +74,7 @@ pub fn crawl(
     let store = PageStore::open(&config.crawl_dir())?;
     let crawler = Crawler::new(crawl_config, Some(Arc::new(store)), Arc::new(SystemClock))?;
     // Opened before the crawl so a held index or an unreachable broker fails fast.
-    let (published_to, sink): (
-        String,
-        Box<dyn FnOnce(mpsc::Receiver<CatalogEvent>) -> anyhow::Result<Published> + Send>,
-    ) = match target {
+    let (published_to, sink): (String, Sink) = match target {
         CrawlTarget::Index => {
             let index = ProductIndex::open(&config.index_dir(), config.index.clone())
                 .context("cannot open the index (is `searchd serve` running on this data dir? use --publish kafka)")?;
@@ -136,8 +136,7 @@ pub fn crawl(
 fn index_events(index: &ProductIndex, mut rx: mpsc::Receiver<CatalogEvent>) -> anyhow::Result<Published> {
     let mut published = Published::default();
     let mut batch = Vec::with_capacity(INDEX_BATCH);
-    loop {
-        let Some(first) = rx.blocking_recv() else { break };
+    while let Some(first) = rx.blocking_recv() {
         let mut events = vec![first];
         while events.len() < INDEX_BATCH {
             match rx.try_recv() {
