@@ -289,7 +289,15 @@ impl Run<'_> {
             return false;
         }
         let delay = self.config().delay();
-        let host = self.hosts.entry(origin(&url)).or_insert_with(|| Host {
+        let key = origin(&url);
+        if let Some(Host { robots: RobotsState::Ready(Some(robot)), .. }) = self.hosts.get(&key) {
+            // Known rules are applied at once; URLs queued before them, when dispatched.
+            if !robot.allowed(url.as_str()) {
+                self.summary.skip("robots_disallowed");
+                return false;
+            }
+        }
+        let host = self.hosts.entry(key).or_insert_with(|| Host {
             robots: RobotsState::Unknown,
             queue: VecDeque::new(),
             active: 0,
@@ -311,7 +319,8 @@ impl Run<'_> {
                 .filter(|h| matches!(h.robots, RobotsState::Ready(_)))
                 .map(|h| h.next_at)
                 .min()
-                .filter(|_| !self.page_limit_reached());
+                // With every slot taken, only a completion can start anything.
+                .filter(|_| !self.page_limit_reached() && self.tasks.len() < self.config().concurrency);
             if self.tasks.is_empty() && next_wake.is_none() {
                 return Ok(());
             }
@@ -361,6 +370,7 @@ impl Run<'_> {
                 RobotsState::Unavailable => {
                     let dropped = host.queue.len();
                     host.queue.clear();
+                    self.crawler.progress.queued.fetch_sub(dropped as u64, Ordering::Relaxed);
                     for _ in 0..dropped {
                         self.summary.skip("robots_unavailable");
                     }

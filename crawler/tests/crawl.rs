@@ -174,3 +174,68 @@ async fn two_shops_politely_every_allowed_product_extracted() {
     assert!(resent.is_empty(), "{} products sent again", resent.len());
     assert_eq!(again.skipped.get("not_modified"), Some(&(expected as u64)), "{:?}", again.skipped);
 }
+
+/// A server answering every path with `status` (robots.txt with `robots_status`), logging paths.
+async fn fixed_server(robots_status: u16, status: u16) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::StatusCode;
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = log.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(uri.path().to_string());
+            let code = if uri.path() == "/robots.txt" { robots_status } else { status };
+            (StatusCode::from_u16(code).unwrap(), [("retry-after", "0")], "<html><a href=\"/next\">next</a></html>")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, log)
+}
+
+#[tokio::test]
+async fn an_unavailable_robots_txt_means_nothing_is_fetched() {
+    let (base, log) = fixed_server(503, 200).await;
+    let crawler = Crawler::new(test_config(), None, Arc::new(SystemClock)).unwrap();
+    let (summary, products) = crawl(&crawler, &[format!("{base}/"), format!("{base}/a")]).await;
+    assert!(products.is_empty());
+    assert_eq!(*log.lock().unwrap(), ["/robots.txt"]);
+    assert_eq!(summary.errors.get("robots_unavailable"), Some(&1), "{summary:?}");
+    assert_eq!(summary.skipped.get("robots_unavailable"), Some(&2), "{summary:?}");
+}
+
+#[tokio::test]
+async fn a_page_always_answering_429_is_retried_then_given_up() {
+    let (base, log) = fixed_server(404, 429).await;
+    let crawler = Crawler::new(test_config(), None, Arc::new(SystemClock)).unwrap();
+    let (summary, _) = crawl(&crawler, &[format!("{base}/")]).await;
+    // A 404 robots.txt means no rules; the page is asked 1 + max_retries times.
+    assert_eq!(*log.lock().unwrap(), ["/robots.txt", "/", "/", "/", "/"]);
+    assert_eq!(summary.errors.get("http_429"), Some(&1), "{summary:?}");
+    assert_eq!(summary.skipped.get("retried"), Some(&3), "{summary:?}");
+    assert_eq!(summary.fetched, 1);
+}
+
+#[tokio::test]
+async fn max_pages_stops_the_crawl() {
+    let Some(myntra) = searchd_testkit::myntra_products() else { return };
+    let shop = Shop::start(ShopSpec {
+        products: myntra[..120].to_vec(),
+        disallowed: 0,
+        crawl_delay: None,
+        lang: None,
+        traps: false,
+        slow: Duration::ZERO,
+    })
+    .await;
+    let config = CrawlConfig { max_pages: Some(25), ..test_config() };
+    let crawler = Crawler::new(config, None, Arc::new(SystemClock)).unwrap();
+    let (summary, products) = crawl(&crawler, &[format!("{}/sitemap.xml", shop.base())]).await;
+    assert_eq!(summary.fetched, 25, "{summary:?}");
+    assert_eq!(products.len(), 25);
+    // The 95 other product pages and the home page they link.
+    assert_eq!(summary.frontier_left, 96, "{summary:?}");
+    let pages = shop.hits().iter().filter(|h| h.target.starts_with("/p/")).count();
+    assert_eq!(pages, 25);
+}

@@ -288,6 +288,12 @@ mod tests {
         let file = write(dir.path(), "[index]\ndefault_language = \"klingon\"\n");
         let err = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
         assert!(err.contains("default_language"), "{err}");
+        let file = write(dir.path(), "[crawler]\nconcurrency = 0\n");
+        let err = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
+        assert!(err.contains("crawler.concurrency must be at least 1"), "{err}");
+        let file = write(dir.path(), "[crawler]\nretention_schedule = \"daily\"\n");
+        let err = Config::load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
+        assert!(err.contains("crawler.retention_schedule"), "{err}");
     }
 
     /// The README's configuration example is the defaults, every key spelled as the code has it.
