@@ -137,6 +137,8 @@ pub struct ProductIndex {
     feed: Mutex<ChangeFeed>,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::search::IdTable>>>,
     pub(crate) engagement: Mutex<crate::search::Engagement>,
+    /// When searches last started seeing new writes (Unix ms); the open time until a commit.
+    committed_at: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for ProductIndex {
@@ -177,6 +179,7 @@ impl ProductIndex {
             feed: Mutex::default(),
             id_tables: Mutex::default(),
             engagement: Mutex::default(),
+            committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),
         })
     }
 
@@ -187,6 +190,12 @@ impl ProductIndex {
     /// Live documents visible to searches.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// When the last commit made writes visible (Unix ms); the time the index was opened until
+    /// this process commits.
+    pub fn committed_at_ms(&self) -> i64 {
+        self.committed_at.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Bumps whenever a commit or merge changes what searches see: caches and derived
@@ -348,6 +357,7 @@ impl ProductIndex {
     fn commit_locked(&self, state: &mut WriterState) -> Result<()> {
         let started = Instant::now();
         let docs = state.writer.commit(&self.reader)?;
+        self.committed_at.store(unix_ms_now(), std::sync::atomic::Ordering::Release);
         // After the reload: whoever reads a position can already see its writes.
         self.publish_changes(std::mem::take(&mut state.changed));
         tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
@@ -631,4 +641,8 @@ pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(
         .and_then(|v| v.as_str())
         .ok_or_else(|| Error::Internal("stored document without source".into()))?;
     Ok(serde_json::from_str(text)?)
+}
+
+fn unix_ms_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

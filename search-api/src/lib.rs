@@ -23,6 +23,7 @@ mod error;
 pub mod eval;
 mod events;
 mod extract;
+mod metrics;
 pub mod publish;
 pub mod ranking;
 pub mod recommend;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub recommendations: Arc<recommend::Recommendations>,
     /// The Kafka ingester, once `serve` started it (`[kafka] enabled`).
     pub ingest: Arc<std::sync::OnceLock<IngestHandle>>,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -108,6 +111,7 @@ impl AppState {
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
             ingest: Arc::default(),
+            metrics: Arc::default(),
             recommendations: Arc::new(recommend::Recommendations::new(
                 searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep),
                 config.recommendations.clone(),
@@ -144,6 +148,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/admin/ranker", get(events::ranker_status))
@@ -159,6 +164,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .merge(bulk)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -5,6 +5,7 @@ mod cli;
 mod crawl;
 mod errors;
 mod kafka;
+mod metrics;
 mod ranking;
 mod recommend;
 mod search;

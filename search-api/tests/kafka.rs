@@ -457,8 +457,15 @@ fn crash_mid_stream_loses_and_duplicates_nothing() {
     eprintln!("after the restarts, at {:.1} s: {status:#}", started.elapsed().as_secs_f64());
     assert!(status["partitions"].as_array().unwrap().iter().all(|p| p["lag"] == 0 || p["lag"].is_null()));
     let ready = http_get(port, "/readyz").unwrap();
+    let metrics = http_get(port, "/metrics").unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+    // The same figures on /metrics: this process's messages, and every partition caught up.
+    let messages = metrics.lines().find_map(|l| l.strip_prefix("searchd_kafka_messages_total "));
+    assert_eq!(messages.and_then(|m| m.trim().parse::<u64>().ok()), status["messages"].as_u64(), "{metrics}");
+    let lags: Vec<&str> = metrics.lines().filter(|l| l.starts_with("searchd_kafka_lag{")).collect();
+    assert_eq!(lags.len(), 3, "{metrics}");
+    assert!(lags.iter().all(|l| l.ends_with(" 0")), "{lags:?}");
 
     let live = expected.live();
     let ready: Value = serde_json::from_str(ready.trim()).unwrap();
