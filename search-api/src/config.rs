@@ -58,6 +58,14 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Largest request body for bulk routes (bytes).
     pub max_bulk_body_bytes: usize,
+    /// Longest query string (bytes); longer gets 414 `uri_too_long`.
+    pub max_query_bytes: usize,
+    /// A request not answered within this gets 503 `request_timeout`.
+    pub request_timeout_ms: u64,
+    /// Origins browsers may call the API from (`https://shop.example`), or `["*"]`; empty: none.
+    pub cors_origins: Vec<String>,
+    /// gzip / brotli responses for clients that accept them.
+    pub compression: bool,
 }
 
 impl Default for HttpConfig {
@@ -66,6 +74,10 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
             max_body_bytes: 1 << 20,
             max_bulk_body_bytes: 100 << 20,
+            max_query_bytes: 8 << 10,
+            request_timeout_ms: 10_000,
+            cors_origins: Vec::new(),
+            compression: true,
         }
     }
 }
@@ -206,6 +218,19 @@ impl Config {
         }
         if let Err(e) = <cron::Schedule as std::str::FromStr>::from_str(&self.crawler.retention_schedule) {
             return Err(format!("crawler.retention_schedule: {e}"));
+        }
+        if self.http.max_query_bytes < 256 {
+            return Err("http.max_query_bytes must be ≥ 256".into());
+        }
+        if self.http.request_timeout_ms == 0 {
+            return Err("http.request_timeout_ms must be ≥ 1".into());
+        }
+        if let Some(bad) = self.http.cors_origins.iter().find(|o| {
+            o.as_str() != "*" && !(o.starts_with("http://") || o.starts_with("https://"))
+                || axum::http::HeaderValue::from_str(o).is_err()
+                || o.ends_with('/')
+        }) {
+            return Err(format!("http.cors_origins: `{bad}` is not an origin (scheme://host[:port], or \"*\")"));
         }
         if self.http.max_body_bytes < 1024 || self.http.max_bulk_body_bytes < self.http.max_body_bytes {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());

@@ -49,6 +49,8 @@ pub enum Code {
     ModelNotReady,
     RouteNotFound,
     MethodNotAllowed,
+    UriTooLong,
+    RequestTimeout,
     IndexUnavailable,
     Internal,
 }
@@ -80,6 +82,8 @@ impl Code {
             Code::ModelNotReady => "model_not_ready".into(),
             Code::RouteNotFound => "route_not_found".into(),
             Code::MethodNotAllowed => "method_not_allowed".into(),
+            Code::UriTooLong => "uri_too_long".into(),
+            Code::RequestTimeout => "request_timeout".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
             Code::Internal => "internal".into(),
         }
@@ -107,7 +111,8 @@ impl Code {
             Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::IndexUnavailable | Code::ModelNotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Code::UriTooLong => StatusCode::URI_TOO_LONG,
+            Code::IndexUnavailable | Code::ModelNotReady | Code::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

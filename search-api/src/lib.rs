@@ -23,6 +23,7 @@ mod error;
 pub mod eval;
 mod events;
 mod extract;
+mod hygiene;
 mod metrics;
 pub mod publish;
 pub mod ranking;
@@ -145,7 +146,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/vendors/bulk", post(vendors::bulk_vendors))
         .route("/v1/events", post(events::post_events))
         .layer(DefaultBodyLimit::max(http.max_bulk_body_bytes));
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(metrics::metrics))
@@ -164,6 +165,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .merge(bulk)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(hygiene::Limits::from_config(http), hygiene::limits))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -171,7 +173,8 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, Counter { prefix, next: Arc::default() }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, Counter { prefix, next: Arc::default() }));
+    hygiene::wrap(app, http)
 }
 
 /// Commits pending product and vendor writes when the commit interval has passed, off the

@@ -4,6 +4,7 @@ mod autocomplete;
 mod cli;
 mod crawl;
 mod errors;
+mod http;
 mod kafka;
 mod metrics;
 mod ranking;
