@@ -5,7 +5,6 @@
 //! and written). With one connection per origin (the default) and with eight.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use searchd_crawler::{CrawlConfig, Crawler, PageStore, SystemClock};
@@ -16,14 +15,7 @@ const PAGES: usize = 2_000;
 fn crawl(c: &mut Criterion) {
     let Some(products) = searchd_testkit::bigbasket_products() else { return };
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let shop = runtime.block_on(Shop::start(ShopSpec {
-        products: products[..PAGES].to_vec(),
-        disallowed: 0,
-        crawl_delay: None,
-        lang: None,
-        traps: false,
-        slow: Duration::ZERO,
-    }));
+    let shop = runtime.block_on(Shop::start(ShopSpec::plain(&products[..PAGES])));
     let seeds = vec![format!("{}/sitemap.xml", shop.base())];
     let mut group = c.benchmark_group("crawl");
     group.sample_size(10);

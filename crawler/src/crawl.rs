@@ -344,13 +344,12 @@ impl Run<'_> {
     /// Starts every request politeness and the limits allow now.
     fn dispatch(&mut self) {
         let now = Instant::now();
-        let config = self.crawler.config.clone();
-        let origins: Vec<String> = self.hosts.keys().cloned().collect();
-        for key in origins {
+        let crawler = self.crawler;
+        let config = &crawler.config;
+        for (key, host) in &mut self.hosts {
             if self.tasks.len() >= config.concurrency {
                 return;
             }
-            let host = self.hosts.get_mut(&key).expect("known origin");
             if host.queue.is_empty() || host.active >= config.per_host_connections || host.next_at > now {
                 continue;
             }
@@ -359,7 +358,7 @@ impl Run<'_> {
                 RobotsState::Unknown => {
                     host.robots = RobotsState::Fetching;
                     host.active += 1;
-                    let client = self.crawler.robots_client.clone();
+                    let client = crawler.robots_client.clone();
                     let origin = key.clone();
                     self.tasks.spawn(async move {
                         let result = fetch_robots(&client, &origin).await;
@@ -370,7 +369,7 @@ impl Run<'_> {
                 RobotsState::Unavailable => {
                     let dropped = host.queue.len();
                     host.queue.clear();
-                    self.crawler.progress.queued.fetch_sub(dropped as u64, Ordering::Relaxed);
+                    crawler.progress.queued.fetch_sub(dropped as u64, Ordering::Relaxed);
                     for _ in 0..dropped {
                         self.summary.skip("robots_unavailable");
                     }
@@ -387,7 +386,7 @@ impl Run<'_> {
                     break;
                 }
                 let Some(entry) = host.queue.pop_front() else { break };
-                self.crawler.progress.queued.fetch_sub(1, Ordering::Relaxed);
+                crawler.progress.queued.fetch_sub(1, Ordering::Relaxed);
                 if robot.as_ref().is_some_and(|r| !r.allowed(entry.url.as_str())) {
                     self.summary.skip("robots_disallowed");
                     continue;
@@ -399,9 +398,9 @@ impl Run<'_> {
                 if !host.delay.is_zero() {
                     host.next_at = Instant::now() + host.delay;
                 }
-                let client = self.crawler.client.clone();
-                let store = self.crawler.store.clone();
-                let clock = self.crawler.clock.clone();
+                let client = crawler.client.clone();
+                let store = crawler.store.clone();
+                let clock = crawler.clock.clone();
                 let max_body = config.max_body_bytes;
                 let origin = key.clone();
                 self.tasks.spawn(async move {
@@ -433,7 +432,7 @@ impl Run<'_> {
     }
 
     fn robots_done(&mut self, origin: &str, result: std::result::Result<(u16, Vec<u8>), FetchError>) {
-        let config = self.crawler.config.clone();
+        let config = &self.crawler.config;
         let state = match result {
             Ok((status, body)) if (200..300).contains(&status) => {
                 match Robot::new(config.robots_agent(), &body) {
@@ -477,9 +476,8 @@ impl Run<'_> {
         entry: Entry,
         result: std::result::Result<Box<Fetched>, FetchError>,
     ) -> Result<()> {
-        let now_ms = unix_ms(self.crawler.clock.now());
         let is_page = entry.kind == Kind::Page;
-        let fetched = match result {
+        let mut fetched = match result {
             Ok(fetched) => fetched,
             Err(e) => {
                 if matches!(e, FetchError::Connect) && self.retry(origin, &entry, None) {
@@ -491,32 +489,28 @@ impl Run<'_> {
                 self.summary.error(e.kind());
                 self.crawler.progress.errors.fetch_add(1, Ordering::Relaxed);
                 if is_page {
-                    self.record(&entry.url, now_ms, 0, None, e.kind(), Vec::new(), None);
+                    self.record(&entry.url, None, e.kind(), Vec::new(), None);
                 }
                 return Ok(());
             }
         };
         let status = fetched.status;
-        if is_page {
-            self.summary.fetched += 1;
-            self.crawler.progress.pages.fetch_add(1, Ordering::Relaxed);
-        }
         if matches!(status, 429 | 500 | 502 | 503 | 504) {
             let retry_after =
                 fetched.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             if self.retry(origin, &entry, retry_after) {
-                if is_page {
-                    self.summary.fetched -= 1;
-                    self.crawler.progress.pages.fetch_sub(1, Ordering::Relaxed);
-                }
                 return Ok(());
             }
+        }
+        if is_page {
+            self.summary.fetched += 1;
+            self.crawler.progress.pages.fetch_add(1, Ordering::Relaxed);
         }
         if (300..400).contains(&status) && status != 304 {
             if let Some(location) = fetched.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
                 let outcome = self.redirect(&entry, location);
                 if is_page {
-                    self.record(&entry.url, now_ms, status, Some(&fetched), outcome, Vec::new(), None);
+                    self.record(&entry.url, Some(&fetched), outcome, Vec::new(), None);
                 }
                 return Ok(());
             }
@@ -526,7 +520,7 @@ impl Run<'_> {
             self.summary.error(&kind);
             self.crawler.progress.errors.fetch_add(1, Ordering::Relaxed);
             if is_page {
-                self.record(&entry.url, now_ms, status, Some(&fetched), &kind, Vec::new(), None);
+                self.record(&entry.url, Some(&fetched), &kind, Vec::new(), None);
             }
             return Ok(());
         }
@@ -536,13 +530,11 @@ impl Run<'_> {
         }
 
         // A page: follow its links, then send its products unless nothing changed.
-        if let Some(analysis) = &fetched.analysis {
-            for link in analysis.links.clone() {
-                self.enqueue(
-                    Entry { url: link, kind: Kind::Page, depth: entry.depth + 1, attempt: 0, chain: Vec::new() },
-                    false,
-                );
-            }
+        for link in fetched.analysis.as_mut().map(|a| std::mem::take(&mut a.links)).unwrap_or_default() {
+            self.enqueue(
+                Entry { url: link, kind: Kind::Page, depth: entry.depth + 1, attempt: 0, chain: Vec::new() },
+                false,
+            );
         }
         let unchanged = status == 304
             || fetched.hash.is_some() && fetched.hash == fetched.previous.as_ref().and_then(|p| p.content_hash.clone());
@@ -561,7 +553,7 @@ impl Run<'_> {
         };
         if outcome == "product" {
             self.summary.extracted += 1;
-            for product in fetched.analysis.as_ref().map(|a| a.products.clone()).unwrap_or_default() {
+            for product in fetched.analysis.as_mut().map(|a| std::mem::take(&mut a.products)).unwrap_or_default() {
                 self.events.send(CatalogEvent::Upsert { product }).await.map_err(|_| Error::Closed)?;
                 self.summary.products += 1;
                 self.crawler.progress.products.fetch_add(1, Ordering::Relaxed);
@@ -570,23 +562,14 @@ impl Run<'_> {
             self.summary.skip(&outcome);
         }
         // A page downloaded is stored (again), changed or not: its fetch time is the copy's age.
-        let body = (status != 304 && fetched.analysis.is_some()).then(|| fetched.body.clone());
-        let hash = fetched.hash.clone();
-        self.record(
-            &entry.url,
-            unix_ms(fetched.fetched_at),
-            status,
-            Some(&fetched),
-            &outcome,
-            ids,
-            body.map(|b| (b, hash)),
-        );
+        let body = (status != 304 && fetched.analysis.is_some()).then(|| std::mem::take(&mut fetched.body));
+        self.record(&entry.url, Some(&fetched), &outcome, ids, body);
         Ok(())
     }
 
     /// Requeues `entry` after pushing its origin back; false when its retries are used up.
     fn retry(&mut self, origin: &str, entry: &Entry, retry_after: Option<Duration>) -> bool {
-        let config = self.crawler.config.clone();
+        let config = &self.crawler.config;
         if entry.attempt >= config.max_retries {
             return false;
         }
@@ -657,16 +640,15 @@ impl Run<'_> {
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one record's fields, at one call site per outcome")]
+    /// Queues `url`'s record for the store: the response (none after a transport error), the
+    /// outcome, and the page when it is to be kept (with its hash).
     fn record(
         &mut self,
         url: &Url,
-        fetched_at: i64,
-        status: u16,
         fetched: Option<&Fetched>,
         outcome: &str,
         product_ids: Vec<String>,
-        page: Option<(Vec<u8>, Option<String>)>,
+        page: Option<Vec<u8>>,
     ) {
         if self.crawler.store.is_none() {
             return;
@@ -674,24 +656,21 @@ impl Run<'_> {
         let header_text = |name: header::HeaderName| {
             fetched.and_then(|f| f.headers.get(name)).and_then(|v| v.to_str().ok()).map(str::to_string)
         };
-        let (body, content_hash) = match page {
-            Some((body, hash)) => (Some(body), hash),
-            None => (None, None),
-        };
+        let checked_at = unix_ms(self.crawler.clock.now());
         let record = PageRecord {
             url: url.to_string(),
-            fetched_at,
-            checked_at: unix_ms(self.crawler.clock.now()),
-            status,
+            fetched_at: fetched.map_or(checked_at, |f| unix_ms(f.fetched_at)),
+            checked_at,
+            status: fetched.map_or(0, |f| f.status),
             content_type: header_text(header::CONTENT_TYPE),
             etag: header_text(header::ETAG),
             last_modified: header_text(header::LAST_MODIFIED),
-            content_hash,
+            content_hash: page.as_ref().and(fetched.and_then(|f| f.hash.clone())),
             outcome: outcome.to_string(),
             product_ids,
             body: BodyState::None,
         };
-        self.records.push((record, body));
+        self.records.push((record, page));
     }
 
     async fn flush_records(&mut self) -> Result<()> {
@@ -794,24 +773,29 @@ async fn fetch(
     if entry.kind != Kind::Page {
         return Ok(fetched);
     }
-    let html = match status {
-        200..=299 if is_html(&fetched.headers, &fetched.body) => Some(fetched.body.clone()),
-        304 => store.and_then(|s| s.page(entry.url.as_str()).ok().flatten()),
-        _ => None,
+    // The response's HTML (hashed, and kept), or on a 304 the stored copy (analyzed for its links).
+    let stored = match status {
+        200..=299 if is_html(&fetched.headers, &fetched.body) => None,
+        304 => match store.and_then(|s| s.page(entry.url.as_str()).ok().flatten()) {
+            Some(page) => Some(page),
+            None => return Ok(fetched),
+        },
+        _ => return Ok(fetched),
     };
-    if let Some(html) = html {
-        let url = entry.url.clone();
-        let (hash, analysis) = tokio::task::spawn_blocking(move || {
-            let hash = format!("{:x}", Sha256::digest(&html));
-            (hash, analyze(&url, &String::from_utf8_lossy(&html), fetched_at))
-        })
-        .await
-        .map_err(|e| FetchError::Other(format!("analysis failed: {e}")))?;
-        if status != 304 {
-            fetched.hash = Some(hash);
-        }
-        fetched.analysis = Some(analysis);
-    }
+    let (url, body) = (entry.url.clone(), std::mem::take(&mut fetched.body));
+    let (body, hash, analysis) = tokio::task::spawn_blocking(move || {
+        let (html, hash) = match &stored {
+            Some(page) => (page, None),
+            None => (&body, Some(format!("{:x}", Sha256::digest(&body)))),
+        };
+        let analysis = analyze(&url, &String::from_utf8_lossy(html), fetched_at);
+        (body, hash, analysis)
+    })
+    .await
+    .map_err(|e| FetchError::Other(format!("analysis failed: {e}")))?;
+    fetched.body = body;
+    fetched.hash = hash;
+    fetched.analysis = Some(analysis);
     Ok(fetched)
 }
 

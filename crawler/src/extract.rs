@@ -5,7 +5,8 @@
 //! (`name`, `brand`, `offers`, `aggregateRating`, …) — so one mapping turns any of them into a
 //! catalog [`Product`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 use scraper::{ElementRef, Html, Selector};
 use searchd_catalog::{MAX_ID_BYTES, Product};
@@ -76,11 +77,15 @@ pub struct PageAnalysis {
 /// browsers do, and broken JSON-LD is a reason, not an error.
 pub fn analyze(url: &Url, html: &str, fetched_at: OffsetDateTime) -> PageAnalysis {
     let doc = Html::parse_document(html);
-    let base = select_first(&doc, "base[href]")
+    let s = &*SELECTORS;
+    let base = doc
+        .select(&s.base)
+        .next()
         .and_then(|b| b.value().attr("href"))
         .and_then(|h| url.join(h.trim()).ok())
         .unwrap_or_else(|| url.clone());
-    let robots: String = select_all(&doc, "meta[name]")
+    let robots: String = doc
+        .select(&s.meta_name)
         .filter(|m| m.value().attr("name").is_some_and(|n| n.eq_ignore_ascii_case("robots")))
         .filter_map(|m| m.value().attr("content"))
         .collect::<Vec<_>>()
@@ -90,7 +95,7 @@ pub fn analyze(url: &Url, html: &str, fetched_at: OffsetDateTime) -> PageAnalysi
     let links = if directive("nofollow") {
         Vec::new()
     } else {
-        select_all(&doc, "a[href]")
+        doc.select(&s.a_href)
             .filter_map(|a| a.value().attr("href"))
             .filter_map(|href| base.join(href.trim()).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -141,38 +146,54 @@ pub fn analyze(url: &Url, html: &str, fetched_at: OffsetDateTime) -> PageAnalysi
     PageAnalysis { links, products, source: Some(source), no_product, language }
 }
 
-fn selector(css: &str) -> Selector {
-    Selector::parse(css).expect("static selector")
+/// Every selector the analysis uses, parsed once.
+struct Selectors {
+    base: Selector,
+    meta_name: Selector,
+    a_href: Selector,
+    html_lang: Selector,
+    meta_http_equiv: Selector,
+    script_type: Selector,
+    itemscope: Selector,
+    typed_item: Selector,
+    meta_property_or_name: Selector,
 }
 
-fn select_all<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> {
-    // The selector is owned by the iterator chain through `collect`, as `select` borrows it.
-    doc.select(&selector(css)).collect::<Vec<_>>().into_iter()
-}
-
-fn select_first<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
-    doc.select(&selector(css)).next()
-}
+static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
+    let parse = |css: &str| Selector::parse(css).expect("static selector");
+    Selectors {
+        base: parse("base[href]"),
+        meta_name: parse("meta[name]"),
+        a_href: parse("a[href]"),
+        html_lang: parse("html[lang]"),
+        meta_http_equiv: parse("meta[http-equiv]"),
+        script_type: parse("script[type]"),
+        itemscope: parse("[itemscope]"),
+        typed_item: parse("[itemscope][itemtype]"),
+        meta_property_or_name: parse("meta[property], meta[name]"),
+    }
+});
 
 /// `<html lang>`, else `Content-Language` in a meta tag, else `og:locale`: the primary subtag.
 fn declared_language(doc: &Html) -> Option<String> {
-    let html_lang = select_first(doc, "html[lang]").and_then(|h| h.value().attr("lang")).map(str::to_string);
+    let s = &*SELECTORS;
+    let html_lang = doc.select(&s.html_lang).next().and_then(|h| h.value().attr("lang")).map(str::to_string);
     let meta = || {
-        select_all(doc, "meta[http-equiv]")
+        doc.select(&s.meta_http_equiv)
             .find(|m| m.value().attr("http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("content-language")))
             .and_then(|m| m.value().attr("content").map(str::to_string))
     };
-    let og = || meta_property(doc, "og:locale");
+    let og = || meta_properties(doc).remove("og:locale");
     let tag = html_lang.or_else(meta).or_else(og)?;
     let primary = tag.trim().split(['-', '_', ',']).next()?.trim().to_ascii_lowercase();
     (primary.len() == 2 && primary.bytes().all(|b| b.is_ascii_lowercase())).then_some(primary)
 }
 
 fn has_structured_data(doc: &Html) -> bool {
-    select_first(doc, "script[type]")
-        .is_some_and(|_| select_all(doc, "script[type]").any(|s| s.value().attr("type").is_some_and(is_json_ld_type)))
-        || select_first(doc, "[itemscope]").is_some()
-        || select_all(doc, "meta[property]").any(|m| m.value().attr("property").is_some_and(|p| p.starts_with("og:")))
+    let s = &*SELECTORS;
+    doc.select(&s.script_type).any(|e| e.value().attr("type").is_some_and(is_json_ld_type))
+        || doc.select(&s.itemscope).next().is_some()
+        || meta_properties(doc).keys().any(|p| p.starts_with("og:"))
 }
 
 fn is_json_ld_type(t: &str) -> bool {
@@ -187,7 +208,7 @@ fn is_json_ld_type(t: &str) -> bool {
 fn json_ld_products(doc: &Html) -> (Vec<Map<String, Value>>, bool) {
     let mut products = Vec::new();
     let mut broken = false;
-    for script in select_all(doc, "script[type]").filter(|s| s.value().attr("type").is_some_and(is_json_ld_type)) {
+    for script in doc.select(&SELECTORS.script_type).filter(|s| s.value().attr("type").is_some_and(is_json_ld_type)) {
         let text: String = script.text().collect();
         match parse_json_ld(&text) {
             Some(value) => collect_products(&value, &mut products),
@@ -236,7 +257,7 @@ fn is_type(object: &Map<String, Value>, types: &[&str]) -> bool {
 
 /// Every top-level `itemscope` typed as a schema.org product, as a JSON object like JSON-LD's.
 fn microdata_products(doc: &Html) -> Vec<Map<String, Value>> {
-    select_all(doc, "[itemscope][itemtype]")
+    doc.select(&SELECTORS.typed_item)
         .filter(|el| {
             let types = el.value().attr("itemtype").unwrap_or_default();
             types.split_whitespace().any(|t| PRODUCT_TYPES.contains(&t.rsplit(['/', '#']).next().unwrap_or(t)))
@@ -304,20 +325,26 @@ fn microdata_value(el: ElementRef<'_>) -> String {
 // ---------------------------------------------------------------------------------------------
 // OpenGraph
 
-fn meta_property(doc: &Html, property: &str) -> Option<String> {
-    select_all(doc, "meta[property], meta[name]")
-        .find(|m| {
-            let v = m.value();
-            v.attr("property").or_else(|| v.attr("name")).is_some_and(|p| p.eq_ignore_ascii_case(property))
-        })
-        .and_then(|m| m.value().attr("content"))
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
+/// `<meta property|name=… content=…>` by lowercased property: the first non-empty content of each.
+fn meta_properties(doc: &Html) -> HashMap<String, String> {
+    let mut properties = HashMap::new();
+    for m in doc.select(&SELECTORS.meta_property_or_name) {
+        let v = m.value();
+        let (Some(property), Some(content)) = (v.attr("property").or_else(|| v.attr("name")), v.attr("content")) else {
+            continue;
+        };
+        let content = content.trim();
+        if !content.is_empty() {
+            properties.entry(property.to_ascii_lowercase()).or_insert_with(|| content.to_string());
+        }
+    }
+    properties
 }
 
 /// A product from OpenGraph (`og:type` product, or product price tags) in schema.org shape.
 fn open_graph_product(doc: &Html) -> Option<Map<String, Value>> {
-    let get = |p: &str| meta_property(doc, p);
+    let properties = meta_properties(doc);
+    let get = |p: &str| properties.get(p).cloned();
     let is_product = get("og:type").is_some_and(|t| t.to_ascii_lowercase().contains("product"))
         || get("product:price:amount").is_some()
         || get("og:price:amount").is_some();

@@ -85,15 +85,7 @@ async fn two_shops_politely_every_allowed_product_extracted() {
         slow: Duration::from_secs(3),
     })
     .await;
-    let b = Shop::start(ShopSpec {
-        products: bigbasket[..2_020].to_vec(),
-        disallowed: 20,
-        crawl_delay: None,
-        lang: None,
-        traps: false,
-        slow: Duration::ZERO,
-    })
-    .await;
+    let b = Shop::start(ShopSpec { disallowed: 20, ..ShopSpec::plain(&bigbasket[..2_020]) }).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(PageStore::open(&dir.path().join("pages")).unwrap());
     let crawler = Crawler::new(test_config(), Some(store.clone()), Arc::new(SystemClock)).unwrap();
@@ -220,15 +212,7 @@ async fn a_page_always_answering_429_is_retried_then_given_up() {
 #[tokio::test]
 async fn max_pages_stops_the_crawl() {
     let Some(myntra) = searchd_testkit::myntra_products() else { return };
-    let shop = Shop::start(ShopSpec {
-        products: myntra[..120].to_vec(),
-        disallowed: 0,
-        crawl_delay: None,
-        lang: None,
-        traps: false,
-        slow: Duration::ZERO,
-    })
-    .await;
+    let shop = Shop::start(ShopSpec::plain(&myntra[..120])).await;
     let config = CrawlConfig { max_pages: Some(25), ..test_config() };
     let crawler = Crawler::new(config, None, Arc::new(SystemClock)).unwrap();
     let (summary, products) = crawl(&crawler, &[format!("{}/sitemap.xml", shop.base())]).await;

@@ -1,5 +1,4 @@
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use searchd_crawler::store::{BodyState, read_archive};
 use searchd_crawler::{Clock, Crawler, PageStore};
@@ -17,22 +16,11 @@ impl Clock for ManualClock {
     }
 }
 
-fn shop(products: &[searchd_catalog::Product]) -> ShopSpec {
-    ShopSpec {
-        products: products.to_vec(),
-        disallowed: 0,
-        crawl_delay: None,
-        lang: None,
-        traps: false,
-        slow: Duration::ZERO,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_older_than_sixty_days_are_archived_and_dropped() {
     let Some(myntra) = searchd_testkit::myntra_products() else { return };
-    let old_shop = Shop::start(shop(&myntra[..40])).await;
-    let new_shop = Shop::start(shop(&myntra[40..70])).await;
+    let old_shop = Shop::start(ShopSpec::plain(&myntra[..40])).await;
+    let new_shop = Shop::start(ShopSpec::plain(&myntra[40..70])).await;
     let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
     let clock = Arc::new(ManualClock(Mutex::new(t0)));
     let dir = tempfile::tempdir().unwrap();

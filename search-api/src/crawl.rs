@@ -135,7 +135,6 @@ pub fn crawl(
 
 fn index_events(index: &ProductIndex, mut rx: mpsc::Receiver<CatalogEvent>) -> anyhow::Result<Published> {
     let mut published = Published::default();
-    let mut batch = Vec::with_capacity(INDEX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         let mut events = vec![first];
         while events.len() < INDEX_BATCH {
@@ -144,6 +143,7 @@ fn index_events(index: &ProductIndex, mut rx: mpsc::Receiver<CatalogEvent>) -> a
                 Err(_) => break,
             }
         }
+        let mut batch = Vec::with_capacity(events.len());
         for event in events {
             let CatalogEvent::Upsert { product } = event else { continue };
             let id = product.id.clone();
@@ -155,7 +155,7 @@ fn index_events(index: &ProductIndex, mut rx: mpsc::Receiver<CatalogEvent>) -> a
                 }
             }
         }
-        published.ok += index.apply_prepared(std::mem::take(&mut batch))?.len() as u64;
+        published.ok += index.apply_prepared(batch)?.len() as u64;
         index.commit_if_due()?;
     }
     index.commit()?;

@@ -145,15 +145,8 @@ struct CrawlArgs {
     /// Kafka topic (default: the first of `[kafka] product_topics`).
     #[arg(long)]
     topic: Option<String>,
-    /// Bootstrap servers, overriding `[kafka] brokers`.
-    #[arg(long)]
-    brokers: Option<String>,
-    /// Partitions of the topic when it does not exist yet.
-    #[arg(long, default_value_t = 3)]
-    partitions: i32,
-    /// A librdkafka producer setting, repeatable: `-X linger.ms=0`.
-    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
-    properties: Vec<String>,
+    #[command(flatten)]
+    producer: ProducerArgs,
     /// Archive crawled pages older than `[crawler] retention_days`, then exit.
     #[arg(long, conflicts_with = "seeds")]
     retention: bool,
@@ -177,6 +170,13 @@ struct PublishArgs {
     /// Column mapping, as for `searchd index`.
     #[arg(long, default_value = "")]
     map: String,
+    #[command(flatten)]
+    producer: ProducerArgs,
+}
+
+/// How `publish` and `crawl` produce to Kafka.
+#[derive(clap::Args, Debug)]
+struct ProducerArgs {
     /// Brokers (`host:port,...`); default `kafka.brokers`.
     #[arg(long)]
     brokers: Option<String>,
@@ -186,6 +186,27 @@ struct PublishArgs {
     /// A librdkafka producer setting, repeatable: `-X linger.ms=0`.
     #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
     properties: Vec<String>,
+}
+
+impl ProducerArgs {
+    /// `--brokers` over `[kafka] brokers`.
+    fn apply(&mut self, kafka: &mut searchd_indexer::kafka::KafkaConfig) {
+        if let Some(brokers) = self.brokers.take() {
+            kafka.brokers = brokers;
+        }
+    }
+
+    /// The `-X` settings as pairs.
+    fn properties(&self) -> anyhow::Result<Vec<(String, String)>> {
+        self.properties
+            .iter()
+            .map(|p| {
+                p.split_once('=')
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .with_context(|| format!("-X {p}: expected KEY=VALUE"))
+            })
+            .collect()
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -244,15 +265,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Publish(mut args) => {
-            if let Some(brokers) = args.brokers.take() {
-                config.kafka.brokers = brokers;
-            }
+            args.producer.apply(&mut config.kafka);
             publish(&config, args)
         }
         Command::Crawl(mut args) => {
-            if let Some(brokers) = args.brokers.take() {
-                config.kafka.brokers = brokers;
-            }
+            args.producer.apply(&mut config.kafka);
             crawl(&config, args)
         }
         Command::TrainRanker { judgments, events, folds, no_save, alpha, k } => {
@@ -410,7 +427,9 @@ fn input_format(format: Option<&str>, input: &Path) -> anyhow::Result<InputForma
 }
 
 fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
-    let PublishArgs { topic, input, kind, format, map, partitions, properties, .. } = args;
+    let properties = args.producer.properties()?;
+    let partitions = args.producer.partitions;
+    let PublishArgs { topic, input, kind, format, map, .. } = args;
     let input = input.as_path();
     let kind = match kind.as_str() {
         "vendors" => PublishKind::Vendors,
@@ -422,7 +441,6 @@ fn publish(config: &Config, args: PublishArgs) -> anyhow::Result<()> {
         format => input_format(format, input)?,
     };
     let map: FieldMap = if kind == PublishKind::Vendors { FieldMap::for_vendors(&map)? } else { map.parse()? };
-    let properties = parse_properties(&properties)?;
     let options = PublishOptions { topic, kind, format, map, partitions, properties };
     let summary = searchd_api::publish::publish(&config.kafka, input, &options)?;
     for error in &summary.errors {
@@ -466,17 +484,6 @@ fn spawn_page_retention(config: &Config) -> anyhow::Result<tokio::task::JoinHand
     )
 }
 
-fn parse_properties(properties: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    properties
-        .iter()
-        .map(|p| {
-            p.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .with_context(|| format!("-X {p}: expected KEY=VALUE"))
-        })
-        .collect()
-}
-
 fn crawl(config: &Config, args: CrawlArgs) -> anyhow::Result<()> {
     if args.retention {
         let summary = searchd_api::crawl::apply_retention(config)?;
@@ -497,7 +504,7 @@ fn crawl(config: &Config, args: CrawlArgs) -> anyhow::Result<()> {
                 config.kafka.product_topics.first().cloned().context("[kafka] product_topics is empty; pass --topic")?
             }
         };
-        CrawlTarget::Kafka { topic, partitions: args.partitions, properties: parse_properties(&args.properties)? }
+        CrawlTarget::Kafka { topic, partitions: args.producer.partitions, properties: args.producer.properties()? }
     } else {
         CrawlTarget::Index
     };

@@ -6,7 +6,6 @@
 //! commit age, the Kafka ingester's per-partition lag and message and dead-letter totals, and the
 //! served models' versions and ages.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Instant, SystemTime};
 
@@ -222,8 +221,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
-    let metrics: Arc<Metrics> = state.metrics.clone();
-    let text = metrics.render(&state).map_err(|e| ApiError::internal(format!("cannot encode metrics: {e}")))?;
+    let text = state.metrics.render(&state).map_err(|e| ApiError::internal(format!("cannot encode metrics: {e}")))?;
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

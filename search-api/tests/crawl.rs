@@ -14,14 +14,7 @@ use crate::cli::http_get;
 use crate::kafka::spawn_serve;
 
 fn spec(products: &[Product], disallowed: usize, traps: bool) -> ShopSpec {
-    ShopSpec {
-        products: products.to_vec(),
-        disallowed,
-        crawl_delay: None,
-        lang: Some("en".into()),
-        traps,
-        slow: Duration::from_secs(3),
-    }
+    ShopSpec { disallowed, lang: Some("en".into()), traps, slow: Duration::from_secs(3), ..ShopSpec::plain(products) }
 }
 
 /// A config file: the data dir, a quick crawler, and `extra` sections.

@@ -54,6 +54,21 @@ pub struct ShopSpec {
     pub slow: Duration,
 }
 
+impl ShopSpec {
+    /// A shop of `products` with nothing disallowed, no Crawl-delay, no declared language and no
+    /// traps; tests set the fields they need on top.
+    pub fn plain(products: &[Product]) -> Self {
+        Self {
+            products: products.to_vec(),
+            disallowed: 0,
+            crawl_delay: None,
+            lang: None,
+            traps: false,
+            slow: Duration::ZERO,
+        }
+    }
+}
+
 /// One request the shop received.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -183,8 +198,7 @@ fn html(body: String) -> Response {
 async fn route(state: &ShopState, path: &str, headers: &HeaderMap) -> Response {
     let spec = &state.spec;
     let lang = spec.lang.as_deref().map(|l| format!(" lang=\"{l}\"")).unwrap_or_default();
-    let listed: Vec<&ShopPage> = state.pages.iter().collect();
-    let listings = listed.len().div_ceil(PER_LISTING);
+    let listings = state.pages.len().div_ceil(PER_LISTING);
     match path {
         "/robots.txt" => {
             let mut robots = "User-agent: *\nDisallow: /outlet/\nDisallow: /cart\n".to_string();
