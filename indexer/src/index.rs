@@ -139,6 +139,10 @@ pub struct ProductIndex {
     pub(crate) engagement: Mutex<crate::search::Engagement>,
     /// When searches last started seeing new writes (Unix ms); the open time until a commit.
     committed_at: std::sync::atomic::AtomicI64,
+    /// [`VersionedWriter::digest`] as of the last commit searches see.
+    committed_digest: std::sync::atomic::AtomicU64,
+    /// A digest of the engagement values folded in last (0: none).
+    engagement_digest: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for ProductIndex {
@@ -167,6 +171,7 @@ impl ProductIndex {
 
     fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
         let Opened { writer, reader, default_language: default } = open_parts(&index, &config, location, fields.id)?;
+        let digest = writer.digest;
         Ok(Self {
             reader,
             fields,
@@ -180,6 +185,8 @@ impl ProductIndex {
             id_tables: Mutex::default(),
             engagement: Mutex::default(),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),
+            committed_digest: std::sync::atomic::AtomicU64::new(digest),
+            engagement_digest: std::sync::atomic::AtomicU64::default(),
         })
     }
 
@@ -196,6 +203,34 @@ impl ProductIndex {
     /// this process commits.
     pub fn committed_at_ms(&self) -> i64 {
         self.committed_at.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// What searches see, as a number that is equal wherever the content is: a digest of the
+    /// committed (id, version) pairs of the live products, combined with the engagement folded
+    /// in. Two replicas fed the same writes (a Kafka topic) agree on it; a restart keeps it; a
+    /// merge does not change it; any commit that changes a product does. Caches key on it.
+    ///
+    /// It is updated after the reader reloads, so a caller that reads it *before* searching
+    /// never files older results under a newer version.
+    pub fn content_version(&self) -> u64 {
+        let catalog = self.committed_digest.load(std::sync::atomic::Ordering::Acquire);
+        let engagement = self.engagement_digest.load(std::sync::atomic::Ordering::Acquire);
+        catalog ^ engagement.rotate_left(17)
+    }
+
+    /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
+    /// searches and writes go on; see [`crate::snapshot`].
+    pub fn snapshot(&self, source: &Path, dest: &Path) -> Result<crate::CopiedIndex> {
+        crate::snapshot::copy_committed(self.reader.searcher().index(), source, dest)
+    }
+
+    /// The catalog part of [`Self::content_version`]: the committed (id, version) pairs only.
+    pub fn catalog_version(&self) -> u64 {
+        self.committed_digest.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn set_engagement_digest(&self, digest: u64) {
+        self.engagement_digest.store(digest, std::sync::atomic::Ordering::Release);
     }
 
     /// Bumps whenever a commit or merge changes what searches see: caches and derived
@@ -358,6 +393,7 @@ impl ProductIndex {
         let started = Instant::now();
         let docs = state.writer.commit(&self.reader)?;
         self.committed_at.store(unix_ms_now(), std::sync::atomic::Ordering::Release);
+        self.committed_digest.store(state.writer.digest, std::sync::atomic::Ordering::Release);
         // After the reload: whoever reads a position can already see its writes.
         self.publish_changes(std::mem::take(&mut state.changed));
         tracing::debug!(docs, ms = started.elapsed().as_secs_f64() * 1e3, "commit");
@@ -511,7 +547,8 @@ pub(crate) fn open_parts(
     for (id, version) in payload.tombstones {
         versions.entry(id).or_insert(VersionEntry { version, live: false });
     }
-    let writer = VersionedWriter { writer, id_field, versions, pending: 0, last_commit: Instant::now() };
+    let digest = versions.iter().filter(|(_, v)| v.live).fold(0, |d, (id, v)| d ^ entry_digest(id, v.version));
+    let writer = VersionedWriter { writer, id_field, versions, digest, pending: 0, last_commit: Instant::now() };
     Ok(Opened { writer, reader, default_language })
 }
 
@@ -522,8 +559,24 @@ pub(crate) struct VersionedWriter {
     writer: IndexWriter,
     id_field: tantivy::schema::Field,
     versions: HashMap<String, VersionEntry>,
+    /// XOR of [`entry_digest`] over the live entries of `versions`: a set digest, updated
+    /// write by write, independent of the order writes came in.
+    pub(crate) digest: u64,
     pending: usize,
     last_commit: Instant,
+}
+
+/// One (key, number) pair's share of a set digest (XOR of shares): here a live (id, version)
+/// pair of a content digest: the first 8 bytes of SHA-256, so
+/// every process and machine computes the same.
+pub fn entry_digest(id: &str, version: u64) -> u64 {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(id.as_bytes());
+    hasher.update([0]);
+    hasher.update(version.to_le_bytes());
+    let hash = hasher.finalize();
+    u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
 }
 
 impl VersionedWriter {
@@ -545,6 +598,10 @@ impl VersionedWriter {
             self.writer.delete_term(Term::from_field_text(self.id_field, id));
         }
         self.writer.add_document(doc)?;
+        if let Some(c) = current.filter(|c| c.live) {
+            self.digest ^= entry_digest(id, c.version);
+        }
+        self.digest ^= entry_digest(id, version);
         self.versions.insert(id.to_string(), VersionEntry { version, live: true });
         self.pending += 1;
         Ok(WriteOutcome::Applied { version })
@@ -557,8 +614,9 @@ impl VersionedWriter {
             Ok(version) => version,
             Err(outcome) => return outcome,
         };
-        if current.is_some_and(|c| c.live) {
+        if let Some(c) = current.filter(|c| c.live) {
             self.writer.delete_term(Term::from_field_text(self.id_field, id));
+            self.digest ^= entry_digest(id, c.version);
         }
         self.versions.insert(id.to_string(), VersionEntry { version, live: false });
         self.pending += 1;

@@ -26,16 +26,18 @@ pub mod kafka;
 mod ltr;
 mod schema;
 mod search;
+mod snapshot;
 mod vendor;
 mod vendor_ingest;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
 pub use error::{Error, Result};
-pub use index::{Changes, IndexConfig, PreparedProduct, ProductIndex};
+pub use index::{Changes, IndexConfig, PreparedProduct, ProductIndex, entry_digest};
 pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, Rows, TARGET_FIELDS,
     decompressed, ingest, read_products,
 };
 pub use search::{Candidate, ScoredId};
+pub use snapshot::CopiedIndex;
 pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
 pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};

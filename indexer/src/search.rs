@@ -599,8 +599,11 @@ impl ProductIndex {
     pub fn set_engagement(&self, values: HashMap<String, f32>) -> Result<()> {
         let mut state =
             self.engagement.lock().map_err(|_| crate::Error::Internal("engagement lock poisoned".into()))?;
+        let digest = values.iter().fold(0, |d, (id, v)| d ^ crate::index::entry_digest(id, u64::from(v.to_bits())));
         state.values = Arc::new(values);
         state.columns = Arc::new(HashMap::new());
+        // After the values: a search that read the new digest sees the new values.
+        self.set_engagement_digest(digest);
         Ok(())
     }
 

@@ -135,6 +135,12 @@ impl VendorIndex {
         Ok(Self { config: config.clone(), analyzer, reader, fields, parser, state: Mutex::new(writer) })
     }
 
+    /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
+    /// searches and writes go on.
+    pub fn snapshot(&self, source: &Path, dest: &Path) -> Result<crate::CopiedIndex> {
+        crate::snapshot::copy_committed(self.reader.searcher().index(), source, dest)
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, VersionedWriter>> {
         self.state.lock().map_err(|_| Error::Internal("vendor writer lock poisoned".into()))
     }

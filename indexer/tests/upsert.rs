@@ -74,13 +74,77 @@ proptest! {
         prop_assert_eq!(live_state(&index), expected.clone());
         prop_assert_eq!(index.num_docs(), expected.len() as u64);
 
+        // The content version depends on the final state only: an index given just the live
+        // products at their versions, in reverse order, agrees; so does an empty one when
+        // nothing is live.
+        let direct = ProductIndex::in_memory(config()).unwrap();
+        for (id, (version, title)) in expected.iter().rev() {
+            let mut p = Product::new(id.clone(), title.clone());
+            p.version = *version;
+            direct.apply(CatalogEvent::Upsert { product: p }).unwrap();
+        }
+        direct.commit().unwrap();
+        prop_assert_eq!(index.content_version(), direct.content_version());
+        let before = index.content_version();
+
         for op in &ops {
             let outcome = index.apply(event(op)).unwrap();
             prop_assert!(!matches!(outcome, WriteOutcome::Applied { .. }), "replay of {:?} changed the index", op);
         }
         index.commit().unwrap();
         prop_assert_eq!(live_state(&index), expected);
+        prop_assert_eq!(index.content_version(), before, "a replay changed the content version");
     }
+}
+
+/// The content version caches key on: changed by every commit that changes a product, not by
+/// writes until they are committed, not by merges or restarts, and the same in two indexes
+/// holding the same products.
+#[test]
+fn the_content_version_follows_committed_content_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |index: &ProductIndex, id: &str, version: u64| {
+        let mut p = Product::new(id, format!("{id} at {version}"));
+        p.version = version;
+        index.apply(CatalogEvent::Upsert { product: p }).unwrap();
+    };
+    let (empty, one, two, after_delete);
+    {
+        let index = ProductIndex::open(dir.path(), config()).unwrap();
+        empty = index.content_version();
+        put(&index, "a", 1);
+        assert_eq!(index.content_version(), empty, "uncommitted writes must not change it");
+        index.commit().unwrap();
+        one = index.content_version();
+        assert_ne!(one, empty);
+        put(&index, "b", 1);
+        index.commit().unwrap();
+        two = index.content_version();
+        assert_ne!(two, one);
+        put(&index, "a", 2);
+        index.commit().unwrap();
+        assert_ne!(index.content_version(), two, "a new version of a product changes it");
+        index.delete("a", 3).unwrap();
+        index.commit().unwrap();
+        after_delete = index.content_version();
+        index.merge_segments().unwrap();
+        assert_eq!(index.content_version(), after_delete, "a merge changes no content");
+        index.commit().unwrap();
+        assert_eq!(index.content_version(), after_delete, "an empty commit changes no content");
+    }
+    let reopened = ProductIndex::open(dir.path(), config()).unwrap();
+    assert_eq!(reopened.content_version(), after_delete);
+    // Another index with only b@1 holds what this one holds.
+    let other = ProductIndex::in_memory(config()).unwrap();
+    put(&other, "b", 1);
+    other.commit().unwrap();
+    assert_eq!(other.content_version(), after_delete);
+    assert_ne!(other.content_version(), one);
+    // Engagement changes ranking, so it changes the version too.
+    other.set_engagement([("b".to_string(), 3.0)].into()).unwrap();
+    assert_ne!(other.content_version(), after_delete);
+    other.set_engagement(Default::default()).unwrap();
+    assert_eq!(other.content_version(), after_delete);
 }
 
 #[test]

@@ -2,11 +2,11 @@
 //! for a rebuild), the query log searches feed, the background refresh, and `GET /v1/autocomplete`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use axum::Json;
 use axum::extract::{RawQuery, State};
 use searchd_autocomplete::{
     CatalogBuilder, CatalogDelta, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, QueryLog, Suggester,
@@ -16,9 +16,14 @@ use searchd_catalog::Product;
 use searchd_indexer::ProductIndex;
 use serde::Serialize;
 
+use axum::body::Bytes;
+use axum::response::Response;
+
 use crate::AppState;
+use crate::cache::{self, Outcome};
 use crate::config::AutocompleteConfig;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::routes::json_body;
 
 /// What the last refresh built from.
 #[derive(Debug, Default)]
@@ -30,6 +35,10 @@ struct Built {
     changed: HashMap<String, Option<Product>>,
     log_changes: Option<u64>,
     queries_at: Option<Instant>,
+    /// The index's catalog version the catalog completions were built at.
+    catalog_version: u64,
+    /// A digest of the popular queries the query completions were built from.
+    queries_digest: u64,
 }
 
 /// The delta is folded into a full rebuild once it holds this many products, or 5% of the base.
@@ -42,11 +51,28 @@ pub struct Autocomplete {
     log: QueryLog,
     config: AutocompleteConfig,
     built: Mutex<Built>,
+    /// What the serving suggester was built from, as a number caches key on (see
+    /// [`Self::version`]).
+    version: AtomicU64,
 }
 
 impl Autocomplete {
     pub fn new(log: QueryLog, config: AutocompleteConfig) -> Self {
-        Self { suggester: ArcSwap::from_pointee(Suggester::default()), log, config, built: Mutex::default() }
+        Self {
+            suggester: ArcSwap::from_pointee(Suggester::default()),
+            log,
+            config,
+            built: Mutex::default(),
+            version: AtomicU64::default(),
+        }
+    }
+
+    /// The serving suggester's inputs as one number: the catalog version its completions were
+    /// built at and a digest of the popular queries (0 before the first build). Equal inputs give
+    /// equal suggestions, on any node. Read it *before* suggesting: it is stored after the
+    /// suggester, so a reader never files older suggestions under a newer version.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// The suggester serving now.
@@ -82,6 +108,8 @@ impl Autocomplete {
         let mut queries = current.queries().clone();
         let mut rebuilt = false;
 
+        // Before the generation: a commit in between is replayed at the next refresh.
+        let catalog_version = index.catalog_version();
         let generation = index.generation();
         if built.generation != Some(generation) {
             let started = Instant::now();
@@ -113,6 +141,7 @@ impl Autocomplete {
                     }
                     built.position = Some(position);
                     built.generation = Some(generation);
+                    built.catalog_version = catalog_version;
                 }
                 _ => {
                     // The position first: writes committed during the scan are replayed later.
@@ -124,6 +153,7 @@ impl Autocomplete {
                     built.changed.clear();
                     built.position = Some(position);
                     built.generation = Some(generation);
+                    built.catalog_version = catalog_version;
                     rebuilt = true;
                     tracing::info!(
                         generation,
@@ -147,7 +177,9 @@ impl Autocomplete {
             || built.queries_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(self.config.query_refresh_secs));
         if built.log_changes != Some(changes) && due {
             let started = Instant::now();
-            queries = Arc::new(query_completions(self.log.popular(self.config.min_query_count), &self.config.weights)?);
+            let popular = self.log.popular(self.config.min_query_count);
+            built.queries_digest = popular.iter().fold(0, |d, (q, n)| d ^ searchd_indexer::entry_digest(q, *n));
+            queries = Arc::new(query_completions(popular, &self.config.weights)?);
             built.log_changes = Some(changes);
             built.queries_at = Some(Instant::now());
             rebuilt = true;
@@ -160,6 +192,7 @@ impl Autocomplete {
 
         if rebuilt {
             self.suggester.store(Arc::new(Suggester::with_delta(catalog, delta, queries)));
+            self.version.store(built.catalog_version ^ built.queries_digest.rotate_left(29), Ordering::Release);
         }
         Ok(rebuilt)
     }
@@ -312,14 +345,25 @@ pub struct AutocompleteResponse {
 
 /// `GET /v1/autocomplete`: answered on the async worker, no blocking pool hop — a keystroke
 /// costs microseconds and reads an immutable snapshot.
-pub async fn autocomplete(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<AutocompleteResponse>> {
+pub async fn autocomplete(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let started = Instant::now();
     let query = parse_autocomplete_query(raw.as_deref().unwrap_or(""))?;
+    // The version before suggesting (see `Autocomplete::version`).
+    let key = state.cache.enabled().then(|| {
+        let normalized = format!("{}\u{0}{}\u{0}{:?}", query.q, query.limit, query.kinds);
+        state.cache.key(cache::Kind::Autocomplete, &format!("{:016x}", state.autocomplete.version()), &normalized)
+    });
+    if let Some(key) = &key
+        && let Some(body) = state.cache.get(cache::Kind::Autocomplete, key).await
+    {
+        return Ok(json_body(body, Outcome::Hit));
+    }
     let suggestions = state.autocomplete.suggest(&query.q, query.limit, query.kinds);
-    Ok(Json(AutocompleteResponse { q: query.q, suggestions, took_ms: started.elapsed().as_secs_f64() * 1e3 }))
+    let response = AutocompleteResponse { q: query.q, suggestions, took_ms: started.elapsed().as_secs_f64() * 1e3 };
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
+    let Some(key) = key else { return Ok(json_body(body, Outcome::Bypass)) };
+    state.cache.put(key, body.clone()).await;
+    Ok(json_body(body, Outcome::Miss))
 }
 
 #[cfg(test)]

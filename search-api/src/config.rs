@@ -29,6 +29,14 @@ pub struct Config {
     pub recommendations: crate::recommend::RecommendationsConfig,
     /// `searchd crawl` and page retention.
     pub crawler: searchd_crawler::CrawlConfig,
+    /// Search and autocomplete answers cached in process, and in Redis when set.
+    pub cache: crate::cache::CacheConfig,
+    /// API keys and JWT bearer tokens.
+    pub auth: crate::auth::AuthConfig,
+    /// Token buckets per caller and per client IP, by route class.
+    pub rate_limit: crate::guard::RateLimitConfig,
+    /// Scheduled snapshots and their retention.
+    pub snapshots: crate::snapshot::SnapshotsConfig,
     pub log: LogConfig,
 }
 
@@ -45,6 +53,10 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             recommendations: Default::default(),
             crawler: Default::default(),
+            cache: Default::default(),
+            auth: Default::default(),
+            rate_limit: Default::default(),
+            snapshots: Default::default(),
             log: LogConfig::default(),
         }
     }
@@ -211,6 +223,10 @@ impl Config {
         self.autocomplete.validate()?;
         self.kafka.validate()?;
         self.recommendations.validate()?;
+        self.cache.validate()?;
+        self.auth.validate()?;
+        self.rate_limit.validate()?;
+        self.snapshots.validate()?;
         match self.crawler.validate() {
             Err(searchd_crawler::Error::Config(why)) => return Err(format!("crawler.{why}")),
             Err(e) => return Err(e.to_string()),

@@ -11,6 +11,8 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum ErrorType {
     InvalidRequest,
+    /// 401 and 403: who is calling, and what they may do.
+    Auth,
     Internal,
 }
 
@@ -51,6 +53,16 @@ pub enum Code {
     MethodNotAllowed,
     UriTooLong,
     RequestTimeout,
+    /// No API key or token came with a request that needs one.
+    MissingApiKey,
+    /// The API key is unknown or revoked.
+    InvalidApiKey,
+    /// The bearer token (JWT) failed verification; the message says why.
+    InvalidToken,
+    /// The key or token is valid but lacks the scope the route needs.
+    InsufficientScope,
+    /// Over a rate limit; `Retry-After` says when to come back.
+    RateLimited,
     IndexUnavailable,
     Internal,
 }
@@ -84,6 +96,11 @@ impl Code {
             Code::MethodNotAllowed => "method_not_allowed".into(),
             Code::UriTooLong => "uri_too_long".into(),
             Code::RequestTimeout => "request_timeout".into(),
+            Code::MissingApiKey => "missing_api_key".into(),
+            Code::InvalidApiKey => "invalid_api_key".into(),
+            Code::InvalidToken => "invalid_token".into(),
+            Code::InsufficientScope => "insufficient_scope".into(),
+            Code::RateLimited => "rate_limited".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
             Code::Internal => "internal".into(),
         }
@@ -112,13 +129,20 @@ impl Code {
             Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::UriTooLong => StatusCode::URI_TOO_LONG,
+            Code::MissingApiKey | Code::InvalidApiKey | Code::InvalidToken => StatusCode::UNAUTHORIZED,
+            Code::InsufficientScope => StatusCode::FORBIDDEN,
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::IndexUnavailable | Code::ModelNotReady | Code::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_type(&self) -> ErrorType {
-        if self.status().is_server_error() { ErrorType::Internal } else { ErrorType::InvalidRequest }
+        match self.status() {
+            s if s.is_server_error() => ErrorType::Internal,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ErrorType::Auth,
+            _ => ErrorType::InvalidRequest,
+        }
     }
 }
 

@@ -15,7 +15,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 mod autocomplete;
+pub mod cache;
 mod config;
 pub mod crawl;
 pub mod demo;
@@ -23,12 +25,14 @@ mod error;
 pub mod eval;
 mod events;
 mod extract;
+pub mod guard;
 mod hygiene;
 mod metrics;
 pub mod publish;
 pub mod ranking;
 pub mod recommend;
 mod routes;
+pub mod snapshot;
 pub mod train;
 mod vendors;
 
@@ -47,13 +51,16 @@ use searchd_ranking::EventStore;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use auth::{AuthConfig, JwtConfig, KeyStore, Scope};
 pub use autocomplete::{
     Autocomplete, AutocompleteQuery, AutocompleteResponse, Refresher, parse_autocomplete_query,
     spawn_autocomplete_refresher,
 };
+pub use cache::CacheConfig;
 pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat, RankerConfig};
 pub use error::{ApiError, Code};
 pub use extract::parse_search_query;
+pub use guard::{ClassLimits, Limit, RateLimitConfig};
 pub use ranking::{Ranking, spawn_ranking_tasks};
 pub use vendors::parse_vendor_query;
 
@@ -73,6 +80,13 @@ pub struct AppState {
     pub ingest: Arc<std::sync::OnceLock<IngestHandle>>,
     /// What `GET /metrics` reports.
     pub metrics: Arc<metrics::Metrics>,
+    /// Search and autocomplete answers.
+    pub cache: Arc<cache::ResponseCache>,
+    /// API keys and bearer tokens.
+    pub auth: Arc<auth::Authenticator>,
+    pub limiter: Arc<guard::RateLimiter>,
+    /// Where snapshots go and what they copy.
+    pub snapshots: Arc<snapshot::Snapshots>,
 }
 
 impl AppState {
@@ -85,7 +99,7 @@ impl AppState {
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
         let ranking = Ranking::open(config)?;
-        Ok(Self::with_parts(index, vendors, log, ranking, config))
+        Self::with_parts(index, vendors, log, ranking, config)
     }
 
     /// A product index with an empty in-memory vendor index, and a query log and events kept
@@ -95,7 +109,7 @@ impl AppState {
             VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() })?;
         let events = Arc::new(EventStore::in_memory(config.events.clone()));
         let ranking = Ranking::with_events(config, events)?;
-        Ok(Self::with_parts(index, vendors, QueryLog::in_memory(config.autocomplete.max_queries), ranking, config))
+        Self::with_parts(index, vendors, QueryLog::in_memory(config.autocomplete.max_queries), ranking, config)
     }
 
     pub fn with_parts(
@@ -104,20 +118,28 @@ impl AppState {
         log: QueryLog,
         ranking: Ranking,
         config: &Config,
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        let metrics: Arc<metrics::Metrics> = Arc::default();
+        // What answers depend on besides the content: nodes differing here never share them.
+        let fingerprint =
+            cache::settings_fingerprint(&(&config.index, &config.ranking, &config.ranker, &config.autocomplete));
+        Ok(Self {
+            cache: Arc::new(cache::ResponseCache::new(&config.cache, &fingerprint, metrics.clone())),
+            auth: Arc::new(auth::Authenticator::open(&config.auth, &config.data_dir)?),
+            limiter: guard::limiter(&config.rate_limit),
+            snapshots: Arc::new(snapshot::Snapshots::new(config)),
             index: Arc::new(index),
             vendors: Arc::new(vendors),
             ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
             ingest: Arc::default(),
-            metrics: Arc::default(),
+            metrics,
             recommendations: Arc::new(recommend::Recommendations::new(
                 searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep),
                 config.recommendations.clone(),
             )),
-        }
+        })
     }
 }
 
@@ -155,6 +177,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/admin/ranker", get(events::ranker_status))
         .route("/v1/admin/ingest", get(routes::ingest_status))
         .route("/v1/admin/recommendations/refresh", post(recommend::refresh_route))
+        .route("/v1/admin/snapshots", post(routes::create_snapshot).get(routes::list_snapshots))
         .route("/v1/products/{id}/similar", get(recommend::similar))
         .route("/v1/products/{id}/bought-together", get(recommend::bought_together_route))
         .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
@@ -165,6 +188,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .merge(bulk)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::gate))
         .layer(axum::middleware::from_fn_with_state(hygiene::Limits::from_config(http), hygiene::limits))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)

@@ -40,10 +40,22 @@ enum Command {
         /// Address to listen on.
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Load the built-in demo catalog when the index is empty (done by default when the data
-        /// dir holds no index at all).
+        /// Demo mode: load the built-in demo catalog when the index is empty (done by default
+        /// when the data dir holds no index at all) and switch API keys off (`[auth] enabled`).
         #[arg(long)]
         demo: bool,
+    },
+    /// Snapshots of the data dir: create one (no server may hold the index; with one running,
+    /// `POST /v1/admin/snapshots`), list them, or restore one into a new data dir.
+    Snapshot {
+        #[command(subcommand)]
+        action: SnapshotAction,
+    },
+    /// Manage API keys: stored hashed in the data dir (`keys.json`); a running server picks
+    /// changes up within `auth.reload_interval_ms`.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
     },
     /// Bulk-index a CSV or JSONL file of products or vendors (gzip detected automatically).
     Index {
@@ -119,6 +131,43 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         k: usize,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum SnapshotAction {
+    /// Take a snapshot now (tag `manual`).
+    Create,
+    /// List the snapshots: name, tag, time, size, SHA-256.
+    List,
+    /// Check a snapshot's checksums and extract it into a new data dir.
+    Restore {
+        /// The snapshot's name (`snapshot-20261122T103000Z-3-hourly`).
+        name: String,
+        /// The data dir to create (must not exist or be empty).
+        #[arg(long, value_name = "DIR")]
+        into: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysAction {
+    /// Create a key and print it; the key itself is shown this once only.
+    Create {
+        /// `search` (safe in a storefront page), `write`, `admin` (implies both), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// A label to recognize it by (`searchd keys list`, `revoke`).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the keys: id, name, scopes, creation and revocation times (never the secrets).
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key, by id or by name.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,6 +282,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config, demo)
         }
+        Command::Keys { action } => keys(&config, action),
+        Command::Snapshot { action } => snapshot(&config, action),
         Command::Index { input, kind, format, map, lang } => {
             index(&config, &input, &kind, format.as_deref(), &map, lang)
         }
@@ -287,7 +338,97 @@ fn init_logging(config: &Config) {
     }
 }
 
-fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+fn snapshot(config: &Config, action: SnapshotAction) -> anyhow::Result<()> {
+    let snapshots = searchd_api::snapshot::Snapshots::new(config);
+    match action {
+        SnapshotAction::Create => {
+            let state = AppState::open(config).map_err(|e| {
+                anyhow::anyhow!("{e:#}; with a server running, use POST /v1/admin/snapshots (admin key) instead")
+            })?;
+            let manifest = snapshots.create(&state, searchd_api::snapshot::MANUAL, chrono::Utc::now())?;
+            println!(
+                "{} ({} products, {} files) in {}",
+                manifest.name,
+                manifest.products,
+                manifest.files.len(),
+                snapshots.dir().display()
+            );
+        }
+        SnapshotAction::List => {
+            for s in snapshots.list()? {
+                println!("{}  {:<10} {}  {:>12} bytes  sha256 {}", s.name, s.tag, s.created_at, s.bytes, s.sha256);
+            }
+        }
+        SnapshotAction::Restore { name, into } => {
+            let manifest = snapshots.restore(&name, &into)?;
+            println!(
+                "restored {} into {}: {} products, {} vendors, {} files verified (SHA-256); serve it with --data-dir {}",
+                manifest.name,
+                into.display(),
+                manifest.products,
+                manifest.vendors,
+                manifest.files.len(),
+                into.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn keys(config: &Config, action: KeysAction) -> anyhow::Result<()> {
+    let store = searchd_api::KeyStore::new(&config.data_dir);
+    match action {
+        KeysAction::Create { scopes, name } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| {
+                    searchd_api::Scope::parse(s.trim())
+                        .ok_or_else(|| anyhow::anyhow!("unknown scope `{s}` (search, write, admin)"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (stored, key) = store.create(&name, &scopes)?;
+            let scopes: Vec<&str> = stored.scopes.iter().map(|s| s.name()).collect();
+            eprintln!(
+                "created key {} ({}) with scopes {}; it is shown only now:",
+                stored.id,
+                stored.name,
+                scopes.join(",")
+            );
+            println!("{key}");
+        }
+        KeysAction::List { json } => {
+            for key in store.list()? {
+                if json {
+                    let mut value = serde_json::to_value(&key)?;
+                    if let Some(object) = value.as_object_mut() {
+                        object.remove("hash");
+                    }
+                    println!("{value}");
+                } else {
+                    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.name()).collect();
+                    let state = key.revoked_at.as_deref().map_or("active".to_string(), |at| format!("revoked {at}"));
+                    println!(
+                        "{}  {:<20} {:<20} created {}  {state}",
+                        key.id,
+                        key.name,
+                        scopes.join(","),
+                        key.created_at
+                    );
+                }
+            }
+        }
+        KeysAction::Revoke { id } => {
+            let key = store.revoke(&id)?;
+            println!("revoked key {} ({}); running servers refuse it within their reload interval", key.id, key.name);
+        }
+    }
+    Ok(())
+}
+
+fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        config.auth.enabled = false;
+    }
     let fresh = !config.index_dir().join("meta.json").exists();
     let state = AppState::open(&config)?;
     // A fresh data dir shows the demo catalog, unless a Kafka topic is about to fill it.
@@ -318,6 +459,21 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             });
         }
         tracing::info!(addr = %config.http.listen, docs = state.index.num_docs(), data_dir = %config.data_dir.display(), "searchd listening");
+        if !state.auth.enabled() {
+            tracing::warn!("API keys are off (--demo or [auth] enabled = false): every route is open");
+        } else if state.auth.live_keys() == 0 {
+            tracing::warn!(
+                "API keys are on and none exists: every route but health and metrics answers 401; \
+                 create one with `searchd keys create --scopes admin`"
+            );
+        }
+        let key_reloader = searchd_api::auth::spawn_key_reloader(state.auth.clone());
+        let snapshot_tasks = searchd_api::snapshot::spawn_snapshot_schedules(
+            &state,
+            &config,
+            std::sync::Arc::new(searchd_api::recommend::SystemClock),
+            std::time::Duration::from_secs(1),
+        )?;
         let committer = spawn_commit_loop(&state);
         let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config);
         let recommendation_tasks = spawn_recommendation_tasks(&state, &config.recommendations)?;
@@ -340,10 +496,12 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             None
         };
         let (index, vendors, autocomplete) = (state.index.clone(), state.vendors.clone(), state.autocomplete.clone());
-        axum::serve(listener, router(state, &config.http))
+        axum::serve(listener, router(state, &config.http).into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         committer.abort();
+        key_reloader.abort();
+        snapshot_tasks.iter().for_each(tokio::task::JoinHandle::abort);
         ranking_tasks.abort();
         recommendation_tasks.iter().for_each(tokio::task::JoinHandle::abort);
         retention.abort();

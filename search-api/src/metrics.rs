@@ -63,6 +63,30 @@ struct ModelName {
     model: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    backend: &'static str,
+    kind: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheErrorLabels {
+    backend: &'static str,
+    op: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    class: &'static str,
+    by: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuthLabels {
+    outcome: &'static str,
+}
+
 type Seconds = Gauge<f64, AtomicU64>;
 
 /// The registry and every metric in it.
@@ -79,6 +103,10 @@ pub struct Metrics {
     kafka_dead_letters: Family<ReasonLabels, Counter>,
     model_info: Family<ModelLabels, Gauge>,
     model_age: Family<ModelName, Seconds>,
+    cache_lookups: Family<CacheLabels, Counter>,
+    cache_errors: Family<CacheErrorLabels, Counter>,
+    rate_limited: Family<LimitLabels, Counter>,
+    auth: Family<AuthLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -140,7 +168,32 @@ impl Metrics {
             prometheus_client::registry::Unit::Seconds,
             model_age.clone(),
         );
+        let cache_lookups = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "cache_lookups",
+            "Response cache lookups by backend (local, redis), kind (search, autocomplete) and result (hit, miss, \
+             skipped: Redis marked down after an error)",
+            cache_lookups.clone(),
+        );
+        let cache_errors = Family::<CacheErrorLabels, Counter>::default();
+        registry.register(
+            "cache_errors",
+            "Cache backend failures and timeouts by operation; the request is served from the index",
+            cache_errors.clone(),
+        );
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429 by route class and by what was over its limit (key, ip)",
+            rate_limited.clone(),
+        );
+        let auth = Family::<AuthLabels, Counter>::default();
+        registry.register("auth_refused", "Requests refused by authentication (401) or scope (403)", auth.clone());
         Self {
+            cache_lookups,
+            cache_errors,
+            rate_limited,
+            auth,
             registry,
             requests,
             latency,
@@ -158,6 +211,22 @@ impl Metrics {
     fn observe(&self, route: String, method: String, status: u16, seconds: f64) {
         self.requests.get_or_create(&RequestLabels { route: route.clone(), method: method.clone(), status }).inc();
         self.latency.get_or_create(&RouteLabels { route, method }).observe(seconds);
+    }
+
+    pub(crate) fn cache_lookup(&self, backend: &'static str, kind: &'static str, result: &'static str) {
+        self.cache_lookups.get_or_create(&CacheLabels { backend, kind, result }).inc();
+    }
+
+    pub(crate) fn cache_error(&self, backend: &'static str, op: &'static str) {
+        self.cache_errors.get_or_create(&CacheErrorLabels { backend, op }).inc();
+    }
+
+    pub(crate) fn rate_limited(&self, class: &'static str, by: &'static str) {
+        self.rate_limited.get_or_create(&LimitLabels { class, by }).inc();
+    }
+
+    pub(crate) fn auth_refused(&self, outcome: &'static str) {
+        self.auth.get_or_create(&AuthLabels { outcome }).inc();
     }
 
     /// Reads the gauges from `state`, then encodes everything.

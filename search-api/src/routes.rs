@@ -1,13 +1,15 @@
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use searchd_catalog::{CatalogEvent, Product, SearchRequest, SearchResponse, WriteOutcome};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use searchd_catalog::{CatalogEvent, Product, SearchRequest, WriteOutcome};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::cache::{Kind, Outcome, decode_search, encode_search};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Body, JsonKind, SearchQuery, json_kind, parse_json};
 
@@ -37,14 +39,11 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-pub async fn search_get(
-    State(state): State<AppState>,
-    SearchQuery(request): SearchQuery,
-) -> ApiResult<Json<SearchResponse>> {
+pub async fn search_get(State(state): State<AppState>, SearchQuery(request): SearchQuery) -> ApiResult<Response> {
     run_search(state, request).await
 }
 
-pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResult<Json<SearchResponse>> {
+pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     json_kind(req.headers())?;
     let Body(bytes) = Body::from_request(req, &()).await?;
     // serde also accepts an array for a struct (fields by position): only an object is a search.
@@ -70,19 +69,50 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
     run_search(state, request).await
 }
 
+/// A JSON answer with its `x-cache` header.
+pub(crate) fn json_body(body: Bytes, outcome: Outcome) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("x-cache", HeaderValue::from_static(outcome.header()));
+    response
+}
+
 /// Validation happens in the index, where every caller (HTTP, eval, benches) passes.
-/// Page-one searches with text are counted in the query log (popular-query suggestions).
-async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Json<SearchResponse>> {
+/// Page-one searches with text are counted in the query log (popular-query suggestions), cache
+/// hits included.
+///
+/// The cache key's version is read before searching: a commit landing in between files the
+/// newer answer under the older version, never the reverse.
+async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Response> {
+    let counted = request.page == 1 && !request.q.trim().is_empty();
+    let key = state.cache.enabled().then(|| {
+        let model = state.ranking.model_version().unwrap_or_default();
+        let version = format!("{:016x}.{model}", state.index.content_version());
+        state.cache.key(Kind::Search, &version, &serde_json::to_string(&request).unwrap_or_default())
+    });
+    if let Some(key) = &key
+        && let Some((total_hits, body)) = state.cache.get(Kind::Search, key).await.as_ref().and_then(decode_search)
+    {
+        if counted {
+            state.autocomplete.record(&request.q, total_hits);
+        }
+        return Ok(json_body(body, Outcome::Hit));
+    }
+    let (index, ranking, autocomplete) = (state.index.clone(), state.ranking.clone(), state.autocomplete.clone());
     let response = tokio::task::spawn_blocking(move || {
-        let response = state.index.search(&request, &state.ranking.ranker())?;
-        if request.page == 1 && !request.q.trim().is_empty() {
-            state.autocomplete.record(&request.q, response.total_hits);
+        let response = index.search(&request, &ranking.ranker())?;
+        if counted {
+            autocomplete.record(&request.q, response.total_hits);
         }
         Ok::<_, ApiError>(response)
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok(Json(response))
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
+    let Some(key) = key else { return Ok(json_body(body, Outcome::Bypass)) };
+    state.cache.put(key, encode_search(response.total_hits, &body)).await;
+    Ok(json_body(body, Outcome::Miss))
 }
 
 fn product_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
@@ -341,4 +371,25 @@ pub async fn not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(Code::MethodNotAllowed, "this route does not accept that method")
+}
+
+/// `POST /v1/admin/snapshots`: a snapshot of the serving state now (tag `manual`), while
+/// searches and writes go on. 201 with its manifest (files, sizes, checksums).
+pub async fn create_snapshot(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let manifest = tokio::task::spawn_blocking(move || {
+        state.snapshots.create(&state, crate::snapshot::MANUAL, chrono::Utc::now())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(json!(manifest))))
+}
+
+/// `GET /v1/admin/snapshots`: every snapshot, oldest first.
+pub async fn list_snapshots(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let list = tokio::task::spawn_blocking(move || state.snapshots.list())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "snapshots": list })))
 }

@@ -21,7 +21,7 @@ fn texts(reply: &Value) -> Vec<String> {
 async fn completes_the_demo_catalog_with_types_highlights_and_typos() {
     let index = index();
     demo::load(&index).unwrap();
-    let config = Config::default();
+    let config = crate::config();
     let state = AppState::with_index(index, &config).unwrap();
     state.autocomplete.refresh(&state.index, true).unwrap();
     let app = router(state, &config.http);
@@ -57,7 +57,7 @@ async fn completes_the_demo_catalog_with_types_highlights_and_typos() {
 
 #[tokio::test]
 async fn bad_parameters_are_400s_naming_them() {
-    let config = Config::default();
+    let config = crate::config();
     let app = router(AppState::with_index(index(), &config).unwrap(), &config.http);
     let long = "a".repeat(201);
     for (uri, code) in [
@@ -81,7 +81,7 @@ async fn bad_parameters_are_400s_naming_them() {
 #[tokio::test]
 async fn executed_searches_become_popular_queries_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    let config = Config { data_dir: dir.path().to_path_buf(), ..crate::config() };
     {
         let state = AppState::open(&config).unwrap();
         demo::load(&state.index).unwrap();
@@ -116,7 +116,7 @@ async fn executed_searches_become_popular_queries_and_survive_a_restart() {
 async fn the_refresh_loop_follows_commits() {
     let config = Config {
         autocomplete: searchd_api::AutocompleteConfig { refresh_interval_ms: 20, ..Default::default() },
-        ..Config::default()
+        ..crate::config()
     };
     let state = AppState::with_index(index(), &config).unwrap();
     let refresher = spawn_autocomplete_refresher(state.clone()).unwrap();
@@ -162,7 +162,7 @@ async fn call_delete(app: &axum::Router, uri: &str) -> crate::Reply {
 async fn commits_become_a_delta_until_a_large_batch_rebuilds_the_base() {
     let index = index();
     demo::load(&index).unwrap();
-    let config = Config::default();
+    let config = crate::config();
     let state = AppState::with_index(index, &config).unwrap();
     let app = router(state.clone(), &config.http);
     assert!(state.autocomplete.refresh(&state.index, false).unwrap());

@@ -148,20 +148,48 @@ fn bad_configuration_fails_naming_the_key() {
     assert!(text(&out.stderr).to_lowercase().contains("writer_memory_mb"), "{}", text(&out.stderr));
 }
 
-/// A plain HTTP/1.1 GET on loopback; returns the body.
+/// A plain HTTP/1.1 GET on loopback; returns the body of a 200.
 pub(crate) fn http_get(port: u16, path: &str) -> Option<String> {
+    http_request(port, path, None).filter(|(status, _)| *status == 200).map(|(_, body)| body)
+}
+
+/// A plain HTTP/1.1 GET on loopback with an optional API key; returns status and body.
+pub(crate) fn http_request(port: u16, path: &str, key: Option<&str>) -> Option<(u16, String)> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
 }
 
+/// Without `--demo`, API keys are on: the routes answer 401 without a key, and a key made by
+/// `searchd keys create` opens them (health stays open).
 #[test]
 fn serve_loads_the_demo_catalog_on_an_empty_data_dir() {
     let dir = tempfile::tempdir().unwrap();
+    let created = searchd(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "keys",
+        "create",
+        "--scopes",
+        "search",
+        "--name",
+        "cli-test",
+    ]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let key = text(&created.stdout).trim().to_string();
+    assert!(key.starts_with("sd_"), "{key}");
+    let listed = searchd(&["--data-dir", dir.path().to_str().unwrap(), "keys", "list"]);
+    assert!(
+        text(&listed.stdout).contains("cli-test") && !text(&listed.stdout).contains(&key),
+        "{}",
+        text(&listed.stdout)
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_searchd"))
         .args(["--data-dir", dir.path().to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -178,11 +206,38 @@ fn serve_loads_the_demo_catalog_on_an_empty_data_dir() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let search = http_get(port, "/v1/products/search?q=tent&facets=brand&highlight=true");
-    let vendors = http_get(port, "/v1/vendors/search?near=48.85,2.35&radius_km=50&sort=distance");
+    let unauthenticated = http_request(port, "/v1/products/search?q=tent", None);
+    let wrong = http_request(port, "/v1/products/search?q=tent", Some("sd_000000000000_nope"));
+    let admin = http_request(port, "/v1/admin/ranker", Some(&key));
+    let search = http_request(port, "/v1/products/search?q=tent&facets=brand&highlight=true", Some(&key))
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body);
+    let vendors = http_request(port, "/v1/vendors/search?near=48.85,2.35&radius_km=50&sort=distance", Some(&key))
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body);
+    let revoked = searchd(&["--data-dir", dir.path().to_str().unwrap(), "keys", "revoke", "cli-test"]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    // The server re-reads the key file within its reload interval (1 s).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after_revoke = None;
+    while Instant::now() < deadline {
+        after_revoke = http_request(port, "/v1/products/search?q=tent", Some(&key)).map(|(status, _)| status);
+        if after_revoke == Some(401) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let _ = child.kill();
     let _ = child.wait();
     let ready = ready.expect("searchd became ready within 60 s");
+    let (status, body) = unauthenticated.unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("missing_api_key"), "{body}");
+    assert_eq!(wrong.map(|(s, _)| s), Some(401));
+    let (status, body) = admin.unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("insufficient_scope") && body.contains("admin"), "{body}");
+    assert_eq!(after_revoke, Some(401), "a revoked key must be refused");
     assert!(ready.contains("\"documents\":312") && ready.contains("\"vendors\":128"), "{ready}");
     let vendors: serde_json::Value = serde_json::from_str(vendors.expect("vendor search answered 200").trim()).unwrap();
     assert_eq!(vendors["total_hits"], 4, "the demo's Paris vendors: {vendors}");

@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
 use http_body_util::BodyExt;
-use searchd_api::Config;
 use tower::ServiceExt;
 
 use crate::{app, app_with, get};
@@ -56,7 +55,7 @@ async fn responses_are_compressed_for_clients_that_accept_it() {
 
 #[tokio::test]
 async fn cors_answers_allowed_origins_only() {
-    let mut config = Config::default();
+    let mut config = crate::config();
     config.http.cors_origins = vec!["https://shop.example".into()];
     let app = app_with(true, config);
     let preflight = |origin: &str| {
@@ -80,7 +79,7 @@ async fn cors_answers_allowed_origins_only() {
     assert_eq!(response.headers()["access-control-allow-origin"], "https://shop.example");
 
     // No origins configured: no CORS headers at all.
-    let (response, _) = send(&app_with(true, Config::default()), preflight("https://shop.example")).await;
+    let (response, _) = send(&app_with(true, crate::config()), preflight("https://shop.example")).await;
     assert!(!response.headers().contains_key("access-control-allow-origin"));
 }
 

@@ -1,6 +1,8 @@
 //! HTTP API tests through `router` with `tower::ServiceExt::oneshot` (no socket).
 
+mod auth;
 mod autocomplete;
+mod cache;
 mod cli;
 mod crawl;
 mod errors;
@@ -10,6 +12,7 @@ mod metrics;
 mod ranking;
 mod recommend;
 mod search;
+mod snapshots;
 mod vendors;
 mod writes;
 
@@ -22,9 +25,16 @@ use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The defaults with API keys off: the tests of everything but authentication.
+pub fn config() -> Config {
+    let mut config = Config::default();
+    config.auth.enabled = false;
+    config
+}
+
 /// The app over an in-memory index, with the demo catalog when asked.
 pub fn app(with_demo: bool) -> Router {
-    app_with(with_demo, Config::default())
+    app_with(with_demo, config())
 }
 
 pub fn app_with(with_demo: bool, config: Config) -> Router {

@@ -371,6 +371,7 @@ pub(crate) fn spawn_serve(config: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_searchd"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env_remove("SEARCHD_DATA_DIR")
+        .env("SEARCHD_AUTH__ENABLED", "false")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

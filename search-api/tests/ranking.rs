@@ -18,7 +18,7 @@ fn config(dir: &std::path::Path) -> Config {
         data_dir: dir.to_path_buf(),
         ranker: RankerConfig { poll_interval_ms: 20, ..RankerConfig::default() },
         events: EventsConfig { fold_interval_ms: 50, ..EventsConfig::default() },
-        ..Config::default()
+        ..crate::config()
     }
 }
 
@@ -251,6 +251,8 @@ async fn the_model_is_reloaded_after_restart_and_hot_swapped_without_failed_requ
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
                 i += 1;
+                // A cached answer completes without ever waiting: let the other tasks run.
+                tokio::task::yield_now().await;
             }
         }));
     }

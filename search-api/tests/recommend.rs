@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::{get, send_json};
 
 fn state(dir: &std::path::Path) -> (AppState, Config) {
-    let config = Config { data_dir: dir.to_path_buf(), ..Config::default() };
+    let config = Config { data_dir: dir.to_path_buf(), ..crate::config() };
     let index =
         ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
             .unwrap();
@@ -103,7 +103,7 @@ async fn similar_and_bought_together_routes() {
 
 /// A clock the test sets.
 #[derive(Debug)]
-struct ManualClock(Mutex<DateTime<Utc>>);
+pub(crate) struct ManualClock(pub(crate) Mutex<DateTime<Utc>>);
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
@@ -193,7 +193,7 @@ fn full_refresh_over_the_three_catalogs_while_searching() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    let config = Config { data_dir: dir.path().to_path_buf(), ..crate::config() };
     let index = ProductIndex::in_memory(IndexConfig { writer_memory_mb: 128, ..IndexConfig::default() }).unwrap();
     let mut all: Vec<Product> = Vec::new();
     for (prefix, products) in [("hd", home), ("bb", bigbasket), ("my", myntra)] {

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::http::Method;
-use searchd_api::{AppState, Config, demo, router};
+use searchd_api::{AppState, demo, router};
 use searchd_catalog::GeoPoint;
 use searchd_catalog::geo::haversine_km;
 use searchd_indexer::{IndexConfig, ProductIndex};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{call, get, send_json};
 
 fn vendor_app() -> Router {
-    let config = Config::default();
+    let config = crate::config();
     let index =
         ProductIndex::in_memory(IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..IndexConfig::default() })
             .unwrap();

@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 pub mod kafka;
+pub mod redis;
 pub mod shop;
 pub mod vendors;
 
