@@ -290,7 +290,7 @@ impl Drop for LockFile {
 }
 
 fn hash_key(key: &str) -> String {
-    sha2::Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", sha2::Sha256::digest(key.as_bytes()))
 }
 
 fn now_rfc3339() -> String {
@@ -507,7 +507,7 @@ mod tests {
         assert!(key.starts_with(&format!("sd_{}_", stored.id)), "{key}");
         assert_eq!(stored.scopes, vec![Scope::Search]);
         let text = std::fs::read_to_string(store.path()).unwrap();
-        assert!(!text.contains(key.split('_').nth(2).unwrap()), "the secret must not be stored");
+        assert!(!text.contains(key.splitn(3, '_').nth(2).unwrap()), "the secret must not be stored");
         assert!(text.contains(&hash_key(&key)));
         store.create("ops", &[Scope::Admin]).unwrap();
         assert_eq!(store.list().unwrap().len(), 2);

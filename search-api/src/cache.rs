@@ -173,26 +173,25 @@ impl Redis {
         self.down_until.store(until, Ordering::Relaxed);
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+    /// Runs `cmd` within the timeout.
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, String> {
         let mut conn = self.manager().ok_or("no connection")?;
-        let mut cmd = redis::cmd("GET");
-        let call = cmd.arg(key).query_async::<Option<Vec<u8>>>(&mut conn);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(e.to_string()),
+        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
             Err(_) => Err("timed out".into()),
         }
     }
 
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        self.query(&cmd).await
+    }
+
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
-        let mut conn = self.manager().ok_or("no connection")?;
         let mut cmd = redis::cmd("SET");
-        let call = cmd.arg(key).arg(value).arg("PX").arg(self.ttl_ms).query_async::<()>(&mut conn);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("timed out".into()),
-        }
+        cmd.arg(key).arg(value).arg("PX").arg(self.ttl_ms);
+        self.query(&cmd).await
     }
 }
 
@@ -205,21 +204,19 @@ impl ResponseCache {
             .weigher(|key: &Arc<str>, value: &Bytes| u32::try_from(key.len() + value.len()).unwrap_or(u32::MAX))
             .time_to_live(ttl)
             .build();
-        let redis = (config.enabled && !config.redis_url.is_empty())
-            .then(|| redis::Client::open(config.redis_url.as_str()))
-            .transpose()
-            .inspect_err(|e| tracing::error!(error = %e, "invalid cache.redis_url; Redis is not used"))
-            .ok()
-            .flatten()
-            .map(|client| Redis {
-                client,
-                manager: OnceLock::new(),
-                timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),
-                retry: Duration::from_millis(config.redis_retry_ms),
-                ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
-                down_until: AtomicU64::new(0),
-                epoch: Instant::now(),
-            });
+        // The URL was checked by `CacheConfig::validate`.
+        let client = (config.enabled && !config.redis_url.is_empty())
+            .then(|| redis::Client::open(config.redis_url.as_str()).ok())
+            .flatten();
+        let redis = client.map(|client| Redis {
+            client,
+            manager: OnceLock::new(),
+            timeout: Duration::from_millis(config.redis_timeout_ms.max(1)),
+            retry: Duration::from_millis(config.redis_retry_ms),
+            ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+            down_until: AtomicU64::new(0),
+            epoch: Instant::now(),
+        });
         Self {
             enabled: config.enabled,
             local,
@@ -235,13 +232,8 @@ impl ResponseCache {
 
     /// The key of `request` (a normalized request, serialized) under `version`.
     pub fn key(&self, kind: Kind, version: &str, request: &str) -> Arc<str> {
-        let digest = sha2::Sha256::digest(request.as_bytes());
-        let mut hex = String::with_capacity(32);
-        for b in &digest[..16] {
-            use std::fmt::Write;
-            let _ = write!(hex, "{b:02x}");
-        }
-        format!("{}:{}:{version}:{hex}", self.namespace, kind.name()).into()
+        let hex = format!("{:x}", sha2::Sha256::digest(request.as_bytes()));
+        format!("{}:{}:{version}:{}", self.namespace, kind.name(), &hex[..32]).into()
     }
 
     /// The cached answer, from the local layer, else from Redis (then kept locally too).
@@ -299,8 +291,7 @@ impl ResponseCache {
 /// Redis never share an answer.
 pub fn settings_fingerprint(parts: &impl Serialize) -> String {
     let json = serde_json::to_vec(parts).unwrap_or_default();
-    let digest = sha2::Sha256::digest(&json);
-    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", sha2::Sha256::digest(&json))[..8].to_string()
 }
 
 /// A cached search answer: the total hits (the query log counts hits on page one) and the JSON.

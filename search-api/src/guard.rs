@@ -16,7 +16,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -296,11 +295,6 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
         }
     }
     next.run(request).await
-}
-
-/// Keeps the shared parts in the state.
-pub fn limiter(config: &RateLimitConfig) -> Arc<RateLimiter> {
-    Arc::new(RateLimiter::new(config))
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ impl AppState {
         Ok(Self {
             cache: Arc::new(cache::ResponseCache::new(&config.cache, &fingerprint, metrics.clone())),
             auth: Arc::new(auth::Authenticator::open(&config.auth, &config.data_dir)?),
-            limiter: guard::limiter(&config.rate_limit),
+            limiter: Arc::new(guard::RateLimiter::new(&config.rate_limit)),
             snapshots: Arc::new(snapshot::Snapshots::new(config)),
             index: Arc::new(index),
             vendors: Arc::new(vendors),

@@ -340,7 +340,7 @@ fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
         hasher.update(&buf[..n]);
         bytes += n as u64;
     }
-    Ok((bytes, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((bytes, format!("{:x}", hasher.finalize())))
 }
 
 fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

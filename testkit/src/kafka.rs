@@ -84,16 +84,5 @@ impl Drop for Broker {
 }
 
 fn find_tansu() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("TANSU_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("tansu"));
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .map(|d| d.join("bin").join("tansu"));
-    on_path.chain(cargo_home).find(|p| p.is_file())
+    crate::find_program("TANSU_BIN", "tansu")
 }

@@ -103,12 +103,5 @@ impl Drop for Redis {
 }
 
 fn find_redis() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("REDIS_SERVER").map(PathBuf::from).filter(|p| p.is_file()) {
-        return Some(path);
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file())
+    crate::find_program("REDIS_SERVER", "redis-server")
 }
