@@ -201,7 +201,13 @@ async fn two_instances_share_redis_and_fail_open_when_it_dies() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.kill();
     let killed_at = served.load(Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // At least 1.5 s down and until enough requests were served to tell (slow machines).
+    let down_since = Instant::now();
+    while down_since.elapsed() < Duration::from_millis(1500)
+        || (served.load(Ordering::Relaxed) - killed_at <= 100 && down_since.elapsed() < Duration::from_secs(60))
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let while_down = served.load(Ordering::Relaxed) - killed_at;
     assert!(redis.restart(), "redis-server restarts on its port");
     tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -2,7 +2,7 @@
 //! results; checksums catch damage; schedules keep exactly their configured counts.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,8 +46,9 @@ async fn a_snapshot_under_writes_restores_to_identical_results() {
     let seen: Arc<Mutex<HashMap<String, Vec<Vec<String>>>>> = Arc::default();
     seen.lock().unwrap().insert(format!("{:016x}", state.index.content_version()), results(&state));
     let stop = Arc::new(AtomicBool::new(false));
+    let committed = Arc::new(AtomicUsize::new(0));
     let writer = {
-        let (state, seen, stop) = (state.clone(), seen.clone(), stop.clone());
+        let (state, seen, stop, committed) = (state.clone(), seen.clone(), stop.clone(), committed.clone());
         std::thread::spawn(move || {
             let mut batch = 0;
             while !stop.load(Ordering::Relaxed) {
@@ -59,6 +60,7 @@ async fn a_snapshot_under_writes_restores_to_identical_results() {
                 state.index.commit().unwrap();
                 seen.lock().unwrap().insert(format!("{:016x}", state.index.content_version()), results(&state));
                 batch += 1;
+                committed.store(batch, Ordering::SeqCst);
                 // Some writes stay uncommitted while the snapshot runs.
                 for j in 0..5 {
                     let p = Product::new(format!("pending-{batch}-{j}"), "Pending lamp");
@@ -69,15 +71,33 @@ async fn a_snapshot_under_writes_restores_to_identical_results() {
             batch
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Progress, not wall-clock time, decides when to snapshot and when to stop (these machines
+    // are shared and slow): some commits before the snapshot, more after it.
+    let wait_for = |n: usize| {
+        let committed = committed.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while committed.load(Ordering::SeqCst) < n {
+                assert!(Instant::now() < deadline, "the writer stalled before {n} commits");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_for(3).await;
+    let before = committed.load(Ordering::SeqCst);
     let created = send_json(&app, Method::POST, "/v1/admin/snapshots", "").await;
     assert_eq!(created.status, 201, "{}", created.json);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = committed.load(Ordering::SeqCst);
+    wait_for(after + 2).await;
     stop.store(true, Ordering::Relaxed);
     let batches = writer.join().unwrap();
     let name = created.json["name"].as_str().unwrap().to_string();
     let version = created.json["content_version"].as_str().unwrap().to_string();
-    assert!(batches >= 5, "the writer kept writing: {batches} batches");
+    assert_ne!(
+        format!("{:016x}", state.index.content_version()),
+        version,
+        "the writer kept committing after the snapshot"
+    );
 
     let listed = send_json(&app, Method::GET, "/v1/admin/snapshots", "").await;
     assert_eq!(listed.json["snapshots"][0]["name"], name.as_str());
@@ -96,9 +116,10 @@ async fn a_snapshot_under_writes_restores_to_identical_results() {
     assert_eq!(&results(&restored), expected, "the restored index answers as the original did at that commit");
     assert!(manifest.products > 312, "the snapshot holds writes made while serving: {}", manifest.products);
     eprintln!(
-        "snapshot {name}: {} products, {} files, writer committed {batches} batches meanwhile",
+        "snapshot {name}: {} products, {} files; writer committed {batches} batches ({before} before the request, {} during it)",
         manifest.products,
-        manifest.files.len()
+        manifest.files.len(),
+        after - before
     );
 
     // Restoring again into the same (now non-empty) dir is refused; a damaged archive is caught.
