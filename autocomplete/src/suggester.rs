@@ -19,8 +19,9 @@ pub const MAX_LIMIT: usize = 20;
 pub const DEFAULT_LIMIT: usize = 8;
 
 /// What a suggestion is, and so what a click on it does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SuggestionType)]
 pub enum Kind {
     /// A popular search: run it.
     Query,
@@ -308,7 +309,7 @@ impl Default for Kinds {
 }
 
 /// One suggestion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     #[serde(rename = "type")]
     pub kind: Kind,

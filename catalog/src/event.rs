@@ -63,7 +63,7 @@ impl VendorEvent {
 }
 
 /// What applying one event did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum WriteOutcome {
     /// The event changed the index; `version` is the version now held.

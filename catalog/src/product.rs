@@ -13,12 +13,17 @@ pub const MAX_ID_BYTES: usize = 512;
 /// Only `id` and `title` are required. `version` orders writes to the same id: a write whose
 /// version is not above the stored one is stale and ignored. `0` (the default) lets the indexer
 /// assign the next version, which is what HTTP writes without a version do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
+    #[schema(
+        max_length = 512,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub id: String,
     #[serde(default)]
     pub version: u64,
+    #[schema(pattern = "\\S")]
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
@@ -28,16 +33,19 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub category: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Average rating, 0 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 5)]
     pub rating: Option<f64>,
     #[serde(default)]
     pub review_count: u64,
     /// A non-negative popularity signal (sales, views); ranking uses its logarithm.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub popularity: f64,
     #[serde(default = "default_true")]
     pub in_stock: bool,
@@ -46,6 +54,7 @@ pub struct Product {
     /// ISO 639-1 code (`en`, `de`); detected from the text when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<OffsetDateTime>,
 }
@@ -122,10 +131,12 @@ pub fn validate_id(id: &str) -> Result<()> {
 }
 
 /// A point on Earth in degrees (WGS 84).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GeoPoint {
+    #[schema(minimum = -90, maximum = 90, example = 52.52)]
     pub lat: f64,
+    #[schema(minimum = -180, maximum = 180, example = 13.405)]
     pub lon: f64,
 }
 
@@ -143,13 +154,18 @@ impl GeoPoint {
 
 /// A supplier of the marketplace: what it makes or does, where it is and how far it serves.
 /// Other services match requests for information against vendors by these fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vendor {
+    #[schema(
+        max_length = 512,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub id: String,
     /// Orders writes to the same id, as for products; 0 lets the indexer assign the next one.
     #[serde(default)]
     pub version: u64,
+    #[schema(pattern = "\\S")]
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
@@ -164,14 +180,17 @@ pub struct Vendor {
     pub tags: Vec<String>,
     pub location: GeoPoint,
     /// How far from its location the vendor delivers or works, kilometres.
+    #[schema(exclusive_minimum = 0)]
     pub service_radius_km: f64,
     /// Average rating, 0 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 5)]
     pub rating: Option<f64>,
     #[serde(default)]
     pub review_count: u64,
     /// Typical time to answer a request, hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub response_time_hours: Option<f64>,
     /// Whether the vendor takes new work now (capacity left).
     #[serde(default = "default_true")]
@@ -179,6 +198,7 @@ pub struct Vendor {
     /// Languages the vendor works in (ISO 639-1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<OffsetDateTime>,
 }

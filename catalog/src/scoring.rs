@@ -22,7 +22,7 @@ pub struct RankFeatures {
 
 /// One named part of a phase-1 score, for `explain=true`: the signal's input and the factor it
 /// multiplied the score by.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoreComponent {
     pub name: String,
     pub value: f64,
@@ -112,7 +112,7 @@ pub fn feature_index(name: &str) -> Option<usize> {
 }
 
 /// One feature's part in a phase-2 score, for `explain=true`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeatureContribution {
     pub name: String,
     pub value: f32,
@@ -162,7 +162,7 @@ impl Ranker {
 }
 
 /// Why a hit scored what it did (`explain=true`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Explanation {
     pub phase1: Phase1Explanation,
     /// Absent when no learned model ranked this hit (none loaded, phase 2 off, or the hit lies
@@ -171,14 +171,14 @@ pub struct Explanation {
     pub phase2: Option<Phase2Explanation>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Phase1Explanation {
     pub score: f32,
     /// Text relevance, then each signal's factor; their product is the score.
     pub components: Vec<ScoreComponent>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Phase2Explanation {
     pub model_version: String,
     pub score: f32,

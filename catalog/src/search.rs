@@ -13,7 +13,7 @@ pub const MAX_RESULT_WINDOW: usize = 1_000;
 pub const MAX_QUERY_CHARS: usize = 512;
 
 /// A product search, as the HTTP API (GET parameters or POST body) and `searchd eval` build it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchRequest {
     pub q: String,
@@ -21,8 +21,10 @@ pub struct SearchRequest {
     /// Facets to count over all matching products.
     pub facets: Vec<FacetField>,
     pub sort: SortBy,
-    /// 1-based page number.
+    /// 1-based page number (page × per_page ≤ 1000).
+    #[schema(minimum = 1)]
     pub page: usize,
+    #[schema(minimum = 1, maximum = 100)]
     pub per_page: usize,
     /// ISO 639-1 code of the query's language; detected (or the default) when absent.
     pub lang: Option<String>,
@@ -85,7 +87,7 @@ impl SearchRequest {
 }
 
 /// Filters narrowing a product search. Every set filter must hold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Filters {
     /// Any of these brands (exact, case-sensitive as indexed).
@@ -141,7 +143,7 @@ impl Filters {
 }
 
 /// Facets that can be counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FacetField {
     Brand,
@@ -176,7 +178,7 @@ impl FromStr for FacetField {
 }
 
 /// Result order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     #[default]
@@ -214,7 +216,7 @@ impl FromStr for SortBy {
 }
 
 /// How text relevance is computed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankingMode {
     /// Weighted fields, exact > stemmed > typo matches, business signals, then the learned
@@ -256,7 +258,7 @@ impl FromStr for RankingMode {
 }
 
 /// The answer to a [`SearchRequest`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     pub query: String,
     /// Language the query was analyzed in (ISO 639-1).
@@ -273,7 +275,7 @@ pub struct SearchResponse {
 }
 
 /// One ranked product.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub score: f32,
     pub product: Product,
@@ -284,7 +286,7 @@ pub struct SearchHit {
 }
 
 /// Title and description with matched terms wrapped in `<em>`…`</em>`; the rest HTML-escaped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Highlight {
     pub title: String,
     /// A snippet of the description around the first match; absent when nothing matched there.
@@ -292,7 +294,7 @@ pub struct Highlight {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FacetCount {
     pub value: String,
     pub count: u64,

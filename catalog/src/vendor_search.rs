@@ -94,7 +94,7 @@ impl VendorSearchRequest {
 }
 
 /// One vendor found.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct VendorHit {
     pub vendor: Vendor,
     /// Great-circle distance from `near`, kilometres.
@@ -104,7 +104,7 @@ pub struct VendorHit {
 }
 
 /// A page of vendors.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct VendorSearchResponse {
     pub total_hits: u64,
     pub page: usize,
@@ -138,7 +138,7 @@ mod tests {
 
 /// A request for information: what another service's customer needs, and where.
 /// `POST /v1/vendors/match` answers it with vendors ranked by [`MatchBreakdown`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rfi {
     /// Category path needed (`Industrial/Machining`).
@@ -154,6 +154,7 @@ pub struct Rfi {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
     /// RFC 3339 date-time the work is needed by.
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub needed_by: Option<time::OffsetDateTime>,
     /// ISO 639-1 language of the description; vendors working in it get no bonus yet, it only
@@ -204,7 +205,7 @@ impl Rfi {
 /// - `distance`: 0.20 × (1 − distance / the vendor's service radius), so 0 at the edge of its area;
 /// - `rating`: 0.10 × the Bayesian-averaged rating / 5 (prior 3.5 over 10 reviews);
 /// - `availability`: 0.10 when the vendor takes new work.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchBreakdown {
     pub text: f64,
     pub category: f64,
@@ -228,7 +229,7 @@ impl MatchBreakdown {
 }
 
 /// One matched vendor.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchHit {
     pub vendor: Vendor,
     pub distance_km: f64,
@@ -236,7 +237,7 @@ pub struct MatchHit {
     pub breakdown: MatchBreakdown,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchResponse {
     /// Candidates considered (near enough and matching the text or the category).
     pub candidates: u64,

@@ -22,7 +22,7 @@ use axum::response::Response;
 use crate::AppState;
 use crate::cache::{self, Outcome};
 use crate::config::AutocompleteConfig;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::routes::json_body;
 
 /// What the last refresh built from.
@@ -336,7 +336,7 @@ pub fn parse_autocomplete_query(raw: &str) -> Result<AutocompleteQuery, ApiError
     Ok(query)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AutocompleteResponse {
     pub q: String,
     pub suggestions: Vec<Suggestion>,
@@ -345,6 +345,16 @@ pub struct AutocompleteResponse {
 
 /// `GET /v1/autocomplete`: answered on the async worker, no blocking pool hop — a keystroke
 /// costs microseconds and reads an immutable snapshot.
+#[utoipa::path(get, path = "/v1/autocomplete", tag = "autocomplete", params(crate::openapi::AutocompleteParams),
+    responses(
+        (status = 200, description = "Suggestions, best first", body = AutocompleteResponse,
+         headers(("x-cache" = String, description = "`hit`, `miss` or `bypass`")),
+         example = json!({"q": "cordl", "took_ms": 0.21, "suggestions": [
+            {"type": "query", "text": "cordless drill", "highlight": "<em>cordl</em>ess drill", "typos": 0,
+             "score": 3.2, "count": 41},
+            {"type": "product", "text": "20V MAX Cordless Drill", "highlight": "20V MAX <em>Cordl</em>ess Drill",
+             "typos": 0, "score": 2.7, "id": "sku-1"}]})),
+        (status = 400, description = "A parameter is unknown or bad; the code names it", body = ErrorBody)))]
 pub async fn autocomplete(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let started = Instant::now();
     let query = parse_autocomplete_query(raw.as_deref().unwrap_or(""))?;

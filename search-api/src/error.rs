@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// Error classes, as Meilisearch's `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorType {
     InvalidRequest,
@@ -63,6 +63,8 @@ pub enum Code {
     InsufficientScope,
     /// Over a rate limit; `Retry-After` says when to come back.
     RateLimited,
+    /// A snapshot of this tag was taken this very second.
+    SnapshotExists,
     IndexUnavailable,
     Internal,
 }
@@ -101,6 +103,7 @@ impl Code {
             Code::InvalidToken => "invalid_token".into(),
             Code::InsufficientScope => "insufficient_scope".into(),
             Code::RateLimited => "rate_limited".into(),
+            Code::SnapshotExists => "snapshot_exists".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
             Code::Internal => "internal".into(),
         }
@@ -132,6 +135,7 @@ impl Code {
             Code::MissingApiKey | Code::InvalidApiKey | Code::InvalidToken => StatusCode::UNAUTHORIZED,
             Code::InsufficientScope => StatusCode::FORBIDDEN,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::SnapshotExists => StatusCode::CONFLICT,
             Code::IndexUnavailable | Code::ModelNotReady | Code::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -155,14 +159,24 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every error answer (4xx and 5xx).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "code": "invalid_search_sort",
+    "type": "invalid_request",
+    "message": "unknown sort `cheapest`, expected one of: relevance, price_asc, price_desc, rating, newest",
+    "field": "sort"
+}))]
+pub struct ErrorBody {
+    /// Stable machine-readable code (`invalid_search_<param>`, `product_not_found`, …).
     code: String,
     #[serde(rename = "type")]
     error_type: ErrorType,
-    message: &'a str,
+    /// What was wrong, for people.
+    message: String,
+    /// The request field at fault, as a dotted path, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    field: Option<String>,
 }
 
 impl ApiError {
@@ -191,13 +205,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
+        let status = self.code.status();
+        let body = ErrorBody {
             code: self.code.name(),
             error_type: self.code.error_type(),
-            message: &self.message,
-            field: self.field.as_deref(),
+            message: self.message,
+            field: self.field,
         };
-        (self.code.status(), Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }
 

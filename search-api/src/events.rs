@@ -7,10 +7,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::routes::read_bulk;
 
-#[derive(Debug, Serialize)]
+/// One result per event, in request order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventsResponse {
     /// Whether any item was rejected.
     errors: bool,
@@ -18,6 +19,7 @@ pub struct EventsResponse {
     rejected: usize,
     /// One result per item, in request order: `{"index", "status": "accepted"}` or
     /// `{"index", "status": "rejected", "error": {"code", "field", "message"}}`.
+    #[schema(value_type = Vec<crate::openapi::EventItemResult>)]
     items: Vec<Value>,
 }
 
@@ -40,6 +42,22 @@ fn event_from_value(value: Value) -> Result<Event, ApiError> {
 /// durably (fsync) before the answer, then aggregated; each invalid one is rejected with the
 /// field at fault, without disturbing the others. `refresh` folds engagement into the index
 /// before answering (otherwise the scheduled fold does it within `events.fold_interval_ms`).
+#[utoipa::path(post, path = "/v1/events", tag = "events", params(crate::openapi::RefreshParam),
+    request_body(description = "Events as a JSON array or NDJSON", content(
+        (Vec<Event> = "application/json", example = json!([
+            {"type": "click", "product_id": "sku-1", "query": "drill", "position": 2, "session_id": "s-81",
+             "timestamp": "2026-11-22T10:15:00Z"},
+            {"type": "purchase", "product_id": "sku-1", "session_id": "s-81", "timestamp": "2026-11-22T10:19:30Z"}])),
+        (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "Per-item results; valid events are durable when this answers",
+         body = EventsResponse, example = json!({"errors": true, "accepted": 1, "rejected": 1, "items": [
+            {"index": 0, "status": "accepted"},
+            {"index": 1, "status": "rejected", "error": {"code": "invalid_event", "field": "type",
+             "message": "`type`: unknown variant `like`, expected one of `view`, `click`, `add_to_cart`, `purchase`"}}]})),
+        (status = 400, description = "The body is not a JSON array / NDJSON", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = ErrorBody)))]
 pub async fn post_events(State(state): State<AppState>, req: Request) -> ApiResult<Json<EventsResponse>> {
     let (params, items) = read_bulk(req, "events").await?;
     let response = tokio::task::spawn_blocking(move || {
@@ -90,12 +108,21 @@ pub async fn post_events(State(state): State<AppState>, req: Request) -> ApiResu
 }
 
 /// `GET /v1/admin/ranker`: the served model and the events behind the signals.
-pub async fn ranker_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/v1/admin/ranker", tag = "admin", responses(
+    (status = 200, description = "The served learned ranker", body = RankerStatus)))]
+pub async fn ranker_status(State(state): State<AppState>) -> ApiResult<Json<RankerStatus>> {
     let ranker = state.ranking.ranker();
     let events = state.ranking.events.read(|a| a.events());
-    Ok(Json(json!({
-        "model_version": state.ranking.model_version(),
-        "window": ranker.window,
-        "events": events,
-    })))
+    Ok(Json(RankerStatus { model_version: state.ranking.model_version(), window: ranker.window, events }))
+}
+
+/// `GET /v1/admin/ranker`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RankerStatus {
+    /// The learned re-ranker served, `null` when none is trained.
+    model_version: Option<String>,
+    /// Hits phase 2 re-ranks.
+    window: usize,
+    /// Behaviour events aggregated so far.
+    events: u64,
 }

@@ -28,6 +28,7 @@ mod extract;
 pub mod guard;
 mod hygiene;
 mod metrics;
+pub mod openapi;
 pub mod publish;
 pub mod ranking;
 pub mod recommend;
@@ -172,6 +173,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/admin/ranker", get(events::ranker_status))

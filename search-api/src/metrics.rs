@@ -288,7 +288,11 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// `GET /metrics`.
+/// Prometheus / OpenMetrics text: requests and latency by route and status, index, cache, rate
+/// limits, Kafka ingest and models.
+#[utoipa::path(get, path = "/metrics", tag = "health", security(()), responses(
+    (status = 200, description = "OpenMetrics text exposition",
+     content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     let text = state.metrics.render(&state).map_err(|e| ApiError::internal(format!("cannot encode metrics: {e}")))?;
     let mut response = text.into_response();

@@ -16,10 +16,9 @@ use searchd_indexer::ProductIndex;
 use searchd_models::{SimilarIndex, SimilarModel, SimilarStore, bought_together, train_similar};
 use searchd_ranking::EventStore;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 
 /// `[recommendations]` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +80,7 @@ pub struct Recommendations {
 }
 
 /// What a refresh did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefreshReport {
     pub version: String,
     pub products: usize,
@@ -327,7 +326,24 @@ fn parse_limit(query: Option<&str>) -> Result<usize, ApiError> {
     Ok(limit)
 }
 
-async fn neighbours(state: AppState, id: String, query: Option<String>, together: bool) -> ApiResult<Json<Value>> {
+/// `GET /v1/products/{id}/similar` and `/bought-together`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Neighbours {
+    /// The product asked about.
+    id: String,
+    /// The similar-products model that answered.
+    model_version: String,
+    /// Nearest first.
+    hits: Vec<Neighbour>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Neighbour {
+    score: f32,
+    product: searchd_catalog::Product,
+}
+
+async fn neighbours(state: AppState, id: String, query: Option<String>, together: bool) -> ApiResult<Json<Neighbours>> {
     let limit = parse_limit(query.as_deref())?;
     let probes = state.recommendations.config.probes;
     tokio::task::spawn_blocking(move || {
@@ -347,36 +363,52 @@ async fn neighbours(state: AppState, id: String, query: Option<String>, together
         // In the neighbours' order; one just deleted is left out.
         let hits =
             state.index.get_many(found.iter().map(|n| n.id.as_str()))?.into_iter().map(|p| (scores[p.id.as_str()], p));
-        let hits: Vec<Value> = hits.map(|(score, product)| json!({ "score": score, "product": product })).collect();
-        Ok(Json(json!({ "id": id, "model_version": version, "hits": hits })))
+        let hits = hits.map(|(score, product)| Neighbour { score, product }).collect();
+        Ok(Json(Neighbours { id, model_version: version, hits }))
     })
     .await
     .map_err(|e| ApiError::internal(format!("similar task: {e}")))?
 }
 
-/// `GET /v1/products/{id}/similar?limit=`.
+/// Products like this one (same cluster, nearest by content and behaviour).
+#[utoipa::path(get, path = "/v1/products/{id}/similar", tag = "recommendations",
+    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::LimitParam),
+    responses(
+        (status = 200, description = "Nearest first", body = Neighbours),
+        (status = 400, description = "Bad or unknown parameter", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 503, description = "No similar-products model trained yet", body = ErrorBody)))]
 pub async fn similar(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Neighbours>> {
     neighbours(state, id, q, false).await
 }
 
-/// `GET /v1/products/{id}/bought-together?limit=`.
+/// Products bought in the same sessions as this one.
+#[utoipa::path(get, path = "/v1/products/{id}/bought-together", tag = "recommendations",
+    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::LimitParam),
+    responses(
+        (status = 200, description = "Most often bought together first", body = Neighbours),
+        (status = 400, description = "Bad or unknown parameter", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 503, description = "No similar-products model trained yet", body = ErrorBody)))]
 pub async fn bought_together_route(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Neighbours>> {
     neighbours(state, id, q, true).await
 }
 
 /// `POST /v1/admin/recommendations/refresh`: trains now (as `searchd train`), answers when done.
-pub async fn refresh_route(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/v1/admin/recommendations/refresh", tag = "admin", responses(
+    (status = 200, description = "The new model", body = RefreshReport)))]
+pub async fn refresh_route(State(state): State<AppState>) -> ApiResult<Json<RefreshReport>> {
     tokio::task::spawn_blocking(move || state.recommendations.refresh(&state.index, &state.ranking.events))
         .await
         .map_err(|e| ApiError::internal(format!("refresh task: {e}")))?
-        .map(|report| Json(json!(report)))
+        .map(Json)
         .map_err(|e| ApiError::internal(format!("refresh failed (the previous model keeps serving): {e:#}")))
 }

@@ -4,21 +4,41 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use searchd_catalog::{CatalogEvent, Product, SearchRequest, WriteOutcome};
+use searchd_catalog::{CatalogEvent, Product, SearchRequest, SearchResponse, WriteOutcome};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::cache::{Kind, Outcome, decode_search, encode_search};
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::{Body, JsonKind, SearchQuery, json_kind, parse_json};
 
-pub async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+/// `GET /healthz` and `GET /readyz`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` (health), `ready` or `loading` (readiness).
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// Products searchable now (readiness, once ready).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<u64>,
+    /// Vendors searchable now (readiness, once ready).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendors: Option<u64>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "The process is up", body = Health, example = json!({"status": "ok"}))))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok", documents: None, vendors: None })
 }
 
 /// The Kafka ingester's progress: per partition committed offset, high watermark and lag, last
 /// commit, dead letters. `{"state": "disabled"}` when `[kafka]` is off.
+#[utoipa::path(get, path = "/v1/admin/ingest", tag = "admin", responses(
+    (status = 200, description = "Per-partition offsets, lag and dead letters, or `{\"state\": \"disabled\"}`",
+     body = Object, example = json!({"state": "disabled"}))))]
 pub async fn ingest_status(State(state): State<AppState>) -> Json<Value> {
     match state.ingest.get() {
         Some(handle) => Json(json!(handle.status())),
@@ -26,23 +46,42 @@ pub async fn ingest_status(State(state): State<AppState>) -> Json<Value> {
     }
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// Readiness: 200 once the catalog is loaded, 503 while it loads.
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses(
+    (status = 200, description = "Serving", body = Health,
+     example = json!({"status": "ready", "documents": 312, "vendors": 128})),
+    (status = 503, description = "Still loading the catalog", body = Health, example = json!({"status": "loading"}))))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if state.ready.load(std::sync::atomic::Ordering::Acquire) {
-        (
-            StatusCode::OK,
-            Json(
-                json!({ "status": "ready", "documents": state.index.num_docs(), "vendors": state.vendors.num_docs() }),
-            ),
-        )
+        let (documents, vendors) = (Some(state.index.num_docs()), Some(state.vendors.num_docs()));
+        (StatusCode::OK, Json(Health { status: "ready", documents, vendors }))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "loading" })))
+        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "loading", documents: None, vendors: None }))
     }
 }
 
+/// Full-text product search with filters, facets, sort and paging, as query parameters.
+#[utoipa::path(get, path = "/v1/products/search", tag = "products",
+    params(crate::openapi::SearchParams),
+    responses(
+        (status = 200, description = "A page of ranked products", body = SearchResponse,
+         headers(("x-cache" = String, description = "`hit`, `miss` or `bypass`"))),
+        (status = 400, description = "A parameter is unknown or its value is bad; `field` names it", body = ErrorBody)))]
 pub async fn search_get(State(state): State<AppState>, SearchQuery(request): SearchQuery) -> ApiResult<Response> {
     run_search(state, request).await
 }
 
+/// The same search as a JSON body (filters nested under `filters`).
+#[utoipa::path(post, path = "/v1/products/search", tag = "products",
+    request_body(content = SearchRequest, example = json!({
+        "q": "cordless drill", "filters": {"brand": ["DeWalt"], "price_max": 200, "in_stock": true},
+        "facets": ["brand", "category"], "sort": "relevance", "page": 1, "per_page": 10, "highlight": true})),
+    responses(
+        (status = 200, description = "A page of ranked products", body = SearchResponse,
+         headers(("x-cache" = String, description = "`hit`, `miss` or `bypass`"))),
+        (status = 400, description = "Malformed JSON, or a field is unknown or bad", body = ErrorBody),
+        (status = 413, description = "Body over `http.max_body_bytes`", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody)))]
 pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     json_kind(req.headers())?;
     let Body(bytes) = Body::from_request(req, &()).await?;
@@ -122,6 +161,13 @@ fn product_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
     Ok(id)
 }
 
+/// One product by id.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")),
+    responses(
+        (status = 200, description = "The product as stored", body = Product),
+        (status = 400, description = "Bad id", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody)))]
 pub async fn get_product(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -168,13 +214,30 @@ pub(crate) fn write_params(query: Option<&str>, allow_version: bool) -> ApiResul
     Ok(params)
 }
 
-#[derive(Serialize)]
+/// What a write did: `result` is `applied` or `unchanged` (with the `version` now held) or
+/// `stale` (with the newer `current` version).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "sku-1", "result": "applied", "version": 3}))]
 pub struct WriteResponse {
     pub(crate) id: String,
     #[serde(flatten)]
     pub(crate) outcome: WriteOutcome,
 }
 
+/// Creates or replaces a product (upsert); searchable after the next commit, or at once with
+/// `refresh=true`.
+#[utoipa::path(put, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::RefreshParam),
+    request_body(content = Product, example = json!({
+        "title": "20V MAX Cordless Drill", "brand": "DeWalt", "category": ["Tools", "Power Tools", "Drills"],
+        "price": 129.0, "currency": "USD", "rating": 4.6, "review_count": 812, "in_stock": true})),
+    responses(
+        (status = 200, description = "Written (or unchanged, or stale)", body = WriteResponse),
+        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "The product is invalid (the field is named) or its id differs from the path's",
+         body = ErrorBody)))]
 pub async fn put_product(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -226,6 +289,13 @@ fn product_from_value(value: Value) -> ApiResult<Product> {
         .map_err(|e| ApiError::new(Code::InvalidDocument, format!("`{}`: {}", e.path(), e.inner())))
 }
 
+/// Deletes a product; with `version`, only if that version is newer than the stored one.
+#[utoipa::path(delete, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::DeleteParams),
+    responses(
+        (status = 200, description = "Deleted (or stale)", body = WriteResponse),
+        (status = 400, description = "Bad id or parameter", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody)))]
 pub async fn delete_product(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -248,7 +318,8 @@ pub async fn delete_product(
     Ok(Json(WriteResponse { id: outcome.0, outcome: outcome.1 }))
 }
 
-#[derive(Serialize)]
+/// One result per item, in request order.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct BulkResponse {
     /// Whether any item failed.
     errors: bool,
@@ -256,11 +327,27 @@ pub struct BulkResponse {
     unchanged: usize,
     stale: usize,
     failed: usize,
+    #[schema(value_type = Vec<crate::openapi::BulkItemResult>)]
     items: Vec<Value>,
 }
 
 /// `POST /v1/products/bulk`: a JSON array of products, or NDJSON (one product per line).
 /// Every item gets its own result; bad items never stop good ones.
+/// Many products at once: a JSON array, or NDJSON (`application/x-ndjson`, one per line).
+#[utoipa::path(post, path = "/v1/products/bulk", tag = "products", params(crate::openapi::RefreshParam),
+    request_body(description = "Products as a JSON array or NDJSON", content(
+        (Vec<Product> = "application/json", example = json!([{"id": "sku-1", "title": "Claw hammer", "price": 19.9},
+                                                             {"id": "sku-2", "title": "Tape measure 5 m"}])),
+        (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "One result per item; bad items never stop good ones", body = BulkResponse,
+         example = json!({"errors": true, "applied": 1, "unchanged": 0, "stale": 0, "failed": 1, "items": [
+            {"index": 0, "id": "sku-1", "result": "applied", "version": 1},
+            {"index": 1, "id": "sku-2", "error": {"code": "invalid_document", "field": "price",
+             "message": "invalid document field `price`: must be a finite number ≥ 0"}}]})),
+        (status = 400, description = "The body is not a JSON array / NDJSON", body = ErrorBody),
+        (status = 413, description = "Body over `http.max_bulk_body_bytes`", body = ErrorBody),
+        (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = ErrorBody)))]
 pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
     let (params, items) = read_bulk(req, "products").await?;
     let response = tokio::task::spawn_blocking(move || {
@@ -375,21 +462,31 @@ pub async fn method_not_allowed() -> ApiError {
 
 /// `POST /v1/admin/snapshots`: a snapshot of the serving state now (tag `manual`), while
 /// searches and writes go on. 201 with its manifest (files, sizes, checksums).
-pub async fn create_snapshot(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[utoipa::path(post, path = "/v1/admin/snapshots", tag = "admin", responses(
+    (status = 201, description = "The snapshot's manifest", body = crate::snapshot::Manifest),
+    (status = 409, description = "A manual snapshot was already taken this second", body = ErrorBody)))]
+pub async fn create_snapshot(
+    State(state): State<AppState>,
+) -> ApiResult<(StatusCode, Json<crate::snapshot::Manifest>)> {
     let manifest = tokio::task::spawn_blocking(move || {
         state.snapshots.create(&state, crate::snapshot::MANUAL, chrono::Utc::now())
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
-    Ok((StatusCode::CREATED, Json(json!(manifest))))
+    .map_err(|e| match e.downcast::<crate::snapshot::SnapshotExists>() {
+        Ok(exists) => ApiError::new(Code::SnapshotExists, exists.to_string()),
+        Err(e) => ApiError::internal(format!("{e:#}")),
+    })?;
+    Ok((StatusCode::CREATED, Json(manifest)))
 }
 
 /// `GET /v1/admin/snapshots`: every snapshot, oldest first.
-pub async fn list_snapshots(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/v1/admin/snapshots", tag = "admin", responses(
+    (status = 200, description = "Snapshots, oldest first", body = crate::openapi::SnapshotList)))]
+pub async fn list_snapshots(State(state): State<AppState>) -> ApiResult<Json<crate::openapi::SnapshotList>> {
     let list = tokio::task::spawn_blocking(move || state.snapshots.list())
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({ "snapshots": list })))
+    Ok(Json(crate::openapi::SnapshotList { snapshots: list }))
 }

@@ -15,7 +15,7 @@
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -87,7 +87,7 @@ fn valid_tag(tag: &str) -> bool {
 }
 
 /// One file of a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileEntry {
     pub path: String,
     pub bytes: u64,
@@ -95,7 +95,7 @@ pub struct FileEntry {
 }
 
 /// `MANIFEST.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Manifest {
     pub name: String,
     pub tag: String,
@@ -110,7 +110,7 @@ pub struct Manifest {
 }
 
 /// A snapshot on disk, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SnapshotInfo {
     pub name: String,
     pub tag: String,
@@ -124,7 +124,14 @@ pub struct SnapshotInfo {
 pub struct Snapshots {
     dir: PathBuf,
     config: Config,
+    /// One snapshot at a time (names are by the second; two at once would share a staging dir).
+    creating: Arc<Mutex<()>>,
 }
+
+/// A snapshot of this tag was already taken this second.
+#[derive(Debug, thiserror::Error)]
+#[error("snapshot {0} exists already (one per tag per second); try again in a second")]
+pub struct SnapshotExists(pub String);
 
 impl Snapshots {
     pub fn new(config: &Config) -> Self {
@@ -133,7 +140,7 @@ impl Snapshots {
         } else {
             PathBuf::from(&config.snapshots.dir)
         };
-        Self { dir, config: config.clone() }
+        Self { dir, config: config.clone(), creating: Arc::default() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -146,7 +153,10 @@ impl Snapshots {
         let started = Instant::now();
         let name = format!("snapshot-{}-{tag}", now.format("%Y%m%dT%H%M%SZ"));
         let archive = self.dir.join(format!("{name}.tar.gz"));
-        anyhow::ensure!(!archive.exists(), "snapshot {name} exists already");
+        let _one = self.creating.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if archive.exists() {
+            return Err(SnapshotExists(name).into());
+        }
         std::fs::create_dir_all(&self.dir)?;
         let staging = self.dir.join(format!(".staging-{name}"));
         let _cleanup = RemoveOnDrop(staging.clone());

@@ -11,7 +11,7 @@ use searchd_catalog::{
 use serde_json::Value;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::{Body, json_kind, parse_json};
 use crate::routes::{BulkResponse, WriteResponse, bulk_write, document_body, read_bulk, write_params};
 
@@ -44,6 +44,13 @@ fn field_at_fault(path: &str, message: &str, top: &str) -> String {
     quoted.unwrap_or_else(|| top.to_string())
 }
 
+/// One vendor by id.
+#[utoipa::path(get, path = "/v1/vendors/{id}", tag = "vendors",
+    params(("id" = String, Path, description = "Vendor id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")),
+    responses(
+        (status = 200, description = "The vendor as stored", body = Vendor),
+        (status = 400, description = "Bad id", body = ErrorBody),
+        (status = 404, description = "No such vendor", body = ErrorBody)))]
 pub async fn get_vendor(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -53,6 +60,20 @@ pub async fn get_vendor(
     Ok(Json(vendor))
 }
 
+/// Creates or replaces a vendor.
+#[utoipa::path(put, path = "/v1/vendors/{id}", tag = "vendors",
+    params(("id" = String, Path, description = "Vendor id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::RefreshParam),
+    request_body(content = Vendor, example = json!({
+        "name": "Havel Precision Machining", "categories": ["Industrial/Machining"],
+        "capabilities": "CNC milling and turning of aluminium and steel, prototypes to 5,000 parts",
+        "tags": ["cnc", "iso-9001"], "location": {"lat": 50.0755, "lon": 14.4378}, "service_radius_km": 300,
+        "rating": 4.7, "review_count": 58, "response_time_hours": 12, "available": true, "languages": ["cs", "en", "de"]})),
+    responses(
+        (status = 200, description = "Written (or unchanged, or stale)", body = WriteResponse),
+        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "The vendor is invalid (the field is named)", body = ErrorBody)))]
 pub async fn put_vendor(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -77,6 +98,13 @@ pub async fn put_vendor(
     Ok(Json(WriteResponse { id, outcome }))
 }
 
+/// Deletes a vendor; with `version`, only if that version is newer than the stored one.
+#[utoipa::path(delete, path = "/v1/vendors/{id}", tag = "vendors",
+    params(("id" = String, Path, description = "Vendor id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::DeleteParams),
+    responses(
+        (status = 200, description = "Deleted (or stale)", body = WriteResponse),
+        (status = 400, description = "Bad id or parameter", body = ErrorBody),
+        (status = 404, description = "No such vendor", body = ErrorBody)))]
 pub async fn delete_vendor(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -100,6 +128,19 @@ pub async fn delete_vendor(
 }
 
 /// `POST /v1/vendors/bulk`: a JSON array of vendors or NDJSON; one result per item.
+#[utoipa::path(post, path = "/v1/vendors/bulk", tag = "vendors", params(crate::openapi::RefreshParam),
+    request_body(description = "Vendors as a JSON array or NDJSON", content(
+        (Vec<Vendor> = "application/json", example = json!([
+            {"id": "v-1", "name": "Havel Precision Machining", "categories": ["Industrial/Machining"],
+             "location": {"lat": 50.0755, "lon": 14.4378}, "service_radius_km": 300},
+            {"id": "v-2", "name": "Brno Sheet Metal", "categories": ["Industrial/Sheet Metal"],
+             "location": {"lat": 49.1951, "lon": 16.6068}, "service_radius_km": 150}])),
+        (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "One result per item; bad items never stop good ones", body = BulkResponse),
+        (status = 400, description = "The body is not a JSON array / NDJSON", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = ErrorBody)))]
 pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
     let (params, items) = read_bulk(req, "vendors").await?;
     let response = tokio::task::spawn_blocking(move || {
@@ -197,6 +238,12 @@ fn search_error(e: searchd_indexer::Error) -> ApiError {
     }
 }
 
+/// Vendors by text, distance from a point, radius, bounding box and category.
+#[utoipa::path(get, path = "/v1/vendors/search", tag = "vendors", params(crate::openapi::VendorSearchParams),
+    responses(
+        (status = 200, description = "A page of vendors, with distances when `near` is given",
+         body = VendorSearchResponse),
+        (status = 400, description = "A parameter is unknown or bad; the code names it", body = ErrorBody)))]
 pub async fn search_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<VendorSearchResponse>> {
     let request = parse_vendor_query(req.uri().query().unwrap_or(""))?;
     let response = tokio::task::spawn_blocking(move || state.vendors.search(&request))
@@ -213,6 +260,16 @@ fn match_error(field: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// `POST /v1/vendors/match`: a request for information → vendors ranked with their breakdown.
+#[utoipa::path(post, path = "/v1/vendors/match", tag = "vendors",
+    request_body(content = Rfi, example = json!({
+        "category": "Industrial/Machining", "description": "500 anodised aluminium brackets, CNC milled",
+        "location": {"lat": 48.2082, "lon": 16.3738}, "max_distance_km": 400, "quantity": 500, "budget": 6000,
+        "needed_by": "2026-12-15T00:00:00Z", "language": "en", "limit": 5})),
+    responses(
+        (status = 200, description = "Vendors ranked, each with its score breakdown", body = MatchResponse),
+        (status = 400, description = "Malformed JSON or a bad field (`field` gives its path)", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody)))]
 pub async fn match_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<MatchResponse>> {
     json_kind(req.headers())?;
     let Body(bytes) = Body::from_request(req, &()).await?;

@@ -9,6 +9,7 @@ mod errors;
 mod http;
 mod kafka;
 mod metrics;
+mod openapi;
 mod ranking;
 mod recommend;
 mod search;

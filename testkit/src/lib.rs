@@ -26,7 +26,7 @@ pub fn shared_data_dir() -> PathBuf {
 }
 
 /// A program the tests start: `$env` when set, else `name` on `PATH` or in Cargo's `bin` folder.
-pub(crate) fn find_program(env: &str, name: &str) -> Option<PathBuf> {
+pub fn find_program(env: &str, name: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(env) {
         return Some(PathBuf::from(path));
     }
