@@ -86,7 +86,7 @@ impl VendorSearchRequest {
         if self.per_page == 0 || self.per_page > MAX_PER_PAGE {
             return Err(Error::invalid("per_page", format!("must be between 1 and {MAX_PER_PAGE}")));
         }
-        if self.page * self.per_page > MAX_RESULT_WINDOW {
+        if self.page.saturating_mul(self.per_page) > MAX_RESULT_WINDOW {
             return Err(Error::invalid("page", format!("page × per_page must be at most {MAX_RESULT_WINDOW}")));
         }
         Ok(())
@@ -128,6 +128,8 @@ mod tests {
             bad(VendorSearchRequest { near: Some(GeoPoint { lat: 95.0, lon: 0.0 }), ..Default::default() }),
             "near"
         );
+        // Found by fuzzing: a page number whose product with per_page overflows.
+        assert_eq!(bad(VendorSearchRequest { page: usize::MAX / 4, ..Default::default() }), "page");
         let flipped = GeoRect { min_lat: 5.0, min_lon: 0.0, max_lat: 1.0, max_lon: 1.0 };
         assert_eq!(bad(VendorSearchRequest { bbox: Some(flipped), ..Default::default() }), "bbox");
         VendorSearchRequest { near: at, radius_km: Some(10.0), sort: VendorSort::Distance, ..Default::default() }

@@ -268,6 +268,8 @@ impl VendorIndex {
     /// Runs a validated vendor search and loads the page's vendors.
     pub fn search(&self, request: &VendorSearchRequest) -> Result<VendorSearchResponse> {
         let started = Instant::now();
+        // Before the page arithmetic: validation bounds page × per_page.
+        request.validate()?;
         let searcher = self.reader.searcher();
         let (total, top) = self.collect(&searcher, request, request.page * request.per_page)?;
         let hits = top

@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod crawl;
 mod errors;
+mod fuzz;
 mod http;
 mod kafka;
 mod metrics;
