@@ -93,6 +93,7 @@ pub struct Filters {
     /// Any of these brands (exact, case-sensitive as indexed).
     pub brand: Vec<String>,
     /// Category path prefix, `/`-separated: `Tools/Power Tools` matches everything below it.
+    #[schema(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
     pub category: Option<String>,
     pub price_min: Option<f64>,
     pub price_max: Option<f64>,

@@ -144,16 +144,21 @@ mod tests {
 #[serde(deny_unknown_fields)]
 pub struct Rfi {
     /// Category path needed (`Industrial/Machining`).
+    #[schema(pattern = "^[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*$", example = "Industrial/Machining")]
     pub category: String,
     /// What is needed, in words; matched against vendors' capabilities and descriptions.
+    #[schema(pattern = "\\S")]
     pub description: String,
     pub location: GeoPoint,
     /// Farthest acceptable vendor (kilometres); vendors must also serve this far themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0)]
     pub max_distance_km: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub quantity: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub budget: Option<f64>,
     /// RFC 3339 date-time the work is needed by.
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -162,9 +167,11 @@ pub struct Rfi {
     /// ISO 639-1 language of the description; vendors working in it get no bonus yet, it only
     /// selects the stemmer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z]{2}$")]
     pub language: Option<String>,
     /// Vendors to return (default 10, at most 100).
     #[serde(default = "default_match_limit")]
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: usize,
 }
 

@@ -219,6 +219,7 @@ pub struct SearchParams {
     /// Brand filter; repeat for any of several brands.
     brand: Option<Vec<String>>,
     /// Category path prefix, `/`-separated (`Tools/Power Tools`).
+    #[param(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
     category: Option<String>,
     #[param(minimum = 0)]
     price_min: Option<f64>,
@@ -283,8 +284,10 @@ pub struct VendorSearchParams {
     #[param(example = "48.5,12.0,51.1,18.9")]
     bbox: Option<String>,
     /// Category path, `/`-separated.
+    #[param(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
     category: Option<String>,
     /// `relevance` or `distance` (needs `near`).
+    #[param(pattern = "^(relevance|distance)$")]
     sort: Option<String>,
     #[param(minimum = 1)]
     page: Option<usize>,
