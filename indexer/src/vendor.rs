@@ -268,10 +268,10 @@ impl VendorIndex {
     /// Runs a validated vendor search and loads the page's vendors.
     pub fn search(&self, request: &VendorSearchRequest) -> Result<VendorSearchResponse> {
         let started = Instant::now();
-        // Before the page arithmetic: validation bounds page × per_page.
-        request.validate()?;
         let searcher = self.reader.searcher();
-        let (total, top) = self.collect(&searcher, request, request.page * request.per_page)?;
+        // `collect` validates (page × per_page ≤ the result window) before using the limit;
+        // saturating, so an absurd page is refused there instead of overflowing here.
+        let (total, top) = self.collect(&searcher, request, request.page.saturating_mul(request.per_page))?;
         let hits = top
             .into_iter()
             .skip((request.page - 1) * request.per_page)

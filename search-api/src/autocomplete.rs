@@ -269,7 +269,8 @@ pub fn spawn_autocomplete_refresher(state: AppState) -> std::io::Result<Refreshe
     Ok(Refresher { stop, thread })
 }
 
-const PARAMS: [&str; 3] = ["q", "limit", "types"];
+/// Parameters `GET /v1/autocomplete` accepts.
+pub const AUTOCOMPLETE_PARAMS: [&str; 3] = ["q", "limit", "types"];
 
 /// A parsed `GET /v1/autocomplete` query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,10 +292,10 @@ pub fn parse_autocomplete_query(raw: &str) -> Result<AutocompleteQuery, ApiError
     let mut query = AutocompleteQuery { q: String::new(), limit: DEFAULT_LIMIT, kinds: Kinds::ALL };
     let mut seen = Vec::new();
     for (key, value) in &pairs {
-        let Some(&param) = PARAMS.iter().find(|p| **p == key) else {
+        let Some(&param) = AUTOCOMPLETE_PARAMS.iter().find(|p| **p == key) else {
             return Err(ApiError::new(
                 Code::UnknownAutocompleteParameter,
-                format!("unknown parameter `{key}`, expected one of: {}", PARAMS.join(", ")),
+                format!("unknown parameter `{key}`, expected one of: {}", AUTOCOMPLETE_PARAMS.join(", ")),
             ));
         };
         if seen.contains(&param) {

@@ -54,16 +54,16 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{AuthConfig, JwtConfig, KeyStore, Scope};
 pub use autocomplete::{
-    Autocomplete, AutocompleteQuery, AutocompleteResponse, Refresher, parse_autocomplete_query,
+    AUTOCOMPLETE_PARAMS, Autocomplete, AutocompleteQuery, AutocompleteResponse, Refresher, parse_autocomplete_query,
     spawn_autocomplete_refresher,
 };
 pub use cache::CacheConfig;
 pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat, RankerConfig};
 pub use error::{ApiError, Code};
-pub use extract::parse_search_query;
+pub use extract::{SEARCH_PARAMS, parse_search_query};
 pub use guard::{ClassLimits, Limit, RateLimitConfig};
 pub use ranking::{Ranking, spawn_ranking_tasks};
-pub use vendors::parse_vendor_query;
+pub use vendors::{VENDOR_SEARCH_PARAMS, parse_vendor_query};
 
 /// What every handler shares.
 #[derive(Clone, Debug)]

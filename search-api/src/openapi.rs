@@ -11,8 +11,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, RefOr, ResponseBuilder};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 use crate::error::ErrorBody;
@@ -110,52 +112,49 @@ impl Modify for Security {
             ),
         );
         openapi.security = Some(vec![
-            utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new()),
-            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("api_key", Vec::<String>::new()),
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
         ]);
     }
 }
 
-/// Adds the errors any route may answer to every operation that does not list them itself.
+/// Adds the errors any route may answer to every operation that does not list them itself:
+/// each described once under `components.responses` and referenced from the operations.
 struct CommonErrors;
+
+/// (status, response name, description); the last three only where a key is needed.
+const COMMON_ERRORS: [(&str, &str, &str); 6] = [
+    ("414", "UriTooLong", "The query string is over `http.max_query_bytes`"),
+    ("500", "Internal", "An internal error; the server log has the details"),
+    ("503", "Unavailable", "The request took longer than `http.request_timeout_ms`, or the index is unavailable"),
+    ("401", "Unauthorized", "No API key or token, or an unknown, revoked or invalid one"),
+    ("403", "Forbidden", "The key or token lacks the route's scope"),
+    ("429", "RateLimited", "Over a rate limit; `Retry-After` says when to come back"),
+];
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let error = |description: &str| {
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description(description)
-                    .content(
-                        "application/json",
-                        Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody")))),
-                    )
-                    .build(),
-            )
-        };
-        let everywhere = [
-            ("414", "The query string is over `http.max_query_bytes`"),
-            ("500", "An internal error; the server log has the details"),
-            ("503", "The request took longer than `http.request_timeout_ms`, or the index is unavailable"),
-        ];
-        let protected = [
-            ("401", "No API key or token, or an unknown, revoked or invalid one"),
-            ("403", "The key or token lacks the route's scope"),
-            ("429", "Over a rate limit; `Retry-After` says when to come back"),
-        ];
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let body = Content::new(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))));
+        for (_, name, description) in COMMON_ERRORS {
+            let response = ResponseBuilder::new().description(description).content("application/json", body.clone());
+            components.responses.insert(name.to_string(), RefOr::T(response.build()));
+        }
         for item in openapi.paths.paths.values_mut() {
             for operation in operations(item) {
-                let open = operation.security.as_ref().is_some_and(|s| s.iter().all(is_empty_requirement));
-                let extra = everywhere.iter().chain(if open { &[][..] } else { &protected[..] });
-                for (status, description) in extra {
-                    operation.responses.responses.entry((*status).to_string()).or_insert_with(|| error(description));
+                let open =
+                    operation.security.as_ref().is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+                let errors = if open { &COMMON_ERRORS[..3] } else { &COMMON_ERRORS[..] };
+                for (status, name, _) in errors {
+                    operation
+                        .responses
+                        .responses
+                        .entry((*status).to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
         }
     }
-}
-
-fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
-    serde_json::to_value(requirement).is_ok_and(|v| v.as_object().is_some_and(serde_json::Map::is_empty))
 }
 
 fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -293,6 +292,19 @@ pub struct VendorSearchParams {
     page: Option<usize>,
     #[param(minimum = 1, maximum = 100)]
     per_page: Option<usize>,
+}
+
+/// The `{id}` of the product and vendor routes.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "describes the path parameter the handlers read")]
+pub struct IdPath {
+    /// The product's or vendor's id: no control characters, at most 512 bytes.
+    #[param(
+        max_length = 512,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    id: String,
 }
 
 /// `refresh` of the write routes.

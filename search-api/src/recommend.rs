@@ -372,7 +372,7 @@ async fn neighbours(state: AppState, id: String, query: Option<String>, together
 
 /// Products like this one (same cluster, nearest by content and behaviour).
 #[utoipa::path(get, path = "/v1/products/{id}/similar", tag = "recommendations",
-    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::LimitParam),
+    params(crate::openapi::IdPath, crate::openapi::LimitParam),
     responses(
         (status = 200, description = "Nearest first", body = Neighbours),
         (status = 400, description = "Bad or unknown parameter", body = ErrorBody),
@@ -388,7 +388,7 @@ pub async fn similar(
 
 /// Products bought in the same sessions as this one.
 #[utoipa::path(get, path = "/v1/products/{id}/bought-together", tag = "recommendations",
-    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::LimitParam),
+    params(crate::openapi::IdPath, crate::openapi::LimitParam),
     responses(
         (status = 200, description = "Most often bought together first", body = Neighbours),
         (status = 400, description = "Bad or unknown parameter", body = ErrorBody),

@@ -163,7 +163,7 @@ fn product_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
 
 /// One product by id.
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
-    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")),
+    params(crate::openapi::IdPath),
     responses(
         (status = 200, description = "The product as stored", body = Product),
         (status = 400, description = "Bad id", body = ErrorBody),
@@ -227,7 +227,7 @@ pub struct WriteResponse {
 /// Creates or replaces a product (upsert); searchable after the next commit, or at once with
 /// `refresh=true`.
 #[utoipa::path(put, path = "/v1/products/{id}", tag = "products",
-    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::RefreshParam),
+    params(crate::openapi::IdPath, crate::openapi::RefreshParam),
     request_body(content = Product, example = json!({
         "title": "20V MAX Cordless Drill", "brand": "DeWalt", "category": ["Tools", "Power Tools", "Drills"],
         "price": 129.0, "currency": "USD", "rating": 4.6, "review_count": 812, "in_stock": true})),
@@ -291,7 +291,7 @@ fn product_from_value(value: Value) -> ApiResult<Product> {
 
 /// Deletes a product; with `version`, only if that version is newer than the stored one.
 #[utoipa::path(delete, path = "/v1/products/{id}", tag = "products",
-    params(("id" = String, Path, description = "Product id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::DeleteParams),
+    params(crate::openapi::IdPath, crate::openapi::DeleteParams),
     responses(
         (status = 200, description = "Deleted (or stale)", body = WriteResponse),
         (status = 400, description = "Bad id or parameter", body = ErrorBody),
@@ -333,7 +333,6 @@ pub struct BulkResponse {
 
 /// `POST /v1/products/bulk`: a JSON array of products, or NDJSON (one product per line).
 /// Every item gets its own result; bad items never stop good ones.
-/// Many products at once: a JSON array, or NDJSON (`application/x-ndjson`, one per line).
 #[utoipa::path(post, path = "/v1/products/bulk", tag = "products", params(crate::openapi::RefreshParam),
     request_body(description = "Products as a JSON array or NDJSON", content(
         (Vec<Product> = "application/json", example = json!([{"id": "sku-1", "title": "Claw hammer", "price": 19.9},

@@ -46,7 +46,7 @@ fn field_at_fault(path: &str, message: &str, top: &str) -> String {
 
 /// One vendor by id.
 #[utoipa::path(get, path = "/v1/vendors/{id}", tag = "vendors",
-    params(("id" = String, Path, description = "Vendor id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")),
+    params(crate::openapi::IdPath),
     responses(
         (status = 200, description = "The vendor as stored", body = Vendor),
         (status = 400, description = "Bad id", body = ErrorBody),
@@ -62,7 +62,7 @@ pub async fn get_vendor(
 
 /// Creates or replaces a vendor.
 #[utoipa::path(put, path = "/v1/vendors/{id}", tag = "vendors",
-    params(("id" = String, Path, description = "Vendor id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::RefreshParam),
+    params(crate::openapi::IdPath, crate::openapi::RefreshParam),
     request_body(content = Vendor, example = json!({
         "name": "Havel Precision Machining", "categories": ["Industrial/Machining"],
         "capabilities": "CNC milling and turning of aluminium and steel, prototypes to 5,000 parts",
@@ -100,7 +100,7 @@ pub async fn put_vendor(
 
 /// Deletes a vendor; with `version`, only if that version is newer than the stored one.
 #[utoipa::path(delete, path = "/v1/vendors/{id}", tag = "vendors",
-    params(("id" = String, Path, description = "Vendor id (no control characters, at most 512 bytes)", max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"), crate::openapi::DeleteParams),
+    params(crate::openapi::IdPath, crate::openapi::DeleteParams),
     responses(
         (status = 200, description = "Deleted (or stale)", body = WriteResponse),
         (status = 400, description = "Bad id or parameter", body = ErrorBody),

@@ -7,7 +7,8 @@
 //! CI runs a few thousand cases per target. The bench-style run reported in the README:
 //! `SEARCHD_FUZZ_CASES=1000000 cargo test --release -p searchd-api --test integration fuzz -- --nocapture`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -17,10 +18,14 @@ use axum::http::{Method, Request};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
-use searchd_api::{AppState, demo, parse_autocomplete_query, parse_search_query, parse_vendor_query, router};
+use searchd_api::{
+    AUTOCOMPLETE_PARAMS, AppState, SEARCH_PARAMS, VENDOR_SEARCH_PARAMS, demo, parse_autocomplete_query,
+    parse_search_query, parse_vendor_query, router,
+};
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
 use tower::ServiceExt;
+use utoipa::OpenApi;
 
 fn cases() -> u32 {
     std::env::var("SEARCHD_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
@@ -48,11 +53,7 @@ fn state() -> AppState {
     state
 }
 
-/// The parameters of each query parser, and names no parser knows (or written wrong).
-const SEARCH_KEYS: &str = "q brand category price_min price_max min_rating in_stock facets sort page per_page limit \
-                           offset lang highlight ranking explain";
-const AUTOCOMPLETE_KEYS: &str = "q limit types";
-const VENDOR_KEYS: &str = "q near radius_km bbox category sort page per_page limit";
+/// Names no parser knows (or written wrong); each parser's own come from the API.
 const JUNK_KEYS: [&str; 11] = ["", "Q", "q[]", "filters.brand", "price", "size", "%", "a=b", "&", "sort ", "types"];
 
 /// Values that stress number, boolean, list, path and coordinate parsing, and free text.
@@ -142,9 +143,9 @@ fn value() -> impl Strategy<Value = String> {
 
 /// A raw query string for a parser knowing `keys`: mostly its own parameters, sometimes unknown
 /// ones (encoded or raw), or free text.
-fn query_string(keys: &'static str) -> impl Strategy<Value = String> {
+fn query_string(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
     let key = prop_oneof![
-        19 => prop::sample::select(keys.split_whitespace().collect::<Vec<_>>()),
+        19 => prop::sample::select(keys),
         1 => prop::sample::select(JUNK_KEYS.to_vec()),
     ];
     // Most values fit their parameter (so searches run); the rest are anything.
@@ -212,63 +213,42 @@ fn query_strings_never_panic_and_refusals_are_client_errors() {
     let state = state();
     let ranker = state.ranking.ranker();
     let (n, started) = (cases(), Instant::now());
-    let counts: BTreeMap<&str, AtomicU64> =
-        ["search ok", "search refused", "autocomplete ok", "autocomplete refused", "vendors ok", "vendors refused"]
-            .into_iter()
-            .map(|k| (k, AtomicU64::new(0)))
-            .collect();
-    let count = |k: &str| counts[k].fetch_add(1, Ordering::Relaxed);
-    let input = (query_string(SEARCH_KEYS), query_string(AUTOCOMPLETE_KEYS), query_string(VENDOR_KEYS));
-    let result = runner(n).run(&input, |(search, autocomplete, vendors)| {
-        let refused = |raw: &str, e: searchd_api::ApiError| -> Result<(), TestCaseError> {
-            prop_assert!(e.code().status().is_client_error(), "{raw:?} → {:?}: {}", e.code(), e.message);
-            Ok(())
+    let counts: BTreeMap<String, AtomicU64> = ["search", "autocomplete", "vendors"]
+        .into_iter()
+        .flat_map(|kind| [format!("{kind} ok"), format!("{kind} refused")])
+        .map(|k| (k, AtomicU64::new(0)))
+        .collect();
+    // An input either gets a sane answer, or a refusal that is a client error.
+    let tally = |kind: &str, raw: &str, outcome: Result<bool, searchd_api::ApiError>| -> Result<(), TestCaseError> {
+        let result = match outcome {
+            Ok(sane) => {
+                prop_assert!(sane, "{kind} {raw:?}: the answer breaks its request's bounds");
+                "ok"
+            }
+            Err(e) => {
+                prop_assert!(e.code().status().is_client_error(), "{raw:?} → {:?}: {}", e.code(), e.message);
+                "refused"
+            }
         };
-        match parse_search_query(&search) {
-            // Parsed: the index validates and searches (a bad range is still a client error).
-            Ok(request) => match state.index.search(&request, &ranker) {
-                Ok(response) => {
-                    prop_assert!(response.hits.len() <= request.per_page);
-                    count("search ok");
-                }
-                Err(e) => {
-                    refused(&search, e.into())?;
-                    count("search refused");
-                }
-            },
-            Err(e) => {
-                refused(&search, e)?;
-                count("search refused");
-            }
-        }
-        match parse_autocomplete_query(&autocomplete) {
-            Ok(query) => {
-                let suggestions = state.autocomplete.suggest(&query.q, query.limit, query.kinds);
-                prop_assert!(suggestions.len() <= query.limit);
-                count("autocomplete ok");
-            }
-            Err(e) => {
-                refused(&autocomplete, e)?;
-                count("autocomplete refused");
-            }
-        }
-        match parse_vendor_query(&vendors) {
-            Ok(request) => match state.vendors.search(&request) {
-                Ok(response) => {
-                    prop_assert!(response.hits.iter().all(|h| h.distance_km.is_none_or(f64::is_finite)));
-                    count("vendors ok");
-                }
-                Err(e) => {
-                    refused(&vendors, e.into())?;
-                    count("vendors refused");
-                }
-            },
-            Err(e) => {
-                refused(&vendors, e)?;
-                count("vendors refused");
-            }
-        }
+        counts[&format!("{kind} {result}")].fetch_add(1, Ordering::Relaxed);
         Ok(())
+    };
+    let input = (query_string(&SEARCH_PARAMS), query_string(&AUTOCOMPLETE_PARAMS), query_string(&VENDOR_SEARCH_PARAMS));
+    let result = runner(n).run(&input, |(search, autocomplete, vendors)| {
+        // Parsed requests run on the indexes, which validate too (a bad range is still a client error).
+        let searched = parse_search_query(&search).and_then(|request| {
+            let response = state.index.search(&request, &ranker)?;
+            Ok(response.hits.len() <= request.per_page)
+        });
+        tally("search", &search, searched)?;
+        let suggested = parse_autocomplete_query(&autocomplete)
+            .map(|query| state.autocomplete.suggest(&query.q, query.limit, query.kinds).len() <= query.limit);
+        tally("autocomplete", &autocomplete, suggested)?;
+        let found = parse_vendor_query(&vendors).and_then(|request| {
+            let response = state.vendors.search(&request)?;
+            Ok(response.hits.iter().all(|h| h.distance_km.is_none_or(f64::is_finite)))
+        });
+        tally("vendors", &vendors, found)
     });
     if let Err(e) = result {
         panic!("{e}");
@@ -281,61 +261,16 @@ fn query_strings_never_panic_and_refusals_are_client_errors() {
     );
 }
 
-/// Field names of every body the API takes, so random objects hit real fields.
-const FIELDS: &[&str] = &[
-    "id",
-    "version",
-    "title",
-    "description",
-    "brand",
-    "category",
-    "price",
-    "currency",
-    "rating",
-    "review_count",
-    "popularity",
-    "in_stock",
-    "attributes",
-    "language",
-    "updated_at",
-    "name",
-    "categories",
-    "capabilities",
-    "tags",
-    "location",
-    "lat",
-    "lon",
-    "service_radius_km",
-    "response_time_hours",
-    "available",
-    "languages",
-    "q",
-    "filters",
-    "facets",
-    "sort",
-    "page",
-    "per_page",
-    "lang",
-    "highlight",
-    "ranking",
-    "explain",
-    "price_min",
-    "price_max",
-    "min_rating",
-    "max_distance_km",
-    "quantity",
-    "budget",
-    "needed_by",
-    "limit",
-    "type",
-    "product_id",
-    "query",
-    "position",
-    "session_id",
-    "timestamp",
-    "junk",
-    "",
-];
+/// Field names of every schema in the API description (so random objects hit real fields of
+/// every body), and two no schema has. Read once: strategies are rebuilt for every input.
+static FIELDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let spec = serde_json::to_value(searchd_api::openapi::ApiDoc::openapi()).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap().values();
+    let mut names: BTreeSet<String> =
+        schemas.filter_map(|s| s["properties"].as_object()).flat_map(|p| p.keys().cloned()).collect();
+    names.extend(["junk".to_string(), String::new()]);
+    names.into_iter().collect()
+});
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -363,7 +298,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(prop::sample::select(FIELDS).prop_map(String::from), inner, 0..8)
+            prop::collection::btree_map(prop::sample::select(FIELDS.as_slice()), inner, 0..8)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
