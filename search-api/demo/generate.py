@@ -236,6 +236,17 @@ def main():
         for v in demo_vendors:
             f.write(json.dumps(v, ensure_ascii=False) + "\n")
     print(f"{len(demo_vendors)} vendors written to {path}")
+    write_cities()
+
+
+def write_cities():
+    """The demo cities, for the storefront page's vendor finder (city picker)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cities.json")
+    cities = [{"name": city, "country": country, "lat": lat, "lon": lon} for city, country, lat, lon in CITIES]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(cities, f, ensure_ascii=False, indent=0)
+        f.write("\n")
+    print(f"{len(cities)} cities written to {path}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ pub struct Config {
     pub rate_limit: crate::guard::RateLimitConfig,
     /// Scheduled snapshots and their retention.
     pub snapshots: crate::snapshot::SnapshotsConfig,
+    /// The storefront page at `/`.
+    pub web: crate::web::WebConfig,
     pub log: LogConfig,
 }
 
@@ -57,6 +59,7 @@ impl Default for Config {
             auth: Default::default(),
             rate_limit: Default::default(),
             snapshots: Default::default(),
+            web: Default::default(),
             log: LogConfig::default(),
         }
     }

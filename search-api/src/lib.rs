@@ -36,6 +36,7 @@ mod routes;
 pub mod snapshot;
 pub mod train;
 mod vendors;
+pub mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -88,6 +89,8 @@ pub struct AppState {
     pub limiter: Arc<guard::RateLimiter>,
     /// Where snapshots go and what they copy.
     pub snapshots: Arc<snapshot::Snapshots>,
+    /// The storefront page's settings.
+    pub web: Arc<web::WebConfig>,
 }
 
 impl AppState {
@@ -129,6 +132,7 @@ impl AppState {
             auth: Arc::new(auth::Authenticator::open(&config.auth, &config.data_dir)?),
             limiter: Arc::new(guard::RateLimiter::new(&config.rate_limit)),
             snapshots: Arc::new(snapshot::Snapshots::new(config)),
+            web: Arc::new(config.web.clone()),
             index: Arc::new(index),
             vendors: Arc::new(vendors),
             ranking: Arc::new(ranking),
@@ -188,6 +192,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/vendors/{id}", put(vendors::put_vendor).get(vendors::get_vendor).delete(vendors::delete_vendor))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .merge(bulk)
+        .merge(web::routes(&state))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::gate))

@@ -1,0 +1,132 @@
+// Drives the storefront page in headless Chromium as a shopper would, and fails (exit 1, with a
+// screenshot) when a step does not work:
+//
+//   node storefront.mjs BASE_URL SCREENSHOT_DIR [CHROMIUM]
+//
+// Steps: types a query letter by letter and picks a suggestion with the keyboard; applies a brand
+// facet; opens a product and sees similar products; finds vendors near a city. Prints one line
+// per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
+import { chromium } from "playwright-core";
+
+const [base, shots, executablePath = "/usr/bin/chromium"] = process.argv.slice(2);
+if (!base || !shots) {
+  console.error("usage: node storefront.mjs BASE_URL SCREENSHOT_DIR [CHROMIUM]");
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+const requests = [];
+const offsite = [];
+const failures = [];
+page.on("request", (r) => {
+  requests.push(r);
+  if (!r.url().startsWith(base)) offsite.push(r.url());
+});
+page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
+page.on("console", (m) => { if (m.type() === "error") failures.push(`console error: ${m.text()}`); });
+
+let step = "start";
+const expect = (condition, message) => { if (!condition) throw new Error(message); };
+const log = (message) => console.log(`ok ${step}: ${message}`);
+
+try {
+  step = "load";
+  await page.goto(base + "/", { waitUntil: "networkidle" });
+  await page.waitForSelector("#results li.hit");
+  log(await page.textContent("#status"));
+
+  step = "suggestions";
+  const box = page.getByRole("combobox", { name: "Search products" });
+  await box.click();
+  // Letter by letter, as a shopper types; the page debounces and asks for suggestions.
+  await box.pressSequentially("cordl", { delay: 90 });
+  const listbox = page.getByRole("listbox", { name: "Suggestions" });
+  await listbox.waitFor({ state: "visible" });
+  const options = listbox.getByRole("option");
+  await options.first().waitFor();
+  const first = await options.first().innerHTML();
+  expect(/<em>/i.test(first), `the suggestion highlights the match: ${first}`);
+  const autocompleteCalls = requests.filter((r) => r.url().includes("/v1/autocomplete")).length;
+  expect(autocompleteCalls >= 1 && autocompleteCalls < 5, `debounced: ${autocompleteCalls} autocomplete requests for 5 letters`);
+  await box.press("ArrowDown");
+  expect((await options.first().getAttribute("aria-selected")) === "true", "ArrowDown selects the first suggestion");
+  expect((await box.getAttribute("aria-activedescendant")) === "suggestion-0", "the combobox points at it");
+  const picked = (await options.first().locator(".text").textContent()).trim();
+  await box.press("Enter");
+  await listbox.waitFor({ state: "hidden" });
+  log(`picked “${picked}” with the keyboard after ${autocompleteCalls} autocomplete requests`);
+  // A product suggestion opens the product; close it to see the list.
+  const dialog = page.locator("#product-dialog");
+  if (await dialog.isVisible()) await page.keyboard.press("Escape");
+  await page.waitForFunction(() => /products/.test(document.querySelector("#status").textContent));
+  const status = await page.textContent("#status");
+  expect(/\d+ products/.test(status), `results for the suggestion: ${status}`);
+  log(status);
+
+  step = "facet";
+  await box.fill("drill");
+  await box.press("Enter");
+  await page.waitForFunction(() => /for “drill”/.test(document.querySelector("#status").textContent));
+  const before = Number((await page.textContent("#status")).match(/(\d+) products/)[1]);
+  const brand = page.locator("#brand-values input[type=checkbox]").first();
+  const brandName = await brand.getAttribute("data-value");
+  await brand.check();
+  await page.waitForFunction(
+    (n) => { const m = document.querySelector("#status").textContent.match(/(\d+) products/); return m && Number(m[1]) < n; },
+    before,
+  );
+  const brands = await page.locator("#results li.hit .meta span:first-child").allTextContents();
+  expect(brands.length > 0 && brands.every((b) => b === brandName), `every hit is ${brandName}: ${brands}`);
+  log(`brand ${brandName}: ${before} → ${brands.length} shown, ${await page.textContent("#status")}`);
+
+  step = "product";
+  await page.locator("#results li.hit .hit-title button").first().click();
+  await dialog.waitFor({ state: "visible" });
+  const title = await page.locator("#product-title").textContent();
+  await page.locator("#similar li").first().waitFor({ timeout: 15000 });
+  const similar = await page.locator("#similar li button").allTextContents();
+  expect(similar.length > 0, "similar products are listed");
+  log(`“${title}” → ${similar.length} similar, first “${similar[0]}”`);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+
+  step = "vendors";
+  await page.getByRole("button", { name: "Find vendors" }).click();
+  await page.getByLabel("City").selectOption({ label: "Berlin (DE)" });
+  await page.getByLabel("Within").selectOption("25");
+  await page.locator("#vendor-form button[type=submit]").click();
+  await page.locator("#vendor-results li").first().waitFor();
+  const distances = (await page.locator("#vendor-results .distance").allTextContents()).map((d) => parseFloat(d));
+  expect(distances.length > 0, "vendors near Berlin");
+  expect(distances.every((d) => d <= 25), `within 25 km: ${distances}`);
+  expect(distances.every((d, i) => i === 0 || distances[i - 1] <= d), `nearest first: ${distances}`);
+  log(`${distances.length} vendors within 25 km of Berlin, nearest ${distances[0]} km`);
+
+  step = "narrow screen";
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.getByRole("button", { name: "Products" }).click();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width <= 375, `no horizontal scrolling at 375 px: ${width}`);
+  log(`page width ${width} px at 375 px`);
+
+  step = "hygiene";
+  expect(offsite.length === 0, `no requests off the server: ${offsite}`);
+  expect(failures.length === 0, failures.join("; "));
+  log(`${requests.length} requests, all to the server; no page errors`);
+  await browser.close();
+} catch (error) {
+  const file = `${shots}/storefront-${step.replace(/\W+/g, "-")}.png`;
+  await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+  console.error(`FAILED at ${step}: ${error.message}\nscreenshot: ${file}`);
+  if (failures.length) console.error(failures.join("\n"));
+  await browser.close();
+  process.exit(1);
+}
