@@ -2,6 +2,7 @@
 
 mod auth;
 mod autocomplete;
+mod browser;
 mod cache;
 mod cli;
 mod crawl;
