@@ -113,9 +113,8 @@ pub enum Class {
 impl Class {
     pub fn of(method: &Method, route: &str) -> Class {
         match route {
-            "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/" | "/app.js" | "/app.css" | "/app/config.json" => {
-                Class::Open
-            }
+            "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/" | "/app.js" | "/app.css"
+            | "/app/config.json" => Class::Open,
             r if r.starts_with("/v1/admin/") => Class::Admin,
             "/v1/events" => Class::Events,
             "/v1/products/search" | "/v1/vendors/match" if method == Method::POST => Class::Search,

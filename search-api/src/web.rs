@@ -2,10 +2,10 @@
 //! fetches), and `/app/config.json` giving the page its search-scoped key and the demo cities.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;

@@ -23,7 +23,8 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
         None
     };
     let Some(node) = searchd_testkit::find_program("NODE", "node") else { return missing("node") };
-    let chromium = std::env::var_os("SEARCHD_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let chromium =
+        std::env::var_os("SEARCHD_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     if !chromium.is_file() {
         return missing("Chromium (apt-get install chromium)");
     }
