@@ -15,7 +15,7 @@ use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use searchd_benches::percentile;
+use searchd_benches::{summary, timed};
 use searchd_catalog::geo::{GeoRect, normalize_lon};
 use searchd_catalog::{GeoPoint, Rfi, VendorSearchRequest, VendorSort};
 use searchd_indexer::{IndexConfig, VendorIndex};
@@ -23,33 +23,6 @@ use searchd_testkit::vendors::{categories, cities, generate};
 
 const VENDORS: usize = 1_000_000;
 const QUERIES: usize = 2_000;
-
-fn summary(name: &str, samples: &mut [f64], hits: f64) {
-    samples.sort_by(f64::total_cmp);
-    println!(
-        "{name}: {} queries, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms; {hits:.0} matching vendors on average",
-        samples.len(),
-        percentile(samples, 50.0),
-        percentile(samples, 90.0),
-        percentile(samples, 99.0),
-        samples.last().copied().unwrap_or(f64::NAN),
-    );
-}
-
-/// Times `run` once per center (after one untimed pass); returns (samples in ms, mean hit count).
-fn timed(centers: &[GeoPoint], mut run: impl FnMut(GeoPoint) -> u64) -> (Vec<f64>, f64) {
-    for c in centers.iter().take(200) {
-        std::hint::black_box(run(*c));
-    }
-    let mut samples = Vec::with_capacity(centers.len());
-    let mut total = 0u64;
-    for c in centers {
-        let t = Instant::now();
-        total += std::hint::black_box(run(*c));
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    (samples, total as f64 / centers.len() as f64)
-}
 
 fn geo(c: &mut Criterion) {
     let (Some(cities), Some(categories)) = (cities(), categories()) else { return };
@@ -96,16 +69,16 @@ fn geo(c: &mut Criterion) {
     };
     for radius in [10.0, 50.0, 200.0] {
         let (mut samples, hits) =
-            timed(&centers, |center| index.search(&radius_request(center, radius)).expect("search").total_hits);
-        summary(&format!("geo radius {radius} km, by distance, page of 20"), &mut samples, hits);
+            timed(&centers, |&center| index.search(&radius_request(center, radius)).expect("search").total_hits);
+        summary(&format!("geo radius {radius} km, by distance, page of 20"), &mut samples, hits, "matching vendors");
     }
     let (mut samples, hits) =
-        timed(&centers, |center| index.search_ids(&radius_request(center, 50.0), 20).expect("search").0);
-    summary("geo radius 50 km, by distance, top 20 ids (no document loads)", &mut samples, hits);
+        timed(&centers, |&center| index.search_ids(&radius_request(center, 50.0), 20).expect("search").0);
+    summary("geo radius 50 km, by distance, top 20 ids (no document loads)", &mut samples, hits, "matching vendors");
     let boxed =
         |c: GeoPoint| VendorSearchRequest { bbox: Some(GeoRect::around(c, 50.0)), ..VendorSearchRequest::default() };
-    let (mut samples, hits) = timed(&centers, |center| index.search(&boxed(center)).expect("search").total_hits);
-    summary("geo box 100 x 100 km, page of 20", &mut samples, hits);
+    let (mut samples, hits) = timed(&centers, |&center| index.search(&boxed(center)).expect("search").total_hits);
+    summary("geo box 100 x 100 km, page of 20", &mut samples, hits, "matching vendors");
 
     let rfis: Vec<Rfi> = centers
         .iter()
@@ -126,12 +99,8 @@ fn geo(c: &mut Criterion) {
             }
         })
         .collect();
-    let mut next = 0;
-    let (mut samples, hits) = timed(&centers, |_| {
-        next = (next + 1) % rfis.len();
-        index.match_rfi(&rfis[next]).expect("match").candidates
-    });
-    summary("vendor match, 100 km, top 10", &mut samples, hits);
+    let (mut samples, hits) = timed(&rfis, |rfi| index.match_rfi(rfi).expect("match").candidates);
+    summary("vendor match, 100 km, top 10", &mut samples, hits, "candidates");
 
     let mut group = c.benchmark_group("geo");
     group.sample_size(20);
@@ -142,7 +111,11 @@ fn geo(c: &mut Criterion) {
             index.search(&radius_request(centers[i], 50.0)).expect("search").hits.len()
         })
     });
-    group.bench_function("match_100km_1M", |b| {
+    group.finish();
+
+    let mut group = c.benchmark_group("vendor_match");
+    group.sample_size(20);
+    group.bench_function("match_100km_top10_1M", |b| {
         b.iter(|| {
             i = (i + 1) % rfis.len();
             index.match_rfi(&rfis[i]).expect("match").hits.len()

@@ -100,3 +100,33 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
+
+/// Prints the distribution of per-call samples (ms) and the mean count of `what` per call.
+pub fn summary(name: &str, samples: &mut [f64], mean: f64, what: &str) {
+    samples.sort_by(f64::total_cmp);
+    println!(
+        "{name}: {} calls, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms; {mean:.0} {what} on average",
+        samples.len(),
+        percentile(samples, 50.0),
+        percentile(samples, 90.0),
+        percentile(samples, 99.0),
+        samples.last().copied().unwrap_or(f64::NAN),
+    );
+}
+
+/// Times `run` once per input, each call alone (after an untimed pass over the first 200);
+/// returns the samples in ms and the mean of what `run` returned. Criterion gives means; these
+/// give the tail.
+pub fn timed<T>(inputs: &[T], mut run: impl FnMut(&T) -> u64) -> (Vec<f64>, f64) {
+    for input in inputs.iter().take(200) {
+        std::hint::black_box(run(input));
+    }
+    let mut samples = Vec::with_capacity(inputs.len());
+    let mut total = 0u64;
+    for input in inputs {
+        let t = std::time::Instant::now();
+        total += std::hint::black_box(run(input));
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    (samples, total as f64 / inputs.len().max(1) as f64)
+}
