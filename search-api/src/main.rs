@@ -443,10 +443,14 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         if load_demo || load_demo_vendors {
             state.ready.store(false, Ordering::Release);
             let (index, vendors, ready) = (state.index.clone(), state.vendors.clone(), state.ready.clone());
+            let autocomplete = state.autocomplete.clone();
             tokio::task::spawn_blocking(move || {
                 let loaded = (|| -> anyhow::Result<(usize, usize)> {
                     let products = if load_demo { demo::load(&index)? } else { 0 };
                     let vendors = if load_demo_vendors { demo::load_vendors(&vendors)? } else { 0 };
+                    // Ready means searchable and suggesting: build the suggestions now rather than
+                    // at the refresher's next turn, so the first keystrokes already get some.
+                    autocomplete.refresh(&index, false)?;
                     Ok((products, vendors))
                 })();
                 match loaded {

@@ -206,6 +206,8 @@ fn serve_loads_the_demo_catalog_on_an_empty_data_dir() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Ready means suggesting too: the first keystroke right after readiness gets suggestions.
+    let suggestions = http_request(port, "/v1/autocomplete?q=cordl", Some(&key));
     let unauthenticated = http_request(port, "/v1/products/search?q=tent", None);
     let wrong = http_request(port, "/v1/products/search?q=tent", Some("sd_000000000000_nope"));
     let admin = http_request(port, "/v1/admin/ranker", Some(&key));
@@ -239,6 +241,9 @@ fn serve_loads_the_demo_catalog_on_an_empty_data_dir() {
     assert!(body.contains("insufficient_scope") && body.contains("admin"), "{body}");
     assert_eq!(after_revoke, Some(401), "a revoked key must be refused");
     assert!(ready.contains("\"documents\":312") && ready.contains("\"vendors\":128"), "{ready}");
+    let (status, body) = suggestions.expect("autocomplete answered");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<em>Cordl</em>"), "suggestions right after readiness: {body}");
     let vendors: serde_json::Value = serde_json::from_str(vendors.expect("vendor search answered 200").trim()).unwrap();
     assert_eq!(vendors["total_hits"], 4, "the demo's Paris vendors: {vendors}");
     let search = search.expect("search answered 200");
