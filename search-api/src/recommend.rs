@@ -176,7 +176,9 @@ impl Recommendations {
         Ok(())
     }
 
-    fn lookup(
+    /// Runs `f` on the served model and its vectors (the similar and bought-together routes, and
+    /// the recommend bench); the model's version comes back with the answer.
+    pub fn lookup(
         &self,
         limit: usize,
         f: impl FnOnce(&SimilarModel, &SimilarIndex, usize) -> Option<Vec<searchd_models::Neighbour>>,

@@ -1,6 +1,8 @@
 //! The storefront demo page at `/`: static files embedded in the binary (no CDN, no external
 //! fetches), and `/app/config.json` giving the page its search-scoped key and the demo cities.
 
+use std::sync::LazyLock;
+
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +17,8 @@ const APP_JS: &str = include_str!("../web/app.js");
 const APP_CSS: &str = include_str!("../web/app.css");
 /// The demo vendors' cities (`demo/generate.py` writes them), for the vendor finder.
 const CITIES_JSON: &str = include_str!("../demo/cities.json");
+/// Parsed once (a unit test checks the file).
+static CITIES: LazyLock<serde_json::Value> = LazyLock::new(|| serde_json::from_str(CITIES_JSON).unwrap_or_default());
 
 /// The page may load its own script, style and data, and nothing else.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; \
@@ -75,13 +79,12 @@ pub async fn app_css() -> Response {
 #[derive(Debug, Serialize)]
 pub struct PageConfig {
     search_key: String,
-    cities: serde_json::Value,
+    cities: &'static serde_json::Value,
 }
 
 /// `GET /app/config.json`.
 pub async fn config(State(state): State<AppState>) -> Json<PageConfig> {
-    let cities = serde_json::from_str(CITIES_JSON).unwrap_or_default();
-    Json(PageConfig { search_key: state.web.search_key.clone(), cities })
+    Json(PageConfig { search_key: state.web.search_key.clone(), cities: &CITIES })
 }
 
 #[cfg(test)]

@@ -5,11 +5,10 @@
 //! installs all three. A failing step leaves a screenshot in the test's temporary folder, kept
 //! and printed.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use searchd_api::{AppState, Config, KeyStore, Scope, demo, router};
+use searchd_api::{AppState, Config, KeyStore, Scope, demo};
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -57,24 +56,19 @@ async fn storefront() {
     state.autocomplete.record("cordless drill", 12);
     state.autocomplete.refresh(&state.index, true).unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let app = router(state.clone(), &config.http).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let committer = searchd_api::spawn_commit_loop(&state);
+    let live = crate::LiveServer::start(&state, &config).await;
 
     let shots = dir.path().join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let mut command = Command::new(node);
     command
         .arg(browser_dir().join("storefront.mjs"))
-        .arg(format!("http://{address}"))
+        .arg(format!("http://{}", live.address))
         .arg(&shots)
         .arg(&chromium)
         .current_dir(browser_dir());
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
-    server.abort();
-    committer.abort();
+    drop(live);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{stdout}");

@@ -50,6 +50,32 @@ pub fn app_with(with_demo: bool, config: Config) -> Router {
     router(AppState::with_index(index, &config).unwrap(), &config.http)
 }
 
+/// A real server on a loopback port (and its commit loop), for tests that drive it from another
+/// program; stopped when dropped.
+#[derive(Debug)]
+pub struct LiveServer {
+    pub address: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    committer: tokio::task::JoinHandle<()>,
+}
+
+impl LiveServer {
+    pub async fn start(state: &AppState, config: &Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = router(state.clone(), &config.http).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { address, server, committer: searchd_api::spawn_commit_loop(state) }
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        self.server.abort();
+        self.committer.abort();
+    }
+}
+
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,

@@ -3,10 +3,9 @@
 //! description, finds no server error and no answer that breaks the description.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
 use axum::http::Method;
-use searchd_api::{AppState, Config, demo, router};
+use searchd_api::{AppState, Config, demo};
 use serde_json::Value;
 
 use crate::{call, get};
@@ -129,16 +128,12 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let state = AppState::open(&config).unwrap();
     demo::load(&state.index).unwrap();
     demo::load_vendors(&state.vendors).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let app = router(state.clone(), &config.http).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let committer = searchd_api::spawn_commit_loop(&state);
+    let live = crate::LiveServer::start(&state, &config).await;
 
     let report = dir.path().join("schemathesis.xml");
     let mut command = std::process::Command::new(&schemathesis);
     command
-        .args(["run", &format!("http://{address}/openapi.json")])
+        .args(["run", &format!("http://{}/openapi.json", live.address)])
         .args([
             "--checks",
             "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
@@ -158,8 +153,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         .env("SCHEMATHESIS_TELEMETRY", "false")
         .env("NO_COLOR", "1");
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
-    server.abort();
-    committer.abort();
+    drop(live);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let summary: Vec<&str> = stdout
         .lines()

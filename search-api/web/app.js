@@ -52,6 +52,18 @@ function money(product) {
   }
 }
 
+// Brand, category path, price, rating and stock of a product, as the results and the product
+// dialog show them.
+function meta(p, { reviews = false, stock = false } = {}) {
+  return `<div class="meta">
+    ${p.brand ? `<span>${text(p.brand)}</span>` : ""}
+    ${p.category && p.category.length ? `<span>${text(p.category.join(" › "))}</span>` : ""}
+    ${p.price != null ? `<span class="price-tag">${text(money(p))}</span>` : ""}
+    ${p.rating != null ? `<span>★ ${text(p.rating.toFixed(1))}${reviews ? ` (${text(p.review_count)})` : ""}</span>` : ""}
+    ${stock && !p.in_stock ? `<span class="out">Out of stock</span>` : ""}
+  </div>`;
+}
+
 // ---- Suggestions (combobox) ------------------------------------------------------------------
 
 let suggestTimer = 0;
@@ -222,19 +234,29 @@ function renderResults(body) {
     li.dataset.id = p.id;
     li.innerHTML = `
       <h3 class="hit-title"><button type="button">${title}</button></h3>
-      <div class="meta">
-        ${p.brand ? `<span>${text(p.brand)}</span>` : ""}
-        ${p.category && p.category.length ? `<span>${text(p.category.join(" › "))}</span>` : ""}
-        ${p.price != null ? `<span class="price-tag">${text(money(p))}</span>` : ""}
-        ${p.rating != null ? `<span>★ ${text(p.rating.toFixed(1))} (${text(p.review_count)})</span>` : ""}
-        ${p.in_stock ? "" : `<span class="out">Out of stock</span>`}
-      </div>
+      ${meta(p, { reviews: true, stock: true })}
       ${snippet ? `<p class="snippet">${snippet}</p>` : ""}`;
     li.querySelector("button").addEventListener("click", () => openProduct(p.id));
     list.appendChild(li);
   }
   renderFacets(body.facets || {});
   renderPager(body);
+}
+
+// One facet value as a checkbox; `toggle(checked)` updates the state, then page 1 is searched.
+function facetItem(list, value, count, checked, toggle) {
+  const li = document.createElement("li");
+  const tally = count == null ? "" : ` <span class="count">${count}</span>`;
+  li.innerHTML = `<label><input type="checkbox"> <span>${text(value)}</span>${tally}</label>`;
+  const box = li.querySelector("input");
+  box.checked = checked;
+  box.dataset.value = value;
+  box.addEventListener("change", () => {
+    toggle(box.checked);
+    state.page = 1;
+    search();
+  });
+  list.appendChild(li);
 }
 
 function renderFacets(facets) {
@@ -245,46 +267,25 @@ function renderFacets(facets) {
   for (const selected of state.brands) {
     if (!brandCounts.some((f) => f.value === selected)) brandCounts.unshift({ value: selected, count: 0 });
   }
-  brandCounts.forEach((f, i) => {
-    const li = document.createElement("li");
-    li.innerHTML = `<label><input type="checkbox" id="brand-${i}"> <span>${text(f.value)}</span> <span class="count">${f.count}</span></label>`;
-    const box = li.querySelector("input");
-    box.checked = state.brands.has(f.value);
-    box.dataset.value = f.value;
-    box.addEventListener("change", () => {
-      if (box.checked) state.brands.add(f.value); else state.brands.delete(f.value);
-      state.page = 1;
-      search();
+  for (const f of brandCounts) {
+    facetItem(brands, f.value, f.count, state.brands.has(f.value), (checked) => {
+      if (checked) state.brands.add(f.value); else state.brands.delete(f.value);
     });
-    brands.appendChild(li);
-  });
+  }
 
   const categories = $("category-values");
   categories.innerHTML = "";
+  // The chosen path, unchecking it goes one level up; then its sub-categories.
   if (state.category) {
-    const li = document.createElement("li");
-    li.innerHTML = `<label><input type="checkbox" checked> <span>${text(state.category)}</span></label>`;
-    li.querySelector("input").addEventListener("change", () => {
-      const parts = state.category.split("/");
-      parts.pop();
-      state.category = parts.join("/");
-      state.page = 1;
-      search();
+    facetItem(categories, state.category, null, true, () => {
+      state.category = state.category.split("/").slice(0, -1).join("/");
     });
-    categories.appendChild(li);
   }
-  (facets.category || []).forEach((f) => {
-    const li = document.createElement("li");
-    li.innerHTML = `<label><input type="checkbox"> <span>${text(f.value)}</span> <span class="count">${f.count}</span></label>`;
-    const box = li.querySelector("input");
-    box.dataset.value = f.value;
-    box.addEventListener("change", () => {
+  for (const f of facets.category || []) {
+    facetItem(categories, f.value, f.count, false, () => {
       state.category = state.category ? `${state.category}/${f.value}` : f.value;
-      state.page = 1;
-      search();
     });
-    categories.appendChild(li);
-  });
+  }
 }
 
 function renderPager(body) {
@@ -343,12 +344,7 @@ async function openProduct(id) {
     const p = await api(`/v1/products/${encodeURIComponent(id)}`);
     $("product-detail").innerHTML = `
       <h2 id="product-title">${text(p.title)}</h2>
-      <div class="meta">
-        ${p.brand ? `<span>${text(p.brand)}</span>` : ""}
-        ${p.category && p.category.length ? `<span>${text(p.category.join(" › "))}</span>` : ""}
-        ${p.price != null ? `<span class="price-tag">${text(money(p))}</span>` : ""}
-        ${p.rating != null ? `<span>★ ${text(p.rating.toFixed(1))}</span>` : ""}
-      </div>
+      ${meta(p)}
       ${p.description ? `<p>${text(p.description)}</p>` : ""}`;
   } catch (error) {
     $("product-detail").innerHTML = `<p>Could not load the product: ${text(error.message)}</p>`;
@@ -361,11 +357,7 @@ async function openProduct(id) {
     for (const hit of body.hits) {
       const li = document.createElement("li");
       li.innerHTML = `<button type="button" class="link">${text(hit.product.title)}</button><span>${text(money(hit.product))}</span>`;
-      const b = li.querySelector("button");
-      b.style.all = "unset";
-      b.style.cursor = "pointer";
-      b.style.color = "var(--accent)";
-      b.addEventListener("click", () => openProduct(hit.product.id));
+      li.querySelector("button").addEventListener("click", () => openProduct(hit.product.id));
       $("similar").appendChild(li);
     }
   } catch (error) {
