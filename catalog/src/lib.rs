@@ -32,7 +32,7 @@ pub use error::{Error, Result};
 pub use event::{CatalogEvent, VendorEvent, WriteOutcome};
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
-    ClickSignals, DEFAULT_RERANK_WINDOW, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
+    ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
     FirstPhaseScorer, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker, ScoreComponent,
     SecondPhase, TextOnlyScorer, bayesian_average, feature_index,
 };

@@ -93,6 +93,10 @@ pub const FEATURE_NAMES: [&str; NUM_FEATURES] = [
     "title_starts_with_query",
     "title_length",
     "title_precision",
+    "bm25_head",
+    "head_coverage",
+    "last_word_in_head",
+    "expansion_coverage",
     "popularity",
     "rating",
     "reviews",
@@ -101,7 +105,7 @@ pub const FEATURE_NAMES: [&str; NUM_FEATURES] = [
     "engagement",
     "click_through",
 ];
-pub const NUM_FEATURES: usize = 27;
+pub const NUM_FEATURES: usize = 31;
 
 /// A (query, product) pair's phase-2 features, ordered as [`FEATURE_NAMES`].
 pub type FeatureVector = [f32; NUM_FEATURES];
@@ -128,6 +132,32 @@ pub trait SecondPhase: Send + Sync + std::fmt::Debug {
 
     /// Each feature's share of [`score`](Self::score), largest magnitude first.
     fn contributions(&self, features: &FeatureVector) -> Vec<FeatureContribution>;
+
+    /// Title words the model learned to look for besides a query's own (searched by phase 1
+    /// and counted by the `expansion_coverage` feature); none by default.
+    fn expansions(&self) -> Option<&Expansions> {
+        None
+    }
+}
+
+/// Learned query expansions: for a query word (stemmed), title words (stemmed) that products
+/// graded relevant for queries with that word carry far more often than the catalog does
+/// ("fridge" → "refrigerator", "pvc" → "vinyl"), each with the share of such queries (0–1].
+/// What search-log "behavioural synonyms" are, learned from graded or clicked results.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Expansions {
+    pub words: std::collections::BTreeMap<String, Vec<(String, f32)>>,
+}
+
+impl Expansions {
+    /// The expansions of one stemmed query word, strongest first.
+    pub fn get(&self, stem: &str) -> &[(String, f32)] {
+        self.words.get(stem).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
 }
 
 /// Per-(query, product) behaviour that phase 2 reads: the position-bias corrected click-through.
@@ -136,7 +166,7 @@ pub trait ClickSignals: Send + Sync + std::fmt::Debug {
 }
 
 /// How many phase-1 hits phase 2 re-ranks by default (Vespa's `rerank-count`).
-pub const DEFAULT_RERANK_WINDOW: usize = 100;
+pub const DEFAULT_RERANK_WINDOW: usize = 200;
 
 /// Everything a search ranks with: the phase-1 function, the optional learned phase 2 with its
 /// window, and click signals for its features.

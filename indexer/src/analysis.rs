@@ -270,6 +270,51 @@ fn stem_into(word: &str, stemmer: Option<&Stemmer>, lower: &mut String, out: &mu
     }
 }
 
+/// Words that end a title's name and begin its attributes ("… Soaking Tub *in* White", "…
+/// Workbench *with* Solid Wood Top"), in the languages of the demo catalog.
+const HEAD_CONNECTORS: &[&str] =
+    &["in", "with", "for", "w/", "mit", "für", "fur", "avec", "pour", "con", "para", "sans", "ohne", "sin"];
+/// Marks that end a title's name ("… Light Bulb (2-Pack)", "… Wall Plate - Noche").
+const HEAD_STOPS: &[char] = &['(', '[', ',', ';', '|', '–', '—'];
+/// Words of the head: the last this many words of the name.
+const HEAD_WORDS: usize = 2;
+
+/// The product type a marketplace title names: the last two plain words (letters only, no
+/// unit abbreviation) before its attributes begin, so "KOHLER Archer 5 ft. Right Drain Soaking
+/// Tub in White" → "Soaking Tub", "Philips 20-Watt Halogen T3 Capsule Light Bulb (2-Pack)" →
+/// "Light Bulb". Titles put brand and model first and the kind of thing last, and a query for
+/// "tubs" means the tub, not its faucet. Empty when no such word is found.
+pub(crate) fn title_head(title: &str) -> String {
+    let mut name = title;
+    if let Some(i) = name.find(HEAD_STOPS) {
+        name = &name[..i];
+    }
+    if let Some(i) = name.find(" - ") {
+        name = &name[..i];
+    }
+    // Cut at the first connector that follows a plain word: "30 in. W" is a size, "Tub in
+    // White" the start of the attributes.
+    let raw: Vec<&str> = name.split_whitespace().collect();
+    let mut end = raw.len();
+    for (i, w) in raw.iter().enumerate().skip(1) {
+        let lower = w.to_lowercase();
+        if HEAD_CONNECTORS.contains(&lower.as_str()) && is_plain_word(raw[i - 1]) {
+            end = i;
+            break;
+        }
+    }
+    let mut head: Vec<&str> = raw[..end].iter().rev().filter(|w| is_plain_word(w)).take(HEAD_WORDS).copied().collect();
+    head.reverse();
+    head.join(" ")
+}
+
+/// A word of letters (and inner hyphens) of at least three letters, not ending in a period, as a
+/// product type is written ("Refrigerator", "Pre-Built"), unlike "ft.", "W" or "18-Volt".
+fn is_plain_word(word: &str) -> bool {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    letters >= 3 && !word.ends_with('.') && word.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+}
+
 /// Separates the language tag from the text in stemmed fields.
 const LANGUAGE_TAG_END: char = '\u{1f}';
 
@@ -450,6 +495,25 @@ pub(crate) fn bounded_distance(a: &str, b: &str, max: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn title_head_is_the_product_type() {
+        for (title, head) in [
+            ("KOHLER Archer 5 ft. Right Drain Soaking Tub in White", "Soaking Tub"),
+            ("Whirlpool 30 in. W 18.2 cu. ft. Top Freezer Refrigerator in White", "Freezer Refrigerator"),
+            ("Husky 46 in. 9-Drawer Mobile Workbench with Solid Wood Top, Black", "Mobile Workbench"),
+            ("Philips 20-Watt Halogen T3 12-Volt G4 Capsule Dimmable Light Bulb (2-Pack)", "Light Bulb"),
+            ("Amerelle Texture Stone 1 Toggle Wall Plate - Noche", "Wall Plate"),
+            ("Veranda Pro-Series 4 ft. x 8 ft. Vinyl Woodbridge Privacy Fence Panel", "Fence Panel"),
+            ("Sensor Valve Kit", "Valve Kit"),
+            ("Bosch Akku-Bohrschrauber mit Koffer", "Bosch Akku-Bohrschrauber"),
+            ("Drill", "Drill"),
+            ("18V 2 Ah", ""),
+            ("", ""),
+        ] {
+            assert_eq!(title_head(title), head, "{title}");
+        }
+    }
 
     #[test]
     fn codes_round_trip() {

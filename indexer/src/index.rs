@@ -10,7 +10,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
+use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged, title_head};
 use crate::schema::Fields;
 use crate::{Error, Result};
 
@@ -268,6 +268,10 @@ impl ProductIndex {
         // Tokenized in Tantivy's indexing threads by the tokenizers registered in `with_index`.
         doc.add_text(f.title_exact, &product.title);
         doc.add_text(f.title_stem, tagged(&product.title, language));
+        let head = title_head(&product.title);
+        if !head.is_empty() {
+            doc.add_text(f.title_head, tagged(&head, language));
+        }
         if !product.description.is_empty() {
             doc.add_text(f.description_exact, &product.description);
             doc.add_text(f.description_stem, tagged(&product.description, language));
@@ -431,6 +435,20 @@ impl ProductIndex {
         self.lock()?.writer.merge_all(&self.reader)
     }
 
+    /// The distinct stemmed words of `text` as a query in language `lang` (detected when `None`)
+    /// is analyzed.
+    pub fn stems(&self, text: &str, lang: Option<&str>) -> Vec<String> {
+        let language = self.analyzer.query_language(lang, text);
+        self.analyzer.query_terms(text, language).into_iter().map(|t| t.stem).collect()
+    }
+
+    /// The share of products whose title holds this stemmed word, as of the last commit.
+    pub fn title_share(&self, stem: &str) -> f64 {
+        let searcher = self.searcher();
+        let df = searcher.doc_freq(&Term::from_field_text(self.fields.title_stem, stem)).unwrap_or(0);
+        df as f64 / searcher.num_docs().max(1) as f64
+    }
+
     /// The stored product with this id, as of the last commit.
     pub fn get(&self, id: &str) -> Result<Product> {
         let searcher = self.searcher();
@@ -505,11 +523,15 @@ fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
 pub(crate) fn open_dir(dir: &Path, schema: tantivy::schema::Schema, settings: tantivy::IndexSettings) -> Result<Index> {
     std::fs::create_dir_all(dir)?;
     let directory = tantivy::directory::MmapDirectory::open(dir)?;
-    Index::builder()
-        .schema(schema)
-        .settings(settings)
-        .open_or_create(directory)
-        .map_err(|e| Error::Internal(format!("cannot open the index in {}: {e}", dir.display())))
+    Index::builder().schema(schema).settings(settings).open_or_create(directory).map_err(|e| {
+        let hint = match &e {
+            tantivy::TantivyError::SchemaError(_) => {
+                "; it was built by another version of searchd (its fields differ): index into a new data dir"
+            }
+            _ => "",
+        };
+        Error::Internal(format!("cannot open the index in {}: {e}{hint}", dir.display()))
+    })
 }
 
 /// What every searchd index is made of once opened: our tokenizers registered, the writer, a

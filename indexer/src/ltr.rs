@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use searchd_catalog::{FEATURE_NAMES, FeatureVector, NUM_FEATURES, RankFeatures, Ranker};
+use searchd_catalog::{Expansions, FEATURE_NAMES, FeatureVector, NUM_FEATURES, RankFeatures, Ranker};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
 use tantivy::query::{Bm25Weight, EnableScoring, FuzzyTermQuery, Query, Weight};
@@ -13,28 +13,35 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 
 use crate::analysis::QueryTerm;
-use crate::search::{EngagementColumns, IdTable, SegmentSignals};
+use crate::search::{EngagementColumns, IdTable, SegmentSignals, expanded};
 use crate::{ProductIndex, Result};
 
 /// The text fields with a BM25 feature each, in [`FEATURE_NAMES`](searchd_catalog::FEATURE_NAMES)
 /// order, and whether the field holds the exact (`true`) or the stemmed form.
-const BM25_FEATURES: [(&str, bool); 6] = [
+const BM25_FEATURES: [(&str, bool); 7] = [
     ("bm25_title", true),
     ("bm25_title_stem", false),
     ("bm25_brand", true),
     ("bm25_category", false),
     ("bm25_description", true),
     ("bm25_description_stem", false),
+    ("bm25_head", false),
 ];
+/// The slot of [`BM25_FEATURES`] that is the title's product type.
+const HEAD_SLOT: usize = 6;
 
 /// What the postings tell about one candidate.
 #[derive(Debug, Default, Clone)]
 struct Matches {
-    bm25: [f32; 6],
+    bm25: [f32; 7],
     /// Bit `i`: query word `i` matched so (at most 12 words).
     exact: u16,
     stem: u16,
     title: u16,
+    /// In the title's product type.
+    head: u16,
+    /// Through a learned expansion in the title.
+    expanded: u16,
     typo: u16,
     /// Occurrences of query words in the title (exact form).
     title_hits: u32,
@@ -63,6 +70,7 @@ struct WordField {
 
 impl ProductIndex {
     /// Features of `top` (phase-1 order) for `q`, whose analyzed words are `terms`.
+    #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     pub(crate) fn features(
         &self,
         searcher: &Searcher,
@@ -70,6 +78,7 @@ impl ProductIndex {
         terms: &[QueryTerm],
         top: &[(Score, DocAddress)],
         ranker: &Ranker,
+        expansions: Option<&Expansions>,
         engagement: Option<&Arc<EngagementColumns>>,
     ) -> Result<Vec<FeatureVector>> {
         let f = &self.fields;
@@ -96,6 +105,9 @@ impl ProductIndex {
                 typo_weights.push((w, query.weight(EnableScoring::disabled_from_searcher(searcher))?));
             }
         }
+        let expansion_terms: Vec<(usize, Term)> = expansions
+            .map(|e| expanded(terms, e).map(|(w, stem, _)| (w, Term::from_field_text(f.title_stem, stem))).collect())
+            .unwrap_or_default();
         let mut per_segment: HashMap<u32, SegmentState> = HashMap::with_capacity(by_segment.len());
         let mut positions = Vec::new();
         for (&segment_ord, docs) in &mut by_segment {
@@ -136,11 +148,32 @@ impl ProductIndex {
                     if word.slot <= 1 {
                         m.title |= bit;
                     }
+                    if word.slot == HEAD_SLOT {
+                        m.head |= bit;
+                    }
                     if word.title {
                         m.title_hits += tf;
                         positions.clear();
                         postings.positions(&mut positions);
                         m.title_positions[word.word].extend_from_slice(&positions);
+                    }
+                }
+            }
+            for (w, term) in &expansion_terms {
+                let Some(mut postings) =
+                    segment.inverted_index(f.title_stem)?.read_postings(term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                for &(doc, i) in docs.iter() {
+                    if postings.doc() == TERMINATED {
+                        break;
+                    }
+                    if postings.doc() < doc {
+                        postings.seek(doc);
+                    }
+                    if postings.doc() == doc {
+                        matches[i].expanded |= 1 << w;
                     }
                 }
             }
@@ -213,6 +246,10 @@ impl ProductIndex {
                     "title_precision",
                     if title_len == 0 { 0.0 } else { (m.title_hits as f32 / title_len as f32).min(1.0) },
                 ),
+                ("bm25_head", m.bm25[HEAD_SLOT]),
+                ("head_coverage", share(m.head)),
+                ("last_word_in_head", f32::from(n > 0 && m.head & (1 << (n - 1)) != 0)),
+                ("expansion_coverage", share(m.expanded & !any)),
                 ("popularity", r.popularity.max(0.0).ln_1p() as f32),
                 ("rating", r.rating.unwrap_or(0.0) as f32 / 5.0),
                 ("reviews", (r.review_count as f32).ln_1p()),
@@ -234,8 +271,15 @@ impl ProductIndex {
     /// Each query word in each text field, with its BM25 weight over the whole index.
     fn word_fields(&self, searcher: &Searcher, terms: &[QueryTerm]) -> Result<Vec<WordField>> {
         let f = &self.fields;
-        let fields =
-            [f.title_exact, f.title_stem, f.brand_text, f.category_stem, f.description_exact, f.description_stem];
+        let fields = [
+            f.title_exact,
+            f.title_stem,
+            f.brand_text,
+            f.category_stem,
+            f.description_exact,
+            f.description_stem,
+            f.title_head,
+        ];
         let mut out = Vec::with_capacity(terms.len() * fields.len());
         for (w, t) in terms.iter().enumerate() {
             for (slot, (&field, (_, exact))) in fields.iter().zip(BM25_FEATURES).enumerate() {

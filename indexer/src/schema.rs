@@ -12,6 +12,8 @@ pub(crate) struct Fields {
     pub version: Field,
     pub title_exact: Field,
     pub title_stem: Field,
+    /// The title's product type ([`title_head`](crate::analysis::title_head)), stemmed.
+    pub title_head: Field,
     pub brand_text: Field,
     pub category_stem: Field,
     pub description_exact: Field,
@@ -53,6 +55,7 @@ impl Fields {
             version: b.add_u64_field(VERSION, FAST | STORED),
             title_exact: b.add_text_field("title_exact", text(exact, true)),
             title_stem: b.add_text_field("title_stem", text(stem, false)),
+            title_head: b.add_text_field("title_head", text(stem, false)),
             brand_text: b.add_text_field("brand_text", text(exact, false)),
             category_stem: b.add_text_field("category_stem", text(stem, false)),
             description_exact: b.add_text_field("description_exact", text(exact, true)),

@@ -30,7 +30,10 @@ pub mod ranker;
 pub mod similar;
 pub mod store;
 
-pub use ranker::{LabeledCandidate, RankerModel, RankerStore, TrainOptions, TrainingInfo, TrainingQuery, train_ranker};
+pub use ranker::{
+    ExpansionExample, ExpansionOptions, LabeledCandidate, RankerModel, RankerStore, TrainOptions, TrainingInfo,
+    TrainingQuery, learn_expansions, train_ranker,
+};
 pub use similar::{Neighbour, SimilarIndex, SimilarModel, SimilarStore, bought_together, train_similar};
 pub use store::{Artifact, ArtifactStore};
 

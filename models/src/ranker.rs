@@ -13,7 +13,7 @@
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use searchd_catalog::{FEATURE_NAMES, FeatureContribution, FeatureVector, NUM_FEATURES, SecondPhase};
+use searchd_catalog::{Expansions, FEATURE_NAMES, FeatureContribution, FeatureVector, NUM_FEATURES, SecondPhase};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Artifact, ArtifactStore};
@@ -46,11 +46,23 @@ pub struct TrainOptions {
     /// Pairs taken per query at most, so queries with many judged products do not dominate.
     pub max_pairs_per_query: usize,
     pub max_iterations: u64,
+    /// The label of a candidate nobody graded, when unjudged candidates train too (the pooling
+    /// assumption of TREC: what the judges were not shown is not relevant); `None` leaves them out.
+    pub unjudged_label: Option<f32>,
+    /// Unjudged candidates kept per query at most, spread evenly over the window.
+    pub max_unjudged_per_query: usize,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        Self { alpha: 1.0, min_label_gap: 0.3, max_pairs_per_query: 64, max_iterations: 200 }
+        Self {
+            alpha: 1.0,
+            min_label_gap: 0.3,
+            max_pairs_per_query: 64,
+            max_iterations: 200,
+            unjudged_label: Some(1.0),
+            max_unjudged_per_query: 48,
+        }
     }
 }
 
@@ -80,6 +92,9 @@ pub struct RankerModel {
     pub scale: Vec<f32>,
     pub weights: Vec<f32>,
     pub training: TrainingInfo,
+    /// Learned query expansions ([`learn_expansions`]); phase 1 searches them too.
+    #[serde(default, skip_serializing_if = "Expansions::is_empty")]
+    pub expansions: Expansions,
 }
 
 impl RankerModel {
@@ -128,6 +143,96 @@ impl SecondPhase for RankerModel {
         out.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
         out
     }
+
+    fn expansions(&self) -> Option<&Expansions> {
+        (!self.expansions.is_empty()).then_some(&self.expansions)
+    }
+}
+
+/// What [`learn_expansions`] keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpansionOptions {
+    /// Queries with the word whose relevant products carry the title word, at least.
+    pub min_queries: usize,
+    /// …and as a share of the queries with the word, at least.
+    pub min_share: f32,
+    /// How much likelier the title word is among those products than in the catalog, at least.
+    pub min_lift: f64,
+    /// Expansions per word at most, strongest first.
+    pub max_per_word: usize,
+}
+
+impl Default for ExpansionOptions {
+    fn default() -> Self {
+        Self { min_queries: 2, min_share: 0.2, min_lift: 20.0, max_per_word: 5 }
+    }
+}
+
+/// One labeled query for [`learn_expansions`]: its stemmed words and the stemmed title words of
+/// each product graded relevant for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpansionExample {
+    pub words: Vec<String>,
+    pub relevant_titles: Vec<Vec<String>>,
+}
+
+/// Learns query-word → title-word expansions from labeled queries. A query "votes" for title word
+/// `v` with the share of its relevant products whose title holds `v` (and not the query); `v`
+/// expands query word `w` when the votes of the queries containing `w`, as a share of those
+/// queries, reach `min_share`, at least `min_queries` of them voted, and that share is at least
+/// `min_lift` times `doc_share(v)` (the share of products whose title holds `v`). A translation
+/// table from queries to titles, as search logs give "behavioural synonyms"; the weight is that
+/// share, ties broken by lift.
+pub fn learn_expansions(
+    examples: &[ExpansionExample],
+    doc_share: impl Fn(&str) -> f64,
+    options: &ExpansionOptions,
+) -> Expansions {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let mut queries_with: HashMap<&str, usize> = HashMap::new();
+    // (votes, voting queries) per query word and title word.
+    let mut together: HashMap<&str, HashMap<&str, (f64, usize)>> = HashMap::new();
+    let mut carried: HashMap<&str, usize> = HashMap::new();
+    for example in examples {
+        let words: BTreeSet<&str> = example.words.iter().map(String::as_str).collect();
+        carried.clear();
+        for title in &example.relevant_titles {
+            let distinct: BTreeSet<&str> = title.iter().map(String::as_str).filter(|v| !words.contains(v)).collect();
+            for v in distinct {
+                *carried.entry(v).or_default() += 1;
+            }
+        }
+        let relevant = example.relevant_titles.len().max(1) as f64;
+        for &w in &words {
+            *queries_with.entry(w).or_default() += 1;
+            let row = together.entry(w).or_default();
+            for (&v, &n) in &carried {
+                let cell = row.entry(v).or_default();
+                cell.0 += n as f64 / relevant;
+                cell.1 += 1;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (w, row) in together {
+        let n = queries_with[w] as f64;
+        let mut kept: Vec<(String, f32, f64)> = row
+            .into_iter()
+            .filter_map(|(v, (votes, voters))| {
+                let share = votes / n;
+                let lift = share / doc_share(v).max(f64::MIN_POSITIVE);
+                (voters >= options.min_queries && share >= f64::from(options.min_share) && lift >= options.min_lift)
+                    .then(|| (v.to_string(), share as f32, lift))
+            })
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        kept.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.2.total_cmp(&a.2)).then_with(|| a.0.cmp(&b.0)));
+        kept.truncate(options.max_per_word);
+        out.insert(w.to_string(), kept.into_iter().map(|(v, share, _)| (v, share)).collect());
+    }
+    Expansions { words: out }
 }
 
 /// Learns a ranker from labeled queries (see the module documentation for the model).
@@ -159,24 +264,29 @@ pub fn train_ranker(queries: &[TrainingQuery], options: &TrainOptions) -> Result
     let mut records: Vec<f64> = Vec::new();
     let mut targets: Vec<bool> = Vec::new();
     let mut flip = false;
+    let mut pairs_of_query: Vec<(usize, usize, u64)> = Vec::new();
     for q in queries {
-        let mut taken = 0;
-        'query: for (i, a) in q.candidates.iter().enumerate() {
-            for b in &q.candidates[i + 1..] {
-                if (a.label - b.label).abs() < options.min_label_gap {
-                    continue;
+        pairs_of_query.clear();
+        for (i, a) in q.candidates.iter().enumerate() {
+            for (j, b) in q.candidates.iter().enumerate().skip(i + 1) {
+                if (a.label - b.label).abs() >= options.min_label_gap {
+                    pairs_of_query.push((i, j, mix(i as u64, j as u64)));
                 }
-                if taken == options.max_pairs_per_query {
-                    break 'query;
-                }
-                taken += 1;
-                let (better, worse) = if a.label > b.label { (a, b) } else { (b, a) };
-                // Alternate orientations so both classes are present and balanced.
-                let (first, second) = if flip { (worse, better) } else { (better, worse) };
-                records.extend(z(&first.features).iter().zip(z(&second.features)).map(|(x, y)| x - y));
-                targets.push(!flip);
-                flip = !flip;
             }
+        }
+        // More pairs than the cap: a fixed pseudo-random subset, not the first ones in rank order.
+        if pairs_of_query.len() > options.max_pairs_per_query {
+            pairs_of_query.sort_unstable_by_key(|p| p.2);
+            pairs_of_query.truncate(options.max_pairs_per_query);
+        }
+        for &(i, j, _) in &pairs_of_query {
+            let (a, b) = (&q.candidates[i], &q.candidates[j]);
+            let (better, worse) = if a.label > b.label { (a, b) } else { (b, a) };
+            // Alternate orientations so both classes are present and balanced.
+            let (first, second) = if flip { (worse, better) } else { (better, worse) };
+            records.extend(z(&first.features).iter().zip(z(&second.features)).map(|(x, y)| x - y));
+            targets.push(!flip);
+            flip = !flip;
         }
     }
     let pairs = targets.len();
@@ -210,9 +320,18 @@ pub fn train_ranker(queries: &[TrainingQuery], options: &TrainOptions) -> Result
             sources: Vec::new(),
             alpha: options.alpha,
         },
+        expansions: Expansions::default(),
     };
     model.check().map_err(Error::Training)?;
     Ok(model)
+}
+
+/// A fixed 64-bit mix of two numbers (splitmix64's finalizer), to pick pairs reproducibly.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b.wrapping_add(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Versioned ranker artifacts: `ranker-000001.json`, … (see [`ArtifactStore`]).
@@ -273,6 +392,31 @@ mod tests {
         let sum: f32 = parts.iter().map(|c| c.contribution).sum();
         assert!((sum - model.score(&better.features)).abs() < 1e-4);
         assert_eq!(parts[0].name, "coverage");
+    }
+
+    #[test]
+    fn expansions_are_title_words_of_relevant_products_rare_in_the_catalog() {
+        let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let example = |q: &str, titles: &[&str]| ExpansionExample {
+            words: words(q),
+            relevant_titles: titles.iter().map(|t| words(t)).collect(),
+        };
+        let examples = [
+            example("fridge white", &["samsung refrigerator white", "lg refrigerator steel"]),
+            example("fridge 30", &["whirlpool refrigerator 30", "lg refrigerator white"]),
+            example("fridge", &["samsung refrigerator steel"]),
+            example("white paint", &["behr paint white"]),
+        ];
+        // "white" and "steel" are in many titles; "refrigerator", "samsung", "lg" and "whirlpool" rare.
+        let share = |v: &str| if matches!(v, "white" | "steel") { 0.2 } else { 0.001 };
+        let e = learn_expansions(&examples, share, &ExpansionOptions::default());
+        let fridge = e.get("fridge");
+        assert_eq!(fridge[0], ("refrigerator".to_string(), 1.0), "{e:?}");
+        assert!(fridge.iter().all(|(v, _)| v != "white" && v != "steel"), "common words: {fridge:?}");
+        // "whirlpool" voted by one query only; "samsung" by two, half their products each.
+        assert!(fridge.iter().all(|(v, _)| v != "whirlpool"), "{fridge:?}");
+        assert!(fridge.iter().any(|(v, w)| v == "samsung" && (*w - 0.5).abs() < 1e-6), "{fridge:?}");
+        assert!(e.get("paint").is_empty(), "one query is not enough: {e:?}");
     }
 
     #[test]

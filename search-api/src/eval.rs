@@ -40,6 +40,26 @@ pub struct EvalRun {
     pub mean_ms: f64,
     /// The queries with the lowest condensed nDCG, for a look.
     pub worst: Vec<(String, f64)>,
+    /// Every query's metrics and where its judged products ranked, in judgment order.
+    pub queries: Vec<QueryReport>,
+}
+
+/// One query of a run, as `searchd eval --per-query FILE` writes it (one JSON object a line).
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryReport {
+    pub query: String,
+    #[serde(flatten)]
+    pub metrics: QueryMetrics,
+    /// The judged products, best grade first, with their 1-based rank in the top 100 (`null`
+    /// when not retrieved).
+    pub judged: Vec<JudgedRank>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgedRank {
+    pub id: String,
+    pub relevance: f64,
+    pub rank: Option<usize>,
 }
 
 /// Reads `query,product_uid,relevance` CSV, gzip or plain.
@@ -82,6 +102,7 @@ pub fn run(
     let mut metrics: Vec<QueryMetrics> = Vec::with_capacity(judgments.num_queries());
     let mut latencies = Vec::with_capacity(judgments.num_queries());
     let mut per_query = Vec::with_capacity(judgments.num_queries());
+    let mut reports = Vec::with_capacity(judgments.num_queries());
     for (q, judged) in judgments.queries() {
         let request = request(q);
         let started = Instant::now();
@@ -92,6 +113,16 @@ pub fn run(
         if let Some(n) = m.ndcg_condensed {
             per_query.push((q.to_string(), n));
         }
+        let mut judged: Vec<JudgedRank> = judged
+            .iter()
+            .map(|(id, &relevance)| JudgedRank {
+                id: id.clone(),
+                relevance,
+                rank: ranked.iter().position(|r| r == id).map(|p| p + 1),
+            })
+            .collect();
+        judged.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then_with(|| a.id.cmp(&b.id)));
+        reports.push(QueryReport { query: q.to_string(), metrics: m, judged });
         metrics.push(m);
     }
     let report = RelevanceReport::from_metrics(&metrics);
@@ -112,6 +143,7 @@ pub fn run(
         mean_ms: latencies.iter().sum::<f64>() / latencies.len().max(1) as f64,
         report,
         worst: per_query,
+        queries: reports,
     })
 }
 

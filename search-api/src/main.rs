@@ -1,6 +1,6 @@
 //! `searchd`: serve the search API, bulk-index files, evaluate relevance.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -90,6 +90,10 @@ enum Command {
         /// Also count brand and category facets for every query.
         #[arg(long)]
         facets: bool,
+        /// Write every query's metrics and the ranks of its judged products to FILE, one JSON
+        /// object a line.
+        #[arg(long, value_name = "FILE")]
+        per_query: Option<PathBuf>,
     },
     /// Train the recommendations (similar products, bought together) now, as the nightly
     /// schedule does, and save them as the next model version (a running server picks it up).
@@ -130,6 +134,17 @@ enum Command {
         /// Cut-off of the cross-validation's nDCG.
         #[arg(long, default_value_t = 10)]
         k: usize,
+        /// Also train on candidates nobody graded, with this grade (1 = not relevant); `none`
+        /// trains on graded candidates only.
+        #[arg(long, default_value = "1", value_name = "GRADE|none")]
+        unjudged_label: String,
+        /// Unjudged candidates per query at most (spread evenly over the window).
+        #[arg(long, default_value_t = 48)]
+        unjudged_per_query: usize,
+        /// Do not learn query expansions (title words that come with a query word in relevant
+        /// results) for phase 1 to search.
+        #[arg(long)]
+        no_expansions: bool,
     },
 }
 
@@ -287,9 +302,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Index { input, kind, format, map, lang } => {
             index(&config, &input, &kind, format.as_deref(), &map, lang)
         }
-        Command::Eval { judgments, k, ranking, facets } => {
+        Command::Eval { judgments, k, ranking, facets, per_query } => {
             let ranking: RankingMode = ranking.parse()?;
-            evaluate(&config, &judgments, EvalOptions { k, ranking, facets })
+            evaluate(&config, &judgments, EvalOptions { k, ranking, facets }, per_query.as_deref())
         }
         Command::Train => {
             let state = AppState::open(&config)?;
@@ -323,8 +338,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             args.producer.apply(&mut config.kafka);
             crawl(&config, args)
         }
-        Command::TrainRanker { judgments, events, folds, no_save, alpha, k } => {
-            train_ranker(&config, judgments.as_deref(), events, folds, no_save, alpha, k)
+        Command::TrainRanker {
+            judgments,
+            events,
+            folds,
+            no_save,
+            alpha,
+            k,
+            unjudged_label,
+            unjudged_per_query,
+            no_expansions,
+        } => {
+            let unjudged_label = match unjudged_label.as_str() {
+                "none" => None,
+                grade => Some(
+                    grade
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|g| g.is_finite())
+                        .with_context(|| format!("--unjudged-label: `{grade}` is neither a grade nor `none`"))?,
+                ),
+            };
+            let options = searchd_models::TrainOptions {
+                alpha,
+                unjudged_label,
+                max_unjudged_per_query: unjudged_per_query,
+                ..Default::default()
+            };
+            let expansion = (!no_expansions).then(searchd_models::ExpansionOptions::default);
+            train_ranker(&config, judgments.as_deref(), events, folds, no_save, options, expansion.as_ref(), k)
         }
     }
 }
@@ -760,7 +802,7 @@ fn index(
     Ok(())
 }
 
-fn evaluate(config: &Config, judgments: &Path, options: EvalOptions) -> anyhow::Result<()> {
+fn evaluate(config: &Config, judgments: &Path, options: EvalOptions, per_query: Option<&Path>) -> anyhow::Result<()> {
     if !config.index_dir().join("meta.json").exists() {
         bail!("no index in {}; run `searchd index` first", config.data_dir.display());
     }
@@ -777,17 +819,29 @@ fn evaluate(config: &Config, judgments: &Path, options: EvalOptions) -> anyhow::
     }
     let run = eval::run(&index, &ranker, &judgments, &options)?;
     print!("{}", eval::render_table(&run, &options, &judgments));
+    if let Some(path) = per_query {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        for q in &run.queries {
+            serde_json::to_writer(&mut out, q)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+        println!("per-query report: {} ({} queries)", path.display(), run.queries.len());
+    }
     println!("{}", serde_json::to_string(&run.summary)?);
     Ok(())
 }
 
+#[expect(clippy::too_many_arguments, reason = "the flags of `searchd train-ranker`")]
 fn train_ranker(
     config: &Config,
     judgments: Option<&Path>,
     use_events: bool,
     folds: Option<usize>,
     no_save: bool,
-    alpha: f64,
+    options: searchd_models::TrainOptions,
+    expansion: Option<&searchd_models::ExpansionOptions>,
     k: usize,
 ) -> anyhow::Result<()> {
     use searchd_api::train;
@@ -800,7 +854,6 @@ fn train_ranker(
     let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
     let ranking = Ranking::open(config)?;
     ranking.fold_engagement(&index)?;
-    // Candidates come from phase 1 alone: the model being trained must not choose its own data.
     let base = searchd_catalog::Ranker::clone(&ranking.ranker()).with_second(None);
     let human = judgments.map(eval::load_judgments).transpose()?;
     let clicks = use_events.then(|| ranking.events.read(train::click_judgments));
@@ -812,19 +865,6 @@ fn train_ranker(
         println!("click-derived labels: {} queries, {} pairs", c.num_queries(), c.num_pairs());
         sources.push("events".to_string());
     }
-    let mut queries: Vec<String> =
-        human.iter().chain(&clicks).flat_map(|j| j.queries().map(|(q, _)| q.to_string())).collect();
-    queries.sort_unstable();
-    queries.dedup();
-    let started = std::time::Instant::now();
-    let all = train::candidates(&index, &base, queries.into_iter())?;
-    println!(
-        "features of the top {} for {} queries in {:.1} s",
-        base.window,
-        all.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let options = searchd_models::TrainOptions { alpha, ..Default::default() };
     // Human grades win where both exist.
     let labels = match (&human, &clicks) {
         (Some(h), Some(c)) => h.or(c),
@@ -838,7 +878,7 @@ fn train_ranker(
         let row = |s: &eval::EvalSummary| {
             format!("{:.4} / {:.4} / {:.4} {:>6.3}", s.ndcg10_condensed, s.ndcg10_strict, s.recall100, s.p99_ms)
         };
-        let cv = train::cross_validate(&index, &base, &all, &labels, human, folds, &options, k, |f| {
+        let cv = train::cross_validate(&index, &base, &labels, human, folds, &options, expansion, k, |f| {
             println!(
                 "{:>4}  {:>14}  {:>6}   {}   {}   {}",
                 f.fold,
@@ -868,7 +908,15 @@ fn train_ranker(
     if no_save {
         return Ok(());
     }
-    let model = train::train(&all, &labels, &options, sources)?;
+    let started = std::time::Instant::now();
+    let model = train::train(&index, &base, &labels, &options, expansion, sources)?;
+    println!(
+        "trained on the top {} of {} queries in {:.1} s; {} query words with learned expansions",
+        base.window,
+        labels.num_queries(),
+        started.elapsed().as_secs_f64(),
+        model.expansions.words.len()
+    );
     let model = ranking.store().save(model)?;
     println!(
         "saved ranker {} ({} queries, {} pairs) in {}",

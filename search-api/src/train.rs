@@ -4,9 +4,16 @@
 
 use std::sync::Arc;
 
-use searchd_catalog::{Ranker, RankingMode, SearchRequest, SecondPhase};
+use std::collections::HashMap;
+
+use searchd_catalog::{
+    Expansions, FeatureContribution, FeatureVector, Ranker, RankingMode, SearchRequest, SecondPhase,
+};
 use searchd_indexer::{Candidate, ProductIndex};
-use searchd_models::{LabeledCandidate, RankerModel, TrainOptions, TrainingQuery, train_ranker};
+use searchd_models::{
+    ExpansionExample, ExpansionOptions, LabeledCandidate, RankerModel, TrainOptions, TrainingQuery, learn_expansions,
+    train_ranker,
+};
 use searchd_ranking::{Aggregates, Judgments};
 use serde::Serialize;
 
@@ -19,20 +26,83 @@ pub struct QueryCandidates {
     pub candidates: Vec<Candidate>,
 }
 
-/// The phase-1 top `ranker.window` of every query, with features.
-pub fn candidates(
+/// The phase-1 top `ranker.window` of every query, with features; phase 1 searches the
+/// `expansions` too when given.
+pub fn candidates<'a>(
     index: &ProductIndex,
-    ranker: &Ranker,
-    queries: impl Iterator<Item = String>,
+    base: &Ranker,
+    expansions: Option<&Expansions>,
+    queries: impl Iterator<Item = &'a str>,
 ) -> anyhow::Result<Vec<QueryCandidates>> {
+    // Candidates come from phase 1 alone: the model being trained must not choose its own data.
+    let ranker = base.clone().with_second(
+        expansions.filter(|e| !e.is_empty()).map(|e| Arc::new(ExpansionsOnly(e.clone())) as Arc<dyn SecondPhase>),
+    );
     let mut out = Vec::new();
     for query in queries {
-        let request =
-            SearchRequest { q: query.clone(), per_page: 1, ranking: RankingMode::Phase1, ..SearchRequest::default() };
-        let candidates = index.candidates(&request, ranker)?;
-        out.push(QueryCandidates { query, candidates });
+        let request = SearchRequest {
+            q: query.to_string(),
+            per_page: 1,
+            ranking: RankingMode::Default,
+            ..SearchRequest::default()
+        };
+        let candidates = index.candidates(&request, &ranker)?;
+        out.push(QueryCandidates { query: query.to_string(), candidates });
     }
     Ok(out)
+}
+
+/// Phase 1 with learned expansions and no re-ranking: what training candidates are drawn from.
+#[derive(Debug)]
+struct ExpansionsOnly(Expansions);
+
+impl SecondPhase for ExpansionsOnly {
+    fn version(&self) -> &str {
+        "expansions"
+    }
+
+    fn score(&self, _: &FeatureVector) -> f32 {
+        0.0
+    }
+
+    fn contributions(&self, _: &FeatureVector) -> Vec<FeatureContribution> {
+        Vec::new()
+    }
+
+    fn expansions(&self) -> Option<&Expansions> {
+        Some(&self.0)
+    }
+}
+
+/// Grade from which a labeled product counts as relevant when learning expansions (two of three
+/// Home Depot raters said relevant, or a click-through two thirds of the query's best).
+pub const EXPANSION_MIN_GRADE: f64 = 2.33;
+
+/// Learns query expansions from labeled queries: their stemmed words and the stemmed titles of
+/// the products graded at least [`EXPANSION_MIN_GRADE`]. `None` options: no expansions.
+pub fn expansions(
+    index: &ProductIndex,
+    labels: &Judgments,
+    options: Option<&ExpansionOptions>,
+) -> anyhow::Result<Expansions> {
+    let Some(options) = options else { return Ok(Expansions::default()) };
+    let mut titles: HashMap<String, Vec<String>> = HashMap::new();
+    let mut examples = Vec::with_capacity(labels.num_queries());
+    for (query, judged) in labels.queries() {
+        let mut relevant_titles = Vec::new();
+        for (id, _) in judged.iter().filter(|(_, grade)| **grade >= EXPANSION_MIN_GRADE) {
+            if !titles.contains_key(id) {
+                let stems = match index.get(id) {
+                    Ok(p) => index.stems(&p.title, p.language.as_deref()),
+                    Err(_) => Vec::new(),
+                };
+                titles.insert(id.clone(), stems);
+            }
+            relevant_titles.push(titles[id].clone());
+        }
+        examples.push(ExpansionExample { words: index.stems(query, None), relevant_titles });
+    }
+    Ok(learn_expansions(&examples, |stem| index.title_share(stem), options))
 }
 
 /// Smallest position-weighted impressions a (query, product) needs before its click-through is
@@ -58,20 +128,28 @@ pub fn click_judgments(aggregates: &Aggregates) -> Judgments {
     judgments
 }
 
-/// Keeps the judged candidates of each query, labeled.
-pub fn label(all: &[QueryCandidates], judgments: &Judgments) -> Vec<TrainingQuery> {
+/// Labels each query's candidates: the judged ones by their grade and, when
+/// `options.unjudged_label` is set, up to `options.max_unjudged_per_query` unjudged ones, spread
+/// evenly over the window, with that label.
+pub fn label(all: &[QueryCandidates], judgments: &Judgments, options: &TrainOptions) -> Vec<TrainingQuery> {
     all.iter()
-        .map(|q| TrainingQuery {
-            query: q.query.clone(),
-            candidates: q
-                .candidates
-                .iter()
-                .filter_map(|c| {
-                    judgments
-                        .get(&q.query, &c.id)
-                        .map(|label| LabeledCandidate { features: c.features, label: label as f32 })
-                })
-                .collect(),
+        .map(|q| {
+            let mut candidates = Vec::new();
+            let mut unjudged = Vec::new();
+            for c in &q.candidates {
+                match judgments.get(&q.query, &c.id) {
+                    Some(label) => candidates.push(LabeledCandidate { features: c.features, label: label as f32 }),
+                    None => unjudged.push(c),
+                }
+            }
+            if let (Some(label), false) = (options.unjudged_label, candidates.is_empty()) {
+                let keep = options.max_unjudged_per_query.min(unjudged.len());
+                candidates.extend(
+                    (0..keep)
+                        .map(|i| LabeledCandidate { features: unjudged[i * unjudged.len() / keep].features, label }),
+                );
+            }
+            TrainingQuery { query: q.query.clone(), candidates }
         })
         .filter(|q| q.candidates.len() >= 2)
         .collect()
@@ -130,37 +208,44 @@ impl Means {
     }
 }
 
-/// Trains on every labeled query.
+/// Learns expansions from `labels`, draws the candidates of their queries with them, and trains
+/// the ranker on those candidates.
 pub fn train(
-    all: &[QueryCandidates],
-    judgments: &Judgments,
+    index: &ProductIndex,
+    base: &Ranker,
+    labels: &Judgments,
     options: &TrainOptions,
+    expansion: Option<&ExpansionOptions>,
     sources: Vec<String>,
 ) -> anyhow::Result<RankerModel> {
-    let mut model = train_ranker(&label(all, judgments), options)?;
+    let expansions = expansions(index, labels, expansion)?;
+    let all = candidates(index, base, Some(&expansions), labels.queries().map(|(q, _)| q))?;
+    let mut model = train_ranker(&label(&all, labels, options), options)?;
     model.training.sources = sources;
+    model.expansions = expansions;
     Ok(model)
 }
 
 /// K-fold cross-validation by query: for each fold, trains on the other folds' `labels` (human
-/// and, when given, click-derived) and evaluates the fold's `judgments` through the serving path.
+/// and, when given, click-derived; expansions and ranker both) and evaluates the fold's
+/// `judgments` through the serving path.
 #[expect(clippy::too_many_arguments, reason = "one call site, the CLI")]
 pub fn cross_validate(
     index: &ProductIndex,
     base: &Ranker,
-    all: &[QueryCandidates],
     labels: &Judgments,
     judgments: &Judgments,
     folds: usize,
     options: &TrainOptions,
+    expansion: Option<&ExpansionOptions>,
     k: usize,
     mut progress: impl FnMut(&FoldReport),
 ) -> anyhow::Result<CrossValidation> {
     anyhow::ensure!(folds >= 2, "--folds must be at least 2");
     let mut reports = Vec::with_capacity(folds);
     for fold in 0..folds {
-        let training: Vec<QueryCandidates> = all.iter().filter(|q| fold_of(&q.query, folds) != fold).cloned().collect();
-        let model = train_ranker(&label(&training, labels), options)?;
+        let training = labels.subset(|q| fold_of(q, folds) != fold);
+        let model = train(index, base, &training, options, expansion, Vec::new())?;
         let test = judgments.subset(|q| fold_of(q, folds) == fold);
         let evaluate = |ranker: &Ranker, ranking: RankingMode| -> anyhow::Result<EvalSummary> {
             Ok(eval::run(index, ranker, &test, &EvalOptions { k, ranking, facets: false })?.summary)

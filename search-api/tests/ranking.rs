@@ -182,7 +182,7 @@ async fn a_burst_of_100k_events_is_accepted_and_survives_a_restart() {
 /// A model trained on this catalog's candidates: "title_coverage" labels.
 fn model_for(state: &AppState, queries: &[&str]) -> searchd_models::RankerModel {
     let base = Ranker::clone(&state.ranking.ranker()).with_second(None);
-    let all = train::candidates(&state.index, &base, queries.iter().map(|q| q.to_string())).unwrap();
+    let all = train::candidates(&state.index, &base, None, queries.iter().copied()).unwrap();
     let mut judgments = Judgments::default();
     for q in &all {
         for (rank, c) in q.candidates.iter().enumerate() {
@@ -190,7 +190,7 @@ fn model_for(state: &AppState, queries: &[&str]) -> searchd_models::RankerModel 
             judgments.insert(&q.query, &c.id, 1.0 + 2.0 * rank as f64 / q.candidates.len().max(1) as f64);
         }
     }
-    train::train(&all, &judgments, &TrainOptions::default(), vec!["test".into()]).unwrap()
+    train::train(&state.index, &base, &judgments, &TrainOptions::default(), None, vec!["test".into()]).unwrap()
 }
 
 /// A saved model is loaded after a restart, explains its scores, and a newer one is swapped in
@@ -294,8 +294,7 @@ async fn candidates_carry_finite_features() {
     let state = AppState::open(&config).unwrap();
     demo::load(&state.index).unwrap();
     let base = state.ranking.ranker();
-    let all =
-        train::candidates(&state.index, &base, ["cordless drill".to_string(), "zelt".to_string()].into_iter()).unwrap();
+    let all = train::candidates(&state.index, &base, None, ["cordless drill", "zelt"].into_iter()).unwrap();
     assert!(all.iter().all(|q| !q.candidates.is_empty()));
     for c in all.iter().flat_map(|q| &q.candidates) {
         assert!(c.features.iter().all(|x| x.is_finite()), "{:?}", c.features);
@@ -305,4 +304,46 @@ async fn candidates_carry_finite_features() {
     assert_eq!(first[coverage], 1.0, "the top hit for `cordless drill` matches both words");
     let no_pairs = train_ranker(&[], &TrainOptions::default());
     assert!(no_pairs.is_err());
+}
+
+/// Expansions learned from graded queries let phase 1 find products that share no word with a
+/// new query: "powerdriver" is in no product of the demo catalog, but two graded queries with
+/// that word found the cordless drill drivers relevant.
+#[tokio::test]
+async fn learned_expansions_find_products_without_the_query_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let state = AppState::open(&config).unwrap();
+    demo::load(&state.index).unwrap();
+    let base = Ranker::clone(&state.ranking.ranker()).with_second(None);
+    let search = |ranker: &Ranker, ranking| {
+        let request = SearchRequest { q: "powerdriver".into(), ranking, per_page: 20, ..SearchRequest::default() };
+        state.index.search(&request, ranker).unwrap().hits
+    };
+    assert!(search(&base, RankingMode::Default).is_empty(), "no product has the word");
+
+    let mut judgments = Judgments::default();
+    for q in ["powerdriver kit", "powerdriver 18v"] {
+        for c in
+            &train::candidates(&state.index, &base, None, ["cordless drill driver"].into_iter()).unwrap()[0].candidates
+        {
+            let title = state.index.get(&c.id).unwrap().title;
+            judgments.insert(q, &c.id, if title.contains("Cordless Drill Driver") { 3.0 } else { 1.0 });
+        }
+    }
+    let options = searchd_models::ExpansionOptions::default();
+    let model =
+        train::train(&state.index, &base, &judgments, &TrainOptions::default(), Some(&options), Vec::new()).unwrap();
+    let word = state.index.stems("powerdriver", None).remove(0);
+    let learned: Vec<&str> = model.expansions.get(&word).iter().map(|(w, _)| w.as_str()).collect();
+    assert!(learned.contains(&"drill"), "{:?}", model.expansions);
+    assert!(!learned.contains(&"kit") && !learned.contains(&"18v"), "query words are not expansions: {learned:?}");
+
+    let served = base.clone().with_second(Some(Arc::new(model) as Arc<dyn searchd_catalog::SecondPhase>));
+    let hits = search(&served, RankingMode::Default);
+    assert!(hits.len() >= 12, "{} hits", hits.len());
+    for hit in &hits[..12] {
+        assert!(hit.product.title.contains("Cordless Drill Driver"), "{}", hit.product.title);
+    }
+    assert!(search(&served, RankingMode::Phase1).is_empty(), "phase1 is without the model and its expansions");
 }
