@@ -68,6 +68,22 @@ struct WordField {
     title: bool,
 }
 
+/// Calls `hit(i)` for each candidate `(doc, i)` of `docs` (in doc order) that `docset` holds,
+/// walking it forward once.
+fn for_each_match(docset: &mut (impl DocSet + ?Sized), docs: &[(DocId, usize)], mut hit: impl FnMut(usize)) {
+    for &(doc, i) in docs {
+        if docset.doc() == TERMINATED {
+            break;
+        }
+        if docset.doc() < doc {
+            docset.seek(doc);
+        }
+        if docset.doc() == doc {
+            hit(i);
+        }
+    }
+}
+
 impl ProductIndex {
     /// Features of `top` (phase-1 order) for `q`, whose analyzed words are `terms`.
     #[expect(clippy::too_many_arguments, reason = "private plumbing")]
@@ -165,31 +181,11 @@ impl ProductIndex {
                 else {
                     continue;
                 };
-                for &(doc, i) in docs.iter() {
-                    if postings.doc() == TERMINATED {
-                        break;
-                    }
-                    if postings.doc() < doc {
-                        postings.seek(doc);
-                    }
-                    if postings.doc() == doc {
-                        matches[i].expanded |= 1 << w;
-                    }
-                }
+                for_each_match(&mut postings, docs, |i| matches[i].expanded |= 1 << w);
             }
             for (w, weight) in &typo_weights {
                 let mut scorer = weight.scorer(segment, 1.0)?;
-                for &(doc, i) in docs.iter() {
-                    if scorer.doc() == TERMINATED {
-                        break;
-                    }
-                    if scorer.doc() < doc {
-                        scorer.seek(doc);
-                    }
-                    if scorer.doc() == doc {
-                        matches[i].typo |= 1 << w;
-                    }
-                }
+                for_each_match(scorer.as_mut(), docs, |i| matches[i].typo |= 1 << w);
             }
             per_segment.insert(
                 segment_ord,

@@ -199,12 +199,17 @@ impl ProductIndex {
     }
 
     /// The phase-1 top `ranker.window` of a search with each hit's phase-2 features: what the
-    /// re-ranker sees, for training it.
-    pub fn candidates(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<Candidate>> {
-        let Planned { searcher, terms, query, engagement, .. } = self.plan(request, ranker)?;
+    /// re-ranker sees, for training it. Phase 1 searches `expansions` too when given (those of
+    /// the model being trained; the ranker's own model is not used).
+    pub fn candidates(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        expansions: Option<&Expansions>,
+    ) -> Result<Vec<Candidate>> {
+        let Planned { searcher, terms, query, engagement, .. } = self.plan(request, expansions)?;
         let (top, _, _) =
             self.collect(&searcher, request, query.as_ref(), &ranker.first, 0, ranker.window, engagement.clone())?;
-        let expansions = expansions_of(request, ranker);
         let features = self.features(&searcher, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
@@ -247,7 +252,8 @@ impl ProductIndex {
     /// Validation, query language and words, query building and collection: what every search
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
-        let Planned { searcher, language, terms, query, engagement } = self.plan(request, ranker)?;
+        let expansions = expansions_of(request, ranker);
+        let Planned { searcher, language, terms, query, engagement } = self.plan(request, expansions)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
             RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
@@ -275,7 +281,7 @@ impl ProductIndex {
                     &terms,
                     &top[..window],
                     ranker,
-                    expansions_of(request, ranker),
+                    expansions,
                     engagement.as_ref(),
                 )?;
                 let mut ranked: Vec<Ranked> = top[..window]
@@ -303,8 +309,9 @@ impl ProductIndex {
     }
 
     /// What every search does before collecting: validation, the query's language and words,
-    /// the Tantivy query, and the engagement columns of this searcher's segments.
-    fn plan(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Planned> {
+    /// the Tantivy query (with the learned `expansions`, when given), and the engagement columns
+    /// of this searcher's segments.
+    fn plan(&self, request: &SearchRequest, expansions: Option<&Expansions>) -> Result<Planned> {
         request.validate()?;
         if let Some(code) = request.lang.as_deref() {
             if Language::from_code(code).is_none() {
@@ -314,7 +321,7 @@ impl ProductIndex {
         let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let terms = self.analyzer.query_terms(&request.q, language);
         let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms, expansions_of(request, ranker));
+        let query = self.build_query(&searcher, request, &terms, expansions);
         let engagement = self.engagement_columns(&searcher)?;
         Ok(Planned { searcher, language, terms, query, engagement })
     }
@@ -788,7 +795,7 @@ fn mark(text: &str, is_match: &dyn Fn(&str) -> bool, around: Option<usize>) -> S
 
 /// The learned expansions a search uses: the served model's, in the default ranking only
 /// (`phase1` and `bm25` are without the model).
-pub(crate) fn expansions_of<'a>(request: &SearchRequest, ranker: &'a Ranker) -> Option<&'a Expansions> {
+fn expansions_of<'a>(request: &SearchRequest, ranker: &'a Ranker) -> Option<&'a Expansions> {
     match request.ranking {
         RankingMode::Default => ranker.second.as_deref().and_then(|m| m.expansions()),
         RankingMode::Phase1 | RankingMode::Bm25 => None,

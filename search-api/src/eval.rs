@@ -99,9 +99,7 @@ pub fn run(
     for (q, _) in judgments.queries() {
         index.search_ids(&request(q), ranker)?;
     }
-    let mut metrics: Vec<QueryMetrics> = Vec::with_capacity(judgments.num_queries());
     let mut latencies = Vec::with_capacity(judgments.num_queries());
-    let mut per_query = Vec::with_capacity(judgments.num_queries());
     let mut reports = Vec::with_capacity(judgments.num_queries());
     for (q, judged) in judgments.queries() {
         let request = request(q);
@@ -110,9 +108,6 @@ pub fn run(
         latencies.push(started.elapsed().as_secs_f64() * 1e3);
         let ranked: Vec<String> = hits.into_iter().map(|h| h.id).collect();
         let m = evaluate_query(&ranked, judged, options.k);
-        if let Some(n) = m.ndcg_condensed {
-            per_query.push((q.to_string(), n));
-        }
         let mut judged: Vec<JudgedRank> = judged
             .iter()
             .map(|(id, &relevance)| JudgedRank {
@@ -123,13 +118,15 @@ pub fn run(
             .collect();
         judged.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then_with(|| a.id.cmp(&b.id)));
         reports.push(QueryReport { query: q.to_string(), metrics: m, judged });
-        metrics.push(m);
     }
+    let metrics: Vec<QueryMetrics> = reports.iter().map(|r| r.metrics).collect();
     let report = RelevanceReport::from_metrics(&metrics);
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1];
-    per_query.sort_by(|a, b| a.1.total_cmp(&b.1));
-    per_query.truncate(10);
+    let mut worst: Vec<(String, f64)> =
+        reports.iter().filter_map(|r| Some((r.query.clone(), r.metrics.ndcg_condensed?))).collect();
+    worst.sort_by(|a, b| a.1.total_cmp(&b.1));
+    worst.truncate(10);
     Ok(EvalRun {
         summary: EvalSummary {
             queries: report.queries,
@@ -142,7 +139,7 @@ pub fn run(
         max_ms: latencies.last().copied().unwrap_or(0.0),
         mean_ms: latencies.iter().sum::<f64>() / latencies.len().max(1) as f64,
         report,
-        worst: per_query,
+        worst,
         queries: reports,
     })
 }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
-use searchd_catalog::{
-    Expansions, FeatureContribution, FeatureVector, Ranker, RankingMode, SearchRequest, SecondPhase,
-};
+use searchd_catalog::{Expansions, Ranker, RankingMode, SearchRequest, SecondPhase};
 use searchd_indexer::{Candidate, ProductIndex};
 use searchd_models::{
     ExpansionExample, ExpansionOptions, LabeledCandidate, RankerModel, TrainOptions, TrainingQuery, learn_expansions,
@@ -35,43 +33,19 @@ pub fn candidates<'a>(
     queries: impl Iterator<Item = &'a str>,
 ) -> anyhow::Result<Vec<QueryCandidates>> {
     // Candidates come from phase 1 alone: the model being trained must not choose its own data.
-    let ranker = base.clone().with_second(
-        expansions.filter(|e| !e.is_empty()).map(|e| Arc::new(ExpansionsOnly(e.clone())) as Arc<dyn SecondPhase>),
-    );
+    let expansions = expansions.filter(|e| !e.is_empty());
     let mut out = Vec::new();
     for query in queries {
         let request = SearchRequest {
             q: query.to_string(),
             per_page: 1,
-            ranking: RankingMode::Default,
+            ranking: RankingMode::Phase1,
             ..SearchRequest::default()
         };
-        let candidates = index.candidates(&request, &ranker)?;
+        let candidates = index.candidates(&request, base, expansions)?;
         out.push(QueryCandidates { query: query.to_string(), candidates });
     }
     Ok(out)
-}
-
-/// Phase 1 with learned expansions and no re-ranking: what training candidates are drawn from.
-#[derive(Debug)]
-struct ExpansionsOnly(Expansions);
-
-impl SecondPhase for ExpansionsOnly {
-    fn version(&self) -> &str {
-        "expansions"
-    }
-
-    fn score(&self, _: &FeatureVector) -> f32 {
-        0.0
-    }
-
-    fn contributions(&self, _: &FeatureVector) -> Vec<FeatureContribution> {
-        Vec::new()
-    }
-
-    fn expansions(&self) -> Option<&Expansions> {
-        Some(&self.0)
-    }
 }
 
 /// Grade from which a labeled product counts as relevant when learning expansions (two of three
@@ -91,14 +65,12 @@ pub fn expansions(
     for (query, judged) in labels.queries() {
         let mut relevant_titles = Vec::new();
         for (id, _) in judged.iter().filter(|(_, grade)| **grade >= EXPANSION_MIN_GRADE) {
-            if !titles.contains_key(id) {
-                let stems = match index.get(id) {
-                    Ok(p) => index.stems(&p.title, p.language.as_deref()),
-                    Err(_) => Vec::new(),
-                };
-                titles.insert(id.clone(), stems);
-            }
-            relevant_titles.push(titles[id].clone());
+            // A judged product no longer in the index has no title to learn from.
+            let stems = titles.entry(id.clone()).or_insert_with(|| match index.get(id) {
+                Ok(p) => index.stems(&p.title, p.language.as_deref()),
+                Err(_) => Vec::new(),
+            });
+            relevant_titles.push(stems.clone());
         }
         examples.push(ExpansionExample { words: index.stems(query, None), relevant_titles });
     }
