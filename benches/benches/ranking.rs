@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use searchd_api::{eval, train};
 use searchd_benches::{homedepot_products, index_products, summary, timed};
 use searchd_catalog::{Ranker, RankingMode, SearchRequest, SecondPhase};
 use searchd_models::{ExpansionOptions, TrainOptions};
 use searchd_ranking::{DefaultScorer, RankingConfig};
+use searchd_ranking::{eval, train};
 
 fn ranking(c: &mut Criterion) {
     let (Some(products), Some(path)) =

@@ -10,8 +10,8 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use searchd_api::recommend::{Recommendations, RecommendationsConfig};
 use searchd_benches::{bigbasket_index, summary, timed};
+use searchd_engine::{Recommendations, RecommendationsConfig};
 use searchd_models::{SimilarStore, similar};
 use searchd_ranking::{EventStore, EventsConfig};
 

@@ -22,7 +22,6 @@ mod analysis;
 mod error;
 mod index;
 mod ingest;
-pub mod kafka;
 mod ltr;
 mod schema;
 mod search;

@@ -14,13 +14,16 @@
 //! assert_eq!(scorer.score(&plain), 2.0);
 //! ```
 
+pub mod eval;
 mod events;
-mod metrics;
 mod scorer;
+mod served;
+pub mod train;
 
+pub use eval::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 pub use events::{
     Aggregates, ClickRow, Event, EventKind, EventLog, EventStore, EventsConfig, MAX_CLOCK_SKEW, MAX_EVENT_QUERY_CHARS,
     normalize_query,
 };
-pub use metrics::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 pub use scorer::{DefaultScorer, RankingConfig};
+pub use served::{RankerConfig, Ranking, RankingSetup, spawn_ranking_tasks};

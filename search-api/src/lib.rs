@@ -19,110 +19,79 @@ pub mod auth;
 mod autocomplete;
 pub mod cache;
 mod config;
-pub mod crawl;
-pub mod demo;
 mod error;
-pub mod eval;
 mod events;
 mod extract;
 pub mod guard;
 mod hygiene;
 mod metrics;
 pub mod openapi;
-pub mod publish;
-pub mod ranking;
-pub mod recommend;
+mod recommend;
 mod routes;
-pub mod snapshot;
-pub mod train;
 mod vendors;
 pub mod web;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post, put};
-use searchd_autocomplete::QueryLog;
-use searchd_indexer::kafka::IngestHandle;
-use searchd_indexer::{IndexConfig, ProductIndex, VendorIndex};
-use searchd_ranking::EventStore;
+use searchd_engine::Engine;
+use searchd_indexer::ProductIndex;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub use auth::{AuthConfig, JwtConfig, KeyStore, Scope};
-pub use autocomplete::{
-    AUTOCOMPLETE_PARAMS, Autocomplete, AutocompleteQuery, AutocompleteResponse, Refresher, parse_autocomplete_query,
-    spawn_autocomplete_refresher,
-};
+pub use autocomplete::{AUTOCOMPLETE_PARAMS, AutocompleteQuery, AutocompleteResponse, parse_autocomplete_query};
 pub use cache::CacheConfig;
-pub use config::{AutocompleteConfig, Config, HttpConfig, LogConfig, LogFormat, RankerConfig};
+pub use config::{Config, HttpConfig, LogConfig, LogFormat};
 pub use error::{ApiError, Code};
 pub use extract::{SEARCH_PARAMS, parse_search_query};
 pub use guard::{ClassLimits, Limit, RateLimitConfig};
-pub use ranking::{Ranking, spawn_ranking_tasks};
 pub use vendors::{VENDOR_SEARCH_PARAMS, parse_vendor_query};
 
-/// What every handler shares.
+/// What every handler shares: the engine, and what HTTP adds to it. It dereferences to the
+/// [`Engine`], so handlers read `state.index`, `state.ranking`, ….
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub index: Arc<ProductIndex>,
-    pub vendors: Arc<VendorIndex>,
-    /// Phase 1, the learned phase 2 (hot-swapped) and the behaviour events.
-    pub ranking: Arc<Ranking>,
-    /// False while the demo catalog loads.
-    pub ready: Arc<AtomicBool>,
-    pub autocomplete: Arc<Autocomplete>,
-    /// Similar products and bought together.
-    pub recommendations: Arc<recommend::Recommendations>,
-    /// The Kafka ingester, once `serve` started it (`[kafka] enabled`).
-    pub ingest: Arc<std::sync::OnceLock<IngestHandle>>,
+    /// The served indexes, ranking, suggestions and recommendations.
+    pub engine: Engine,
     /// What `GET /metrics` reports.
     pub metrics: Arc<metrics::Metrics>,
     /// Search and autocomplete answers.
     pub cache: Arc<cache::ResponseCache>,
     /// API keys and bearer tokens.
     pub auth: Arc<auth::Authenticator>,
+    /// Token buckets per caller and per client IP.
     pub limiter: Arc<guard::RateLimiter>,
-    /// Where snapshots go and what they copy.
-    pub snapshots: Arc<snapshot::Snapshots>,
     /// The storefront page's settings.
     pub web: Arc<web::WebConfig>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
 impl AppState {
-    /// Opens (or creates) the product and vendor indexes and the query log in the configured
-    /// data dir.
+    /// Opens the engine on the configured data dir, with the HTTP layer's parts.
     pub fn open(config: &Config) -> anyhow::Result<Self> {
-        let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
-        let vendors = VendorIndex::open(&config.vendor_index_dir(), &config.index)?;
-        let path = config.query_log_path();
-        let log = QueryLog::open(&path, config.autocomplete.max_queries)
-            .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
-        let ranking = Ranking::open(config)?;
-        Self::with_parts(index, vendors, log, ranking, config)
+        Self::new(Engine::open(&config.engine())?, config)
     }
 
     /// A product index with an empty in-memory vendor index, and a query log and events kept
     /// in memory only (tests, benches); models are read from the configured data dir.
     pub fn with_index(index: ProductIndex, config: &Config) -> anyhow::Result<Self> {
-        let vendors =
-            VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() })?;
-        let events = Arc::new(EventStore::in_memory(config.events.clone()));
-        let ranking = Ranking::with_events(config, events)?;
-        Self::with_parts(index, vendors, QueryLog::in_memory(config.autocomplete.max_queries), ranking, config)
+        Self::new(Engine::with_index(index, &config.engine())?, config)
     }
 
-    pub fn with_parts(
-        index: ProductIndex,
-        vendors: VendorIndex,
-        log: QueryLog,
-        ranking: Ranking,
-        config: &Config,
-    ) -> anyhow::Result<Self> {
+    /// The HTTP layer's parts around `engine`.
+    pub fn new(engine: Engine, config: &Config) -> anyhow::Result<Self> {
         let metrics: Arc<metrics::Metrics> = Arc::default();
         // What answers depend on besides the content: nodes differing here never share them.
         let fingerprint =
@@ -131,19 +100,9 @@ impl AppState {
             cache: Arc::new(cache::ResponseCache::new(&config.cache, &fingerprint, metrics.clone())),
             auth: Arc::new(auth::Authenticator::open(&config.auth, &config.data_dir)?),
             limiter: Arc::new(guard::RateLimiter::new(&config.rate_limit)),
-            snapshots: Arc::new(snapshot::Snapshots::new(config)),
             web: Arc::new(config.web.clone()),
-            index: Arc::new(index),
-            vendors: Arc::new(vendors),
-            ranking: Arc::new(ranking),
-            ready: Arc::new(AtomicBool::new(true)),
-            autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
-            ingest: Arc::default(),
             metrics,
-            recommendations: Arc::new(recommend::Recommendations::new(
-                searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep),
-                config.recommendations.clone(),
-            )),
+            engine,
         })
     }
 }
@@ -206,29 +165,4 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, Counter { prefix, next: Arc::default() }));
     hygiene::wrap(app, http)
-}
-
-/// Commits pending product and vendor writes when the commit interval has passed, off the
-/// async executor.
-pub fn spawn_commit_loop(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let every = Duration::from_millis((state.index.config().commit_interval_ms / 2).max(10));
-    let (index, vendors) = (state.index.clone(), state.vendors.clone());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let (index, vendors) = (index.clone(), vendors.clone());
-            let commit = move || -> searchd_indexer::Result<()> {
-                index.commit_if_due()?;
-                vendors.commit_if_due()?;
-                Ok(())
-            };
-            match tokio::task::spawn_blocking(commit).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "scheduled commit failed"),
-                Err(e) => tracing::error!(error = %e, "scheduled commit panicked"),
-            }
-        }
-    })
 }

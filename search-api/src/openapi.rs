@@ -18,7 +18,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 use crate::error::ErrorBody;
-use crate::snapshot::SnapshotInfo;
+use searchd_engine::snapshot::SnapshotInfo;
 
 #[derive(Debug, OpenApi)]
 #[openapi(

@@ -462,17 +462,17 @@ pub async fn method_not_allowed() -> ApiError {
 /// `POST /v1/admin/snapshots`: a snapshot of the serving state now (tag `manual`), while
 /// searches and writes go on. 201 with its manifest (files, sizes, checksums).
 #[utoipa::path(post, path = "/v1/admin/snapshots", tag = "admin", responses(
-    (status = 201, description = "The snapshot's manifest", body = crate::snapshot::Manifest),
+    (status = 201, description = "The snapshot's manifest", body = searchd_engine::snapshot::Manifest),
     (status = 409, description = "A manual snapshot was already taken this second", body = ErrorBody)))]
 pub async fn create_snapshot(
     State(state): State<AppState>,
-) -> ApiResult<(StatusCode, Json<crate::snapshot::Manifest>)> {
+) -> ApiResult<(StatusCode, Json<searchd_engine::snapshot::Manifest>)> {
     let manifest = tokio::task::spawn_blocking(move || {
-        state.snapshots.create(&state, crate::snapshot::MANUAL, chrono::Utc::now())
+        state.snapshots.create(&state.engine, searchd_engine::snapshot::MANUAL, chrono::Utc::now())
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(|e| match e.downcast::<crate::snapshot::SnapshotExists>() {
+    .map_err(|e| match e.downcast::<searchd_engine::snapshot::SnapshotExists>() {
         Ok(exists) => ApiError::new(Code::SnapshotExists, exists.to_string()),
         Err(e) => ApiError::internal(format!("{e:#}")),
     })?;

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use searchd_engine::demo::CITIES_JSON;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -15,8 +16,6 @@ use crate::AppState;
 const INDEX_HTML: &str = include_str!("../web/index.html");
 const APP_JS: &str = include_str!("../web/app.js");
 const APP_CSS: &str = include_str!("../web/app.css");
-/// The demo vendors' cities (`demo/generate.py` writes them), for the vendor finder.
-const CITIES_JSON: &str = include_str!("../demo/cities.json");
 /// Parsed once (a unit test checks the file).
 static CITIES: LazyLock<serde_json::Value> = LazyLock::new(|| serde_json::from_str(CITIES_JSON).unwrap_or_default());
 

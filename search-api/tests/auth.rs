@@ -11,8 +11,9 @@ use base64::Engine;
 use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use searchd_api::{
-    AppState, AuthConfig, ClassLimits, Config, JwtConfig, KeyStore, Limit, RateLimitConfig, Scope, demo, router,
+    AppState, AuthConfig, ClassLimits, Config, JwtConfig, KeyStore, Limit, RateLimitConfig, Scope, router,
 };
+use searchd_engine::demo;
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::{Value, json};
 use tower::ServiceExt;

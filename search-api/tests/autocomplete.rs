@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use searchd_api::{AppState, Config, demo, router, spawn_autocomplete_refresher};
+use searchd_api::{AppState, Config, router};
+use searchd_engine::{demo, spawn_autocomplete_refresher};
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
 
@@ -115,11 +116,11 @@ async fn executed_searches_become_popular_queries_and_survive_a_restart() {
 #[tokio::test]
 async fn the_refresh_loop_follows_commits() {
     let config = Config {
-        autocomplete: searchd_api::AutocompleteConfig { refresh_interval_ms: 20, ..Default::default() },
+        autocomplete: searchd_engine::AutocompleteConfig { refresh_interval_ms: 20, ..Default::default() },
         ..crate::config()
     };
     let state = AppState::with_index(index(), &config).unwrap();
-    let refresher = spawn_autocomplete_refresher(state.clone()).unwrap();
+    let refresher = spawn_autocomplete_refresher(state.engine.clone()).unwrap();
     let app = router(state, &config.http);
 
     async fn wait_for(app: &axum::Router, uri: &str, want: bool) {

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use searchd_api::{AppState, Config, KeyStore, Scope, demo};
+use searchd_api::{AppState, Config, KeyStore, Scope};
+use searchd_engine::demo;
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")

@@ -19,9 +19,10 @@ use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use searchd_api::{
-    AUTOCOMPLETE_PARAMS, AppState, SEARCH_PARAMS, VENDOR_SEARCH_PARAMS, demo, parse_autocomplete_query,
-    parse_search_query, parse_vendor_query, router,
+    AUTOCOMPLETE_PARAMS, AppState, SEARCH_PARAMS, VENDOR_SEARCH_PARAMS, parse_autocomplete_query, parse_search_query,
+    parse_vendor_query, router,
 };
+use searchd_engine::demo;
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
 use tower::ServiceExt;

@@ -4,12 +4,9 @@ mod auth;
 mod autocomplete;
 mod browser;
 mod cache;
-mod cli;
-mod crawl;
 mod errors;
 mod fuzz;
 mod http;
-mod kafka;
 mod metrics;
 mod openapi;
 mod ranking;
@@ -23,7 +20,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use searchd_api::{AppState, Config, demo, router};
+use searchd_api::{AppState, Config, router};
+use searchd_engine::demo;
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -65,7 +63,7 @@ impl LiveServer {
         let address = listener.local_addr().unwrap();
         let app = router(state.clone(), &config.http).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { address, server, committer: searchd_api::spawn_commit_loop(state) }
+        Self { address, server, committer: searchd_engine::spawn_commit_loop(state) }
     }
 }
 

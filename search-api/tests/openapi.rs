@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use axum::http::Method;
-use searchd_api::{AppState, Config, demo};
+use searchd_api::{AppState, Config};
+use searchd_engine::demo;
 use serde_json::Value;
 
 use crate::{call, get};

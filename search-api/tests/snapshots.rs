@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use chrono::{DateTime, TimeZone, Utc};
-use searchd_api::snapshot::{Snapshots, spawn_snapshot_schedules};
-use searchd_api::{AppState, Config, demo, router};
+use searchd_api::{AppState, Config, router};
 use searchd_catalog::{Product, SearchRequest};
+use searchd_engine::demo;
+use searchd_engine::snapshot::{Snapshots, spawn_snapshot_schedules};
 
 use crate::recommend::ManualClock;
 use crate::send_json;
@@ -150,8 +151,8 @@ async fn schedules_keep_exactly_their_counts() {
     state.index.commit().unwrap();
     let start = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
     let clock = Arc::new(ManualClock(Mutex::new(start)));
-    let tasks = spawn_snapshot_schedules(&state, &config, clock.clone(), Duration::from_millis(2)).unwrap();
-    let snapshots = Snapshots::new(&config);
+    let tasks = spawn_snapshot_schedules(&state, &config.engine(), clock.clone(), Duration::from_millis(2)).unwrap();
+    let snapshots = Snapshots::new(&config.engine());
     // The schedule tasks read the clock once when they start: let them, before it moves.
     tokio::time::sleep(Duration::from_millis(100)).await;
 

@@ -2,9 +2,10 @@
 
 use axum::Router;
 use axum::http::Method;
-use searchd_api::{AppState, demo, router};
+use searchd_api::{AppState, router};
 use searchd_catalog::GeoPoint;
 use searchd_catalog::geo::haversine_km;
+use searchd_engine::demo;
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::{Value, json};
 

@@ -7,8 +7,11 @@ use std::time::Instant;
 use anyhow::Context;
 use searchd_catalog::{FacetField, Ranker, RankingMode, SearchRequest};
 use searchd_indexer::ProductIndex;
-use searchd_ranking::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 use serde::Serialize;
+
+mod relevance;
+
+pub use relevance::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 
 /// Results retrieved per query (Recall@100, and the list nDCG is condensed from).
 pub const RETRIEVED: usize = 100;

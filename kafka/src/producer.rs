@@ -1,4 +1,5 @@
-//! `searchd publish`: a file's rows as catalog events on a Kafka topic (loading, tests).
+//! The producer side of the topic contract: a file's rows as catalog events on a Kafka topic
+//! (`searchd publish`, `searchd crawl --publish kafka`, loading, tests).
 //!
 //! Product or vendor rows (CSV or JSONL, through the same field map as `searchd index`) become
 //! upserts keyed by id; rows without a version get the publish's start time in milliseconds, so
@@ -18,9 +19,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use searchd_catalog::{CatalogEvent, VendorEvent};
-use searchd_indexer::kafka::KafkaConfig;
 use searchd_indexer::{FieldMap, InputFormat, RowError, Rows, decompressed};
 use serde::Serialize;
+
+use crate::KafkaConfig;
 
 /// What the file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +116,7 @@ impl EventProducer {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
-            .block_on(searchd_indexer::kafka::ensure_topics(kafka, &[topic.to_string()], partitions))
+            .block_on(crate::ensure_topics(kafka, &[topic.to_string()], partitions))
             .with_context(|| format!("cannot create the topic {topic}"))?;
         let deliveries = Arc::new(Deliveries::default());
         let mut client = kafka.client_config(&[]);

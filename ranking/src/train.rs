@@ -12,10 +12,10 @@ use searchd_models::{
     ExpansionExample, ExpansionOptions, LabeledCandidate, RankerModel, TrainOptions, TrainingQuery, learn_expansions,
     train_ranker,
 };
-use searchd_ranking::{Aggregates, Judgments};
 use serde::Serialize;
 
-use crate::eval::{self, EvalOptions, EvalSummary};
+use crate::Aggregates;
+use crate::eval::{self, EvalOptions, EvalSummary, Judgments};
 
 /// A query's phase-1 candidates with their features (independent of any learned model).
 #[derive(Debug, Clone)]

@@ -20,17 +20,18 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::ClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::statistics::Statistics;
 use rdkafka::{Offset, TopicPartitionList};
 use searchd_catalog::{CatalogEvent, VendorEvent, WriteOutcome};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Error, PreparedProduct, ProductIndex, Result, VendorIndex};
+use searchd_indexer::{PreparedProduct, ProductIndex, VendorIndex};
+
+use crate::{Error, KafkaConfig, Result, StartFrom};
 
 /// Messages analyzed together (in parallel) before they are written in order.
 const CHUNK: usize = 512;
@@ -46,121 +47,6 @@ pub mod dlq_headers {
     pub const SOURCE_PARTITION: &str = "searchd.source.partition";
     pub const SOURCE_OFFSET: &str = "searchd.source.offset";
 }
-
-/// Where a new consumer group starts reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StartFrom {
-    Earliest,
-    Latest,
-}
-
-/// `[kafka]` settings. Off by default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KafkaConfig {
-    pub enabled: bool,
-    /// `host:port[,host:port...]`.
-    pub brokers: String,
-    /// Topics of `CatalogEvent` messages.
-    pub product_topics: Vec<String>,
-    /// Topics of `VendorEvent` messages.
-    pub vendor_topics: Vec<String>,
-    /// The consumer group. Every node needs its own, so that each holds the whole catalog;
-    /// empty: `searchd-<hostname>`.
-    pub group_id: String,
-    /// Static group membership (`group.instance.id`): a restarted node takes its partitions back
-    /// at once instead of waiting for the broker's session timeout. Empty: the group id (one
-    /// member per group). Members of one group need distinct ids.
-    pub instance_id: String,
-    /// Commit the index and the offsets after this many messages...
-    pub batch_size: usize,
-    /// ...or this long after the last commit, whichever comes first.
-    pub commit_interval_ms: u64,
-    /// Where a group without committed offsets starts.
-    pub start_from: StartFrom,
-    /// Dead letters of topic `t` go to `t` + this.
-    pub dlq_suffix: String,
-    /// More librdkafka settings (security, timeouts), passed as they are.
-    pub properties: BTreeMap<String, String>,
-}
-
-impl Default for KafkaConfig {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            brokers: "127.0.0.1:9092".into(),
-            product_topics: vec!["catalog.products".into()],
-            vendor_topics: vec!["catalog.vendors".into()],
-            group_id: String::new(),
-            instance_id: String::new(),
-            batch_size: 5_000,
-            commit_interval_ms: 500,
-            start_from: StartFrom::Earliest,
-            dlq_suffix: ".dlq".into(),
-            properties: BTreeMap::new(),
-        }
-    }
-}
-
-impl KafkaConfig {
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        if !self.enabled {
-            return Ok(());
-        }
-        if self.brokers.trim().is_empty() {
-            return Err("kafka.brokers must not be empty".into());
-        }
-        if self.product_topics.is_empty() && self.vendor_topics.is_empty() {
-            return Err("kafka: set product_topics or vendor_topics".into());
-        }
-        let topics: Vec<&String> = self.product_topics.iter().chain(&self.vendor_topics).collect();
-        if let Some(t) = topics.iter().find(|t| t.trim().is_empty() || t.ends_with(&self.dlq_suffix)) {
-            return Err(format!("kafka: topic `{t}` is empty or is itself a dead-letter topic"));
-        }
-        if topics.iter().collect::<BTreeSet<_>>().len() != topics.len() {
-            return Err("kafka: a topic is listed twice".into());
-        }
-        if self.batch_size == 0 || self.commit_interval_ms == 0 {
-            return Err("kafka.batch_size and kafka.commit_interval_ms must be at least 1".into());
-        }
-        if self.dlq_suffix.is_empty() {
-            return Err("kafka.dlq_suffix must not be empty".into());
-        }
-        Ok(())
-    }
-
-    /// The configured group, or `searchd-<hostname>`.
-    pub fn group(&self) -> String {
-        if !self.group_id.is_empty() {
-            return self.group_id.clone();
-        }
-        let host = std::env::var("HOSTNAME")
-            .ok()
-            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "node".into());
-        format!("searchd-{host}")
-    }
-
-    /// The configured static member id, or the group.
-    pub fn instance(&self) -> String {
-        if self.instance_id.is_empty() { self.group() } else { self.instance_id.clone() }
-    }
-
-    /// Client settings for the consumer, the dead-letter producer and `searchd publish`: the
-    /// brokers, then `defaults`, then `properties` (so a configured property wins).
-    pub fn client_config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.brokers);
-        for (k, v) in defaults.iter().copied().chain(self.properties.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-            config.set(k, v);
-        }
-        config
-    }
-}
-
 /// One partition as `GET /v1/admin/ingest` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartitionStatus {
@@ -339,7 +225,7 @@ fn commit<C: Consumer<Context>>(ctx: &Context, consumer: &C, only: Option<&BTree
 }
 
 fn kafka_error(e: rdkafka::error::KafkaError) -> Error {
-    Error::Internal(format!("kafka: {e}"))
+    Error::Kafka(format!("{e}"))
 }
 
 /// Why a message goes to the dead-letter topic.
@@ -441,7 +327,7 @@ pub async fn spawn(
     vendors: Arc<VendorIndex>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(IngestHandle, tokio::task::JoinHandle<Result<()>>)> {
-    config.validate().map_err(Error::Input)?;
+    config.validate().map_err(Error::Config)?;
     let shared = Arc::new(Mutex::new(Shared::default()));
     let group = config.group();
     let topics: Vec<String> = config.product_topics.iter().chain(&config.vendor_topics).cloned().collect();
@@ -506,7 +392,7 @@ pub async fn ensure_topics(config: &KafkaConfig, names: &[String], partitions: i
         match result {
             Ok(name) => tracing::info!(topic = %name, partitions, "topic created"),
             Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => return Err(Error::Internal(format!("kafka: cannot create topic {name}: {code}"))),
+            Err((name, code)) => return Err(Error::Kafka(format!("cannot create topic {name}: {code}"))),
         }
     }
     Ok(())
@@ -571,7 +457,7 @@ impl Loop {
         let consumer = self.consumer.clone();
         tokio::task::spawn_blocking(move || commit(consumer.context(), &*consumer, None))
             .await
-            .map_err(|e| Error::Internal(format!("commit task: {e}")))?
+            .map_err(|e| Error::Task(format!("commit task: {e}")))?
     }
 
     /// Applies a chunk in offset order (analysis in parallel), sends its dead letters, then
@@ -581,7 +467,7 @@ impl Loop {
         let vendor_topics: BTreeSet<String> = self.config.vendor_topics.iter().cloned().collect();
         let (chunk, dead) = tokio::task::spawn_blocking(move || apply(consumer.context(), &vendor_topics, chunk))
             .await
-            .map_err(|e| Error::Internal(format!("ingest task: {e}")))??;
+            .map_err(|e| Error::Task(format!("ingest task: {e}")))??;
         for (message, letter) in &dead {
             self.dead_letter(message, letter).await?;
         }
@@ -619,8 +505,8 @@ impl Loop {
             code = letter.code, reason = %letter.reason, "message dead-lettered");
         match tokio::time::timeout(DLQ_TIMEOUT, self.producer.send(record, DLQ_TIMEOUT)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err((e, _))) => Err(Error::Internal(format!("kafka: cannot dead-letter to {topic}: {e}"))),
-            Err(_) => Err(Error::Internal(format!("kafka: dead-letter delivery to {topic} timed out"))),
+            Ok(Err((e, _))) => Err(Error::Kafka(format!("cannot dead-letter to {topic}: {e}"))),
+            Err(_) => Err(Error::Kafka(format!("dead-letter delivery to {topic} timed out"))),
         }
     }
 }
@@ -664,7 +550,7 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::IndexConfig;
+    use searchd_indexer::IndexConfig;
 
     fn index() -> ProductIndex {
         ProductIndex::in_memory(IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..IndexConfig::default() })

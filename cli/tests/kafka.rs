@@ -14,10 +14,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
-use searchd_api::publish::{PublishKind, PublishOptions, publish};
 use searchd_catalog::{CatalogEvent, Product};
-use searchd_indexer::kafka::{self, IngestHandle, IngestStatus, KafkaConfig, dlq_headers};
 use searchd_indexer::{IndexConfig, InputFormat, ProductIndex, VendorIndex};
+use searchd_kafka::{self as kafka, IngestHandle, IngestStatus, KafkaConfig, dlq_headers};
+use searchd_kafka::{PublishKind, PublishOptions, publish};
 use searchd_testkit::kafka::{Broker, ONE_RECORD_PER_BATCH};
 use serde_json::{Value, json};
 
@@ -67,7 +67,7 @@ struct Node {
     vendors: Arc<VendorIndex>,
     handle: IngestHandle,
     stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<searchd_indexer::Result<()>>,
+    task: tokio::task::JoinHandle<searchd_kafka::Result<()>>,
 }
 
 impl Node {

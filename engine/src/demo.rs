@@ -1,6 +1,6 @@
 //! The demo catalog: a few hundred products in English, German, French and Spanish and about a
 //! hundred vendors in cities around the world, written by the project
-//! (`search-api/demo/generate.py`) and embedded in the binary.
+//! (`engine/demo/generate.py`) and embedded in the binary.
 
 use searchd_catalog::{Product, Vendor};
 use searchd_indexer::{ProductIndex, VendorIndex};
@@ -46,3 +46,7 @@ pub fn load_vendors(index: &VendorIndex) -> anyhow::Result<usize> {
     index.commit()?;
     Ok(n)
 }
+
+/// The demo vendors' cities (`demo/generate.py` writes them), as JSON, for the storefront's
+/// vendor finder.
+pub const CITIES_JSON: &str = include_str!("../demo/cities.json");

@@ -22,9 +22,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::AppState;
-use crate::config::Config;
-use crate::recommend::Clock;
+use crate::schedule::{Clock, spawn_schedule};
+use crate::{Engine, EngineConfig};
 
 /// `[snapshots]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,7 +122,7 @@ pub struct SnapshotInfo {
 #[derive(Debug, Clone)]
 pub struct Snapshots {
     dir: PathBuf,
-    config: Config,
+    config: EngineConfig,
     /// One snapshot at a time (names are by the second; two at once would share a staging dir).
     creating: Arc<Mutex<()>>,
 }
@@ -134,7 +133,7 @@ pub struct Snapshots {
 pub struct SnapshotExists(pub String);
 
 impl Snapshots {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &EngineConfig) -> Self {
         let dir = if config.snapshots.dir.is_empty() {
             config.data_dir.join("snapshots")
         } else {
@@ -148,7 +147,7 @@ impl Snapshots {
     }
 
     /// Takes a snapshot of the serving state, named by `now` and `tag`. Blocking.
-    pub fn create(&self, state: &AppState, tag: &str, now: DateTime<Utc>) -> anyhow::Result<Manifest> {
+    pub fn create(&self, state: &Engine, tag: &str, now: DateTime<Utc>) -> anyhow::Result<Manifest> {
         anyhow::ensure!(valid_tag(tag), "snapshot tag `{tag}` must be letters, digits and `-`");
         let started = Instant::now();
         let name = format!("snapshot-{}-{tag}", now.format("%Y%m%dT%H%M%SZ"));
@@ -432,8 +431,8 @@ fn remove_lock_files(dir: &Path) {
 
 /// `serve`: each schedule takes a snapshot when due by `clock`, then prunes its tag.
 pub fn spawn_snapshot_schedules(
-    state: &AppState,
-    config: &Config,
+    state: &Engine,
+    config: &EngineConfig,
     clock: Arc<dyn Clock>,
     tick: Duration,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
@@ -445,7 +444,7 @@ pub fn spawn_snapshot_schedules(
     for schedule in &config.snapshots.schedules {
         let (snapshots, state, clock_for_job) = (snapshots.clone(), state.clone(), clock.clone());
         let (tag, keep) = (schedule.tag.clone(), schedule.keep);
-        tasks.push(crate::recommend::spawn_schedule("snapshot", &schedule.cron, clock.clone(), tick, move || {
+        tasks.push(spawn_schedule("snapshot", &schedule.cron, clock.clone(), tick, move || {
             snapshots.create(&state, &tag, clock_for_job.now())?;
             let removed = snapshots.prune(&tag, keep)?;
             if !removed.is_empty() {

@@ -18,8 +18,8 @@ use searchd_indexer::ProductIndex;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::Config;
-use crate::publish::EventProducer;
+use searchd_api::Config;
+use searchd_kafka::EventProducer;
 
 /// Events applied to the index per batch.
 const INDEX_BATCH: usize = 256;
@@ -71,12 +71,12 @@ pub fn crawl(
     if max_pages.is_some() {
         crawl_config.max_pages = max_pages;
     }
-    let store = PageStore::open(&config.crawl_dir())?;
+    let store = PageStore::open(&config.engine().crawl_dir())?;
     let crawler = Crawler::new(crawl_config, Some(Arc::new(store)), Arc::new(SystemClock))?;
     // Opened before the crawl so a held index or an unreachable broker fails fast.
     let (published_to, sink): (String, Sink) = match target {
         CrawlTarget::Index => {
-            let index = ProductIndex::open(&config.index_dir(), config.index.clone())
+            let index = ProductIndex::open(&config.engine().index_dir(), config.index.clone())
                 .context("cannot open the index (is `searchd serve` running on this data dir? use --publish kafka)")?;
             ("index".to_string(), Box::new(move |rx| index_events(&index, rx)))
         }
@@ -175,6 +175,6 @@ fn produce_events(mut producer: EventProducer, mut rx: mpsc::Receiver<CatalogEve
 
 /// Archives crawled pages older than `[crawler] retention_days`.
 pub fn apply_retention(config: &Config) -> anyhow::Result<RetentionSummary> {
-    let store = PageStore::open(&config.crawl_dir())?;
+    let store = PageStore::open(&config.engine().crawl_dir())?;
     Ok(store.apply_retention(time::OffsetDateTime::now_utc(), config.crawler.retention())?)
 }

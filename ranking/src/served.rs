@@ -3,6 +3,7 @@
 //! events whose click-through phase 2 reads and whose engagement is folded into the index.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,9 +11,56 @@ use arc_swap::ArcSwap;
 use searchd_catalog::{ClickSignals, FirstPhaseScorer, Ranker, SecondPhase};
 use searchd_indexer::ProductIndex;
 use searchd_models::{RankerModel, RankerStore};
-use searchd_ranking::{DefaultScorer, EventStore};
+use serde::{Deserialize, Serialize};
 
-use crate::Config;
+use crate::{DefaultScorer, EventStore, EventsConfig, RankingConfig};
+
+/// `[ranker]`: the learned second phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RankerConfig {
+    /// Phase-1 hits the model re-ranks (0 switches phase 2 off).
+    pub window: usize,
+    /// How often the server checks the data dir for a newly trained model (milliseconds).
+    pub poll_interval_ms: u64,
+    /// Model artifacts kept in the data dir.
+    pub keep: usize,
+}
+
+impl Default for RankerConfig {
+    fn default() -> Self {
+        Self { window: searchd_catalog::DEFAULT_RERANK_WINDOW, poll_interval_ms: 2000, keep: 5 }
+    }
+}
+
+impl RankerConfig {
+    /// Checks the ranges; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.window > searchd_catalog::MAX_RESULT_WINDOW {
+            return Err(format!("ranker.window must be at most {}", searchd_catalog::MAX_RESULT_WINDOW));
+        }
+        if self.poll_interval_ms < 10 || self.keep == 0 {
+            return Err("ranker.poll_interval_ms must be ≥ 10 and ranker.keep ≥ 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the served ranking is built from: the `[ranking]`, `[ranker]` and `[events]` sections
+/// and where the data dir keeps the learned models and the event log.
+#[derive(Debug, Clone, Default)]
+pub struct RankingSetup {
+    /// Phase 1's weights.
+    pub ranking: RankingConfig,
+    /// The learned phase 2.
+    pub ranker: RankerConfig,
+    /// Behaviour events.
+    pub events: EventsConfig,
+    /// The learned rankers' folder.
+    pub ranker_dir: PathBuf,
+    /// The event log's folder.
+    pub events_dir: PathBuf,
+}
 
 /// The served ranking. Searches take a snapshot ([`Ranking::ranker`]); a model swap replaces the
 /// snapshot atomically, so a search in flight finishes with the model it started with.
@@ -28,22 +76,22 @@ pub struct Ranking {
 impl Ranking {
     /// Phase 1 from the config, the current model from the data dir (when one was trained) and
     /// the events replayed from their log.
-    pub fn open(config: &Config) -> anyhow::Result<Self> {
-        let (events, skipped) = EventStore::open(&config.events_dir(), config.events.clone())
-            .map_err(|e| anyhow::anyhow!("cannot read the event log in {}: {e}", config.events_dir().display()))?;
+    pub fn open(config: &RankingSetup) -> anyhow::Result<Self> {
+        let (events, skipped) = EventStore::open(&config.events_dir, config.events.clone())
+            .map_err(|e| anyhow::anyhow!("cannot read the event log in {}: {e}", config.events_dir.display()))?;
         if skipped > 0 {
             tracing::warn!(skipped, "event log: skipped unreadable lines (a torn write from a crash)");
         }
         Self::with_events(config, Arc::new(events))
     }
 
-    pub fn with_events(config: &Config, events: Arc<EventStore>) -> anyhow::Result<Self> {
+    pub fn with_events(config: &RankingSetup, events: Arc<EventStore>) -> anyhow::Result<Self> {
         let first: Arc<dyn FirstPhaseScorer> = Arc::new(DefaultScorer::new(config.ranking.clone()));
         let clicks: Arc<dyn ClickSignals> = events.clone();
         let base = Ranker { clicks: Some(clicks), window: config.ranker.window, ..Ranker::first_phase(first) };
         let ranking = Self {
             current: ArcSwap::from_pointee(base),
-            store: RankerStore::new(config.ranker_dir(), config.ranker.keep),
+            store: RankerStore::new(config.ranker_dir.clone(), config.ranker.keep),
             loaded: Mutex::new(None),
             events,
         };
@@ -105,7 +153,7 @@ impl Ranking {
 pub fn spawn_ranking_tasks(
     ranking: Arc<Ranking>,
     index: Arc<ProductIndex>,
-    config: &Config,
+    config: &RankingSetup,
 ) -> tokio::task::JoinHandle<()> {
     let poll = Duration::from_millis(config.ranker.poll_interval_ms);
     let fold = Duration::from_millis(config.events.fold_interval_ms);

@@ -1,0 +1,70 @@
+//! `searchd eval`: relevance and latency on graded judgments, in process.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use searchd_api::Config;
+use searchd_catalog::RankingMode;
+use searchd_indexer::ProductIndex;
+use searchd_ranking::Ranking;
+use searchd_ranking::eval::{self, EvalOptions};
+
+/// `searchd eval`.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    #[arg(long, value_name = "FILE")]
+    judgments: PathBuf,
+    /// Cut-off of nDCG.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// `default`: phase 1 and the trained model from the data dir when there is one;
+    /// `phase1`: without the model; `bm25`: plain BM25 on the text fields only.
+    #[arg(long, default_value = "default", value_parser = ["default", "phase1", "bm25"])]
+    ranking: String,
+    /// Also count brand and category facets for every query.
+    #[arg(long)]
+    facets: bool,
+    /// Write every query's metrics and the ranks of its judged products to FILE, one JSON
+    /// object a line.
+    #[arg(long, value_name = "FILE")]
+    per_query: Option<PathBuf>,
+}
+
+/// Runs every judged query and prints the table, then one JSON line.
+pub fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
+    let ranking: RankingMode = args.ranking.parse()?;
+    let options = EvalOptions { k: args.k, ranking, facets: args.facets };
+    evaluate(config, &args.judgments, options, args.per_query.as_deref())
+}
+
+fn evaluate(config: &Config, judgments: &Path, options: EvalOptions, per_query: Option<&Path>) -> anyhow::Result<()> {
+    if !config.engine().index_dir().join("meta.json").exists() {
+        bail!("no index in {}; run `searchd index` first", config.data_dir.display());
+    }
+    let judgments = eval::load_judgments(judgments)?;
+    let index = ProductIndex::open(&config.engine().index_dir(), config.index.clone())?;
+    let ranking = Ranking::open(&config.engine().ranking_setup())?;
+    ranking.fold_engagement(&index)?;
+    let ranker = ranking.ranker();
+    if options.ranking == RankingMode::Default {
+        match ranking.model_version() {
+            Some(v) => println!("model: {v} (re-ranks the top {})", ranker.window),
+            None => println!("model: none trained in {}; phase 1 only", config.engine().ranker_dir().display()),
+        }
+    }
+    let run = eval::run(&index, &ranker, &judgments, &options)?;
+    print!("{}", eval::render_table(&run, &options, &judgments));
+    if let Some(path) = per_query {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        for q in &run.queries {
+            serde_json::to_writer(&mut out, q)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+        println!("per-query report: {} ({} queries)", path.display(), run.queries.len());
+    }
+    println!("{}", serde_json::to_string(&run.summary)?);
+    Ok(())
+}
