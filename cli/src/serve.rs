@@ -77,7 +77,7 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                  create one with `searchd keys create --scopes admin`"
             );
         }
-        let key_reloader = searchd_api::auth::spawn_key_reloader(state.auth.clone());
+        let key_reloader = searchd_api::middleware::auth::spawn_key_reloader(state.auth.clone());
         let snapshot_tasks = searchd_engine::snapshot::spawn_snapshot_schedules(
             &state,
             &config.engine(),

@@ -31,15 +31,15 @@ pub struct Config {
     /// `searchd crawl` and page retention.
     pub crawler: searchd_crawler::CrawlConfig,
     /// Search and autocomplete answers cached in process, and in Redis when set.
-    pub cache: crate::cache::CacheConfig,
+    pub cache: crate::middleware::cache::CacheConfig,
     /// API keys and JWT bearer tokens.
-    pub auth: crate::auth::AuthConfig,
+    pub auth: crate::middleware::auth::AuthConfig,
     /// Token buckets per caller and per client IP, by route class.
-    pub rate_limit: crate::guard::RateLimitConfig,
+    pub rate_limit: crate::middleware::limits::RateLimitConfig,
     /// Scheduled snapshots and their retention.
     pub snapshots: SnapshotsConfig,
     /// The storefront page at `/`.
-    pub web: crate::web::WebConfig,
+    pub web: WebConfig,
     pub log: LogConfig,
 }
 
@@ -167,5 +167,22 @@ impl Config {
             return Err("http.max_body_bytes must be ≥ 1024 and ≤ http.max_bulk_body_bytes".into());
         }
         Ok(())
+    }
+}
+
+/// `[web]`: the storefront page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Serve the page at `/`.
+    pub enabled: bool,
+    /// The API key the page sends: give it the `search` scope only (it is visible to every
+    /// visitor). Empty: no key (enough with `serve --demo`, where auth is off).
+    pub search_key: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { enabled: true, search_key: String::new() }
     }
 }

@@ -15,21 +15,13 @@
 //! # Ok(()) }
 //! ```
 
-pub mod auth;
-mod autocomplete;
-pub mod cache;
 mod config;
 mod error;
-mod events;
-mod extract;
-pub mod guard;
-mod hygiene;
-mod metrics;
+mod extractors;
+pub mod middleware;
 pub mod openapi;
-mod recommend;
 mod routes;
-mod vendors;
-pub mod web;
+mod state;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,74 +30,23 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post, put};
-use searchd_engine::Engine;
-use searchd_indexer::ProductIndex;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-pub use auth::{AuthConfig, JwtConfig, KeyStore, Scope};
-pub use autocomplete::{AUTOCOMPLETE_PARAMS, AutocompleteQuery, AutocompleteResponse, parse_autocomplete_query};
-pub use cache::CacheConfig;
-pub use config::{Config, HttpConfig, LogConfig, LogFormat};
+pub use config::{Config, HttpConfig, LogConfig, LogFormat, WebConfig};
 pub use error::{ApiError, Code};
-pub use extract::{SEARCH_PARAMS, parse_search_query};
-pub use guard::{ClassLimits, Limit, RateLimitConfig};
-pub use vendors::{VENDOR_SEARCH_PARAMS, parse_vendor_query};
+pub use middleware::auth::{AuthConfig, JwtConfig, KeyStore, Scope};
+pub use middleware::cache::CacheConfig;
+pub use middleware::limits::{ClassLimits, Limit, RateLimitConfig};
+pub use routes::autocomplete::{
+    AUTOCOMPLETE_PARAMS, AutocompleteQuery, AutocompleteResponse, parse_autocomplete_query,
+};
+pub use routes::products::{SEARCH_PARAMS, parse_search_query};
+pub use routes::vendors::{VENDOR_SEARCH_PARAMS, parse_vendor_query};
+pub use state::AppState;
 
-/// What every handler shares: the engine, and what HTTP adds to it. It dereferences to the
-/// [`Engine`], so handlers read `state.index`, `state.ranking`, ….
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The served indexes, ranking, suggestions and recommendations.
-    pub engine: Engine,
-    /// What `GET /metrics` reports.
-    pub metrics: Arc<metrics::Metrics>,
-    /// Search and autocomplete answers.
-    pub cache: Arc<cache::ResponseCache>,
-    /// API keys and bearer tokens.
-    pub auth: Arc<auth::Authenticator>,
-    /// Token buckets per caller and per client IP.
-    pub limiter: Arc<guard::RateLimiter>,
-    /// The storefront page's settings.
-    pub web: Arc<web::WebConfig>,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Engine;
-
-    fn deref(&self) -> &Engine {
-        &self.engine
-    }
-}
-
-impl AppState {
-    /// Opens the engine on the configured data dir, with the HTTP layer's parts.
-    pub fn open(config: &Config) -> anyhow::Result<Self> {
-        Self::new(Engine::open(&config.engine())?, config)
-    }
-
-    /// A product index with an empty in-memory vendor index, and a query log and events kept
-    /// in memory only (tests, benches); models are read from the configured data dir.
-    pub fn with_index(index: ProductIndex, config: &Config) -> anyhow::Result<Self> {
-        Self::new(Engine::with_index(index, &config.engine())?, config)
-    }
-
-    /// The HTTP layer's parts around `engine`.
-    pub fn new(engine: Engine, config: &Config) -> anyhow::Result<Self> {
-        let metrics: Arc<metrics::Metrics> = Arc::default();
-        // What answers depend on besides the content: nodes differing here never share them.
-        let fingerprint =
-            cache::settings_fingerprint(&(&config.index, &config.ranking, &config.ranker, &config.autocomplete));
-        Ok(Self {
-            cache: Arc::new(cache::ResponseCache::new(&config.cache, &fingerprint, metrics.clone())),
-            auth: Arc::new(auth::Authenticator::open(&config.auth, &config.data_dir)?),
-            limiter: Arc::new(guard::RateLimiter::new(&config.rate_limit)),
-            web: Arc::new(config.web.clone()),
-            metrics,
-            engine,
-        })
-    }
-}
+use middleware::{hygiene, limits, metrics};
+use routes::{admin, autocomplete, events, health, products, recommendations, storefront, vendors};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -127,36 +68,41 @@ impl MakeRequestId for Counter {
 pub fn router(state: AppState, http: &HttpConfig) -> Router {
     let prefix = std::process::id()
         ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()));
+    let gate =
+        limits::Gate { auth: state.auth.clone(), limiter: state.limiter.clone(), metrics: state.metrics.clone() };
     let bulk = Router::new()
-        .route("/v1/products/bulk", post(routes::bulk_products))
+        .route("/v1/products/bulk", post(products::bulk_products))
         .route("/v1/vendors/bulk", post(vendors::bulk_vendors))
         .route("/v1/events", post(events::post_events))
         .layer(DefaultBodyLimit::max(http.max_bulk_body_bytes));
     let app = Router::new()
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi::openapi_json))
-        .route("/v1/products/search", get(routes::search_get).post(routes::search_post))
+        .route("/v1/products/search", get(products::search_get).post(products::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
-        .route("/v1/admin/ranker", get(events::ranker_status))
-        .route("/v1/admin/ingest", get(routes::ingest_status))
-        .route("/v1/admin/recommendations/refresh", post(recommend::refresh_route))
-        .route("/v1/admin/snapshots", post(routes::create_snapshot).get(routes::list_snapshots))
-        .route("/v1/products/{id}/similar", get(recommend::similar))
-        .route("/v1/products/{id}/bought-together", get(recommend::bought_together_route))
-        .route("/v1/products/{id}", put(routes::put_product).get(routes::get_product).delete(routes::delete_product))
+        .route("/v1/admin/ranker", get(admin::ranker_status))
+        .route("/v1/admin/ingest", get(admin::ingest_status))
+        .route("/v1/admin/recommendations/refresh", post(admin::refresh_route))
+        .route("/v1/admin/snapshots", post(admin::create_snapshot).get(admin::list_snapshots))
+        .route("/v1/products/{id}/similar", get(recommendations::similar))
+        .route("/v1/products/{id}/bought-together", get(recommendations::bought_together_route))
+        .route(
+            "/v1/products/{id}",
+            put(products::put_product).get(products::get_product).delete(products::delete_product),
+        )
         .route("/v1/vendors/search", get(vendors::search_vendors))
         .route("/v1/vendors/match", post(vendors::match_vendors))
         .route("/v1/vendors/{id}", put(vendors::put_vendor).get(vendors::get_vendor).delete(vendors::delete_vendor))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .merge(bulk)
-        .merge(web::routes(&state))
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::gate))
+        .merge(storefront::routes(&state))
+        .fallback(health::not_found)
+        .method_not_allowed_fallback(health::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(gate, limits::gate))
         .layer(axum::middleware::from_fn_with_state(hygiene::Limits::from_config(http), hygiene::limits))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -9,16 +9,17 @@ use std::sync::LazyLock;
 use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use searchd_engine::snapshot::SnapshotInfo;
+use crate::routes::documents::{BulkItemResult, ItemError};
+use crate::routes::events::EventItemResult;
+use crate::routes::{admin, autocomplete, events, health, products, recommendations, vendors};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -33,31 +34,31 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         license(name = "Apache-2.0")
     ),
     paths(
-        crate::routes::healthz,
-        crate::routes::readyz,
-        crate::metrics::metrics,
+        health::healthz,
+        health::readyz,
+        health::metrics,
         openapi_json,
-        crate::routes::search_get,
-        crate::routes::search_post,
-        crate::autocomplete::autocomplete,
-        crate::routes::get_product,
-        crate::routes::put_product,
-        crate::routes::delete_product,
-        crate::routes::bulk_products,
-        crate::recommend::similar,
-        crate::recommend::bought_together_route,
-        crate::events::post_events,
-        crate::vendors::search_vendors,
-        crate::vendors::match_vendors,
-        crate::vendors::get_vendor,
-        crate::vendors::put_vendor,
-        crate::vendors::delete_vendor,
-        crate::vendors::bulk_vendors,
-        crate::events::ranker_status,
-        crate::routes::ingest_status,
-        crate::recommend::refresh_route,
-        crate::routes::create_snapshot,
-        crate::routes::list_snapshots,
+        products::search_get,
+        products::search_post,
+        autocomplete::autocomplete,
+        products::get_product,
+        products::put_product,
+        products::delete_product,
+        products::bulk_products,
+        recommendations::similar,
+        recommendations::bought_together_route,
+        events::post_events,
+        vendors::search_vendors,
+        vendors::match_vendors,
+        vendors::get_vendor,
+        vendors::put_vendor,
+        vendors::delete_vendor,
+        vendors::bulk_vendors,
+        admin::ranker_status,
+        admin::ingest_status,
+        admin::refresh_route,
+        admin::create_snapshot,
+        admin::list_snapshots,
     ),
     components(schemas(ErrorBody, BulkItemResult, EventItemResult, ItemError)),
     modifiers(&Security, &CommonErrors),
@@ -161,179 +162,4 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
     [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
         .into_iter()
         .filter_map(Option::as_mut)
-}
-
-/// `GET /v1/admin/snapshots`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SnapshotList {
-    /// Oldest first.
-    pub snapshots: Vec<SnapshotInfo>,
-}
-
-/// A bulk item's result: `result` and `version` (or `current` when stale) when written,
-/// `error` when rejected.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "describes JSON built in routes::bulk_write")]
-pub struct BulkItemResult {
-    /// Position in the request.
-    index: usize,
-    /// The item's id, `null` when it had none or was unreadable.
-    id: Option<String>,
-    /// `applied`, `unchanged` or `stale`.
-    result: Option<String>,
-    version: Option<u64>,
-    /// The newer version held (`stale`).
-    current: Option<u64>,
-    error: Option<ItemError>,
-}
-
-/// An event's result.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "describes JSON built in events::post_events")]
-pub struct EventItemResult {
-    index: usize,
-    /// `accepted` or `rejected`.
-    status: String,
-    error: Option<ItemError>,
-}
-
-/// Why one item of a batch was rejected.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "describes JSON built per item")]
-pub struct ItemError {
-    code: String,
-    message: String,
-    /// The field at fault, as a dotted path.
-    field: Option<String>,
-}
-
-/// Query parameters of `GET /v1/products/search`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "describes the parameters extract::parse_search_query reads")]
-pub struct SearchParams {
-    /// The query text (at most 512 characters); empty lists everything.
-    #[param(example = "cordless drill")]
-    q: Option<String>,
-    /// Brand filter; repeat for any of several brands.
-    brand: Option<Vec<String>>,
-    /// Category path prefix, `/`-separated (`Tools/Power Tools`).
-    #[param(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
-    category: Option<String>,
-    #[param(minimum = 0)]
-    price_min: Option<f64>,
-    #[param(minimum = 0)]
-    price_max: Option<f64>,
-    #[param(minimum = 0, maximum = 5)]
-    min_rating: Option<f64>,
-    in_stock: Option<bool>,
-    /// Facets to count, comma-separated: `brand`, `category`.
-    #[param(example = "brand,category")]
-    facets: Option<String>,
-    #[param(value_type = Option<searchd_catalog::SortBy>)]
-    sort: Option<String>,
-    /// 1-based page (page × per_page ≤ 1000).
-    #[param(minimum = 1)]
-    page: Option<usize>,
-    /// Hits per page (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<usize>,
-    /// Two-letter ISO 639-1 code of the query's language; detected when absent.
-    #[param(example = "en")]
-    lang: Option<String>,
-    /// Wrap matched terms in `<em>`.
-    highlight: Option<bool>,
-    #[param(value_type = Option<searchd_catalog::RankingMode>)]
-    ranking: Option<String>,
-    /// Per-hit phase-1 components and phase-2 feature contributions.
-    explain: Option<bool>,
-}
-
-/// Query parameters of `GET /v1/autocomplete`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "describes the parameters autocomplete::parse_autocomplete_query reads")]
-pub struct AutocompleteParams {
-    /// What the user typed so far (at most 200 characters).
-    #[param(example = "cordl")]
-    q: Option<String>,
-    /// Suggestions to return (default 8; more than 20 is capped at 20).
-    #[param(minimum = 1)]
-    limit: Option<usize>,
-    /// Kinds to suggest, comma-separated: `query`, `product`, `brand`, `category`.
-    #[param(example = "query,product")]
-    types: Option<String>,
-}
-
-/// Query parameters of `GET /v1/vendors/search`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "describes the parameters vendors::parse_vendor_query reads")]
-pub struct VendorSearchParams {
-    /// Text matched against names, capabilities, descriptions and tags.
-    #[param(example = "cnc milling")]
-    q: Option<String>,
-    /// `lat,lon` the distances are measured from.
-    #[param(example = "50.0755,14.4378")]
-    near: Option<String>,
-    /// Only vendors within this many kilometres of `near` (needs `near`).
-    #[param(example = 150)]
-    radius_km: Option<f64>,
-    /// `min_lat,min_lon,max_lat,max_lon`.
-    #[param(example = "48.5,12.0,51.1,18.9")]
-    bbox: Option<String>,
-    /// Category path, `/`-separated.
-    #[param(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
-    category: Option<String>,
-    /// `relevance` or `distance` (needs `near`).
-    #[param(pattern = "^(relevance|distance)$")]
-    sort: Option<String>,
-    #[param(minimum = 1)]
-    page: Option<usize>,
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<usize>,
-}
-
-/// The `{id}` of the product and vendor routes.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Path)]
-#[expect(dead_code, reason = "describes the path parameter the handlers read")]
-pub struct IdPath {
-    /// The product's or vendor's id: no control characters, at most 512 bytes.
-    #[param(
-        max_length = 512,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
-    )]
-    id: String,
-}
-
-/// `refresh` of the write routes.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "describes the parameter routes::write_params reads")]
-pub struct RefreshParam {
-    /// Commit before answering, so the write is searchable at once (otherwise within
-    /// `index.commit_interval_ms`).
-    refresh: Option<bool>,
-}
-
-/// `refresh` and `version` of the delete routes.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "describes the parameters routes::write_params reads")]
-pub struct DeleteParams {
-    refresh: Option<bool>,
-    /// Delete only if this version is above the stored one (ordered writes).
-    #[param(minimum = 1)]
-    version: Option<u64>,
-}
-
-/// `limit` of the recommendation routes.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "describes the parameter recommend::parse_limit reads")]
-pub struct LimitParam {
-    /// Products to return (default 10).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<usize>,
 }

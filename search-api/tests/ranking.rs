@@ -66,8 +66,11 @@ async fn popularity_from_events_changes_the_rank() {
     let events: Vec<Value> =
         (0..60).map(|_| json!({"type": "purchase", "product_id": second, "timestamp": now()})).collect();
     send_json(&app, Method::POST, "/v1/events", &Value::Array(events).to_string()).await;
-    let tasks =
-        searchd_ranking::spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config.engine().ranking_setup());
+    let tasks = searchd_ranking::spawn_ranking_tasks(
+        state.ranking.clone(),
+        state.index.clone(),
+        &config.engine().ranking_setup(),
+    );
     let mut moved = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -237,8 +240,11 @@ async fn the_model_is_reloaded_after_restart_and_hot_swapped_without_failed_requ
     );
 
     // Hot swap under load.
-    let tasks =
-        searchd_ranking::spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config.engine().ranking_setup());
+    let tasks = searchd_ranking::spawn_ranking_tasks(
+        state.ranking.clone(),
+        state.index.clone(),
+        &config.engine().ranking_setup(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut clients = Vec::new();

@@ -6,13 +6,13 @@
 //! commit age, the Kafka ingester's per-partition lag and message and dead-letter totals, and the
 //! served models' versions and ages.
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Instant, SystemTime};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -20,8 +20,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use searchd_engine::Engine;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -229,8 +228,8 @@ impl Metrics {
         self.auth.get_or_create(&AuthLabels { outcome }).inc();
     }
 
-    /// Reads the gauges from `state`, then encodes everything.
-    fn render(&self, state: &AppState) -> Result<String, std::fmt::Error> {
+    /// Reads the gauges from the engine, then encodes everything.
+    pub(crate) fn render(&self, state: &Engine) -> Result<String, std::fmt::Error> {
         self.documents.get_or_create(&IndexLabels { index: "products" }).set(state.index.num_docs() as i64);
         self.documents.get_or_create(&IndexLabels { index: "vendors" }).set(state.vendors.num_docs() as i64);
         self.generation.set(state.index.generation() as i64);
@@ -278,27 +277,12 @@ fn catch_up(counter: &Counter, total: u64) {
 }
 
 /// Middleware on every route: counts the request and times it under its route template.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = request.method().as_str().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
-    state.metrics.observe(route, method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    metrics.observe(route, method, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
-}
-
-/// Prometheus / OpenMetrics text: requests and latency by route and status, index, cache, rate
-/// limits, Kafka ingest and models.
-#[utoipa::path(get, path = "/metrics", tag = "health", security(()), responses(
-    (status = 200, description = "OpenMetrics text exposition",
-     content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
-    let text = state.metrics.render(&state).map_err(|e| ApiError::internal(format!("cannot encode metrics: {e}")))?;
-    let mut response = text.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
-    Ok(response)
 }

@@ -1,5 +1,6 @@
-//! Vendor routes: writes (`PUT/GET/DELETE /v1/vendors/{id}`, `POST /v1/vendors/bulk`), geo
-//! search (`GET /v1/vendors/search`) and matching for other services (`POST /v1/vendors/match`).
+//! Vendors: the document routes (`PUT/GET/DELETE /v1/vendors/{id}`, `POST /v1/vendors/bulk`),
+//! geo search (`GET /v1/vendors/search`) and matching for other services
+//! (`POST /v1/vendors/match`).
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
@@ -9,17 +10,53 @@ use searchd_catalog::{
     GeoPoint, MatchResponse, Rfi, Vendor, VendorSearchRequest, VendorSearchResponse, VendorSort, WriteOutcome,
 };
 use serde_json::Value;
+use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::extract::{Body, json_kind, parse_json};
-use crate::routes::{BulkResponse, WriteResponse, bulk_write, document_body, read_bulk, write_params};
+use crate::extractors::{Body, json_kind, parse_json};
+use crate::routes::documents::{self, BulkResponse, DeleteParams, Document, IdPath, RefreshParam, WriteResponse};
+use crate::state::AppState;
 
-fn vendor_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
-    let Path(id) =
-        path.map_err(|e| ApiError::new(Code::InvalidVendorId, format!("invalid vendor id: {}", e.body_text())))?;
-    searchd_catalog::validate_id(&id).map_err(|e| ApiError::new(Code::InvalidVendorId, e.to_string()))?;
-    Ok(id)
+impl Document for Vendor {
+    type Prepared = Vendor;
+    const NAME: &'static str = "vendor";
+    const PLURAL: &'static str = "vendors";
+
+    fn invalid_id() -> Code {
+        Code::InvalidVendorId
+    }
+
+    fn from_value(value: Value) -> ApiResult<Self> {
+        vendor_from_value(value)
+    }
+
+    fn prepare(_state: &AppState, doc: Self) -> ApiResult<Self::Prepared> {
+        doc.validate()?;
+        Ok(doc)
+    }
+
+    fn id_of(prepared: &Self::Prepared) -> String {
+        prepared.id.clone()
+    }
+
+    fn write(state: &AppState, docs: Vec<Self::Prepared>) -> ApiResult<Vec<WriteOutcome>> {
+        Ok(state.vendors.upsert(docs)?)
+    }
+
+    fn get(state: &AppState, id: &str) -> ApiResult<Self> {
+        Ok(state.vendors.get(id)?)
+    }
+
+    fn delete(state: &AppState, id: &str, version: u64) -> ApiResult<WriteOutcome> {
+        if version == 0 && !state.vendors.is_live(id) {
+            return Err(searchd_indexer::Error::VendorNotFound(id.to_string()).into());
+        }
+        Ok(state.vendors.delete(id, version)?)
+    }
+
+    fn commit(state: &AppState) -> ApiResult<()> {
+        Ok(state.vendors.commit()?)
+    }
 }
 
 /// A vendor from JSON, naming the field at fault; `Vendor::validate` (in the index) checks values.
@@ -46,7 +83,7 @@ fn field_at_fault(path: &str, message: &str, top: &str) -> String {
 
 /// One vendor by id.
 #[utoipa::path(get, path = "/v1/vendors/{id}", tag = "vendors",
-    params(crate::openapi::IdPath),
+    params(IdPath),
     responses(
         (status = 200, description = "The vendor as stored", body = Vendor),
         (status = 400, description = "Bad id", body = ErrorBody),
@@ -55,14 +92,12 @@ pub async fn get_vendor(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Vendor>> {
-    let id = vendor_id(path)?;
-    let vendor = tokio::task::spawn_blocking(move || state.vendors.get(&id)).await.map_err(ApiError::internal)??;
-    Ok(Json(vendor))
+    documents::get(state, path).await.map(Json)
 }
 
 /// Creates or replaces a vendor.
 #[utoipa::path(put, path = "/v1/vendors/{id}", tag = "vendors",
-    params(crate::openapi::IdPath, crate::openapi::RefreshParam),
+    params(IdPath, RefreshParam),
     request_body(content = Vendor, example = json!({
         "name": "Havel Precision Machining", "categories": ["Industrial/Machining"],
         "capabilities": "CNC milling and turning of aluminium and steel, prototypes to 5,000 parts",
@@ -79,28 +114,12 @@ pub async fn put_vendor(
     path: Result<Path<String>, PathRejection>,
     req: Request,
 ) -> ApiResult<Json<WriteResponse>> {
-    let id = vendor_id(path)?;
-    let params = write_params(req.uri().query(), false)?;
-    let value = document_body(req, &id, "vendor").await?;
-    let vendor = vendor_from_value(value)?;
-    let outcome = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<WriteOutcome> {
-        let outcome =
-            state.vendors.upsert(vec![vendor])?.pop().ok_or_else(|| {
-                searchd_indexer::Error::Internal("an upsert of one vendor returned no outcome".into())
-            })?;
-        if params.refresh {
-            state.vendors.commit()?;
-        }
-        Ok(outcome)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(Json(WriteResponse { id, outcome }))
+    documents::put::<Vendor>(state, path, req).await.map(Json)
 }
 
 /// Deletes a vendor; with `version`, only if that version is newer than the stored one.
 #[utoipa::path(delete, path = "/v1/vendors/{id}", tag = "vendors",
-    params(crate::openapi::IdPath, crate::openapi::DeleteParams),
+    params(IdPath, DeleteParams),
     responses(
         (status = 200, description = "Deleted (or stale)", body = WriteResponse),
         (status = 400, description = "Bad id or parameter", body = ErrorBody),
@@ -110,25 +129,11 @@ pub async fn delete_vendor(
     path: Result<Path<String>, PathRejection>,
     req: Request,
 ) -> ApiResult<Json<WriteResponse>> {
-    let id = vendor_id(path)?;
-    let params = write_params(req.uri().query(), true)?;
-    let (id, outcome) = tokio::task::spawn_blocking(move || -> searchd_indexer::Result<(String, WriteOutcome)> {
-        if params.version == 0 && !state.vendors.is_live(&id) {
-            return Err(searchd_indexer::Error::VendorNotFound(id));
-        }
-        let outcome = state.vendors.delete(&id, params.version)?;
-        if params.refresh {
-            state.vendors.commit()?;
-        }
-        Ok((id, outcome))
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(Json(WriteResponse { id, outcome }))
+    documents::delete::<Vendor>(state, path, req).await.map(Json)
 }
 
 /// `POST /v1/vendors/bulk`: a JSON array of vendors or NDJSON; one result per item.
-#[utoipa::path(post, path = "/v1/vendors/bulk", tag = "vendors", params(crate::openapi::RefreshParam),
+#[utoipa::path(post, path = "/v1/vendors/bulk", tag = "vendors", params(RefreshParam),
     request_body(description = "Vendors as a JSON array or NDJSON", content(
         (Vec<Vendor> = "application/json", example = json!([
             {"id": "v-1", "name": "Havel Precision Machining", "categories": ["Industrial/Machining"],
@@ -142,26 +147,7 @@ pub async fn delete_vendor(
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = ErrorBody)))]
 pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
-    let (params, items) = read_bulk(req, "vendors").await?;
-    let response = tokio::task::spawn_blocking(move || {
-        let vendors = items
-            .into_iter()
-            .map(|item| {
-                let (id, value) = item?;
-                let vendor = vendor_from_value(value).map_err(|e| (id.clone(), e))?;
-                vendor.validate().map_err(|e| (id, ApiError::from(e)))?;
-                Ok(vendor)
-            })
-            .collect();
-        let response = bulk_write(vendors, |v: &Vendor| v.id.clone(), |good| Ok(state.vendors.upsert(good)?))?;
-        if params.refresh {
-            state.vendors.commit()?;
-        }
-        Ok::<_, ApiError>(response)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(Json(response))
+    documents::bulk::<Vendor>(state, req).await.map(Json)
 }
 
 /// Parameters `GET /v1/vendors/search` accepts.
@@ -239,7 +225,7 @@ fn search_error(e: searchd_indexer::Error) -> ApiError {
 }
 
 /// Vendors by text, distance from a point, radius, bounding box and category.
-#[utoipa::path(get, path = "/v1/vendors/search", tag = "vendors", params(crate::openapi::VendorSearchParams),
+#[utoipa::path(get, path = "/v1/vendors/search", tag = "vendors", params(VendorSearchParams),
     responses(
         (status = 200, description = "A page of vendors, with distances when `near` is given",
          body = VendorSearchResponse),
@@ -292,4 +278,33 @@ pub async fn match_vendors(State(state): State<AppState>, req: Request) -> ApiRe
             other => other.into(),
         })?;
     Ok(Json(response))
+}
+
+/// Query parameters of `GET /v1/vendors/search`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "describes the parameters parse_vendor_query reads")]
+pub struct VendorSearchParams {
+    /// Text matched against names, capabilities, descriptions and tags.
+    #[param(example = "cnc milling")]
+    q: Option<String>,
+    /// `lat,lon` the distances are measured from.
+    #[param(example = "50.0755,14.4378")]
+    near: Option<String>,
+    /// Only vendors within this many kilometres of `near` (needs `near`).
+    #[param(example = 150)]
+    radius_km: Option<f64>,
+    /// `min_lat,min_lon,max_lat,max_lon`.
+    #[param(example = "48.5,12.0,51.1,18.9")]
+    bbox: Option<String>,
+    /// Category path, `/`-separated.
+    #[param(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
+    category: Option<String>,
+    /// `relevance` or `distance` (needs `near`).
+    #[param(pattern = "^(relevance|distance)$")]
+    sort: Option<String>,
+    #[param(minimum = 1)]
+    page: Option<usize>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<usize>,
 }

@@ -26,9 +26,11 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
-use crate::auth::Scope;
+use std::sync::Arc;
+
 use crate::error::{ApiError, Code};
+use crate::middleware::auth::{Authenticator, Scope};
+use crate::middleware::metrics::Metrics;
 
 /// A token bucket: `per_second` tokens refill each second, up to `burst`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -247,9 +249,20 @@ fn too_many(class: Class, by: By, seconds: u64) -> Response {
     response
 }
 
+/// What the gate needs: who is calling, their buckets, and where refusals are counted.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    /// API keys and bearer tokens.
+    pub auth: Arc<Authenticator>,
+    /// The token buckets.
+    pub limiter: Arc<RateLimiter>,
+    /// Counts refusals.
+    pub metrics: Arc<Metrics>,
+}
+
 /// The middleware: open routes pass; others are limited by IP, authenticated (when auth is on),
 /// checked for scope, then limited by caller.
-pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn gate(State(state): State<Gate>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| request.uri().path(), |m| m.as_str());
     let class = Class::of(request.method(), route);
     if class == Class::Open {

@@ -9,36 +9,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use searchd_engine::demo::CITIES_JSON;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::AppState;
+use crate::state::AppState;
 
-const INDEX_HTML: &str = include_str!("../web/index.html");
-const APP_JS: &str = include_str!("../web/app.js");
-const APP_CSS: &str = include_str!("../web/app.css");
+const INDEX_HTML: &str = include_str!("../../web/index.html");
+const APP_JS: &str = include_str!("../../web/app.js");
+const APP_CSS: &str = include_str!("../../web/app.css");
 /// Parsed once (a unit test checks the file).
 static CITIES: LazyLock<serde_json::Value> = LazyLock::new(|| serde_json::from_str(CITIES_JSON).unwrap_or_default());
 
 /// The page may load its own script, style and data, and nothing else.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; \
                         base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-/// `[web]`: the storefront page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WebConfig {
-    /// Serve the page at `/`.
-    pub enabled: bool,
-    /// The API key the page sends: give it the `search` scope only (it is visible to every
-    /// visitor). Empty: no key (enough with `serve --demo`, where auth is off).
-    pub search_key: String,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self { enabled: true, search_key: String::new() }
-    }
-}
 
 /// The page's routes (none when `[web] enabled = false`); open, like health.
 pub fn routes(state: &AppState) -> Router<AppState> {

@@ -1,14 +1,15 @@
-//! The `/similar` and `/bought-together` routes and the recommendations refresh route.
+//! `GET /v1/products/{id}/similar` and `/bought-together`.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde::Serialize;
+use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use searchd_engine::RefreshReport;
+use crate::routes::documents::IdPath;
+use crate::state::AppState;
 
 /// `limit` (1..=100, default 10) and nothing else.
 fn parse_limit(query: Option<&str>) -> Result<usize, ApiError> {
@@ -92,7 +93,7 @@ async fn neighbours(state: AppState, id: String, query: Option<String>, together
 
 /// Products like this one (same cluster, nearest by content and behaviour).
 #[utoipa::path(get, path = "/v1/products/{id}/similar", tag = "recommendations",
-    params(crate::openapi::IdPath, crate::openapi::LimitParam),
+    params(IdPath, LimitParam),
     responses(
         (status = 200, description = "Nearest first", body = Neighbours),
         (status = 400, description = "Bad or unknown parameter", body = ErrorBody),
@@ -108,7 +109,7 @@ pub async fn similar(
 
 /// Products bought in the same sessions as this one.
 #[utoipa::path(get, path = "/v1/products/{id}/bought-together", tag = "recommendations",
-    params(crate::openapi::IdPath, crate::openapi::LimitParam),
+    params(IdPath, LimitParam),
     responses(
         (status = 200, description = "Most often bought together first", body = Neighbours),
         (status = 400, description = "Bad or unknown parameter", body = ErrorBody),
@@ -122,13 +123,12 @@ pub async fn bought_together_route(
     neighbours(state, id, q, true).await
 }
 
-/// `POST /v1/admin/recommendations/refresh`: trains now (as `searchd train`), answers when done.
-#[utoipa::path(post, path = "/v1/admin/recommendations/refresh", tag = "admin", responses(
-    (status = 200, description = "The new model", body = RefreshReport)))]
-pub async fn refresh_route(State(state): State<AppState>) -> ApiResult<Json<RefreshReport>> {
-    tokio::task::spawn_blocking(move || state.recommendations.refresh(&state.index, &state.ranking.events))
-        .await
-        .map_err(|e| ApiError::internal(format!("refresh task: {e}")))?
-        .map(Json)
-        .map_err(|e| ApiError::internal(format!("refresh failed (the previous model keeps serving): {e:#}")))
+/// `limit` of the recommendation routes.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "describes the parameter parse_limit reads")]
+pub struct LimitParam {
+    /// Products to return (default 10).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<usize>,
 }

@@ -1,14 +1,15 @@
-//! `POST /v1/events` (behaviour events, one result per item) and `GET /v1/admin/ranker`.
+//! `POST /v1/events`: behaviour events, one result per item.
 
 use axum::Json;
 use axum::extract::{Request, State};
 use searchd_ranking::Event;
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::routes::read_bulk;
+use crate::routes::documents::{ItemError, RefreshParam, read_bulk};
+use crate::state::AppState;
 
 /// One result per event, in request order.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -19,7 +20,7 @@ pub struct EventsResponse {
     rejected: usize,
     /// One result per item, in request order: `{"index", "status": "accepted"}` or
     /// `{"index", "status": "rejected", "error": {"code", "field", "message"}}`.
-    #[schema(value_type = Vec<crate::openapi::EventItemResult>)]
+    #[schema(value_type = Vec<EventItemResult>)]
     items: Vec<Value>,
 }
 
@@ -42,7 +43,7 @@ fn event_from_value(value: Value) -> Result<Event, ApiError> {
 /// durably (fsync) before the answer, then aggregated; each invalid one is rejected with the
 /// field at fault, without disturbing the others. `refresh` folds engagement into the index
 /// before answering (otherwise the scheduled fold does it within `events.fold_interval_ms`).
-#[utoipa::path(post, path = "/v1/events", tag = "events", params(crate::openapi::RefreshParam),
+#[utoipa::path(post, path = "/v1/events", tag = "events", params(RefreshParam),
     request_body(description = "Events as a JSON array or NDJSON", content(
         (Vec<Event> = "application/json", example = json!([
             {"type": "click", "product_id": "sku-1", "query": "drill", "position": 2, "session_id": "s-81",
@@ -107,22 +108,12 @@ pub async fn post_events(State(state): State<AppState>, req: Request) -> ApiResu
     Ok(Json(response))
 }
 
-/// `GET /v1/admin/ranker`: the served model and the events behind the signals.
-#[utoipa::path(get, path = "/v1/admin/ranker", tag = "admin", responses(
-    (status = 200, description = "The served learned ranker", body = RankerStatus)))]
-pub async fn ranker_status(State(state): State<AppState>) -> ApiResult<Json<RankerStatus>> {
-    let ranker = state.ranking.ranker();
-    let events = state.ranking.events.read(|a| a.events());
-    Ok(Json(RankerStatus { model_version: state.ranking.model_version(), window: ranker.window, events }))
-}
-
-/// `GET /v1/admin/ranker`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RankerStatus {
-    /// The learned re-ranker served, `null` when none is trained.
-    model_version: Option<String>,
-    /// Hits phase 2 re-ranks.
-    window: usize,
-    /// Behaviour events aggregated so far.
-    events: u64,
+/// An event's result.
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "describes JSON built in post_events")]
+pub struct EventItemResult {
+    index: usize,
+    /// `accepted` or `rejected`.
+    status: String,
+    error: Option<ItemError>,
 }

@@ -5,14 +5,14 @@ use std::time::Instant;
 use axum::extract::{RawQuery, State};
 use searchd_autocomplete::{DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT, Suggestion};
 use serde::Serialize;
+use utoipa::IntoParams;
 
 use axum::body::Bytes;
 use axum::response::Response;
 
-use crate::AppState;
-use crate::cache::{self, Outcome};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::routes::json_body;
+use crate::middleware::cache::{self, Outcome, json_body};
+use crate::state::AppState;
 
 /// Parameters `GET /v1/autocomplete` accepts.
 pub const AUTOCOMPLETE_PARAMS: [&str; 3] = ["q", "limit", "types"];
@@ -91,7 +91,7 @@ pub struct AutocompleteResponse {
 
 /// `GET /v1/autocomplete`: answered on the async worker, no blocking pool hop — a keystroke
 /// costs microseconds and reads an immutable snapshot.
-#[utoipa::path(get, path = "/v1/autocomplete", tag = "autocomplete", params(crate::openapi::AutocompleteParams),
+#[utoipa::path(get, path = "/v1/autocomplete", tag = "autocomplete", params(AutocompleteParams),
     responses(
         (status = 200, description = "Suggestions, best first", body = AutocompleteResponse,
          headers(("x-cache" = String, description = "`hit`, `miss` or `bypass`")),
@@ -120,6 +120,22 @@ pub async fn autocomplete(State(state): State<AppState>, RawQuery(raw): RawQuery
     let Some(key) = key else { return Ok(json_body(body, Outcome::Bypass)) };
     state.cache.put(key, body.clone()).await;
     Ok(json_body(body, Outcome::Miss))
+}
+
+/// Query parameters of `GET /v1/autocomplete`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "describes the parameters parse_autocomplete_query reads")]
+pub struct AutocompleteParams {
+    /// What the user typed so far (at most 200 characters).
+    #[param(example = "cordl")]
+    q: Option<String>,
+    /// Suggestions to return (default 8; more than 20 is capped at 20).
+    #[param(minimum = 1)]
+    limit: Option<usize>,
+    /// Kinds to suggest, comma-separated: `query`, `product`, `brand`, `category`.
+    #[param(example = "query,product")]
+    types: Option<String>,
 }
 
 #[cfg(test)]

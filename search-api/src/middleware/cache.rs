@@ -26,7 +26,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::metrics::Metrics;
+use crate::middleware::metrics::Metrics;
 
 /// `[cache]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,6 +306,16 @@ pub fn encode_search(total_hits: u64, body: &[u8]) -> Bytes {
 pub fn decode_search(value: &Bytes) -> Option<(u64, Bytes)> {
     let head: [u8; 8] = value.get(..8)?.try_into().ok()?;
     Some((u64::from_le_bytes(head), value.slice(8..)))
+}
+
+/// A JSON answer with its `x-cache` header.
+pub(crate) fn json_body(body: Bytes, outcome: Outcome) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    headers.insert("x-cache", axum::http::HeaderValue::from_static(outcome.header()));
+    response
 }
 
 #[cfg(test)]

@@ -1,0 +1,11 @@
+//! The routes, one module per area; each handler's parameter and answer types sit beside it.
+
+pub(crate) mod admin;
+pub(crate) mod autocomplete;
+pub(crate) mod documents;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod products;
+pub(crate) mod recommendations;
+pub(crate) mod storefront;
+pub(crate) mod vendors;
