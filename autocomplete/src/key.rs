@@ -1,6 +1,7 @@
 //! Completion keys: the folded words of a text joined by single spaces, and the way back from a
 //! key range to the original text for highlighting.
 
+use searchd_catalog::typo::autocomplete_typo_budget;
 use searchd_catalog::{fold_into, tokenize};
 
 /// Longest completion key kept for an entry (bytes); longer texts are cut at a word end.
@@ -63,47 +64,9 @@ impl Input {
         }
         let cut_len = cut(key.as_bytes(), MAX_SUFFIX_BYTES).len();
         key.truncate(cut_len);
-        let budget = key.split(' ').map(|w| typo_budget(w.chars().count())).sum::<u8>().min(2);
+        let budget = key.split(' ').map(|w| autocomplete_typo_budget(w.chars().count())).sum::<u8>().min(2);
         Self { key, budget }
     }
-}
-
-/// Typos allowed in a word (or a typed prefix) of `chars` characters.
-pub fn typo_budget(chars: usize) -> u8 {
-    match chars {
-        0..4 => 0,
-        4..8 => 1,
-        _ => 2,
-    }
-}
-
-/// Bytes of `suffix` a fuzzy match of `input` covers: the longest prefix of `suffix` at the
-/// smallest distance from `input` (optimal string alignment: edits and adjacent transpositions),
-/// so "fjalr" highlights "fjallr" of "fjallraven", not just "fjal".
-pub(crate) fn fuzzy_match_len(input: &str, suffix: &str) -> usize {
-    let q: Vec<char> = input.chars().collect();
-    let t: Vec<(usize, char)> = suffix.char_indices().take(q.len() + 3).collect();
-    let (m, n) = (q.len(), t.len());
-    let mut d = vec![vec![0usize; n + 1]; m + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=m {
-        for j in 1..=n {
-            let cost = usize::from(q[i - 1] != t[j - 1].1);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && q[i - 1] == t[j - 2].1 && q[i - 2] == t[j - 1].1 {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    let best = d[m].iter().min().copied().unwrap_or(0);
-    let j = (0..=n).rev().find(|&j| d[m][j] == best).unwrap_or(0);
-    if j == 0 { 0 } else { t[j - 1].0 + t[j - 1].1.len_utf8() }
 }
 
 /// The byte range of `text` that the key range `start..end` of `key_of(text)` came from;
@@ -171,13 +134,6 @@ mod tests {
         assert_eq!(Input::new("drill bitsx screw").budget, 2);
         assert_eq!(Input::new("").key, "");
         assert_eq!(Input::new(" - ").key, "");
-    }
-
-    #[test]
-    fn fuzzy_matches_cover_what_was_typed() {
-        assert_eq!(fuzzy_match_len("fjalr", "fjallraven kanken"), "fjallr".len());
-        assert_eq!(fuzzy_match_len("dewlat", "dewalt"), "dewalt".len());
-        assert_eq!(fuzzy_match_len("cordles ", "cordless drill"), "cordless ".len());
     }
 
     #[test]

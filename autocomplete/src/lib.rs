@@ -36,7 +36,6 @@ mod query_log;
 mod suggester;
 
 pub use dict::Completions;
-pub use key::typo_budget;
 pub use query_log::QueryLog;
 pub use suggester::{
     CatalogBuilder, CatalogCompletions, CatalogDelta, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT,

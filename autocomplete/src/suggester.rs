@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::dict::{Completions, Entry, Hit, Stream, fuzzy_automaton};
-use crate::key::{Input, fuzzy_match_len, key_of, text_range};
+use searchd_catalog::typo::fuzzy_match_len;
+
+use crate::key::{Input, key_of, text_range};
 
 /// Longest accepted input, in characters.
 pub const MAX_INPUT_CHARS: usize = 200;

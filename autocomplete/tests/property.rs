@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use searchd_autocomplete::{CatalogCompletions, Kind, Kinds, Suggester, Weights, query_completions, typo_budget};
+use searchd_autocomplete::{CatalogCompletions, Kind, Kinds, Suggester, Weights, query_completions};
+use searchd_catalog::typo::autocomplete_typo_budget;
 use searchd_catalog::{Product, fold, tokenize};
 
 const WORDS: &[&str] = &[
@@ -60,7 +61,7 @@ fn input_key(text: &str) -> String {
 }
 
 fn budget(input: &str) -> u8 {
-    input.split(' ').map(|w| typo_budget(w.chars().count())).sum::<u8>().min(2)
+    input.split(' ').map(|w| autocomplete_typo_budget(w.chars().count())).sum::<u8>().min(2)
 }
 
 /// Smallest optimal-string-alignment distance between `q` and any prefix of `t`.

@@ -26,6 +26,7 @@ mod product;
 mod scoring;
 mod search;
 mod text;
+pub mod typo;
 mod vendor_search;
 
 pub use error::{Error, Result};
@@ -34,7 +35,7 @@ pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
     FirstPhaseScorer, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker, ScoreComponent,
-    SecondPhase, TextOnlyScorer, bayesian_average, feature_index,
+    SecondPhase, TextOnlyScorer, TextWeights, bayesian_average, feature_index,
 };
 pub use search::{
     FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,

@@ -15,41 +15,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self};
 use searchd_catalog::CatalogEvent;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use texting_robots::Robot;
-use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::extract::{PageAnalysis, analyze};
+use crate::fetch::{Clock, Entry, FetchError, Fetched, Kind, fetch, fetch_robots, parse_retry_after, unix_ms};
 use crate::sitemap::{self, Sitemap};
 use crate::store::{BodyState, PageRecord, PageStore};
 use crate::urls::{looks_like_sitemap, normalize, origin, site};
 use crate::{CrawlConfig, Error, Result};
 
 /// robots.txt files larger than this are read up to it (RFC 9309 asks for at least 500 KiB).
-const MAX_ROBOTS_BYTES: u64 = 512 << 10;
 /// Records written to the page store per transaction.
 const STORE_BATCH: usize = 256;
-
-/// Wall-clock time for fetch stamps and retention; tests inject their own.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    fn now(&self) -> OffsetDateTime;
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
 
 /// Live counters, for a progress display.
 #[derive(Debug, Default)]
@@ -93,22 +76,6 @@ impl CrawlSummary {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Page,
-    Sitemap,
-}
-
-#[derive(Debug, Clone)]
-struct Entry {
-    url: Url,
-    kind: Kind,
-    depth: u32,
-    attempt: u32,
-    /// The URLs that redirected here, first to last.
-    chain: Vec<Url>,
-}
-
 #[derive(Debug)]
 enum RobotsState {
     Unknown,
@@ -124,49 +91,6 @@ struct Host {
     active: usize,
     next_at: Instant,
     delay: Duration,
-}
-
-#[derive(Debug)]
-enum FetchError {
-    Timeout,
-    Connect,
-    TooLarge,
-    Other(String),
-}
-
-impl FetchError {
-    fn kind(&self) -> &'static str {
-        match self {
-            FetchError::Timeout => "timeout",
-            FetchError::Connect => "connect",
-            FetchError::TooLarge => "body_too_large",
-            FetchError::Other(_) => "fetch_failed",
-        }
-    }
-
-    fn from_reqwest(e: reqwest::Error) -> Self {
-        if e.is_timeout() {
-            FetchError::Timeout
-        } else if e.is_connect() {
-            FetchError::Connect
-        } else {
-            FetchError::Other(e.to_string())
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Fetched {
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
-    fetched_at: OffsetDateTime,
-    /// SHA-256 of an HTML page's body.
-    hash: Option<String>,
-    /// The page analyzed: this response's HTML, or the stored page on a 304.
-    analysis: Option<PageAnalysis>,
-    /// The URL's record from an earlier crawl.
-    previous: Option<PageRecord>,
 }
 
 #[derive(Debug)]
@@ -683,120 +607,6 @@ impl Run<'_> {
             .await
             .map_err(|e| Error::Store(format!("writer task: {e}")))?
     }
-}
-
-fn unix_ms(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// `Retry-After`: seconds, or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-async fn fetch_robots(client: &reqwest::Client, origin: &str) -> std::result::Result<(u16, Vec<u8>), FetchError> {
-    let response = client.get(format!("{origin}/robots.txt")).send().await.map_err(FetchError::from_reqwest)?;
-    let status = response.status().as_u16();
-    let body = read_body(response, MAX_ROBOTS_BYTES, true).await?;
-    Ok((status, body))
-}
-
-/// Reads a body up to `max` bytes: beyond it, an error, or (`truncate`) the first `max` bytes.
-async fn read_body(
-    mut response: reqwest::Response,
-    max: u64,
-    truncate: bool,
-) -> std::result::Result<Vec<u8>, FetchError> {
-    if !truncate && response.content_length().is_some_and(|len| len > max) {
-        return Err(FetchError::TooLarge);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
-        body.extend_from_slice(&chunk);
-        if body.len() as u64 > max {
-            if truncate {
-                body.truncate(max as usize);
-                break;
-            }
-            return Err(FetchError::TooLarge);
-        }
-    }
-    Ok(body)
-}
-
-fn is_html(headers: &HeaderMap, body: &[u8]) -> bool {
-    match headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(t) => {
-            let t = t.to_ascii_lowercase();
-            t.contains("text/html") || t.contains("application/xhtml")
-        }
-        None => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<'),
-    }
-}
-
-/// One request (conditional when the store has validators), its body, and for HTML its hash
-/// and analysis, done off the async threads.
-async fn fetch(
-    client: &reqwest::Client,
-    store: Option<Arc<PageStore>>,
-    clock: Arc<dyn Clock>,
-    entry: &Entry,
-    max_body: u64,
-) -> std::result::Result<Box<Fetched>, FetchError> {
-    let previous = match &store {
-        Some(store) => store.record(entry.url.as_str()).unwrap_or_else(|e| {
-            tracing::warn!(url = %entry.url, error = %e, "cannot read the page record");
-            None
-        }),
-        None => None,
-    };
-    let mut request = client.get(entry.url.clone());
-    if let Some(previous) = previous.as_ref().filter(|p| p.body == BodyState::Hot && entry.kind == Kind::Page) {
-        if let Some(etag) = &previous.etag {
-            request = request.header(header::IF_NONE_MATCH, etag);
-        }
-        if let Some(modified) = &previous.last_modified {
-            request = request.header(header::IF_MODIFIED_SINCE, modified);
-        }
-    }
-    let response = request.send().await.map_err(FetchError::from_reqwest)?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = read_body(response, max_body, false).await?;
-    let fetched_at = clock.now();
-    let mut fetched = Box::new(Fetched { status, headers, body, fetched_at, hash: None, analysis: None, previous });
-    if entry.kind != Kind::Page {
-        return Ok(fetched);
-    }
-    // The response's HTML (hashed, and kept), or on a 304 the stored copy (analyzed for its links).
-    let stored = match status {
-        200..=299 if is_html(&fetched.headers, &fetched.body) => None,
-        304 => match store.and_then(|s| s.page(entry.url.as_str()).ok().flatten()) {
-            Some(page) => Some(page),
-            None => return Ok(fetched),
-        },
-        _ => return Ok(fetched),
-    };
-    let (url, body) = (entry.url.clone(), std::mem::take(&mut fetched.body));
-    let (body, hash, analysis) = tokio::task::spawn_blocking(move || {
-        let (html, hash) = match &stored {
-            Some(page) => (page, None),
-            None => (&body, Some(format!("{:x}", Sha256::digest(&body)))),
-        };
-        let analysis = analyze(&url, &String::from_utf8_lossy(html), fetched_at);
-        (body, hash, analysis)
-    })
-    .await
-    .map_err(|e| FetchError::Other(format!("analysis failed: {e}")))?;
-    fetched.body = body;
-    fetched.hash = hash;
-    fetched.analysis = Some(analysis);
-    Ok(fetched)
 }
 
 #[cfg(test)]

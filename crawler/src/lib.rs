@@ -18,12 +18,14 @@
 pub mod config;
 pub mod crawl;
 pub mod extract;
+mod fetch;
 pub mod sitemap;
 pub mod store;
 pub mod urls;
 
 pub use config::CrawlConfig;
-pub use crawl::{Clock, CrawlSummary, Crawler, Progress, SystemClock};
+pub use crawl::{CrawlSummary, Crawler, Progress};
+pub use fetch::{Clock, SystemClock};
 pub use store::{PageRecord, PageStore, RetentionSummary};
 
 #[derive(Debug, thiserror::Error)]

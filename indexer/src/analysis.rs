@@ -12,6 +12,7 @@ use std::fmt;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashMap;
 
+use searchd_catalog::typo::search_typo_budget;
 use searchd_catalog::{fold, fold_into, tokenize};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use whatlang::Lang;
@@ -447,49 +448,10 @@ pub struct QueryTerm {
 }
 
 impl QueryTerm {
-    /// Typos tolerated for this word, as Meilisearch does: none under 5 letters, one from 5,
-    /// two from 9.
+    /// Typos tolerated for this word: [`search_typo_budget`] of its length.
     pub fn allowed_typos(&self) -> u8 {
-        match self.exact.chars().count() {
-            0..=4 => 0,
-            5..=8 => 1,
-            _ => 2,
-        }
+        search_typo_budget(self.exact.chars().count())
     }
-}
-
-/// Damerau-Levenshtein (optimal string alignment) distance, or `None` when above `max`.
-pub(crate) fn bounded_distance(a: &str, b: &str, max: u8) -> Option<u8> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let max = usize::from(max);
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let width = b.len() + 1;
-    let mut before_previous = vec![0usize; width];
-    let mut previous: Vec<usize> = (0..width).collect();
-    let mut current = vec![0usize; width];
-    for i in 1..=a.len() {
-        current[0] = i;
-        let mut row_min = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(before_previous[j - 2] + 1);
-            }
-            current[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return None;
-        }
-        std::mem::swap(&mut before_previous, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    let d = previous[b.len()];
-    (d <= max).then(|| u8::try_from(d).unwrap_or(u8::MAX))
 }
 
 #[cfg(test)]
@@ -576,15 +538,5 @@ mod tests {
     fn typo_budget_follows_word_length() {
         let t = |w: &str| QueryTerm { exact: w.into(), stem: w.into() }.allowed_typos();
         assert_eq!((t("sofa"), t("chair"), t("cordless"), t("generator")), (0, 1, 1, 2));
-    }
-
-    #[test]
-    fn distance_counts_transpositions_once() {
-        assert_eq!(bounded_distance("dewalt", "dewlat", 2), Some(1));
-        assert_eq!(bounded_distance("dewalt", "dwelat", 2), Some(2));
-        assert_eq!(bounded_distance("drill", "drlil", 1), Some(1));
-        assert_eq!(bounded_distance("hammer", "hammer", 0), Some(0));
-        assert_eq!(bounded_distance("hammer", "hamster", 1), None);
-        assert_eq!(bounded_distance("", "ab", 2), Some(2));
     }
 }

@@ -1,95 +1,18 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use searchd_catalog::{CatalogEvent, Product, WriteOutcome};
-use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
-use tantivy::query::TermQuery;
-use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::schema::Facet;
+use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
 
-use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged, title_head};
+use crate::analysis::{Analyzer, Language, tagged, title_head};
+use crate::columns::{Engagement, IdTable};
+use crate::config::IndexConfig;
 use crate::schema::Fields;
+use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
-
-/// Indexer settings. Plain data: the binary loads it from TOML and the environment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct IndexConfig {
-    /// Language for texts whose language is neither declared nor reliably detected (ISO 639-1).
-    pub default_language: String,
-    /// Languages the catalog may contain (ISO 639-1); detection chooses only among them, which
-    /// is faster and more accurate. Empty: every language whatlang knows.
-    pub languages: Vec<String>,
-    /// Commit once this many writes are pending.
-    pub commit_every_docs: usize,
-    /// Commit pending writes at least this often (milliseconds), driven by the caller's timer.
-    pub commit_interval_ms: u64,
-    /// Memory budget of the Tantivy writer, shared by its threads (MiB).
-    pub writer_memory_mb: usize,
-    /// Indexing threads; 0 means one per core (at most 8).
-    pub writer_threads: usize,
-    /// Committed writes the change feed remembers (see `ProductIndex::changes_since`); a
-    /// follower further behind than this rebuilds from a full scan.
-    pub change_feed_capacity: usize,
-}
-
-impl Default for IndexConfig {
-    fn default() -> Self {
-        Self {
-            default_language: "en".into(),
-            languages: Vec::new(),
-            commit_every_docs: 10_000,
-            commit_interval_ms: 1_000,
-            writer_memory_mb: 256,
-            writer_threads: 0,
-            change_feed_capacity: 200_000,
-        }
-    }
-}
-
-impl IndexConfig {
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        match Language::from_code(&self.default_language) {
-            Some(l) if l.has_stemmer() => {}
-            Some(_) => return Err(format!("default_language `{}` has no stemmer", self.default_language)),
-            None => return Err(format!("default_language `{}` is not a known language code", self.default_language)),
-        }
-        if let Some(bad) = self.languages.iter().find(|l| Language::from_code(l).is_none()) {
-            return Err(format!("languages: `{bad}` is not a known language code"));
-        }
-        if self.commit_every_docs == 0 {
-            return Err("commit_every_docs must be at least 1".into());
-        }
-        if self.writer_memory_mb < 16 {
-            return Err("writer_memory_mb must be at least 16".into());
-        }
-        Ok(())
-    }
-
-    pub(crate) fn threads(&self) -> usize {
-        match self.writer_threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
-            n => n,
-        }
-    }
-}
-
-/// What the commit payload carries: versions of deleted ids, so a replayed older upsert cannot
-/// resurrect a deleted product after a restart.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct CommitPayload {
-    #[serde(default)]
-    tombstones: HashMap<String, u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct VersionEntry {
-    pub(crate) version: u64,
-    pub(crate) live: bool,
-}
 
 struct WriterState {
     writer: VersionedWriter,
@@ -135,8 +58,8 @@ pub struct ProductIndex {
     state: Mutex<WriterState>,
     config: IndexConfig,
     feed: Mutex<ChangeFeed>,
-    pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::search::IdTable>>>,
-    pub(crate) engagement: Mutex<crate::search::Engagement>,
+    pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<IdTable>>>,
+    pub(crate) engagement: Mutex<Engagement>,
     /// When searches last started seeing new writes (Unix ms); the open time until a commit.
     committed_at: std::sync::atomic::AtomicI64,
     /// [`VersionedWriter::digest`] as of the last commit searches see.
@@ -475,18 +398,6 @@ impl ProductIndex {
     }
 }
 
-/// The version a write gets, or why it changes nothing: `requested` 0 means "the next version";
-/// a version equal to the held one (live or deleted) is a replay, a lower one is stale.
-fn next_version(requested: u64, current: Option<VersionEntry>) -> std::result::Result<u64, WriteOutcome> {
-    match (requested, current) {
-        (0, None) => Ok(1),
-        (0, Some(c)) => Ok(c.version + 1),
-        (v, Some(c)) if v == c.version => Err(WriteOutcome::Unchanged { version: v }),
-        (v, Some(c)) if v < c.version => Err(WriteOutcome::Stale { current: c.version }),
-        (v, _) => Ok(v),
-    }
-}
-
 /// Title plus the start of the description: enough text for a confident detection.
 fn detection_sample(p: &Product) -> String {
     let mut sample = p.title.clone();
@@ -496,231 +407,6 @@ fn detection_sample(p: &Product) -> String {
         sample.push_str(&p.description[..end]);
     }
     sample
-}
-
-/// Id → version of every live document, read from fast fields (no stored-document loads).
-fn live_versions(searcher: &Searcher) -> Result<HashMap<String, VersionEntry>> {
-    let mut versions = HashMap::with_capacity(usize::try_from(searcher.num_docs()).unwrap_or(0));
-    for segment in searcher.segment_readers() {
-        let ff = segment.fast_fields();
-        let ids = ff.str(crate::schema::ID)?.ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
-        let vers = ff.u64(crate::schema::VERSION)?;
-        let mut id = String::new();
-        for doc in segment.doc_ids_alive() {
-            let Some(ord) = ids.term_ords(doc).next() else { continue };
-            id.clear();
-            ids.ord_to_str(ord, &mut id)?;
-            let version = vers.first(doc).unwrap_or(0);
-            versions.insert(id.clone(), VersionEntry { version, live: true });
-        }
-    }
-    Ok(versions)
-}
-
-/// Opens (or creates) a Tantivy index of `schema` in `dir`.
-/// Opens the index in `dir`, or creates it there with these settings (an existing index keeps
-/// the settings it was created with).
-pub(crate) fn open_dir(dir: &Path, schema: tantivy::schema::Schema, settings: tantivy::IndexSettings) -> Result<Index> {
-    std::fs::create_dir_all(dir)?;
-    let directory = tantivy::directory::MmapDirectory::open(dir)?;
-    Index::builder().schema(schema).settings(settings).open_or_create(directory).map_err(|e| {
-        let hint = match &e {
-            tantivy::TantivyError::SchemaError(_) => {
-                "; it was built by another version of searchd (its fields differ): index into a new data dir"
-            }
-            _ => "",
-        };
-        Error::Internal(format!("cannot open the index in {}: {e}{hint}", dir.display()))
-    })
-}
-
-/// What every searchd index is made of once opened: our tokenizers registered, the writer, a
-/// manually reloaded reader, and the id → version map (live ids from the fast fields, deleted
-/// ones from the tombstones of the last commit's payload).
-pub(crate) struct Opened {
-    pub writer: VersionedWriter,
-    pub reader: IndexReader,
-    pub default_language: Language,
-}
-
-/// `id_field` is the index's `STRING` id field, which writes replace and delete by.
-pub(crate) fn open_parts(
-    index: &Index,
-    config: &IndexConfig,
-    location: &str,
-    id_field: tantivy::schema::Field,
-) -> Result<Opened> {
-    config.validate().map_err(Error::Input)?;
-    let default_language = Language::from_code(&config.default_language).unwrap_or(Language::ENGLISH);
-    index.tokenizers().register(FieldTokenizer::EXACT, tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::exact()));
-    index.tokenizers().register(
-        FieldTokenizer::STEM,
-        tantivy::tokenizer::TextAnalyzer::from(FieldTokenizer::stemming(default_language)),
-    );
-    let writer =
-        index.writer_with_num_threads(config.threads(), config.writer_memory_mb << 20).map_err(|e| match e {
-            tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
-            e => Error::from(e),
-        })?;
-    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-    let payload: CommitPayload =
-        index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
-    let mut versions = live_versions(&reader.searcher())?;
-    for (id, version) in payload.tombstones {
-        versions.entry(id).or_insert(VersionEntry { version, live: false });
-    }
-    let digest = versions.iter().filter(|(_, v)| v.live).fold(0, |d, (id, v)| d ^ entry_digest(id, v.version));
-    let writer = VersionedWriter { writer, id_field, versions, digest, pending: 0, last_commit: Instant::now() };
-    Ok(Opened { writer, reader, default_language })
-}
-
-/// The writing half every searchd index shares: the Tantivy writer, the id → version map that
-/// makes writes idempotent (see [`next_version`]), and the commit policy's state (writes pending
-/// since the last commit, and when that was).
-pub(crate) struct VersionedWriter {
-    writer: IndexWriter,
-    id_field: tantivy::schema::Field,
-    versions: HashMap<String, VersionEntry>,
-    /// XOR of [`entry_digest`] over the live entries of `versions`: a set digest, updated
-    /// write by write, independent of the order writes came in.
-    pub(crate) digest: u64,
-    pending: usize,
-    last_commit: Instant,
-}
-
-/// One (key, number) pair's share of a set digest (XOR of shares): here a live (id, version)
-/// pair of a content digest: the first 8 bytes of SHA-256, so
-/// every process and machine computes the same.
-pub fn entry_digest(id: &str, version: u64) -> u64 {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    hasher.update(id.as_bytes());
-    hasher.update([0]);
-    hasher.update(version.to_le_bytes());
-    let hash = hasher.finalize();
-    u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
-}
-
-impl VersionedWriter {
-    /// Writes `id` at the version `requested` resolves to, replacing its live document; `doc`
-    /// builds the document once that version is known. A replay or a stale version writes nothing.
-    pub(crate) fn upsert(
-        &mut self,
-        id: &str,
-        requested: u64,
-        doc: impl FnOnce(u64) -> Result<TantivyDocument>,
-    ) -> Result<WriteOutcome> {
-        let current = self.versions.get(id).copied();
-        let version = match next_version(requested, current) {
-            Ok(version) => version,
-            Err(outcome) => return Ok(outcome),
-        };
-        let doc = doc(version)?;
-        if current.is_some_and(|c| c.live) {
-            self.writer.delete_term(Term::from_field_text(self.id_field, id));
-        }
-        self.writer.add_document(doc)?;
-        if let Some(c) = current.filter(|c| c.live) {
-            self.digest ^= entry_digest(id, c.version);
-        }
-        self.digest ^= entry_digest(id, version);
-        self.versions.insert(id.to_string(), VersionEntry { version, live: true });
-        self.pending += 1;
-        Ok(WriteOutcome::Applied { version })
-    }
-
-    /// Deletes `id`, remembering its version (a tombstone) so older upserts stay out.
-    pub(crate) fn delete(&mut self, id: &str, requested: u64) -> WriteOutcome {
-        let current = self.versions.get(id).copied();
-        let version = match next_version(requested, current) {
-            Ok(version) => version,
-            Err(outcome) => return outcome,
-        };
-        if let Some(c) = current.filter(|c| c.live) {
-            self.writer.delete_term(Term::from_field_text(self.id_field, id));
-            self.digest ^= entry_digest(id, c.version);
-        }
-        self.versions.insert(id.to_string(), VersionEntry { version, live: false });
-        self.pending += 1;
-        WriteOutcome::Applied { version }
-    }
-
-    /// Whether the id exists and is live in the written (maybe not yet committed) state.
-    pub(crate) fn is_live(&self, id: &str) -> bool {
-        self.versions.get(id).is_some_and(|v| v.live)
-    }
-
-    /// Whether enough writes are pending to commit now.
-    pub(crate) fn is_full(&self, config: &IndexConfig) -> bool {
-        self.pending >= config.commit_every_docs
-    }
-
-    /// Whether writes are pending and the commit interval has passed.
-    pub(crate) fn is_due(&self, config: &IndexConfig) -> bool {
-        self.pending > 0 && self.last_commit.elapsed() >= Duration::from_millis(config.commit_interval_ms)
-    }
-
-    /// Commits with the tombstones in the payload, then reloads the reader. Returns how many
-    /// writes the commit made visible.
-    pub(crate) fn commit(&mut self, reader: &IndexReader) -> Result<usize> {
-        let payload = CommitPayload {
-            tombstones: self.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
-        };
-        let payload = serde_json::to_string(&payload)?;
-        let mut prepared = self.writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
-        reader.reload()?;
-        self.last_commit = Instant::now();
-        Ok(std::mem::take(&mut self.pending))
-    }
-
-    /// Merges every searchable segment into one, then reloads the reader.
-    ///
-    /// The merge policy may be merging some of the segments in the background already (commits
-    /// by count start such merges); Tantivy then refuses a merge naming them, so the segments are
-    /// listed again and the merge retried until the background merge has finished (at most a
-    /// minute).
-    pub(crate) fn merge_all(&mut self, reader: &IndexReader) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            let ids = self.writer.index().searchable_segment_ids()?;
-            if ids.len() <= 1 {
-                break;
-            }
-            match self.writer.merge(&ids).wait() {
-                Ok(_) => break,
-                Err(tantivy::TantivyError::InvalidArgument(reason))
-                    if reason.contains("could not be found") && started.elapsed() < Duration::from_secs(60) =>
-                {
-                    tracing::debug!(%reason, "a background merge holds some segments; merging again shortly");
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        reader.reload()?;
-        Ok(())
-    }
-}
-
-/// The address of the live document with this id.
-pub(crate) fn find_id(searcher: &Searcher, id_field: tantivy::schema::Field, id: &str) -> Result<DocAddress> {
-    let query = TermQuery::new(Term::from_field_text(id_field, id), IndexRecordOption::Basic);
-    let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-    top.into_iter().next().map(|(_, address)| address).ok_or_else(|| Error::NotFound(id.to_string()))
-}
-
-/// A document's stored JSON source, parsed.
-pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(
-    doc: &TantivyDocument,
-    source: tantivy::schema::Field,
-) -> Result<T> {
-    let text = doc
-        .get_first(source)
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| Error::Internal("stored document without source".into()))?;
-    Ok(serde_json::from_str(text)?)
 }
 
 fn unix_ms_now() -> i64 {

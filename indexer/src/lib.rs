@@ -19,19 +19,22 @@
 //! ```
 
 mod analysis;
+mod columns;
+mod config;
 mod error;
 mod index;
 mod ingest;
-mod ltr;
 mod schema;
 mod search;
 mod snapshot;
 mod vendor;
 mod vendor_ingest;
+mod writer;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
+pub use config::IndexConfig;
 pub use error::{Error, Result};
-pub use index::{Changes, IndexConfig, PreparedProduct, ProductIndex, entry_digest};
+pub use index::{Changes, PreparedProduct, ProductIndex};
 pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, Rows, TARGET_FIELDS,
     decompressed, ingest, read_products,
@@ -40,3 +43,4 @@ pub use search::{Candidate, ScoredId};
 pub use snapshot::CopiedIndex;
 pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
 pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
+pub use writer::entry_digest;

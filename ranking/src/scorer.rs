@@ -1,4 +1,4 @@
-use searchd_catalog::{FirstPhaseScorer, RankFeatures, ScoreComponent, bayesian_average};
+use searchd_catalog::{FirstPhaseScorer, RankFeatures, ScoreComponent, TextWeights, bayesian_average};
 use serde::{Deserialize, Serialize};
 
 /// Weights of the business signals in phase 1. Each signal multiplies the text score by a
@@ -23,6 +23,8 @@ pub struct RankingConfig {
     /// Extra factor for a product updated today, halving every `freshness_half_life_days`.
     pub freshness: f64,
     pub freshness_half_life_days: f64,
+    /// `[ranking.text]`: field and match-kind weights of the text score.
+    pub text: TextWeights,
 }
 
 impl Default for RankingConfig {
@@ -36,6 +38,7 @@ impl Default for RankingConfig {
             out_of_stock: 0.6,
             freshness: 0.05,
             freshness_half_life_days: 90.0,
+            text: TextWeights::default(),
         }
     }
 }
@@ -63,7 +66,7 @@ impl RankingConfig {
         if self.freshness_half_life_days.is_nan() || self.freshness_half_life_days <= 0.0 {
             return Err("ranking.freshness_half_life_days must be > 0".into());
         }
-        Ok(())
+        self.text.validate()
     }
 }
 
@@ -119,6 +122,10 @@ impl DefaultScorer {
 }
 
 impl FirstPhaseScorer for DefaultScorer {
+    fn text_weights(&self) -> TextWeights {
+        self.config.text
+    }
+
     fn score(&self, features: &RankFeatures) -> f32 {
         (Self::text(features) * self.signal_factor(features)) as f32
     }

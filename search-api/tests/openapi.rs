@@ -17,10 +17,13 @@ fn routes_in_router() -> BTreeSet<(String, String)> {
     let source = include_str!("../src/lib.rs");
     let body = &source[source.find("pub fn router(").expect("router() in lib.rs")..];
     let body = &body[..body.find("\n}\n").expect("end of router()")];
+    // rustfmt may break a long `.route(` over lines: read the calls with white space folded.
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ").replace(".route( \"", ".route(\"");
     let mut routes = BTreeSet::new();
     for call in body.split(".route(\"").skip(1) {
         let (path, rest) = call.split_once('"').expect("a route path");
-        let handlers = &rest[..rest.find("))\n").unwrap_or(rest.len())];
+        let end = [".layer(", ".merge(", ".fallback("].iter().filter_map(|m| rest.find(m)).min();
+        let handlers = &rest[..end.unwrap_or(rest.len())];
         for method in ["get", "post", "put", "delete", "patch"] {
             let needle = format!("{method}(");
             // `get(` itself, not the end of another name (`target(`).

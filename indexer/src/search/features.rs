@@ -12,8 +12,9 @@ use tantivy::query::{Bm25Weight, EnableScoring, FuzzyTermQuery, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 
+use super::query::expanded;
 use crate::analysis::QueryTerm;
-use crate::search::{EngagementColumns, IdTable, SegmentSignals, expanded};
+use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
 use crate::{ProductIndex, Result};
 
 /// The text fields with a BM25 feature each, in [`FEATURE_NAMES`](searchd_catalog::FEATURE_NAMES)

@@ -1,0 +1,68 @@
+//! `[index]`: the writers' threads and memory, the commit policy, languages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Language;
+
+/// Indexer settings. Plain data: the binary loads it from TOML and the environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Language for texts whose language is neither declared nor reliably detected (ISO 639-1).
+    pub default_language: String,
+    /// Languages the catalog may contain (ISO 639-1); detection chooses only among them, which
+    /// is faster and more accurate. Empty: every language whatlang knows.
+    pub languages: Vec<String>,
+    /// Commit once this many writes are pending.
+    pub commit_every_docs: usize,
+    /// Commit pending writes at least this often (milliseconds), driven by the caller's timer.
+    pub commit_interval_ms: u64,
+    /// Memory budget of the Tantivy writer, shared by its threads (MiB).
+    pub writer_memory_mb: usize,
+    /// Indexing threads; 0 means one per core (at most 8).
+    pub writer_threads: usize,
+    /// Committed writes the change feed remembers (see `ProductIndex::changes_since`); a
+    /// follower further behind than this rebuilds from a full scan.
+    pub change_feed_capacity: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            default_language: "en".into(),
+            languages: Vec::new(),
+            commit_every_docs: 10_000,
+            commit_interval_ms: 1_000,
+            writer_memory_mb: 256,
+            writer_threads: 0,
+            change_feed_capacity: 200_000,
+        }
+    }
+}
+
+impl IndexConfig {
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        match Language::from_code(&self.default_language) {
+            Some(l) if l.has_stemmer() => {}
+            Some(_) => return Err(format!("default_language `{}` has no stemmer", self.default_language)),
+            None => return Err(format!("default_language `{}` is not a known language code", self.default_language)),
+        }
+        if let Some(bad) = self.languages.iter().find(|l| Language::from_code(l).is_none()) {
+            return Err(format!("languages: `{bad}` is not a known language code"));
+        }
+        if self.commit_every_docs == 0 {
+            return Err("commit_every_docs must be at least 1".into());
+        }
+        if self.writer_memory_mb < 16 {
+            return Err("writer_memory_mb must be at least 16".into());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn threads(&self) -> usize {
+        match self.writer_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
+            n => n,
+        }
+    }
+}

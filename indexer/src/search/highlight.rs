@@ -1,0 +1,130 @@
+//! Highlighting: the words of title and description that match a query word exactly, by stem
+//! or within its typo budget, marked in `<em>` and HTML-escaped; the description cut to a
+//! snippet around its first match.
+
+use searchd_catalog::typo::bounded_distance;
+use searchd_catalog::{Highlight, escape_html_into, fold, tokenize};
+
+use crate::ProductIndex;
+use crate::analysis::{Language, QueryTerm};
+
+/// Characters of description shown around the first match.
+const SNIPPET_CHARS: usize = 160;
+
+impl ProductIndex {
+    /// Marks the words of title and description that match a query word exactly, by stem (in
+    /// the product's language) or within its typo budget. Output is HTML-escaped.
+    pub(crate) fn highlight(&self, product: &searchd_catalog::Product, terms: &[QueryTerm]) -> Highlight {
+        let language =
+            product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
+        let is_match = |word: &str| {
+            let exact = fold(word);
+            let stem = language.stemmed_form(word);
+            terms.iter().any(|t| {
+                t.exact == exact
+                    || t.stem == stem
+                    || (t.allowed_typos() > 0 && bounded_distance(&t.exact, &exact, t.allowed_typos()).is_some())
+            })
+        };
+        let title = mark(&product.title, &is_match, None);
+        let description = (!product.description.is_empty())
+            .then(|| {
+                let first = tokenize(&product.description).find(|t| is_match(t.text))?;
+                Some(mark(&product.description, &is_match, Some(first.start)))
+            })
+            .flatten();
+        Highlight { title, description }
+    }
+}
+
+/// Wraps matching words in `<em>`, escaping the rest; with `around`, cuts a snippet of about
+/// [`SNIPPET_CHARS`] characters starting shortly before that byte offset.
+fn mark(text: &str, is_match: &dyn Fn(&str) -> bool, around: Option<usize>) -> String {
+    let (start, end) = match around {
+        None => (0, text.len()),
+        Some(at) => {
+            let before = text[..at].char_indices().rev().nth(40).map_or(0, |(i, _)| i);
+            let start = text[..before]
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(before, |(i, c)| i + c.len_utf8())
+                .min(at);
+            let start = if at - start > 200 { before } else { start };
+            let end = text[start..].char_indices().nth(SNIPPET_CHARS).map_or(text.len(), |(i, _)| start + i);
+            let end = text[end..].find(char::is_whitespace).map_or(text.len(), |i| end + i);
+            (start, end)
+        }
+    };
+    let slice = &text[start..end];
+    let mut out = String::with_capacity(slice.len() + 16);
+    if start > 0 {
+        out.push('…');
+    }
+    let mut last = 0;
+    for token in tokenize(slice) {
+        if is_match(token.text) {
+            escape_html_into(&slice[last..token.start], &mut out);
+            out.push_str("<em>");
+            escape_html_into(token.text, &mut out);
+            out.push_str("</em>");
+            last = token.end;
+        }
+    }
+    escape_html_into(&slice[last..], &mut out);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_escapes() {
+        let m = mark("Drill <b>& bits</b>", &|w| w == "Drill" || w == "bits", None);
+        assert_eq!(m, "<em>Drill</em> &lt;b&gt;&amp; <em>bits</em>&lt;/b&gt;");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn marking_never_panics_and_keeps_the_words(text in "\\PC{0,300}", pick in 0usize..50) {
+            let words: Vec<_> = tokenize(&text).collect();
+            let target = words.get(pick % words.len().max(1)).map(|t| t.text.to_string());
+            let is_match = |w: &str| Some(w) == target.as_deref();
+            let around = words.get(pick % words.len().max(1)).map(|t| t.start);
+            let marked = mark(&text, &is_match, around);
+            if let Some(word) = &target {
+                let escaped = {
+                    let mut e = String::new();
+                    escape_html_into(word, &mut e);
+                    e
+                };
+                let needle = format!("<em>{escaped}</em>");
+                proptest::prop_assert!(marked.contains(&needle), "{} not in {}", needle, marked);
+            }
+            let _ = mark(&text, &is_match, None);
+        }
+    }
+
+    /// A snippet starting after a multi-byte space (U+3000) sliced inside the character.
+    #[test]
+    fn snippet_start_after_ideographic_space_is_a_char_boundary() {
+        let text = format!("{}needle tail", "語\u{3000}".repeat(60));
+        let at = text.find("needle").unwrap();
+        let m = mark(&text, &|w| w == "needle", Some(at));
+        assert!(m.contains("<em>needle</em>"), "{m}");
+    }
+
+    #[test]
+    fn snippet_is_cut_around_the_match() {
+        let text = format!("{} needle {}", "word ".repeat(100), "tail ".repeat(100));
+        let at = text.find("needle").unwrap();
+        let m = mark(&text, &|w| w == "needle", Some(at));
+        assert!(m.starts_with('…') && m.ends_with('…'), "{m}");
+        assert!(m.contains("<em>needle</em>"));
+        assert!(m.chars().count() < 260, "{}", m.chars().count());
+    }
+}

@@ -1,0 +1,235 @@
+//! Product retrieval, one step a module: [`query`] builds the Tantivy query (weighted fields,
+//! typos, joined words, expansions, filters), [`collect`] runs phase 1 inside the collector and
+//! counts facets, [`rerank`] applies the learned phase 2 to the window with the [`features`] it
+//! reads from postings, and [`highlight`] marks the matches; [`engagement`] keeps the
+//! per-segment id tables and engagement columns they share. This file strings them together.
+
+mod collect;
+mod engagement;
+mod features;
+mod highlight;
+mod query;
+mod rerank;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use searchd_catalog::{
+    Expansions, Explanation, FacetCount, FeatureVector, FirstPhaseScorer, Phase1Explanation, Phase2Explanation, Ranker,
+    RankingMode, SearchHit, SearchRequest, SearchResponse, SecondPhase, SortBy, TextWeights,
+};
+use tantivy::query::Query;
+use tantivy::{DocAddress, Searcher};
+
+use crate::analysis::{Language, QueryTerm};
+use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
+use crate::{ProductIndex, Result};
+use collect::text_of;
+use rerank::Ranked;
+
+/// What [`ProductIndex::retrieve`] found.
+struct Retrieved {
+    searcher: Searcher,
+    language: Language,
+    terms: Vec<QueryTerm>,
+    /// The requested page, in final order.
+    top: Vec<Ranked>,
+    total: u64,
+    facets: BTreeMap<String, Vec<FacetCount>>,
+    /// The model that re-ranked the window, when one did.
+    second: Option<Arc<dyn SecondPhase>>,
+    /// The phase-1 scorer the search used.
+    first: Arc<dyn FirstPhaseScorer>,
+    engagement: Option<Arc<EngagementColumns>>,
+}
+
+/// A search ready to collect.
+struct Planned {
+    searcher: Searcher,
+    language: Language,
+    terms: Vec<QueryTerm>,
+    query: Box<dyn Query>,
+    engagement: Option<Arc<EngagementColumns>>,
+}
+
+/// A phase-1 hit with its phase-2 features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The product.
+    pub id: String,
+    /// Its phase-1 score.
+    pub phase1: f32,
+    /// Its phase-2 features.
+    pub features: FeatureVector,
+}
+
+/// A hit without its document: what evaluation needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredId {
+    /// The product.
+    pub id: String,
+    /// Its final score.
+    pub score: f32,
+}
+
+impl ProductIndex {
+    /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
+    pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
+        let started = Instant::now();
+        let Retrieved { searcher, language, terms, top, total, facets, second, first, engagement } =
+            self.retrieve(request, ranker)?;
+
+        let mut hits = Vec::with_capacity(top.len());
+        let mut signals: Option<(u32, SegmentSignals)> = None;
+        for hit in top {
+            let product = self.load(&searcher, hit.address)?;
+            let highlight = request.highlight.then(|| self.highlight(&product, &terms));
+            let explain = if request.explain {
+                let segment = hit.address.segment_ord;
+                let seg = match &signals {
+                    Some((ord, s)) if *ord == segment => s,
+                    _ => {
+                        let opened = self.segment_signals_with(&searcher, segment, true, engagement.as_ref())?;
+                        &signals.insert((segment, opened)).1
+                    }
+                };
+                let features = seg.rank_features(hit.address.doc_id, text_of(&*first, hit.phase1, seg, hit.address));
+                Some(Explanation {
+                    phase1: Phase1Explanation { score: hit.phase1, components: first.explain(&features) },
+                    phase2: second.as_ref().zip(hit.features.as_ref()).map(|(model, f)| Phase2Explanation {
+                        model_version: model.version().to_string(),
+                        score: hit.score,
+                        features: model.contributions(f),
+                    }),
+                })
+            } else {
+                None
+            };
+            hits.push(SearchHit { score: hit.score, product, highlight, explain });
+        }
+        let total_pages = usize::try_from(total).unwrap_or(usize::MAX).div_ceil(request.per_page);
+        Ok(SearchResponse {
+            query: request.q.clone(),
+            query_language: language.code().to_string(),
+            total_hits: total,
+            page: request.page,
+            per_page: request.per_page,
+            total_pages,
+            hits,
+            facets,
+            took_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// The ids of the top hits only, read from the id fast field: the retrieval and ranking cost
+    /// without document loading (what `searchd eval` measures).
+    pub fn search_ids(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<ScoredId>> {
+        let Retrieved { searcher, top, .. } = self.retrieve(request, ranker)?;
+        let ids = self.ids(&searcher, top.iter().map(|hit| hit.address))?;
+        Ok(top.iter().zip(ids).filter_map(|(hit, id)| Some(ScoredId { id: id?, score: hit.score })).collect())
+    }
+
+    /// Each address's id, reading each segment's id table once.
+    fn ids(&self, searcher: &Searcher, addresses: impl Iterator<Item = DocAddress>) -> Result<Vec<Option<String>>> {
+        let mut tables: HashMap<u32, Arc<IdTable>> = HashMap::new();
+        addresses
+            .map(|address| {
+                let table = match tables.entry(address.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(self.id_table(searcher, address.segment_ord)?)
+                    }
+                };
+                Ok(table.get(address.doc_id).map(str::to_string))
+            })
+            .collect()
+    }
+
+    /// The phase-1 top `ranker.window` of a search with each hit's phase-2 features: what the
+    /// re-ranker sees, for training it. Phase 1 searches `expansions` too when given (those of
+    /// the model being trained; the ranker's own model is not used).
+    pub fn candidates(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        expansions: Option<&Expansions>,
+    ) -> Result<Vec<Candidate>> {
+        let Planned { searcher, terms, query, engagement, .. } =
+            self.plan(request, expansions, &ranker.first.text_weights())?;
+        let (top, _, _) =
+            self.collect(&searcher, request, query.as_ref(), &ranker.first, 0, ranker.window, engagement.clone())?;
+        let features = self.features(&searcher, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
+        let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
+        Ok(top
+            .into_iter()
+            .zip(features)
+            .zip(ids)
+            .filter_map(|(((phase1, _), features), id)| Some(Candidate { id: id?, phase1, features }))
+            .collect())
+    }
+
+    /// Validation, query language and words, query building and collection: what every search
+    /// does before it turns hits into results.
+    fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
+        let expansions = expansions_of(request, ranker);
+        let Planned { searcher, language, terms, query, engagement } =
+            self.plan(request, expansions, &ranker.first.text_weights())?;
+        let first = match request.ranking {
+            RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
+            RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
+        };
+        let second = match (request.ranking, request.sort) {
+            (RankingMode::Default, SortBy::Relevance) if ranker.window > 0 => ranker.second.clone(),
+            _ => None,
+        };
+        let (offset, limit) = match &second {
+            Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
+            None => (request.offset(), request.per_page),
+        };
+        let (top, total, facets) =
+            self.collect(&searcher, request, query.as_ref(), &first, offset, limit, engagement.clone())?;
+        let top = match &second {
+            None => top.into_iter().map(|(score, address)| Ranked::phase1(score, address)).collect(),
+            Some(model) => {
+                let cx = rerank::Context {
+                    searcher: &searcher,
+                    request,
+                    terms: &terms,
+                    ranker,
+                    expansions,
+                    engagement: engagement.as_ref(),
+                };
+                self.rerank(&cx, model.as_ref(), &top)?
+            }
+        };
+        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement })
+    }
+
+    /// What every search does before collecting: validation, the query's language and words,
+    /// the Tantivy query (with the learned `expansions`, when given), and the engagement columns
+    /// of this searcher's segments.
+    fn plan(&self, request: &SearchRequest, expansions: Option<&Expansions>, weights: &TextWeights) -> Result<Planned> {
+        request.validate()?;
+        if let Some(code) = request.lang.as_deref() {
+            if Language::from_code(code).is_none() {
+                return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
+            }
+        }
+        let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
+        let terms = self.analyzer.query_terms(&request.q, language);
+        let searcher = self.searcher();
+        let query = self.build_query(&searcher, request, &terms, expansions, weights);
+        let engagement = self.engagement_columns(&searcher)?;
+        Ok(Planned { searcher, language, terms, query, engagement })
+    }
+}
+
+/// The learned expansions a search uses: the served model's, in the default ranking only
+/// (`phase1` and `bm25` are without the model).
+fn expansions_of<'a>(request: &SearchRequest, ranker: &'a Ranker) -> Option<&'a Expansions> {
+    match request.ranking {
+        RankingMode::Default => ranker.second.as_deref().and_then(|m| m.expansions()),
+        RankingMode::Phase1 | RankingMode::Bm25 => None,
+    }
+}

@@ -1,0 +1,181 @@
+//! Query building: each query word's exact, stemmed and typo matches over the weighted fields
+//! (DisMax), the title's product type, learned expansions, joined words, and the filters.
+
+use std::ops::Bound;
+
+use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use crate::ProductIndex;
+use crate::analysis::QueryTerm;
+
+const MAX_QUERY_TERMS: usize = 12;
+/// Words found (as such, by stem, or as a brand) in at least this many products are not
+/// expanded to typos.
+const TYPO_MAX_DOC_FREQ: u64 = 3;
+
+impl ProductIndex {
+    /// The Tantivy query of a search: the words (weighted by `weights`), then the filters.
+    pub(super) fn build_query(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        terms: &[QueryTerm],
+        expansions: Option<&Expansions>,
+        weights: &TextWeights,
+    ) -> Box<dyn Query> {
+        let f = &self.fields;
+        let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
+        let text: Box<dyn Query> = if terms.is_empty() {
+            if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
+        } else {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|t| match request.ranking {
+                    RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t)),
+                    RankingMode::Default | RankingMode::Phase1 => {
+                        (Occur::Should, self.term_query(searcher, t, weights))
+                    }
+                })
+                .collect();
+            // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on top
+            // of its title match: the product is what was asked for, not an accessory of it.
+            if request.ranking != RankingMode::Bm25 {
+                for t in terms {
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(term(self.fields.title_head, &t.stem), weights.head)),
+                    ));
+                }
+            }
+            // Title words the model learned for a query word ("fridge" → "refrigerator"), each
+            // weighted by how reliably it came with the word.
+            if let Some(expansions) = expansions {
+                for (_, stem, weight) in expanded(terms, expansions) {
+                    clauses
+                        .push((Occur::Should, boosted(term(self.fields.title_stem, stem), weights.expansion * weight)));
+                }
+            }
+            // Two adjacent words may be one word in titles ("eco stone" → "EcoStone", "screw
+            // driver" → "Screwdriver"), as Meilisearch's query graph tries word concatenations.
+            if request.ranking != RankingMode::Bm25 {
+                for pair in terms.windows(2) {
+                    let joined = format!("{}{}", pair[0].exact, pair[1].exact);
+                    clauses.push((Occur::Should, boosted(term(self.fields.title_exact, &joined), weights.joined)));
+                }
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
+
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let fl = &request.filters;
+        if !fl.brand.is_empty() {
+            let any =
+                fl.brand.iter().map(|b| (Occur::Should, facet_term(f.brand, Facet::from_path([b.trim()])))).collect();
+            filters.push(Box::new(BooleanQuery::new(any)));
+        }
+        if let Some(segments) = fl.category_segments() {
+            filters.push(facet_term(f.category, Facet::from_path(segments)));
+        }
+        if fl.price_min.is_some() || fl.price_max.is_some() {
+            let bound =
+                |v: Option<f64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)));
+            filters.push(Box::new(RangeQuery::new(bound(fl.price_min), bound(fl.price_max))));
+        }
+        if let Some(min) = fl.min_rating {
+            filters.push(Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_f64(f.rating, min)),
+                Bound::Unbounded,
+            )));
+        }
+        if let Some(in_stock) = fl.in_stock {
+            filters
+                .push(Box::new(TermQuery::new(Term::from_field_bool(f.in_stock, in_stock), IndexRecordOption::Basic)));
+        }
+        if filters.is_empty() {
+            return text;
+        }
+        let mut clauses = vec![(Occur::Must, text)];
+        clauses.extend(
+            filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)),
+        );
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// One query word in the default ranking: the best of its exact, stemmed and typo matches
+    /// over the weighted fields (DisMax), so an exact match outranks a stemmed one, which
+    /// outranks a typo.
+    fn term_query(&self, searcher: &Searcher, t: &QueryTerm, w: &TextWeights) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut parts: Vec<Box<dyn Query>> = vec![
+            boosted(term(f.title_exact, &t.exact), w.title),
+            boosted(term(f.title_stem, &t.stem), w.title * w.stemmed),
+            boosted(term(f.brand_text, &t.exact), w.brand),
+            boosted(term(f.category_stem, &t.stem), w.category),
+            boosted(term(f.description_exact, &t.exact), w.description),
+            boosted(term(f.description_stem, &t.stem), w.description * w.stemmed),
+        ];
+        let typos = t.allowed_typos();
+        if typos > 0 && self.is_rare(searcher, t) {
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.title_exact, &t.exact), typos, true);
+            parts.push(boosted(Box::new(fuzzy), w.typo));
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.brand_text, &t.exact), typos, true);
+            parts.push(boosted(Box::new(fuzzy), w.typo));
+        }
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, w.tie))
+    }
+
+    /// Whether a word is rare enough in titles and brands to be a likely typo. Only such words
+    /// are expanded to their typo neighbours, as Typesense expands typos only while exact results
+    /// are scarce: a word found in many products is what the user meant, and expanding it costs a
+    /// walk of the term dictionary and adds noise ("drill" → "frill").
+    pub(crate) fn is_rare(&self, searcher: &Searcher, t: &QueryTerm) -> bool {
+        let f = &self.fields;
+        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
+        let known = df(f.title_exact, &t.exact).max(df(f.title_stem, &t.stem)).max(df(f.brand_text, &t.exact));
+        known < TYPO_MAX_DOC_FREQ
+    }
+
+    /// One query word in plain BM25: its stem in each text field, summed, no weights.
+    fn bm25_term_query(&self, t: &QueryTerm) -> Box<dyn Query> {
+        let f = &self.fields;
+        let parts = [f.title_stem, f.description_stem, f.category_stem]
+            .into_iter()
+            .map(|field| (Occur::Should, term(field, &t.stem)))
+            .chain(std::iter::once((Occur::Should, term(f.brand_text, &t.exact))))
+            .collect();
+        Box::new(BooleanQuery::new(parts))
+    }
+}
+
+/// A scored term query (term frequencies for BM25).
+fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, boost))
+}
+
+fn facet_term(field: tantivy::schema::Field, facet: Facet) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_facet(field, &facet), IndexRecordOption::Basic))
+}
+
+/// Each query word's expansions that are not query words themselves: (word index, stem, weight).
+pub(crate) fn expanded<'a>(
+    terms: &'a [QueryTerm],
+    expansions: &'a Expansions,
+) -> impl Iterator<Item = (usize, &'a str, f32)> + 'a {
+    terms.iter().enumerate().flat_map(move |(w, t)| {
+        expansions
+            .get(&t.stem)
+            .iter()
+            .filter(|(stem, _)| !terms.iter().any(|o| &o.stem == stem))
+            .map(move |(stem, weight)| (w, stem.as_str(), *weight))
+    })
+}

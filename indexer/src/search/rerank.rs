@@ -1,0 +1,65 @@
+//! Phase 2: the learned model re-ranks the phase-1 window by its features; hits beyond the
+//! window keep their phase-1 order after it.
+
+use searchd_catalog::{Expansions, FeatureVector, Ranker, SearchRequest, SecondPhase};
+use tantivy::{DocAddress, Score, Searcher};
+
+use crate::analysis::QueryTerm;
+use crate::columns::EngagementColumns;
+use crate::{ProductIndex, Result};
+
+/// One hit of the page: its final score (phase 2's inside the re-rank window, phase 1's beyond
+/// it), its phase-1 score, and its phase-2 features when it was re-ranked.
+pub(super) struct Ranked {
+    pub(super) score: Score,
+    pub(super) phase1: Score,
+    pub(super) address: DocAddress,
+    pub(super) features: Option<FeatureVector>,
+}
+
+impl Ranked {
+    /// A hit ranked by phase 1 only.
+    pub(super) fn phase1(score: Score, address: DocAddress) -> Self {
+        Self { score, phase1: score, address, features: None }
+    }
+}
+
+/// What the re-rank reads besides the hits.
+pub(super) struct Context<'a> {
+    pub(super) searcher: &'a Searcher,
+    pub(super) request: &'a SearchRequest,
+    pub(super) terms: &'a [QueryTerm],
+    pub(super) ranker: &'a Ranker,
+    pub(super) expansions: Option<&'a Expansions>,
+    pub(super) engagement: Option<&'a std::sync::Arc<EngagementColumns>>,
+}
+
+impl ProductIndex {
+    /// The requested page after `model` re-ranked the phase-1 `top`'s first `ranker.window`.
+    pub(super) fn rerank(
+        &self,
+        cx: &Context<'_>,
+        model: &dyn SecondPhase,
+        top: &[(Score, DocAddress)],
+    ) -> Result<Vec<Ranked>> {
+        let window = cx.ranker.window.min(top.len());
+        let features = self.features(
+            cx.searcher,
+            &cx.request.q,
+            cx.terms,
+            &top[..window],
+            cx.ranker,
+            cx.expansions,
+            cx.engagement,
+        )?;
+        let mut ranked: Vec<Ranked> = top[..window]
+            .iter()
+            .zip(features)
+            .map(|(&(phase1, address), f)| Ranked { score: model.score(&f), phase1, address, features: Some(f) })
+            .collect();
+        // Stable: equal model scores keep their phase-1 order.
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+        ranked.extend(top[window..].iter().map(|&(score, address)| Ranked::phase1(score, address)));
+        Ok(ranked.into_iter().skip(cx.request.offset()).take(cx.request.per_page).collect())
+    }
+}

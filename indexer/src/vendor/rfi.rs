@@ -1,0 +1,239 @@
+//! Vendor matching for another service's request for information (RFI): candidates by text,
+//! category and distance, ranked by the documented blend of [`MatchBreakdown`].
+
+use std::time::Instant;
+
+use searchd_catalog::geo::{GeoRect, cover, haversine_km};
+use searchd_catalog::{GeoPoint, MatchBreakdown, MatchHit, MatchResponse, Rfi, bayesian_average};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+
+use crate::Result;
+
+use super::{MAX_COVER_CELLS, VendorIndex};
+
+/// Half the Earth's circumference: no limit.
+const ANY_DISTANCE_KM: f64 = 20_016.0;
+
+impl VendorIndex {
+    /// Ranks vendors for a request for information; see [`MatchBreakdown`] for the blend. A
+    /// vendor is a candidate when it matches the description's text or the request's top-level
+    /// category, is within `max_distance_km` and its own service radius reaches the request's
+    /// location. Every candidate is scored from fast fields and postings inside the collector;
+    /// only the returned vendors are loaded.
+    pub fn match_rfi(&self, rfi: &Rfi) -> Result<MatchResponse> {
+        rfi.validate()?;
+        let started = Instant::now();
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let max_distance = rfi.max_distance_km.unwrap_or(ANY_DISTANCE_KM);
+        let wanted = rfi.category.split('/').map(str::trim).collect::<Vec<_>>();
+        let exact = Facet::from_path(wanted.iter().copied());
+        let top_level = Facet::from_path(wanted.iter().copied().take(1));
+        let category = TermQuery::new(Term::from_facet(f.category, &top_level), IndexRecordOption::Basic);
+        let mut relevant: Vec<(Occur, Box<dyn Query>)> = self.description_terms(&searcher, rfi)?;
+        relevant.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))));
+        let relevant = BooleanQuery::new(relevant);
+        let cells = cover(&GeoRect::around(rfi.location, max_distance), MAX_COVER_CELLS);
+        let near = TermSetQuery::new(cells.into_iter().map(|c| Term::from_field_u64(f.cells, c)));
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(relevant) as Box<dyn Query>),
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(near), 0.0))),
+        ]);
+        let collector = MatchCollector {
+            center: rfi.location,
+            max_distance_km: max_distance,
+            category: f.category,
+            exact: Term::from_facet(f.category, &exact),
+            top_level: Term::from_facet(f.category, &top_level),
+        };
+        let candidates = searcher.search(&query, &collector)?;
+        let best_text = candidates.iter().map(|c| f64::from(c.text)).fold(0.0, f64::max);
+        let mut scored: Vec<(MatchBreakdown, &Candidate)> =
+            candidates.iter().map(|c| (c.breakdown(best_text), c)).collect();
+        scored.sort_by(|(a, ca), (b, cb)| {
+            b.total()
+                .total_cmp(&a.total())
+                .then(ca.distance_km.total_cmp(&cb.distance_km))
+                .then(ca.address.cmp(&cb.address))
+        });
+        let hits = scored
+            .into_iter()
+            .take(rfi.limit)
+            .map(|(breakdown, c)| {
+                Ok(MatchHit {
+                    vendor: self.load(&searcher, c.address)?,
+                    distance_km: c.distance_km,
+                    score: breakdown.total(),
+                    breakdown,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MatchResponse { candidates: candidates.len() as u64, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+    }
+}
+
+/// A description word found in more than this share of the vendors is dropped from the match
+/// query: its BM25 weight is nearly nil (the IDF of a word in half the documents is ln 2 of
+/// the rarest's ln N), yet scoring it costs a postings lookup per candidate. Applies from
+/// [`COMMON_WORDS_MIN_DOCS`] vendors on, as Lucene's common-terms cut-off.
+pub const COMMON_WORD_SHARE: f64 = 0.5;
+/// Below this many vendors, every description word is kept.
+pub const COMMON_WORDS_MIN_DOCS: u64 = 1_000;
+
+impl VendorIndex {
+    /// The description's words as BM25 term queries on the stemmed body (capabilities,
+    /// description, tags, categories), in the request's language (given, else detected, else
+    /// the default), leaving out the words most vendors have.
+    fn description_terms(&self, searcher: &tantivy::Searcher, rfi: &Rfi) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+        let language = self.analyzer.query_language(rfi.language.as_deref(), &rfi.description);
+        let docs = searcher.num_docs();
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in self.analyzer.query_terms(&rfi.description, language) {
+            let term = Term::from_field_text(self.fields.body_stem, &term.stem);
+            if docs >= COMMON_WORDS_MIN_DOCS && searcher.doc_freq(&term)? as f64 > COMMON_WORD_SHARE * docs as f64 {
+                continue;
+            }
+            out.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+        }
+        Ok(out)
+    }
+}
+
+/// What a match candidate is scored on, read inside the collector.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    address: DocAddress,
+    distance_km: f64,
+    text: Score,
+    /// 1 for the category or one below it, 0.5 for the same top-level category, else 0.
+    category: f64,
+    radius_km: f64,
+    rating: Option<f64>,
+    reviews: u64,
+    available: bool,
+}
+
+impl Candidate {
+    /// The weighted components (documented on [`MatchBreakdown`]).
+    fn breakdown(&self, best_text: f64) -> MatchBreakdown {
+        let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
+        let reviews = if self.rating.is_some() { self.reviews as f64 } else { 0.0 };
+        let rating = bayesian_average(self.rating.unwrap_or(prior), reviews, prior, weight) / 5.0;
+        MatchBreakdown {
+            text: MatchBreakdown::TEXT * if best_text > 0.0 { f64::from(self.text) / best_text } else { 0.0 },
+            category: MatchBreakdown::CATEGORY * self.category,
+            distance: MatchBreakdown::DISTANCE * (1.0 - self.distance_km / self.radius_km).max(0.0),
+            rating: MatchBreakdown::RATING * rating,
+            availability: if self.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
+        }
+    }
+}
+
+/// Collects every vendor near enough whose own service radius reaches the request.
+struct MatchCollector {
+    center: GeoPoint,
+    max_distance_km: f64,
+    category: Field,
+    exact: Term,
+    top_level: Term,
+}
+
+struct MatchSegment {
+    segment: SegmentOrdinal,
+    center: GeoPoint,
+    max_distance_km: f64,
+    lat: Column<f64>,
+    lon: Column<f64>,
+    radius: Column<f64>,
+    rating: Column<f64>,
+    reviews: Column<u64>,
+    available: Column<bool>,
+    /// Documents in the wanted category (or below), and in its top-level category; docs
+    /// arrive in increasing order, so each is a forward-only cursor.
+    exact: Option<tantivy::postings::SegmentPostings>,
+    top_level: Option<tantivy::postings::SegmentPostings>,
+    found: Vec<Candidate>,
+}
+
+impl Collector for MatchCollector {
+    type Fruit = Vec<Candidate>;
+    type Child = MatchSegment;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<MatchSegment> {
+        let ff = reader.fast_fields();
+        let postings = reader.inverted_index(self.category)?;
+        Ok(MatchSegment {
+            segment,
+            center: self.center,
+            max_distance_km: self.max_distance_km,
+            lat: ff.f64("lat")?,
+            lon: ff.f64("lon")?,
+            radius: ff.f64("radius")?,
+            rating: ff.f64("rating")?,
+            reviews: ff.u64("reviews")?,
+            available: ff.bool("available")?,
+            exact: postings.read_postings(&self.exact, IndexRecordOption::Basic)?,
+            top_level: postings.read_postings(&self.top_level, IndexRecordOption::Basic)?,
+            found: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Candidate>>) -> tantivy::Result<Vec<Candidate>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+/// Whether `doc` is in the cursor's postings (docs must be asked in increasing order).
+fn holds(postings: &mut Option<tantivy::postings::SegmentPostings>, doc: DocId) -> bool {
+    use tantivy::DocSet;
+    postings.as_mut().is_some_and(|p| {
+        if p.doc() < doc {
+            p.seek(doc);
+        }
+        p.doc() == doc
+    })
+}
+
+impl SegmentCollector for MatchSegment {
+    type Fruit = Vec<Candidate>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let (Some(lat), Some(lon), Some(radius)) = (self.lat.first(doc), self.lon.first(doc), self.radius.first(doc))
+        else {
+            return;
+        };
+        let distance = haversine_km(self.center, GeoPoint { lat, lon });
+        if distance > self.max_distance_km || distance > radius {
+            return;
+        }
+        let category = if holds(&mut self.exact, doc) {
+            1.0
+        } else if holds(&mut self.top_level, doc) {
+            0.5
+        } else {
+            0.0
+        };
+        self.found.push(Candidate {
+            address: DocAddress::new(self.segment, doc),
+            distance_km: distance,
+            text: score,
+            category,
+            radius_km: radius,
+            rating: self.rating.first(doc),
+            reviews: self.reviews.first(doc).unwrap_or(0),
+            available: self.available.first(doc).unwrap_or(true),
+        });
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.found
+    }
+}
