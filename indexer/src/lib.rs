@@ -27,8 +27,7 @@ mod ingest;
 mod schema;
 mod search;
 mod snapshot;
-mod vendor;
-mod vendor_ingest;
+mod vendors;
 mod writer;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
@@ -41,6 +40,6 @@ pub use ingest::{
 };
 pub use search::{Candidate, ScoredId};
 pub use snapshot::CopiedIndex;
-pub use vendor::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
-pub use vendor_ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
+pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
+pub use vendors::ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
 pub use writer::entry_digest;

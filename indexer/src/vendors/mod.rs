@@ -31,6 +31,7 @@ use crate::config::IndexConfig;
 use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
 
+pub(crate) mod ingest;
 mod rfi;
 
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
