@@ -20,7 +20,6 @@
 //! ```
 
 mod error;
-mod event;
 pub mod geo;
 mod product;
 mod scoring;
@@ -28,9 +27,9 @@ mod search;
 mod text;
 pub mod typo;
 mod vendor_search;
+mod writes;
 
 pub use error::{Error, Result};
-pub use event::{CatalogEvent, VendorEvent, WriteOutcome};
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
@@ -45,3 +44,4 @@ pub use text::{Token, escape_html_into, fold, fold_into, tokenize};
 pub use vendor_search::{
     MatchBreakdown, MatchHit, MatchResponse, Rfi, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort,
 };
+pub use writes::{CatalogEvent, VendorEvent, WriteOutcome};

@@ -79,11 +79,10 @@ mod tests {
         assert!(err.contains("crawler.retention_schedule"), "{err}");
     }
 
-    /// The README's configuration example is the defaults, every key spelled as the code has it.
+    /// The configuration page's example is the defaults, every key spelled as the code has it.
     #[test]
-    fn the_readme_example_is_the_defaults() {
-        let readme = include_str!("../../README.md");
-        let section = &readme[readme.find("## Configuration").unwrap()..];
+    fn the_documented_example_is_the_defaults() {
+        let section = include_str!("../../docs/configuration.md");
         let start = section.find("```toml\n").unwrap() + "```toml\n".len();
         let example = &section[start..start + section[start..].find("```").unwrap()];
         let dir = tempfile::tempdir().unwrap();

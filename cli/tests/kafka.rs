@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::cli::http_get;
 
 fn small() -> IndexConfig {
-    IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }
+    IndexConfig::small()
 }
 
 fn kafka_config(broker: &Broker, group: &str, products: &str, vendors: Option<&str>) -> KafkaConfig {

@@ -7,9 +7,7 @@ use searchd_indexer::{IndexConfig, ProductIndex};
 fn state(dir: &std::path::Path) -> (AppState, Config) {
     let mut config = Config { data_dir: dir.to_path_buf(), ..Config::default() };
     config.auth.enabled = false;
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
+    let index = ProductIndex::in_memory(IndexConfig::small()).unwrap();
     demo::load(&index).unwrap();
     (AppState::with_index(index, &config).unwrap(), config)
 }

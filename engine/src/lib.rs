@@ -12,7 +12,7 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let config = EngineConfig { data_dir: dir.path().to_path_buf(), ..EngineConfig::default() };
-//! let index = ProductIndex::in_memory(IndexConfig { writer_threads: 1, writer_memory_mb: 16, ..IndexConfig::default() })?;
+//! let index = ProductIndex::in_memory(IndexConfig::small())?;
 //! demo::load(&index)?;
 //! let engine = Engine::with_index(index, &config)?;
 //! engine.autocomplete.refresh(&engine.index, true)?;

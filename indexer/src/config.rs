@@ -41,6 +41,11 @@ impl Default for IndexConfig {
 }
 
 impl IndexConfig {
+    /// One writer thread with a 32 MiB heap: tests, examples and tiny catalogs.
+    pub fn small() -> Self {
+        Self { writer_memory_mb: 32, writer_threads: 1, ..Self::default() }
+    }
+
     pub fn validate(&self) -> std::result::Result<(), String> {
         match Language::from_code(&self.default_language) {
             Some(l) if l.has_stemmer() => {}

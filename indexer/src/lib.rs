@@ -40,6 +40,6 @@ pub use ingest::{
 };
 pub use search::{Candidate, ScoredId};
 pub use snapshot::CopiedIndex;
-pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
 pub use vendors::ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
+pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
 pub use writer::entry_digest;

@@ -17,9 +17,7 @@ pub fn scorer() -> Ranker {
 }
 
 pub fn index_of(products: impl IntoIterator<Item = Product>) -> ProductIndex {
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
+    let index = ProductIndex::in_memory(IndexConfig::small()).unwrap();
     let prepared = products.into_iter().map(|p| index.prepare(p).unwrap()).collect();
     index.apply_prepared(prepared).unwrap();
     index.commit().unwrap();

@@ -51,7 +51,7 @@ fn live_state(index: &ProductIndex) -> BTreeMap<String, (u64, String)> {
 }
 
 fn config() -> IndexConfig {
-    IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }
+    IndexConfig::small()
 }
 
 proptest! {

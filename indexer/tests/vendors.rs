@@ -12,7 +12,7 @@ use searchd_indexer::{IndexConfig, VendorIndex};
 use searchd_testkit::vendors::{categories, cities, generate};
 
 fn config() -> IndexConfig {
-    IndexConfig { writer_memory_mb: 64, writer_threads: 1, ..IndexConfig::default() }
+    IndexConfig::small()
 }
 
 struct World {
@@ -232,8 +232,7 @@ proptest! {
 /// rather than fail on segments they already took.
 #[test]
 fn merging_right_after_many_commits_succeeds() {
-    let config =
-        IndexConfig { writer_memory_mb: 32, writer_threads: 1, commit_every_docs: 200, ..IndexConfig::default() };
+    let config = IndexConfig { commit_every_docs: 200, ..IndexConfig::small() };
     for round in 0..3 {
         let index = VendorIndex::in_memory(&config).unwrap();
         let vendors: Vec<Vendor> = (0..8_000)

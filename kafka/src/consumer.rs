@@ -553,8 +553,7 @@ mod tests {
     use searchd_indexer::IndexConfig;
 
     fn index() -> ProductIndex {
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap()
+        ProductIndex::in_memory(IndexConfig::small()).unwrap()
     }
 
     fn code(index: &ProductIndex, vendor: bool, key: Option<&str>, value: &str) -> &'static str {

@@ -13,8 +13,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use searchd_api::{
     AppState, AuthConfig, ClassLimits, Config, JwtConfig, KeyStore, Limit, RateLimitConfig, Scope, router,
 };
-use searchd_engine::demo;
-use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -42,11 +40,8 @@ async fn call(app: &Router, method: Method, uri: &str, headers: &[(&str, &str)],
     };
     let mut request = request.body(body).unwrap();
     request.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer { status, json: serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers }
+    let reply = crate::common::send(app, request).await;
+    Answer { status: reply.status.as_u16(), json: reply.json, headers: reply.headers }
 }
 
 async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
@@ -54,11 +49,7 @@ async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
 }
 
 fn instance(config: &Config) -> (AppState, Router) {
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
-    demo::load(&index).unwrap();
-    let state = AppState::with_index(index, config).unwrap();
+    let state = crate::common::demo_state(config);
     (state.clone(), router(state, &config.http))
 }
 

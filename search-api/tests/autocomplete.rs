@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 use axum::http::{Method, StatusCode};
 use searchd_api::{AppState, Config, router};
 use searchd_engine::{demo, spawn_autocomplete_refresher};
-use searchd_indexer::{IndexConfig, ProductIndex};
+use searchd_indexer::ProductIndex;
 use serde_json::Value;
 
 use crate::{get, send_json};
 
 fn index() -> ProductIndex {
-    ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() }).unwrap()
+    crate::common::small_index(false)
 }
 
 fn texts(reply: &Value) -> Vec<String> {

@@ -8,13 +8,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use http_body_util::BodyExt;
 use searchd_api::{AppState, CacheConfig, Config, router};
-use searchd_engine::demo;
-use searchd_indexer::{IndexConfig, ProductIndex};
 use searchd_testkit::redis::Redis;
 use serde_json::Value;
-use tower::ServiceExt;
 
 struct Answer {
     status: u16,
@@ -28,12 +24,9 @@ async fn send(app: &Router, method: Method, uri: &str, body: Option<&str>) -> An
         request = request.header("content-type", "application/json");
     }
     let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status().as_u16();
-    let cache = response.headers().get("x-cache").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer { status, cache, json }
+    let reply = crate::common::send(app, request.body(body).unwrap()).await;
+    let cache = reply.headers.get("x-cache").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    Answer { status: reply.status.as_u16(), cache, json: reply.json }
 }
 
 async fn get(app: &Router, uri: &str) -> Answer {
@@ -41,8 +34,8 @@ async fn get(app: &Router, uri: &str) -> Answer {
 }
 
 async fn metrics(app: &Router) -> String {
-    let response = app.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
-    String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    String::from_utf8(crate::common::send(app, Request::get("/metrics").body(Body::empty()).unwrap()).await.body)
+        .unwrap()
 }
 
 /// Sum of the samples of `name` whose labels contain every one of `labels`.
@@ -54,11 +47,7 @@ fn total(text: &str, name: &str, labels: &[&str]) -> f64 {
 }
 
 fn instance(config: &Config) -> (AppState, Router) {
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
-    demo::load(&index).unwrap();
-    let state = AppState::with_index(index, config).unwrap();
+    let state = crate::common::demo_state(config);
     let app = router(state.clone(), &config.http);
     (state, app)
 }

@@ -15,7 +15,6 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use searchd_api::{
@@ -23,9 +22,7 @@ use searchd_api::{
     parse_vendor_query, router,
 };
 use searchd_engine::demo;
-use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::Value;
-use tower::ServiceExt;
 use utoipa::OpenApi;
 
 fn cases() -> u32 {
@@ -45,11 +42,7 @@ fn runner(cases: u32) -> TestRunner {
 fn state() -> AppState {
     let mut config = crate::config();
     config.rate_limit.enabled = false;
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
-    demo::load(&index).unwrap();
-    let state = AppState::with_index(index, &config).unwrap();
+    let state = crate::common::demo_state(&config);
     demo::load_vendors(&state.vendors).unwrap();
     state
 }
@@ -355,9 +348,8 @@ async fn send(app: &Router, method: &str, uri: &str, content_type: &str, body: V
         .header("content-type", content_type)
         .body(Body::from(body))
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+    let reply = crate::common::send(app, request).await;
+    (reply.status.as_u16(), reply.body)
 }
 
 #[test]

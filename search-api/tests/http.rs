@@ -4,24 +4,16 @@ use std::io::Read;
 
 use axum::body::Body;
 use axum::http::Request;
-use axum::response::Response;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
+use crate::common::send;
 use crate::{app, app_with, get};
-
-async fn send(app: &axum::Router, request: Request<Body>) -> (Response<()>, Vec<u8>) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    (Response::from_parts(parts, ()), body.collect().await.unwrap().to_bytes().to_vec())
-}
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
     let app = app(true);
     for uri in ["/v1/products/search?q=tent", "/v1/nowhere", "/healthz"] {
-        let (response, _) = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
-        let h = response.headers();
+        let response = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let h = &response.headers;
         assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(h["x-frame-options"], "DENY", "{uri}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{uri}");
@@ -40,17 +32,17 @@ async fn responses_are_compressed_for_clients_that_accept_it() {
             .body(Body::empty())
             .unwrap()
     };
-    let (response, body) = send(&app, request("gzip")).await;
-    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let response = send(&app, request("gzip")).await;
+    assert_eq!(response.headers["content-encoding"], "gzip");
     let mut text = String::new();
-    flate2::read::GzDecoder::new(body.as_slice()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(response.body.as_slice()).read_to_string(&mut text).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["hits"], plain["hits"]);
-    assert!(body.len() * 3 < text.len(), "{} compressed bytes for {}", body.len(), text.len());
-    let (response, _) = send(&app, request("br")).await;
-    assert_eq!(response.headers()["content-encoding"], "br");
-    let (response, _) = send(&app, request("identity")).await;
-    assert!(!response.headers().contains_key("content-encoding"));
+    assert!(response.body.len() * 3 < text.len(), "{} compressed bytes for {}", response.body.len(), text.len());
+    let response = send(&app, request("br")).await;
+    assert_eq!(response.headers["content-encoding"], "br");
+    let response = send(&app, request("identity")).await;
+    assert!(!response.headers.contains_key("content-encoding"));
 }
 
 #[tokio::test]
@@ -66,21 +58,21 @@ async fn cors_answers_allowed_origins_only() {
             .body(Body::empty())
             .unwrap()
     };
-    let (response, _) = send(&app, preflight("https://shop.example")).await;
-    assert_eq!(response.status(), 200);
-    let h = response.headers();
+    let response = send(&app, preflight("https://shop.example")).await;
+    assert_eq!(response.status, 200);
+    let h = &response.headers;
     assert_eq!(h["access-control-allow-origin"], "https://shop.example");
     assert!(h["access-control-allow-headers"].to_str().unwrap().contains("x-api-key"));
-    let (response, _) = send(&app, preflight("https://evil.example")).await;
-    assert!(!response.headers().contains_key("access-control-allow-origin"));
+    let response = send(&app, preflight("https://evil.example")).await;
+    assert!(!response.headers.contains_key("access-control-allow-origin"));
     let request =
         Request::get("/v1/products/search?q=tent").header("origin", "https://shop.example").body(Body::empty());
-    let (response, _) = send(&app, request.unwrap()).await;
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://shop.example");
+    let response = send(&app, request.unwrap()).await;
+    assert_eq!(response.headers["access-control-allow-origin"], "https://shop.example");
 
     // No origins configured: no CORS headers at all.
-    let (response, _) = send(&app_with(true, crate::config()), preflight("https://shop.example")).await;
-    assert!(!response.headers().contains_key("access-control-allow-origin"));
+    let response = send(&app_with(true, crate::config()), preflight("https://shop.example")).await;
+    assert!(!response.headers.contains_key("access-control-allow-origin"));
 }
 
 #[tokio::test]

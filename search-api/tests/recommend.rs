@@ -10,7 +10,6 @@ use axum::http::{Method, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
 use searchd_api::{AppState, Config, router};
 use searchd_catalog::{Product, SearchRequest};
-use searchd_engine::demo;
 use searchd_engine::schedule::{Clock, spawn_schedule};
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::{Value, json};
@@ -19,11 +18,7 @@ use crate::{get, send_json};
 
 fn state(dir: &std::path::Path) -> (AppState, Config) {
     let config = Config { data_dir: dir.to_path_buf(), ..crate::config() };
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 32, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
-    demo::load(&index).unwrap();
-    (AppState::with_index(index, &config).unwrap(), config)
+    (crate::common::demo_state(&config), config)
 }
 
 fn ids(reply: &Value) -> Vec<String> {

@@ -6,17 +6,13 @@ use searchd_api::{AppState, router};
 use searchd_catalog::GeoPoint;
 use searchd_catalog::geo::haversine_km;
 use searchd_engine::demo;
-use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::{Value, json};
 
 use super::{call, get, send_json};
 
 fn vendor_app() -> Router {
     let config = crate::config();
-    let index =
-        ProductIndex::in_memory(IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..IndexConfig::default() })
-            .unwrap();
-    let state = AppState::with_index(index, &config).unwrap();
+    let state = AppState::with_index(crate::common::small_index(false), &config).unwrap();
     demo::load_vendors(&state.vendors).unwrap();
     router(state, &config.http)
 }
