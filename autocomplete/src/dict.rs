@@ -131,6 +131,7 @@ impl Completions {
         self.entries.len()
     }
 
+    /// Whether no entry was added.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

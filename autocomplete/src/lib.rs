@@ -30,6 +30,8 @@
 //! assert_eq!(suggester.suggest("makiat", 8, Kinds::ALL)[0].text, "Makita");
 //! ```
 
+#![warn(missing_docs)]
+
 mod dict;
 mod key;
 mod query_log;
@@ -46,7 +48,9 @@ pub use suggester::{
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot build the completion FST: {0}")]
+    /// The FST library refused the keys.
     Fst(#[from] fst::Error),
     #[error("too many completions to index: {0}")]
+    /// More entries than postings can address.
     TooLarge(usize),
 }

@@ -116,6 +116,7 @@ impl QueryLog {
         self.lock().counts.len()
     }
 
+    /// Whether no query was recorded.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

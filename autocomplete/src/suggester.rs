@@ -36,8 +36,10 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order their results are merged on ties.
     pub const ALL: [Kind; 4] = [Kind::Query, Kind::Product, Kind::Brand, Kind::Category];
 
+    /// The kind's name in requests and answers.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Query => "query",
@@ -47,6 +49,7 @@ impl Kind {
         }
     }
 
+    /// The kind named `s`.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -60,10 +63,15 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Weights {
+    /// Boost of popular queries.
     pub query_boost: f32,
+    /// Boost of product titles.
     pub product_boost: f32,
+    /// Boost of brands.
     pub brand_boost: f32,
+    /// Boost of categories.
     pub category_boost: f32,
+    /// Factor of suffixes that start after the entry's first word (0–1].
     pub mid_phrase_factor: f32,
 }
 
@@ -74,6 +82,7 @@ impl Default for Weights {
 }
 
 impl Weights {
+    /// Every boost finite and > 0, the factor in (0, 1]; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         let boosts = [
             ("query_boost", self.query_boost),
@@ -112,10 +121,12 @@ pub struct CatalogBuilder {
 }
 
 impl CatalogBuilder {
+    /// An empty builder.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a product's title, brand and category path.
     pub fn add(&mut self, product: &Product, weights: &Weights) {
         let key = key_of(&product.title);
         if !key.is_empty() {
@@ -141,6 +152,7 @@ impl CatalogBuilder {
         }
     }
 
+    /// Builds the three completions.
     pub fn build(self, weights: &Weights) -> Result<CatalogCompletions, Error> {
         let brands = self
             .brands
@@ -186,14 +198,18 @@ impl CatalogBuilder {
 /// The catalog's completions, rebuilt after index commits.
 #[derive(Debug)]
 pub struct CatalogCompletions {
+    /// Product titles.
     pub products: Completions,
+    /// Brands.
     pub brands: Completions,
+    /// Category names, with their paths.
     pub categories: Completions,
     /// Product id → its entry (titles shared by several products keep one id).
     product_entries: HashMap<Box<str>, u32>,
 }
 
 impl CatalogCompletions {
+    /// No completions at all.
     pub fn empty() -> Self {
         Self {
             products: Completions::empty(),
@@ -230,6 +246,7 @@ pub struct CatalogDelta {
 }
 
 impl CatalogDelta {
+    /// A delta that changes nothing.
     pub fn empty() -> Self {
         Self { completions: CatalogCompletions::empty(), masked: HashSet::new(), changed: 0 }
     }
@@ -288,17 +305,22 @@ pub fn query_completions(
 pub struct Kinds(u8);
 
 impl Kinds {
+    /// Every kind.
     pub const ALL: Kinds = Kinds(0b1111);
+    /// No kind.
     pub const NONE: Kinds = Kinds(0);
 
+    /// These kinds and `kind`.
     pub fn with(self, kind: Kind) -> Self {
         Kinds(self.0 | 1 << kind as u8)
     }
 
+    /// Whether `kind` is wanted.
     pub fn contains(self, kind: Kind) -> bool {
         self.0 & 1 << kind as u8 != 0
     }
 
+    /// Whether no kind is wanted.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -314,12 +336,15 @@ impl Default for Kinds {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     #[serde(rename = "type")]
+    /// What the suggestion is: a query, a product, a brand or a category.
     pub kind: Kind,
+    /// The text to show and, picked, to search for.
     pub text: String,
     /// `text`, HTML-escaped, with the part that matched the input inside `<em>…</em>`.
     pub highlight: String,
     /// Typos between the input and the matched part (0 for an exact prefix match).
     pub typos: u8,
+    /// The completion's rank score; higher first within the same typos.
     pub score: f32,
     /// The product's id (`product`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,22 +372,27 @@ impl Default for Suggester {
 }
 
 impl Suggester {
+    /// A suggester over catalog and query completions, without a delta.
     pub fn new(catalog: Arc<CatalogCompletions>, queries: Arc<Completions>) -> Self {
         Self::with_delta(catalog, Arc::new(CatalogDelta::empty()), queries)
     }
 
+    /// A suggester over the base catalog completions, the changes since (`delta`) and queries.
     pub fn with_delta(catalog: Arc<CatalogCompletions>, delta: Arc<CatalogDelta>, queries: Arc<Completions>) -> Self {
         Self { catalog, delta, queries }
     }
 
+    /// The base catalog completions.
     pub fn catalog(&self) -> &Arc<CatalogCompletions> {
         &self.catalog
     }
 
+    /// The products changed since the base was built.
     pub fn delta(&self) -> &Arc<CatalogDelta> {
         &self.delta
     }
 
+    /// The popular queries' completions.
     pub fn queries(&self) -> &Arc<Completions> {
         &self.queries
     }

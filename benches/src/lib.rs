@@ -1,5 +1,15 @@
 //! Shared set-up of the Criterion benches: loading the real catalogs and query sets from
-//! `../shared/data` into in-memory indexes.
+//! `../shared/data` into in-memory indexes. Each bench group is a file of `benches/`; `cargo
+//! bench` at the workspace root runs them all.
+//!
+//! ```
+//! // `None` where `../shared/data` is absent (a user's own clone): the benches then skip.
+//! if let Some(queries) = searchd_benches::homedepot_queries() {
+//!     assert!(queries.len() > 1_000);
+//! }
+//! ```
+
+#![warn(missing_docs)]
 
 use searchd_catalog::Product;
 use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgress, ProductIndex};
@@ -15,6 +25,7 @@ pub fn homedepot_queries() -> Option<Vec<String>> {
     Some(csv.records().map(|r| r.expect("csv row")[0].trim().to_string()).filter(|q| seen.insert(q.clone())).collect())
 }
 
+/// The index settings of the benches: the default threads with a 256 MiB heap.
 pub fn bench_config() -> IndexConfig {
     IndexConfig { writer_memory_mb: 256, ..IndexConfig::default() }
 }

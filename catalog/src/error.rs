@@ -7,24 +7,42 @@
 pub enum Error {
     /// A search parameter has a bad value (`page=-1`, `sort=colour`, `price_min=abc`).
     #[error("invalid `{param}`: {reason}")]
-    InvalidParameter { param: String, reason: String },
+    InvalidParameter {
+        /// The parameter.
+        param: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
     /// A parameter the API does not know (`colour=red` as a filter).
     #[error("unknown parameter `{param}`{hint}")]
-    UnknownParameter { param: String, hint: String },
+    UnknownParameter {
+        /// The parameter.
+        param: String,
+        /// The parameters known there (", expected one of: …").
+        hint: String,
+    },
     /// A document is not acceptable (missing id, empty title, negative price).
     #[error("invalid document field `{field}`: {reason}")]
-    InvalidDocument { field: String, reason: String },
+    InvalidDocument {
+        /// The field, as a dotted path.
+        field: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
 }
 
 impl Error {
+    /// A bad value of parameter `param`.
     pub fn invalid(param: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidParameter { param: param.into(), reason: reason.into() }
     }
 
+    /// A parameter the API does not know; the message lists the `known` ones.
     pub fn unknown(param: impl Into<String>, known: &[&str]) -> Self {
         Self::UnknownParameter { param: param.into(), hint: format!(", expected one of: {}", known.join(", ")) }
     }
 
+    /// A document field that is not acceptable.
     pub fn document(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidDocument { field: field.into(), reason: reason.into() }
     }
@@ -38,4 +56,5 @@ impl Error {
     }
 }
 
+/// The crate's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -37,9 +37,13 @@ pub fn normalize_lon(lon: f64) -> f64 {
 /// (170 → -170 is a 20° wide box).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoRect {
+    /// Southern edge, degrees.
     pub min_lat: f64,
+    /// Western edge, degrees.
     pub min_lon: f64,
+    /// Northern edge, degrees.
     pub max_lat: f64,
+    /// Eastern edge, degrees (below `min_lon` when the box crosses the antimeridian).
     pub max_lon: f64,
 }
 
@@ -71,6 +75,7 @@ impl GeoRect {
         std::iter::once(first).chain(second)
     }
 
+    /// Whether `p` lies in the box, edges included.
     pub fn contains(&self, p: GeoPoint) -> bool {
         (self.min_lat..=self.max_lat).contains(&p.lat)
             && self.lon_ranges().any(|(a, b)| (a..=b).contains(&p.lon) || (b == 180.0 && p.lon == -180.0))

@@ -19,6 +19,8 @@
 //! request.validate().unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 mod error;
 pub mod geo;
 mod product;

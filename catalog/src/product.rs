@@ -20,42 +20,54 @@ pub struct Product {
         max_length = 512,
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
+    /// Unique within the catalog: no control characters, at most 512 bytes.
     pub id: String,
     #[serde(default)]
+    /// Orders writes to the same id: a version not above the one held changes nothing; 0 lets the
+    /// indexer assign the next one.
     pub version: u64,
     #[schema(pattern = "\\S")]
+    /// What the product is called; searched with the highest weight.
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// Free text, searched and highlighted.
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Searched, and counted by the `brand` facet.
     pub brand: Option<String>,
     /// Category path from the root, e.g. `["Tools", "Power Tools", "Drills"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub category: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0)]
+    /// Price in `currency`, ≥ 0.
     pub price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// ISO 4217 code (`EUR`, `USD`).
     pub currency: Option<String>,
     /// Average rating, 0 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 5)]
     pub rating: Option<f64>,
     #[serde(default)]
+    /// Reviews behind `rating`; the Bayesian average of the rating weighs them.
     pub review_count: u64,
     /// A non-negative popularity signal (sales, views); ranking uses its logarithm.
     #[serde(default)]
     #[schema(minimum = 0)]
     pub popularity: f64,
     #[serde(default = "default_true")]
+    /// Out-of-stock products rank lower (`ranking.out_of_stock`); `true` when absent.
     pub in_stock: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Other attributes, stored and returned as given.
     pub attributes: BTreeMap<String, String>,
     /// ISO 639-1 code (`en`, `de`); detected from the text when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    /// When the product last changed (RFC 3339); freshness reads it.
     pub updated_at: Option<OffsetDateTime>,
 }
 
@@ -135,12 +147,15 @@ pub fn validate_id(id: &str) -> Result<()> {
 #[serde(deny_unknown_fields)]
 pub struct GeoPoint {
     #[schema(minimum = -90, maximum = 90, example = 52.52)]
+    /// Latitude, -90 to 90.
     pub lat: f64,
     #[schema(minimum = -180, maximum = 180, example = 13.405)]
+    /// Longitude, -180 to 180.
     pub lon: f64,
 }
 
 impl GeoPoint {
+    /// Checks the ranges; the error names `lat` or `lon`.
     pub fn validate(&self) -> Result<()> {
         if !(-90.0..=90.0).contains(&self.lat) {
             return Err(Error::invalid("lat", "must be between -90 and 90"));
@@ -161,13 +176,16 @@ pub struct Vendor {
         max_length = 512,
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
+    /// Unique among vendors: no control characters, at most 512 bytes.
     pub id: String,
     /// Orders writes to the same id, as for products; 0 lets the indexer assign the next one.
     #[serde(default)]
     pub version: u64,
     #[schema(pattern = "\\S")]
+    /// The vendor's name; searched.
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// Free text, searched.
     pub description: String,
     /// Category paths the vendor supplies, `/`-separated (`Tools/Power Tools`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -178,6 +196,7 @@ pub struct Vendor {
     /// Short capability tags (`cnc`, `iso-9001`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Where the vendor is; distances are measured from here.
     pub location: GeoPoint,
     /// How far from its location the vendor delivers or works, kilometres.
     #[schema(exclusive_minimum = 0)]
@@ -187,6 +206,7 @@ pub struct Vendor {
     #[schema(minimum = 0, maximum = 5)]
     pub rating: Option<f64>,
     #[serde(default)]
+    /// Reviews behind `rating`.
     pub review_count: u64,
     /// Typical time to answer a request, hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,6 +220,7 @@ pub struct Vendor {
     pub languages: Vec<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    /// When the vendor last changed (RFC 3339).
     pub updated_at: Option<OffsetDateTime>,
 }
 

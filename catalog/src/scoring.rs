@@ -14,7 +14,9 @@ pub struct RankFeatures {
     pub engagement: f64,
     /// Average rating, or `None` when the product has none.
     pub rating: Option<f64>,
+    /// Reviews behind `rating`.
     pub review_count: u64,
+    /// Whether the product can be bought now.
     pub in_stock: bool,
     /// Age of the last update in days, or `None` when unknown.
     pub age_days: Option<f64>,
@@ -24,8 +26,11 @@ pub struct RankFeatures {
 /// multiplied the score by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoreComponent {
+    /// `text` or the signal's name.
     pub name: String,
+    /// The signal's input (0 when absent).
     pub value: f64,
+    /// What it multiplied the score by.
     pub factor: f64,
 }
 
@@ -40,6 +45,7 @@ pub trait FirstPhaseScorer: Send + Sync + std::fmt::Debug {
         true
     }
 
+    /// The phase-1 score of one matching product.
     fn score(&self, features: &RankFeatures) -> f32;
 
     /// The factors behind [`score`](Self::score), in the order they apply.
@@ -191,6 +197,7 @@ pub const FEATURE_NAMES: [&str; NUM_FEATURES] = [
     "engagement",
     "click_through",
 ];
+/// How many features phase 2 reads.
 pub const NUM_FEATURES: usize = 31;
 
 /// A (query, product) pair's phase-2 features, ordered as [`FEATURE_NAMES`].
@@ -204,8 +211,11 @@ pub fn feature_index(name: &str) -> Option<usize> {
 /// One feature's part in a phase-2 score, for `explain=true`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeatureContribution {
+    /// The feature's name, one of [`FEATURE_NAMES`].
     pub name: String,
+    /// Its value for this hit.
     pub value: f32,
+    /// Its share of the model's score.
     pub contribution: f32,
 }
 
@@ -214,6 +224,7 @@ pub trait SecondPhase: Send + Sync + std::fmt::Debug {
     /// The model's version, shown by `explain=true` and the admin status.
     fn version(&self) -> &str;
 
+    /// The model's score of one hit.
     fn score(&self, features: &FeatureVector) -> f32;
 
     /// Each feature's share of [`score`](Self::score), largest magnitude first.
@@ -232,6 +243,7 @@ pub trait SecondPhase: Send + Sync + std::fmt::Debug {
 /// What search-log "behavioural synonyms" are, learned from graded or clicked results.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Expansions {
+    /// Query word stem → (title word stem, weight), strongest first.
     pub words: std::collections::BTreeMap<String, Vec<(String, f32)>>,
 }
 
@@ -241,6 +253,7 @@ impl Expansions {
         self.words.get(stem).map_or(&[], Vec::as_slice)
     }
 
+    /// Whether no word has an expansion.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
@@ -248,6 +261,7 @@ impl Expansions {
 
 /// Per-(query, product) behaviour that phase 2 reads: the position-bias corrected click-through.
 pub trait ClickSignals: Send + Sync + std::fmt::Debug {
+    /// The click-through of `product_id` for `query`, corrected for position bias; 0 when unknown.
     fn click_through(&self, query: &str, product_id: &str) -> f64;
 }
 
@@ -258,8 +272,11 @@ pub const DEFAULT_RERANK_WINDOW: usize = 200;
 /// window, and click signals for its features.
 #[derive(Debug, Clone)]
 pub struct Ranker {
+    /// Phase 1, run inside the collector.
     pub first: Arc<dyn FirstPhaseScorer>,
+    /// The learned phase 2, when a model is loaded.
     pub second: Option<Arc<dyn SecondPhase>>,
+    /// Click-through for phase 2's features.
     pub clicks: Option<Arc<dyn ClickSignals>>,
     /// Phase-1 hits phase 2 re-orders; hits beyond it keep their phase-1 order below.
     pub window: usize,
@@ -271,6 +288,7 @@ impl Ranker {
         Self { first, second: None, clicks: None, window: DEFAULT_RERANK_WINDOW }
     }
 
+    /// The same ranking with another phase 2 (`None`: phase 1 only).
     pub fn with_second(mut self, second: Option<Arc<dyn SecondPhase>>) -> Self {
         self.second = second;
         self
@@ -280,6 +298,7 @@ impl Ranker {
 /// Why a hit scored what it did (`explain=true`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Explanation {
+    /// How phase 1 scored the hit.
     pub phase1: Phase1Explanation,
     /// Absent when no learned model ranked this hit (none loaded, phase 2 off, or the hit lies
     /// beyond the re-rank window).
@@ -288,15 +307,20 @@ pub struct Explanation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Phase 1's part of an [`Explanation`].
 pub struct Phase1Explanation {
+    /// The phase-1 score.
     pub score: f32,
     /// Text relevance, then each signal's factor; their product is the score.
     pub components: Vec<ScoreComponent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Phase 2's part of an [`Explanation`].
 pub struct Phase2Explanation {
+    /// The model that scored the hit.
     pub model_version: String,
+    /// The model's score.
     pub score: f32,
     /// Standardized-feature × weight per feature; they sum to the score.
     pub features: Vec<FeatureContribution>,

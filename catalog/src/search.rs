@@ -16,15 +16,19 @@ pub const MAX_QUERY_CHARS: usize = 512;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchRequest {
+    /// The query text (at most 512 characters); empty lists everything.
     pub q: String,
+    /// Brand, category, price, rating and stock filters.
     pub filters: Filters,
     /// Facets to count over all matching products.
     pub facets: Vec<FacetField>,
+    /// Result order.
     pub sort: SortBy,
     /// 1-based page number (page × per_page ≤ 1000).
     #[schema(minimum = 1)]
     pub page: usize,
     #[schema(minimum = 1, maximum = 100)]
+    /// Hits per page (default 20, at most 100).
     pub per_page: usize,
     /// ISO 639-1 code of the query's language; detected (or the default) when absent.
     pub lang: Option<String>,
@@ -95,15 +99,21 @@ pub struct Filters {
     /// Category path prefix, `/`-separated: `Tools/Power Tools` matches everything below it.
     #[schema(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
     pub category: Option<String>,
+    /// Lowest price, inclusive.
     pub price_min: Option<f64>,
+    /// Highest price, inclusive.
     pub price_max: Option<f64>,
+    /// Lowest average rating, inclusive.
     pub min_rating: Option<f64>,
+    /// Only products in stock (`true`) or out of stock (`false`).
     pub in_stock: Option<bool>,
 }
 
 impl Filters {
+    /// The filters' parameter names.
     pub const NAMES: [&'static str; 6] = ["brand", "category", "price_min", "price_max", "min_rating", "in_stock"];
 
+    /// Checks the ranges; the error names the filter.
     pub fn validate(&self) -> Result<()> {
         for (name, value) in [("price_min", self.price_min), ("price_max", self.price_max)] {
             if let Some(v) = value {
@@ -138,6 +148,7 @@ impl Filters {
         self.category.as_deref().map(|c| c.trim_matches('/').split('/').map(str::trim).collect())
     }
 
+    /// Whether no filter is set.
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
@@ -147,14 +158,17 @@ impl Filters {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FacetField {
+    /// Counts by brand.
     Brand,
     /// Counts by top-level category, or one level below the category filter when one is set.
     Category,
 }
 
 impl FacetField {
+    /// The facets' names.
     pub const NAMES: [&'static str; 2] = ["brand", "category"];
 
+    /// The facet's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Brand => "brand",
@@ -183,8 +197,11 @@ impl FromStr for FacetField {
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     #[default]
+    /// Best match first (the default).
     Relevance,
+    /// Cheapest first; products without a price last.
     PriceAsc,
+    /// Most expensive first; products without a price last.
     PriceDesc,
     /// Highest rating first.
     Rating,
@@ -193,6 +210,7 @@ pub enum SortBy {
 }
 
 impl SortBy {
+    /// The orders' names.
     pub const NAMES: [&'static str; 5] = ["relevance", "price_asc", "price_desc", "rating", "newest"];
 }
 
@@ -231,8 +249,10 @@ pub enum RankingMode {
 }
 
 impl RankingMode {
+    /// The modes' names.
     pub const NAMES: [&'static str; 3] = ["default", "phase1", "bm25"];
 
+    /// The mode's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Default => "default",
@@ -261,34 +281,46 @@ impl FromStr for RankingMode {
 /// The answer to a [`SearchRequest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
+    /// The query text, as asked.
     pub query: String,
     /// Language the query was analyzed in (ISO 639-1).
     pub query_language: String,
+    /// Products matching the query and filters.
     pub total_hits: u64,
+    /// This page's number, 1-based.
     pub page: usize,
+    /// Hits per page.
     pub per_page: usize,
+    /// Pages of `per_page` hits in `total_hits`.
     pub total_pages: usize,
+    /// This page's hits, best first.
     pub hits: Vec<SearchHit>,
     /// Facet name → value counts, most frequent first.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub facets: BTreeMap<String, Vec<FacetCount>>,
+    /// Time the search took in the index, milliseconds.
     pub took_ms: f64,
 }
 
 /// One ranked product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchHit {
+    /// The hit's final score (phase 2's when re-ranked, else phase 1's).
     pub score: f32,
+    /// The product as stored.
     pub product: Product,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Matched words marked, when `highlight` was asked.
     pub highlight: Option<Highlight>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Why the hit scored what it did, when `explain` was asked.
     pub explain: Option<crate::Explanation>,
 }
 
 /// Title and description with matched terms wrapped in `<em>`…`</em>`; the rest HTML-escaped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Highlight {
+    /// The title with matched words in `<em>`.
     pub title: String,
     /// A snippet of the description around the first match; absent when nothing matched there.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -296,8 +328,11 @@ pub struct Highlight {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// One facet value and how many matching products have it.
 pub struct FacetCount {
+    /// The brand, or the category path segment.
     pub value: String,
+    /// Matching products with that value.
     pub count: u64,
 }
 

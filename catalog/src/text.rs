@@ -6,8 +6,11 @@ use unicode_normalization::char::is_combining_mark;
 /// A word of a text with its byte offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token<'a> {
+    /// The word as it appears.
     pub text: &'a str,
+    /// Byte offset of its first character.
     pub start: usize,
+    /// Byte offset just past it.
     pub end: usize,
 }
 

@@ -28,6 +28,7 @@ impl std::str::FromStr for VendorSort {
 /// `GET /v1/vendors/search`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VendorSearchRequest {
+    /// Text matched against names, capabilities, descriptions and tags; empty matches all.
     pub q: String,
     /// The point distances are measured from (and sorted by).
     pub near: Option<GeoPoint>,
@@ -37,8 +38,11 @@ pub struct VendorSearchRequest {
     pub bbox: Option<GeoRect>,
     /// Only vendors supplying this category path or one below it (`Tools`, `Tools/Drills`).
     pub category: Option<String>,
+    /// Result order.
     pub sort: VendorSort,
+    /// 1-based page number.
     pub page: usize,
+    /// Hits per page (at most 100).
     pub per_page: usize,
 }
 
@@ -96,20 +100,27 @@ impl VendorSearchRequest {
 /// One vendor found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct VendorHit {
+    /// The vendor as stored.
     pub vendor: Vendor,
     /// Great-circle distance from `near`, kilometres.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// Text relevance (0 without a query).
     pub score: f32,
 }
 
 /// A page of vendors.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct VendorSearchResponse {
+    /// Vendors matching the query, area and category.
     pub total_hits: u64,
+    /// This page's number, 1-based.
     pub page: usize,
+    /// Hits per page.
     pub per_page: usize,
+    /// This page's vendors.
     pub hits: Vec<VendorHit>,
+    /// Time the search took in the index, milliseconds.
     pub took_ms: f64,
 }
 
@@ -149,6 +160,7 @@ pub struct Rfi {
     /// What is needed, in words; matched against vendors' capabilities and descriptions.
     #[schema(pattern = "\\S")]
     pub description: String,
+    /// Where the work is needed.
     pub location: GeoPoint,
     /// Farthest acceptable vendor (kilometres); vendors must also serve this far themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,9 +168,11 @@ pub struct Rfi {
     pub max_distance_km: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1)]
+    /// Units needed; validated, not ranked yet.
     pub quantity: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0)]
+    /// Budget in the marketplace's currency; validated, not ranked yet.
     pub budget: Option<f64>,
     /// RFC 3339 date-time the work is needed by.
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -180,6 +194,7 @@ fn default_match_limit() -> usize {
 }
 
 impl Rfi {
+    /// Checks every field; the error names it (`location.lat`).
     pub fn validate(&self) -> Result<()> {
         if self.category.trim().is_empty() || self.category.split('/').any(|s| s.trim().is_empty()) {
             return Err(Error::invalid("category", "must be a non-empty category path"));
@@ -216,22 +231,35 @@ impl Rfi {
 /// - `availability`: 0.10 when the vendor takes new work.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchBreakdown {
+    /// `TEXT` × text relevance relative to the best candidate.
     pub text: f64,
+    /// `CATEGORY` × 1 (the category or below) or 0.5 (the same top level).
     pub category: f64,
+    /// `DISTANCE` × (1 − distance / the vendor's service radius).
     pub distance: f64,
+    /// `RATING` × the Bayesian-averaged rating / 5.
     pub rating: f64,
+    /// `AVAILABILITY` when the vendor takes new work.
     pub availability: f64,
 }
 
 impl MatchBreakdown {
+    /// Weight of text relevance.
     pub const TEXT: f64 = 0.35;
+    /// Weight of the category match.
     pub const CATEGORY: f64 = 0.25;
+    /// Weight of nearness within the vendor's service radius.
     pub const DISTANCE: f64 = 0.20;
+    /// Weight of the rating.
     pub const RATING: f64 = 0.10;
+    /// Weight of availability.
     pub const AVAILABILITY: f64 = 0.10;
+    /// The prior mean rating the average is pulled towards.
     pub const RATING_PRIOR: f64 = 3.5;
+    /// How many reviews the prior is worth.
     pub const RATING_PRIOR_REVIEWS: f64 = 10.0;
 
+    /// The match score: the components' sum.
     pub fn total(&self) -> f64 {
         self.text + self.category + self.distance + self.rating + self.availability
     }
@@ -240,16 +268,23 @@ impl MatchBreakdown {
 /// One matched vendor.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchHit {
+    /// The vendor as stored.
     pub vendor: Vendor,
+    /// Great-circle distance from the request's location, kilometres.
     pub distance_km: f64,
+    /// The match score, the sum of `breakdown`.
     pub score: f64,
+    /// The score's components.
     pub breakdown: MatchBreakdown,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+/// The answer to an [`Rfi`]: the best matching vendors.
 pub struct MatchResponse {
     /// Candidates considered (near enough and matching the text or the category).
     pub candidates: u64,
+    /// Best match first.
     pub hits: Vec<MatchHit>,
+    /// Time the match took in the index, milliseconds.
     pub took_ms: f64,
 }

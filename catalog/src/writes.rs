@@ -12,12 +12,21 @@ use crate::{Product, Vendor};
 #[expect(clippy::large_enum_variant, reason = "upserts are the common case; boxing would allocate for each")]
 pub enum CatalogEvent {
     /// Insert or replace the whole product; its `version` orders it.
-    Upsert { product: Product },
+    Upsert {
+        /// The whole product.
+        product: Product,
+    },
     /// Remove the product; the version is remembered so an older upsert cannot bring it back.
-    Delete { id: String, version: u64 },
+    Delete {
+        /// The product's id.
+        id: String,
+        /// Deletes only when above the version held (0: the next one).
+        version: u64,
+    },
 }
 
 impl CatalogEvent {
+    /// The id the event writes.
     pub fn id(&self) -> &str {
         match self {
             Self::Upsert { product } => &product.id,
@@ -41,11 +50,22 @@ impl CatalogEvent {
 #[non_exhaustive]
 #[expect(clippy::large_enum_variant, reason = "upserts are the common case; boxing would allocate for each")]
 pub enum VendorEvent {
-    Upsert { vendor: Vendor },
-    Delete { id: String, version: u64 },
+    /// Insert or replace the whole vendor; its `version` orders it.
+    Upsert {
+        /// The whole vendor.
+        vendor: Vendor,
+    },
+    /// Remove the vendor; the version is remembered as for products.
+    Delete {
+        /// The vendor's id.
+        id: String,
+        /// Deletes only when above the version held (0: the next one).
+        version: u64,
+    },
 }
 
 impl VendorEvent {
+    /// The id the event writes.
     pub fn id(&self) -> &str {
         match self {
             Self::Upsert { vendor } => &vendor.id,
@@ -67,11 +87,20 @@ impl VendorEvent {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum WriteOutcome {
     /// The event changed the index; `version` is the version now held.
-    Applied { version: u64 },
+    Applied {
+        /// The version now held.
+        version: u64,
+    },
     /// The index already holds this very version: nothing to do (a replay).
-    Unchanged { version: u64 },
+    Unchanged {
+        /// The version held.
+        version: u64,
+    },
     /// The index holds a newer version: the event was ignored.
-    Stale { current: u64 },
+    Stale {
+        /// The newer version held.
+        current: u64,
+    },
 }
 
 #[cfg(test)]

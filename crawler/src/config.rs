@@ -8,6 +8,7 @@ use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+/// `[crawler]`: politeness, timeouts, limits and retention.
 pub struct CrawlConfig {
     /// Sent as `User-Agent`; its first word (before `/`) is the robots.txt agent name.
     pub user_agent: String,
@@ -18,9 +19,11 @@ pub struct CrawlConfig {
     /// Pause between the end of one response and the next request to the same origin; a
     /// robots.txt `Crawl-delay` that is longer wins (up to `max_crawl_delay_ms`).
     pub delay_ms: u64,
+    /// The longest robots.txt `Crawl-delay` honoured; longer ones are capped here.
     pub max_crawl_delay_ms: u64,
     /// Whole-request timeout (headers and body).
     pub timeout_ms: u64,
+    /// Connection timeout.
     pub connect_timeout_ms: u64,
     /// Larger pages are abandoned (`body_too_large`).
     pub max_body_bytes: u64,
@@ -72,6 +75,7 @@ impl Default for CrawlConfig {
 }
 
 impl CrawlConfig {
+    /// Checks the ranges and the user agent; the error names the key.
     pub fn validate(&self) -> Result<()> {
         let bad = |field: &str, why: &str| Err(Error::Config(format!("{field} {why}")));
         if self.user_agent.trim().is_empty() {
@@ -100,10 +104,12 @@ impl CrawlConfig {
         self.user_agent.split(['/', ' ']).next().unwrap_or("searchd-crawler")
     }
 
+    /// `delay_ms` as a duration.
     pub fn delay(&self) -> Duration {
         Duration::from_millis(self.delay_ms)
     }
 
+    /// `retention_days` as a duration.
     pub fn retention(&self) -> time::Duration {
         time::Duration::days(i64::from(self.retention_days))
     }

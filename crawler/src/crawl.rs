@@ -37,10 +37,15 @@ const STORE_BATCH: usize = 256;
 /// Live counters, for a progress display.
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// HTTP requests made.
     pub requests: AtomicU64,
+    /// Pages that got a response.
     pub pages: AtomicU64,
+    /// Products extracted.
     pub products: AtomicU64,
+    /// Requests that failed.
     pub errors: AtomicU64,
+    /// URLs waiting in the frontier.
     pub queued: AtomicU64,
 }
 
@@ -56,13 +61,19 @@ pub struct CrawlSummary {
     pub extracted: u64,
     /// Product events sent.
     pub products: u64,
+    /// Sitemaps read.
     pub sitemaps: u64,
+    /// Redirects followed.
     pub redirects: u64,
+    /// Pages without products, by reason.
     pub skipped: BTreeMap<String, u64>,
+    /// Failed requests, by kind.
     pub errors: BTreeMap<String, u64>,
     /// URLs still queued when a page limit stopped the crawl.
     pub frontier_left: u64,
+    /// Wall time of the crawl.
     pub seconds: f64,
+    /// `fetched / seconds`.
     pub pages_per_second: f64,
 }
 
@@ -133,6 +144,7 @@ impl Crawler {
         Ok(Self { config, client, robots_client, store, clock, progress: Arc::default() })
     }
 
+    /// The live counters of the crawl, for a progress display.
     pub fn progress(&self) -> Arc<Progress> {
         self.progress.clone()
     }

@@ -18,12 +18,16 @@ use url::Url;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    /// schema.org JSON-LD in `<script type="application/ld+json">`.
     JsonLd,
+    /// schema.org microdata (`itemscope`, `itemprop`).
     Microdata,
+    /// OpenGraph `og:` and `product:` meta tags.
     OpenGraph,
 }
 
 impl Source {
+    /// The source's name in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::JsonLd => "json_ld",
@@ -49,6 +53,7 @@ pub enum NoProduct {
 }
 
 impl NoProduct {
+    /// The reason's name in reports and the page store.
     pub fn as_str(self) -> &'static str {
         match self {
             NoProduct::NoStructuredData => "no_structured_data",
@@ -65,7 +70,9 @@ impl NoProduct {
 pub struct PageAnalysis {
     /// Absolute links to follow (`<a href>`, not yet normalized); empty under `nofollow`.
     pub links: Vec<Url>,
+    /// The products the page describes.
     pub products: Vec<Product>,
+    /// The markup they came from.
     pub source: Option<Source>,
     /// Set exactly when `products` is empty.
     pub no_product: Option<NoProduct>,

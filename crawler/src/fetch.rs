@@ -17,10 +17,12 @@ const MAX_ROBOTS_BYTES: u64 = 512 << 10;
 
 /// Wall-clock time for fetch stamps and retention; tests inject their own.
 pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The time now.
     fn now(&self) -> OffsetDateTime;
 }
 
 #[derive(Debug, Clone, Copy, Default)]
+/// The system's clock.
 pub struct SystemClock;
 
 impl Clock for SystemClock {

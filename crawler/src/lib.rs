@@ -14,6 +14,18 @@
 //!
 //! The crate knows no index and no Kafka: it sends events into a channel, and `searchd crawl`
 //! decides where they go.
+//!
+//! ```
+//! use searchd_crawler::CrawlConfig;
+//!
+//! let config = CrawlConfig::default();
+//! config.validate()?;
+//! // robots.txt groups are matched by the user agent's first word.
+//! assert_eq!(config.robots_agent(), config.user_agent.split(['/', ' ']).next().unwrap());
+//! # Ok::<(), searchd_crawler::Error>(())
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod crawl;
@@ -29,15 +41,21 @@ pub use fetch::{Clock, SystemClock};
 pub use store::{PageRecord, PageStore, RetentionSummary};
 
 #[derive(Debug, thiserror::Error)]
+/// Errors of the crawler.
 pub enum Error {
     #[error("invalid crawler configuration: {0}")]
+    /// `[crawler]` is not usable; names the key.
     Config(String),
     #[error("page store: {0}")]
+    /// The page store failed.
     Store(String),
     #[error("invalid seed `{0}`: {1}")]
+    /// A seed URL is not usable: the seed and why.
     Seed(String, String),
     #[error("the event receiver is gone")]
+    /// Whoever received the product events stopped listening.
     Closed,
 }
 
+/// The crate's result.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -34,14 +34,18 @@ const BY_FETCH: TableDefinition<(i64, &str), ()> = TableDefinition::new("by_fetc
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyState {
+    /// In the store, compressed.
     Hot,
+    /// Moved to an archive by retention.
     Archived,
+    /// Never stored (not HTML, or the fetch failed).
     None,
 }
 
 /// What the crawler knows about one URL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PageRecord {
+    /// The normalized URL.
     pub url: String,
     /// When the stored page was fetched (Unix milliseconds).
     pub fetched_at: i64,
@@ -50,10 +54,13 @@ pub struct PageRecord {
     /// HTTP status of the last response; 0 when none came (timeout, connection error).
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Content-Type` of the last response.
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `ETag`, for a conditional recrawl.
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Last-Modified`, for a conditional recrawl.
     pub last_modified: Option<String>,
     /// SHA-256 of the raw page, hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,20 +68,25 @@ pub struct PageRecord {
     /// `product`, or the reason the page yields none, or the error that stopped it.
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The products the page yielded.
     pub product_ids: Vec<String>,
+    /// Where the raw page is.
     pub body: BodyState,
 }
 
 /// What a retention run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionSummary {
+    /// Pages moved to the archive.
     pub archived: u64,
+    /// Pages that stay.
     pub kept: u64,
     /// The archive written, when anything was archived.
     pub archive: Option<PathBuf>,
 }
 
 #[derive(Debug)]
+/// What the crawler keeps per URL (records, hot pages, archives), in one redb file.
 pub struct PageStore {
     db: Database,
     dir: PathBuf,
@@ -98,10 +110,12 @@ impl PageStore {
         Ok(Self { db, dir: dir.to_path_buf() })
     }
 
+    /// The store's folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The record of `url`, when it was crawled before.
     pub fn record(&self, url: &str) -> Result<Option<PageRecord>> {
         let tx = self.db.begin_read().map_err(store_err)?;
         let table = tx.open_table(META).map_err(store_err)?;

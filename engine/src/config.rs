@@ -114,6 +114,7 @@ pub struct AutocompleteConfig {
     /// The query log is written to disk this often when it changed (seconds); a crash loses
     /// at most this much counting.
     pub flush_interval_secs: u64,
+    /// How completions are weighted.
     pub weights: Weights,
 }
 

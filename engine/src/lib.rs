@@ -20,6 +20,8 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod config;
 pub mod demo;
 mod recommend;

@@ -46,6 +46,7 @@ impl Default for RecommendationsConfig {
 }
 
 impl RecommendationsConfig {
+    /// Checks the schedule and the ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         cron::Schedule::from_str(&self.schedule)
             .map_err(|e| format!("recommendations.schedule `{}`: {e}", self.schedule))?;
@@ -78,14 +79,20 @@ pub struct Recommendations {
 /// What a refresh did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefreshReport {
+    /// The model version saved and served (`v000001`, …).
     pub version: String,
+    /// Products trained on.
     pub products: usize,
+    /// Clusters of the model.
     pub clusters: usize,
+    /// Products with bought-together neighbours.
     pub bought_together: usize,
+    /// Time the refresh took.
     pub seconds: f64,
 }
 
 impl Recommendations {
+    /// Nothing served yet; `store` holds the saved versions.
     pub fn new(store: SimilarStore, config: RecommendationsConfig) -> Self {
         Self { store, served: ArcSwapOption::empty(), config, position: Mutex::new(0), refreshing: Mutex::new(()) }
     }

@@ -33,6 +33,7 @@ pub struct SnapshotsConfig {
     pub dir: String,
     /// Run the schedules in `serve`.
     pub enabled: bool,
+    /// When snapshots are taken and how many each keeps.
     pub schedules: Vec<SnapshotSchedule>,
 }
 
@@ -42,7 +43,9 @@ pub struct SnapshotsConfig {
 pub struct SnapshotSchedule {
     /// Names its snapshots (`snapshot-<time>-<tag>.tar.gz`); letters, digits and `-`.
     pub tag: String,
+    /// When, as a cron expression in UTC with seconds.
     pub cron: String,
+    /// Snapshots of this tag kept; older ones are removed.
     pub keep: usize,
 }
 
@@ -61,6 +64,7 @@ impl Default for SnapshotsConfig {
 }
 
 impl SnapshotsConfig {
+    /// Checks the tags and the cron expressions; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         for s in &self.schedules {
             if !valid_tag(&s.tag) || s.tag == MANUAL {
@@ -88,33 +92,47 @@ fn valid_tag(tag: &str) -> bool {
 /// One file of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileEntry {
+    /// Its path inside the snapshot.
     pub path: String,
+    /// Its size.
     pub bytes: u64,
+    /// Its SHA-256, hex.
     pub sha256: String,
 }
 
 /// `MANIFEST.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Manifest {
+    /// `snapshot-<UTC time>-<tag>`.
     pub name: String,
+    /// The schedule's tag, or `manual`.
     pub tag: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// The version of `searchd` that took it.
     pub searchd_version: String,
+    /// Products in the product index.
     pub products: u64,
+    /// Vendors in the vendor index.
     pub vendors: u64,
     /// The product index's content version (hex), as caches key on.
     pub content_version: String,
+    /// Every file, with its size and checksum.
     pub files: Vec<FileEntry>,
 }
 
 /// A snapshot on disk, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SnapshotInfo {
+    /// `snapshot-<UTC time>-<tag>`.
     pub name: String,
+    /// The schedule's tag, or `manual`.
     pub tag: String,
+    /// When it was taken (RFC 3339, UTC).
     pub created_at: String,
+    /// The archive's size.
     pub bytes: u64,
+    /// The archive's SHA-256, hex.
     pub sha256: String,
 }
 
@@ -133,6 +151,7 @@ pub struct Snapshots {
 pub struct SnapshotExists(pub String);
 
 impl Snapshots {
+    /// Snapshots of the data dir `config` names, in `[snapshots] dir`.
     pub fn new(config: &EngineConfig) -> Self {
         let dir = if config.snapshots.dir.is_empty() {
             config.data_dir.join("snapshots")
@@ -142,6 +161,7 @@ impl Snapshots {
         Self { dir, config: config.clone(), creating: Arc::default() }
     }
 
+    /// Where the snapshots are.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

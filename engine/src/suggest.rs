@@ -45,6 +45,7 @@ pub struct Autocomplete {
 }
 
 impl Autocomplete {
+    /// Empty suggestions over `log`; [`Autocomplete::refresh`] builds them.
     pub fn new(log: QueryLog, config: AutocompleteConfig) -> Self {
         Self {
             suggester: ArcSwap::from_pointee(Suggester::default()),
@@ -68,10 +69,12 @@ impl Autocomplete {
         self.suggester.load_full()
     }
 
+    /// Up to `limit` suggestions of `kinds` for what was typed.
     pub fn suggest(&self, text: &str, limit: usize, kinds: Kinds) -> Vec<Suggestion> {
         self.suggester.load().suggest(text, limit, kinds)
     }
 
+    /// The query log searches feed.
     pub fn log(&self) -> &QueryLog {
         &self.log
     }

@@ -99,6 +99,7 @@ const ISO_639_1: &[(Lang, &str)] = &[
 pub struct Language(Lang);
 
 impl Language {
+    /// English, the fallback language.
     pub const ENGLISH: Language = Language(Lang::Eng);
 
     /// Parses an ISO 639-1 (`de`) or ISO 639-3 (`deu`) code; `no` is taken as Norwegian Bokmål.
@@ -142,6 +143,7 @@ impl Language {
         })
     }
 
+    /// Whether rust-stemmers has a stemmer for the language.
     pub fn has_stemmer(self) -> bool {
         self.algorithm().is_some()
     }
@@ -200,6 +202,7 @@ impl Analyzer {
         Self { default, detector: whatlang::Detector::with_allowlist(languages.iter().map(|l| l.0).collect()) }
     }
 
+    /// The language of text that declares none and is not detected.
     pub fn default_language(&self) -> Language {
         self.default
     }

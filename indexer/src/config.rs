@@ -46,6 +46,7 @@ impl IndexConfig {
         Self { writer_memory_mb: 32, writer_threads: 1, ..Self::default() }
     }
 
+    /// Checks the ranges and the language codes; the message names the key.
     pub fn validate(&self) -> std::result::Result<(), String> {
         match Language::from_code(&self.default_language) {
             Some(l) if l.has_stemmer() => {}

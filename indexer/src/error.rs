@@ -9,13 +9,16 @@ pub enum Error {
     #[error("bad input: {0}")]
     Input(String),
     #[error("product `{0}` not found")]
+    /// No live product has this id.
     NotFound(String),
     #[error("vendor `{0}` not found")]
+    /// No live vendor has this id.
     VendorNotFound(String),
     /// Another process holds the index writer (a running `searchd serve` on the same data dir).
     #[error("the index at {0} is in use by another process")]
     Locked(String),
     #[error("i/o error: {0}")]
+    /// Reading or writing files failed.
     Io(#[from] std::io::Error),
     /// Tantivy or data corruption: not the caller's fault.
     #[error("internal index error: {0}")]
@@ -40,4 +43,5 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+/// The crate's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

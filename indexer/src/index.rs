@@ -45,6 +45,7 @@ pub struct PreparedProduct {
 }
 
 impl PreparedProduct {
+    /// The product's id.
     pub fn id(&self) -> &str {
         &self.product.id
     }
@@ -113,6 +114,7 @@ impl ProductIndex {
         })
     }
 
+    /// The settings the index was opened with.
     pub fn config(&self) -> &IndexConfig {
         &self.config
     }
@@ -142,7 +144,7 @@ impl ProductIndex {
     }
 
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
-    /// searches and writes go on; see [`crate::snapshot`].
+    /// searches and writes go on (Tantivy's files of one commit, hard-linked or copied).
     pub fn snapshot(&self, source: &Path, dest: &Path) -> Result<crate::CopiedIndex> {
         crate::snapshot::copy_committed(self.reader.searcher().index(), source, dest)
     }

@@ -38,8 +38,11 @@ pub const TARGET_FIELDS: [&str; 14] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a bulk file is written.
 pub enum InputFormat {
+    /// Comma-separated values with a header row.
     Csv,
+    /// One JSON document per line.
     Jsonl,
 }
 
@@ -132,6 +135,7 @@ impl FieldMap {
 /// How to read a bulk input.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
+    /// Which columns (or JSON fields) fill which product fields.
     pub map: FieldMap,
     /// Language (ISO 639-1) of rows that declare none, as a feed declares its locale: skips
     /// detection for them. `None` detects each row's language.
@@ -143,13 +147,16 @@ pub struct IngestOptions {
 pub struct RowError {
     /// 1-based line of the input file where the row starts.
     pub line: u64,
+    /// Why it was skipped.
     pub reason: String,
 }
 
 /// The final report of a bulk ingest.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestSummary {
+    /// Rows read.
     pub rows: u64,
+    /// Rows written (applied).
     pub indexed: u64,
     /// Reason → count of rows not indexed (bad rows, unchanged or stale versions).
     pub skipped: BTreeMap<String, u64>,
@@ -164,6 +171,7 @@ pub struct IngestSummary {
 }
 
 impl IngestSummary {
+    /// Rows not indexed, for any reason.
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }

@@ -18,6 +18,8 @@
 //! assert_eq!(response.hits[0].product.id, "1");
 //! ```
 
+#![warn(missing_docs)]
+
 mod analysis;
 mod columns;
 mod config;

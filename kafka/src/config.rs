@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StartFrom {
+    /// From the oldest message kept (a new node indexes the whole topic).
     Earliest,
+    /// From new messages only.
     Latest,
 }
 
@@ -17,6 +19,7 @@ pub enum StartFrom {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
+    /// Start the ingester with `serve`.
     pub enabled: bool,
     /// `host:port[,host:port...]`.
     pub brokers: String,
@@ -62,6 +65,7 @@ impl Default for KafkaConfig {
 }
 
 impl KafkaConfig {
+    /// Checks brokers, topics and ranges when enabled; the message names the key.
     pub fn validate(&self) -> std::result::Result<(), String> {
         if !self.enabled {
             return Ok(());

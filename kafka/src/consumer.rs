@@ -41,16 +41,23 @@ const DLQ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Header names on dead-letter messages.
 pub mod dlq_headers {
+    /// Why the message was refused (a code).
     pub const ERROR_CODE: &str = "searchd.error.code";
+    /// Why, in words.
     pub const ERROR_REASON: &str = "searchd.error.reason";
+    /// The topic it was read from.
     pub const SOURCE_TOPIC: &str = "searchd.source.topic";
+    /// The partition it was read from.
     pub const SOURCE_PARTITION: &str = "searchd.source.partition";
+    /// Its offset there.
     pub const SOURCE_OFFSET: &str = "searchd.source.offset";
 }
 /// One partition as `GET /v1/admin/ingest` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartitionStatus {
+    /// The topic.
     pub topic: String,
+    /// The partition.
     pub partition: i32,
     /// The next offset this node will read after a restart (committed to the group).
     pub committed_offset: Option<i64>,
@@ -59,7 +66,9 @@ pub struct PartitionStatus {
     /// `high_watermark - committed_offset`: messages not yet durably indexed.
     pub lag: Option<i64>,
     #[serde(with = "time::serde::rfc3339::option")]
+    /// This node's last commit of the partition's offset.
     pub last_commit: Option<OffsetDateTime>,
+    /// Whether the partition is assigned to this node now.
     pub assigned: bool,
 }
 
@@ -72,8 +81,11 @@ pub struct IngestStatus {
     pub error: Option<String>,
     /// The last error librdkafka reported while consuming (it retries by itself).
     pub last_consume_error: Option<String>,
+    /// The consumer group.
     pub group_id: String,
+    /// The topics consumed.
     pub topics: Vec<String>,
+    /// Each partition seen.
     pub partitions: Vec<PartitionStatus>,
     /// Messages read (each counted once, when it is applied or dead-lettered).
     pub messages: u64,
@@ -88,6 +100,7 @@ pub struct IngestStatus {
     /// Index-then-offsets commits.
     pub commits: u64,
     #[serde(with = "time::serde::rfc3339::option")]
+    /// When the last commit happened.
     pub last_commit: Option<OffsetDateTime>,
 }
 
@@ -112,6 +125,7 @@ pub struct IngestHandle {
 }
 
 impl IngestHandle {
+    /// The ingester's status now.
     pub fn status(&self) -> IngestStatus {
         let shared = lock(&self.shared);
         let mut status = shared.status.clone();
@@ -234,6 +248,7 @@ pub struct DeadLetter {
     /// `empty_message`, `invalid_json`, `invalid_event`, `invalid_document`, `key_mismatch`,
     /// `missing_version`.
     pub code: &'static str,
+    /// Why, in words.
     pub reason: String,
 }
 

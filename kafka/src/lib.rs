@@ -16,6 +16,8 @@
 //! assert_eq!(config.group(), "replica-7");
 //! ```
 
+#![warn(missing_docs)]
+
 mod config;
 mod consumer;
 mod producer;

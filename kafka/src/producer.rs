@@ -27,17 +27,24 @@ use crate::KafkaConfig;
 /// What the file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublishKind {
+    /// Product rows, sent as upserts keyed by id.
     Products,
+    /// Vendor rows, sent as upserts keyed by id.
     Vendors,
     /// JSONL events, sent verbatim.
     Events,
 }
 
 #[derive(Debug, Clone)]
+/// What [`publish`] sends where.
 pub struct PublishOptions {
+    /// The topic (created when missing).
     pub topic: String,
+    /// What the file holds.
     pub kind: PublishKind,
+    /// How product and vendor rows are written.
     pub format: InputFormat,
+    /// Which columns fill which fields.
     pub map: FieldMap,
     /// Partitions of the topic when it does not exist yet (it is created).
     pub partitions: i32,
@@ -46,15 +53,23 @@ pub struct PublishOptions {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+/// What [`publish`] did.
 pub struct PublishSummary {
+    /// Rows read.
     pub rows: u64,
+    /// Messages handed to the producer.
     pub sent: u64,
+    /// Messages the broker acknowledged.
     pub delivered: u64,
+    /// Messages that could not be delivered.
     pub failed: u64,
     /// Rows not sent because they cannot be read as documents (products and vendors only).
     pub skipped: u64,
+    /// The first unreadable rows, with line numbers.
     pub errors: Vec<RowError>,
+    /// Wall time, delivery included.
     pub seconds: f64,
+    /// `delivered / seconds`.
     pub events_per_second: f64,
 }
 
@@ -99,8 +114,11 @@ impl std::fmt::Debug for EventProducer {
 /// What an [`EventProducer`] got delivered.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Delivered {
+    /// Messages handed to the producer.
     pub sent: u64,
+    /// Messages the broker acknowledged.
     pub delivered: u64,
+    /// Messages that could not be delivered.
     pub failed: u64,
 }
 
@@ -128,6 +146,7 @@ impl EventProducer {
         Ok(Self { producer, deliveries, topic: topic.to_string(), sent: 0 })
     }
 
+    /// The topic it produces to.
     pub fn topic(&self) -> &str {
         &self.topic
     }

@@ -26,6 +26,8 @@
 //! assert!(model.score(&candidate(1.0, 0.0).features) > model.score(&candidate(0.3, 0.0).features));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod ranker;
 pub mod similar;
 pub mod store;
@@ -41,11 +43,20 @@ pub use store::{Artifact, ArtifactStore};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("training: {0}")]
+    /// Training could not run (no pairs, a linfa failure).
     Training(String),
     #[error("model artifact {path}: {message}")]
-    Artifact { path: String, message: String },
+    /// An artifact cannot be read or is not usable.
+    Artifact {
+        /// The artifact's file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     #[error(transparent)]
+    /// Reading or writing an artifact failed.
     Io(#[from] std::io::Error),
 }
 
+/// The crate's result.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -26,17 +26,23 @@ const FORMAT: u32 = 1;
 /// and its graded label (higher is better; Home Depot grades 1–3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabeledCandidate {
+    /// Its phase-2 features.
     pub features: FeatureVector,
+    /// Its grade.
     pub label: f32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One query's candidates, as training reads them.
 pub struct TrainingQuery {
+    /// The query text.
     pub query: String,
+    /// Its phase-1 candidates with their labels.
     pub candidates: Vec<LabeledCandidate>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// How [`train_ranker`] trains.
 pub struct TrainOptions {
     /// L2 penalty of the logistic regression.
     pub alpha: f64,
@@ -45,6 +51,7 @@ pub struct TrainOptions {
     pub min_label_gap: f32,
     /// Pairs taken per query at most, so queries with many judged products do not dominate.
     pub max_pairs_per_query: usize,
+    /// Iterations of the solver at most.
     pub max_iterations: u64,
     /// The label of a candidate nobody graded, when unjudged candidates train too (the pooling
     /// assumption of TREC: what the judges were not shown is not relevant); `None` leaves them out.
@@ -69,28 +76,38 @@ impl Default for TrainOptions {
 /// What a model was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingInfo {
+    /// Queries with at least one pair.
     pub queries: usize,
+    /// Candidates of those queries.
     pub candidates: usize,
+    /// Pairs trained on.
     pub pairs: usize,
     /// Where the labels came from, e.g. `judgments-dev.csv.gz` and `events`.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The L2 penalty used.
     pub alpha: f64,
 }
 
 /// A trained ranker, as saved in the data dir.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankerModel {
+    /// The artifact's format; a build loads only its own.
     pub format: u32,
     /// `v000001`, …; set by [`RankerStore::save`].
     pub version: String,
     #[serde(with = "time::serde::rfc3339")]
+    /// When it was trained (RFC 3339).
     pub created_at: time::OffsetDateTime,
     /// The feature names at training time; a model is only loaded by a build with the same.
     pub features: Vec<String>,
+    /// Each feature's mean over the training pairs (standardization).
     pub mean: Vec<f32>,
+    /// Each feature's standard deviation (1 when constant).
     pub scale: Vec<f32>,
+    /// Each standardized feature's weight.
     pub weights: Vec<f32>,
+    /// What it was trained on.
     pub training: TrainingInfo,
     /// Learned query expansions ([`learn_expansions`]); phase 1 searches them too.
     #[serde(default, skip_serializing_if = "Expansions::is_empty")]
@@ -172,7 +189,9 @@ impl Default for ExpansionOptions {
 /// each product graded relevant for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpansionExample {
+    /// The query's stemmed words.
     pub words: Vec<String>,
+    /// The stemmed title words of each relevant product.
     pub relevant_titles: Vec<Vec<String>>,
 }
 

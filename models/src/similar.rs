@@ -40,6 +40,7 @@ pub const FIT_SAMPLE: usize = 20_000;
 /// Dimensions KMeans works in (PCA of the product vectors).
 pub const REDUCED_DIMS: usize = 32;
 const KMEANS_ITERATIONS: u64 = 25;
+/// Clusters at most, whatever the catalog's size.
 pub const MAX_CLUSTERS: usize = 1024;
 /// Clusters searched per query by default.
 pub const DEFAULT_PROBES: usize = 16;
@@ -124,17 +125,20 @@ pub struct SimilarModel {
     pub idf: Vec<u16>,
     /// k × DIMS, row-major, unit length.
     pub centroids: Vec<f32>,
+    /// How many clusters (`centroids` holds `clusters` rows).
     pub clusters: usize,
     /// "Bought together": per product, co-purchased products and their association score.
     #[serde(default)]
     pub bought_together: HashMap<String, Vec<(String, f32)>>,
     #[serde(with = "time::serde::rfc3339")]
+    /// When it was trained (RFC 3339).
     pub trained_at: time::OffsetDateTime,
     /// Training time in seconds.
     pub seconds: f64,
 }
 
 impl SimilarModel {
+    /// Checks the shapes of a loaded model before it is served.
     pub fn check(&self) -> std::result::Result<(), String> {
         if self.idf.len() != IDF_BUCKETS {
             return Err(format!("idf has {} buckets, not {IDF_BUCKETS}", self.idf.len()));
@@ -385,7 +389,9 @@ pub struct SimilarIndex {
 /// A similar product and its cosine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Neighbour {
+    /// The product's id.
     pub id: String,
+    /// Cosine similarity (or the bought-together association).
     pub score: f32,
 }
 
@@ -426,6 +432,7 @@ impl SimilarIndex {
         self.insert(product.id.clone(), fold(&product.title), model.assign(&vector), vector);
     }
 
+    /// Forgets a deleted product.
     pub fn remove(&mut self, id: &str) {
         if let Some(slot) = self.by_id.remove(id) {
             if let Some(entry) = self.entries[slot].take() {
@@ -437,14 +444,17 @@ impl SimilarIndex {
         }
     }
 
+    /// Products with a vector.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether no product has a vector.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
 
+    /// Whether `id` has a vector.
     pub fn contains(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
     }

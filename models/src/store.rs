@@ -24,6 +24,8 @@ pub trait Artifact: Serialize + DeserializeOwned {
 }
 
 #[derive(Debug)]
+/// Versioned artifacts of one kind in a folder: `<kind>-NNNNNN.json`, `CURRENT` naming the one
+/// served, the last `keep` kept.
 pub struct ArtifactStore<T> {
     dir: PathBuf,
     keep: usize,
@@ -37,10 +39,12 @@ impl<T> Clone for ArtifactStore<T> {
 }
 
 impl<T: Artifact> ArtifactStore<T> {
+    /// The store in `dir`, keeping the last `keep` versions (at least 1).
     pub fn new(dir: impl Into<PathBuf>, keep: usize) -> Self {
         Self { dir: dir.into(), keep: keep.max(1), kind: PhantomData }
     }
 
+    /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -120,6 +124,7 @@ impl<T: Artifact> ArtifactStore<T> {
         self.load(&self.dir.join(name)).map(Some)
     }
 
+    /// Reads and checks the artifact at `path`.
     pub fn load(&self, path: &Path) -> Result<T> {
         let artifact = |message: String| Error::Artifact { path: path.display().to_string(), message };
         let bytes = std::fs::read(path).map_err(|e| artifact(e.to_string()))?;

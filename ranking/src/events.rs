@@ -24,13 +24,18 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// The product was shown in detail.
     View,
+    /// The product was clicked in results.
     Click,
+    /// The product went into a cart.
     AddToCart,
+    /// The product was bought.
     Purchase,
 }
 
 impl EventKind {
+    /// The kinds' names.
     pub const NAMES: [&'static str; 4] = ["view", "click", "add_to_cart", "purchase"];
 }
 
@@ -39,7 +44,9 @@ impl EventKind {
 #[serde(deny_unknown_fields)]
 pub struct Event {
     #[serde(rename = "type")]
+    /// What happened.
     pub kind: EventKind,
+    /// The product it happened to; it must exist.
     pub product_id: String,
     /// The search that showed the product, when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,9 +55,11 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Groups a shopper's events (bought together reads carts and purchases by session).
     pub session_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
+    /// When it happened (RFC 3339); not in the future beyond the clock skew allowed.
     pub timestamp: OffsetDateTime,
 }
 
@@ -92,8 +101,11 @@ impl Event {
 pub struct EventsConfig {
     /// Popularity weight of each kind of event.
     pub view_weight: f64,
+    /// Popularity weight of a click.
     pub click_weight: f64,
+    /// Popularity weight of an add-to-cart.
     pub add_to_cart_weight: f64,
+    /// Popularity weight of a purchase.
     pub purchase_weight: f64,
     /// Popularity halves every this many days.
     pub half_life_days: f64,
@@ -101,6 +113,7 @@ pub struct EventsConfig {
     pub position_bias_eta: f64,
     /// Click-through prior: `prior_ctr` worth `prior_impressions` impressions.
     pub prior_ctr: f64,
+    /// How many impressions the prior is worth.
     pub prior_impressions: f64,
     /// Engagement is folded into the index's signal columns this often (milliseconds).
     pub fold_interval_ms: u64,
@@ -123,6 +136,7 @@ impl Default for EventsConfig {
 }
 
 impl EventsConfig {
+    /// The popularity weight of `kind`.
     pub fn weight(&self, kind: EventKind) -> f64 {
         match kind {
             EventKind::View => self.view_weight,
@@ -132,6 +146,7 @@ impl EventsConfig {
         }
     }
 
+    /// Every weight finite and ≥ 0, the half-life and intervals positive; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         let weights = [
             ("view_weight", self.view_weight),
@@ -194,6 +209,7 @@ pub fn normalize_query(q: &str) -> String {
 }
 
 impl Aggregates {
+    /// Empty aggregates with these weights.
     pub fn new(config: EventsConfig) -> Self {
         Self { config, popularity: HashMap::new(), clicks: HashMap::new(), baskets: HashMap::new(), events: 0 }
     }
@@ -266,9 +282,13 @@ impl Aggregates {
 /// smoothed click-through rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClickRow {
+    /// The product.
     pub product_id: String,
+    /// Position-weighted clicks.
     pub clicks: f64,
+    /// Position-weighted impressions.
     pub impressions: f64,
+    /// The smoothed click-through rate.
     pub click_through: f64,
 }
 

@@ -1,6 +1,9 @@
-//! Ranking for `searchd`: the first-phase scoring function that the indexer's collector calls for
-//! every matching product (text relevance × business signals), and the relevance metrics that
-//! `searchd eval` reports (nDCG@10 condensed and strict, Recall@100).
+//! The relevance pipeline of `searchd`, without Tantivy: the phase-1 scoring function the
+//! indexer's collector calls for every matching product (text relevance, weighted by its
+//! [`TextWeights`](searchd_catalog::TextWeights), × business signals), the [`Ranking`] a node
+//! serves (phase 1 and the hot-swapped learned phase 2), ranker [`train`]ing with k-fold
+//! cross-validation, offline [`eval`]uation (`searchd eval`: nDCG@10 condensed and strict,
+//! Recall@100), and behaviour events.
 //!
 //! ```
 //! use searchd_catalog::{FirstPhaseScorer, RankFeatures};
@@ -13,6 +16,8 @@
 //! // Without any signal the text score passes through unchanged.
 //! assert_eq!(scorer.score(&plain), 2.0);
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod eval;
 mod events;

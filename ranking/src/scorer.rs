@@ -22,6 +22,7 @@ pub struct RankingConfig {
     pub out_of_stock: f64,
     /// Extra factor for a product updated today, halving every `freshness_half_life_days`.
     pub freshness: f64,
+    /// The freshness bonus halves every this many days.
     pub freshness_half_life_days: f64,
     /// `[ranking.text]`: field and match-kind weights of the text score.
     pub text: TextWeights,
@@ -44,6 +45,7 @@ impl Default for RankingConfig {
 }
 
 impl RankingConfig {
+    /// Every weight finite and in range; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         let non_negative = [
             ("popularity", self.popularity),
@@ -77,6 +79,7 @@ pub struct DefaultScorer {
 }
 
 impl DefaultScorer {
+    /// The scorer with these weights.
     pub fn new(config: RankingConfig) -> Self {
         Self { config }
     }

@@ -70,6 +70,7 @@ pub struct Ranking {
     store: RankerStore,
     /// The artifact `CURRENT` named when the served model was loaded.
     loaded: Mutex<Option<String>>,
+    /// The behaviour events: their log, aggregates and click-through.
     pub events: Arc<EventStore>,
 }
 
@@ -85,6 +86,7 @@ impl Ranking {
         Self::with_events(config, Arc::new(events))
     }
 
+    /// As [`Ranking::open`], over events already opened (in memory for tests and benches).
     pub fn with_events(config: &RankingSetup, events: Arc<EventStore>) -> anyhow::Result<Self> {
         let first: Arc<dyn FirstPhaseScorer> = Arc::new(DefaultScorer::new(config.ranking.clone()));
         let clicks: Arc<dyn ClickSignals> = events.clone();
@@ -104,6 +106,7 @@ impl Ranking {
         self.current.load_full()
     }
 
+    /// Where the learned models are saved.
     pub fn store(&self) -> &RankerStore {
         &self.store
     }

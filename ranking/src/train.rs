@@ -20,7 +20,9 @@ use crate::eval::{self, EvalOptions, EvalSummary, Judgments};
 /// A query's phase-1 candidates with their features (independent of any learned model).
 #[derive(Debug, Clone)]
 pub struct QueryCandidates {
+    /// The query text.
     pub query: String,
+    /// Its phase-1 top K with their features.
     pub candidates: Vec<Candidate>,
 }
 
@@ -142,28 +144,43 @@ pub fn fold_of(query: &str, folds: usize) -> usize {
 /// through the serving path, beside phase 1 alone and plain BM25 on the same queries.
 #[derive(Debug, Clone, Serialize)]
 pub struct FoldReport {
+    /// The fold's number, from 0.
     pub fold: usize,
+    /// Queries the model of this fold was trained on.
     pub train_queries: usize,
+    /// Pairs it was trained on.
     pub train_pairs: usize,
+    /// The learned ranking on this fold's queries.
     pub learned: EvalSummary,
+    /// Phase 1 alone on them.
     pub phase1: EvalSummary,
+    /// Plain BM25 on them.
     pub bm25: EvalSummary,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A k-fold cross-validation by query.
 pub struct CrossValidation {
+    /// Each fold.
     pub folds: Vec<FoldReport>,
+    /// The learned ranking's means over folds.
     pub mean_learned: Means,
+    /// Phase 1's means over folds.
     pub mean_phase1: Means,
+    /// BM25's means over folds.
     pub mean_bm25: Means,
 }
 
 /// Means over folds.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Means {
+    /// Mean condensed nDCG@k.
     pub ndcg10_condensed: f64,
+    /// Mean strict nDCG@k.
     pub ndcg10_strict: f64,
+    /// Mean Recall@100.
     pub recall100: f64,
+    /// Mean p99 latency, milliseconds.
     pub p99_ms: f64,
 }
 

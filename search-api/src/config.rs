@@ -18,11 +18,17 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Where the index (and later models and snapshots) live.
     pub data_dir: PathBuf,
+    /// `[http]`: the listener and its limits.
     pub http: HttpConfig,
+    /// `[index]`: the writers and the commit policy.
     pub index: IndexConfig,
+    /// `[ranking]`: phase 1's weights.
     pub ranking: RankingConfig,
+    /// `[ranker]`: the learned phase 2.
     pub ranker: RankerConfig,
+    /// `[events]`: behaviour events.
     pub events: EventsConfig,
+    /// `[autocomplete]`: the query log and the suggestions' refresh.
     pub autocomplete: AutocompleteConfig,
     /// The Kafka ingester (off by default).
     pub kafka: KafkaConfig,
@@ -40,6 +46,7 @@ pub struct Config {
     pub snapshots: SnapshotsConfig,
     /// The storefront page at `/`.
     pub web: WebConfig,
+    /// `[log]`: format and level.
     pub log: LogConfig,
 }
 
@@ -68,7 +75,9 @@ impl Default for Config {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+/// `[http]`.
 pub struct HttpConfig {
+    /// Address to listen on.
     pub listen: SocketAddr,
     /// Largest request body for single-document routes and searches (bytes).
     pub max_body_bytes: usize,
@@ -100,15 +109,20 @@ impl Default for HttpConfig {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// How logs are written.
 pub enum LogFormat {
     #[default]
+    /// Human-readable lines.
     Pretty,
+    /// One JSON object per line.
     Json,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+/// `[log]`.
 pub struct LogConfig {
+    /// Pretty or JSON.
     pub format: LogFormat,
     /// A `tracing` filter such as `info` or `searchd=debug,tower_http=info`; `RUST_LOG` wins.
     pub level: String,

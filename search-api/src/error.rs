@@ -21,23 +21,37 @@ pub enum ErrorType {
 pub enum Code {
     /// `invalid_search_<param>`: a search parameter's value is bad.
     InvalidSearchParam(String),
+    /// `unknown_search_parameter`: a search parameter the API does not know.
     UnknownSearchParameter,
+    /// `unknown_filter_field`: a filter the API does not know.
     UnknownFilterField,
     /// `invalid_autocomplete_<param>`: an autocomplete parameter's value is bad.
     InvalidAutocompleteParam(String),
+    /// `unknown_autocomplete_parameter`.
     UnknownAutocompleteParameter,
+    /// `malformed_json`: the body is not the JSON the route takes.
     MalformedJson,
+    /// `missing_content_type`: a body without `Content-Type`.
     MissingContentType,
+    /// `invalid_content_type`: a `Content-Type` the route does not take (415).
     InvalidContentType,
+    /// `payload_too_large`: the body is over the route's limit (413).
     PayloadTooLarge,
+    /// `invalid_document`: a product or vendor is not acceptable (422); `field` names why.
     InvalidDocument,
+    /// `id_mismatch`: the body's id differs from the path's.
     IdMismatch,
+    /// `invalid_product_id`.
     InvalidProductId,
+    /// `product_not_found` (404).
     ProductNotFound,
+    /// `invalid_vendor_id`.
     InvalidVendorId,
+    /// `vendor_not_found` (404).
     VendorNotFound,
     /// `invalid_vendor_search_<param>`: a vendor search parameter's value is bad.
     InvalidVendorSearchParam(String),
+    /// `unknown_vendor_search_parameter`.
     UnknownVendorSearchParameter,
     /// `invalid_match_<field>`: a field of a match request (top-level name) is missing or bad;
     /// the error's `field` gives the full path (`location.lat`).
@@ -46,12 +60,17 @@ pub enum Code {
     InvalidEvent,
     /// `invalid_recommendations_<param>`: a `/similar` or `/bought-together` parameter is bad.
     InvalidRecommendationsParam(String),
+    /// `unknown_recommendations_parameter`.
     UnknownRecommendationsParameter,
     /// No similar-products model is trained yet.
     ModelNotReady,
+    /// `route_not_found` (404).
     RouteNotFound,
+    /// `method_not_allowed` (405).
     MethodNotAllowed,
+    /// `uri_too_long`: the query string is over `http.max_query_bytes` (414).
     UriTooLong,
+    /// `request_timeout`: not answered within `http.request_timeout_ms` (503).
     RequestTimeout,
     /// No API key or token came with a request that needs one.
     MissingApiKey,
@@ -65,11 +84,14 @@ pub enum Code {
     RateLimited,
     /// A snapshot of this tag was taken this very second.
     SnapshotExists,
+    /// `index_unavailable`: another process holds the index (503).
     IndexUnavailable,
+    /// `internal` (500); the detail is logged, not answered.
     Internal,
 }
 
 impl Code {
+    /// The code as answered (`invalid_search_sort`).
     pub fn name(&self) -> String {
         match self {
             Code::InvalidSearchParam(param) => format!("invalid_search_{param}"),
@@ -153,7 +175,9 @@ impl Code {
 /// An error answer.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    /// What kind of error.
     pub code: Code,
+    /// What was wrong, for a person.
     pub message: String,
     /// The request field at fault, as a dotted path, when there is one.
     pub field: Option<String>,
@@ -180,6 +204,7 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
+    /// An error of `code`.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), field: None }
     }
@@ -197,6 +222,7 @@ impl ApiError {
         &self.code
     }
 
+    /// A 500 whose `detail` is logged and never answered.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
         Self::new(Code::Internal, "internal error; the server log has the details")

@@ -1,19 +1,30 @@
-//! The `searchd` HTTP API (axum) and the pieces of the `searchd` binary: configuration,
-//! routes, extractors, errors, the demo catalog and relevance evaluation. This crate is the
-//! composition root: it wires the indexer, the ranking and (later) the other crates together.
+//! The `searchd` HTTP API, with axum, and nothing else: [`router`] serves an [`AppState`] — the
+//! engine's served parts (`searchd-engine`) plus what HTTP adds (keys and tokens, rate limits,
+//! the response cache, metrics). `routes/` holds the handlers by area with their parameter and
+//! answer types, `middleware/` what wraps every route, `openapi` the description assembled from
+//! the handlers, [`Config`] the configuration file's type (the binary loads it).
 //!
 //! Tests call [`router`] with `tower::ServiceExt::oneshot`, no socket needed:
 //!
-//! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
-//! use searchd_api::{AppState, Config, router};
-//! let config = Config::default();
-//! let state = AppState::open(&config)?;
-//! let app = router(state, &config.http);
-//! let listener = tokio::net::TcpListener::bind(config.http.listen).await?;
-//! axum::serve(listener, app).await?;
-//! # Ok(()) }
 //! ```
+//! use axum::body::Body;
+//! use axum::http::Request;
+//! use searchd_api::{AppState, Config, router};
+//! use searchd_indexer::{IndexConfig, ProductIndex};
+//! use tower::ServiceExt;
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let dir = tempfile::tempdir()?;
+//! let config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+//! let state = AppState::with_index(ProductIndex::in_memory(IndexConfig::small())?, &config)?;
+//! let answer = router(state, &config.http).oneshot(Request::get("/healthz").body(Body::empty())?).await?;
+//! // Health is open; every other route needs a key unless `[auth] enabled = false`.
+//! assert_eq!(answer.status(), 200);
+//! # Ok::<(), anyhow::Error>(()) })?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+#![warn(missing_docs)]
 
 mod config;
 mod error;

@@ -72,6 +72,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         (name = "health", description = "Liveness, readiness, metrics and this description"),
     )
 )]
+/// The OpenAPI description, generated from the handlers and types.
 pub struct ApiDoc;
 
 /// The description, rendered once.

@@ -9,6 +9,8 @@
 //! assert!(products.exists());
 //! ```
 
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 
 pub mod kafka;

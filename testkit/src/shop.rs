@@ -23,24 +23,33 @@ use serde_json::json;
 /// How product pages are marked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Markup {
+    /// schema.org JSON-LD.
     JsonLd,
+    /// schema.org microdata.
     Microdata,
+    /// OpenGraph meta tags.
     OpenGraph,
 }
 
 /// One product page of the shop and what a crawler should extract from it.
 #[derive(Debug, Clone)]
 pub struct ShopPage {
+    /// The page's path on the shop.
     pub path: String,
+    /// The product it shows.
     pub product: Product,
+    /// How it is marked up.
     pub markup: Markup,
+    /// Whether its HTML is deliberately malformed.
     pub broken_html: bool,
     /// Under a path robots.txt disallows: a polite crawler never asks for it.
     pub disallowed: bool,
 }
 
 #[derive(Debug, Clone)]
+/// What a generated shop holds and how it behaves.
 pub struct ShopSpec {
+    /// The products, one page each.
     pub products: Vec<Product>,
     /// The last `disallowed` products live under `/outlet/`, which robots.txt disallows.
     pub disallowed: usize,
@@ -74,7 +83,9 @@ impl ShopSpec {
 pub struct Hit {
     /// Path and query as requested.
     pub target: String,
+    /// When it arrived.
     pub at: Instant,
+    /// The status answered.
     pub status: u16,
 }
 
@@ -144,6 +155,7 @@ impl Shop {
         &self.state.base
     }
 
+    /// The shop's product pages.
     pub fn pages(&self) -> &[ShopPage] {
         &self.state.pages
     }

@@ -13,9 +13,13 @@ use searchd_catalog::{GeoPoint, Vendor};
 /// A city of the gazetteer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct City {
+    /// The city's name.
     pub name: String,
+    /// ISO 3166 country code.
     pub country: String,
+    /// Where it is.
     pub location: GeoPoint,
+    /// Its population.
     pub population: u64,
 }
 

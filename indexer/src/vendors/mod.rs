@@ -364,8 +364,11 @@ impl VendorIndex {
 /// A hit without its document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeoHitId {
+    /// The vendor's id.
     pub id: String,
+    /// Distance from the search's `near`, kilometres.
     pub distance_km: Option<f64>,
+    /// Text relevance.
     pub score: f32,
 }
 

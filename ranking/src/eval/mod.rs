@@ -17,8 +17,11 @@ pub use relevance::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 pub const RETRIEVED: usize = 100;
 
 #[derive(Debug, Clone)]
+/// How `searchd eval` runs.
 pub struct EvalOptions {
+    /// Cut-off of nDCG.
     pub k: usize,
+    /// Which ranking to evaluate.
     pub ranking: RankingMode,
     /// Also count brand and category facets for every query (their cost shows in the latency).
     pub facets: bool,
@@ -27,19 +30,30 @@ pub struct EvalOptions {
 /// The last line `searchd eval` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalSummary {
+    /// Queries run.
     pub queries: usize,
+    /// Mean nDCG@k over the judged results only (unjudged ones dropped).
     pub ndcg10_condensed: f64,
+    /// Mean nDCG@k counting unjudged results as not relevant.
     pub ndcg10_strict: f64,
+    /// Share of pairs with relevance ≥ 2.5 found in the top 100.
     pub recall100: f64,
+    /// Median search latency, milliseconds.
     pub p50_ms: f64,
+    /// 99th percentile search latency, milliseconds.
     pub p99_ms: f64,
 }
 
 #[derive(Debug, Clone)]
+/// Everything one run measured.
 pub struct EvalRun {
+    /// The relevance means.
     pub report: RelevanceReport,
+    /// The line `searchd eval` prints last.
     pub summary: EvalSummary,
+    /// Slowest search, milliseconds.
     pub max_ms: f64,
+    /// Mean search latency, milliseconds.
     pub mean_ms: f64,
     /// The queries with the lowest condensed nDCG, for a look.
     pub worst: Vec<(String, f64)>,
@@ -50,8 +64,10 @@ pub struct EvalRun {
 /// One query of a run, as `searchd eval --per-query FILE` writes it (one JSON object a line).
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryReport {
+    /// The query text.
     pub query: String,
     #[serde(flatten)]
+    /// Its metrics.
     pub metrics: QueryMetrics,
     /// The judged products, best grade first, with their 1-based rank in the top 100 (`null`
     /// when not retrieved).
@@ -59,9 +75,13 @@ pub struct QueryReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A judged product and where the run ranked it.
 pub struct JudgedRank {
+    /// The product's id.
     pub id: String,
+    /// Its grade.
     pub relevance: f64,
+    /// Its 1-based rank in the top 100; `None` when not retrieved.
     pub rank: Option<usize>,
 }
 

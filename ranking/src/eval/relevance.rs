@@ -14,14 +14,17 @@ pub struct Judgments {
 }
 
 impl Judgments {
+    /// Grades `product_id` for `query` (a later grade replaces an earlier one).
     pub fn insert(&mut self, query: &str, product_id: &str, relevance: f64) {
         self.by_query.entry(query.to_string()).or_default().insert(product_id.to_string(), relevance);
     }
 
+    /// Each query with its graded products.
     pub fn queries(&self) -> impl Iterator<Item = (&str, &HashMap<String, f64>)> {
         self.by_query.iter().map(|(q, j)| (q.as_str(), j))
     }
 
+    /// Queries with at least one grade.
     pub fn num_queries(&self) -> usize {
         self.by_query.len()
     }
@@ -48,6 +51,7 @@ impl Judgments {
         self.by_query.get(query)?.get(product_id).copied()
     }
 
+    /// (query, product) pairs graded.
     pub fn num_pairs(&self) -> usize {
         self.by_query.values().map(HashMap::len).sum()
     }
@@ -58,9 +62,11 @@ impl Judgments {
 pub struct QueryMetrics {
     /// `None` when the ideal DCG is 0 (every judged product has relevance 1).
     pub ndcg_condensed: Option<f64>,
+    /// nDCG with unjudged results counted as not relevant; `None` as above.
     pub ndcg_strict: Option<f64>,
-    /// Pairs with relevance ≥ 2.5 found in the list, and their number.
+    /// Pairs with relevance ≥ 2.5 found in the list.
     pub recall_hits: usize,
+    /// Pairs with relevance ≥ 2.5.
     pub recall_total: usize,
 }
 
@@ -92,15 +98,20 @@ pub fn evaluate_query(ranked: &[String], judged: &HashMap<String, f64>, k: usize
 /// Means over all evaluated queries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct RelevanceReport {
+    /// Queries evaluated.
     pub queries: usize,
     /// Queries that count in the nDCG means (ideal DCG > 0).
     pub ndcg_queries: usize,
+    /// Mean condensed nDCG@10.
     pub ndcg10_condensed: f64,
+    /// Mean strict nDCG@10.
     pub ndcg10_strict: f64,
+    /// Mean Recall@100 over pairs with relevance ≥ 2.5.
     pub recall100: f64,
 }
 
 impl RelevanceReport {
+    /// The means of per-query metrics.
     pub fn from_metrics(metrics: &[QueryMetrics]) -> Self {
         let condensed: Vec<f64> = metrics.iter().filter_map(|m| m.ndcg_condensed).collect();
         let strict: Vec<f64> = metrics.iter().filter_map(|m| m.ndcg_strict).collect();

@@ -38,12 +38,17 @@ use crate::error::{ApiError, Code};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
+    /// Reads: searches, autocomplete, documents by id, recommendations, vendor search and
+    /// matching, and sending behaviour events.
     Search,
+    /// Product and vendor writes.
     Write,
+    /// `/v1/admin`; implies the others.
     Admin,
 }
 
 impl Scope {
+    /// The scope's name.
     pub fn name(self) -> &'static str {
         match self {
             Scope::Search => "search",
@@ -52,6 +57,7 @@ impl Scope {
         }
     }
 
+    /// The scope named `s`.
     pub fn parse(s: &str) -> Option<Scope> {
         match s {
             "search" => Some(Scope::Search),
@@ -71,6 +77,7 @@ pub struct AuthConfig {
     pub enabled: bool,
     /// How often a running server checks the key file for changes (milliseconds).
     pub reload_interval_ms: u64,
+    /// `[auth.jwt]`: bearer tokens of service callers.
     pub jwt: JwtConfig,
 }
 
@@ -112,6 +119,7 @@ impl Default for JwtConfig {
 }
 
 impl AuthConfig {
+    /// Checks the interval and the JWT settings; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         if self.reload_interval_ms < 10 {
             return Err("auth.reload_interval_ms must be ≥ 10".into());
@@ -135,14 +143,18 @@ impl AuthConfig {
 /// A stored key: never the secret, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
+    /// The key's public id (the first part of the key).
     pub id: String,
+    /// A label to recognize it by.
     pub name: String,
+    /// What it may do.
     pub scopes: Vec<Scope>,
     /// Lowercase hex SHA-256 of the whole key.
     pub hash: String,
     /// RFC 3339.
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When it was revoked (RFC 3339); a revoked key is refused.
     pub revoked_at: Option<String>,
 }
 
@@ -158,10 +170,12 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
+    /// The keys of `data_dir` (`keys.json`).
     pub fn new(data_dir: &Path) -> Self {
         Self { path: data_dir.join("keys.json") }
     }
 
+    /// The key file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -302,10 +316,12 @@ fn now_rfc3339() -> String {
 pub struct Caller {
     /// `key:<id>` or `jwt:<iss>:<sub>`.
     pub id: String,
+    /// What it may do.
     pub scopes: Vec<Scope>,
 }
 
 impl Caller {
+    /// Whether the caller may use a route that needs `needed`.
     pub fn allows(&self, needed: Scope) -> bool {
         self.scopes.iter().any(|s| *s == needed || *s == Scope::Admin)
     }
@@ -369,6 +385,7 @@ impl Authenticator {
         Ok(auth)
     }
 
+    /// Whether keys are required.
     pub fn enabled(&self) -> bool {
         self.enabled
     }

@@ -64,6 +64,7 @@ impl Default for CacheConfig {
 }
 
 impl CacheConfig {
+    /// Checks the ranges and the Redis URL; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         if self.ttl_secs == 0 || self.redis_timeout_ms == 0 {
             return Err("cache.ttl_secs and cache.redis_timeout_ms must be ≥ 1".into());
@@ -79,7 +80,9 @@ impl CacheConfig {
 /// What is cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Product search answers.
     Search,
+    /// Autocomplete answers.
     Autocomplete,
 }
 
@@ -95,13 +98,16 @@ impl Kind {
 /// Whether an answer came from the cache (`x-cache` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Served from the cache.
     Hit,
+    /// Computed, then cached.
     Miss,
     /// The cache is off.
     Bypass,
 }
 
 impl Outcome {
+    /// The `x-cache` header's value.
     pub fn header(self) -> &'static str {
         match self {
             Outcome::Hit => "hit",
@@ -226,6 +232,7 @@ impl ResponseCache {
         }
     }
 
+    /// Whether answers are cached.
     pub fn enabled(&self) -> bool {
         self.enabled
     }

@@ -36,7 +36,9 @@ use crate::middleware::metrics::Metrics;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
+    /// Tokens added per second (0: no limit).
     pub per_second: u32,
+    /// The bucket's size: requests allowed at once.
     pub burst: u32,
 }
 
@@ -54,7 +56,9 @@ impl Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassLimits {
+    /// Per caller.
     pub key: Limit,
+    /// Per client IP.
     pub ip: Limit,
 }
 
@@ -62,13 +66,18 @@ pub struct ClassLimits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
+    /// Limit requests.
     pub enabled: bool,
     /// Take the client IP from the last `X-Forwarded-For` hop (only behind a proxy that sets
     /// it; otherwise clients could pick their own bucket).
     pub trust_forwarded_for: bool,
+    /// Reads.
     pub search: ClassLimits,
+    /// `POST /v1/events`.
     pub events: ClassLimits,
+    /// Writes.
     pub write: ClassLimits,
+    /// `/v1/admin`.
     pub admin: ClassLimits,
 }
 
@@ -86,6 +95,7 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
+    /// Checks every limit; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         for (class, limits) in self.classes() {
             for (by, limit) in [("key", limits.key), ("ip", limits.ip)] {
@@ -105,14 +115,20 @@ impl RateLimitConfig {
 /// What a route is, for the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
+    /// Health, metrics, the description and the storefront page: no key, no limit.
     Open,
+    /// Reads (scope `search`).
     Search,
+    /// Behaviour events (scope `search`).
     Events,
+    /// Writes (scope `write`).
     Write,
+    /// `/v1/admin` (scope `admin`).
     Admin,
 }
 
 impl Class {
+    /// The class of a request by its method and route template.
     pub fn of(method: &Method, route: &str) -> Class {
         match route {
             "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/" | "/app.js" | "/app.css"
@@ -175,11 +191,14 @@ impl std::fmt::Debug for RateLimiter {
 /// Who is over which limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum By {
+    /// The caller's bucket.
     Key,
+    /// The client IP's bucket.
     Ip,
 }
 
 impl RateLimiter {
+    /// Buckets for every class of `config`.
     pub fn new(config: &RateLimitConfig) -> Self {
         let classes = config
             .classes()

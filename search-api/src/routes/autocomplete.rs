@@ -20,8 +20,11 @@ pub const AUTOCOMPLETE_PARAMS: [&str; 3] = ["q", "limit", "types"];
 /// A parsed `GET /v1/autocomplete` query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutocompleteQuery {
+    /// What was typed.
     pub q: String,
+    /// Suggestions wanted.
     pub limit: usize,
+    /// Kinds wanted.
     pub kinds: Kinds,
 }
 
@@ -83,9 +86,13 @@ pub fn parse_autocomplete_query(raw: &str) -> Result<AutocompleteQuery, ApiError
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+/// `GET /v1/autocomplete`'s answer.
 pub struct AutocompleteResponse {
+    /// What was typed, as received.
     pub q: String,
+    /// Best first: exact matches before fuzzy ones.
     pub suggestions: Vec<Suggestion>,
+    /// Time the suggestions took, milliseconds.
     pub took_ms: f64,
 }
 
