@@ -3,7 +3,7 @@
 
 The catalog is written by the project: product lines, brands and texts below are ours, combined
 deterministically (no randomness, no external data) into a few hundred products in English,
-German, French and Spanish. Run `python3 search-api/demo/generate.py` after editing it.
+German, French and Spanish. Run `python3 engine/demo/generate.py` after editing it.
 """
 import json
 import os
