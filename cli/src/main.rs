@@ -9,10 +9,10 @@ mod crawl;
 mod eval;
 mod index;
 mod keys;
+mod models;
 mod publish;
 mod serve;
 mod snapshot;
-mod train;
 mod train_ranker;
 
 use std::path::PathBuf;
@@ -61,7 +61,7 @@ enum Command {
     /// Manage the saved recommendation models.
     Models {
         #[command(subcommand)]
-        action: train::ModelsAction,
+        action: models::ModelsAction,
     },
     /// Publish a file's rows as catalog events on a Kafka topic (`[kafka] brokers`): product or
     /// vendor rows become upserts keyed by id; `events` sends JSONL events line by line as they are.
@@ -99,8 +99,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Snapshot { action } => snapshot::run(&config, action),
         Command::Index(args) => index::run(&config, args),
         Command::Eval(args) => eval::run(&config, args),
-        Command::Train => train::train(&config),
-        Command::Models { action } => train::models(&config, action),
+        Command::Train => models::train(&config),
+        Command::Models { action } => models::run(&config, action),
         Command::Publish(mut args) => {
             args.producer.apply(&mut config.kafka);
             publish::run(&config, args)

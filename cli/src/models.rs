@@ -26,7 +26,7 @@ pub fn train(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Lists the saved versions or rolls back to the one before the current.
-pub fn models(config: &Config, action: ModelsAction) -> anyhow::Result<()> {
+pub fn run(config: &Config, action: ModelsAction) -> anyhow::Result<()> {
     let store = searchd_models::SimilarStore::new(config.engine().similar_dir(), config.recommendations.keep);
     match action {
         ModelsAction::List => {
