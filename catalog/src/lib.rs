@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod filter;
 pub mod geo;
 mod product;
 mod scoring;
