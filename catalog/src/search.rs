@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::filter::Filter;
 use crate::{Error, Product, Result};
 
 /// Most hits one page may hold.
@@ -20,6 +21,11 @@ pub struct SearchRequest {
     pub q: String,
     /// Brand, category, price, rating and stock filters.
     pub filters: Filters,
+    /// A filter expression (Meilisearch's syntax), ANDed with `filters`; in a JSON body also the
+    /// array form, OR inside and AND across: `[["brand = Bosch", "brand = Makita"], "price < 100"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "price < 100 AND brand IN [Bosch, Makita]")]
+    pub filter: Option<Filter>,
     /// Facets to count over all matching products.
     pub facets: Vec<FacetField>,
     /// Result order.
@@ -46,6 +52,7 @@ impl Default for SearchRequest {
         Self {
             q: String::new(),
             filters: Filters::default(),
+            filter: None,
             facets: Vec::new(),
             sort: SortBy::Relevance,
             page: 1,
@@ -80,6 +87,9 @@ impl SearchRequest {
             if lang.len() != 2 || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
                 return Err(Error::invalid("lang", "must be a two-letter ISO 639-1 code such as `en`"));
             }
+        }
+        if let Some(filter) = &self.filter {
+            filter.resolve().map_err(|e| Error::invalid("filter", e.to_string()))?;
         }
         self.filters.validate()
     }

@@ -86,3 +86,67 @@ async fn health_and_readiness() {
     assert_eq!(ready.json["status"], "ready");
     assert!(ready.json["documents"].as_u64().unwrap() >= 300);
 }
+
+#[tokio::test]
+async fn the_filter_expression_narrows_a_search_and_combines_with_the_other_filters() {
+    let app = app(true);
+    let ids = |json: &Value| -> Vec<String> {
+        json["hits"].as_array().unwrap().iter().map(|h| h["product"]["id"].as_str().unwrap().to_string()).collect()
+    };
+    let filter = "brand IN [Bosch, Makita] AND price < 140 AND NOT in_stock = false";
+    let uri = format!("/v1/products/search?q=drill&per_page=100&filter={}", urlencoding(filter));
+    let reply = get(&app, &uri).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let hits = reply.json["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    for h in hits {
+        let p = &h["product"];
+        assert!(["Bosch", "Makita"].contains(&p["brand"].as_str().unwrap()), "{p}");
+        assert!(p["price"].as_f64().unwrap() < 140.0, "{p}");
+        assert_eq!(p["in_stock"], true);
+    }
+    // The same filter in a JSON body, in the array form, with today's `filters` ANDed to it.
+    let body = serde_json::json!({
+        "q": "drill", "per_page": 100,
+        "filter": [["brand = Bosch", "brand = Makita"], "price < 140", "NOT in_stock = false"],
+        "filters": {"brand": ["Bosch"]},
+    });
+    let reply = send_json(&app, Method::POST, "/v1/products/search", &body.to_string()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let bosch: Vec<String> = ids(&reply.json);
+    assert!(!bosch.is_empty());
+    assert!(reply.json["hits"].as_array().unwrap().iter().all(|h| h["product"]["brand"] == "Bosch"));
+    assert!(bosch.len() < hits.len());
+}
+
+#[tokio::test]
+async fn a_bad_filter_is_a_400_naming_the_column() {
+    let app = app(true);
+    let cases = [
+        ("price >", "at column 8: expected a value after `>`"),
+        ("colour = red", "at column 1: `colour` is not filterable; filterable attributes: brand, category"),
+        ("price = cheap", "at column 9: `price` takes a number, not `cheap`"),
+        ("(brand = Bosch", "at column 15: expected a closing `)`"),
+    ];
+    for (filter, expected) in cases {
+        let reply = get(&app, &format!("/v1/products/search?filter={}", urlencoding(filter))).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{filter}: {}", reply.json);
+        assert_eq!(reply.json["code"], "invalid_search_filter", "{filter}: {}", reply.json);
+        assert_eq!(reply.json["field"], "filter");
+        assert!(reply.json["message"].as_str().unwrap().contains(expected), "{filter}: {}", reply.json);
+        let body = serde_json::json!({ "filter": filter }).to_string();
+        let reply = send_json(&app, Method::POST, "/v1/products/search", &body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{filter}: {}", reply.json);
+        assert_eq!(reply.json["code"], "invalid_search_filter", "{filter}: {}", reply.json);
+        assert!(reply.json["message"].as_str().unwrap().contains(expected), "{filter}: {}", reply.json);
+    }
+    let body = serde_json::json!({ "filter": ["brand = Bosch", ["price < 10", 3]] }).to_string();
+    let reply = send_json(&app, Method::POST, "/v1/products/search", &body).await;
+    assert_eq!(reply.json["code"], "invalid_search_filter", "{}", reply.json);
+    assert!(reply.json["message"].as_str().unwrap().contains("filter[1][1]"), "{}", reply.json);
+}
+
+/// Percent-encodes a query-string value.
+fn urlencoding(text: &str) -> String {
+    serde_urlencoded::to_string([("v", text)]).unwrap().trim_start_matches("v=").to_string()
+}

@@ -22,7 +22,10 @@
 //! # Ok::<(), searchd_catalog::filter::FilterError>(())
 //! ```
 
+mod builtin;
 mod parse;
+
+pub use builtin::{Builtin, Kind, Resolved, Value};
 
 use std::fmt;
 
@@ -295,6 +298,21 @@ impl fmt::Display for Condition {
             Op::IsEmpty => write!(f, "{field} IS EMPTY"),
             Op::IsNotEmpty => write!(f, "{field} IS NOT EMPTY"),
         }
+    }
+}
+
+/// In JSON a filter is its canonical text.
+impl serde::Serialize for Filter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// From a string or the array form; the error names the place and the column.
+impl<'de> serde::Deserialize<'de> for Filter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Filter::from_json(&value).map_err(serde::de::Error::custom)
     }
 }
 

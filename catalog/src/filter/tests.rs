@@ -207,15 +207,111 @@ proptest! {
         prop_assert_eq!(parsed.as_ref().ok(), Some(&f), "{} → {:?}", text, parsed);
     }
 
-    /// Any string: a filter or an error whose column lies within the text (or just after it).
-    #[test]
-    fn any_string_parses_or_names_a_column(s in "[ a-zA-Z0-9_.'\"\\\\()\\[\\],=<>!-]{0,40}|\\PC{0,40}") {
-        match Filter::parse(&s) {
-            Ok(f) => prop_assert_eq!(Filter::parse(&f.to_string()).ok(), Some(f)),
-            Err(e) => {
-                prop_assert!(e.column >= 1 && e.column <= s.chars().count() + 1, "{:?}: {}", s, e);
-                prop_assert!(e.message.starts_with("expected") || e.message.contains("at most"), "{}", e);
+}
+
+/// Any string: a filter or an error whose column lies within the text (or just after it). 2,000
+/// cases by default; `SEARCHD_FUZZ_CASES=1000000` for the long run.
+#[test]
+fn any_string_parses_or_names_a_column() {
+    let cases = std::env::var("SEARCHD_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let strings = prop_oneof![
+        "[ a-zA-Z0-9_.'\"\\\\()\\[\\],=<>!-]{0,40}",
+        "\\PC{0,40}",
+        filter()
+            .prop_map(|f| f.to_string())
+            .prop_flat_map(|s| {
+                let n = s.chars().count();
+                (Just(s), 0..=n, "[ ()\\[\\]'\",=!<>a-zA-Z]{0,3}")
+            })
+            .prop_map(|(s, at, junk)| {
+                // A printed filter with a few characters put in somewhere.
+                let cut = s.char_indices().nth(at).map_or(s.len(), |(i, _)| i);
+                format!("{}{junk}{}", &s[..cut], &s[cut..])
+            }),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&strings, |s| {
+            match Filter::parse(&s) {
+                Ok(f) => prop_assert_eq!(Filter::parse(&f.to_string()).ok(), Some(f)),
+                Err(e) => {
+                    prop_assert!(e.column >= 1 && e.column <= s.chars().count() + 1, "{:?}: {}", s, e);
+                    prop_assert!(e.message.starts_with("expected") || e.message.contains("at most"), "{}", e);
+                }
             }
-        }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn resolve_error(text: &str) -> String {
+    match Filter::parse(text).map(|f| f.resolve()) {
+        Ok(Ok(r)) => format!("resolved: {r:?}"),
+        Ok(Err(e)) | Err(e) => e.to_string(),
     }
+}
+
+#[test]
+fn built_in_fields_resolve_with_their_types() {
+    use std::ops::Bound;
+    let r = |text: &str| Filter::parse(text).unwrap().resolve().unwrap();
+    assert_eq!(r("price > 10"), Resolved::Range(Builtin::Price, Bound::Excluded(10.0), Bound::Unbounded));
+    assert_eq!(r("rating 3 TO 4.5"), Resolved::Range(Builtin::Rating, Bound::Included(3.0), Bound::Included(4.5)));
+    assert_eq!(
+        r("updated_at >= 2026-01-01T00:00:00Z"),
+        Resolved::Range(Builtin::UpdatedAt, Bound::Included(1_767_225_600.0), Bound::Unbounded)
+    );
+    assert_eq!(r("in_stock = TRUE"), Resolved::AnyOf(Builtin::InStock, vec![Value::Bool(true)]));
+    assert_eq!(
+        r("brand != Bosch"),
+        Resolved::Not(Box::new(Resolved::AnyOf(Builtin::Brand, vec![Value::Text("Bosch".into())])))
+    );
+    assert_eq!(r("category IS NULL"), Resolved::Not(Box::new(Resolved::Exists(Builtin::Category))));
+    assert_eq!(
+        r("review_count IN [1, 2]"),
+        Resolved::Or(vec![
+            Resolved::Range(Builtin::ReviewCount, Bound::Included(1.0), Bound::Included(1.0)),
+            Resolved::Range(Builtin::ReviewCount, Bound::Included(2.0), Bound::Included(2.0)),
+        ])
+    );
+}
+
+#[test]
+fn unknown_attributes_and_wrong_types_name_the_column() {
+    let cases = [
+        ("colour = red", "at column 1: `colour` is not filterable; filterable attributes: brand, category"),
+        ("price = cheap", "at column 9: `price` takes a number, not `cheap`"),
+        ("brand > B", "at column 1: `brand` holds a keyword: a range does not apply to it"),
+        ("in_stock = maybe", "at column 12: `in_stock` is true or false, not `maybe`"),
+        ("price IS EMPTY", "at column 1: `price` holds a number: IS EMPTY does not apply to it"),
+        ("updated_at < yesterday", "at column 14: `updated_at` takes a date (RFC 3339, or Unix seconds)"),
+        ("a = 1 OR brand = x", "at column 1: `a` is not filterable"),
+    ];
+    for (text, expected) in cases {
+        let got = resolve_error(text);
+        assert!(got.starts_with(expected), "{text:?}: {got}");
+    }
+}
+
+#[test]
+fn a_search_request_reads_the_filter_from_a_string_or_the_array_form() {
+    let request: crate::SearchRequest = serde_json::from_value(
+        serde_json::json!({"q": "drill", "filter": [["brand = Bosch", "brand = Makita"], "price < 100"]}),
+    )
+    .unwrap();
+    assert_eq!(request.filter.as_ref().unwrap().to_string(), "(brand = Bosch OR brand = Makita) AND price < 100");
+    request.validate().unwrap();
+    // Written back as the canonical text.
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(json["filter"], "(brand = Bosch OR brand = Makita) AND price < 100");
+    let bad = serde_json::from_value::<crate::SearchRequest>(serde_json::json!({"filter": "price <"}));
+    assert!(bad.unwrap_err().to_string().contains("at column 8: expected a value after `<`"));
+    let request: crate::SearchRequest = serde_json::from_value(serde_json::json!({"filter": "colour = red"})).unwrap();
+    let e = request.validate().unwrap_err();
+    assert_eq!(e.param(), "filter");
+    assert!(e.to_string().contains("`colour` is not filterable"), "{e}");
 }

@@ -7,6 +7,7 @@
 mod collect;
 mod engagement;
 mod features;
+mod filter;
 mod highlight;
 mod query;
 mod rerank;

@@ -93,6 +93,10 @@ impl ProductIndex {
                 Bound::Unbounded,
             )));
         }
+        // The filter expression was resolved when the request was validated.
+        if let Some(resolved) = request.filter.as_ref().and_then(|f| f.resolve().ok()) {
+            filters.push(self.filter_query(&resolved));
+        }
         if let Some(in_stock) = fl.in_stock {
             filters
                 .push(Box::new(TermQuery::new(Term::from_field_bool(f.in_stock, in_stock), IndexRecordOption::Basic)));

@@ -7,6 +7,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::response::Response;
+use searchd_catalog::filter::Filter;
 use searchd_catalog::{FacetField, Filters, Product, SearchRequest, SearchResponse, WriteOutcome};
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -221,8 +222,9 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 17] = [
+pub const SEARCH_PARAMS: [&str; 18] = [
     "q",
+    "filter",
     "brand",
     "category",
     "price_min",
@@ -298,6 +300,10 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
         };
         match param {
             "q" => request.q = value.clone(),
+            "filter" => {
+                request.filter =
+                    Some(Filter::parse(value).map_err(|e| invalid(param, e.to_string()).with_field(param))?)
+            }
             "brand" => request.filters.brand.push(value.clone()),
             "category" => request.filters.category = Some(value.clone()),
             "price_min" => request.filters.price_min = Some(number(value)?),
@@ -346,6 +352,12 @@ pub struct SearchParams {
     /// The query text (at most 512 characters); empty lists everything.
     #[param(example = "cordless drill")]
     q: Option<String>,
+    /// A filter expression, ANDed with the other filters: `=`, `!=`, `>`, `>=`, `<`, `<=`,
+    /// `a TO b`, `IN [..]`, `NOT IN [..]`, `EXISTS`, `IS NULL`, `IS EMPTY`, `AND`, `OR`, `NOT`,
+    /// parentheses, quoted strings, over brand, category, price, rating, review_count,
+    /// popularity, in_stock, updated_at and language.
+    #[param(example = "price < 100 AND brand IN [Bosch, Makita]")]
+    filter: Option<String>,
     /// Brand filter; repeat for any of several brands.
     brand: Option<Vec<String>>,
     /// Category path prefix, `/`-separated (`Tools/Power Tools`).

@@ -1,0 +1,142 @@
+//! The filter language compiled to Tantivy queries over the built-in fields: keywords and paths
+//! as terms (a facet's root term is there whenever the field has a value), numbers and dates as
+//! range queries on their fast fields, `NOT` as "everything but".
+
+use std::ops::Bound;
+
+use searchd_catalog::filter::{Builtin, Resolved, Value};
+use tantivy::Term;
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption};
+
+use crate::ProductIndex;
+use crate::schema::Fields;
+
+impl ProductIndex {
+    /// The query matching exactly the products `filter` holds for.
+    pub(super) fn filter_query(&self, filter: &Resolved) -> Box<dyn Query> {
+        compile(&self.fields, filter)
+    }
+}
+
+fn compile(f: &Fields, filter: &Resolved) -> Box<dyn Query> {
+    match filter {
+        Resolved::And(parts) => {
+            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Must, compile(f, p))).collect()))
+        }
+        Resolved::Or(parts) if parts.is_empty() => Box::new(EmptyQuery),
+        Resolved::Or(parts) => {
+            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Should, compile(f, p))).collect()))
+        }
+        Resolved::Not(part) => {
+            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, compile(f, part))]))
+        }
+        Resolved::AnyOf(field, values) => {
+            let terms: Vec<(Occur, Box<dyn Query>)> =
+                values.iter().filter_map(|v| term(f, *field, v)).map(|t| (Occur::Should, t)).collect();
+            if terms.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(terms)) }
+        }
+        Resolved::Range(field, lower, upper) => range(f, *field, *lower, *upper),
+        Resolved::Exists(field) => exists(f, *field),
+    }
+}
+
+/// The term of one value: a facet path for brand and category, the code for language, the
+/// boolean for stock. `None` for a value no product can hold (an empty path).
+fn term(f: &Fields, field: Builtin, value: &Value) -> Option<Box<dyn Query>> {
+    let term = match (field, value) {
+        (Builtin::Brand, Value::Text(brand)) => {
+            let brand = brand.trim();
+            (!brand.is_empty()).then(|| Term::from_facet(f.brand, &Facet::from_path([brand])))?
+        }
+        (Builtin::Category, Value::Text(path)) => {
+            let segments: Vec<&str> = path.trim_matches('/').split('/').map(str::trim).collect();
+            if segments.iter().any(|s| s.is_empty()) {
+                return None;
+            }
+            Term::from_facet(f.category, &Facet::from_path(segments))
+        }
+        (Builtin::Language, Value::Text(code)) => Term::from_field_text(f.language, code),
+        (Builtin::InStock, Value::Bool(b)) => Term::from_field_bool(f.in_stock, *b),
+        _ => return None,
+    };
+    Some(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
+}
+
+/// A range over a numeric fast field; whole-number fields get their bounds rounded inwards.
+fn range(f: &Fields, field: Builtin, lower: Bound<f64>, upper: Bound<f64>) -> Box<dyn Query> {
+    let float = |field| {
+        let term = |v: f64| Term::from_field_f64(field, v);
+        Box::new(RangeQuery::new(lower.map(term), upper.map(term))) as Box<dyn Query>
+    };
+    match field {
+        Builtin::Price => float(f.price),
+        Builtin::Rating => float(f.rating),
+        Builtin::Popularity => float(f.popularity),
+        Builtin::ReviewCount => {
+            // Counts are ≥ 0: a range wholly below 0 matches nothing, one reaching below starts at 0.
+            let (Some(low), Some(high)) = (whole_lower(lower), whole_upper(upper)) else {
+                return Box::new(EmptyQuery);
+            };
+            let low = low.max(0);
+            if high < low {
+                return Box::new(EmptyQuery);
+            }
+            let term = |v: i64| Term::from_field_u64(f.review_count, v as u64);
+            Box::new(RangeQuery::new(Bound::Included(term(low)), high_bound(high, term)))
+        }
+        Builtin::UpdatedAt => {
+            let (Some(low), Some(high)) = (whole_lower(lower), whole_upper(upper)) else {
+                return Box::new(EmptyQuery);
+            };
+            if high < low {
+                return Box::new(EmptyQuery);
+            }
+            let term = |v: i64| Term::from_field_i64(f.updated_at, v);
+            let low = if low == i64::MIN { Bound::Unbounded } else { Bound::Included(term(low)) };
+            Box::new(RangeQuery::new(low, high_bound(high, term)))
+        }
+        // Not ordered: refused when the filter was resolved.
+        _ => Box::new(EmptyQuery),
+    }
+}
+
+fn high_bound(high: i64, term: impl Fn(i64) -> Term) -> Bound<Term> {
+    if high == i64::MAX { Bound::Unbounded } else { Bound::Included(term(high)) }
+}
+
+/// The smallest whole number in the range's lower bound (`i64::MIN` for none); `None` when no
+/// whole number can be.
+fn whole_lower(b: Bound<f64>) -> Option<i64> {
+    let v = match b {
+        Bound::Unbounded => return Some(i64::MIN),
+        Bound::Included(v) => v.ceil(),
+        Bound::Excluded(v) => v.floor() + 1.0,
+    };
+    if v > i64::MAX as f64 { None } else { Some(v.max(i64::MIN as f64) as i64) }
+}
+
+/// The largest whole number in the range's upper bound (`i64::MAX` for none).
+fn whole_upper(b: Bound<f64>) -> Option<i64> {
+    let v = match b {
+        Bound::Unbounded => return Some(i64::MAX),
+        Bound::Included(v) => v.floor(),
+        Bound::Excluded(v) => v.ceil() - 1.0,
+    };
+    if v < i64::MIN as f64 { None } else { Some(v.min(i64::MAX as f64) as i64) }
+}
+
+/// Products that have the field.
+fn exists(f: &Fields, field: Builtin) -> Box<dyn Query> {
+    match field {
+        Builtin::Brand => Box::new(TermQuery::new(Term::from_facet(f.brand, &Facet::root()), IndexRecordOption::Basic)),
+        Builtin::Category => {
+            Box::new(TermQuery::new(Term::from_facet(f.category, &Facet::root()), IndexRecordOption::Basic))
+        }
+        Builtin::Price => Box::new(ExistsQuery::new(crate::schema::PRICE.into(), false)),
+        Builtin::Rating => Box::new(ExistsQuery::new(crate::schema::RATING.into(), false)),
+        Builtin::UpdatedAt => Box::new(ExistsQuery::new(crate::schema::UPDATED_AT.into(), false)),
+        // Every product has these.
+        Builtin::ReviewCount | Builtin::Popularity | Builtin::InStock | Builtin::Language => Box::new(AllQuery),
+    }
+}
