@@ -13,6 +13,10 @@ pub enum KeysAction {
         /// A label to recognize it by (`searchd keys list`, `revoke`).
         #[arg(long, default_value = "")]
         name: String,
+        /// Requests per second this key may send from any address (a service calling from one
+        /// IP); without it the per-IP limits of `[rate_limit]` apply, as for a storefront key.
+        #[arg(long, value_name = "N")]
+        rate: Option<u32>,
     },
     /// List the keys: id, name, scopes, creation and revocation times (never the secrets).
     List {
@@ -27,7 +31,7 @@ pub enum KeysAction {
 pub fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
     let store = searchd_api::KeyStore::new(&config.data_dir);
     match action {
-        KeysAction::Create { scopes, name } => {
+        KeysAction::Create { scopes, name, rate } => {
             let scopes = scopes
                 .iter()
                 .map(|s| {
@@ -35,10 +39,11 @@ pub fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("unknown scope `{s}` (search, write, admin)"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let (stored, key) = store.create(&name, &scopes)?;
+            let (stored, key) = store.create_with_rate(&name, &scopes, rate)?;
             let scopes: Vec<&str> = stored.scopes.iter().map(|s| s.name()).collect();
+            let rate = stored.rate.map_or_else(|| "the per-IP limits".to_string(), |r| format!("{r} requests/s"));
             eprintln!(
-                "created key {} ({}) with scopes {}; it is shown only now:",
+                "created key {} ({}) with scopes {} and {rate}; it is shown only now:",
                 stored.id,
                 stored.name,
                 scopes.join(",")
@@ -56,11 +61,13 @@ pub fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
                 } else {
                     let scopes: Vec<&str> = key.scopes.iter().map(|s| s.name()).collect();
                     let state = key.revoked_at.as_deref().map_or("active".to_string(), |at| format!("revoked {at}"));
+                    let rate = key.rate.map_or_else(|| "per-IP".to_string(), |r| format!("{r}/s"));
                     println!(
-                        "{}  {:<20} {:<20} created {}  {state}",
+                        "{}  {:<20} {:<20} {:<8} created {}  {state}",
                         key.id,
                         key.name,
                         scopes.join(","),
+                        rate,
                         key.created_at
                     );
                 }

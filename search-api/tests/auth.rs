@@ -285,3 +285,50 @@ async fn bursts_over_the_limit_get_429_with_retry_after() {
     assert!(text.contains("searchd_rate_limited_total{class=\"search\",by=\"key\"} 3"), "{text}");
     assert!(text.contains("searchd_rate_limited_total{class=\"search\",by=\"ip\"} 1"), "{text}");
 }
+
+/// A service calling from one address with a key of its own rate is held to that rate, not to
+/// the per-IP limit that protects a storefront key (which every shopper shares).
+#[tokio::test]
+async fn a_service_key_with_its_own_rate_is_not_held_to_the_per_ip_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeyStore::new(dir.path());
+    let (stored, service) = store.create_with_rate("matching-service", &[Scope::Search], Some(3000)).unwrap();
+    assert_eq!(stored.rate, Some(3000));
+    let (_, storefront) = store.create("storefront", &[Scope::Search]).unwrap();
+    assert!(store.create_with_rate("zero", &[Scope::Search], Some(0)).is_err());
+    // The default limits: 50 searches/s per client address, a burst of 100.
+    let (_, app) = instance(&jwt_config(dir.path(), true, false));
+    let (service, storefront) = (bearer(&service), bearer(&storefront));
+    let mut refused = 0;
+    for _ in 0..600 {
+        let answer =
+            call(&app, Method::GET, "/v1/products/search?q=tent", &[("authorization", &service)], [10, 0, 0, 9]).await;
+        assert!(answer.status == 200 || answer.status == 429, "{}", answer.json);
+        refused += usize::from(answer.status == 429);
+    }
+    assert_eq!(refused, 0, "the service key was refused {refused} of 600 times");
+    let mut statuses = Vec::new();
+    for _ in 0..600 {
+        let answer =
+            call(&app, Method::GET, "/v1/products/search?q=tent", &[("authorization", &storefront)], [10, 0, 0, 10])
+                .await;
+        statuses.push(answer.status);
+    }
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(refused >= 400, "the storefront key from one address was refused only {refused} of 600 times");
+
+    // A service token may carry its rate too, and a rate that is not a whole number ≥ 1 is refused.
+    let mut claims = claims("search");
+    claims["searchd_rate"] = serde_json::json!(3000);
+    let token = bearer(&hs(&claims));
+    for _ in 0..200 {
+        let answer =
+            call(&app, Method::GET, "/v1/autocomplete?q=te", &[("authorization", &token)], [10, 0, 0, 11]).await;
+        assert_eq!(answer.status, 200, "{}", answer.json);
+    }
+    claims["searchd_rate"] = serde_json::json!("fast");
+    let answer =
+        call(&app, Method::GET, "/v1/autocomplete?q=te", &[("authorization", &bearer(&hs(&claims)))], [10, 0, 0, 12])
+            .await;
+    assert_eq!((answer.status, code(&answer)), (401, "invalid_token"), "{}", answer.json);
+}

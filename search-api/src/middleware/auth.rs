@@ -156,6 +156,10 @@ pub struct StoredKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// When it was revoked (RFC 3339); a revoked key is refused.
     pub revoked_at: Option<String>,
+    /// Requests per second this key may send, whatever its address (a service calling from one
+    /// IP); `None` keeps the per-IP limits (a storefront key every shopper shares).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<u32>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -193,9 +197,22 @@ impl KeyStore {
         }
     }
 
-    /// Creates a key; returns the stored record and the key itself (shown once).
+    /// Creates a key held to the per-IP limits; returns the stored record and the key itself
+    /// (shown once).
     pub fn create(&self, name: &str, scopes: &[Scope]) -> anyhow::Result<(StoredKey, String)> {
+        self.create_with_rate(name, scopes, None)
+    }
+
+    /// Creates a key; with a `rate`, it is held to that many requests per second instead of the
+    /// per-IP limits. Returns the stored record and the key itself (shown once).
+    pub fn create_with_rate(
+        &self,
+        name: &str,
+        scopes: &[Scope],
+        rate: Option<u32>,
+    ) -> anyhow::Result<(StoredKey, String)> {
         anyhow::ensure!(!scopes.is_empty(), "a key needs at least one scope (search, write, admin)");
+        anyhow::ensure!(rate != Some(0), "a key's rate is at least 1 request per second");
         let mut id_bytes = [0u8; 6];
         let mut secret = [0u8; 32];
         rand::fill(&mut id_bytes);
@@ -212,6 +229,7 @@ impl KeyStore {
             hash: hash_key(&key),
             created_at: now_rfc3339(),
             revoked_at: None,
+            rate,
         };
         self.edit(|keys| {
             keys.push(stored.clone());
@@ -311,6 +329,9 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
+/// The JWT claim holding a service token's own rate (requests per second).
+pub const RATE_CLAIM: &str = "searchd_rate";
+
 /// Who is calling: the rate limiter's key and what they may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -318,6 +339,9 @@ pub struct Caller {
     pub id: String,
     /// What it may do.
     pub scopes: Vec<Scope>,
+    /// Its own requests per second, when it has one (a service); then the per-IP limits do not
+    /// apply to it.
+    pub rate: Option<u32>,
 }
 
 impl Caller {
@@ -449,7 +473,7 @@ impl Authenticator {
         let stored = keys
             .get(&hash_key(key))
             .ok_or_else(|| ApiError::new(Code::InvalidApiKey, "the API key is unknown or revoked"))?;
-        Ok(Caller { id: format!("key:{}", stored.id), scopes: stored.scopes.clone() })
+        Ok(Caller { id: format!("key:{}", stored.id), scopes: stored.scopes.clone(), rate: stored.rate })
     }
 
     fn token(&self, token: &str) -> Result<Caller, ApiError> {
@@ -488,7 +512,17 @@ impl Authenticator {
             _ => Vec::new(),
         };
         let sub = claims.get("sub").and_then(serde_json::Value::as_str).unwrap_or("-");
-        Ok(Caller { id: format!("jwt:{}:{sub}", self.jwt.issuer), scopes })
+        // A service token may carry its own rate, as a service key does.
+        let rate = match claims.get(RATE_CLAIM) {
+            None => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .and_then(|r| u32::try_from(r).ok())
+                    .filter(|r| *r > 0)
+                    .ok_or_else(|| invalid(format!("`{RATE_CLAIM}` must be a whole number ≥ 1")))?,
+            ),
+        };
+        Ok(Caller { id: format!("jwt:{}:{sub}", self.jwt.issuer), scopes, rate })
     }
 }
 

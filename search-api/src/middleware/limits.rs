@@ -9,8 +9,10 @@
 //! - `write` (scope `write`): product and vendor writes and bulk loads;
 //! - `admin` (scope `admin`): `/v1/admin/*`.
 //!
-//! The client IP's bucket is checked first (so guessing keys is limited too), then the caller is
-//! authenticated, then the caller's bucket. A key embedded in a storefront is shared by every
+//! The caller is authenticated first (a hash lookup). A caller with a rate of its own — a service
+//! key made with `--rate N`, or a token with a `searchd_rate` claim — is held to that rate alone,
+//! from any address. Any other request spends its client IP's tokens (an unknown key too, so
+//! guessing keys is limited), then the caller's. A key embedded in a storefront is shared by every
 //! shopper, so its limit is high and the per-IP limit is what holds one client back. A refused
 //! request gets 429 `rate_limited` with `Retry-After` (whole seconds, at least 1).
 
@@ -180,6 +182,8 @@ pub struct RateLimiter {
     trust_forwarded_for: bool,
     classes: Vec<Option<Buckets>>,
     checks: AtomicU64,
+    /// One bucket per caller with a rate of its own, across classes: (caller, rate) → bucket.
+    own: std::sync::Mutex<std::collections::HashMap<(String, u32), Arc<governor::DefaultDirectRateLimiter>>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -215,6 +219,7 @@ impl RateLimiter {
             trust_forwarded_for: config.trust_forwarded_for,
             classes,
             checks: AtomicU64::new(0),
+            own: std::sync::Mutex::default(),
         }
     }
 
@@ -237,6 +242,28 @@ impl RateLimiter {
             buckets.key.check_key(&caller.to_string()).map_err(|n| (By::Key, wait(n).max(1)))?;
         }
         Ok(())
+    }
+
+    /// `Err(seconds to wait)` when `caller` is over its own `rate` (requests per second, a
+    /// second's worth at once).
+    fn check_own(&self, caller: &str, rate: u32) -> Result<(), (By, u64)> {
+        let bucket = {
+            let mut own = self.own.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Keys come and go rarely; a rate change makes a new bucket and the old one is dropped.
+            if own.len() > 10_000 {
+                own.clear();
+            }
+            own.entry((caller.to_string(), rate))
+                .or_insert_with(|| {
+                    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+                    Arc::new(governor::RateLimiter::direct(Quota::per_second(rate).allow_burst(rate)))
+                })
+                .clone()
+        };
+        bucket.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            (By::Key, (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+        })
     }
 
     fn client_ip(&self, request: &Request) -> Option<IpAddr> {
@@ -279,8 +306,10 @@ pub struct Gate {
     pub metrics: Arc<Metrics>,
 }
 
-/// The middleware: open routes pass; others are limited by IP, authenticated (when auth is on),
-/// checked for scope, then limited by caller.
+/// The middleware: open routes pass; others are authenticated (when auth is on) and checked for
+/// scope. A caller with a rate of its own (a service key or token) is held to that rate alone;
+/// any other request is limited by client IP, then by caller. An unknown key spends its
+/// address's tokens before it is refused, so guessing keys is limited too.
 pub async fn gate(State(state): State<Gate>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| request.uri().path(), |m| m.as_str());
     let class = Class::of(request.method(), route);
@@ -288,14 +317,17 @@ pub async fn gate(State(state): State<Gate>, request: Request, next: Next) -> Re
         return next.run(request).await;
     }
     let limiter = &state.limiter;
+    let caller = state.auth.enabled().then(|| state.auth.authenticate(request.headers()));
+    let own_rate = caller.as_ref().and_then(|c| c.as_ref().ok()).and_then(|c| c.rate);
     if limiter.enabled
+        && own_rate.is_none()
         && let Err((by, seconds)) = limiter.check(class, limiter.client_ip(&request), None)
     {
         state.metrics.rate_limited(class.name(), "ip");
         return too_many(class, by, seconds);
     }
-    if state.auth.enabled() {
-        let caller = match state.auth.authenticate(request.headers()) {
+    if let Some(caller) = caller {
+        let caller = match caller {
             Ok(caller) => caller,
             Err(e) => {
                 state.metrics.auth_refused("unauthenticated");
@@ -320,11 +352,15 @@ pub async fn gate(State(state): State<Gate>, request: Request, next: Next) -> Re
             )
             .into_response();
         }
-        if limiter.enabled
-            && let Err((by, seconds)) = limiter.check(class, None, Some(&caller.id))
-        {
-            state.metrics.rate_limited(class.name(), "key");
-            return too_many(class, by, seconds);
+        if limiter.enabled {
+            let checked = match caller.rate {
+                Some(rate) => limiter.check_own(&caller.id, rate),
+                None => limiter.check(class, None, Some(&caller.id)),
+            };
+            if let Err((by, seconds)) = checked {
+                state.metrics.rate_limited(class.name(), "key");
+                return too_many(class, by, seconds);
+            }
         }
     }
     next.run(request).await
