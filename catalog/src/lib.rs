@@ -41,7 +41,7 @@ pub use scoring::{
 };
 pub use search::{
     FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,
-    SearchHit, SearchRequest, SearchResponse, SortBy,
+    SearchHit, SearchRequest, SearchResponse, SortBy, path_segments,
 };
 pub use text::{Token, escape_html_into, fold, fold_into, tokenize};
 pub use vendor_search::{

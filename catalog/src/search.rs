@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::filter::Filter;
+use crate::filter::{Filter, Resolved};
 use crate::{Error, Product, Result};
 
 /// Most hits one page may hold.
@@ -68,6 +68,12 @@ impl Default for SearchRequest {
 impl SearchRequest {
     /// Checks the limits and ranges; the error names the offending parameter.
     pub fn validate(&self) -> Result<()> {
+        self.validated_filter().map(drop)
+    }
+
+    /// [`validate`](Self::validate), returning the filter expression resolved against the
+    /// built-in fields: a search resolves it once.
+    pub fn validated_filter(&self) -> Result<Option<Resolved>> {
         if self.q.chars().count() > MAX_QUERY_CHARS {
             return Err(Error::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
         }
@@ -88,10 +94,14 @@ impl SearchRequest {
                 return Err(Error::invalid("lang", "must be a two-letter ISO 639-1 code such as `en`"));
             }
         }
-        if let Some(filter) = &self.filter {
-            filter.resolve().map_err(|e| Error::invalid("filter", e.to_string()))?;
-        }
-        self.filters.validate()
+        let filter = self
+            .filter
+            .as_ref()
+            .map(Filter::resolve)
+            .transpose()
+            .map_err(|e| Error::invalid("filter", e.to_string()))?;
+        self.filters.validate()?;
+        Ok(filter)
     }
 
     /// Index of the first hit of the requested page.
@@ -143,7 +153,7 @@ impl Filters {
             }
         }
         if let Some(c) = &self.category {
-            if c.trim_matches('/').split('/').any(|s| s.trim().is_empty()) {
+            if path_segments(c).iter().any(|s| s.is_empty()) {
                 return Err(Error::invalid("category", "must be a `/`-separated path of non-empty names"));
             }
         }
@@ -155,13 +165,18 @@ impl Filters {
 
     /// Category path segments of the category filter.
     pub fn category_segments(&self) -> Option<Vec<&str>> {
-        self.category.as_deref().map(|c| c.trim_matches('/').split('/').map(str::trim).collect())
+        self.category.as_deref().map(path_segments)
     }
 
     /// Whether no filter is set.
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
+}
+
+/// The segments of a `/`-separated category path, trimmed (`"/Tools/ Drills/"` → `Tools`, `Drills`).
+pub fn path_segments(path: &str) -> Vec<&str> {
+    path.trim_matches('/').split('/').map(str::trim).collect()
 }
 
 /// Facets that can be counted.

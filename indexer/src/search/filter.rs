@@ -50,7 +50,7 @@ fn term(f: &Fields, field: Builtin, value: &Value) -> Option<Box<dyn Query>> {
             (!brand.is_empty()).then(|| Term::from_facet(f.brand, &Facet::from_path([brand])))?
         }
         (Builtin::Category, Value::Text(path)) => {
-            let segments: Vec<&str> = path.trim_matches('/').split('/').map(str::trim).collect();
+            let segments = searchd_catalog::path_segments(path);
             if segments.iter().any(|s| s.is_empty()) {
                 return None;
             }

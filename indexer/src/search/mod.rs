@@ -211,7 +211,7 @@ impl ProductIndex {
     /// the Tantivy query (with the learned `expansions`, when given), and the engagement columns
     /// of this searcher's segments.
     fn plan(&self, request: &SearchRequest, expansions: Option<&Expansions>, weights: &TextWeights) -> Result<Planned> {
-        request.validate()?;
+        let filter = request.validated_filter()?;
         if let Some(code) = request.lang.as_deref() {
             if Language::from_code(code).is_none() {
                 return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
@@ -220,7 +220,7 @@ impl ProductIndex {
         let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let terms = self.analyzer.query_terms(&request.q, language);
         let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms, expansions, weights);
+        let query = self.build_query(&searcher, request, &terms, expansions, weights, filter.as_ref());
         let engagement = self.engagement_columns(&searcher)?;
         Ok(Planned { searcher, language, terms, query, engagement })
     }

@@ -3,6 +3,7 @@
 
 use std::ops::Bound;
 
+use searchd_catalog::filter::Resolved;
 use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
@@ -28,6 +29,7 @@ impl ProductIndex {
         terms: &[QueryTerm],
         expansions: Option<&Expansions>,
         weights: &TextWeights,
+        filter: Option<&Resolved>,
     ) -> Box<dyn Query> {
         let f = &self.fields;
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
@@ -93,9 +95,8 @@ impl ProductIndex {
                 Bound::Unbounded,
             )));
         }
-        // The filter expression was resolved when the request was validated.
-        if let Some(resolved) = request.filter.as_ref().and_then(|f| f.resolve().ok()) {
-            filters.push(self.filter_query(&resolved));
+        if let Some(filter) = filter {
+            filters.push(self.filter_query(filter));
         }
         if let Some(in_stock) = fl.in_stock {
             filters
