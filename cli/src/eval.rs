@@ -38,19 +38,27 @@ pub fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
     evaluate(config, &args.judgments, options, args.per_query.as_deref())
 }
 
-fn evaluate(config: &Config, judgments: &Path, options: EvalOptions, per_query: Option<&Path>) -> anyhow::Result<()> {
-    if !config.engine().index_dir().join("meta.json").exists() {
+/// The data dir's product index and its ranking, with the events' engagement folded in: what
+/// `eval` and `train-ranker` measure and learn on.
+pub fn open_index_and_ranking(config: &Config) -> anyhow::Result<(ProductIndex, Ranking)> {
+    let engine = config.engine();
+    if !engine.index_dir().join("meta.json").exists() {
         bail!("no index in {}; run `searchd index` first", config.data_dir.display());
     }
-    let judgments = eval::load_judgments(judgments)?;
-    let index = ProductIndex::open(&config.engine().index_dir(), config.index.clone())?;
-    let ranking = Ranking::open(&config.engine().ranking_setup())?;
+    let index = ProductIndex::open(&engine.index_dir(), config.index.clone())?;
+    let ranking = Ranking::open(&engine.ranking_setup())?;
     ranking.fold_engagement(&index)?;
+    Ok((index, ranking))
+}
+
+fn evaluate(config: &Config, judgments: &Path, options: EvalOptions, per_query: Option<&Path>) -> anyhow::Result<()> {
+    let (index, ranking) = open_index_and_ranking(config)?;
+    let judgments = eval::load_judgments(judgments)?;
     let ranker = ranking.ranker();
     if options.ranking == RankingMode::Default {
         match ranking.model_version() {
             Some(v) => println!("model: {v} (re-ranks the top {})", ranker.window),
-            None => println!("model: none trained in {}; phase 1 only", config.engine().ranker_dir().display()),
+            None => println!("model: none trained in {}; phase 1 only", ranking.store().dir().display()),
         }
     }
     let run = eval::run(&index, &ranker, &judgments, &options)?;

@@ -35,7 +35,8 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         config.auth.enabled = false;
     }
-    let fresh = !config.engine().index_dir().join("meta.json").exists();
+    let engine = config.engine();
+    let fresh = !engine.index_dir().join("meta.json").exists();
     let state = AppState::open(&config)?;
     // A fresh data dir shows the demo catalog, unless a Kafka topic is about to fill it.
     let fresh = fresh && !config.kafka.enabled;
@@ -80,12 +81,12 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         let key_reloader = searchd_api::middleware::auth::spawn_key_reloader(state.auth.clone());
         let snapshot_tasks = searchd_engine::snapshot::spawn_snapshot_schedules(
             &state,
-            &config.engine(),
+            &engine,
             std::sync::Arc::new(searchd_engine::schedule::SystemClock),
             std::time::Duration::from_secs(1),
         )?;
         let committer = spawn_commit_loop(&state);
-        let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &config.engine().ranking_setup());
+        let ranking_tasks = spawn_ranking_tasks(state.ranking.clone(), state.index.clone(), &engine.ranking_setup());
         let recommendation_tasks = spawn_recommendation_tasks(&state, &config.recommendations)?;
         let refresher = spawn_autocomplete_refresher(state.engine.clone())?;
         let retention = spawn_page_retention(&config)?;

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use searchd_api::Config;
-use searchd_indexer::ProductIndex;
-use searchd_ranking::{Ranking, eval, train};
+use searchd_ranking::{eval, train};
 
 /// `searchd train-ranker`.
 #[derive(clap::Args, Debug)]
@@ -85,15 +84,10 @@ fn train_ranker(
     expansion: Option<&searchd_models::ExpansionOptions>,
     k: usize,
 ) -> anyhow::Result<()> {
-    if !config.engine().index_dir().join("meta.json").exists() {
-        bail!("no index in {}; run `searchd index` first", config.data_dir.display());
-    }
+    let (index, ranking) = crate::eval::open_index_and_ranking(config)?;
     if judgments.is_none() && !use_events {
         bail!("give --judgments FILE, --events, or both");
     }
-    let index = ProductIndex::open(&config.engine().index_dir(), config.index.clone())?;
-    let ranking = Ranking::open(&config.engine().ranking_setup())?;
-    ranking.fold_engagement(&index)?;
     let base = searchd_catalog::Ranker::clone(&ranking.ranker()).with_second(None);
     let human = judgments.map(eval::load_judgments).transpose()?;
     let clicks = use_events.then(|| ranking.events.read(train::click_judgments));
