@@ -16,11 +16,12 @@
 //! assert_eq!(words, ["Wood", "Screws", "3", "5", "mm"]);
 //!
 //! let request = SearchRequest { q: "drill".into(), ..SearchRequest::default() };
-//! request.validate().unwrap();
+//! request.validate(&Default::default()).unwrap();
 //! ```
 
 #![warn(missing_docs)]
 
+pub mod attributes;
 mod error;
 pub mod filter;
 pub mod geo;
@@ -40,7 +41,8 @@ pub use scoring::{
     SecondPhase, TextOnlyScorer, TextWeights, bayesian_average, feature_index,
 };
 pub use search::{
-    FacetCount, FacetField, Filters, Highlight, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RankingMode,
+    DEFAULT_FACET_VALUES, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, Filters, Highlight,
+    MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RangeCount, RankingMode,
     SearchHit, SearchRequest, SearchResponse, SortBy, path_segments,
 };
 pub use text::{Token, escape_html_into, fold, fold_into, tokenize};

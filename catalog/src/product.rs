@@ -60,8 +60,11 @@ pub struct Product {
     /// Out-of-stock products rank lower (`ranking.out_of_stock`); `true` when absent.
     pub in_stock: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    /// Other attributes, stored and returned as given.
-    pub attributes: BTreeMap<String, String>,
+    #[schema(value_type = Object, example = json!({"colour": ["red", "blue"], "size": "M", "specs": {"voltage": 18}}))]
+    /// Other attributes: strings, numbers, booleans, nulls, lists of them, and one level of
+    /// nested objects (`specs.voltage`). Declared ones (settings) are held in their type and can
+    /// be filtered, faceted and sorted on; the rest are stored and returned as given.
+    pub attributes: crate::attributes::Attributes,
     /// ISO 639-1 code (`en`, `de`); detected from the text when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -124,7 +127,7 @@ impl Product {
         if self.category.iter().any(|c| c.trim().is_empty()) {
             return Err(Error::document("category", "path segments must not be empty"));
         }
-        Ok(())
+        crate::attributes::validate(&self.attributes)
     }
 }
 

@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attributes::AttributeSchema;
 use crate::filter::{Filter, Resolved};
 use crate::{Error, Product, Result};
 
@@ -12,6 +13,12 @@ pub const MAX_PER_PAGE: usize = 100;
 pub const MAX_RESULT_WINDOW: usize = 1_000;
 /// Longest accepted query, in characters.
 pub const MAX_QUERY_CHARS: usize = 512;
+/// Values per keyword facet unless asked otherwise.
+pub const DEFAULT_FACET_VALUES: usize = 20;
+/// Most values per keyword facet.
+pub const MAX_FACET_VALUES: usize = 1_000;
+/// Most ranges per numeric facet.
+pub const MAX_FACET_RANGES: usize = 100;
 
 /// A product search, as the HTTP API (GET parameters or POST body) and `searchd eval` build it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -26,8 +33,25 @@ pub struct SearchRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "price < 100 AND brand IN [Bosch, Makita]")]
     pub filter: Option<Filter>,
-    /// Facets to count over all matching products.
+    /// Facets to count over all matching products: `brand`, `category`, the numeric built-in
+    /// fields, and facetable attributes. A keyword facet gives its top values with counts; a
+    /// numeric one gives stats (and counts for `facet_ranges`) in `facet_stats`.
+    #[schema(value_type = Vec<String>, example = json!(["brand", "colour", "price"]))]
     pub facets: Vec<FacetField>,
+    /// Facets counted disjunctively (they are counted even when not in `facets`): their counts
+    /// ignore the filter clauses on that same facet, as checkboxes do ("red" is ticked and
+    /// "blue" still shows how many blue ones there are).
+    #[schema(value_type = Vec<String>, example = json!(["colour"]))]
+    pub disjunctive: Vec<FacetField>,
+    /// Values returned per keyword facet (default 20, at most 1,000).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_values_per_facet: usize,
+    /// Order of a keyword facet's values: by `count` (most first, the default) or by `value`.
+    pub facet_order: FacetOrder,
+    /// Ranges to count per numeric facet, `from-to` (from included, to excluded; either may be
+    /// left out: `100-`; `a..b` for negative ends): `{"price": ["0-50", "50-100", "100-"]}`.
+    #[schema(value_type = BTreeMap<String, Vec<String>>, example = json!({"price": ["0-50", "50-100", "100-"]}))]
+    pub facet_ranges: BTreeMap<String, Vec<FacetRange>>,
     /// Result order.
     pub sort: SortBy,
     /// 1-based page number (page × per_page ≤ 1000).
@@ -54,6 +78,10 @@ impl Default for SearchRequest {
             filters: Filters::default(),
             filter: None,
             facets: Vec::new(),
+            disjunctive: Vec::new(),
+            max_values_per_facet: DEFAULT_FACET_VALUES,
+            facet_order: FacetOrder::Count,
+            facet_ranges: BTreeMap::new(),
             sort: SortBy::Relevance,
             page: 1,
             per_page: 20,
@@ -66,14 +94,17 @@ impl Default for SearchRequest {
 }
 
 impl SearchRequest {
-    /// Checks the limits and ranges; the error names the offending parameter.
-    pub fn validate(&self) -> Result<()> {
-        self.validated_filter().map(drop)
+    /// Checks the limits and ranges, and the filter against the built-in fields and the
+    /// declared `attributes`; the error names the offending parameter.
+    pub fn validate(&self, attributes: &AttributeSchema) -> Result<()> {
+        self.validated_clauses(attributes).map(drop)
     }
 
-    /// [`validate`](Self::validate), returning the filter expression resolved against the
-    /// built-in fields: a search resolves it once.
-    pub fn validated_filter(&self) -> Result<Option<Resolved>> {
+    /// [`validate`](Self::validate), returning every filter of the request (`filters` and the
+    /// `filter` expression's top-level `AND` parts) as clauses that must all hold, resolved
+    /// against the built-in fields and the declared attributes: a search resolves them once, and
+    /// a disjunctive facet leaves out the clauses on itself.
+    pub fn validated_clauses(&self, attributes: &AttributeSchema) -> Result<Vec<Resolved>> {
         if self.q.chars().count() > MAX_QUERY_CHARS {
             return Err(Error::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
         }
@@ -89,6 +120,16 @@ impl SearchRequest {
                 format!("page × per_page must be at most {MAX_RESULT_WINDOW}; narrow the query instead"),
             ));
         }
+        if self.max_values_per_facet == 0 || self.max_values_per_facet > MAX_FACET_VALUES {
+            return Err(Error::invalid("max_values_per_facet", format!("must be between 1 and {MAX_FACET_VALUES}")));
+        }
+        if let Some((name, ranges)) = self.facet_ranges.iter().find(|(_, r)| r.is_empty() || r.len() > MAX_FACET_RANGES)
+        {
+            return Err(Error::invalid(
+                "facet_ranges",
+                format!("`{name}` has {} ranges; give 1 to {MAX_FACET_RANGES}", ranges.len()),
+            ));
+        }
         if let Some(lang) = &self.lang {
             if lang.len() != 2 || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
                 return Err(Error::invalid("lang", "must be a two-letter ISO 639-1 code such as `en`"));
@@ -97,11 +138,17 @@ impl SearchRequest {
         let filter = self
             .filter
             .as_ref()
-            .map(Filter::resolve)
+            .map(|f| f.resolve(attributes))
             .transpose()
             .map_err(|e| Error::invalid("filter", e.to_string()))?;
         self.filters.validate()?;
-        Ok(filter)
+        let mut clauses = self.filters.clauses();
+        match filter {
+            Some(Resolved::And(parts)) => clauses.extend(parts),
+            Some(other) => clauses.push(other),
+            None => {}
+        }
+        Ok(clauses)
     }
 
     /// Index of the first hit of the requested page.
@@ -163,6 +210,31 @@ impl Filters {
         Ok(())
     }
 
+    /// The filters as clauses of the filter language, which mean the same.
+    pub fn clauses(&self) -> Vec<Resolved> {
+        use crate::filter::{Builtin, Field, Value};
+        use std::ops::Bound;
+        let mut clauses = Vec::new();
+        if !self.brand.is_empty() {
+            let brands = self.brand.iter().map(|b| Value::Text(b.clone())).collect();
+            clauses.push(Resolved::AnyOf(Field::Builtin(Builtin::Brand), brands));
+        }
+        if let Some(category) = &self.category {
+            clauses.push(Resolved::AnyOf(Field::Builtin(Builtin::Category), vec![Value::Text(category.clone())]));
+        }
+        if self.price_min.is_some() || self.price_max.is_some() {
+            let bound = |v: Option<f64>| v.map_or(Bound::Unbounded, Bound::Included);
+            clauses.push(Resolved::Range(Field::Builtin(Builtin::Price), bound(self.price_min), bound(self.price_max)));
+        }
+        if let Some(min) = self.min_rating {
+            clauses.push(Resolved::Range(Field::Builtin(Builtin::Rating), Bound::Included(min), Bound::Unbounded));
+        }
+        if let Some(in_stock) = self.in_stock {
+            clauses.push(Resolved::AnyOf(Field::Builtin(Builtin::InStock), vec![Value::Bool(in_stock)]));
+        }
+        clauses
+    }
+
     /// Category path segments of the category filter.
     pub fn category_segments(&self) -> Option<Vec<&str>> {
         self.category.as_deref().map(path_segments)
@@ -179,25 +251,29 @@ pub fn path_segments(path: &str) -> Vec<&str> {
     path.trim_matches('/').split('/').map(str::trim).collect()
 }
 
-/// Facets that can be counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+/// A facet to count: `brand`, `category`, a numeric built-in field (`price`, `rating`,
+/// `review_count`, `popularity`), or a facetable attribute. In JSON and in a query string, its
+/// name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FacetField {
     /// Counts by brand.
     Brand,
     /// Counts by top-level category, or one level below the category filter when one is set.
     Category,
+    /// Counts by the values of another field or attribute, or its stats when it is numeric.
+    Named(String),
 }
 
 impl FacetField {
-    /// The facets' names.
+    /// The built-in facets' names.
     pub const NAMES: [&'static str; 2] = ["brand", "category"];
 
     /// The facet's name.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Brand => "brand",
             Self::Category => "category",
+            Self::Named(name) => name,
         }
     }
 }
@@ -205,15 +281,26 @@ impl FacetField {
 impl FromStr for FacetField {
     type Err = Error;
 
+    /// Any name parses; whether it can be counted is decided against the settings.
     fn from_str(s: &str) -> Result<Self> {
-        match s {
+        match s.trim() {
             "brand" => Ok(Self::Brand),
             "category" => Ok(Self::Category),
-            other => Err(Error::invalid(
-                "facets",
-                format!("unknown facet `{other}`, expected one of: {}", Self::NAMES.join(", ")),
-            )),
+            "" => Err(Error::invalid("facets", "a facet name must not be empty")),
+            other => Ok(Self::Named(other.to_string())),
         }
+    }
+}
+
+impl Serialize for FacetField {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FacetField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -320,9 +407,13 @@ pub struct SearchResponse {
     pub total_pages: usize,
     /// This page's hits, best first.
     pub hits: Vec<SearchHit>,
-    /// Facet name → value counts, most frequent first.
+    /// Keyword facet name → value counts, in `facet_order`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub facets: BTreeMap<String, Vec<FacetCount>>,
+    /// Numeric facet name → stats of its values over the matching products, and the counts of
+    /// the ranges asked for.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub facet_stats: BTreeMap<String, FacetStats>,
     /// Time the search took in the index, milliseconds.
     pub took_ms: f64,
 }
@@ -361,6 +452,119 @@ pub struct FacetCount {
     pub count: u64,
 }
 
+/// How a keyword facet's values are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FacetOrder {
+    /// Most frequent first, ties by value.
+    #[default]
+    Count,
+    /// By value (byte order), the first `max_values_per_facet`.
+    Value,
+}
+
+impl FromStr for FacetOrder {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "count" => Ok(Self::Count),
+            "value" => Ok(Self::Value),
+            other => Err(Error::invalid("facet_order", format!("unknown order `{other}`, expected count or value"))),
+        }
+    }
+}
+
+/// A range of a numeric facet: `from` included, `to` excluded; written `from-to`, `from-`,
+/// `-to`, or with `..` instead of `-` (for negative ends).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FacetRange {
+    /// The lowest value counted, when bounded below.
+    pub from: Option<f64>,
+    /// The first value above the range, when bounded above.
+    pub to: Option<f64>,
+}
+
+impl FacetRange {
+    /// Whether `v` lies in the range.
+    pub fn contains(&self, v: f64) -> bool {
+        self.from.is_none_or(|f| v >= f) && self.to.is_none_or(|t| v < t)
+    }
+}
+
+impl FromStr for FacetRange {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::invalid("facet_ranges", format!("`{s}` is not a range such as `0-50`, `100-` or `-5..0`"));
+        let (from, to) = match s.split_once("..") {
+            Some(pair) => pair,
+            None => s.split_once('-').ok_or_else(bad)?,
+        };
+        let end = |t: &str| -> Result<Option<f64>> {
+            let t = t.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some).ok_or_else(bad)
+        };
+        let range = FacetRange { from: end(from)?, to: end(to)? };
+        if let (Some(f), Some(t)) = (range.from, range.to) {
+            if f >= t {
+                return Err(Error::invalid("facet_ranges", format!("`{s}`: the start must be below the end")));
+            }
+        }
+        Ok(range)
+    }
+}
+
+impl std::fmt::Display for FacetRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let end = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let negative = self.from.is_some_and(|v| v < 0.0) || self.to.is_some_and(|v| v < 0.0);
+        write!(f, "{}{}{}", end(self.from), if negative { ".." } else { "-" }, end(self.to))
+    }
+}
+
+impl Serialize for FacetRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for FacetRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Stats of a numeric facet over the matching products (a list attribute counts each value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FacetStats {
+    /// Values counted.
+    pub count: u64,
+    /// The smallest value; absent when nothing was counted.
+    pub min: Option<f64>,
+    /// The largest value.
+    pub max: Option<f64>,
+    /// The values' sum.
+    pub sum: f64,
+    /// The values' mean.
+    pub avg: Option<f64>,
+    /// Matching products with a value in each requested range, in the order asked.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub ranges: Vec<RangeCount>,
+}
+
+/// Products with a value in one range of a numeric facet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RangeCount {
+    /// The range as asked (`0-50`).
+    pub range: String,
+    /// Matching products with a value in it.
+    pub count: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,7 +574,7 @@ mod tests {
         let bad = |f: fn(&mut SearchRequest)| {
             let mut r = SearchRequest::default();
             f(&mut r);
-            r.validate().unwrap_err().param().to_string()
+            r.validate(&AttributeSchema::default()).unwrap_err().param().to_string()
         };
         assert_eq!(bad(|r| r.page = 0), "page");
         assert_eq!(bad(|r| r.per_page = 101), "per_page");
@@ -380,6 +584,18 @@ mod tests {
         assert_eq!(bad(|r| r.filters.category = Some("a//b".into())), "category");
         assert_eq!(bad(|r| r.lang = Some("english".into())), "lang");
         assert_eq!(bad(|r| r.q = "x".repeat(MAX_QUERY_CHARS + 1)), "q");
+    }
+
+    #[test]
+    fn facet_ranges_parse_and_print() {
+        let r = |s: &str| s.parse::<FacetRange>().map(|r| (r.from, r.to, r.to_string()));
+        assert_eq!(r("0-50").unwrap(), (Some(0.0), Some(50.0), "0-50".into()));
+        assert_eq!(r("100-").unwrap(), (Some(100.0), None, "100-".into()));
+        assert_eq!(r("-50").unwrap(), (None, Some(50.0), "-50".into()));
+        assert_eq!(r("-5..0").unwrap(), (Some(-5.0), Some(0.0), "-5..0".into()));
+        for bad in ["", "5", "a-b", "50-10", "1-1"] {
+            assert_eq!(bad.parse::<FacetRange>().unwrap_err().param(), "facet_ranges", "{bad}");
+        }
     }
 
     #[test]

@@ -77,6 +77,12 @@ mod tests {
         let file = write(dir.path(), "[crawler]\nretention_schedule = \"daily\"\n");
         let err = load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
         assert!(err.contains("crawler.retention_schedule"), "{err}");
+        let file = write(dir.path(), "[index.attributes.price]\ntype = \"number\"\n");
+        let err = load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
+        assert!(err.contains("`price` is a built-in field"), "{err}");
+        let file = write(dir.path(), "[index.attributes.colour]\ntype = \"colourful\"\n");
+        let err = load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap_err();
+        assert!(err.contains("colourful"), "{err}");
     }
 
     /// The configuration page's example is the defaults, every key spelled as the code has it.
@@ -89,5 +95,12 @@ mod tests {
         let file = write(dir.path(), example);
         let config = load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_")).unwrap();
         assert_eq!(config, Config::default());
+        // The page's other examples load as they are.
+        for example in section.split("```toml\n").skip(2) {
+            let example = &example[..example.find("```").unwrap()];
+            let file = write(dir.path(), example);
+            let loaded = load_from(Some(&file), Env::prefixed("SEARCHD_TEST_NONE_"));
+            assert!(loaded.as_ref().is_ok_and(|c| *c != Config::default()), "{example}: {loaded:?}");
+        }
     }
 }

@@ -452,21 +452,21 @@ fn to_product(
         product.review_count = count.filter(|c| *c >= 0.0).map_or(0, |c| c as u64);
     }
 
-    let mut attributes = BTreeMap::new();
-    attributes.insert("source".to_string(), source.as_str().to_string());
-    attributes.insert("vendor_host".to_string(), authority.clone());
+    let mut attributes: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    attributes.insert("source".to_string(), source.as_str().into());
+    attributes.insert("vendor_host".to_string(), authority.clone().into());
     let url = text(object.get("url")).and_then(|u| page.join(&u).ok()).unwrap_or_else(|| page.clone());
-    attributes.insert("url".to_string(), url.to_string());
+    attributes.insert("url".to_string(), url.to_string().into());
     if let Some(sku) = sku {
-        attributes.insert("sku".to_string(), sku);
+        attributes.insert("sku".to_string(), sku.into());
     }
     let image = object.get("image").and_then(|i| text(Some(i)).or_else(|| first(i).and_then(|o| text(o.get("url")))));
     if let Some(image) = image.and_then(|i| page.join(&i).ok()) {
-        attributes.insert("image".to_string(), image.to_string());
+        attributes.insert("image".to_string(), image.to_string().into());
     }
     for key in ["gtin", "gtin8", "gtin12", "gtin13", "gtin14", "color", "size", "material"] {
         if let Some(v) = text(object.get(key)) {
-            attributes.insert(key.trim_end_matches(char::is_numeric).to_string(), v);
+            attributes.insert(key.trim_end_matches(char::is_numeric).to_string(), v.into());
         }
     }
     product.attributes = attributes;

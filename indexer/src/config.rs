@@ -1,5 +1,8 @@
-//! `[index]`: the writers' threads and memory, the commit policy, languages.
+//! `[index]`: the writers' threads and memory, the commit policy, languages, the declared
+//! attributes.
 
+use searchd_catalog::attributes::AttributeSchema;
+use searchd_catalog::filter::Builtin;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Language;
@@ -24,6 +27,16 @@ pub struct IndexConfig {
     /// Committed writes the change feed remembers (see `ProductIndex::changes_since`); a
     /// follower further behind than this rebuilds from a full scan.
     pub change_feed_capacity: usize,
+    /// The declared attributes (`[index.attributes.colour] type = "keyword"`, `filterable`,
+    /// `facetable`, `sortable`): held in their types, usable in filters, facets and sorts.
+    pub attributes: AttributeSchema,
+}
+
+/// Names an attribute cannot be declared under: the built-in fields and the product's own.
+pub fn reserved_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+    names.extend(["id", "title", "description", "currency", "version", "attributes", "_relevance"]);
+    names
 }
 
 impl Default for IndexConfig {
@@ -36,6 +49,7 @@ impl Default for IndexConfig {
             writer_memory_mb: 256,
             writer_threads: 0,
             change_feed_capacity: 200_000,
+            attributes: AttributeSchema::default(),
         }
     }
 }
@@ -62,7 +76,7 @@ impl IndexConfig {
         if self.writer_memory_mb < 16 {
             return Err("writer_memory_mb must be at least 16".into());
         }
-        Ok(())
+        self.attributes.validate(&reserved_names()).map_err(|e| format!("attributes: {e}"))
     }
 
     pub(crate) fn threads(&self) -> usize {

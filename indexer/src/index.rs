@@ -1,8 +1,9 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use searchd_catalog::attributes::{Attributes, State, Typed};
 use searchd_catalog::{CatalogEvent, Product, WriteOutcome};
 use tantivy::schema::Facet;
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
@@ -10,7 +11,7 @@ use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
 use crate::analysis::{Analyzer, Language, tagged, title_head};
 use crate::columns::{Engagement, IdTable};
 use crate::config::IndexConfig;
-use crate::schema::Fields;
+use crate::schema::{self, Fields};
 use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
 
@@ -223,7 +224,58 @@ impl ProductIndex {
             doc.add_i64(f.updated_at, at.unix_timestamp());
         }
         doc.add_text(f.language, language.code());
+        self.add_attributes(&mut doc, &product.attributes)?;
         Ok(PreparedProduct { product, doc })
+    }
+
+    /// The declared attributes in their types: values into the JSON field (nested objects
+    /// under their object's key), presence, `null` and emptiness into `attr_state`.
+    fn add_attributes(&self, doc: &mut TantivyDocument, attributes: &Attributes) -> Result<()> {
+        use tantivy::schema::OwnedValue;
+        let typed = self.config.attributes.typed(attributes)?;
+        if typed.is_empty() {
+            return Ok(());
+        }
+        let mut object: BTreeMap<String, OwnedValue> = BTreeMap::new();
+        for attribute in typed {
+            let f = &self.fields;
+            doc.add_text(f.attr_state, &attribute.name);
+            match attribute.state {
+                State::Null => doc.add_text(f.attr_state, format!("{}{}", attribute.name, schema::NULL)),
+                State::Empty => doc.add_text(f.attr_state, format!("{}{}", attribute.name, schema::EMPTY)),
+                State::Values => {}
+            }
+            if attribute.values.is_empty() {
+                continue;
+            }
+            let values = OwnedValue::Array(
+                attribute
+                    .values
+                    .into_iter()
+                    .map(|v| match v {
+                        Typed::Keyword(k) => OwnedValue::Str(k),
+                        Typed::Number(n) => OwnedValue::F64(n),
+                        Typed::Date(seconds) => OwnedValue::F64(seconds as f64),
+                        Typed::Bool(b) => OwnedValue::Bool(b),
+                    })
+                    .collect(),
+            );
+            match attribute.name.split_once('.') {
+                None => {
+                    object.insert(attribute.name, values);
+                }
+                Some((outer, inner)) => {
+                    let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
+                    if let OwnedValue::Object(fields) = entry {
+                        fields.push((inner.to_string(), values));
+                    }
+                }
+            }
+        }
+        if !object.is_empty() {
+            doc.add_object(self.fields.attrs, object);
+        }
+        Ok(())
     }
 
     /// Applies one catalog event; see [`apply_prepared`](Self::apply_prepared) for upserts.

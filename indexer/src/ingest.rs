@@ -19,7 +19,8 @@ pub(crate) const BULK_COMMIT_ROWS: u64 = 1_000_000;
 /// Row errors kept in the summary (all are counted and passed to the progress callback).
 pub(crate) const KEPT_ERRORS: usize = 50;
 
-/// Product fields a column can be mapped to; `attributes.NAME` is accepted too.
+/// Product fields a column can be mapped to; `attributes.NAME` (or `attr.NAME`, and
+/// `attr.OBJECT.KEY` for a nested one) is accepted too.
 pub const TARGET_FIELDS: [&str; 14] = [
     "id",
     "version",
@@ -97,12 +98,18 @@ impl FieldMap {
                 .split_once('=')
                 .ok_or_else(|| Error::Input(format!("mapping `{pair}` is not of the form field=column")))?;
             let target = target.trim();
+            // `attr.` is short for `attributes.`.
+            let target = &match target.strip_prefix("attr.") {
+                Some(name) if attributes => format!("attributes.{name}"),
+                _ => target.to_string(),
+            };
+            let target = target.as_str();
             let attribute = attributes && target.starts_with("attributes.");
             if !targets.contains(&target) && !attribute {
                 return Err(Error::Input(format!(
                     "cannot map to unknown field `{target}`, expected one of: {}{}",
                     targets.join(", "),
-                    if attributes { ", attributes.NAME" } else { "" }
+                    if attributes { ", attr.NAME" } else { "" }
                 )));
             }
             let sources: Vec<String> = source.split('+').map(|c| c.trim().to_string()).collect();
@@ -479,7 +486,7 @@ fn csv_product(record: &csv::StringRecord, plan: &CsvPlan) -> Result<Product, St
             }
             attribute => {
                 if let Some(name) = attribute.strip_prefix("attributes.") {
-                    product.attributes.insert(name.to_string(), value.to_string());
+                    searchd_catalog::attributes::insert(&mut product.attributes, name, value.into());
                 }
             }
         }
@@ -548,7 +555,7 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
         return Err("malformed JSON: a row must be an object".into());
     };
     let mut object = serde_json::Map::new();
-    let mut attributes = serde_json::Map::new();
+    let mut attributes = searchd_catalog::attributes::Attributes::new();
     for target in map.targets() {
         let sources = map.sources(target);
         let value = if sources.len() > 1 {
@@ -560,9 +567,7 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
         };
         let Some(value) = value else { continue };
         match target.strip_prefix("attributes.") {
-            Some(name) => {
-                attributes.insert(name.to_string(), value);
-            }
+            Some(name) => searchd_catalog::attributes::insert(&mut attributes, name, value),
             None => {
                 object.insert(target.to_string(), value);
             }
@@ -574,7 +579,7 @@ pub(crate) fn json_product(line: &str, map: &FieldMap) -> Result<Product, String
         }
     }
     if !attributes.is_empty() {
-        object.insert("attributes".into(), serde_json::Value::Object(attributes));
+        object.insert("attributes".into(), serde_json::Value::Object(attributes.into_iter().collect()));
     }
     let product: Product = serde_path_to_error::deserialize(serde_json::Value::Object(object))
         .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;

@@ -1,7 +1,7 @@
 use crate::analysis::FieldTokenizer;
 use tantivy::schema::{
-    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, JsonObjectOptions, NumericOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
 };
 
 /// The product schema's fields. Text fields come in pairs: `*_exact` (lowercased, folded) and
@@ -28,7 +28,20 @@ pub(crate) struct Fields {
     pub updated_at: Field,
     pub language: Field,
     pub source: Field,
+    /// The declared attributes' values in their types (keywords as raw terms, numbers and dates
+    /// as `f64`, booleans), indexed and in fast columns under their dotted names.
+    pub attrs: Field,
+    /// Per declared attribute present in a product: `name` (it exists), and `name` + [`NULL`] or
+    /// + [`EMPTY`] when it is `null` or empty.
+    pub attr_state: Field,
 }
+
+/// Suffix of an `attr_state` term: the attribute is `null`.
+pub(crate) const NULL: &str = "\u{0}null";
+/// Suffix of an `attr_state` term: the attribute is empty.
+pub(crate) const EMPTY: &str = "\u{0}empty";
+/// The attributes' JSON field.
+pub(crate) const ATTRS: &str = "attrs";
 
 pub(crate) const ID: &str = "id";
 pub(crate) const VERSION: &str = "version";
@@ -70,6 +83,15 @@ impl Fields {
             updated_at: b.add_i64_field(UPDATED_AT, FAST),
             language: b.add_text_field("language", STRING),
             source: b.add_text_field("source", STORED),
+            attrs: b.add_json_field(
+                ATTRS,
+                JsonObjectOptions::default()
+                    .set_indexing_options(
+                        TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic),
+                    )
+                    .set_fast("raw"),
+            ),
+            attr_state: b.add_text_field("attr_state", STRING),
         };
         (b.build(), fields)
     }

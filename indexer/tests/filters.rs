@@ -1,23 +1,99 @@
-//! The filter language against brute force: random filter expressions over the built-in fields
-//! of the real BigBasket catalog (brand, the category path, price, rating; stock, review counts
-//! and update times added per row), printed, parsed back, resolved and searched, return exactly
-//! the products a plain evaluation of the same expression over the rows returns.
+//! The filter language and facets against brute force: random filter expressions over the
+//! built-in fields and declared attributes of the real BigBasket catalog (brand, the category
+//! path, price, rating, and the attributes `sub_category`, `type`, `pricing.market` (the market
+//! price) and `pricing.discounted`; stock, review counts, update times, a tag list and a release
+//! date added per row, with nulls, empty values and missing ones), printed, parsed back, resolved
+//! and searched, return exactly the products a plain evaluation of the same expression over the
+//! rows returns; the facets of those searches (keyword and boolean counts, numeric stats and
+//! ranges, conjunctive and disjunctive) equal a plain count.
 
 use std::cell::Cell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::RangeBounds;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use searchd_catalog::filter::{Builtin, Condition, Filter, Op, Resolved, Token, Value};
-use searchd_catalog::{Product, SearchRequest};
-use searchd_indexer::ProductIndex;
+use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
+use searchd_catalog::filter::{Builtin, Condition, Field, Filter, Op, Resolved, Token, Value};
+use searchd_catalog::{FacetField, FacetOrder, FacetRange, Product, SearchRequest, SearchResponse};
+use searchd_indexer::{IndexConfig, ProductIndex};
+use serde_json::{Value as Json, json};
 
-use crate::{index_of, scorer};
+use crate::scorer;
+
+/// The declared attributes and their types.
+const DECLARED: [(&str, AttributeType); 6] = [
+    ("sub_category", AttributeType::Keyword),
+    ("type", AttributeType::Keyword),
+    ("tags", AttributeType::Keyword),
+    ("pricing.market", AttributeType::Number),
+    ("pricing.discounted", AttributeType::Boolean),
+    ("released", AttributeType::Date),
+];
+
+fn schema() -> AttributeSchema {
+    let mut schema = AttributeSchema::default();
+    for (name, kind) in DECLARED {
+        schema.0.insert(name.to_string(), AttributeSettings::filterable(kind));
+    }
+    schema
+}
+
+/// A product with its declared attributes read once, plainly.
+struct Row {
+    p: Product,
+    values: HashMap<&'static str, Vec<Value>>,
+    numbers: HashMap<&'static str, Vec<f64>>,
+}
+
+fn rows(products: &[Product]) -> Vec<Row> {
+    products
+        .iter()
+        .map(|p| Row {
+            p: p.clone(),
+            values: DECLARED.iter().map(|(name, kind)| (*name, attribute_values(p, name, *kind))).collect(),
+            numbers: DECLARED.iter().map(|(name, kind)| (*name, attribute_numbers(p, name, *kind))).collect(),
+        })
+        .collect()
+}
 
 /// BigBasket's rows with the fields it lacks filled in from the row number.
 fn catalog() -> Option<Vec<Product>> {
     let mut products = searchd_testkit::bigbasket_products()?;
+    let rows = searchd_testkit::csv_records("bigbasket_products/bigbasket_products_no_description.csv.gz")?;
+    assert_eq!(rows.len(), products.len());
+    for (i, (p, r)) in products.iter_mut().zip(&rows).enumerate() {
+        // As the CSV has them: text, which the declared types read.
+        p.attributes.insert("sub_category".into(), json!(r[3]));
+        p.attributes.insert("type".into(), json!(r[7]));
+        let market = match i % 11 {
+            0 => Json::Null,
+            1 => json!(""),
+            _ => json!(r[6]),
+        };
+        let discounted = match (r[5].trim().parse::<f64>(), r[6].trim().parse::<f64>()) {
+            (Ok(sale), Ok(market)) => json!(sale < market),
+            _ => Json::Null,
+        };
+        if i % 13 != 0 {
+            p.attributes.insert("pricing".into(), json!({"market": market, "discounted": discounted}));
+        }
+        let tags = match i % 9 {
+            0 => None,
+            1 => Some(Json::Null),
+            2 => Some(json!([])),
+            3 => Some(json!("solo")),
+            _ => Some(json!([format!("t{}", i % 4), format!("u{}", i % 6), "  "])),
+        };
+        if let Some(tags) = tags {
+            p.attributes.insert("tags".into(), tags);
+        }
+        if i % 3 != 0 {
+            let day = time::OffsetDateTime::from_unix_timestamp(1_600_000_000 + (i as i64 % 700) * 86_400).unwrap();
+            let text = day.format(&time::format_description::well_known::Rfc3339).unwrap();
+            p.attributes.insert("released".into(), if i % 2 == 0 { json!(text) } else { json!(day.unix_timestamp()) });
+        }
+    }
     // A few rows have no title: the index refuses them, as `searchd index` skips them.
     products.retain(|p| p.validate().is_ok());
     for (i, p) in products.iter_mut().enumerate() {
@@ -29,8 +105,70 @@ fn catalog() -> Option<Vec<Product>> {
     Some(products)
 }
 
+fn index_of(products: Vec<Product>) -> ProductIndex {
+    let index = ProductIndex::in_memory(IndexConfig { attributes: schema(), ..IndexConfig::small() }).unwrap();
+    let prepared = products.into_iter().map(|p| index.prepare(p).unwrap()).collect();
+    index.apply_prepared(prepared).unwrap();
+    index.commit().unwrap();
+    index
+}
+
+/// The raw value of an attribute: `object.key` one level down.
+fn raw<'a>(p: &'a Product, name: &str) -> Option<&'a Json> {
+    match name.split_once('.') {
+        None => p.attributes.get(name),
+        Some((object, key)) => p.attributes.get(object)?.get(key),
+    }
+}
+
+/// An attribute's values read plainly: every item of a list, text trimmed, blanks and nulls
+/// left out, text read as the declared type.
+fn attribute_values(p: &Product, name: &str, kind: AttributeType) -> Vec<Value> {
+    let Some(value) = raw(p, name) else { return Vec::new() };
+    let items: Vec<&Json> = match value {
+        Json::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let text = match item {
+                Json::String(s) if s.trim().is_empty() => return None,
+                Json::String(s) => s.trim().to_string(),
+                Json::Null => return None,
+                other => other.to_string(),
+            };
+            Some(match kind {
+                AttributeType::Keyword => Value::Text(text),
+                AttributeType::Boolean => Value::Bool(text.eq_ignore_ascii_case("true")),
+                AttributeType::Number => Value::Text(text.parse::<f64>().unwrap().to_string()),
+                AttributeType::Date => Value::Text(
+                    text.parse::<i64>()
+                        .unwrap_or_else(|_| {
+                            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                                .unwrap()
+                                .unix_timestamp()
+                        })
+                        .to_string(),
+                ),
+            })
+        })
+        .collect()
+}
+
+fn attribute_numbers(p: &Product, name: &str, kind: AttributeType) -> Vec<f64> {
+    attribute_values(p, name, kind)
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Text(t) => t.parse().ok(),
+            Value::Bool(_) => None,
+        })
+        .collect()
+}
+
 /// The obviously correct reading of a resolved filter for one product.
-fn holds(filter: &Resolved, p: &Product) -> bool {
+fn holds(filter: &Resolved, row: &Row) -> bool {
+    let p = &row.p;
     let segments = |path: &str| path.trim_matches('/').split('/').map(|s| s.trim().to_string()).collect::<Vec<_>>();
     let number = |field: Builtin| -> Option<f64> {
         match field {
@@ -44,10 +182,14 @@ fn holds(filter: &Resolved, p: &Product) -> bool {
     };
     let brand = p.brand.as_deref().map(str::trim).filter(|b| !b.is_empty());
     match filter {
-        Resolved::And(parts) => parts.iter().all(|f| holds(f, p)),
-        Resolved::Or(parts) => parts.iter().any(|f| holds(f, p)),
-        Resolved::Not(part) => !holds(part, p),
-        Resolved::AnyOf(field, values) => values.iter().any(|v| match (field, v) {
+        Resolved::And(parts) => parts.iter().all(|f| holds(f, row)),
+        Resolved::Or(parts) => parts.iter().any(|f| holds(f, row)),
+        Resolved::Not(part) => !holds(part, row),
+        Resolved::AnyOf(Field::Attribute(name, _), values) => {
+            let have = &row.values[name.as_str()];
+            values.iter().any(|v| have.contains(v))
+        }
+        Resolved::AnyOf(Field::Builtin(field), values) => values.iter().any(|v| match (field, v) {
             (Builtin::Brand, Value::Text(b)) => !b.trim().is_empty() && brand == Some(b.trim()),
             (Builtin::Category, Value::Text(path)) => {
                 let want = segments(path);
@@ -57,21 +199,33 @@ fn holds(filter: &Resolved, p: &Product) -> bool {
             (Builtin::InStock, Value::Bool(b)) => p.in_stock == *b,
             _ => false,
         }),
-        Resolved::Range(field, lower, upper) => number(*field).is_some_and(|v| (*lower, *upper).contains(&v)),
-        Resolved::Exists(field) => match field {
+        Resolved::Range(Field::Attribute(name, _), lower, upper) => {
+            row.numbers[name.as_str()].iter().any(|v| (*lower, *upper).contains(v))
+        }
+        Resolved::Range(Field::Builtin(field), lower, upper) => {
+            number(*field).is_some_and(|v| (*lower, *upper).contains(&v))
+        }
+        Resolved::Exists(Field::Attribute(name, _)) => raw(p, name).is_some(),
+        Resolved::Exists(Field::Builtin(field)) => match field {
             Builtin::Brand => brand.is_some(),
             Builtin::Category => !p.category.is_empty(),
             other => number(*other).is_some() || matches!(other, Builtin::InStock | Builtin::Language),
+        },
+        Resolved::IsNull(field) => raw(p, field.name()).is_some_and(Json::is_null),
+        Resolved::IsEmpty(field) => match raw(p, field.name()) {
+            Some(Json::String(s)) => s.trim().is_empty(),
+            Some(Json::Array(a)) => a.is_empty(),
+            Some(Json::Object(o)) => o.is_empty(),
+            _ => false,
         },
     }
 }
 
 /// Every id the engine returns for `filter`, when there are at most 1,000, else the count and
 /// the first page.
-fn engine(index: &ProductIndex, filter: &Filter) -> (u64, BTreeSet<String>) {
+fn engine(index: &ProductIndex, filter: &Filter, total: u64) -> (u64, BTreeSet<String>) {
     let request =
         |page: usize| SearchRequest { filter: Some(filter.clone()), page, per_page: 100, ..SearchRequest::default() };
-    let total = index.search(&SearchRequest { per_page: 1, ..request(1) }, &scorer()).unwrap().total_hits;
     let pages = if total <= 1_000 { total.div_ceil(100) as usize } else { 1 };
     let mut ids = BTreeSet::new();
     for page in 1..=pages {
@@ -96,19 +250,48 @@ fn numeric() -> impl Strategy<Value = (&'static str, String)> + Clone {
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap()
     });
+    let released = (1_599_000_000i64..1_662_000_000).prop_map(|v| v.to_string());
     prop_oneof![
-        (Just("price"), price),
+        (Just("price"), price.clone()),
         (Just("rating"), rating),
         (Just("review_count"), reviews),
         (Just("updated_at"), day),
+        (Just("pricing.market"), price),
+        (Just("released"), released),
     ]
 }
 
 /// Conditions on the built-in fields, with values drawn from the catalog (so they match
 /// something) or made up (so some do not).
-fn condition(brands: Vec<String>, paths: Vec<String>) -> impl Strategy<Value = Filter> {
+fn condition(brands: Vec<String>, paths: Vec<String>, keywords: Keywords) -> impl Strategy<Value = Filter> {
     let brand = prop::sample::select(brands);
     let path = prop::sample::select(paths);
+    let attribute = (0..3usize, prop::collection::vec(any::<prop::sample::Index>(), 1..4), 0..10usize).prop_map(
+        move |(which, picks, op)| {
+            let (field, values) =
+                [("sub_category", &keywords.sub_categories), ("type", &keywords.types), ("tags", &keywords.tags)]
+                    [which];
+            let values: Vec<Token> = picks.iter().map(|i| token(i.get(values).clone())).collect();
+            let op = match op {
+                0 | 1 => Op::Equal(values[0].clone()),
+                2 => Op::NotEqual(values[0].clone()),
+                3 | 4 => Op::In(values),
+                5 => Op::NotIn(values),
+                _ => [Op::Exists, Op::NotExists, Op::IsNull, Op::IsNotNull, Op::IsEmpty, Op::IsNotEmpty]
+                    [(op + values.len()) % 6]
+                    .clone(),
+            };
+            Filter::Condition(Condition { field: token(field), op })
+        },
+    );
+    let discounted = (any::<bool>(), 0..3usize).prop_map(|(b, op)| {
+        let op = match op {
+            0 => Op::Equal(token(b.to_string())),
+            1 => Op::NotEqual(token(b.to_string())),
+            _ => Op::IsNull,
+        };
+        Filter::Condition(Condition { field: token("pricing.discounted"), op })
+    });
     let compare = (numeric(), 0..7usize).prop_map(|((field, v), op)| {
         let v = token(v);
         let op = match op {
@@ -142,11 +325,19 @@ fn condition(brands: Vec<String>, paths: Vec<String>) -> impl Strategy<Value = F
         });
     let stock = any::<bool>()
         .prop_map(|b| Filter::Condition(Condition { field: token("in_stock"), op: Op::Equal(token(b.to_string())) }));
-    prop_oneof![4 => compare, 1 => between, 4 => keyword, 1 => stock]
+    prop_oneof![4 => compare, 1 => between, 3 => keyword, 1 => stock, 4 => attribute, 1 => discounted]
 }
 
-fn expression(brands: Vec<String>, paths: Vec<String>) -> impl Strategy<Value = Filter> {
-    condition(brands, paths).prop_recursive(3, 12, 3, |inner| {
+/// Keyword attributes' values to draw from: the catalog's own and a few it does not hold.
+#[derive(Debug, Clone)]
+struct Keywords {
+    sub_categories: Vec<String>,
+    types: Vec<String>,
+    tags: Vec<String>,
+}
+
+fn expression(brands: Vec<String>, paths: Vec<String>, keywords: Keywords) -> impl Strategy<Value = Filter> {
+    condition(brands, paths, keywords).prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 2..4).prop_map(Filter::And),
             prop::collection::vec(inner.clone(), 2..4).prop_map(Filter::Or),
@@ -155,10 +346,112 @@ fn expression(brands: Vec<String>, paths: Vec<String>) -> impl Strategy<Value = 
     })
 }
 
+/// The facets every case counts: keyword, boolean, and numeric with ranges.
+const FACETS: [&str; 7] = ["type", "tags", "pricing.discounted", "price", "pricing.market", "released", "category"];
+/// Facets a case may count disjunctively, with a condition on it ANDed to its filter.
+const DISJUNCTIVE: [&str; 4] = ["brand", "type", "tags", "sub_category"];
+
+fn ranges() -> BTreeMap<String, Vec<FacetRange>> {
+    let parse = |list: &[&str]| list.iter().map(|r| r.parse().unwrap()).collect();
+    BTreeMap::from([
+        ("price".to_string(), parse(&["-50", "50-100", "100-250.5", "250.5-"])),
+        ("pricing.market".to_string(), parse(&["0-100", "75-300", "1000-"])),
+        ("released".to_string(), parse(&["-1620000000", "1620000000-1640000000"])),
+    ])
+}
+
+/// A facet's values over `products`, as the engine orders them (count desc, then value), the
+/// first 1,000.
+fn brute_values(rows: &[&Row], facet: &str) -> Vec<(String, u64)> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for row in rows {
+        let p = &row.p;
+        let values: BTreeSet<String> = match facet {
+            "brand" => p.brand.iter().map(|b| b.trim().to_string()).filter(|b| !b.is_empty()).collect(),
+            "category" => p.category.first().map(|c| c.trim().to_string()).into_iter().collect(),
+            _ => row.values[facet]
+                .iter()
+                .map(|v| match v {
+                    Value::Text(t) => t.clone(),
+                    Value::Bool(b) => b.to_string(),
+                })
+                .collect(),
+        };
+        for v in values {
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(1_000);
+    v
+}
+
+/// A numeric facet's (count, min, max, sum, range counts) over `products`.
+fn brute_stats(rows: &[&Row], facet: &str) -> (u64, Option<f64>, Option<f64>, f64, Vec<u64>) {
+    let ranges = ranges().get(facet).cloned().unwrap_or_default();
+    let (mut count, mut min, mut max, mut sum) = (0u64, None::<f64>, None::<f64>, 0.0);
+    let mut in_ranges = vec![0u64; ranges.len()];
+    for row in rows {
+        let values: Vec<f64> = match facet {
+            "price" => row.p.price.into_iter().collect(),
+            _ => row.numbers[facet].clone(),
+        };
+        for &v in &values {
+            count += 1;
+            sum += v;
+            min = Some(min.map_or(v, |m| m.min(v)));
+            max = Some(max.map_or(v, |m| m.max(v)));
+        }
+        for (i, r) in ranges.iter().enumerate() {
+            in_ranges[i] += u64::from(values.iter().any(|v| r.contains(*v)));
+        }
+    }
+    (count, min, max, sum, in_ranges)
+}
+
+/// Checks every facet of `response` against a plain count over the products the request's
+/// clauses (all of them, or for a disjunctive facet those not on it) hold for.
+fn check_facets(
+    products: &[Row],
+    request: &SearchRequest,
+    response: &SearchResponse,
+    matched: &BTreeSet<String>,
+) -> Result<(), TestCaseError> {
+    let clauses = request.validated_clauses(&schema()).unwrap();
+    let context = request.filter.as_ref().map(ToString::to_string).unwrap_or_default();
+    let matching: Vec<&Row> = products.iter().filter(|r| matched.contains(&r.p.id)).collect();
+    let facets = request.facets.iter().chain(&request.disjunctive);
+    for facet in facets {
+        let name = facet.as_str();
+        let over: Vec<&Row> = if request.disjunctive.contains(facet) {
+            let on = |c: &Resolved| c.fields().iter().all(|f| f.name() == name);
+            let kept: Vec<&Resolved> = clauses.iter().filter(|c| !on(c)).collect();
+            products.iter().filter(|p| kept.iter().all(|c| holds(c, p))).collect()
+        } else {
+            matching.clone()
+        };
+        if let Some(stats) = response.facet_stats.get(name) {
+            let (count, min, max, sum, in_ranges) = brute_stats(&over, name);
+            prop_assert_eq!(stats.count, count, "{} count under {}", name, context);
+            prop_assert_eq!(stats.min, min, "{} min under {}", name, context);
+            prop_assert_eq!(stats.max, max, "{} max under {}", name, context);
+            prop_assert!((stats.sum - sum).abs() <= 1e-6 * sum.abs().max(1.0), "{} sum {} vs {}", name, stats.sum, sum);
+            let got: Vec<u64> = stats.ranges.iter().map(|r| r.count).collect();
+            prop_assert_eq!(got, in_ranges, "{} ranges under {}", name, context);
+        } else {
+            let got: Vec<(String, u64)> = response.facets[name].iter().map(|f| (f.value.clone(), f.count)).collect();
+            prop_assert_eq!(got, brute_values(&over, name), "{} values under {}", name, context);
+        }
+    }
+    Ok(())
+}
+
 #[test]
-fn random_filters_return_exactly_what_brute_force_returns() {
+fn random_filters_and_their_facets_equal_brute_force() {
     let Some(products) = catalog() else { return };
     let index = index_of(products.clone());
+    let table = rows(&products);
     let brands: Vec<String> = products
         .iter()
         .filter_map(|p| p.brand.clone())
@@ -174,18 +467,59 @@ fn random_filters_return_exactly_what_brute_force_returns() {
     }
     paths.insert("Nowhere/Else".into());
     let paths: Vec<String> = paths.into_iter().collect();
+    let keyword = |name: &str| -> Vec<String> {
+        let mut values: BTreeSet<String> = products
+            .iter()
+            .flat_map(|p| attribute_values(p, name, AttributeType::Keyword))
+            .filter_map(|v| if let Value::Text(t) = v { Some(t) } else { None })
+            .collect();
+        values.insert("none such".into());
+        values.into_iter().collect()
+    };
+    let keywords = Keywords { sub_categories: keyword("sub_category"), types: keyword("type"), tags: keyword("tags") };
+    let disjunctive =
+        (prop::sample::select(DISJUNCTIVE.to_vec()), prop::collection::vec(any::<prop::sample::Index>(), 1..3));
+    let values_of = keywords.clone();
+    let brand_values = brands.clone();
+    let strategy = (expression(brands, paths, keywords), prop::option::weighted(0.5, disjunctive));
     let cases = std::env::var("SEARCHD_FILTER_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let (exact, nonempty) = (Cell::new(0u32), Cell::new(0u32));
+    let (exact, nonempty, with_disjunctive) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
     runner
-        .run(&expression(brands, paths), |filter| {
+        .run(&strategy, |(filter, disjunctive)| {
+            // A disjunctive facet comes with a condition on itself, as a ticked checkbox does.
+            let (filter, disjunctive) = match disjunctive {
+                None => (filter, None),
+                Some((name, picks)) => {
+                    let pool = match name {
+                        "brand" => &brand_values,
+                        "type" => &values_of.types,
+                        "tags" => &values_of.tags,
+                        _ => &values_of.sub_categories,
+                    };
+                    let values = picks.iter().map(|i| token(i.get(pool).clone())).collect();
+                    let ticked = Filter::Condition(Condition { field: token(name), op: Op::In(values) });
+                    (Filter::And(vec![ticked, filter]), Some(name))
+                }
+            };
             // What a client sends: the text, parsed back.
             let text = filter.to_string();
             let parsed = Filter::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
-            let resolved = parsed.resolve().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            let resolved = parsed.resolve(&schema()).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
             let expected: BTreeSet<String> =
-                products.iter().filter(|p| holds(&resolved, p)).map(|p| p.id.clone()).collect();
-            let (total, ids) = engine(&index, &parsed);
+                table.iter().filter(|r| holds(&resolved, r)).map(|r| r.p.id.clone()).collect();
+            let request = SearchRequest {
+                filter: Some(parsed.clone()),
+                per_page: 1,
+                facets: FACETS.iter().map(|f| f.parse().unwrap()).collect(),
+                disjunctive: disjunctive.iter().map(|f| f.parse::<FacetField>().unwrap()).collect(),
+                max_values_per_facet: 1_000,
+                facet_order: FacetOrder::Count,
+                facet_ranges: ranges(),
+                ..SearchRequest::default()
+            };
+            let response = index.search(&request, &scorer()).unwrap();
+            let (total, ids) = engine(&index, &parsed, response.total_hits);
             prop_assert_eq!(total, expected.len() as u64, "{}", text);
             if total <= 1_000 {
                 exact.set(exact.get() + 1);
@@ -193,15 +527,19 @@ fn random_filters_return_exactly_what_brute_force_returns() {
             } else {
                 prop_assert!(ids.is_subset(&expected), "{}", text);
             }
+            check_facets(&table, &request, &response, &expected)?;
             nonempty.set(nonempty.get() + u32::from(total > 0));
+            with_disjunctive.set(with_disjunctive.get() + u32::from(disjunctive.is_some()));
             Ok(())
         })
         .unwrap();
     println!(
-        "filters: {cases} random expressions over {} products; {} compared id by id, {} non-empty",
+        "filters: {cases} random expressions over {} products; {} compared id by id, {} non-empty; \
+         facets equal brute force in all ({} with a disjunctive facet)",
         products.len(),
         exact.get(),
-        nonempty.get()
+        nonempty.get(),
+        with_disjunctive.get()
     );
     assert!(nonempty.get() * 4 > cases, "too few filters matched anything: {} of {cases}", nonempty.get());
 }
@@ -218,7 +556,12 @@ fn range_ends_and_whole_numbers() {
         .collect();
     products[0].brand = Some("Ben's \"Best\"".into());
     let index = index_of(products.clone());
-    let ids = |text: &str| engine(&index, &Filter::parse(text).unwrap()).1.into_iter().collect::<Vec<_>>();
+    let ids = |text: &str| {
+        let filter = Filter::parse(text).unwrap();
+        let request = SearchRequest { filter: Some(filter.clone()), ..SearchRequest::default() };
+        let total = index.search(&request, &scorer()).unwrap().total_hits;
+        engine(&index, &filter, total).1.into_iter().collect::<Vec<_>>()
+    };
     assert_eq!(ids("review_count > 2.5"), ["p3", "p4", "p5"]);
     assert_eq!(ids("review_count < -1"), Vec::<String>::new());
     assert_eq!(ids("review_count 1.5 TO 3"), ["p2", "p3"]);
@@ -230,8 +573,9 @@ fn range_ends_and_whole_numbers() {
     assert_eq!(ids("NOT brand EXISTS AND review_count <= 1"), ["p1"]);
     // The brute force reads them the same way.
     for text in ["review_count > 2.5", "price != 20", "brand EXISTS"] {
-        let resolved = Filter::parse(text).unwrap().resolve().unwrap();
-        let brute: Vec<String> = products.iter().filter(|p| holds(&resolved, p)).map(|p| p.id.clone()).collect();
+        let resolved = Filter::parse(text).unwrap().resolve(&schema()).unwrap();
+        let brute: Vec<String> =
+            rows(&products).iter().filter(|r| holds(&resolved, r)).map(|r| r.p.id.clone()).collect();
         assert_eq!(brute, ids(text), "{text}");
     }
 }

@@ -150,3 +150,120 @@ async fn a_bad_filter_is_a_400_naming_the_column() {
 fn urlencoding(text: &str) -> String {
     serde_urlencoded::to_string([("v", text)]).unwrap().trim_start_matches("v=").to_string()
 }
+
+/// An app whose index declares `colour` (keyword), `sizes` (keyword list), `specs.voltage`
+/// (number) and `cordless` (boolean), all filterable and facetable, holding five tools.
+async fn attribute_app() -> axum::Router {
+    use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
+    let mut config = crate::config();
+    let mut attributes = AttributeSchema::default();
+    for (name, kind) in [
+        ("colour", AttributeType::Keyword),
+        ("sizes", AttributeType::Keyword),
+        ("specs.voltage", AttributeType::Number),
+        ("cordless", AttributeType::Boolean),
+    ] {
+        attributes.0.insert(name.into(), AttributeSettings::filterable(kind));
+    }
+    config.index = searchd_indexer::IndexConfig { attributes, ..searchd_indexer::IndexConfig::small() };
+    let index = searchd_indexer::ProductIndex::in_memory(config.index.clone()).unwrap();
+    let app = searchd_api::router(searchd_api::AppState::with_index(index, &config).unwrap(), &config.http);
+    let body = r#"[
+        {"id": "d1", "title": "Drill", "price": 90, "attributes": {"colour": "red", "sizes": ["S", "M"], "specs": {"voltage": 18}, "cordless": true}},
+        {"id": "d2", "title": "Drill", "price": 40, "attributes": {"colour": "blue", "sizes": ["M"], "specs": {"voltage": "12"}, "cordless": "TRUE"}},
+        {"id": "d3", "title": "Drill", "price": 30, "attributes": {"colour": "red", "specs": {"voltage": 230}, "cordless": false}},
+        {"id": "d4", "title": "Drill", "price": 15, "attributes": {"colour": null, "sizes": []}},
+        {"id": "d5", "title": "Drill", "attributes": {"colour": "green", "specs": {"voltage": "high"}}}
+    ]"#;
+    let reply = send_json(&app, Method::POST, "/v1/products/bulk?refresh=true", body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    // The fifth contradicts its declared type and is refused by name; the rest are in.
+    assert_eq!(reply.json["applied"], 4, "{}", reply.json);
+    let refused = &reply.json["items"][4]["error"];
+    assert_eq!(refused["code"], "invalid_document", "{refused}");
+    assert_eq!(refused["field"], "attributes.specs.voltage", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains(r#""high" is not a number"#), "{refused}");
+    app
+}
+
+fn ids(json: &Value) -> Vec<String> {
+    let mut ids: Vec<String> =
+        json["hits"].as_array().unwrap().iter().map(|h| h["product"]["id"].as_str().unwrap().to_string()).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn declared_attributes_filter_and_facet() {
+    let app = attribute_app().await;
+    for (filter, expected) in [
+        ("colour = red", vec!["d1", "d3"]),
+        ("sizes = M AND specs.voltage < 15", vec!["d2"]),
+        ("specs.voltage 12 TO 18 OR cordless = false", vec!["d1", "d2", "d3"]),
+        ("colour IS NULL", vec!["d4"]),
+        ("sizes IS EMPTY", vec!["d4"]),
+        ("sizes NOT EXISTS", vec!["d3"]),
+        ("cordless != true", vec!["d3", "d4"]),
+    ] {
+        let reply = get(&app, &format!("/v1/products/search?filter={}", urlencoding(filter))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{filter}: {}", reply.json);
+        assert_eq!(ids(&reply.json), expected, "{filter}");
+    }
+
+    // Red is ticked: the hits are red, the colour checkboxes still count blue; sizes and the
+    // price stats are over the red ones.
+    let uri = format!(
+        "/v1/products/search?filter={}&facets=sizes,price,specs.voltage&disjunctive=colour&facet_ranges={}",
+        urlencoding("colour IN [red]"),
+        urlencoding("price:0-50,50-;specs.voltage:-100,100-")
+    );
+    let reply = get(&app, &uri).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(ids(&reply.json), ["d1", "d3"]);
+    let facets = &reply.json["facets"];
+    assert_eq!(facets["colour"], serde_json::json!([{"value": "red", "count": 2}, {"value": "blue", "count": 1}]));
+    assert_eq!(facets["sizes"], serde_json::json!([{"value": "M", "count": 1}, {"value": "S", "count": 1}]));
+    let price = &reply.json["facet_stats"]["price"];
+    assert_eq!(
+        (price["count"].as_u64(), price["min"].as_f64(), price["max"].as_f64()),
+        (Some(2), Some(30.0), Some(90.0))
+    );
+    assert_eq!(price["avg"], 60.0);
+    assert_eq!(price["ranges"], serde_json::json!([{"range": "0-50", "count": 1}, {"range": "50-", "count": 1}]));
+    let volts = &reply.json["facet_stats"]["specs.voltage"]["ranges"];
+    assert_eq!(volts, &serde_json::json!([{"range": "-100", "count": 1}, {"range": "100-", "count": 1}]));
+
+    // The same as a JSON body, with the values ordered by value.
+    let body = serde_json::json!({
+        "filter": [["colour = red", "colour = blue"]], "facets": ["colour"], "facet_order": "value",
+        "facet_ranges": {}, "max_values_per_facet": 1
+    });
+    let reply = send_json(&app, Method::POST, "/v1/products/search", &body.to_string()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(reply.json["facets"]["colour"], serde_json::json!([{"value": "blue", "count": 1}]));
+}
+
+#[tokio::test]
+async fn facets_and_filters_on_undeclared_attributes_are_400s_naming_the_parameter() {
+    let app = attribute_app().await;
+    for (query, code, says) in [
+        (
+            "filter=material%20%3D%20wood",
+            "invalid_search_filter",
+            "filterable attributes: brand, category, colour, cordless",
+        ),
+        ("facets=material", "invalid_search_facets", "`material` is not facetable; facetable: brand, category, colour"),
+        ("disjunctive=in_stock", "invalid_search_disjunctive", "`in_stock` is not facetable"),
+        ("facets=colour&facet_ranges=colour:0-5", "invalid_search_facet_ranges", "not a numeric facet"),
+        ("facets=price&facet_ranges=price:9-1", "invalid_search_facet_ranges", "start must be below the end"),
+        ("facets=price&facet_ranges=rating:0-1", "invalid_search_facet_ranges", "not among the facets"),
+        ("facets=colour&max_values_per_facet=0", "invalid_search_max_values_per_facet", "between 1 and 1000"),
+        ("facets=colour&facet_order=size", "invalid_search_facet_order", "expected count or value"),
+        ("filter=specs.voltage%20%3D%20x", "invalid_search_filter", "`specs.voltage` takes a number, not `x`"),
+    ] {
+        let reply = get(&app, &format!("/v1/products/search?{query}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.json);
+        assert_eq!(reply.json["code"], code, "{query}: {}", reply.json);
+        assert!(reply.json["message"].as_str().unwrap().contains(says), "{query}: {}", reply.json);
+    }
+}

@@ -1,10 +1,11 @@
-//! A filter resolved against the built-in product fields: every attribute known, every value of
-//! the type its field holds, the negative operators turned into `NOT`. What the indexer compiles
-//! and what a brute-force evaluator reads.
+//! A filter resolved against the built-in product fields and the declared attributes: every
+//! attribute known and filterable, every value of the type its field holds, the negative
+//! operators turned into `NOT`. What the indexer compiles and what a brute-force evaluator reads.
 
 use std::ops::Bound;
 
 use super::{Filter, FilterError, Op, Token};
+use crate::attributes::{AttributeSchema, AttributeType};
 
 /// The product fields the filter language addresses by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,7 +91,37 @@ impl Builtin {
     }
 }
 
-/// A value of a built-in field.
+/// A field a filter can name: a built-in one or a declared attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// A built-in product field.
+    Builtin(Builtin),
+    /// A declared attribute (its dotted name) and its type.
+    Attribute(String, AttributeType),
+}
+
+impl Field {
+    /// The field's name in filters.
+    pub fn name(&self) -> &str {
+        match self {
+            Field::Builtin(b) => b.name(),
+            Field::Attribute(name, _) => name,
+        }
+    }
+
+    /// What the field holds.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Field::Builtin(b) => b.kind(),
+            Field::Attribute(_, AttributeType::Keyword) => Kind::Keyword,
+            Field::Attribute(_, AttributeType::Number) => Kind::Number,
+            Field::Attribute(_, AttributeType::Boolean) => Kind::Boolean,
+            Field::Attribute(_, AttributeType::Date) => Kind::Date,
+        }
+    }
+}
+
+/// A value of a field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A keyword or a path.
@@ -99,7 +130,7 @@ pub enum Value {
     Bool(bool),
 }
 
-/// A filter over the built-in fields.
+/// A filter over the built-in fields and the declared attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolved {
     /// Every part holds.
@@ -108,30 +139,65 @@ pub enum Resolved {
     Or(Vec<Resolved>),
     /// The part does not hold (documents without the field included).
     Not(Box<Resolved>),
-    /// The field equals one of the values (a path: is the value or below it).
-    AnyOf(Builtin, Vec<Value>),
+    /// The field equals one of the values (a path: is the value or below it; a list: any of
+    /// its values does).
+    AnyOf(Field, Vec<Value>),
     /// The field's number (a date: Unix seconds) lies in the range.
-    Range(Builtin, Bound<f64>, Bound<f64>),
-    /// The document has the field.
-    Exists(Builtin),
+    Range(Field, Bound<f64>, Bound<f64>),
+    /// The document has the field (for an attribute: present, even `null` or empty).
+    Exists(Field),
+    /// The attribute is present and `null`.
+    IsNull(Field),
+    /// The attribute is present and empty (`""`, `[]`, `{}`).
+    IsEmpty(Field),
+}
+
+impl Resolved {
+    /// Every field the filter names.
+    pub fn fields(&self) -> Vec<&Field> {
+        let mut out = Vec::new();
+        self.visit(&mut |f| out.push(f));
+        out
+    }
+
+    fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Field)) {
+        match self {
+            Resolved::And(parts) | Resolved::Or(parts) => parts.iter().for_each(|p| p.visit(f)),
+            Resolved::Not(part) => part.visit(f),
+            Resolved::AnyOf(field, _)
+            | Resolved::Range(field, ..)
+            | Resolved::Exists(field)
+            | Resolved::IsNull(field)
+            | Resolved::IsEmpty(field) => f(field),
+        }
+    }
 }
 
 impl Filter {
-    /// Resolves every condition against the built-in fields; the error names the column of the
-    /// attribute or value at fault and what was expected there.
-    pub fn resolve(&self) -> Result<Resolved, FilterError> {
+    /// Resolves every condition against the built-in fields and the filterable attributes of
+    /// `attributes`; the error names the column of the attribute or value at fault and what was
+    /// expected there.
+    pub fn resolve(&self, attributes: &AttributeSchema) -> Result<Resolved, FilterError> {
+        let all = |parts: &[Filter]| parts.iter().map(|p| p.resolve(attributes)).collect::<Result<Vec<_>, _>>();
         Ok(match self {
-            Filter::And(parts) => Resolved::And(parts.iter().map(Filter::resolve).collect::<Result<_, _>>()?),
-            Filter::Or(parts) => Resolved::Or(parts.iter().map(Filter::resolve).collect::<Result<_, _>>()?),
-            Filter::Not(part) => Resolved::Not(Box::new(part.resolve()?)),
+            Filter::And(parts) => Resolved::And(all(parts)?),
+            Filter::Or(parts) => Resolved::Or(all(parts)?),
+            Filter::Not(part) => Resolved::Not(Box::new(part.resolve(attributes)?)),
             Filter::Condition(c) => {
-                let field = Builtin::of(&c.field.text).ok_or_else(|| {
-                    let known: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-                    error(
-                        &c.field,
-                        format!("`{}` is not filterable; filterable attributes: {}", c.field.text, known.join(", ")),
-                    )
-                })?;
+                let name = c.field.text.as_str();
+                let field = match (Builtin::of(name), attributes.get(name)) {
+                    (Some(b), _) => Field::Builtin(b),
+                    (None, Some(a)) if a.filterable => Field::Attribute(name.to_string(), a.kind),
+                    _ => {
+                        let mut known: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+                        known.extend(attributes.names(|a| a.filterable));
+                        known.sort_unstable();
+                        return Err(error(
+                            &c.field,
+                            format!("`{name}` is not filterable; filterable attributes: {}", known.join(", ")),
+                        ));
+                    }
+                };
                 condition(field, &c.field, &c.op)?
             }
         })
@@ -146,8 +212,9 @@ fn not(r: Resolved) -> Resolved {
     Resolved::Not(Box::new(r))
 }
 
-fn condition(field: Builtin, name: &Token, op: &Op) -> Result<Resolved, FilterError> {
+fn condition(field: Field, name: &Token, op: &Op) -> Result<Resolved, FilterError> {
     let kind = field.kind();
+    let attribute = matches!(field, Field::Attribute(..));
     let ordered = matches!(kind, Kind::Number | Kind::Date);
     let refuse = |what: &str| {
         let kind_name = match kind {
@@ -157,18 +224,20 @@ fn condition(field: Builtin, name: &Token, op: &Op) -> Result<Resolved, FilterEr
             Kind::Boolean => "true or false",
             Kind::Date => "a date",
         };
-        Err(error(name, format!("`{}` holds {kind_name}: {what} does not apply to it", field.name())))
+        Err(error(name, format!("`{}` holds {kind_name}: {what} does not apply to it", name.text)))
     };
     let equal = |values: &[Token]| -> Result<Resolved, FilterError> {
         if ordered {
             let parts = values
                 .iter()
-                .map(|v| number(field, v).map(|n| Resolved::Range(field, Bound::Included(n), Bound::Included(n))))
+                .map(|v| {
+                    number(&field, v).map(|n| Resolved::Range(field.clone(), Bound::Included(n), Bound::Included(n)))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             return Ok(Resolved::Or(parts));
         }
-        let values = values.iter().map(|v| typed(field, v)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Resolved::AnyOf(field, values))
+        let values = values.iter().map(|v| typed(&field, v)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Resolved::AnyOf(field.clone(), values))
     };
     let range = |lower: Bound<&Token>, upper: Bound<&Token>| -> Result<Resolved, FilterError> {
         if !ordered {
@@ -176,12 +245,12 @@ fn condition(field: Builtin, name: &Token, op: &Op) -> Result<Resolved, FilterEr
         }
         let bound = |b: Bound<&Token>| -> Result<Bound<f64>, FilterError> {
             Ok(match b {
-                Bound::Included(t) => Bound::Included(number(field, t)?),
-                Bound::Excluded(t) => Bound::Excluded(number(field, t)?),
+                Bound::Included(t) => Bound::Included(number(&field, t)?),
+                Bound::Excluded(t) => Bound::Excluded(number(&field, t)?),
                 Bound::Unbounded => Bound::Unbounded,
             })
         };
-        Ok(Resolved::Range(field, bound(lower)?, bound(upper)?))
+        Ok(Resolved::Range(field.clone(), bound(lower)?, bound(upper)?))
     };
     Ok(match op {
         Op::Equal(v) => single(equal(std::slice::from_ref(v))?),
@@ -193,8 +262,16 @@ fn condition(field: Builtin, name: &Token, op: &Op) -> Result<Resolved, FilterEr
         Op::Less(v) => range(Bound::Unbounded, Bound::Excluded(v))?,
         Op::LessOrEqual(v) => range(Bound::Unbounded, Bound::Included(v))?,
         Op::Between { from, to } => range(Bound::Included(from), Bound::Included(to))?,
-        Op::Exists | Op::IsNotNull => Resolved::Exists(field),
-        Op::NotExists | Op::IsNull => not(Resolved::Exists(field)),
+        // An attribute may be present and null or empty, which EXISTS counts as present.
+        Op::Exists => Resolved::Exists(field),
+        Op::NotExists => not(Resolved::Exists(field)),
+        Op::IsNull if attribute => Resolved::IsNull(field),
+        Op::IsNotNull if attribute => not(Resolved::IsNull(field)),
+        Op::IsEmpty if attribute => Resolved::IsEmpty(field),
+        Op::IsNotEmpty if attribute => not(Resolved::IsEmpty(field)),
+        // A built-in field is never null: absent is null.
+        Op::IsNotNull => Resolved::Exists(field),
+        Op::IsNull => not(Resolved::Exists(field)),
         // Empty text and empty paths are not stored: empty is absent.
         Op::IsEmpty | Op::IsNotEmpty if !matches!(kind, Kind::Keyword | Kind::Path) => {
             return refuse("IS EMPTY");
@@ -212,18 +289,20 @@ fn single(r: Resolved) -> Resolved {
     }
 }
 
-fn typed(field: Builtin, v: &Token) -> Result<Value, FilterError> {
+fn typed(field: &Field, v: &Token) -> Result<Value, FilterError> {
     match field.kind() {
         Kind::Boolean => match v.text.to_ascii_lowercase().as_str() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
             _ => Err(error(v, format!("`{}` is true or false, not `{}`", field.name(), v.text))),
         },
+        // Keyword attributes are held trimmed.
+        Kind::Keyword if matches!(field, Field::Attribute(..)) => Ok(Value::Text(v.text.trim().to_string())),
         _ => Ok(Value::Text(v.text.clone())),
     }
 }
 
-fn number(field: Builtin, v: &Token) -> Result<f64, FilterError> {
+fn number(field: &Field, v: &Token) -> Result<f64, FilterError> {
     if field.kind() == Kind::Date {
         if let Ok(seconds) = v.text.parse::<i64>() {
             return Ok(seconds as f64);

@@ -25,7 +25,7 @@
 mod builtin;
 mod parse;
 
-pub use builtin::{Builtin, Kind, Resolved, Value};
+pub use builtin::{Builtin, Field, Kind, Resolved, Value};
 
 use std::fmt;
 

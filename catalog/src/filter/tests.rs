@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::attributes::AttributeSchema;
 
 fn cond(field: &str, op: Op) -> Filter {
     Filter::Condition(Condition { field: Token::new(field), op })
@@ -249,7 +250,7 @@ fn any_string_parses_or_names_a_column() {
 }
 
 fn resolve_error(text: &str) -> String {
-    match Filter::parse(text).map(|f| f.resolve()) {
+    match Filter::parse(text).map(|f| f.resolve(&schema())) {
         Ok(Ok(r)) => format!("resolved: {r:?}"),
         Ok(Err(e)) | Err(e) => e.to_string(),
     }
@@ -258,24 +259,30 @@ fn resolve_error(text: &str) -> String {
 #[test]
 fn built_in_fields_resolve_with_their_types() {
     use std::ops::Bound;
-    let r = |text: &str| Filter::parse(text).unwrap().resolve().unwrap();
-    assert_eq!(r("price > 10"), Resolved::Range(Builtin::Price, Bound::Excluded(10.0), Bound::Unbounded));
-    assert_eq!(r("rating 3 TO 4.5"), Resolved::Range(Builtin::Rating, Bound::Included(3.0), Bound::Included(4.5)));
+    let r = |text: &str| Filter::parse(text).unwrap().resolve(&AttributeSchema::default()).unwrap();
+    assert_eq!(
+        r("price > 10"),
+        Resolved::Range(Field::Builtin(Builtin::Price), Bound::Excluded(10.0), Bound::Unbounded)
+    );
+    assert_eq!(
+        r("rating 3 TO 4.5"),
+        Resolved::Range(Field::Builtin(Builtin::Rating), Bound::Included(3.0), Bound::Included(4.5))
+    );
     assert_eq!(
         r("updated_at >= 2026-01-01T00:00:00Z"),
-        Resolved::Range(Builtin::UpdatedAt, Bound::Included(1_767_225_600.0), Bound::Unbounded)
+        Resolved::Range(Field::Builtin(Builtin::UpdatedAt), Bound::Included(1_767_225_600.0), Bound::Unbounded)
     );
-    assert_eq!(r("in_stock = TRUE"), Resolved::AnyOf(Builtin::InStock, vec![Value::Bool(true)]));
+    assert_eq!(r("in_stock = TRUE"), Resolved::AnyOf(Field::Builtin(Builtin::InStock), vec![Value::Bool(true)]));
     assert_eq!(
         r("brand != Bosch"),
-        Resolved::Not(Box::new(Resolved::AnyOf(Builtin::Brand, vec![Value::Text("Bosch".into())])))
+        Resolved::Not(Box::new(Resolved::AnyOf(Field::Builtin(Builtin::Brand), vec![Value::Text("Bosch".into())])))
     );
-    assert_eq!(r("category IS NULL"), Resolved::Not(Box::new(Resolved::Exists(Builtin::Category))));
+    assert_eq!(r("category IS NULL"), Resolved::Not(Box::new(Resolved::Exists(Field::Builtin(Builtin::Category)))));
     assert_eq!(
         r("review_count IN [1, 2]"),
         Resolved::Or(vec![
-            Resolved::Range(Builtin::ReviewCount, Bound::Included(1.0), Bound::Included(1.0)),
-            Resolved::Range(Builtin::ReviewCount, Bound::Included(2.0), Bound::Included(2.0)),
+            Resolved::Range(Field::Builtin(Builtin::ReviewCount), Bound::Included(1.0), Bound::Included(1.0)),
+            Resolved::Range(Field::Builtin(Builtin::ReviewCount), Bound::Included(2.0), Bound::Included(2.0)),
         ])
     );
 }
@@ -283,7 +290,13 @@ fn built_in_fields_resolve_with_their_types() {
 #[test]
 fn unknown_attributes_and_wrong_types_name_the_column() {
     let cases = [
-        ("colour = red", "at column 1: `colour` is not filterable; filterable attributes: brand, category"),
+        (
+            "colour = red",
+            "at column 1: `colour` is not filterable; filterable attributes: brand, category, in_stock, language, \
+             popularity, price, rating, released, review_count, size, specs.voltage, updated_at",
+        ),
+        ("size > 3", "at column 1: `size` holds a keyword: a range does not apply to it"),
+        ("material = wood", "at column 1: `material` is not filterable"),
         ("price = cheap", "at column 9: `price` takes a number, not `cheap`"),
         ("brand > B", "at column 1: `brand` holds a keyword: a range does not apply to it"),
         ("in_stock = maybe", "at column 12: `in_stock` is true or false, not `maybe`"),
@@ -304,14 +317,53 @@ fn a_search_request_reads_the_filter_from_a_string_or_the_array_form() {
     )
     .unwrap();
     assert_eq!(request.filter.as_ref().unwrap().to_string(), "(brand = Bosch OR brand = Makita) AND price < 100");
-    request.validate().unwrap();
+    request.validate(&AttributeSchema::default()).unwrap();
     // Written back as the canonical text.
     let json = serde_json::to_value(&request).unwrap();
     assert_eq!(json["filter"], "(brand = Bosch OR brand = Makita) AND price < 100");
     let bad = serde_json::from_value::<crate::SearchRequest>(serde_json::json!({"filter": "price <"}));
     assert!(bad.unwrap_err().to_string().contains("at column 8: expected a value after `<`"));
     let request: crate::SearchRequest = serde_json::from_value(serde_json::json!({"filter": "colour = red"})).unwrap();
-    let e = request.validate().unwrap_err();
+    let e = request.validate(&AttributeSchema::default()).unwrap_err();
     assert_eq!(e.param(), "filter");
     assert!(e.to_string().contains("`colour` is not filterable"), "{e}");
+}
+
+/// `size` and `weight` filterable, `released` a filterable date, `material` declared but only
+/// facetable, `specs.voltage` a filterable number.
+fn schema() -> AttributeSchema {
+    use crate::attributes::{AttributeSettings, AttributeType};
+    let mut schema = AttributeSchema::default();
+    for (name, kind) in [
+        ("size", AttributeType::Keyword),
+        ("released", AttributeType::Date),
+        ("specs.voltage", AttributeType::Number),
+        ("material", AttributeType::Keyword),
+    ] {
+        let mut settings = AttributeSettings::filterable(kind);
+        settings.filterable = name != "material";
+        schema.0.insert(name.to_string(), settings);
+    }
+    schema
+}
+
+#[test]
+fn declared_attributes_resolve_with_their_types() {
+    use crate::attributes::AttributeType;
+    use std::ops::Bound;
+    let r = |text: &str| Filter::parse(text).unwrap().resolve(&schema()).unwrap();
+    let volts = Field::Attribute("specs.voltage".into(), AttributeType::Number);
+    assert_eq!(r("specs.voltage > 12"), Resolved::Range(volts.clone(), Bound::Excluded(12.0), Bound::Unbounded));
+    let size = Field::Attribute("size".into(), AttributeType::Keyword);
+    assert_eq!(
+        r("size IN [' M ', L]"),
+        Resolved::AnyOf(size.clone(), vec![Value::Text("M".into()), Value::Text("L".into())])
+    );
+    assert_eq!(r("size IS NULL"), Resolved::IsNull(size.clone()));
+    assert_eq!(r("size IS NOT EMPTY"), Resolved::Not(Box::new(Resolved::IsEmpty(size.clone()))));
+    assert_eq!(r("size NOT EXISTS"), Resolved::Not(Box::new(Resolved::Exists(size))));
+    assert_eq!(
+        resolve_error("released > soon"),
+        "at column 12: `released` takes a date (RFC 3339, or Unix seconds), not `soon`"
+    );
 }

@@ -1,10 +1,12 @@
-//! The filter language compiled to Tantivy queries over the built-in fields: keywords and paths
-//! as terms (a facet's root term is there whenever the field has a value), numbers and dates as
-//! range queries on their fast fields, `NOT` as "everything but".
+//! The filter language compiled to Tantivy queries: keywords and paths as terms (a facet's root
+//! term is there whenever the field has a value), numbers and dates as range queries on their
+//! fast fields, `NOT` as "everything but". Declared attributes live in one JSON field: keywords
+//! and booleans as terms under the attribute's path, numbers and dates (as `f64` seconds) as
+//! ranges over its fast column, presence, `null` and emptiness as `attr_state` terms.
 
 use std::ops::Bound;
 
-use searchd_catalog::filter::{Builtin, Resolved, Value};
+use searchd_catalog::filter::{Builtin, Field, Resolved, Value};
 use tantivy::Term;
 use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption};
@@ -32,13 +34,45 @@ fn compile(f: &Fields, filter: &Resolved) -> Box<dyn Query> {
             Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, compile(f, part))]))
         }
         Resolved::AnyOf(field, values) => {
-            let terms: Vec<(Occur, Box<dyn Query>)> =
-                values.iter().filter_map(|v| term(f, *field, v)).map(|t| (Occur::Should, t)).collect();
+            let terms: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .filter_map(|v| match field {
+                    Field::Builtin(b) => term(f, *b, v),
+                    Field::Attribute(name, _) => Some(attribute_term(f, name, v)),
+                })
+                .map(|t| (Occur::Should, t))
+                .collect();
             if terms.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(terms)) }
         }
-        Resolved::Range(field, lower, upper) => range(f, *field, *lower, *upper),
-        Resolved::Exists(field) => exists(f, *field),
+        Resolved::Range(Field::Builtin(b), lower, upper) => range(f, *b, *lower, *upper),
+        Resolved::Range(Field::Attribute(name, _), lower, upper) => {
+            let term = |v: f64| {
+                let mut term = Term::from_field_json_path(f.attrs, name, false);
+                term.append_type_and_fast_value(v);
+                term
+            };
+            Box::new(RangeQuery::new(lower.map(term), upper.map(term)))
+        }
+        Resolved::Exists(Field::Builtin(b)) => exists(f, *b),
+        Resolved::Exists(Field::Attribute(name, _)) => state(f, name.clone()),
+        Resolved::IsNull(field) => state(f, format!("{}{}", field.name(), crate::schema::NULL)),
+        Resolved::IsEmpty(field) => state(f, format!("{}{}", field.name(), crate::schema::EMPTY)),
     }
+}
+
+/// A keyword or boolean value of a declared attribute.
+fn attribute_term(f: &Fields, name: &str, value: &Value) -> Box<dyn Query> {
+    let mut term = Term::from_field_json_path(f.attrs, name, false);
+    match value {
+        Value::Text(text) => term.append_type_and_str(text),
+        Value::Bool(b) => term.append_type_and_fast_value(*b),
+    }
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// Products whose `attr_state` holds `token`.
+fn state(f: &Fields, token: String) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(f.attr_state, &token), IndexRecordOption::Basic))
 }
 
 /// The term of one value: a facet path for brand and category, the code for language, the

@@ -6,18 +6,20 @@
 
 mod collect;
 mod engagement;
+mod facets;
 mod features;
 mod filter;
 mod highlight;
 mod query;
 mod rerank;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use searchd_catalog::filter::Resolved;
 use searchd_catalog::{
-    Expansions, Explanation, FacetCount, FeatureVector, FirstPhaseScorer, Phase1Explanation, Phase2Explanation, Ranker,
+    Expansions, Explanation, FeatureVector, FirstPhaseScorer, Phase1Explanation, Phase2Explanation, Ranker,
     RankingMode, SearchHit, SearchRequest, SearchResponse, SecondPhase, SortBy, TextWeights,
 };
 use tantivy::query::Query;
@@ -37,7 +39,7 @@ struct Retrieved {
     /// The requested page, in final order.
     top: Vec<Ranked>,
     total: u64,
-    facets: BTreeMap<String, Vec<FacetCount>>,
+    facets: facets::FacetResults,
     /// The model that re-ranked the window, when one did.
     second: Option<Arc<dyn SecondPhase>>,
     /// The phase-1 scorer the search used.
@@ -50,6 +52,11 @@ struct Planned {
     searcher: Searcher,
     language: Language,
     terms: Vec<QueryTerm>,
+    /// The words' query, without the filters.
+    text: Box<dyn Query>,
+    /// The filters, every one of which must hold.
+    clauses: Vec<Resolved>,
+    /// The words' query with the filters.
     query: Box<dyn Query>,
     engagement: Option<Arc<EngagementColumns>>,
 }
@@ -118,7 +125,8 @@ impl ProductIndex {
             per_page: request.per_page,
             total_pages,
             hits,
-            facets,
+            facets: facets.values,
+            facet_stats: facets.stats,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
         })
     }
@@ -158,8 +166,16 @@ impl ProductIndex {
     ) -> Result<Vec<Candidate>> {
         let Planned { searcher, terms, query, engagement, .. } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
-        let (top, _, _) =
-            self.collect(&searcher, request, query.as_ref(), &ranker.first, 0, ranker.window, engagement.clone())?;
+        let (top, _, _) = self.collect(
+            &searcher,
+            request,
+            query.as_ref(),
+            &ranker.first,
+            0,
+            ranker.window,
+            engagement.clone(),
+            None,
+        )?;
         let features = self.features(&searcher, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
@@ -174,8 +190,9 @@ impl ProductIndex {
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
-        let Planned { searcher, language, terms, query, engagement } =
+        let Planned { searcher, language, terms, text, clauses, query, engagement } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
+        let plan = self.facet_plan(request, &clauses)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
             RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
@@ -188,8 +205,14 @@ impl ProductIndex {
             Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
             None => (request.offset(), request.per_page),
         };
-        let (top, total, facets) =
-            self.collect(&searcher, request, query.as_ref(), &first, offset, limit, engagement.clone())?;
+        let with_hits = (!plan.with_hits.is_empty()).then(|| facets::FacetsCollector::new(&plan.with_hits, &searcher));
+        let (top, total, counted) =
+            self.collect(&searcher, request, query.as_ref(), &first, offset, limit, engagement.clone(), with_hits)?;
+        let mut facets = facets::FacetResults::default();
+        if let Some((collector, fruit)) = counted {
+            collector.finish(fruit, request, &mut facets);
+        }
+        self.count_disjunctive(&searcher, text.as_ref(), &clauses, &plan, request, &mut facets)?;
         let top = match &second {
             None => top.into_iter().map(|(score, address)| Ranked::phase1(score, address)).collect(),
             Some(model) => {
@@ -211,7 +234,7 @@ impl ProductIndex {
     /// the Tantivy query (with the learned `expansions`, when given), and the engagement columns
     /// of this searcher's segments.
     fn plan(&self, request: &SearchRequest, expansions: Option<&Expansions>, weights: &TextWeights) -> Result<Planned> {
-        let filter = request.validated_filter()?;
+        let clauses = request.validated_clauses(&self.config().attributes)?;
         if let Some(code) = request.lang.as_deref() {
             if Language::from_code(code).is_none() {
                 return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
@@ -220,9 +243,10 @@ impl ProductIndex {
         let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let terms = self.analyzer.query_terms(&request.q, language);
         let searcher = self.searcher();
-        let query = self.build_query(&searcher, request, &terms, expansions, weights, filter.as_ref());
+        let text = self.text_query(&searcher, request, &terms, expansions, weights);
+        let query = self.filtered(text.box_clone(), &clauses);
         let engagement = self.engagement_columns(&searcher)?;
-        Ok(Planned { searcher, language, terms, query, engagement })
+        Ok(Planned { searcher, language, terms, text, clauses, query, engagement })
     }
 }
 

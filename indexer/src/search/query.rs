@@ -1,15 +1,13 @@
 //! Query building: each query word's exact, stemmed and typo matches over the weighted fields
 //! (DisMax), the title's product type, learned expansions, joined words, and the filters.
 
-use std::ops::Bound;
-
 use searchd_catalog::filter::Resolved;
 use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
-    RangeQuery, TermQuery,
+    TermQuery,
 };
-use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 use crate::ProductIndex;
@@ -21,17 +19,16 @@ const MAX_QUERY_TERMS: usize = 12;
 const TYPO_MAX_DOC_FREQ: u64 = 3;
 
 impl ProductIndex {
-    /// The Tantivy query of a search: the words (weighted by `weights`), then the filters.
-    pub(super) fn build_query(
+    /// The text part of a search's query: the words (weighted by `weights`); everything when
+    /// there are none.
+    pub(super) fn text_query(
         &self,
         searcher: &Searcher,
         request: &SearchRequest,
         terms: &[QueryTerm],
         expansions: Option<&Expansions>,
         weights: &TextWeights,
-        filter: Option<&Resolved>,
     ) -> Box<dyn Query> {
-        let f = &self.fields;
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
         let text: Box<dyn Query> = if terms.is_empty() {
             if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
@@ -74,42 +71,25 @@ impl ProductIndex {
             Box::new(BooleanQuery::new(clauses))
         };
 
-        let mut filters: Vec<Box<dyn Query>> = Vec::new();
-        let fl = &request.filters;
-        if !fl.brand.is_empty() {
-            let any =
-                fl.brand.iter().map(|b| (Occur::Should, facet_term(f.brand, Facet::from_path([b.trim()])))).collect();
-            filters.push(Box::new(BooleanQuery::new(any)));
-        }
-        if let Some(segments) = fl.category_segments() {
-            filters.push(facet_term(f.category, Facet::from_path(segments)));
-        }
-        if fl.price_min.is_some() || fl.price_max.is_some() {
-            let bound =
-                |v: Option<f64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)));
-            filters.push(Box::new(RangeQuery::new(bound(fl.price_min), bound(fl.price_max))));
-        }
-        if let Some(min) = fl.min_rating {
-            filters.push(Box::new(RangeQuery::new(
-                Bound::Included(Term::from_field_f64(f.rating, min)),
-                Bound::Unbounded,
-            )));
-        }
-        if let Some(filter) = filter {
-            filters.push(self.filter_query(filter));
-        }
-        if let Some(in_stock) = fl.in_stock {
-            filters
-                .push(Box::new(TermQuery::new(Term::from_field_bool(f.in_stock, in_stock), IndexRecordOption::Basic)));
-        }
-        if filters.is_empty() {
-            return text;
-        }
-        let mut clauses = vec![(Occur::Must, text)];
-        clauses.extend(
-            filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)),
+        text
+    }
+
+    /// `text` restricted to the products every clause holds for (the clauses do not score).
+    pub(super) fn filtered<'a>(
+        &self,
+        text: Box<dyn Query>,
+        clauses: impl IntoIterator<Item = &'a Resolved>,
+    ) -> Box<dyn Query> {
+        let mut all = vec![(Occur::Must, text)];
+        all.extend(
+            clauses
+                .into_iter()
+                .map(|c| (Occur::Must, Box::new(ConstScoreQuery::new(self.filter_query(c), 0.0)) as Box<dyn Query>)),
         );
-        Box::new(BooleanQuery::new(clauses))
+        if all.len() == 1 {
+            return all.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
+        }
+        Box::new(BooleanQuery::new(all))
     }
 
     /// One query word in the default ranking: the best of its exact, stemmed and typo matches
@@ -165,10 +145,6 @@ fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
 
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, boost))
-}
-
-fn facet_term(field: tantivy::schema::Field, facet: Facet) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_facet(field, &facet), IndexRecordOption::Basic))
 }
 
 /// Each query word's expansions that are not query words themselves: (word index, stem, weight).

@@ -222,7 +222,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 18] = [
+pub const SEARCH_PARAMS: [&str; 22] = [
     "q",
     "filter",
     "brand",
@@ -232,6 +232,10 @@ pub const SEARCH_PARAMS: [&str; 18] = [
     "min_rating",
     "in_stock",
     "facets",
+    "disjunctive",
+    "max_values_per_facet",
+    "facet_order",
+    "facet_ranges",
     "sort",
     "page",
     "per_page",
@@ -310,13 +314,31 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "price_max" => request.filters.price_max = Some(number(value)?),
             "min_rating" => request.filters.min_rating = Some(number(value)?),
             "in_stock" => request.filters.in_stock = Some(boolean(value)?),
-            "facets" => {
-                request.facets = value
+            "facets" | "disjunctive" => {
+                let names = value
                     .split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(|s| s.parse::<FacetField>())
+                    .map(|s| s.parse::<FacetField>().map_err(|e| invalid(param, e.to_string())))
                     .collect::<Result<_, _>>()?;
+                if param == "facets" { request.facets = names } else { request.disjunctive = names }
+            }
+            "max_values_per_facet" => request.max_values_per_facet = count(value)?,
+            "facet_order" => request.facet_order = value.trim().parse()?,
+            // `price:0-50,50-100,100-`; several facets separated by `;`.
+            "facet_ranges" => {
+                for part in value.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    let (name, ranges) = part
+                        .split_once(':')
+                        .ok_or_else(|| invalid(param, format!("`{part}` is not of the form name:from-to,from-to")))?;
+                    let ranges = ranges
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|r| r.parse::<searchd_catalog::FacetRange>())
+                        .collect::<Result<Vec<_>, _>>()?;
+                    request.facet_ranges.insert(name.trim().to_string(), ranges);
+                }
             }
             "sort" => request.sort = value.trim().parse()?,
             "page" => request.page = count(value)?,
@@ -355,7 +377,7 @@ pub struct SearchParams {
     /// A filter expression, ANDed with the other filters: `=`, `!=`, `>`, `>=`, `<`, `<=`,
     /// `a TO b`, `IN [..]`, `NOT IN [..]`, `EXISTS`, `IS NULL`, `IS EMPTY`, `AND`, `OR`, `NOT`,
     /// parentheses, quoted strings, over brand, category, price, rating, review_count,
-    /// popularity, in_stock, updated_at and language.
+    /// popularity, in_stock, updated_at, language and the filterable attributes.
     #[param(example = "price < 100 AND brand IN [Bosch, Makita]")]
     filter: Option<String>,
     /// Brand filter; repeat for any of several brands.
@@ -370,9 +392,24 @@ pub struct SearchParams {
     #[param(minimum = 0, maximum = 5)]
     min_rating: Option<f64>,
     in_stock: Option<bool>,
-    /// Facets to count, comma-separated: `brand`, `category`.
-    #[param(example = "brand,category")]
+    /// Facets to count, comma-separated: `brand`, `category`, `price`, `rating`,
+    /// `review_count`, `popularity`, and facetable attributes. Keyword facets answer in
+    /// `facets`, numeric ones in `facet_stats`.
+    #[param(example = "brand,category,price")]
     facets: Option<String>,
+    /// Facets counted disjunctively, comma-separated: their counts ignore the filter clauses on
+    /// that same facet (checkboxes).
+    #[param(example = "brand")]
+    disjunctive: Option<String>,
+    /// Values per keyword facet (default 20).
+    #[param(minimum = 1, maximum = 1000)]
+    max_values_per_facet: Option<usize>,
+    #[param(value_type = Option<searchd_catalog::FacetOrder>)]
+    facet_order: Option<String>,
+    /// Ranges to count per numeric facet: `price:0-50,50-100,100-` (from included, to
+    /// excluded; `a..b` for negative ends), several facets separated by `;`.
+    #[param(example = "price:0-50,50-100,100-")]
+    facet_ranges: Option<String>,
     #[param(value_type = Option<searchd_catalog::SortBy>)]
     sort: Option<String>,
     /// 1-based page (page × per_page ≤ 1000).

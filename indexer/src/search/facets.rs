@@ -1,0 +1,486 @@
+//! Facets: which fields a search counts, and how. Brand and category are Tantivy facet fields
+//! (counted by its `FacetCollector`); keyword and boolean attributes are counted by term ordinal
+//! over their fast columns, numeric fields and attributes give stats and range counts from
+//! theirs. A disjunctive facet is counted in a pass of its own over the query without the
+//! clauses on that facet; the others are counted in the pass that collects the hits.
+
+use std::collections::{BTreeMap, HashMap};
+
+use searchd_catalog::attributes::AttributeType;
+use searchd_catalog::filter::{Builtin, Resolved};
+use searchd_catalog::{
+    Error as CatalogError, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest,
+};
+use tantivy::collector::{Collector, FacetCollector, FacetCounts, SegmentCollector};
+use tantivy::columnar::{Column, DynamicColumn, NumericalType, StrColumn};
+use tantivy::query::Query;
+use tantivy::schema::Facet;
+use tantivy::{DocId, Score, Searcher, SegmentReader};
+
+use crate::{ProductIndex, Result};
+
+/// How one facet is counted.
+#[derive(Debug, Clone)]
+pub(super) enum Spec {
+    /// The brand facet field.
+    Brand,
+    /// The category facet field, one level below `root`.
+    Category(Facet),
+    /// Values of a fast column (`attrs.colour`): keywords, or booleans as `true` / `false`.
+    Values { name: String, column: String },
+    /// Stats and range counts of a numeric fast column.
+    Numeric { name: String, column: String, ranges: Vec<FacetRange> },
+}
+
+impl Spec {
+    fn name(&self) -> &str {
+        match self {
+            Spec::Brand => "brand",
+            Spec::Category(_) => "category",
+            Spec::Values { name, .. } | Spec::Numeric { name, .. } => name,
+        }
+    }
+}
+
+/// The facets a search counts: with the hits, or disjunctively each in a pass of its own.
+#[derive(Debug, Default)]
+pub(super) struct FacetPlan {
+    /// Counted over the search's own matches.
+    pub with_hits: Vec<Spec>,
+    /// Counted over the matches of the search without the clauses (by index) on the facet.
+    pub disjunctive: Vec<(Spec, Vec<usize>)>,
+}
+
+/// What counting gave: keyword facets' values and numeric facets' stats, by facet name.
+#[derive(Debug, Default)]
+pub(super) struct FacetResults {
+    pub values: BTreeMap<String, Vec<FacetCount>>,
+    pub stats: BTreeMap<String, FacetStats>,
+}
+
+impl ProductIndex {
+    /// Resolves the facets a request asks for against the built-in fields and the facetable
+    /// attributes; the error names `facets`, `disjunctive` or `facet_ranges`.
+    pub(super) fn facet_plan(&self, request: &SearchRequest, clauses: &[Resolved]) -> Result<FacetPlan> {
+        let attributes = &self.config().attributes;
+        let mut plan = FacetPlan::default();
+        let mut seen: Vec<&str> = Vec::new();
+        let asked =
+            request.facets.iter().map(|f| (f, "facets")).chain(request.disjunctive.iter().map(|f| (f, "disjunctive")));
+        for (facet, param) in asked {
+            let name = facet.as_str();
+            if seen.contains(&name) {
+                continue;
+            }
+            seen.push(name);
+            let ranges = request.facet_ranges.get(name).cloned().unwrap_or_default();
+            let numeric = |column: String| Spec::Numeric { name: name.to_string(), column, ranges: ranges.clone() };
+            let spec = match facet {
+                FacetField::Brand => Spec::Brand,
+                FacetField::Category => {
+                    Spec::Category(request.filters.category_segments().map_or_else(Facet::root, Facet::from_path))
+                }
+                FacetField::Named(name) => match (Builtin::of(name), attributes.get(name)) {
+                    (Some(Builtin::Price | Builtin::Rating | Builtin::ReviewCount | Builtin::Popularity), _) => {
+                        numeric(name.clone())
+                    }
+                    (None, Some(a)) if a.facetable => match a.kind {
+                        AttributeType::Keyword | AttributeType::Boolean => {
+                            Spec::Values { name: name.clone(), column: format!("{}.{name}", crate::schema::ATTRS) }
+                        }
+                        AttributeType::Number | AttributeType::Date => {
+                            numeric(format!("{}.{name}", crate::schema::ATTRS))
+                        }
+                    },
+                    _ => {
+                        let mut known = vec!["brand", "category", "popularity", "price", "rating", "review_count"];
+                        known.extend(attributes.names(|a| a.facetable));
+                        known.sort_unstable();
+                        return Err(CatalogError::invalid(
+                            param,
+                            format!("`{name}` is not facetable; facetable: {}", known.join(", ")),
+                        )
+                        .into());
+                    }
+                },
+            };
+            if !ranges.is_empty() && !matches!(spec, Spec::Numeric { .. }) {
+                return Err(CatalogError::invalid(
+                    "facet_ranges",
+                    format!("`{name}` is not a numeric facet: ranges apply to numbers and dates"),
+                )
+                .into());
+            }
+            let own: Vec<usize> = clauses.iter().enumerate().filter(|(_, c)| is_on(c, name)).map(|(i, _)| i).collect();
+            if request.disjunctive.contains(facet) && !own.is_empty() {
+                let others = (0..clauses.len()).filter(|i| !own.contains(i)).collect();
+                plan.disjunctive.push((spec, others));
+            } else {
+                plan.with_hits.push(spec);
+            }
+        }
+        if let Some(name) = request.facet_ranges.keys().find(|k| !seen.contains(&k.as_str())) {
+            return Err(
+                CatalogError::invalid("facet_ranges", format!("`{name}` is not among the facets asked for")).into()
+            );
+        }
+        Ok(plan)
+    }
+
+    /// Counts the disjunctive facets of `plan`, each over `text` and the clauses it keeps.
+    pub(super) fn count_disjunctive(
+        &self,
+        searcher: &Searcher,
+        text: &dyn Query,
+        clauses: &[Resolved],
+        plan: &FacetPlan,
+        request: &SearchRequest,
+        results: &mut FacetResults,
+    ) -> Result<()> {
+        for (spec, kept) in &plan.disjunctive {
+            let query = self.filtered(text.box_clone(), kept.iter().map(|&i| &clauses[i]));
+            let collector = FacetsCollector::new(std::slice::from_ref(spec), searcher);
+            let fruit = searcher.search(query.as_ref(), &collector)?;
+            collector.finish(fruit, request, results);
+        }
+        Ok(())
+    }
+}
+
+/// Whether every field of the clause is the facet `name`.
+fn is_on(clause: &Resolved, name: &str) -> bool {
+    let fields = clause.fields();
+    !fields.is_empty() && fields.iter().all(|f| f.name() == name)
+}
+
+/// Counts a list of facets in one pass.
+pub(super) struct FacetsCollector {
+    /// Every facet asked for, with whether it is numeric.
+    asked: Vec<(String, bool)>,
+    brand: Option<FacetCollector>,
+    category: Option<(FacetCollector, Facet)>,
+    columns: Vec<Spec>,
+}
+
+impl FacetsCollector {
+    /// A collector for `specs`; brand and category are left out when no segment holds a value
+    /// (Tantivy's facet collector would otherwise visit every matching document for nothing).
+    pub(super) fn new(specs: &[Spec], searcher: &Searcher) -> Self {
+        let has_values = |field: &str| {
+            let Ok(field) = searcher.schema().get_field(field) else { return false };
+            searcher
+                .segment_readers()
+                .iter()
+                .any(|s| s.inverted_index(field).is_ok_and(|index| index.terms().num_terms() > 0))
+        };
+        let asked = specs.iter().map(|s| (s.name().to_string(), matches!(s, Spec::Numeric { .. }))).collect();
+        let mut collector = Self { asked, brand: None, category: None, columns: Vec::new() };
+        for spec in specs {
+            match spec {
+                Spec::Brand if has_values("brand") => {
+                    let mut c = FacetCollector::for_field("brand");
+                    c.add_facet(Facet::root());
+                    collector.brand = Some(c);
+                }
+                Spec::Category(root) if has_values("category") => {
+                    let mut c = FacetCollector::for_field("category");
+                    c.add_facet(root.clone());
+                    collector.category = Some((c, root.clone()));
+                }
+                Spec::Brand | Spec::Category(_) => {}
+                other => collector.columns.push(other.clone()),
+            }
+        }
+        collector
+    }
+
+    /// Turns the fruit into values and stats, every facet asked for present (empty when
+    /// nothing matched).
+    pub(super) fn finish(&self, fruit: FacetsFruit, request: &SearchRequest, results: &mut FacetResults) {
+        let FacetsFruit { brand, category, columns } = fruit;
+        let keep = |mut values: Vec<FacetCount>| {
+            match request.facet_order {
+                FacetOrder::Count => values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value))),
+                FacetOrder::Value => values.sort_by(|a, b| a.value.cmp(&b.value)),
+            }
+            values.truncate(request.max_values_per_facet);
+            values
+        };
+        if let Some(counts) = brand {
+            results.values.insert("brand".into(), keep(facet_values(&counts, &Facet::root())));
+        }
+        if let (Some(counts), Some((_, root))) = (category, &self.category) {
+            results.values.insert("category".into(), keep(facet_values(&counts, root)));
+        }
+        for (spec, counted) in self.columns.iter().zip(columns) {
+            match counted {
+                Counted::Values(counts) => {
+                    let values = counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+                    results.values.insert(spec.name().to_string(), keep(values));
+                }
+                Counted::Numeric(acc) => {
+                    let Spec::Numeric { ranges, .. } = spec else { continue };
+                    results.stats.insert(spec.name().to_string(), acc.stats(ranges));
+                }
+            }
+        }
+        for (name, numeric) in &self.asked {
+            if !numeric {
+                results.values.entry(name.clone()).or_default();
+            }
+        }
+    }
+}
+
+fn facet_values(counts: &FacetCounts, root: &Facet) -> Vec<FacetCount> {
+    counts
+        .get(root.clone())
+        .map(|(facet, count)| FacetCount {
+            value: facet.to_path().last().map(|s| (*s).to_string()).unwrap_or_default(),
+            count,
+        })
+        .collect()
+}
+
+/// What one pass counted.
+pub(super) struct FacetsFruit {
+    brand: Option<FacetCounts>,
+    category: Option<FacetCounts>,
+    columns: Vec<Counted>,
+}
+
+enum Counted {
+    Values(HashMap<String, u64>),
+    Numeric(NumericAcc),
+}
+
+/// Running stats of a numeric facet.
+#[derive(Debug, Clone, Default)]
+struct NumericAcc {
+    count: u64,
+    sum: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+    ranges: Vec<u64>,
+}
+
+impl NumericAcc {
+    fn merge(&mut self, other: NumericAcc) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.min = [self.min, other.min].into_iter().flatten().reduce(f64::min);
+        self.max = [self.max, other.max].into_iter().flatten().reduce(f64::max);
+        if self.ranges.len() < other.ranges.len() {
+            self.ranges.resize(other.ranges.len(), 0);
+        }
+        for (mine, theirs) in self.ranges.iter_mut().zip(other.ranges) {
+            *mine += theirs;
+        }
+    }
+
+    fn stats(self, ranges: &[FacetRange]) -> FacetStats {
+        FacetStats {
+            count: self.count,
+            min: self.min,
+            max: self.max,
+            sum: self.sum,
+            avg: (self.count > 0).then(|| self.sum / self.count as f64),
+            ranges: ranges
+                .iter()
+                .enumerate()
+                .map(|(i, r)| RangeCount { range: r.to_string(), count: self.ranges.get(i).copied().unwrap_or(0) })
+                .collect(),
+        }
+    }
+}
+
+impl Collector for FacetsCollector {
+    type Fruit = FacetsFruit;
+    type Child = FacetsSegment;
+
+    fn for_segment(&self, ord: u32, segment: &SegmentReader) -> tantivy::Result<FacetsSegment> {
+        let brand = self.brand.as_ref().map(|c| c.for_segment(ord, segment)).transpose()?;
+        let category = self.category.as_ref().map(|(c, _)| c.for_segment(ord, segment)).transpose()?;
+        let mut columns = Vec::with_capacity(self.columns.len());
+        for spec in &self.columns {
+            columns.push(match spec {
+                Spec::Values { column, .. } => {
+                    let mut strs = None;
+                    let mut bools = None;
+                    for handle in segment.fast_fields().dynamic_column_handles(column)? {
+                        match handle.open()? {
+                            DynamicColumn::Str(c) => strs = Some(c),
+                            DynamicColumn::Bool(c) => bools = Some(c),
+                            _ => {}
+                        }
+                    }
+                    let ords = strs.as_ref().map_or(0, |c| c.num_terms());
+                    SegmentColumn::Values { strs, bools, counts: vec![0; ords], truth: [0; 2], seen: Vec::new() }
+                }
+                Spec::Numeric { column, ranges, .. } => {
+                    let mut numbers = None;
+                    for handle in segment.fast_fields().dynamic_column_handles(column)? {
+                        if let Some(DynamicColumn::F64(c)) = handle.open()?.coerce_numerical(NumericalType::F64) {
+                            numbers = Some(c);
+                            break;
+                        }
+                    }
+                    SegmentColumn::Numeric {
+                        numbers,
+                        ranges: ranges.clone(),
+                        acc: NumericAcc { ranges: vec![0; ranges.len()], ..NumericAcc::default() },
+                    }
+                }
+                Spec::Brand | Spec::Category(_) => unreachable!("counted by the facet collectors"),
+            });
+        }
+        Ok(FacetsSegment { brand, category, columns })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetsFruit>) -> tantivy::Result<FacetsFruit> {
+        let mut brands = Vec::new();
+        let mut categories = Vec::new();
+        let mut columns: Option<Vec<Counted>> = None;
+        for fruit in fruits {
+            brands.extend(fruit.brand);
+            categories.extend(fruit.category);
+            match &mut columns {
+                None => columns = Some(fruit.columns),
+                Some(merged) => {
+                    for (into, from) in merged.iter_mut().zip(fruit.columns) {
+                        match (into, from) {
+                            (Counted::Values(into), Counted::Values(from)) => {
+                                for (value, count) in from {
+                                    *into.entry(value).or_default() += count;
+                                }
+                            }
+                            (Counted::Numeric(into), Counted::Numeric(from)) => into.merge(from),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let columns = columns.unwrap_or_else(|| {
+            self.columns
+                .iter()
+                .map(|s| match s {
+                    Spec::Numeric { .. } => Counted::Numeric(NumericAcc::default()),
+                    _ => Counted::Values(HashMap::new()),
+                })
+                .collect()
+        });
+        Ok(FacetsFruit {
+            brand: self.brand.as_ref().map(|c| c.merge_fruits(brands)).transpose()?,
+            category: self.category.as_ref().map(|(c, _)| c.merge_fruits(categories)).transpose()?,
+            columns,
+        })
+    }
+}
+
+enum SegmentColumn {
+    Values { strs: Option<StrColumn>, bools: Option<Column<bool>>, counts: Vec<u64>, truth: [u64; 2], seen: Vec<u64> },
+    Numeric { numbers: Option<Column<f64>>, ranges: Vec<FacetRange>, acc: NumericAcc },
+}
+
+/// One segment's counting.
+pub(super) struct FacetsSegment {
+    brand: Option<<FacetCollector as Collector>::Child>,
+    category: Option<<FacetCollector as Collector>::Child>,
+    columns: Vec<SegmentColumn>,
+}
+
+impl SegmentCollector for FacetsSegment {
+    type Fruit = FacetsFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(c) = &mut self.brand {
+            c.collect(doc, score);
+        }
+        if let Some(c) = &mut self.category {
+            c.collect(doc, score);
+        }
+        for column in &mut self.columns {
+            match column {
+                SegmentColumn::Values { strs, bools, counts, truth, seen } => {
+                    // A list counts each distinct value once.
+                    if let Some(strs) = strs {
+                        seen.clear();
+                        seen.extend(strs.term_ords(doc));
+                        seen.sort_unstable();
+                        seen.dedup();
+                        for &ord in seen.iter() {
+                            counts[ord as usize] += 1;
+                        }
+                    }
+                    if let Some(bools) = bools {
+                        let (mut t, mut f) = (false, false);
+                        for b in bools.values_for_doc(doc) {
+                            if b { t = true } else { f = true }
+                        }
+                        truth[0] += u64::from(f);
+                        truth[1] += u64::from(t);
+                    }
+                }
+                SegmentColumn::Numeric { numbers: Some(numbers), ranges, acc } => {
+                    let mut in_range = 0u128;
+                    for v in numbers.values_for_doc(doc) {
+                        acc.count += 1;
+                        acc.sum += v;
+                        acc.min = Some(acc.min.map_or(v, |m| m.min(v)));
+                        acc.max = Some(acc.max.map_or(v, |m| m.max(v)));
+                        for (i, r) in ranges.iter().enumerate() {
+                            if r.contains(v) {
+                                in_range |= 1 << i;
+                            }
+                        }
+                    }
+                    // A product counts once per range, however many of its values lie in it.
+                    while in_range != 0 {
+                        let i = in_range.trailing_zeros() as usize;
+                        acc.ranges[i] += 1;
+                        in_range &= in_range - 1;
+                    }
+                }
+                SegmentColumn::Numeric { numbers: None, .. } => {}
+            }
+        }
+    }
+
+    fn harvest(self) -> FacetsFruit {
+        let columns = self
+            .columns
+            .into_iter()
+            .map(|column| match column {
+                SegmentColumn::Values { strs, counts, truth, .. } => {
+                    let mut values = HashMap::new();
+                    if let Some(strs) = strs {
+                        let mut text = String::new();
+                        for (ord, count) in counts.into_iter().enumerate().filter(|(_, c)| *c > 0) {
+                            text.clear();
+                            if strs.ord_to_str(ord as u64, &mut text).unwrap_or(false) {
+                                values.insert(text.clone(), count);
+                            }
+                        }
+                    }
+                    for (value, count) in [("false", truth[0]), ("true", truth[1])] {
+                        if count > 0 {
+                            values.insert(value.to_string(), count);
+                        }
+                    }
+                    Counted::Values(values)
+                }
+                SegmentColumn::Numeric { acc, .. } => Counted::Numeric(acc),
+            })
+            .collect();
+        FacetsFruit {
+            brand: self.brand.map(SegmentCollector::harvest),
+            category: self.category.map(SegmentCollector::harvest),
+            columns,
+        }
+    }
+}
