@@ -181,9 +181,9 @@ pub struct AttributeSettings {
 }
 
 impl AttributeSettings {
-    /// A filterable and facetable attribute of type `kind`.
+    /// A filterable and facetable attribute of type `kind`, sortable unless a keyword.
     pub fn filterable(kind: AttributeType) -> Self {
-        Self { kind, filterable: true, facetable: true, sortable: kind.is_ordered() }
+        Self { kind, filterable: true, facetable: true, sortable: kind != AttributeType::Keyword }
     }
 
     /// Whether the index holds its values (it is used for anything).
@@ -228,6 +228,9 @@ impl AttributeSchema {
                     "`{name}` is not an attribute name: one or two `.`-separated parts of letters, digits, `_` and `-`, \
                      at most {MAX_ATTRIBUTE_NAME_BYTES} bytes"
                 ));
+            }
+            if self.0[name].sortable && self.0[name].kind == AttributeType::Keyword {
+                return Err(format!("`{name}`: sortable applies to number, date and boolean attributes"));
             }
             if segments.len() == 2 && self.0.contains_key(segments[0]) {
                 return Err(format!("`{}` cannot be both an attribute and the object holding `{name}`", segments[0]));

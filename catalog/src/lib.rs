@@ -42,8 +42,8 @@ pub use scoring::{
 };
 pub use search::{
     DEFAULT_FACET_VALUES, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, Filters, Highlight,
-    MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, RangeCount, RankingMode,
-    SearchHit, SearchRequest, SearchResponse, SortBy, path_segments,
+    MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, RELEVANCE_KEY,
+    RangeCount, RankingMode, SearchHit, SearchRequest, SearchResponse, SortBy, SortKey, path_segments,
 };
 pub use text::{Token, escape_html_into, fold, fold_into, tokenize};
 pub use vendor_search::{

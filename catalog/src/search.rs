@@ -52,7 +52,10 @@ pub struct SearchRequest {
     /// left out: `100-`; `a..b` for negative ends): `{"price": ["0-50", "50-100", "100-"]}`.
     #[schema(value_type = BTreeMap<String, Vec<String>>, example = json!({"price": ["0-50", "50-100", "100-"]}))]
     pub facet_ranges: BTreeMap<String, Vec<FacetRange>>,
-    /// Result order.
+    /// Result order: `relevance` (the default), sort keys `price:asc,rating:desc` (relevance
+    /// breaks ties unless `_relevance` is placed), or a named order: `price_asc`, `price_desc`,
+    /// `rating`, `newest`.
+    #[schema(value_type = String, example = "price:asc,rating:desc")]
     pub sort: SortBy,
     /// 1-based page number (page × per_page ≤ 1000).
     #[schema(minimum = 1)]
@@ -82,7 +85,7 @@ impl Default for SearchRequest {
             max_values_per_facet: DEFAULT_FACET_VALUES,
             facet_order: FacetOrder::Count,
             facet_ranges: BTreeMap::new(),
-            sort: SortBy::Relevance,
+            sort: SortBy::relevance(),
             page: 1,
             per_page: 20,
             lang: None,
@@ -304,45 +307,120 @@ impl<'de> Deserialize<'de> for FacetField {
     }
 }
 
-/// Result order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SortBy {
-    #[default]
-    /// Best match first (the default).
-    Relevance,
-    /// Cheapest first; products without a price last.
-    PriceAsc,
-    /// Most expensive first; products without a price last.
-    PriceDesc,
-    /// Highest rating first.
-    Rating,
-    /// Most recently updated first.
-    Newest,
+/// Result order: sort keys, the first deciding first; relevance breaks the remaining ties unless
+/// `_relevance` is placed explicitly. Written `price:asc,rating:desc` (the direction defaults to
+/// `asc`), or one of the named orders `relevance` (no keys), `price_asc`, `price_desc`,
+/// `rating` (`rating:desc`) and `newest` (`updated_at:desc`). Products without a key's value
+/// come after those with one, in either direction; a list attribute sorts by its smallest value
+/// ascending and its largest descending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SortBy(pub Vec<SortKey>);
+
+/// One key of a [`SortBy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    /// A sortable field or attribute, or `_relevance`.
+    pub field: String,
+    /// Largest first.
+    pub descending: bool,
 }
 
+/// The key that places relevance explicitly.
+pub const RELEVANCE_KEY: &str = "_relevance";
+/// Most keys one sort may have.
+pub const MAX_SORT_KEYS: usize = 4;
+
 impl SortBy {
-    /// The orders' names.
+    /// The named orders.
     pub const NAMES: [&'static str; 5] = ["relevance", "price_asc", "price_desc", "rating", "newest"];
+
+    /// Best match first.
+    pub fn relevance() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Whether the order is relevance alone (what the learned re-ranker may reorder).
+    pub fn is_relevance(&self) -> bool {
+        match self.0.as_slice() {
+            [] => true,
+            [only] => only.field == RELEVANCE_KEY && only.descending,
+            _ => false,
+        }
+    }
 }
 
 impl FromStr for SortBy {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "relevance" => Self::Relevance,
-            "price_asc" | "price:asc" => Self::PriceAsc,
-            "price_desc" | "price:desc" => Self::PriceDesc,
-            "rating" | "rating:desc" => Self::Rating,
-            "newest" | "updated_at:desc" => Self::Newest,
-            other => {
-                return Err(Error::invalid(
-                    "sort",
-                    format!("unknown sort `{other}`, expected one of: {}", Self::NAMES.join(", ")),
-                ));
+        let key = |field: &str, descending: bool| SortKey { field: field.into(), descending };
+        let s = s.trim();
+        Ok(Self(match s {
+            "relevance" | "" => Vec::new(),
+            "price_asc" => vec![key("price", false)],
+            "price_desc" => vec![key("price", true)],
+            "rating" => vec![key("rating", true)],
+            "newest" => vec![key("updated_at", true)],
+            list => {
+                let mut keys = Vec::new();
+                for part in list.split(',').map(str::trim) {
+                    let (field, direction) = part.split_once(':').unwrap_or((part, "asc"));
+                    let descending = match direction.trim() {
+                        "asc" => false,
+                        "desc" => true,
+                        other => {
+                            return Err(Error::invalid(
+                                "sort",
+                                format!("`{part}`: the direction is `asc` or `desc`, not `{other}`"),
+                            ));
+                        }
+                    };
+                    let field = field.trim();
+                    if field.is_empty() {
+                        return Err(Error::invalid(
+                            "sort",
+                            format!(
+                                "expected `field:asc` or `field:desc` keys separated by commas, or one of: {}",
+                                Self::NAMES.join(", ")
+                            ),
+                        ));
+                    }
+                    if keys.iter().any(|k: &SortKey| k.field == field) {
+                        return Err(Error::invalid("sort", format!("`{field}` is given twice")));
+                    }
+                    keys.push(key(field, descending));
+                }
+                if keys.len() > MAX_SORT_KEYS {
+                    return Err(Error::invalid("sort", format!("at most {MAX_SORT_KEYS} keys")));
+                }
+                keys
             }
-        })
+        }))
+    }
+}
+
+impl std::fmt::Display for SortBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("relevance");
+        }
+        for (i, k) in self.0.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            write!(f, "{comma}{}:{}", k.field, if k.descending { "desc" } else { "asc" })?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for SortBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for SortBy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -599,10 +677,18 @@ mod tests {
     }
 
     #[test]
-    fn sort_names_parse() {
+    fn sorts_parse_and_print() {
         for name in SortBy::NAMES {
             name.parse::<SortBy>().unwrap();
         }
-        assert_eq!("colour".parse::<SortBy>().unwrap_err().param(), "sort");
+        let sort: SortBy = "price:asc, rating:desc,_relevance:desc,colour".parse().unwrap();
+        assert_eq!(sort.to_string(), "price:asc,rating:desc,_relevance:desc,colour:asc");
+        assert_eq!("newest".parse::<SortBy>().unwrap().to_string(), "updated_at:desc");
+        assert!("relevance".parse::<SortBy>().unwrap().is_relevance());
+        assert!("_relevance:desc".parse::<SortBy>().unwrap().is_relevance());
+        assert!(!"_relevance:asc".parse::<SortBy>().unwrap().is_relevance());
+        for bad in ["price:up", "price,price:desc", ",", "a,b,c,d,e"] {
+            assert_eq!(bad.parse::<SortBy>().unwrap_err().param(), "sort", "{bad}");
+        }
     }
 }

@@ -32,7 +32,6 @@ pub(crate) type EngagementColumns = HashMap<SegmentId, Arc<[f32]>>;
 pub(crate) struct SegmentSignals {
     pub(crate) popularity: Signal<f64>,
     pub(crate) rating: Signal<f64>,
-    pub(crate) price: Signal<f64>,
     pub(crate) reviews: Signal<u64>,
     pub(crate) in_stock: Signal<bool>,
     pub(crate) updated: Signal<i64>,
@@ -48,7 +47,6 @@ impl SegmentSignals {
         Self {
             popularity: f64_col(schema::POPULARITY),
             rating: f64_col(schema::RATING),
-            price: f64_col(schema::PRICE),
             reviews: Signal::of(if read { ff.u64(schema::REVIEW_COUNT).ok() } else { None }),
             in_stock: Signal::of(if read { ff.bool(schema::IN_STOCK).ok() } else { None }),
             updated: Signal::of(if read { ff.i64(schema::UPDATED_AT).ok() } else { None }),

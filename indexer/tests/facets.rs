@@ -156,3 +156,116 @@ fn sorting_by_price_is_monotone_and_filters_hold() {
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
     assert!(prices.iter().all(|p| *p >= 50.0));
 }
+
+/// Myntra loaded as `searchd index --map` loads it, its gender, primary colour and image count
+/// mapped to declared attributes (`attr.gender=Gender,attr.colour=PrimaryColor,
+/// attr.images=NumImages`): random filters over them return exactly the rows a plain reading of
+/// the CSV returns, and the colour, gender and image facets equal a plain count.
+#[test]
+fn myntra_attributes_mapped_from_csv_filter_and_facet_as_brute_force() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
+    use searchd_catalog::filter::Filter;
+
+    let Some(path) = searchd_testkit::shared_data("myntra_products/myntra_products_catalog.csv.gz") else { return };
+    let mut attributes = AttributeSchema::default();
+    for (name, kind) in
+        [("gender", AttributeType::Keyword), ("colour", AttributeType::Keyword), ("images", AttributeType::Number)]
+    {
+        attributes.0.insert(name.into(), AttributeSettings::filterable(kind));
+    }
+    let index = ProductIndex::in_memory(IndexConfig { attributes, ..IndexConfig::small() }).unwrap();
+    let map: FieldMap = "id=ProductID,title=ProductName,brand=ProductBrand,price=Price,\
+                         attr.gender=Gender,attr.colour=PrimaryColor,attr.images=NumImages"
+        .parse()
+        .unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let summary = searchd_indexer::ingest(
+        &index,
+        file,
+        InputFormat::Csv,
+        &IngestOptions { map, language: None },
+        &mut NoProgress,
+    )
+    .unwrap();
+    // The rows as the CSV has them: (id, gender, colour, images).
+    let rows: Vec<(String, String, String, f64)> =
+        searchd_testkit::csv_records("myntra_products/myntra_products_catalog.csv.gz")
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].to_string(), r[3].trim().to_string(), r[7].trim().to_string(), r[5].trim().parse().unwrap()))
+            .collect();
+    assert_eq!(summary.indexed, rows.len() as u64, "{:?}", summary.errors);
+
+    let genders = ["Men", "Women", "Unisex", "Boys", "Girls", "Unisex Kids", "Nobody"];
+    let colours = ["Black", "Blue", "White", "Red", "Navy Blue", "Pink", "Green", "Mauve", "Ochre"];
+    #[derive(Debug, Clone)]
+    enum Cond {
+        Gender(Vec<&'static str>, bool),
+        Colour(Vec<&'static str>, bool),
+        ColourMissing(bool),
+        Images(f64, f64),
+    }
+    let cond = prop_oneof![
+        (prop::collection::vec(prop::sample::select(genders.to_vec()), 1..3), any::<bool>())
+            .prop_map(|(v, not)| Cond::Gender(v, not)),
+        (prop::collection::vec(prop::sample::select(colours.to_vec()), 1..4), any::<bool>())
+            .prop_map(|(v, not)| Cond::Colour(v, not)),
+        any::<bool>().prop_map(Cond::ColourMissing),
+        (0.0..10.0f64, 0.0..10.0f64).prop_map(|(a, b)| Cond::Images(a.min(b).floor(), a.max(b).ceil())),
+    ];
+    let text = |c: &Cond| -> String {
+        let list = |v: &[&str]| v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+        match c {
+            Cond::Gender(v, not) => format!("gender {}IN [{}]", if *not { "NOT " } else { "" }, list(v)),
+            Cond::Colour(v, not) => format!("colour {}IN [{}]", if *not { "NOT " } else { "" }, list(v)),
+            // An empty CSV cell leaves the attribute out.
+            Cond::ColourMissing(not) => format!("colour {}EXISTS", if *not { "" } else { "NOT " }),
+            Cond::Images(a, b) => format!("images {a} TO {b}"),
+        }
+    };
+    let holds = |c: &Cond, row: &(String, String, String, f64)| match c {
+        Cond::Gender(v, not) => v.contains(&row.1.as_str()) != *not,
+        Cond::Colour(v, not) => v.contains(&row.2.as_str()) != *not,
+        Cond::ColourMissing(not) => row.2.is_empty() != *not,
+        Cond::Images(a, b) => (*a..=*b).contains(&row.3),
+    };
+    let strategy = (prop::collection::vec(cond, 1..4), any::<bool>());
+    let mut runner = TestRunner::new(Config { cases: 150, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&strategy, |(conds, any)| {
+            let joiner = if any { " OR " } else { " AND " };
+            let filter = conds.iter().map(|c| format!("({})", text(c))).collect::<Vec<_>>().join(joiner);
+            let matched: Vec<&(String, String, String, f64)> = rows
+                .iter()
+                .filter(|r| if any { conds.iter().any(|c| holds(c, r)) } else { conds.iter().all(|c| holds(c, r)) })
+                .collect();
+            let request = SearchRequest {
+                filter: Some(Filter::parse(&filter).unwrap()),
+                facets: ["gender", "colour", "images"].iter().map(|f| f.parse().unwrap()).collect(),
+                max_values_per_facet: 1_000,
+                per_page: 1,
+                ..SearchRequest::default()
+            };
+            let response = index.search(&request, &scorer()).unwrap();
+            prop_assert_eq!(response.total_hits, matched.len() as u64, "{}", filter);
+            for (facet, value) in [("gender", 1usize), ("colour", 2)] {
+                let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+                for r in &matched {
+                    let v = if value == 1 { &r.1 } else { &r.2 };
+                    if !v.is_empty() {
+                        *counts.entry(v.clone()).or_default() += 1;
+                    }
+                }
+                let got: Vec<(String, u64)> =
+                    response.facets[facet].iter().map(|f| (f.value.clone(), f.count)).collect();
+                prop_assert_eq!(got, top(counts, 1_000), "{} under {}", facet, filter);
+            }
+            let images = &response.facet_stats["images"];
+            prop_assert_eq!(images.count, matched.len() as u64, "{}", filter);
+            prop_assert_eq!(images.sum, matched.iter().map(|r| r.3).sum::<f64>(), "{}", filter);
+            Ok(())
+        })
+        .unwrap();
+}

@@ -447,11 +447,117 @@ fn check_facets(
     Ok(())
 }
 
+/// The catalog, its index and its rows.
+type Shared = (Vec<Product>, ProductIndex, Vec<Row>);
+
+/// [`Shared`], built once for the tests that share it.
+fn shared() -> Option<&'static Shared> {
+    static SHARED: std::sync::OnceLock<Option<Shared>> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let products = catalog()?;
+            let index = index_of(products.clone());
+            let table = rows(&products);
+            Some((products, index, table))
+        })
+        .as_ref()
+}
+
+/// A product's sort key as the engine defines it, read plainly: per key the smallest value
+/// ascending (negated, so larger is first) or the largest descending, missing values last.
+fn brute_key(row: &Row, sort: &[(String, bool)]) -> Vec<f64> {
+    sort.iter()
+        .map(|(field, descending)| {
+            let p = &row.p;
+            let values: Vec<f64> = match field.as_str() {
+                "price" => p.price.into_iter().collect(),
+                "rating" => p.rating.into_iter().collect(),
+                "review_count" => vec![p.review_count as f64],
+                "popularity" => vec![p.popularity],
+                "updated_at" => p.updated_at.map(|t| t.unix_timestamp() as f64).into_iter().collect(),
+                "pricing.discounted" => {
+                    row.values[field.as_str()].iter().map(|v| if *v == Value::Bool(true) { 1.0 } else { 0.0 }).collect()
+                }
+                other => row.numbers[other].clone(),
+            };
+            let pick = if *descending {
+                values.iter().copied().reduce(f64::max)
+            } else {
+                values.iter().copied().reduce(f64::min)
+            };
+            match pick {
+                Some(v) if *descending => v,
+                Some(v) => -v,
+                None => f64::NEG_INFINITY,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn random_multi_key_sorts_equal_a_brute_force_sort() {
+    let Some((_, index, table)) = shared() else { return };
+    let fields = [
+        "price",
+        "rating",
+        "review_count",
+        "popularity",
+        "updated_at",
+        "pricing.market",
+        "released",
+        "pricing.discounted",
+    ];
+    let key = (prop::sample::select(fields.to_vec()), any::<bool>());
+    let strategy = (prop::collection::vec(key, 1..4), prop::option::of(0..3usize));
+    let mut runner = TestRunner::new(Config { cases: 60, failure_persistence: None, ..Config::default() });
+    let text_only = searchd_catalog::Ranker::first_phase(std::sync::Arc::new(searchd_catalog::TextOnlyScorer));
+    runner
+        .run(&strategy, |(keys, filter)| {
+            let mut sort: Vec<(String, bool)> = Vec::new();
+            for (field, descending) in keys {
+                if !sort.iter().any(|(f, _)| f == field) {
+                    sort.push((field.to_string(), descending));
+                }
+            }
+            let text = sort
+                .iter()
+                .map(|(f, d)| format!("{f}:{}", if *d { "desc" } else { "asc" }))
+                .collect::<Vec<_>>()
+                .join(",");
+            let filter = filter.map(|i| ["pricing.market > 100", "tags EXISTS", "NOT rating >= 4"][i]);
+            let parsed = filter.map(|f| Filter::parse(f).unwrap());
+            let resolved = parsed.as_ref().map(|f| f.resolve(&schema()).unwrap());
+            let mut expected: Vec<Vec<f64>> = table
+                .iter()
+                .filter(|r| resolved.as_ref().is_none_or(|f| holds(f, r)))
+                .map(|r| brute_key(r, &sort))
+                .collect();
+            expected.sort_by(|a, b| b.partial_cmp(a).unwrap());
+            expected.truncate(200);
+            let by_id: HashMap<&str, &Row> = table.iter().map(|r| (r.p.id.as_str(), r)).collect();
+            let mut got = Vec::new();
+            for page in 1..=2 {
+                let request = SearchRequest {
+                    sort: text.parse().unwrap(),
+                    filter: parsed.clone(),
+                    page,
+                    per_page: 100,
+                    ..SearchRequest::default()
+                };
+                for hit in index.search_ids(&request, &text_only).unwrap() {
+                    got.push(brute_key(by_id[hit.id.as_str()], &sort));
+                }
+            }
+            prop_assert_eq!(got, expected, "sort={} filter={:?}", text, filter);
+            Ok(())
+        })
+        .unwrap();
+}
+
 #[test]
 fn random_filters_and_their_facets_equal_brute_force() {
-    let Some(products) = catalog() else { return };
-    let index = index_of(products.clone());
-    let table = rows(&products);
+    let Some((products, index, table)) = shared() else { return };
+    let (products, index, table) = (products.as_slice(), index, table.as_slice());
     let brands: Vec<String> = products
         .iter()
         .filter_map(|p| p.brand.clone())
@@ -460,7 +566,7 @@ fn random_filters_and_their_facets_equal_brute_force() {
         .chain(["No Such Brand".into(), "Ben's \"Best\"".into()])
         .collect();
     let mut paths: BTreeSet<String> = BTreeSet::new();
-    for p in &products {
+    for p in products {
         for depth in 1..=p.category.len() {
             paths.insert(p.category[..depth].join("/"));
         }
@@ -519,7 +625,7 @@ fn random_filters_and_their_facets_equal_brute_force() {
                 ..SearchRequest::default()
             };
             let response = index.search(&request, &scorer()).unwrap();
-            let (total, ids) = engine(&index, &parsed, response.total_hits);
+            let (total, ids) = engine(index, &parsed, response.total_hits);
             prop_assert_eq!(total, expected.len() as u64, "{}", text);
             if total <= 1_000 {
                 exact.set(exact.get() + 1);
@@ -527,7 +633,7 @@ fn random_filters_and_their_facets_equal_brute_force() {
             } else {
                 prop_assert!(ids.is_subset(&expected), "{}", text);
             }
-            check_facets(&table, &request, &response, &expected)?;
+            check_facets(table, &request, &response, &expected)?;
             nonempty.set(nonempty.get() + u32::from(total > 0));
             with_disjunctive.set(with_disjunctive.get() + u32::from(disjunctive.is_some()));
             Ok(())

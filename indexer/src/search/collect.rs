@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use searchd_catalog::{FirstPhaseScorer, SearchRequest, SortBy};
+use searchd_catalog::{FirstPhaseScorer, SearchRequest};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::{DocAddress, Score, Searcher, SegmentReader};
 
 use super::facets::{FacetsCollector, FacetsFruit};
+use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
 use crate::{ProductIndex, Result};
 
@@ -29,10 +30,10 @@ impl ProductIndex {
         facets: Option<FacetsCollector>,
     ) -> Result<(Vec<(Score, DocAddress)>, u64, Option<(FacetsCollector, FacetsFruit)>)> {
         let scorer = scorer.clone();
-        let sort = request.sort;
+        let keys = Arc::new(self.sort_keys(request)?);
         let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(move |segment: &SegmentReader| {
             let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
-            sort_key_fn(segment, sort, scorer.clone(), column)
+            sort_key_fn(segment, keys.clone(), scorer.clone(), column)
         });
         let collectors = (top, Count, facets);
         let (top, total, fruit) = searcher.search(query, &collectors)?;
@@ -41,26 +42,26 @@ impl ProductIndex {
     }
 }
 
-/// Sort key per document: (primary, relevance). Tantivy keeps the largest keys.
+/// Sort key per document: the sort keys' values, then relevance; by relevance alone when there
+/// are no keys. Tantivy keeps the largest keys.
 fn sort_key_fn(
     segment: &SegmentReader,
-    sort: SortBy,
+    keys: Arc<Keys>,
     scorer: Arc<dyn FirstPhaseScorer>,
     engagement: Option<Arc<[f32]>>,
-) -> impl Fn(tantivy::DocId, Score) -> (f64, Score) + 'static + use<> {
+) -> impl Fn(tantivy::DocId, Score) -> SortKey + 'static + use<> {
     let uses_signals = scorer.uses_signals();
-    let signals = SegmentSignals::open(segment, uses_signals || sort != SortBy::Relevance, engagement);
+    let signals = SegmentSignals::open(segment, uses_signals, engagement);
+    let by_relevance = keys.is_empty();
+    let keys = SegmentKeys::open(segment, &keys);
     move |doc, text| {
         let score = if uses_signals { scorer.score(&signals.rank_features(doc, text)) } else { text };
-        let primary = match sort {
-            SortBy::Relevance => f64::from(score),
-            // Missing values sort last in both directions.
-            SortBy::PriceAsc => signals.price.get(doc).map_or(f64::NEG_INFINITY, |p| -p),
-            SortBy::PriceDesc => signals.price.get(doc).unwrap_or(f64::NEG_INFINITY),
-            SortBy::Rating => signals.rating.get(doc).unwrap_or(f64::NEG_INFINITY),
-            SortBy::Newest => signals.updated.get(doc).map_or(f64::NEG_INFINITY, |t| t as f64),
-        };
-        (primary, score)
+        if by_relevance {
+            let mut only = [f64::NEG_INFINITY; searchd_catalog::MAX_SORT_KEYS];
+            only[0] = f64::from(score);
+            return (only, score);
+        }
+        keys.key(doc, score)
     }
 }
 

@@ -12,6 +12,7 @@ mod filter;
 mod highlight;
 mod query;
 mod rerank;
+mod sort;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::time::Instant;
 use searchd_catalog::filter::Resolved;
 use searchd_catalog::{
     Expansions, Explanation, FeatureVector, FirstPhaseScorer, Phase1Explanation, Phase2Explanation, Ranker,
-    RankingMode, SearchHit, SearchRequest, SearchResponse, SecondPhase, SortBy, TextWeights,
+    RankingMode, SearchHit, SearchRequest, SearchResponse, SecondPhase, TextWeights,
 };
 use tantivy::query::Query;
 use tantivy::{DocAddress, Searcher};
@@ -197,8 +198,8 @@ impl ProductIndex {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
             RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
         };
-        let second = match (request.ranking, request.sort) {
-            (RankingMode::Default, SortBy::Relevance) if ranker.window > 0 => ranker.second.clone(),
+        let second = match (request.ranking, &request.sort) {
+            (RankingMode::Default, sort) if sort.is_relevance() && ranker.window > 0 => ranker.second.clone(),
             _ => None,
         };
         let (offset, limit) = match &second {

@@ -410,7 +410,11 @@ pub struct SearchParams {
     /// excluded; `a..b` for negative ends), several facets separated by `;`.
     #[param(example = "price:0-50,50-100,100-")]
     facet_ranges: Option<String>,
-    #[param(value_type = Option<searchd_catalog::SortBy>)]
+    /// Result order: `relevance` (the default), sort keys `price:asc,rating:desc` over the
+    /// built-in numbers and dates and the sortable attributes (relevance breaks ties unless
+    /// `_relevance` is placed; missing values last), or `price_asc`, `price_desc`, `rating`,
+    /// `newest`.
+    #[param(example = "price:asc,rating:desc")]
     sort: Option<String>,
     /// 1-based page (page × per_page ≤ 1000).
     #[param(minimum = 1)]

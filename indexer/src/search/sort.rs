@@ -1,0 +1,134 @@
+//! Sorting by keys: each key a fast column (a built-in number or date, or a sortable
+//! attribute) or relevance, resolved against the settings once per search and read per document
+//! inside the collector.
+
+use searchd_catalog::attributes::AttributeType;
+use searchd_catalog::filter::Builtin;
+use searchd_catalog::{Error as CatalogError, MAX_SORT_KEYS, RELEVANCE_KEY, SearchRequest};
+use tantivy::columnar::{Column, DynamicColumn, NumericalType};
+use tantivy::{DocId, Score, SegmentReader};
+
+use crate::{ProductIndex, Result};
+
+/// Where a key's values come from.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Source {
+    /// The phase-1 score.
+    Relevance,
+    /// A numeric or boolean fast column, by name (`price`, `attrs.weight`).
+    Column(String),
+}
+
+/// A search's sort keys, resolved: `(source, descending)`, the first deciding first.
+pub(super) type Keys = Vec<(Source, bool)>;
+
+/// The key a document sorts by: the keys' values (missing ones last), then relevance.
+pub(super) type SortKey = ([f64; MAX_SORT_KEYS], Score);
+
+impl ProductIndex {
+    /// Resolves the request's sort keys against the built-in fields and the sortable
+    /// attributes; the error names `sort` and lists what can be sorted on.
+    pub(super) fn sort_keys(&self, request: &SearchRequest) -> Result<Keys> {
+        let attributes = &self.config().attributes;
+        let mut keys = Vec::with_capacity(request.sort.0.len());
+        for key in &request.sort.0 {
+            let name = key.field.as_str();
+            let source = match (Builtin::of(name), attributes.get(name)) {
+                _ if name == RELEVANCE_KEY => Source::Relevance,
+                (
+                    Some(
+                        Builtin::Price
+                        | Builtin::Rating
+                        | Builtin::ReviewCount
+                        | Builtin::Popularity
+                        | Builtin::UpdatedAt,
+                    ),
+                    _,
+                ) => Source::Column(name.to_string()),
+                (None, Some(a)) if a.sortable && a.kind != AttributeType::Keyword => {
+                    Source::Column(format!("{}.{name}", crate::schema::ATTRS))
+                }
+                _ => {
+                    let mut known = vec![RELEVANCE_KEY, "popularity", "price", "rating", "review_count", "updated_at"];
+                    known.extend(attributes.names(|a| a.sortable));
+                    known.sort_unstable();
+                    return Err(CatalogError::invalid(
+                        "sort",
+                        format!("`{name}` is not sortable; sortable: {}", known.join(", ")),
+                    )
+                    .into());
+                }
+            };
+            keys.push((source, key.descending));
+        }
+        Ok(keys)
+    }
+}
+
+/// A key's column in one segment.
+enum Values {
+    Relevance,
+    Numbers(Column<f64>),
+    Booleans(Column<bool>),
+    Missing,
+}
+
+/// Reads the sort key of each document of one segment.
+pub(super) struct SegmentKeys {
+    keys: Vec<(Values, bool)>,
+}
+
+impl SegmentKeys {
+    /// Opens the keys' columns in `segment`; a column the segment lacks sorts every document
+    /// of it as missing.
+    pub(super) fn open(segment: &SegmentReader, keys: &Keys) -> Self {
+        let column = |name: &str| -> Values {
+            let Ok(handles) = segment.fast_fields().dynamic_column_handles(name) else { return Values::Missing };
+            for handle in handles {
+                match handle.open() {
+                    Ok(DynamicColumn::Bool(c)) => return Values::Booleans(c),
+                    Ok(other) => {
+                        if let Some(DynamicColumn::F64(c)) = other.coerce_numerical(NumericalType::F64) {
+                            return Values::Numbers(c);
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
+            Values::Missing
+        };
+        let keys = keys
+            .iter()
+            .map(|(source, descending)| {
+                let values = match source {
+                    Source::Relevance => Values::Relevance,
+                    Source::Column(name) => column(name),
+                };
+                (values, *descending)
+            })
+            .collect();
+        Self { keys }
+    }
+
+    /// The document's key: per sort key its value (negated when ascending, so larger is
+    /// always first; a list's smallest ascending, its largest descending), `-∞` when missing.
+    pub(super) fn key(&self, doc: DocId, score: Score) -> SortKey {
+        let mut out = [f64::NEG_INFINITY; MAX_SORT_KEYS];
+        for (slot, (values, descending)) in out.iter_mut().zip(&self.keys) {
+            let pick =
+                |acc: Option<f64>, v: f64| Some(acc.map_or(v, |a| if *descending { a.max(v) } else { a.min(v) }));
+            let value = match values {
+                Values::Relevance => Some(f64::from(score)),
+                Values::Numbers(c) => c.values_for_doc(doc).fold(None, pick),
+                Values::Booleans(c) => c.values_for_doc(doc).map(|b| f64::from(u8::from(b))).fold(None, pick),
+                Values::Missing => None,
+            };
+            *slot = match value {
+                Some(v) if *descending => v,
+                Some(v) => -v,
+                None => f64::NEG_INFINITY,
+            };
+        }
+        (out, score)
+    }
+}
