@@ -52,6 +52,10 @@ pub struct SearchRequest {
     /// left out: `100-`; `a..b` for negative ends): `{"price": ["0-50", "50-100", "100-"]}`.
     #[schema(value_type = BTreeMap<String, Vec<String>>, example = json!({"price": ["0-50", "50-100", "100-"]}))]
     pub facet_ranges: BTreeMap<String, Vec<FacetRange>>,
+    /// One best hit per value of this keyword attribute (product variants shown once);
+    /// products without it are each their own group, and `total_hits` counts groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<String>,
     /// Result order: `relevance` (the default), sort keys `price:asc,rating:desc` (relevance
     /// breaks ties unless `_relevance` is placed), or a named order: `price_asc`, `price_desc`,
     /// `rating`, `newest`.
@@ -85,6 +89,7 @@ impl Default for SearchRequest {
             max_values_per_facet: DEFAULT_FACET_VALUES,
             facet_order: FacetOrder::Count,
             facet_ranges: BTreeMap::new(),
+            distinct: None,
             sort: SortBy::relevance(),
             page: 1,
             per_page: 20,

@@ -685,3 +685,67 @@ fn range_ends_and_whole_numbers() {
         assert_eq!(brute, ids(text), "{text}");
     }
 }
+
+#[test]
+fn distinct_returns_one_best_hit_per_group_and_counts_groups() {
+    let Some((_, index, table)) = shared() else { return };
+    let fields = ["price", "rating", "review_count", "pricing.market", "released"];
+    let key = (prop::sample::select(fields.to_vec()), any::<bool>());
+    let strategy = (prop::sample::select(vec!["type", "tags", "sub_category"]), prop::option::of(key), 0..4usize);
+    let mut runner = TestRunner::new(Config { cases: 40, failure_persistence: None, ..Config::default() });
+    let text_only = searchd_catalog::Ranker::first_phase(std::sync::Arc::new(searchd_catalog::TextOnlyScorer));
+    let by_id: HashMap<&str, &Row> = table.iter().map(|r| (r.p.id.as_str(), r)).collect();
+    runner
+        .run(&strategy, |(distinct, key, filter)| {
+            let sort: Vec<(String, bool)> = key.map(|(f, d)| (f.to_string(), d)).into_iter().collect();
+            let text = sort.iter().map(|(f, d)| format!("{f}:{}", if *d { "desc" } else { "asc" })).collect::<Vec<_>>();
+            let filter = ["", "pricing.market > 100", "tags EXISTS", "NOT rating >= 4"][filter];
+            let parsed = (!filter.is_empty()).then(|| Filter::parse(filter).unwrap());
+            let resolved = parsed.as_ref().map(|f| f.resolve(&schema()).unwrap());
+            // The group of a row: its smallest value, or the row alone.
+            let group = |r: &Row| -> String {
+                let values = r.values[distinct]
+                    .iter()
+                    .filter_map(|v| if let Value::Text(t) = v { Some(t.clone()) } else { None });
+                values.min().unwrap_or_else(|| format!("\u{0}{}", r.p.id))
+            };
+            let mut best: HashMap<String, Vec<f64>> = HashMap::new();
+            for r in table.iter().filter(|r| resolved.as_ref().is_none_or(|f| holds(f, r))) {
+                let k = brute_key(r, &sort);
+                let entry = best.entry(group(r)).or_insert_with(|| k.clone());
+                if k > *entry {
+                    *entry = k;
+                }
+            }
+            let mut expected: Vec<Vec<f64>> = best.values().cloned().collect();
+            expected.sort_by(|a, b| b.partial_cmp(a).unwrap());
+            expected.truncate(200);
+            let (mut got, mut groups, mut total) = (Vec::new(), BTreeSet::new(), 0);
+            for page in 1..=2 {
+                let request = SearchRequest {
+                    sort: text.join(",").parse().unwrap(),
+                    filter: parsed.clone(),
+                    distinct: Some(distinct.to_string()),
+                    page,
+                    per_page: 100,
+                    ..SearchRequest::default()
+                };
+                total = index
+                    .search(&SearchRequest { per_page: 1, page: 1, ..request.clone() }, &text_only)
+                    .unwrap()
+                    .total_hits;
+                for hit in index.search_ids(&request, &text_only).unwrap() {
+                    let row = by_id[hit.id.as_str()];
+                    let g = group(row);
+                    // The hit is its group's best.
+                    prop_assert_eq!(&brute_key(row, &sort), &best[&g], "{} {:?}", distinct, filter);
+                    prop_assert!(groups.insert(g), "a group twice: {} {:?}", distinct, filter);
+                    got.push(brute_key(row, &sort));
+                }
+            }
+            prop_assert_eq!(total, best.len() as u64, "groups of {} under {:?}", distinct, filter);
+            prop_assert_eq!(got, expected, "{} {:?} {:?}", distinct, text, filter);
+            Ok(())
+        })
+        .unwrap();
+}

@@ -267,3 +267,18 @@ async fn facets_and_filters_on_undeclared_attributes_are_400s_naming_the_paramet
         assert!(reply.json["message"].as_str().unwrap().contains(says), "{query}: {}", reply.json);
     }
 }
+
+#[tokio::test]
+async fn distinct_shows_one_hit_per_group() {
+    let app = attribute_app().await;
+    // Colours: red (d1, d3), blue (d2), none (d4, null): three groups and d4 alone.
+    let reply = get(&app, "/v1/products/search?distinct=colour&sort=price:desc").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(reply.json["total_hits"], 3, "{}", reply.json);
+    let order: Vec<&str> =
+        reply.json["hits"].as_array().unwrap().iter().map(|h| h["product"]["id"].as_str().unwrap()).collect();
+    assert_eq!(order, ["d1", "d2", "d4"]);
+    let reply = get(&app, "/v1/products/search?distinct=specs.voltage").await;
+    assert_eq!(reply.json["code"], "invalid_search_distinct", "{}", reply.json);
+    assert!(reply.json["message"].as_str().unwrap().contains("colour, sizes"), "{}", reply.json);
+}

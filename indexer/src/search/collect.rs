@@ -1,5 +1,6 @@
 //! Collection: the top hits by phase 1 (the scorer runs inside Tantivy's collector over fast
-//! fields) or by a sort key, the total, and the facets counted with the hits.
+//! fields) or by a sort key (or each group's best, with `distinct`), the total, and the facets
+//! counted with the hits.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::{DocAddress, Score, Searcher, SegmentReader};
 
+use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit};
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
@@ -31,6 +33,17 @@ impl ProductIndex {
     ) -> Result<(Vec<(Score, DocAddress)>, u64, Option<(FacetsCollector, FacetsFruit)>)> {
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request)?);
+        if let Some(column) = self.distinct_column(request)? {
+            let key_fn = move |segment: &SegmentReader| -> KeyFn {
+                let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
+                Box::new(sort_key_fn(segment, keys.clone(), scorer.clone(), column))
+            };
+            let collectors = (Distinct { column, key_fn }, facets);
+            let (groups, fruit) = searcher.search(query, &collectors)?;
+            let total = groups.len() as u64;
+            let top = groups.into_iter().skip(offset).take(limit).map(|(key, address)| (key.1, address)).collect();
+            return Ok((top, total, collectors.1.zip(fruit)));
+        }
         let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(move |segment: &SegmentReader| {
             let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
             sort_key_fn(segment, keys.clone(), scorer.clone(), column)

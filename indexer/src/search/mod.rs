@@ -5,6 +5,7 @@
 //! per-segment id tables and engagement columns they share. This file strings them together.
 
 mod collect;
+mod distinct;
 mod engagement;
 mod facets;
 mod features;

@@ -222,7 +222,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 22] = [
+pub const SEARCH_PARAMS: [&str; 23] = [
     "q",
     "filter",
     "brand",
@@ -236,6 +236,7 @@ pub const SEARCH_PARAMS: [&str; 22] = [
     "max_values_per_facet",
     "facet_order",
     "facet_ranges",
+    "distinct",
     "sort",
     "page",
     "per_page",
@@ -324,6 +325,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
                 if param == "facets" { request.facets = names } else { request.disjunctive = names }
             }
             "max_values_per_facet" => request.max_values_per_facet = count(value)?,
+            "distinct" => request.distinct = Some(value.trim().to_string()),
             "facet_order" => request.facet_order = value.trim().parse()?,
             // `price:0-50,50-100,100-`; several facets separated by `;`.
             "facet_ranges" => {
@@ -410,6 +412,9 @@ pub struct SearchParams {
     /// excluded; `a..b` for negative ends), several facets separated by `;`.
     #[param(example = "price:0-50,50-100,100-")]
     facet_ranges: Option<String>,
+    /// One best hit per value of this filterable keyword attribute; `total_hits` counts groups.
+    #[param(example = "group_id")]
+    distinct: Option<String>,
     /// Result order: `relevance` (the default), sort keys `price:asc,rating:desc` over the
     /// built-in numbers and dates and the sortable attributes (relevance breaks ties unless
     /// `_relevance` is placed; missing values last), or `price_asc`, `price_desc`, `rating`,
