@@ -106,3 +106,32 @@ impl<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static> Signal<T> {
         }
     }
 }
+
+/// The fast columns a segment holds under one name (a JSON attribute's path may have several, by
+/// type): its numbers (whatever their type, as `f64`), booleans and strings.
+#[derive(Default)]
+pub(crate) struct TypedColumns {
+    pub(crate) numbers: Option<tantivy::columnar::Column<f64>>,
+    pub(crate) bools: Option<tantivy::columnar::Column<bool>>,
+    pub(crate) strs: Option<tantivy::columnar::StrColumn>,
+}
+
+impl TypedColumns {
+    /// Opens every column named `name` in `segment`.
+    pub(crate) fn open(segment: &SegmentReader, name: &str) -> tantivy::Result<Self> {
+        use tantivy::columnar::{DynamicColumn, NumericalType};
+        let mut out = Self::default();
+        for handle in segment.fast_fields().dynamic_column_handles(name)? {
+            match handle.open()? {
+                DynamicColumn::Bool(c) => out.bools = Some(c),
+                DynamicColumn::Str(c) => out.strs = Some(c),
+                other => {
+                    if let Some(DynamicColumn::F64(c)) = other.coerce_numerical(NumericalType::F64) {
+                        out.numbers.get_or_insert(c);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

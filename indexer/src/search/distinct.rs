@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use searchd_catalog::attributes::AttributeType;
 use searchd_catalog::{Error as CatalogError, SearchRequest};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{DynamicColumn, StrColumn};
+use tantivy::columnar::StrColumn;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::sort::SortKey;
+use crate::columns::TypedColumns;
 use crate::{ProductIndex, Result};
 
 impl ProductIndex {
@@ -67,12 +68,7 @@ where
     type Child = DistinctSegment;
 
     fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<DistinctSegment> {
-        let mut values = None;
-        for handle in segment.fast_fields().dynamic_column_handles(&self.column)? {
-            if let DynamicColumn::Str(c) = handle.open()? {
-                values = Some(c);
-            }
-        }
+        let values = TypedColumns::open(segment, &self.column)?.strs;
         Ok(DistinctSegment { ord, values, key: (self.key_fn)(segment), best: HashMap::new(), alone: Vec::new() })
     }
 

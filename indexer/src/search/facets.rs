@@ -12,11 +12,12 @@ use searchd_catalog::{
     Error as CatalogError, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest,
 };
 use tantivy::collector::{Collector, FacetCollector, FacetCounts, SegmentCollector};
-use tantivy::columnar::{Column, DynamicColumn, NumericalType, StrColumn};
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::Query;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentReader};
 
+use crate::columns::TypedColumns;
 use crate::{ProductIndex, Result};
 
 /// How one facet is counted.
@@ -305,26 +306,12 @@ impl Collector for FacetsCollector {
         for spec in &self.columns {
             columns.push(match spec {
                 Spec::Values { column, .. } => {
-                    let mut strs = None;
-                    let mut bools = None;
-                    for handle in segment.fast_fields().dynamic_column_handles(column)? {
-                        match handle.open()? {
-                            DynamicColumn::Str(c) => strs = Some(c),
-                            DynamicColumn::Bool(c) => bools = Some(c),
-                            _ => {}
-                        }
-                    }
+                    let TypedColumns { strs, bools, .. } = TypedColumns::open(segment, column)?;
                     let ords = strs.as_ref().map_or(0, |c| c.num_terms());
                     SegmentColumn::Values { strs, bools, counts: vec![0; ords], truth: [0; 2], seen: Vec::new() }
                 }
                 Spec::Numeric { column, ranges, .. } => {
-                    let mut numbers = None;
-                    for handle in segment.fast_fields().dynamic_column_handles(column)? {
-                        if let Some(DynamicColumn::F64(c)) = handle.open()?.coerce_numerical(NumericalType::F64) {
-                            numbers = Some(c);
-                            break;
-                        }
-                    }
+                    let numbers = TypedColumns::open(segment, column)?.numbers;
                     SegmentColumn::Numeric {
                         numbers,
                         ranges: ranges.clone(),

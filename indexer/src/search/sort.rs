@@ -5,9 +5,10 @@
 use searchd_catalog::attributes::AttributeType;
 use searchd_catalog::filter::Builtin;
 use searchd_catalog::{Error as CatalogError, MAX_SORT_KEYS, RELEVANCE_KEY, SearchRequest};
-use tantivy::columnar::{Column, DynamicColumn, NumericalType};
+use tantivy::columnar::Column;
 use tantivy::{DocId, Score, SegmentReader};
 
+use crate::columns::TypedColumns;
 use crate::{ProductIndex, Result};
 
 /// Where a key's values come from.
@@ -83,19 +84,11 @@ impl SegmentKeys {
     /// of it as missing.
     pub(super) fn open(segment: &SegmentReader, keys: &Keys) -> Self {
         let column = |name: &str| -> Values {
-            let Ok(handles) = segment.fast_fields().dynamic_column_handles(name) else { return Values::Missing };
-            for handle in handles {
-                match handle.open() {
-                    Ok(DynamicColumn::Bool(c)) => return Values::Booleans(c),
-                    Ok(other) => {
-                        if let Some(DynamicColumn::F64(c)) = other.coerce_numerical(NumericalType::F64) {
-                            return Values::Numbers(c);
-                        }
-                    }
-                    Err(_) => {}
-                }
+            match TypedColumns::open(segment, name).unwrap_or_default() {
+                TypedColumns { bools: Some(c), .. } => Values::Booleans(c),
+                TypedColumns { numbers: Some(c), .. } => Values::Numbers(c),
+                _ => Values::Missing,
             }
-            Values::Missing
         };
         let keys = keys
             .iter()
