@@ -23,17 +23,20 @@
 
 pub mod attributes;
 mod error;
+mod facets;
 pub mod filter;
 pub mod geo;
 mod product;
 mod scoring;
 mod search;
+pub mod settings;
 mod text;
 pub mod typo;
 mod vendor_search;
 mod writes;
 
 pub use error::{Error, Result};
+pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount};
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
@@ -41,10 +44,11 @@ pub use scoring::{
     SecondPhase, TextOnlyScorer, TextWeights, bayesian_average, feature_index,
 };
 pub use search::{
-    DEFAULT_FACET_VALUES, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, Filters, Highlight,
-    MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, RELEVANCE_KEY,
-    RangeCount, RankingMode, SearchHit, SearchRequest, SearchResponse, SortBy, SortKey, path_segments,
+    DEFAULT_FACET_VALUES, Filters, Highlight, MAX_CATEGORY_DEPTH, MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE,
+    MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, RELEVANCE_KEY, RankingMode, SearchHit, SearchRequest,
+    SearchResponse, SortBy, SortKey, path_segments,
 };
+pub use settings::Settings;
 pub use text::{Token, escape_html_into, fold, fold_into, tokenize};
 pub use vendor_search::{
     MatchBreakdown, MatchHit, MatchResponse, Rfi, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort,

@@ -4,6 +4,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::attributes::AttributeSchema;
+use crate::facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats};
 use crate::filter::{Filter, Resolved};
 use crate::{Error, Product, Result};
 
@@ -17,6 +18,8 @@ pub const MAX_QUERY_CHARS: usize = 512;
 pub const DEFAULT_FACET_VALUES: usize = 20;
 /// Most values per keyword facet.
 pub const MAX_FACET_VALUES: usize = 1_000;
+/// Deepest category facet tree.
+pub const MAX_CATEGORY_DEPTH: usize = 4;
 /// Most ranges per numeric facet.
 pub const MAX_FACET_RANGES: usize = 100;
 
@@ -46,6 +49,10 @@ pub struct SearchRequest {
     /// Values returned per keyword facet (default 20, at most 1,000).
     #[schema(minimum = 1, maximum = 1000)]
     pub max_values_per_facet: usize,
+    /// Levels of the category facet (default 1, at most 4): with 2 or more each value carries
+    /// its `path` and its `children`, counted the same way.
+    #[schema(minimum = 1, maximum = 4)]
+    pub category_depth: usize,
     /// Order of a keyword facet's values: by `count` (most first, the default) or by `value`.
     pub facet_order: FacetOrder,
     /// Ranges to count per numeric facet, `from-to` (from included, to excluded; either may be
@@ -56,6 +63,12 @@ pub struct SearchRequest {
     /// products without it are each their own group, and `total_hits` counts groups.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distinct: Option<String>,
+    /// The caller's tenant filter (its API key's or token's): ANDed to the search and to every
+    /// facet count, disjunctive ones included, and never lifted. Set by the server; a request
+    /// cannot give it.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub tenant: Option<Filter>,
     /// Result order: `relevance` (the default), sort keys `price:asc,rating:desc` (relevance
     /// breaks ties unless `_relevance` is placed), or a named order: `price_asc`, `price_desc`,
     /// `rating`, `newest`.
@@ -87,9 +100,11 @@ impl Default for SearchRequest {
             facets: Vec::new(),
             disjunctive: Vec::new(),
             max_values_per_facet: DEFAULT_FACET_VALUES,
+            category_depth: 1,
             facet_order: FacetOrder::Count,
             facet_ranges: BTreeMap::new(),
             distinct: None,
+            tenant: None,
             sort: SortBy::relevance(),
             page: 1,
             per_page: 20,
@@ -128,6 +143,9 @@ impl SearchRequest {
                 format!("page × per_page must be at most {MAX_RESULT_WINDOW}; narrow the query instead"),
             ));
         }
+        if self.category_depth == 0 || self.category_depth > MAX_CATEGORY_DEPTH {
+            return Err(Error::invalid("category_depth", format!("must be between 1 and {MAX_CATEGORY_DEPTH}")));
+        }
         if self.max_values_per_facet == 0 || self.max_values_per_facet > MAX_FACET_VALUES {
             return Err(Error::invalid("max_values_per_facet", format!("must be between 1 and {MAX_FACET_VALUES}")));
         }
@@ -157,6 +175,15 @@ impl SearchRequest {
             None => {}
         }
         Ok(clauses)
+    }
+
+    /// The tenant filter resolved against the declared attributes; the error names `tenant`.
+    pub fn tenant_clause(&self, attributes: &AttributeSchema) -> Result<Option<Resolved>> {
+        self.tenant
+            .as_ref()
+            .map(|f| f.resolve(attributes))
+            .transpose()
+            .map_err(|e| Error::invalid("tenant", format!("the caller's filter does not apply to the settings: {e}")))
     }
 
     /// Index of the first hit of the requested page.
@@ -257,59 +284,6 @@ impl Filters {
 /// The segments of a `/`-separated category path, trimmed (`"/Tools/ Drills/"` → `Tools`, `Drills`).
 pub fn path_segments(path: &str) -> Vec<&str> {
     path.trim_matches('/').split('/').map(str::trim).collect()
-}
-
-/// A facet to count: `brand`, `category`, a numeric built-in field (`price`, `rating`,
-/// `review_count`, `popularity`), or a facetable attribute. In JSON and in a query string, its
-/// name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FacetField {
-    /// Counts by brand.
-    Brand,
-    /// Counts by top-level category, or one level below the category filter when one is set.
-    Category,
-    /// Counts by the values of another field or attribute, or its stats when it is numeric.
-    Named(String),
-}
-
-impl FacetField {
-    /// The built-in facets' names.
-    pub const NAMES: [&'static str; 2] = ["brand", "category"];
-
-    /// The facet's name.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Brand => "brand",
-            Self::Category => "category",
-            Self::Named(name) => name,
-        }
-    }
-}
-
-impl FromStr for FacetField {
-    type Err = Error;
-
-    /// Any name parses; whether it can be counted is decided against the settings.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim() {
-            "brand" => Ok(Self::Brand),
-            "category" => Ok(Self::Category),
-            "" => Err(Error::invalid("facets", "a facet name must not be empty")),
-            other => Ok(Self::Named(other.to_string())),
-        }
-    }
-}
-
-impl Serialize for FacetField {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for FacetField {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
-    }
 }
 
 /// Result order: sort keys, the first deciding first; relevance breaks the remaining ties unless
@@ -524,128 +498,6 @@ pub struct Highlight {
     /// A snippet of the description around the first match; absent when nothing matched there.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub description: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-/// One facet value and how many matching products have it.
-pub struct FacetCount {
-    /// The brand, or the category path segment.
-    pub value: String,
-    /// Matching products with that value.
-    pub count: u64,
-}
-
-/// How a keyword facet's values are ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FacetOrder {
-    /// Most frequent first, ties by value.
-    #[default]
-    Count,
-    /// By value (byte order), the first `max_values_per_facet`.
-    Value,
-}
-
-impl FromStr for FacetOrder {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "count" => Ok(Self::Count),
-            "value" => Ok(Self::Value),
-            other => Err(Error::invalid("facet_order", format!("unknown order `{other}`, expected count or value"))),
-        }
-    }
-}
-
-/// A range of a numeric facet: `from` included, `to` excluded; written `from-to`, `from-`,
-/// `-to`, or with `..` instead of `-` (for negative ends).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FacetRange {
-    /// The lowest value counted, when bounded below.
-    pub from: Option<f64>,
-    /// The first value above the range, when bounded above.
-    pub to: Option<f64>,
-}
-
-impl FacetRange {
-    /// Whether `v` lies in the range.
-    pub fn contains(&self, v: f64) -> bool {
-        self.from.is_none_or(|f| v >= f) && self.to.is_none_or(|t| v < t)
-    }
-}
-
-impl FromStr for FacetRange {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("facet_ranges", format!("`{s}` is not a range such as `0-50`, `100-` or `-5..0`"));
-        let (from, to) = match s.split_once("..") {
-            Some(pair) => pair,
-            None => s.split_once('-').ok_or_else(bad)?,
-        };
-        let end = |t: &str| -> Result<Option<f64>> {
-            let t = t.trim();
-            if t.is_empty() {
-                return Ok(None);
-            }
-            t.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some).ok_or_else(bad)
-        };
-        let range = FacetRange { from: end(from)?, to: end(to)? };
-        if let (Some(f), Some(t)) = (range.from, range.to) {
-            if f >= t {
-                return Err(Error::invalid("facet_ranges", format!("`{s}`: the start must be below the end")));
-            }
-        }
-        Ok(range)
-    }
-}
-
-impl std::fmt::Display for FacetRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let end = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-        let negative = self.from.is_some_and(|v| v < 0.0) || self.to.is_some_and(|v| v < 0.0);
-        write!(f, "{}{}{}", end(self.from), if negative { ".." } else { "-" }, end(self.to))
-    }
-}
-
-impl Serialize for FacetRange {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for FacetRange {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// Stats of a numeric facet over the matching products (a list attribute counts each value).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FacetStats {
-    /// Values counted.
-    pub count: u64,
-    /// The smallest value; absent when nothing was counted.
-    pub min: Option<f64>,
-    /// The largest value.
-    pub max: Option<f64>,
-    /// The values' sum.
-    pub sum: f64,
-    /// The values' mean.
-    pub avg: Option<f64>,
-    /// Matching products with a value in each requested range, in the order asked.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub ranges: Vec<RangeCount>,
-}
-
-/// Products with a value in one range of a numeric facet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RangeCount {
-    /// The range as asked (`0-50`).
-    pub range: String,
-    /// Matching products with a value in it.
-    pub count: u64,
 }
 
 #[cfg(test)]

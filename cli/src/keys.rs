@@ -17,6 +17,11 @@ pub enum KeysAction {
         /// IP); without it the per-IP limits of `[rate_limit]` apply, as for a storefront key.
         #[arg(long, value_name = "N")]
         rate: Option<u32>,
+        /// A filter expression ANDed to every product search, facet count, autocomplete and
+        /// product read of this key, which it cannot lift (`vendor_id = "v42"`: a vendor's
+        /// dashboard sees its own products only).
+        #[arg(long, value_name = "EXPRESSION")]
+        filter: Option<String>,
     },
     /// List the keys: id, name, scopes, creation and revocation times (never the secrets).
     List {
@@ -31,7 +36,7 @@ pub enum KeysAction {
 pub fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
     let store = searchd_api::KeyStore::new(&config.data_dir);
     match action {
-        KeysAction::Create { scopes, name, rate } => {
+        KeysAction::Create { scopes, name, rate, filter } => {
             let scopes = scopes
                 .iter()
                 .map(|s| {
@@ -39,11 +44,12 @@ pub fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("unknown scope `{s}` (search, write, admin)"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let (stored, key) = store.create_with_rate(&name, &scopes, rate)?;
+            let (stored, key) = store.create_with(&name, &scopes, rate, filter.as_deref())?;
             let scopes: Vec<&str> = stored.scopes.iter().map(|s| s.name()).collect();
             let rate = stored.rate.map_or_else(|| "the per-IP limits".to_string(), |r| format!("{r} requests/s"));
+            let filter = stored.filter.as_deref().map_or_else(String::new, |f| format!(", limited to `{f}`"));
             eprintln!(
-                "created key {} ({}) with scopes {} and {rate}; it is shown only now:",
+                "created key {} ({}) with scopes {} and {rate}{filter}; it is shown only now:",
                 stored.id,
                 stored.name,
                 scopes.join(",")

@@ -37,6 +37,11 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let engine = config.engine();
     let fresh = !engine.index_dir().join("meta.json").exists();
+    // A fresh data dir that will show the demo declares the demo's attributes (the settings of
+    // its first start), unless the configuration declares its own.
+    if fresh && !config.kafka.enabled && config.index.attributes.0.is_empty() {
+        config.index.attributes = demo::attributes();
+    }
     let state = AppState::open(&config)?;
     // A fresh data dir shows the demo catalog, unless a Kafka topic is about to fill it.
     let fresh = fresh && !config.kafka.enabled;

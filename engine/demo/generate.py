@@ -124,6 +124,31 @@ LINES = [
 
 MODELS = ["Pro", "X", "Plus", "Lite", "Max"]
 
+# Attributes: colours and materials by department, the voltage a variant names, a warranty.
+COLOURS = ["black", "grey", "blue", "red", "green", "white", "silver"]
+MATERIALS = {
+    "Tools": ["steel", "composite"],
+    "Kitchen": ["stainless steel", "aluminium", "ceramic"],
+    "Outdoor": ["nylon", "polyester"],
+    "Electronics": ["plastic", "aluminium"],
+    "Home": ["wood", "fabric", "metal"],
+}
+
+
+def attributes(category, line_no, b, v, variant):
+    """The product's attributes, deterministically: colour, material, voltage (when the variant
+    names one), warranty in years."""
+    import re
+    out = {
+        "colour": COLOURS[(line_no * 3 + b * 2 + v) % len(COLOURS)],
+        "material": MATERIALS[category[0]][(b + v) % len(MATERIALS[category[0]])],
+        "warranty_years": 1 + (line_no + b + v) % 3,
+    }
+    volts = re.search(r"(\d+)\s?V\b", variant)
+    if volts:
+        out["voltage"] = int(volts.group(1))
+    return out
+
 # Demo vendors: cities (name, country, lat, lon) and what the vendors there supply. Coordinates
 # are the cities' well-known centres; Suva and Auckland put vendors near the antimeridian.
 CITIES = [
@@ -223,6 +248,7 @@ def main():
                     "in_stock": (n % 9) != 0,
                     "language": lang,
                     "updated_at": f"2026-{(n % 10) + 1:02d}-{(n % 27) + 1:02d}T09:00:00Z",
+                    "attributes": attributes(category, line_no, b, v, variant),
                 }
                 out.append(product)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "products.jsonl")

@@ -55,6 +55,11 @@ impl EngineConfig {
         self.data_dir.join("index")
     }
 
+    /// The settings' versions (`v000003.json`).
+    pub fn settings_dir(&self) -> PathBuf {
+        self.data_dir.join("settings")
+    }
+
     /// The vendor index's folder.
     pub fn vendor_index_dir(&self) -> PathBuf {
         self.data_dir.join("vendors")

@@ -2,6 +2,7 @@
 //! hundred vendors in cities around the world, written by the project
 //! (`engine/demo/generate.py`) and embedded in the binary.
 
+use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
 use searchd_catalog::{Product, Vendor};
 use searchd_indexer::{ProductIndex, VendorIndex};
 
@@ -19,6 +20,24 @@ fn parse_lines<T: serde::de::DeserializeOwned>(jsonl: &str, what: &str) -> anyho
         .enumerate()
         .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("demo {what} line {}: {e}", i + 1)))
         .collect()
+}
+
+/// The attributes the demo products carry, declared: colour and material (keywords), voltage
+/// and warranty in years (numbers), each filterable and facetable, the numbers sortable. A fresh
+/// data dir that shows the demo declares them (unless `[index.attributes]` declares others).
+pub fn attributes() -> AttributeSchema {
+    let declare = |kind| AttributeSettings::filterable(kind);
+    AttributeSchema(
+        [
+            ("colour", declare(AttributeType::Keyword)),
+            ("material", declare(AttributeType::Keyword)),
+            ("voltage", declare(AttributeType::Number)),
+            ("warranty_years", declare(AttributeType::Number)),
+        ]
+        .into_iter()
+        .map(|(name, settings)| (name.to_string(), settings))
+        .collect(),
+    )
 }
 
 /// Indexes the demo catalog and commits. Returns how many products were written.

@@ -26,6 +26,7 @@ mod config;
 pub mod demo;
 mod recommend;
 pub mod schedule;
+pub mod settings;
 pub mod snapshot;
 mod suggest;
 
@@ -61,6 +62,8 @@ pub struct Engine {
     pub ingest: Arc<std::sync::OnceLock<IngestHandle>>,
     /// Where snapshots go and what they copy.
     pub snapshots: Arc<snapshot::Snapshots>,
+    /// The settings' versions and the tasks applying them.
+    pub settings: Arc<settings::SettingsTasks>,
 }
 
 impl Engine {
@@ -73,7 +76,11 @@ impl Engine {
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
         let ranking = Ranking::open(&config.ranking_setup())?;
-        Ok(Self::with_parts(index, vendors, log, ranking, config))
+        let engine = Self::with_parts(index, vendors, log, ranking, config);
+        if let Some(task) = engine.settings.resume(&engine.index, &config.index.attributes)? {
+            tracing::info!(task = task.id, reindex = task.reindex, "applying settings in the background");
+        }
+        Ok(engine)
     }
 
     /// A product index with an empty in-memory vendor index, and a query log and events kept
@@ -84,7 +91,9 @@ impl Engine {
         let events = Arc::new(EventStore::in_memory(config.events.clone()));
         let ranking = Ranking::with_events(&config.ranking_setup(), events)?;
         let log = QueryLog::in_memory(config.autocomplete.max_queries);
-        Ok(Self::with_parts(index, vendors, log, ranking, config))
+        let mut engine = Self::with_parts(index, vendors, log, ranking, config);
+        engine.settings = Arc::new(settings::SettingsTasks::new(None));
+        Ok(engine)
     }
 
     /// The engine over parts opened elsewhere.
@@ -97,6 +106,7 @@ impl Engine {
     ) -> Self {
         Self {
             snapshots: Arc::new(snapshot::Snapshots::new(config)),
+            settings: Arc::new(settings::SettingsTasks::new(Some(config.settings_dir()))),
             index: Arc::new(index),
             vendors: Arc::new(vendors),
             ranking: Arc::new(ranking),

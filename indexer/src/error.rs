@@ -20,6 +20,14 @@ pub enum Error {
     #[error("i/o error: {0}")]
     /// Reading or writing files failed.
     Io(#[from] std::io::Error),
+    /// A settings change that documents held contradict: nothing changed.
+    #[error("{count} document(s) contradict the new settings, so they were not applied: {}", first.join("; "))]
+    Refused {
+        /// How many documents contradict them.
+        count: u64,
+        /// The first few, each naming the product, the attribute, the value and the type.
+        first: Vec<String>,
+    },
     /// Tantivy or data corruption: not the caller's fault.
     #[error("internal index error: {0}")]
     Internal(String),

@@ -3,8 +3,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use searchd_catalog::attributes::{Attributes, State, Typed};
-use searchd_catalog::{CatalogEvent, Product, WriteOutcome};
+use searchd_catalog::attributes::{State, Typed};
+use searchd_catalog::{CatalogEvent, Product, Settings, WriteOutcome};
 use tantivy::schema::Facet;
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
 
@@ -12,11 +12,12 @@ use crate::analysis::{Analyzer, Language, tagged, title_head};
 use crate::columns::{Engagement, IdTable};
 use crate::config::IndexConfig;
 use crate::schema::{self, Fields};
+use crate::settings::{Indexing, SettingsState};
 use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
 
-struct WriterState {
-    writer: VersionedWriter,
+pub(crate) struct WriterState {
+    pub(crate) writer: VersionedWriter,
     /// Ids written since the last commit, for the change feed.
     changed: Vec<String>,
 }
@@ -43,6 +44,8 @@ pub struct Changes {
 pub struct PreparedProduct {
     product: Product,
     doc: TantivyDocument,
+    /// The settings epoch its attributes were held under (see [`crate::settings::Indexing`]).
+    epoch: u64,
 }
 
 impl PreparedProduct {
@@ -62,6 +65,8 @@ pub struct ProductIndex {
     feed: Mutex<ChangeFeed>,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<IdTable>>>,
     pub(crate) engagement: Mutex<Engagement>,
+    /// The served settings, and the change under way.
+    pub(crate) settings: SettingsState,
     /// When searches last started seeing new writes (Unix ms); the open time until a commit.
     committed_at: std::sync::atomic::AtomicI64,
     /// [`VersionedWriter::digest`] as of the last commit searches see.
@@ -95,8 +100,15 @@ impl ProductIndex {
     }
 
     fn with_index(index: Index, fields: Fields, config: IndexConfig, location: &str) -> Result<Self> {
-        let Opened { writer, reader, default_language: default } = open_parts(&index, &config, location, fields.id)?;
+        let Opened { mut writer, reader, default_language: default } =
+            open_parts(&index, &config, location, fields.id)?;
         let digest = writer.digest;
+        let served = SettingsState::opening(
+            writer.settings.as_ref(),
+            writer.is_empty(),
+            Settings::initial(config.attributes.clone()),
+        )?;
+        writer.settings = Some(serde_json::to_value(&served)?);
         Ok(Self {
             reader,
             fields,
@@ -109,6 +121,7 @@ impl ProductIndex {
             feed: Mutex::default(),
             id_tables: Mutex::default(),
             engagement: Mutex::default(),
+            settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),
             committed_digest: std::sync::atomic::AtomicU64::new(digest),
             engagement_digest: std::sync::atomic::AtomicU64::default(),
@@ -141,7 +154,8 @@ impl ProductIndex {
     pub fn content_version(&self) -> u64 {
         let catalog = self.committed_digest.load(std::sync::atomic::Ordering::Acquire);
         let engagement = self.engagement_digest.load(std::sync::atomic::Ordering::Acquire);
-        catalog ^ engagement.rotate_left(17)
+        let settings = crate::writer::entry_digest("settings", self.settings().settings.version);
+        catalog ^ engagement.rotate_left(17) ^ settings
     }
 
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
@@ -224,56 +238,75 @@ impl ProductIndex {
             doc.add_i64(f.updated_at, at.unix_timestamp());
         }
         doc.add_text(f.language, language.code());
-        self.add_attributes(&mut doc, &product.attributes)?;
-        Ok(PreparedProduct { product, doc })
+        let indexing = self.settings.indexing();
+        self.add_attributes(&mut doc, &product, &indexing)?;
+        Ok(PreparedProduct { product, doc, epoch: indexing.epoch })
     }
 
-    /// The declared attributes in their types: values into the JSON field (nested objects
-    /// under their object's key), presence, `null` and emptiness into `attr_state`.
-    fn add_attributes(&self, doc: &mut TantivyDocument, attributes: &Attributes) -> Result<()> {
+    /// The declared attributes in their types, under each generation writes hold (see
+    /// [`crate::settings`]): values into the JSON field (nested objects under their object's
+    /// key), presence, `null` and emptiness into `attr_state`. A value contradicting the served
+    /// settings refuses the document; one contradicting only a change under way is the change's
+    /// refusal.
+    fn add_attributes(&self, doc: &mut TantivyDocument, product: &Product, indexing: &Indexing) -> Result<()> {
         use tantivy::schema::OwnedValue;
-        let typed = self.config.attributes.typed(attributes)?;
-        if typed.is_empty() {
-            return Ok(());
-        }
-        let mut object: BTreeMap<String, OwnedValue> = BTreeMap::new();
-        for attribute in typed {
-            let f = &self.fields;
-            doc.add_text(f.attr_state, &attribute.name);
-            match attribute.state {
-                State::Null => doc.add_text(f.attr_state, format!("{}{}", attribute.name, schema::NULL)),
-                State::Empty => doc.add_text(f.attr_state, format!("{}{}", attribute.name, schema::EMPTY)),
-                State::Values => {}
+        let mut generations: Vec<(u64, Vec<_>)> = Vec::with_capacity(2);
+        let typed = indexing.served.settings.attributes.typed(&product.attributes)?;
+        generations.push((indexing.served.generation, typed));
+        if let Some(pending) = &indexing.pending {
+            match pending.served.settings.attributes.typed(&product.attributes) {
+                Ok(typed) => generations.push((pending.served.generation, typed)),
+                Err(e) => pending.refuse(&product.id, &e.into()),
             }
-            if attribute.values.is_empty() {
+        }
+        let mut root: BTreeMap<String, OwnedValue> = BTreeMap::new();
+        for (generation, typed) in generations {
+            if typed.is_empty() {
                 continue;
             }
-            let values = OwnedValue::Array(
-                attribute
-                    .values
-                    .into_iter()
-                    .map(|v| match v {
-                        Typed::Keyword(k) => OwnedValue::Str(k),
-                        Typed::Number(n) => OwnedValue::F64(n),
-                        Typed::Date(seconds) => OwnedValue::F64(seconds as f64),
-                        Typed::Bool(b) => OwnedValue::Bool(b),
-                    })
-                    .collect(),
-            );
-            match attribute.name.split_once('.') {
-                None => {
-                    object.insert(attribute.name, values);
+            let mut object: BTreeMap<String, OwnedValue> = BTreeMap::new();
+            for attribute in typed {
+                let f = &self.fields;
+                let marker = schema::attr_marker(generation, &attribute.name);
+                match attribute.state {
+                    State::Null => doc.add_text(f.attr_state, format!("{marker}{}", schema::NULL)),
+                    State::Empty => doc.add_text(f.attr_state, format!("{marker}{}", schema::EMPTY)),
+                    State::Values => {}
                 }
-                Some((outer, inner)) => {
-                    let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
-                    if let OwnedValue::Object(fields) = entry {
-                        fields.push((inner.to_string(), values));
+                doc.add_text(f.attr_state, marker);
+                if attribute.values.is_empty() {
+                    continue;
+                }
+                let values = OwnedValue::Array(
+                    attribute
+                        .values
+                        .into_iter()
+                        .map(|v| match v {
+                            Typed::Keyword(k) => OwnedValue::Str(k),
+                            Typed::Number(n) => OwnedValue::F64(n),
+                            Typed::Date(seconds) => OwnedValue::F64(seconds as f64),
+                            Typed::Bool(b) => OwnedValue::Bool(b),
+                        })
+                        .collect(),
+                );
+                match attribute.name.split_once('.') {
+                    None => {
+                        object.insert(attribute.name, values);
+                    }
+                    Some((outer, inner)) => {
+                        let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
+                        if let OwnedValue::Object(fields) = entry {
+                            fields.push((inner.to_string(), values));
+                        }
                     }
                 }
             }
+            if !object.is_empty() {
+                root.insert(schema::generation_key(generation), OwnedValue::Object(object.into_iter().collect()));
+            }
         }
-        if !object.is_empty() {
-            doc.add_object(self.fields.attrs, object);
+        if !root.is_empty() {
+            doc.add_object(self.fields.attrs, root);
         }
         Ok(())
     }
@@ -306,7 +339,11 @@ impl ProductIndex {
         let f = self.fields;
         let mut state = self.lock()?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        for PreparedProduct { mut product, mut doc } in batch {
+        let epoch = self.settings.epoch();
+        for prepared in batch {
+            // The settings being written changed since it was prepared: hold it as they say now.
+            let prepared = if prepared.epoch == epoch { prepared } else { self.prepare(prepared.product)? };
+            let PreparedProduct { mut product, mut doc, .. } = prepared;
             let id = product.id.clone();
             let outcome = state.writer.upsert(&id, product.version, |version| {
                 product.version = version;
@@ -325,7 +362,26 @@ impl ProductIndex {
         Ok(outcomes)
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {
+    /// Writes prepared documents again at the versions they carry, each only when that is still
+    /// its live version (a settings change's re-index); returns how many it wrote.
+    pub(crate) fn rewrite(&self, batch: Vec<PreparedProduct>) -> Result<u64> {
+        let f = self.fields;
+        let mut state = self.lock()?;
+        let epoch = self.settings.epoch();
+        let mut written = 0;
+        for prepared in batch {
+            let prepared = if prepared.epoch == epoch { prepared } else { self.prepare(prepared.product)? };
+            let PreparedProduct { product, mut doc, .. } = prepared;
+            doc.add_u64(f.version, product.version);
+            doc.add_text(f.source, serde_json::to_string(&product)?);
+            written += u64::from(state.writer.rewrite(&product.id, product.version, doc)?);
+        }
+        // Rewrites commit by count too, which keeps the writer's memory bounded.
+        self.commit_if_full(&mut state)?;
+        Ok(written)
+    }
+
+    pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {
         self.state.lock().map_err(|_| Error::Internal("writer lock poisoned".into()))
     }
 
@@ -370,7 +426,7 @@ impl ProductIndex {
         self.commit_locked(&mut state)
     }
 
-    fn commit_locked(&self, state: &mut WriterState) -> Result<()> {
+    pub(crate) fn commit_locked(&self, state: &mut WriterState) -> Result<()> {
         let started = Instant::now();
         let docs = state.writer.commit(&self.reader)?;
         self.committed_at.store(unix_ms_now(), std::sync::atomic::Ordering::Release);

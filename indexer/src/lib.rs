@@ -28,12 +28,13 @@ mod index;
 mod ingest;
 mod schema;
 mod search;
+mod settings;
 mod snapshot;
 mod vendors;
 mod writer;
 
 pub use analysis::{Analyzer, Language, QueryTerm};
-pub use config::IndexConfig;
+pub use config::{IndexConfig, reserved_names};
 pub use error::{Error, Result};
 pub use index::{Changes, PreparedProduct, ProductIndex};
 pub use ingest::{
@@ -41,6 +42,7 @@ pub use ingest::{
     decompressed, ingest, read_products,
 };
 pub use search::{Candidate, ScoredId};
+pub use settings::{Applied, Served};
 pub use snapshot::CopiedIndex;
 pub use vendors::ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
 pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex};

@@ -43,6 +43,22 @@ pub(crate) const EMPTY: &str = "\u{0}empty";
 /// The attributes' JSON field.
 pub(crate) const ATTRS: &str = "attrs";
 
+/// The key in [`ATTRS`] of a settings generation's values (see [`crate::settings`]).
+pub(crate) fn generation_key(generation: u64) -> String {
+    format!("g{generation}")
+}
+
+/// A declared attribute's path in [`ATTRS`] under a settings generation (`g3.specs.voltage`);
+/// also its `attr_state` marker.
+pub(crate) fn attr_marker(generation: u64, name: &str) -> String {
+    format!("g{generation}.{name}")
+}
+
+/// A declared attribute's fast column under a settings generation (`attrs.g3.colour`).
+pub(crate) fn attr_column(generation: u64, name: &str) -> String {
+    format!("{ATTRS}.g{generation}.{name}")
+}
+
 pub(crate) const ID: &str = "id";
 pub(crate) const VERSION: &str = "version";
 pub(crate) const PRICE: &str = "price";

@@ -23,6 +23,9 @@ use crate::{Error, Result};
 struct CommitPayload {
     #[serde(default)]
     tombstones: HashMap<String, u64>,
+    /// The settings the committed documents are complete for (an index's own business).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settings: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,11 +114,13 @@ pub(crate) fn open_parts(
     let payload: CommitPayload =
         index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
     let mut versions = live_versions(&reader.searcher())?;
+    let settings = payload.settings;
     for (id, version) in payload.tombstones {
         versions.entry(id).or_insert(VersionEntry { version, live: false });
     }
     let digest = versions.iter().filter(|(_, v)| v.live).fold(0, |d, (id, v)| d ^ entry_digest(id, v.version));
-    let writer = VersionedWriter { writer, id_field, versions, digest, pending: 0, last_commit: Instant::now() };
+    let writer =
+        VersionedWriter { writer, id_field, versions, digest, pending: 0, last_commit: Instant::now(), settings };
     Ok(Opened { writer, reader, default_language })
 }
 
@@ -131,6 +136,8 @@ pub(crate) struct VersionedWriter {
     pub(crate) digest: u64,
     pending: usize,
     last_commit: Instant,
+    /// What the next commit's payload says of the settings (as the last commit's said, at open).
+    pub(crate) settings: Option<serde_json::Value>,
 }
 
 /// One (key, number) pair's share of a set digest (XOR of shares): here a live (id, version)
@@ -174,6 +181,23 @@ impl VersionedWriter {
         Ok(WriteOutcome::Applied { version })
     }
 
+    /// Writes `doc` again for `id` at `version`, when that is still its live version (a newer
+    /// write or a delete meanwhile wins): a re-index of what is held. Returns whether it did.
+    pub(crate) fn rewrite(&mut self, id: &str, version: u64, doc: TantivyDocument) -> Result<bool> {
+        if self.versions.get(id) != Some(&VersionEntry { version, live: true }) {
+            return Ok(false);
+        }
+        self.writer.delete_term(Term::from_field_text(self.id_field, id));
+        self.writer.add_document(doc)?;
+        self.pending += 1;
+        Ok(true)
+    }
+
+    /// Whether nothing is written (nor deleted) yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+
     /// Deletes `id`, remembering its version (a tombstone) so older upserts stay out.
     pub(crate) fn delete(&mut self, id: &str, requested: u64) -> WriteOutcome {
         let current = self.versions.get(id).copied();
@@ -210,6 +234,7 @@ impl VersionedWriter {
     pub(crate) fn commit(&mut self, reader: &IndexReader) -> Result<usize> {
         let payload = CommitPayload {
             tombstones: self.versions.iter().filter(|(_, v)| !v.live).map(|(id, v)| (id.clone(), v.version)).collect(),
+            settings: self.settings.clone(),
         };
         let payload = serde_json::to_string(&payload)?;
         let mut prepared = self.writer.prepare_commit()?;

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
 use searchd_catalog::filter::{Builtin, Condition, Field, Filter, Op, Resolved, Token, Value};
-use searchd_catalog::{FacetField, FacetOrder, FacetRange, Product, SearchRequest, SearchResponse};
+use searchd_catalog::{FacetField, FacetOrder, FacetRange, Product, SearchRequest, SearchResponse, Settings};
 use searchd_indexer::{IndexConfig, ProductIndex};
 use serde_json::{Value as Json, json};
 
@@ -105,11 +105,15 @@ fn catalog() -> Option<Vec<Product>> {
     Some(products)
 }
 
+/// The products indexed without declared attributes, then declared by a settings change (the
+/// background re-index): what the brute-force checks see is what a re-index wrote.
 fn index_of(products: Vec<Product>) -> ProductIndex {
-    let index = ProductIndex::in_memory(IndexConfig { attributes: schema(), ..IndexConfig::small() }).unwrap();
+    let index = ProductIndex::in_memory(IndexConfig::small()).unwrap();
     let prepared = products.into_iter().map(|p| index.prepare(p).unwrap()).collect();
     index.apply_prepared(prepared).unwrap();
     index.commit().unwrap();
+    let applied = index.apply_settings(Settings { version: 1, attributes: schema() }, &|_, _| {}).unwrap();
+    assert_eq!(applied.rewritten, index.num_docs());
     index
 }
 
@@ -439,12 +443,49 @@ fn check_facets(
             prop_assert!((stats.sum - sum).abs() <= 1e-6 * sum.abs().max(1.0), "{} sum {} vs {}", name, stats.sum, sum);
             let got: Vec<u64> = stats.ranges.iter().map(|r| r.count).collect();
             prop_assert_eq!(got, in_ranges, "{} ranges under {}", name, context);
+        } else if name == "category" && request.category_depth > 1 {
+            fn walk(values: &[searchd_catalog::FacetCount], out: &mut Vec<(String, u64)>) {
+                for v in values {
+                    out.push((v.path.clone().unwrap_or_default(), v.count));
+                    walk(&v.children, out);
+                }
+            }
+            let mut got = Vec::new();
+            walk(&response.facets[name], &mut got);
+            prop_assert_eq!(got, brute_tree(&over, request.category_depth), "category tree under {}", context);
         } else {
             let got: Vec<(String, u64)> = response.facets[name].iter().map(|f| (f.value.clone(), f.count)).collect();
             prop_assert_eq!(got, brute_values(&over, name), "{} values under {}", name, context);
         }
     }
     Ok(())
+}
+
+/// The category tree `depth` levels deep, plainly: products per path prefix, each level by
+/// count (most first, ties by name), walked depth first as `(path, count)`.
+fn brute_tree(rows: &[&Row], depth: usize) -> Vec<(String, u64)> {
+    let mut counts: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for row in rows {
+        let path: Vec<String> = row.p.category.iter().map(|c| c.trim().to_string()).collect();
+        for level in 1..=path.len().min(depth) {
+            *counts.entry(path[..level].to_vec()).or_default() += 1;
+        }
+    }
+    fn walk(counts: &BTreeMap<Vec<String>, u64>, parent: &[String], out: &mut Vec<(String, u64)>) {
+        let mut level: Vec<(&Vec<String>, u64)> = counts
+            .iter()
+            .filter(|(p, _)| p.len() == parent.len() + 1 && p.starts_with(parent))
+            .map(|(p, c)| (p, *c))
+            .collect();
+        level.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.last().cmp(&b.0.last())));
+        for (path, count) in level {
+            out.push((path.join("/"), count));
+            walk(counts, path, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&counts, &[], &mut out);
+    out
 }
 
 /// The catalog, its index and its rows.
@@ -622,6 +663,8 @@ fn random_filters_and_their_facets_equal_brute_force() {
                 max_values_per_facet: 1_000,
                 facet_order: FacetOrder::Count,
                 facet_ranges: ranges(),
+                // The category facet as a tree of one to three levels.
+                category_depth: text.len() % 3 + 1,
                 ..SearchRequest::default()
             };
             let response = index.search(&request, &scorer()).unwrap();

@@ -3,6 +3,7 @@
 mod facets;
 mod filters;
 mod language;
+mod settings;
 mod typos;
 mod upsert;
 mod vendors;

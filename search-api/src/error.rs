@@ -25,6 +25,10 @@ pub enum Code {
     UnknownSearchParameter,
     /// `unknown_filter_field`: a filter the API does not know.
     UnknownFilterField,
+    /// `invalid_facet_search_<param>`: a facet value search parameter (or the facet) is bad.
+    InvalidFacetSearchParam(String),
+    /// `unknown_facet_search_parameter`.
+    UnknownFacetSearchParameter,
     /// `invalid_autocomplete_<param>`: an autocomplete parameter's value is bad.
     InvalidAutocompleteParam(String),
     /// `unknown_autocomplete_parameter`.
@@ -80,10 +84,20 @@ pub enum Code {
     InvalidToken,
     /// The key or token is valid but lacks the scope the route needs.
     InsufficientScope,
+    /// `key_filter_invalid`: the caller's tenant filter does not apply to the settings (403).
+    KeyFilterInvalid,
     /// Over a rate limit; `Retry-After` says when to come back.
     RateLimited,
     /// A snapshot of this tag was taken this very second.
     SnapshotExists,
+    /// `invalid_settings`: a settings change is malformed or declares something invalid.
+    InvalidSettings,
+    /// `settings_task_running`: another settings change is being applied (409).
+    SettingsTaskRunning,
+    /// `invalid_task_id`.
+    InvalidTaskId,
+    /// `task_not_found` (404).
+    TaskNotFound,
     /// `index_unavailable`: another process holds the index (503).
     IndexUnavailable,
     /// `internal` (500); the detail is logged, not answered.
@@ -97,6 +111,8 @@ impl Code {
             Code::InvalidSearchParam(param) => format!("invalid_search_{param}"),
             Code::UnknownSearchParameter => "unknown_search_parameter".into(),
             Code::UnknownFilterField => "unknown_filter_field".into(),
+            Code::InvalidFacetSearchParam(param) => format!("invalid_facet_search_{param}"),
+            Code::UnknownFacetSearchParameter => "unknown_facet_search_parameter".into(),
             Code::InvalidAutocompleteParam(param) => format!("invalid_autocomplete_{param}"),
             Code::UnknownAutocompleteParameter => "unknown_autocomplete_parameter".into(),
             Code::MalformedJson => "malformed_json".into(),
@@ -124,8 +140,13 @@ impl Code {
             Code::InvalidApiKey => "invalid_api_key".into(),
             Code::InvalidToken => "invalid_token".into(),
             Code::InsufficientScope => "insufficient_scope".into(),
+            Code::KeyFilterInvalid => "key_filter_invalid".into(),
             Code::RateLimited => "rate_limited".into(),
             Code::SnapshotExists => "snapshot_exists".into(),
+            Code::InvalidSettings => "invalid_settings".into(),
+            Code::SettingsTaskRunning => "settings_task_running".into(),
+            Code::InvalidTaskId => "invalid_task_id".into(),
+            Code::TaskNotFound => "task_not_found".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
             Code::Internal => "internal".into(),
         }
@@ -138,6 +159,8 @@ impl Code {
             | Code::UnknownSearchParameter
             | Code::UnknownFilterField
             | Code::InvalidAutocompleteParam(_)
+            | Code::InvalidFacetSearchParam(_)
+            | Code::UnknownFacetSearchParameter
             | Code::UnknownAutocompleteParameter
             | Code::MalformedJson
             | Code::InvalidProductId
@@ -147,17 +170,21 @@ impl Code {
             | Code::InvalidMatchField(_)
             | Code::InvalidEvent
             | Code::InvalidRecommendationsParam(_)
-            | Code::UnknownRecommendationsParameter => StatusCode::BAD_REQUEST,
+            | Code::UnknownRecommendationsParameter
+            | Code::InvalidSettings
+            | Code::InvalidTaskId => StatusCode::BAD_REQUEST,
             Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
+            Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound | Code::TaskNotFound => {
+                StatusCode::NOT_FOUND
+            }
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::UriTooLong => StatusCode::URI_TOO_LONG,
             Code::MissingApiKey | Code::InvalidApiKey | Code::InvalidToken => StatusCode::UNAUTHORIZED,
-            Code::InsufficientScope => StatusCode::FORBIDDEN,
+            Code::InsufficientScope | Code::KeyFilterInvalid => StatusCode::FORBIDDEN,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Code::SnapshotExists => StatusCode::CONFLICT,
+            Code::SnapshotExists | Code::SettingsTaskRunning => StatusCode::CONFLICT,
             Code::IndexUnavailable | Code::ModelNotReady | Code::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

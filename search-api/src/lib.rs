@@ -57,7 +57,7 @@ pub use routes::vendors::{VENDOR_SEARCH_PARAMS, parse_vendor_query};
 pub use state::AppState;
 
 use middleware::{hygiene, limits, metrics};
-use routes::{admin, autocomplete, events, health, products, recommendations, storefront, vendors};
+use routes::{admin, autocomplete, events, facets, health, products, recommendations, settings, storefront, vendors};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -93,6 +93,10 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/products/search", get(products::search_get).post(products::search_post))
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
+        .route("/v1/products/facets/{name}", get(facets::facet_search))
+        .route("/v1/settings", get(settings::get_settings).patch(settings::patch_settings))
+        .route("/v1/tasks", get(settings::list_tasks))
+        .route("/v1/tasks/{id}", get(settings::get_task))
         .route("/v1/admin/ranker", get(admin::ranker_status))
         .route("/v1/admin/ingest", get(admin::ingest_status))
         .route("/v1/admin/recommendations/refresh", post(admin::refresh_route))

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::ErrorBody;
 use crate::routes::documents::{BulkItemResult, ItemError};
 use crate::routes::events::EventItemResult;
-use crate::routes::{admin, autocomplete, events, health, products, recommendations, vendors};
+use crate::routes::{admin, autocomplete, events, facets, health, products, recommendations, settings, vendors};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -41,6 +41,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         products::search_get,
         products::search_post,
         autocomplete::autocomplete,
+        facets::facet_search,
         products::get_product,
         products::put_product,
         products::delete_product,
@@ -59,6 +60,10 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         admin::refresh_route,
         admin::create_snapshot,
         admin::list_snapshots,
+        settings::get_settings,
+        settings::patch_settings,
+        settings::get_task,
+        settings::list_tasks,
     ),
     components(schemas(ErrorBody, BulkItemResult, EventItemResult, ItemError)),
     modifiers(&Security, &CommonErrors),
@@ -68,6 +73,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         (name = "recommendations", description = "Similar products and bought together"),
         (name = "events", description = "Behaviour events (views, clicks, carts, purchases) for ranking"),
         (name = "vendors", description = "Vendor writes, geo search and matching"),
+        (name = "settings", description = "Declared attributes and their uses, changed at runtime by background tasks"),
         (name = "admin", description = "Models, ingest and snapshots"),
         (name = "health", description = "Liveness, readiness, metrics and this description"),
     )

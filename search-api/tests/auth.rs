@@ -292,10 +292,10 @@ async fn bursts_over_the_limit_get_429_with_retry_after() {
 async fn a_service_key_with_its_own_rate_is_not_held_to_the_per_ip_limit() {
     let dir = tempfile::tempdir().unwrap();
     let store = KeyStore::new(dir.path());
-    let (stored, service) = store.create_with_rate("matching-service", &[Scope::Search], Some(3000)).unwrap();
+    let (stored, service) = store.create_with("matching-service", &[Scope::Search], Some(3000), None).unwrap();
     assert_eq!(stored.rate, Some(3000));
     let (_, storefront) = store.create("storefront", &[Scope::Search]).unwrap();
-    assert!(store.create_with_rate("zero", &[Scope::Search], Some(0)).is_err());
+    assert!(store.create_with("zero", &[Scope::Search], Some(0), None).is_err());
     // The default limits: 50 searches/s per client address, a burst of 100.
     let (_, app) = instance(&jwt_config(dir.path(), true, false));
     let (service, storefront) = (bearer(&service), bearer(&storefront));

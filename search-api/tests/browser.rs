@@ -42,6 +42,8 @@ async fn storefront() {
     let Some((node, chromium)) = tools() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config { data_dir: dir.path().join("data"), ..Config::default() };
+    // The demo's attributes, as a fresh `serve` declares them: facets of their own on the page.
+    config.index.attributes = demo::attributes();
     // Auth on, as in production: the page has a search-scoped key and nothing else.
     let (_, key) = KeyStore::new(&config.data_dir).create("storefront", &[Scope::Search]).unwrap();
     config.web.search_key = key;

@@ -13,7 +13,9 @@ mod openapi;
 mod ranking;
 mod recommend;
 mod search;
+mod settings;
 mod snapshots;
+mod tenants;
 mod vendors;
 mod writes;
 

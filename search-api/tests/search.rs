@@ -282,3 +282,65 @@ async fn distinct_shows_one_hit_per_group() {
     assert_eq!(reply.json["code"], "invalid_search_distinct", "{}", reply.json);
     assert!(reply.json["message"].as_str().unwrap().contains("colour, sizes"), "{}", reply.json);
 }
+
+/// Facet value search counts what the same search's facets count, finds values by a word's
+/// prefix (with a typo from four characters), and names what is wrong.
+#[tokio::test]
+async fn facet_value_search_counts_as_the_search_does() {
+    let app = app(true);
+    let facets = |json: &Value, name: &str| -> Vec<(String, u64)> {
+        json["facets"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["value"].as_str().unwrap().to_string(), v["count"].as_u64().unwrap()))
+            .collect()
+    };
+    for (search, facet_search) in [
+        ("/v1/products/search?facets=brand&max_values_per_facet=1000", "/v1/products/facets/brand?limit=100"),
+        (
+            "/v1/products/search?q=drill&filter=price%20%3C%20300&facets=brand&max_values_per_facet=1000",
+            "/v1/products/facets/brand?query=drill&filter=price%20%3C%20300&limit=100",
+        ),
+        ("/v1/products/search?facets=category", "/v1/products/facets/category?limit=100"),
+    ] {
+        let expected = get(&app, search).await;
+        let found = get(&app, facet_search).await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.json);
+        let mut want = facets(&expected.json, if search.contains("category") { "category" } else { "brand" });
+        want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let got: Vec<(String, u64)> = found.json["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["value"].as_str().unwrap().to_string(), v["count"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want, "{facet_search}");
+        assert!(!got.is_empty());
+    }
+    // By a word's prefix, case and accents aside; a typo from four characters.
+    let all = get(&app, "/v1/products/search?facets=brand&max_values_per_facet=1000").await;
+    let (brand, count) = facets(&all.json, "brand").into_iter().find(|(b, _)| b.chars().count() >= 5).unwrap();
+    let prefix: String = brand.chars().take(3).collect::<String>().to_lowercase();
+    let found = get(&app, &format!("/v1/products/facets/brand?q={prefix}")).await;
+    let hit = found.json["values"].as_array().unwrap().iter().find(|v| v["value"] == brand.as_str()).cloned();
+    assert_eq!(hit.as_ref().map(|h| (h["count"].as_u64().unwrap(), h["typos"].as_u64().unwrap())), Some((count, 0)));
+    let mut chars: Vec<char> = brand.chars().take(5).collect();
+    chars.swap(1, 2);
+    let typo: String = chars.into_iter().collect();
+    let found = get(&app, &format!("/v1/products/facets/brand?q={}", typo.replace(' ', "%20"))).await;
+    let hit = found.json["values"].as_array().unwrap().iter().find(|v| v["value"] == brand.as_str()).cloned();
+    assert_eq!(hit.map(|h| h["typos"].as_u64().unwrap()), Some(1), "{typo}: {}", found.json);
+
+    for (uri, code) in [
+        ("/v1/products/facets/price?q=1", "invalid_facet_search_name"),
+        ("/v1/products/facets/colour?q=r", "invalid_facet_search_name"),
+        ("/v1/products/facets/brand?size=3", "unknown_facet_search_parameter"),
+        ("/v1/products/facets/brand?limit=0", "invalid_facet_search_limit"),
+        ("/v1/products/facets/brand?filter=price%20%3E", "invalid_search_filter"),
+    ] {
+        let reply = get(&app, uri).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}: {}", reply.json);
+        assert_eq!(reply.json["code"], code, "{uri}: {}", reply.json);
+    }
+}

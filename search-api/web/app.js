@@ -18,6 +18,9 @@ const state = {
   inStock: false,
   priceMin: "",
   priceMax: "",
+  // Facetable keyword and boolean attributes the settings declare, and the values ticked.
+  attributes: [],
+  picked: {},
   suggestions: [],
   active: -1,
 };
@@ -188,7 +191,13 @@ $("search-form").addEventListener("submit", (event) => {
 function searchUrl() {
   const p = new URLSearchParams();
   p.set("q", state.q);
-  p.set("facets", "brand,category");
+  p.set("facets", ["brand", "category", "price", ...state.attributes].join(","));
+  // Checkboxes: each facet's counts ignore its own ticks.
+  p.set("disjunctive", ["brand", ...state.attributes].join(","));
+  const ticked = state.attributes
+    .filter((name) => state.picked[name] && state.picked[name].size > 0)
+    .map((name) => `${name} IN [${[...state.picked[name]].map((v) => JSON.stringify(v)).join(", ")}]`);
+  if (ticked.length) p.set("filter", ticked.join(" AND "));
   p.set("highlight", "true");
   p.set("page", String(state.page));
   p.set("per_page", String(PER_PAGE));
@@ -240,6 +249,8 @@ function renderResults(body) {
     list.appendChild(li);
   }
   renderFacets(body.facets || {});
+  renderAttributeFacets(body.facets || {});
+  renderPriceStats((body.facet_stats || {}).price);
   renderPager(body);
 }
 
@@ -286,6 +297,46 @@ function renderFacets(facets) {
       state.category = state.category ? `${state.category}/${f.value}` : f.value;
     });
   }
+}
+
+// One checkbox list per declared facetable attribute, the ticked values kept listed.
+function renderAttributeFacets(facets) {
+  const holder = $("attribute-facets");
+  holder.innerHTML = "";
+  for (const name of state.attributes) {
+    const picked = state.picked[name] || (state.picked[name] = new Set());
+    const values = [...(facets[name] || [])];
+    for (const selected of picked) {
+      if (!values.some((f) => f.value === selected)) values.unshift({ value: selected, count: 0 });
+    }
+    if (values.length === 0) continue;
+    const fieldset = document.createElement("fieldset");
+    fieldset.className = "field";
+    fieldset.id = `facet-${name}`;
+    const legend = document.createElement("legend");
+    legend.textContent = name.replace(/[_.]/g, " ").replace(/^./, (c) => c.toUpperCase());
+    const list = document.createElement("ul");
+    list.className = "facet";
+    fieldset.append(legend, list);
+    for (const f of values) {
+      facetItem(list, f.value, f.count, picked.has(f.value), (checked) => {
+        if (checked) picked.add(f.value); else picked.delete(f.value);
+      });
+    }
+    holder.appendChild(fieldset);
+  }
+}
+
+// The matching products' price span, as the range inputs' hints.
+function renderPriceStats(stats) {
+  const span = $("price-span");
+  if (!stats || stats.count === 0) {
+    span.textContent = "";
+    return;
+  }
+  span.textContent = `${stats.min.toFixed(2)} – ${stats.max.toFixed(2)}`;
+  $("price-min").placeholder = Math.floor(stats.min);
+  $("price-max").placeholder = Math.ceil(stats.max);
 }
 
 function renderPager(body) {
@@ -435,6 +486,15 @@ async function start() {
     }
   } catch {
     // No config: search without a key (a `--demo` server needs none).
+  }
+  try {
+    // The facets the index's settings declare.
+    const settings = await api("/v1/settings");
+    state.attributes = Object.entries(settings.attributes || {})
+      .filter(([, a]) => a.facetable && (a.type === "keyword" || a.type === "boolean"))
+      .map(([name]) => name);
+  } catch {
+    // Settings unreadable: brand and category only.
   }
   search();
 }

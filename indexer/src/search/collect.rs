@@ -13,6 +13,7 @@ use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit};
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
+use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
 impl ProductIndex {
@@ -23,6 +24,7 @@ impl ProductIndex {
     pub(super) fn collect(
         &self,
         searcher: &Searcher,
+        served: &Served,
         request: &SearchRequest,
         query: &dyn Query,
         scorer: &Arc<dyn FirstPhaseScorer>,
@@ -32,8 +34,8 @@ impl ProductIndex {
         facets: Option<FacetsCollector>,
     ) -> Result<(Vec<(Score, DocAddress)>, u64, Option<(FacetsCollector, FacetsFruit)>)> {
         let scorer = scorer.clone();
-        let keys = Arc::new(self.sort_keys(request)?);
-        if let Some(column) = self.distinct_column(request)? {
+        let keys = Arc::new(self.sort_keys(request, served)?);
+        if let Some(column) = self.distinct_column(request, served)? {
             let key_fn = move |segment: &SegmentReader| -> KeyFn {
                 let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
                 Box::new(sort_key_fn(segment, keys.clone(), scorer.clone(), column))

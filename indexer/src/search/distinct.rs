@@ -12,17 +12,18 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::sort::SortKey;
 use crate::columns::TypedColumns;
+use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
 impl ProductIndex {
     /// The fast column of the request's `distinct` attribute, when it asks for one: a declared
     /// keyword attribute that is filterable or facetable; the error names `distinct`.
-    pub(super) fn distinct_column(&self, request: &SearchRequest) -> Result<Option<String>> {
+    pub(super) fn distinct_column(&self, request: &SearchRequest, served: &Served) -> Result<Option<String>> {
         let Some(name) = request.distinct.as_deref() else { return Ok(None) };
-        let attributes = &self.config().attributes;
+        let attributes = &served.settings.attributes;
         match attributes.get(name) {
             Some(a) if a.kind == AttributeType::Keyword && (a.filterable || a.facetable) => {
-                Ok(Some(format!("{}.{name}", crate::schema::ATTRS)))
+                Ok(Some(crate::schema::attr_column(served.generation, name)))
             }
             _ => {
                 let known =

@@ -13,11 +13,13 @@ use searchd_catalog::{
 };
 use tantivy::collector::{Collector, FacetCollector, FacetCounts, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::fastfield::FacetReader;
 use tantivy::query::Query;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentReader};
 
 use crate::columns::TypedColumns;
+use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
 /// How one facet is counted.
@@ -27,6 +29,8 @@ pub(super) enum Spec {
     Brand,
     /// The category facet field, one level below `root`.
     Category(Facet),
+    /// The category facet as a tree, `depth` levels below `root`.
+    Tree { root: Facet, depth: usize },
     /// Values of a fast column (`attrs.colour`): keywords, or booleans as `true` / `false`.
     Values { name: String, column: String },
     /// Stats and range counts of a numeric fast column.
@@ -37,7 +41,7 @@ impl Spec {
     fn name(&self) -> &str {
         match self {
             Spec::Brand => "brand",
-            Spec::Category(_) => "category",
+            Spec::Category(_) | Spec::Tree { .. } => "category",
             Spec::Values { name, .. } | Spec::Numeric { name, .. } => name,
         }
     }
@@ -50,6 +54,8 @@ pub(super) struct FacetPlan {
     pub with_hits: Vec<Spec>,
     /// Counted over the matches of the search without the clauses (by index) on the facet.
     pub disjunctive: Vec<(Spec, Vec<usize>)>,
+    /// The settings generation the clauses read attributes under.
+    pub generation: u64,
 }
 
 /// What counting gave: keyword facets' values and numeric facets' stats, by facet name.
@@ -62,9 +68,15 @@ pub(super) struct FacetResults {
 impl ProductIndex {
     /// Resolves the facets a request asks for against the built-in fields and the facetable
     /// attributes; the error names `facets`, `disjunctive` or `facet_ranges`.
-    pub(super) fn facet_plan(&self, request: &SearchRequest, clauses: &[Resolved]) -> Result<FacetPlan> {
-        let attributes = &self.config().attributes;
-        let mut plan = FacetPlan::default();
+    pub(super) fn facet_plan(
+        &self,
+        request: &SearchRequest,
+        clauses: &[Resolved],
+        served: &Served,
+    ) -> Result<FacetPlan> {
+        let attributes = &served.settings.attributes;
+        let column = |name: &str| crate::schema::attr_column(served.generation, name);
+        let mut plan = FacetPlan { generation: served.generation, ..FacetPlan::default() };
         let mut seen: Vec<&str> = Vec::new();
         let asked =
             request.facets.iter().map(|f| (f, "facets")).chain(request.disjunctive.iter().map(|f| (f, "disjunctive")));
@@ -79,7 +91,12 @@ impl ProductIndex {
             let spec = match facet {
                 FacetField::Brand => Spec::Brand,
                 FacetField::Category => {
-                    Spec::Category(request.filters.category_segments().map_or_else(Facet::root, Facet::from_path))
+                    let root = request.filters.category_segments().map_or_else(Facet::root, Facet::from_path);
+                    if request.category_depth > 1 {
+                        Spec::Tree { root, depth: request.category_depth }
+                    } else {
+                        Spec::Category(root)
+                    }
                 }
                 FacetField::Named(name) => match (Builtin::of(name), attributes.get(name)) {
                     (Some(Builtin::Price | Builtin::Rating | Builtin::ReviewCount | Builtin::Popularity), _) => {
@@ -87,11 +104,9 @@ impl ProductIndex {
                     }
                     (None, Some(a)) if a.facetable => match a.kind {
                         AttributeType::Keyword | AttributeType::Boolean => {
-                            Spec::Values { name: name.clone(), column: format!("{}.{name}", crate::schema::ATTRS) }
+                            Spec::Values { name: name.clone(), column: column(name) }
                         }
-                        AttributeType::Number | AttributeType::Date => {
-                            numeric(format!("{}.{name}", crate::schema::ATTRS))
-                        }
+                        AttributeType::Number | AttributeType::Date => numeric(column(name)),
                     },
                     _ => {
                         let mut known = vec!["brand", "category", "popularity", "price", "rating", "review_count"];
@@ -139,12 +154,65 @@ impl ProductIndex {
         results: &mut FacetResults,
     ) -> Result<()> {
         for (spec, kept) in &plan.disjunctive {
-            let query = self.filtered(text.box_clone(), kept.iter().map(|&i| &clauses[i]));
+            let query = self.filtered(text.box_clone(), kept.iter().map(|&i| &clauses[i]), plan.generation);
             let collector = FacetsCollector::new(std::slice::from_ref(spec), searcher);
             let fruit = searcher.search(query.as_ref(), &collector)?;
             collector.finish(fruit, request, results);
         }
         Ok(())
+    }
+}
+
+impl ProductIndex {
+    /// Facet value search: every value of the one keyword, boolean, brand or category facet
+    /// `request.facets` names, counted under the request's query and filters (disjunctively
+    /// when `request.disjunctive` names it too), that `matches` keeps (the number of typos it
+    /// took), fewest typos first, then most frequent; at most `limit`.
+    pub fn facet_values(
+        &self,
+        request: &SearchRequest,
+        matches: &dyn Fn(&str) -> Option<u8>,
+        limit: usize,
+    ) -> Result<Vec<(FacetCount, u8)>> {
+        let [facet] = request.facets.as_slice() else {
+            return Err(CatalogError::invalid("facets", "name one facet to search the values of").into());
+        };
+        let planned = self.plan(request, None, &searchd_catalog::TextWeights::default())?;
+        let plan = self.facet_plan(request, &planned.clauses, &planned.served)?;
+        if plan
+            .with_hits
+            .iter()
+            .chain(plan.disjunctive.iter().map(|(s, _)| s))
+            .any(|s| matches!(s, Spec::Numeric { .. }))
+        {
+            return Err(CatalogError::invalid(
+                "facets",
+                format!(
+                    "`{}` is numeric: its values are counted in ranges (facet_ranges), not searched",
+                    facet.as_str()
+                ),
+            )
+            .into());
+        }
+        // Every value counted, then searched: truncation comes last.
+        let all = SearchRequest { max_values_per_facet: usize::MAX, facet_order: FacetOrder::Count, ..request.clone() };
+        let mut results = FacetResults::default();
+        if !plan.with_hits.is_empty() {
+            let collector = FacetsCollector::new(&plan.with_hits, &planned.searcher);
+            let fruit = planned.searcher.search(planned.query.as_ref(), &collector)?;
+            collector.finish(fruit, &all, &mut results);
+        }
+        self.count_disjunctive(&planned.searcher, planned.text.as_ref(), &planned.clauses, &plan, &all, &mut results)?;
+        let mut found: Vec<(FacetCount, u8)> = results
+            .values
+            .remove(facet.as_str())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| matches(&v.value).map(|typos| (v, typos)))
+            .collect();
+        found.sort_by(|(a, ta), (b, tb)| ta.cmp(tb).then(b.count.cmp(&a.count)).then_with(|| a.value.cmp(&b.value)));
+        found.truncate(limit);
+        Ok(found)
     }
 }
 
@@ -216,12 +284,19 @@ impl FacetsCollector {
         for (spec, counted) in self.columns.iter().zip(columns) {
             match counted {
                 Counted::Values(counts) => {
-                    let values = counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+                    let values = counts
+                        .into_iter()
+                        .map(|(value, count)| FacetCount { value, count, path: None, children: Vec::new() })
+                        .collect();
                     results.values.insert(spec.name().to_string(), keep(values));
                 }
                 Counted::Numeric(acc) => {
                     let Spec::Numeric { ranges, .. } = spec else { continue };
                     results.stats.insert(spec.name().to_string(), acc.stats(ranges));
+                }
+                Counted::Paths(paths) => {
+                    let Spec::Tree { root, depth } = spec else { continue };
+                    results.values.insert("category".into(), category_tree(&paths, root, *depth, &keep));
                 }
             }
         }
@@ -239,8 +314,62 @@ fn facet_values(counts: &FacetCounts, root: &Facet) -> Vec<FacetCount> {
         .map(|(facet, count)| FacetCount {
             value: facet.to_path().last().map(|s| (*s).to_string()).unwrap_or_default(),
             count,
+            path: None,
+            children: Vec::new(),
         })
         .collect()
+}
+
+/// The category tree `depth` levels below `root`, from the products per whole path: each
+/// level ordered and cut as `keep` does, each value with its path and children.
+fn category_tree(
+    paths: &HashMap<String, u64>,
+    root: &Facet,
+    depth: usize,
+    keep: &dyn Fn(Vec<FacetCount>) -> Vec<FacetCount>,
+) -> Vec<FacetCount> {
+    let segments_of = |facet: &Facet| -> Vec<String> {
+        if facet.is_root() { Vec::new() } else { facet.to_path().iter().map(|s| (*s).to_string()).collect() }
+    };
+    let base = segments_of(root);
+    let mut nodes: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for (path, count) in paths {
+        let Ok(facet) = Facet::from_text(path) else { continue };
+        let segments = segments_of(&facet);
+        if segments.len() <= base.len() || segments[..base.len()] != base[..] {
+            continue;
+        }
+        for level in base.len() + 1..=segments.len().min(base.len() + depth) {
+            *nodes.entry(segments[..level].to_vec()).or_default() += count;
+        }
+    }
+    fn level(
+        nodes: &BTreeMap<Vec<String>, u64>,
+        parent: &[String],
+        keep: &dyn Fn(Vec<FacetCount>) -> Vec<FacetCount>,
+    ) -> Vec<FacetCount> {
+        let values = nodes
+            .iter()
+            .filter(|(path, _)| path.len() == parent.len() + 1 && path.starts_with(parent))
+            .map(|(path, count)| FacetCount {
+                value: path.last().cloned().unwrap_or_default(),
+                count: *count,
+                path: Some(path.join("/")),
+                children: Vec::new(),
+            })
+            .collect();
+        keep(values)
+            .into_iter()
+            .map(|mut v| {
+                let joined = v.path.as_deref().unwrap_or_default();
+                if let Some(path) = nodes.keys().find(|k| k.len() == parent.len() + 1 && k.join("/") == joined) {
+                    v.children = level(nodes, path, keep);
+                }
+                v
+            })
+            .collect()
+    }
+    level(&nodes, &base, keep)
 }
 
 /// What one pass counted.
@@ -253,6 +382,8 @@ pub(super) struct FacetsFruit {
 enum Counted {
     Values(HashMap<String, u64>),
     Numeric(NumericAcc),
+    /// Products per whole category path (`/Tools/Drills`).
+    Paths(HashMap<String, u64>),
 }
 
 /// Running stats of a numeric facet.
@@ -318,6 +449,11 @@ impl Collector for FacetsCollector {
                         acc: NumericAcc { ranges: vec![0; ranges.len()], ..NumericAcc::default() },
                     }
                 }
+                Spec::Tree { .. } => {
+                    let reader = segment.facet_reader("category").ok();
+                    let counts = vec![0; reader.as_ref().map_or(0, |r| r.num_facets())];
+                    SegmentColumn::Tree { reader, counts }
+                }
                 Spec::Brand | Spec::Category(_) => unreachable!("counted by the facet collectors"),
             });
         }
@@ -346,6 +482,11 @@ impl Collector for FacetsCollector {
                                 }
                             }
                             (Counted::Numeric(into), Counted::Numeric(from)) => into.merge(from),
+                            (Counted::Paths(into), Counted::Paths(from)) => {
+                                for (path, count) in from {
+                                    *into.entry(path).or_default() += count;
+                                }
+                            }
                             _ => {}
                         }
                     }
@@ -357,6 +498,7 @@ impl Collector for FacetsCollector {
                 .iter()
                 .map(|s| match s {
                     Spec::Numeric { .. } => Counted::Numeric(NumericAcc::default()),
+                    Spec::Tree { .. } => Counted::Paths(HashMap::new()),
                     _ => Counted::Values(HashMap::new()),
                 })
                 .collect()
@@ -370,8 +512,23 @@ impl Collector for FacetsCollector {
 }
 
 enum SegmentColumn {
-    Values { strs: Option<StrColumn>, bools: Option<Column<bool>>, counts: Vec<u64>, truth: [u64; 2], seen: Vec<u64> },
-    Numeric { numbers: Option<Column<f64>>, ranges: Vec<FacetRange>, acc: NumericAcc },
+    Values {
+        strs: Option<StrColumn>,
+        bools: Option<Column<bool>>,
+        counts: Vec<u64>,
+        truth: [u64; 2],
+        seen: Vec<u64>,
+    },
+    Numeric {
+        numbers: Option<Column<f64>>,
+        ranges: Vec<FacetRange>,
+        acc: NumericAcc,
+    },
+    /// Products per category path (a product has one).
+    Tree {
+        reader: Option<FacetReader>,
+        counts: Vec<u64>,
+    },
 }
 
 /// One segment's counting.
@@ -434,6 +591,12 @@ impl SegmentCollector for FacetsSegment {
                     }
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
+                SegmentColumn::Tree { reader: Some(reader), counts } => {
+                    for ord in reader.facet_ords(doc) {
+                        counts[ord as usize] += 1;
+                    }
+                }
+                SegmentColumn::Tree { reader: None, .. } => {}
             }
         }
     }
@@ -462,6 +625,18 @@ impl SegmentCollector for FacetsSegment {
                     Counted::Values(values)
                 }
                 SegmentColumn::Numeric { acc, .. } => Counted::Numeric(acc),
+                SegmentColumn::Tree { reader, counts } => {
+                    let mut paths = HashMap::new();
+                    if let Some(reader) = reader {
+                        let mut facet = Facet::root();
+                        for (ord, count) in counts.into_iter().enumerate().filter(|(_, c)| *c > 0) {
+                            if reader.facet_from_ord(ord as u64, &mut facet).is_ok() {
+                                paths.insert(facet.to_string(), count);
+                            }
+                        }
+                    }
+                    Counted::Paths(paths)
+                }
             })
             .collect();
         FacetsFruit {

@@ -12,33 +12,40 @@ use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, Que
 use tantivy::schema::{Facet, IndexRecordOption};
 
 use crate::ProductIndex;
-use crate::schema::Fields;
+use crate::schema::{Fields, attr_marker};
 
 impl ProductIndex {
     /// The query matching exactly the products `filter` holds for.
-    pub(super) fn filter_query(&self, filter: &Resolved) -> Box<dyn Query> {
-        compile(&self.fields, filter)
+    /// Declared attributes are read under settings generation `generation`.
+    pub(super) fn filter_query(&self, filter: &Resolved, generation: u64) -> Box<dyn Query> {
+        compile(&Compiler { f: &self.fields, generation }, filter)
     }
 }
 
-fn compile(f: &Fields, filter: &Resolved) -> Box<dyn Query> {
+struct Compiler<'a> {
+    f: &'a Fields,
+    generation: u64,
+}
+
+fn compile(c: &Compiler<'_>, filter: &Resolved) -> Box<dyn Query> {
+    let f = c.f;
     match filter {
         Resolved::And(parts) => {
-            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Must, compile(f, p))).collect()))
+            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Must, compile(c, p))).collect()))
         }
         Resolved::Or(parts) if parts.is_empty() => Box::new(EmptyQuery),
         Resolved::Or(parts) => {
-            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Should, compile(f, p))).collect()))
+            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Should, compile(c, p))).collect()))
         }
         Resolved::Not(part) => {
-            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, compile(f, part))]))
+            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, compile(c, part))]))
         }
         Resolved::AnyOf(field, values) => {
             let terms: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .filter_map(|v| match field {
                     Field::Builtin(b) => term(f, *b, v),
-                    Field::Attribute(name, _) => Some(attribute_term(f, name, v)),
+                    Field::Attribute(name, _) => Some(attribute_term(c, name, v)),
                 })
                 .map(|t| (Occur::Should, t))
                 .collect();
@@ -47,22 +54,26 @@ fn compile(f: &Fields, filter: &Resolved) -> Box<dyn Query> {
         Resolved::Range(Field::Builtin(b), lower, upper) => range(f, *b, *lower, *upper),
         Resolved::Range(Field::Attribute(name, _), lower, upper) => {
             let term = |v: f64| {
-                let mut term = Term::from_field_json_path(f.attrs, name, false);
+                let mut term = Term::from_field_json_path(f.attrs, &attr_marker(c.generation, name), false);
                 term.append_type_and_fast_value(v);
                 term
             };
             Box::new(RangeQuery::new(lower.map(term), upper.map(term)))
         }
         Resolved::Exists(Field::Builtin(b)) => exists(f, *b),
-        Resolved::Exists(Field::Attribute(name, _)) => state(f, name.clone()),
-        Resolved::IsNull(field) => state(f, format!("{}{}", field.name(), crate::schema::NULL)),
-        Resolved::IsEmpty(field) => state(f, format!("{}{}", field.name(), crate::schema::EMPTY)),
+        Resolved::Exists(Field::Attribute(name, _)) => state(f, attr_marker(c.generation, name)),
+        Resolved::IsNull(field) => {
+            state(f, format!("{}{}", attr_marker(c.generation, field.name()), crate::schema::NULL))
+        }
+        Resolved::IsEmpty(field) => {
+            state(f, format!("{}{}", attr_marker(c.generation, field.name()), crate::schema::EMPTY))
+        }
     }
 }
 
 /// A keyword or boolean value of a declared attribute.
-fn attribute_term(f: &Fields, name: &str, value: &Value) -> Box<dyn Query> {
-    let mut term = Term::from_field_json_path(f.attrs, name, false);
+fn attribute_term(c: &Compiler<'_>, name: &str, value: &Value) -> Box<dyn Query> {
+    let mut term = Term::from_field_json_path(c.f.attrs, &attr_marker(c.generation, name), false);
     match value {
         Value::Text(text) => term.append_type_and_str(text),
         Value::Bool(b) => term.append_type_and_fast_value(*b),

@@ -14,6 +14,7 @@ mod highlight;
 mod query;
 mod rerank;
 mod sort;
+mod tenant;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use tantivy::{DocAddress, Searcher};
 
 use crate::analysis::{Language, QueryTerm};
 use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
+use crate::settings::Served;
 use crate::{ProductIndex, Result};
 use collect::text_of;
 use rerank::Ranked;
@@ -54,13 +56,15 @@ struct Planned {
     searcher: Searcher,
     language: Language,
     terms: Vec<QueryTerm>,
-    /// The words' query, without the filters.
+    /// The words' query with the tenant's filter, without the request's filters.
     text: Box<dyn Query>,
     /// The filters, every one of which must hold.
     clauses: Vec<Resolved>,
     /// The words' query with the filters.
     query: Box<dyn Query>,
     engagement: Option<Arc<EngagementColumns>>,
+    /// The settings the searcher's commit is complete for.
+    served: Arc<Served>,
 }
 
 /// A phase-1 hit with its phase-2 features.
@@ -166,10 +170,11 @@ impl ProductIndex {
         ranker: &Ranker,
         expansions: Option<&Expansions>,
     ) -> Result<Vec<Candidate>> {
-        let Planned { searcher, terms, query, engagement, .. } =
+        let Planned { searcher, terms, query, engagement, served, .. } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
         let (top, _, _) = self.collect(
             &searcher,
+            &served,
             request,
             query.as_ref(),
             &ranker.first,
@@ -192,9 +197,9 @@ impl ProductIndex {
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
-        let Planned { searcher, language, terms, text, clauses, query, engagement } =
+        let Planned { searcher, language, terms, text, clauses, query, engagement, served } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
-        let plan = self.facet_plan(request, &clauses)?;
+        let plan = self.facet_plan(request, &clauses, &served)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
             RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
@@ -208,8 +213,17 @@ impl ProductIndex {
             None => (request.offset(), request.per_page),
         };
         let with_hits = (!plan.with_hits.is_empty()).then(|| facets::FacetsCollector::new(&plan.with_hits, &searcher));
-        let (top, total, counted) =
-            self.collect(&searcher, request, query.as_ref(), &first, offset, limit, engagement.clone(), with_hits)?;
+        let (top, total, counted) = self.collect(
+            &searcher,
+            &served,
+            request,
+            query.as_ref(),
+            &first,
+            offset,
+            limit,
+            engagement.clone(),
+            with_hits,
+        )?;
         let mut facets = facets::FacetResults::default();
         if let Some((collector, fruit)) = counted {
             collector.finish(fruit, request, &mut facets);
@@ -236,7 +250,9 @@ impl ProductIndex {
     /// the Tantivy query (with the learned `expansions`, when given), and the engagement columns
     /// of this searcher's segments.
     fn plan(&self, request: &SearchRequest, expansions: Option<&Expansions>, weights: &TextWeights) -> Result<Planned> {
-        let clauses = request.validated_clauses(&self.config().attributes)?;
+        let (searcher, served) = self.view();
+        let clauses = request.validated_clauses(&served.settings.attributes)?;
+        let tenant = request.tenant_clause(&served.settings.attributes)?;
         if let Some(code) = request.lang.as_deref() {
             if Language::from_code(code).is_none() {
                 return Err(searchd_catalog::Error::invalid("lang", format!("unknown language `{code}`")).into());
@@ -244,11 +260,15 @@ impl ProductIndex {
         }
         let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let terms = self.analyzer.query_terms(&request.q, language);
-        let searcher = self.searcher();
-        let text = self.text_query(&searcher, request, &terms, expansions, weights);
-        let query = self.filtered(text.box_clone(), &clauses);
+        // The tenant's clause is part of the words' query: every facet pass keeps it.
+        let text = self.filtered(
+            self.text_query(&searcher, request, &terms, expansions, weights),
+            tenant.iter(),
+            served.generation,
+        );
+        let query = self.filtered(text.box_clone(), &clauses, served.generation);
         let engagement = self.engagement_columns(&searcher)?;
-        Ok(Planned { searcher, language, terms, text, clauses, query, engagement })
+        Ok(Planned { searcher, language, terms, text, clauses, query, engagement, served })
     }
 }
 

@@ -79,13 +79,12 @@ impl ProductIndex {
         &self,
         text: Box<dyn Query>,
         clauses: impl IntoIterator<Item = &'a Resolved>,
+        generation: u64,
     ) -> Box<dyn Query> {
         let mut all = vec![(Occur::Must, text)];
-        all.extend(
-            clauses
-                .into_iter()
-                .map(|c| (Occur::Must, Box::new(ConstScoreQuery::new(self.filter_query(c), 0.0)) as Box<dyn Query>)),
-        );
+        all.extend(clauses.into_iter().map(|c| {
+            (Occur::Must, Box::new(ConstScoreQuery::new(self.filter_query(c, generation), 0.0)) as Box<dyn Query>)
+        }));
         if all.len() == 1 {
             return all.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));
         }

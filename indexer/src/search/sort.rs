@@ -9,6 +9,7 @@ use tantivy::columnar::Column;
 use tantivy::{DocId, Score, SegmentReader};
 
 use crate::columns::TypedColumns;
+use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
 /// Where a key's values come from.
@@ -29,8 +30,8 @@ pub(super) type SortKey = ([f64; MAX_SORT_KEYS], Score);
 impl ProductIndex {
     /// Resolves the request's sort keys against the built-in fields and the sortable
     /// attributes; the error names `sort` and lists what can be sorted on.
-    pub(super) fn sort_keys(&self, request: &SearchRequest) -> Result<Keys> {
-        let attributes = &self.config().attributes;
+    pub(super) fn sort_keys(&self, request: &SearchRequest, served: &Served) -> Result<Keys> {
+        let attributes = &served.settings.attributes;
         let mut keys = Vec::with_capacity(request.sort.0.len());
         for key in &request.sort.0 {
             let name = key.field.as_str();
@@ -47,7 +48,7 @@ impl ProductIndex {
                     _,
                 ) => Source::Column(name.to_string()),
                 (None, Some(a)) if a.sortable && a.kind != AttributeType::Keyword => {
-                    Source::Column(format!("{}.{name}", crate::schema::ATTRS))
+                    Source::Column(crate::schema::attr_column(served.generation, name))
                 }
                 _ => {
                     let mut known = vec![RELEVANCE_KEY, "popularity", "price", "rating", "review_count", "updated_at"];

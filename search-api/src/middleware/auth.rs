@@ -160,6 +160,10 @@ pub struct StoredKey {
     /// IP); `None` keeps the per-IP limits (a storefront key every shopper shares).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<u32>,
+    /// A filter expression ANDed to every product search, facet count, autocomplete and product
+    /// read of this key, which it cannot lift (a tenant: `vendor_id = "v42"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -200,19 +204,26 @@ impl KeyStore {
     /// Creates a key held to the per-IP limits; returns the stored record and the key itself
     /// (shown once).
     pub fn create(&self, name: &str, scopes: &[Scope]) -> anyhow::Result<(StoredKey, String)> {
-        self.create_with_rate(name, scopes, None)
+        self.create_with(name, scopes, None, None)
     }
 
     /// Creates a key; with a `rate`, it is held to that many requests per second instead of the
-    /// per-IP limits. Returns the stored record and the key itself (shown once).
-    pub fn create_with_rate(
+    /// per-IP limits; with a `filter` (the filter language), every product read it makes is
+    /// limited to the products the filter holds for. Returns the stored record and the key
+    /// itself (shown once).
+    pub fn create_with(
         &self,
         name: &str,
         scopes: &[Scope],
         rate: Option<u32>,
+        filter: Option<&str>,
     ) -> anyhow::Result<(StoredKey, String)> {
         anyhow::ensure!(!scopes.is_empty(), "a key needs at least one scope (search, write, admin)");
         anyhow::ensure!(rate != Some(0), "a key's rate is at least 1 request per second");
+        if let Some(filter) = filter {
+            searchd_catalog::filter::Filter::parse(filter)
+                .map_err(|e| anyhow::anyhow!("--filter is not a filter expression: {e}"))?;
+        }
         let mut id_bytes = [0u8; 6];
         let mut secret = [0u8; 32];
         rand::fill(&mut id_bytes);
@@ -230,6 +241,7 @@ impl KeyStore {
             created_at: now_rfc3339(),
             revoked_at: None,
             rate,
+            filter: filter.map(str::to_string),
         };
         self.edit(|keys| {
             keys.push(stored.clone());
@@ -331,9 +343,11 @@ fn now_rfc3339() -> String {
 
 /// The JWT claim holding a service token's own rate (requests per second).
 pub const RATE_CLAIM: &str = "searchd_rate";
+/// The JWT claim holding a tenant filter (see [`StoredKey::filter`]).
+pub const FILTER_CLAIM: &str = "searchd_filter";
 
 /// Who is calling: the rate limiter's key and what they may do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
     /// `key:<id>` or `jwt:<iss>:<sub>`.
     pub id: String,
@@ -342,6 +356,42 @@ pub struct Caller {
     /// Its own requests per second, when it has one (a service); then the per-IP limits do not
     /// apply to it.
     pub rate: Option<u32>,
+    /// Its tenant filter, ANDed to every product read it makes.
+    pub filter: Option<Arc<searchd_catalog::filter::Filter>>,
+}
+
+/// The caller's tenant filter, when it has one (the gate leaves the [`Caller`] in the
+/// request's extensions); what every product read of the caller is limited to.
+#[derive(Debug, Clone, Default)]
+pub struct Tenant(pub Option<Arc<searchd_catalog::filter::Filter>>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Tenant {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Tenant(parts.extensions.get::<Caller>().and_then(|c| c.filter.clone())))
+    }
+}
+
+impl Tenant {
+    /// The filter, checked against the served settings: a key whose filter names an attribute
+    /// that is no longer filterable is refused (403), never served unfiltered.
+    pub fn checked(
+        &self,
+        settings: &searchd_catalog::Settings,
+    ) -> Result<Option<searchd_catalog::filter::Filter>, ApiError> {
+        let Some(filter) = &self.0 else { return Ok(None) };
+        filter.resolve(&settings.attributes).map_err(|e| {
+            ApiError::new(
+                Code::KeyFilterInvalid,
+                format!(
+                    "this caller's filter `{filter}` does not apply to the index's settings ({e}); \
+                     declare its attributes filterable or give the caller another filter"
+                ),
+            )
+        })?;
+        Ok(Some(filter.as_ref().clone()))
+    }
 }
 
 impl Caller {
@@ -473,7 +523,18 @@ impl Authenticator {
         let stored = keys
             .get(&hash_key(key))
             .ok_or_else(|| ApiError::new(Code::InvalidApiKey, "the API key is unknown or revoked"))?;
-        Ok(Caller { id: format!("key:{}", stored.id), scopes: stored.scopes.clone(), rate: stored.rate })
+        // Checked when the key was made; a key file edited by hand into a broken filter refuses
+        // the key rather than serving without its filter.
+        let filter = stored
+            .filter
+            .as_deref()
+            .map(|text| {
+                searchd_catalog::filter::Filter::parse(text).map(Arc::new).map_err(|e| {
+                    ApiError::new(Code::InvalidApiKey, format!("the API key's filter is not a filter expression: {e}"))
+                })
+            })
+            .transpose()?;
+        Ok(Caller { id: format!("key:{}", stored.id), scopes: stored.scopes.clone(), rate: stored.rate, filter })
     }
 
     fn token(&self, token: &str) -> Result<Caller, ApiError> {
@@ -522,7 +583,15 @@ impl Authenticator {
                     .ok_or_else(|| invalid(format!("`{RATE_CLAIM}` must be a whole number ≥ 1")))?,
             ),
         };
-        Ok(Caller { id: format!("jwt:{}:{sub}", self.jwt.issuer), scopes, rate })
+        let filter = match claims.get(FILTER_CLAIM) {
+            None => None,
+            Some(serde_json::Value::String(text)) => Some(Arc::new(
+                searchd_catalog::filter::Filter::parse(text)
+                    .map_err(|e| invalid(format!("`{FILTER_CLAIM}` is not a filter expression: {e}")))?,
+            )),
+            Some(_) => return Err(invalid(format!("`{FILTER_CLAIM}` must be a string (a filter expression)"))),
+        };
+        Ok(Caller { id: format!("jwt:{}:{sub}", self.jwt.issuer), scopes, rate, filter })
     }
 }
 

@@ -73,7 +73,7 @@ pub fn wrap(mut app: Router, http: &HttpConfig) -> Router {
         app = app.layer(
             CorsLayer::new()
                 .allow_origin(origins)
-                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
                 .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, HeaderName::from_static("x-api-key")])
                 .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
                 .max_age(Duration::from_secs(600)),

@@ -135,7 +135,8 @@ impl Class {
         match route {
             "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/" | "/app.js" | "/app.css"
             | "/app/config.json" => Class::Open,
-            r if r.starts_with("/v1/admin/") => Class::Admin,
+            r if r.starts_with("/v1/admin/") || r.starts_with("/v1/tasks") => Class::Admin,
+            "/v1/settings" if method == Method::PATCH => Class::Admin,
             "/v1/events" => Class::Events,
             "/v1/products/search" | "/v1/vendors/match" if method == Method::POST => Class::Search,
             _ if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) => Class::Search,
@@ -310,7 +311,7 @@ pub struct Gate {
 /// scope. A caller with a rate of its own (a service key or token) is held to that rate alone;
 /// any other request is limited by client IP, then by caller. An unknown key spends its
 /// address's tokens before it is refused, so guessing keys is limited too.
-pub async fn gate(State(state): State<Gate>, request: Request, next: Next) -> Response {
+pub async fn gate(State(state): State<Gate>, mut request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| request.uri().path(), |m| m.as_str());
     let class = Class::of(request.method(), route);
     if class == Class::Open {
@@ -362,6 +363,8 @@ pub async fn gate(State(state): State<Gate>, request: Request, next: Next) -> Re
                 return too_many(class, by, seconds);
             }
         }
+        // For the handlers: a tenant's filter (see `auth::Tenant`).
+        request.extensions_mut().insert(caller);
     }
     next.run(request).await
 }
@@ -382,6 +385,9 @@ mod tests {
         assert_eq!(Class::of(&Method::POST, "/v1/products/bulk"), Class::Write);
         assert_eq!(Class::of(&Method::POST, "/v1/events"), Class::Events);
         assert_eq!(Class::of(&Method::GET, "/v1/admin/ranker"), Class::Admin);
+        assert_eq!(Class::of(&Method::GET, "/v1/settings"), Class::Search);
+        assert_eq!(Class::of(&Method::PATCH, "/v1/settings"), Class::Admin);
+        assert_eq!(Class::of(&Method::GET, "/v1/tasks/{id}"), Class::Admin);
         assert_eq!(Class::of(&Method::POST, "/v1/admin/recommendations/refresh"), Class::Admin);
     }
 

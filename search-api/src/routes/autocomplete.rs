@@ -10,7 +10,10 @@ use utoipa::IntoParams;
 use axum::body::Bytes;
 use axum::response::Response;
 
+use searchd_catalog::filter::{Condition, Filter, Op, Token};
+
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::middleware::auth::Tenant;
 use crate::middleware::cache::{self, Outcome, json_body};
 use crate::state::AppState;
 
@@ -108,25 +111,83 @@ pub struct AutocompleteResponse {
             {"type": "product", "text": "20V MAX Cordless Drill", "highlight": "20V MAX <em>Cordl</em>ess Drill",
              "typos": 0, "score": 2.7, "id": "sku-1"}]})),
         (status = 400, description = "A parameter is unknown or bad; the code names it", body = ErrorBody)))]
-pub async fn autocomplete(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub async fn autocomplete(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let started = Instant::now();
     let query = parse_autocomplete_query(raw.as_deref().unwrap_or(""))?;
-    // The version before suggesting (see `Autocomplete::version`).
+    let filter = tenant.checked(&state.index.settings().settings)?;
+    // The version before suggesting (see `Autocomplete::version`); a tenant's answers are its
+    // own, and depend on the index too.
     let key = state.cache.enabled().then(|| {
-        let normalized = format!("{}\u{0}{}\u{0}{:?}", query.q, query.limit, query.kinds);
-        state.cache.key(cache::Kind::Autocomplete, &format!("{:016x}", state.autocomplete.version()), &normalized)
+        let mut normalized = format!("{}\u{0}{}\u{0}{:?}", query.q, query.limit, query.kinds);
+        let mut version = format!("{:016x}", state.autocomplete.version());
+        if let Some(filter) = &filter {
+            normalized.push_str(&format!("\u{0}{filter}"));
+            version.push_str(&format!(".{:016x}", state.index.content_version()));
+        }
+        state.cache.key(cache::Kind::Autocomplete, &version, &normalized)
     });
     if let Some(key) = &key
         && let Some(body) = state.cache.get(cache::Kind::Autocomplete, key).await
     {
         return Ok(json_body(body, Outcome::Hit));
     }
-    let suggestions = state.autocomplete.suggest(&query.q, query.limit, query.kinds);
+    let suggestions = match filter {
+        None => state.autocomplete.suggest(&query.q, query.limit, query.kinds),
+        Some(filter) => {
+            let (state, q) = (state.clone(), query.clone());
+            tokio::task::spawn_blocking(move || tenant_suggestions(&state, &q, &filter))
+                .await
+                .map_err(ApiError::internal)??
+        }
+    };
     let response = AutocompleteResponse { q: query.q, suggestions, took_ms: started.elapsed().as_secs_f64() * 1e3 };
     let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
     let Some(key) = key else { return Ok(json_body(body, Outcome::Bypass)) };
     state.cache.put(key, body.clone()).await;
     Ok(json_body(body, Outcome::Miss))
+}
+
+/// A tenant's suggestions: the suggester's (from the whole catalog and every caller's
+/// queries), kept only where the tenant's own products back them: a product it may read, a
+/// brand or category with products of its own (counted among them), a query that finds some of
+/// them (without the count of searches, which is every caller's).
+fn tenant_suggestions(state: &AppState, query: &AutocompleteQuery, filter: &Filter) -> ApiResult<Vec<Suggestion>> {
+    let candidates = state.autocomplete.suggest(&query.q, (query.limit * 4).min(4 * MAX_LIMIT), query.kinds);
+    let ids: Vec<&str> = candidates.iter().filter_map(|s| s.id.as_deref()).collect();
+    let visible = state.index.visible(filter, &ids)?;
+    let condition = |field: &str, value: &str| {
+        Filter::Condition(Condition { field: Token::new(field), op: Op::Equal(Token::new(value)) })
+    };
+    let mut kept = Vec::with_capacity(query.limit);
+    for mut suggestion in candidates {
+        if kept.len() == query.limit {
+            break;
+        }
+        let keep = match suggestion.kind {
+            Kind::Product => suggestion.id.as_deref().is_some_and(|id| visible.contains(id)),
+            Kind::Query => {
+                suggestion.count = None;
+                state.index.count_for(&suggestion.text, filter, None)? > 0
+            }
+            Kind::Brand | Kind::Category => {
+                let on = match suggestion.kind {
+                    Kind::Brand => condition("brand", &suggestion.text),
+                    _ => condition("category", suggestion.path.as_deref().unwrap_or(&suggestion.text)),
+                };
+                let count = state.index.count_for("", filter, Some(on))?;
+                suggestion.count = Some(count);
+                count > 0
+            }
+        };
+        if keep {
+            kept.push(suggestion);
+        }
+    }
+    Ok(kept)
 }
 
 /// Query parameters of `GET /v1/autocomplete`.

@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extractors::{Body, json_kind, parse_json};
+use crate::middleware::auth::Tenant;
 use crate::middleware::cache::{Kind, Outcome, decode_search, encode_search, json_body};
 use crate::routes::documents::{self, BulkResponse, DeleteParams, Document, IdPath, RefreshParam, WriteResponse};
 use crate::state::AppState;
@@ -25,8 +26,12 @@ use crate::state::AppState;
         (status = 200, description = "A page of ranked products", body = SearchResponse,
          headers(("x-cache" = String, description = "`hit`, `miss` or `bypass`"))),
         (status = 400, description = "A parameter is unknown or its value is bad; `field` names it", body = ErrorBody)))]
-pub async fn search_get(State(state): State<AppState>, SearchQuery(request): SearchQuery) -> ApiResult<Response> {
-    run_search(state, request).await
+pub async fn search_get(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    SearchQuery(request): SearchQuery,
+) -> ApiResult<Response> {
+    run_search(state, request, tenant).await
 }
 
 /// The same search as a JSON body (filters nested under `filters`).
@@ -40,7 +45,7 @@ pub async fn search_get(State(state): State<AppState>, SearchQuery(request): Sea
         (status = 400, description = "Malformed JSON, or a field is unknown or bad", body = ErrorBody),
         (status = 413, description = "Body over `http.max_body_bytes`", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody)))]
-pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+pub async fn search_post(State(state): State<AppState>, tenant: Tenant, req: Request) -> ApiResult<Response> {
     json_kind(req.headers())?;
     let Body(bytes) = Body::from_request(req, &()).await?;
     // serde also accepts an array for a struct (fields by position): only an object is a search.
@@ -63,7 +68,7 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
         };
         e.into_api_error(code)
     })?;
-    run_search(state, request).await
+    run_search(state, request, tenant).await
 }
 
 /// Validation happens in the index, where every caller (HTTP, eval, benches) passes.
@@ -72,8 +77,12 @@ pub async fn search_post(State(state): State<AppState>, req: Request) -> ApiResu
 ///
 /// The cache key's version is read before searching: a commit landing in between files the
 /// newer answer under the older version, never the reverse.
-async fn run_search(state: AppState, request: SearchRequest) -> ApiResult<Response> {
-    let counted = request.page == 1 && !request.q.trim().is_empty();
+///
+/// A tenant's filter is part of the request (and so of the cache key); a tenant's searches are
+/// not counted in the query log, which every caller's suggestions come from.
+async fn run_search(state: AppState, mut request: SearchRequest, tenant: Tenant) -> ApiResult<Response> {
+    request.tenant = tenant.checked(&state.index.settings().settings)?;
+    let counted = request.page == 1 && !request.q.trim().is_empty() && request.tenant.is_none();
     let key = state.cache.enabled().then(|| {
         let model = state.ranking.model_version().unwrap_or_default();
         let version = format!("{:016x}.{model}", state.index.content_version());
@@ -155,9 +164,23 @@ impl Document for Product {
         (status = 404, description = "No such product", body = ErrorBody)))]
 pub async fn get_product(
     State(state): State<AppState>,
+    tenant: Tenant,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Product>> {
-    documents::get(state, path).await.map(Json)
+    let filter = tenant.checked(&state.index.settings().settings)?;
+    let index = state.index.clone();
+    let product: Product = documents::get(state, path).await?;
+    if let Some(filter) = filter {
+        let id = product.id.clone();
+        let visible = tokio::task::spawn_blocking(move || index.visible(&filter, &[id.as_str()]))
+            .await
+            .map_err(ApiError::internal)??;
+        if visible.is_empty() {
+            // As for a product that does not exist: a tenant learns nothing of others' ids.
+            return Err(searchd_indexer::Error::NotFound(product.id).into());
+        }
+    }
+    Ok(Json(product))
 }
 
 /// Creates or replaces a product (upsert); searchable after the next commit, or at once with
@@ -222,7 +245,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 23] = [
+pub const SEARCH_PARAMS: [&str; 24] = [
     "q",
     "filter",
     "brand",
@@ -234,6 +257,7 @@ pub const SEARCH_PARAMS: [&str; 23] = [
     "facets",
     "disjunctive",
     "max_values_per_facet",
+    "category_depth",
     "facet_order",
     "facet_ranges",
     "distinct",
@@ -325,6 +349,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
                 if param == "facets" { request.facets = names } else { request.disjunctive = names }
             }
             "max_values_per_facet" => request.max_values_per_facet = count(value)?,
+            "category_depth" => request.category_depth = count(value)?,
             "distinct" => request.distinct = Some(value.trim().to_string()),
             "facet_order" => request.facet_order = value.trim().parse()?,
             // `price:0-50,50-100,100-`; several facets separated by `;`.
@@ -406,6 +431,10 @@ pub struct SearchParams {
     /// Values per keyword facet (default 20).
     #[param(minimum = 1, maximum = 1000)]
     max_values_per_facet: Option<usize>,
+    /// Levels of the category facet (default 1): from 2, each value has its `path` and
+    /// `children`.
+    #[param(minimum = 1, maximum = 4)]
+    category_depth: Option<usize>,
     #[param(value_type = Option<searchd_catalog::FacetOrder>)]
     facet_order: Option<String>,
     /// Ranges to count per numeric facet: `price:0-50,50-100,100-` (from included, to

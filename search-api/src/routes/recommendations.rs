@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::middleware::auth::Tenant;
 use crate::routes::documents::IdPath;
 use crate::state::AppState;
 
@@ -56,16 +57,29 @@ pub struct Neighbour {
     product: searchd_catalog::Product,
 }
 
-async fn neighbours(state: AppState, id: String, query: Option<String>, together: bool) -> ApiResult<Json<Neighbours>> {
+/// A tenant reads neighbours among its own products only, of a product of its own.
+async fn neighbours(
+    state: AppState,
+    id: String,
+    query: Option<String>,
+    together: bool,
+    tenant: Tenant,
+) -> ApiResult<Json<Neighbours>> {
     let limit = parse_limit(query.as_deref())?;
     let probes = state.recommendations.config().probes;
+    let filter = tenant.checked(&state.index.settings().settings)?;
+    let asked = if filter.is_some() { (limit * 5).min(500) } else { limit };
     tokio::task::spawn_blocking(move || {
-        if !state.index.is_live(&id) {
+        let hidden = match &filter {
+            Some(filter) => state.index.visible(filter, &[id.as_str()])?.is_empty(),
+            None => false,
+        };
+        if hidden || !state.index.is_live(&id) {
             return Err(ApiError::from(searchd_indexer::Error::NotFound(id.clone())));
         }
         let (version, found) = state
             .recommendations
-            .lookup(limit, |model, index, limit| {
+            .lookup(asked, |model, index, limit| {
                 if together {
                     index.bought_together(model, &id, limit, probes)
                 } else {
@@ -79,7 +93,12 @@ async fn neighbours(state: AppState, id: String, query: Option<String>, together
                 )
             })?;
         // Committed but not yet followed: no neighbours for a moment, not an error.
-        let found = found.unwrap_or_default();
+        let mut found = found.unwrap_or_default();
+        if let Some(filter) = &filter {
+            let visible = state.index.visible(filter, &found.iter().map(|n| n.id.as_str()).collect::<Vec<_>>())?;
+            found.retain(|n| visible.contains(&n.id));
+        }
+        found.truncate(limit);
         let scores: HashMap<&str, f32> = found.iter().map(|n| (n.id.as_str(), n.score)).collect();
         // In the neighbours' order; one just deleted is left out.
         let hits =
@@ -101,10 +120,11 @@ async fn neighbours(state: AppState, id: String, query: Option<String>, together
         (status = 503, description = "No similar-products model trained yet", body = ErrorBody)))]
 pub async fn similar(
     State(state): State<AppState>,
+    tenant: Tenant,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Neighbours>> {
-    neighbours(state, id, q, false).await
+    neighbours(state, id, q, false, tenant).await
 }
 
 /// Products bought in the same sessions as this one.
@@ -117,10 +137,11 @@ pub async fn similar(
         (status = 503, description = "No similar-products model trained yet", body = ErrorBody)))]
 pub async fn bought_together_route(
     State(state): State<AppState>,
+    tenant: Tenant,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Neighbours>> {
-    neighbours(state, id, q, true).await
+    neighbours(state, id, q, true, tenant).await
 }
 
 /// `limit` of the recommendation routes.

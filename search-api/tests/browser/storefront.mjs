@@ -4,7 +4,8 @@
 //   node storefront.mjs BASE_URL SCREENSHOT_DIR [CHROMIUM]
 //
 // Steps: types a query letter by letter and picks a suggestion with the keyboard; applies a brand
-// facet; opens a product and sees similar products; finds vendors near a city. Prints one line
+// facet, then a colour facet the settings declare (disjunctive) with the price span; opens a
+// product and sees similar products; finds vendors near a city. Prints one line
 // per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
 import { chromium } from "playwright-core";
 
@@ -86,6 +87,27 @@ try {
   const brands = await page.locator("#results li.hit .meta span:first-child").allTextContents();
   expect(brands.length > 0 && brands.every((b) => b === brandName), `every hit is ${brandName}: ${brands}`);
   log(`brand ${brandName}: ${before} → ${brands.length} shown, ${await page.textContent("#status")}`);
+
+  step = "attribute facet";
+  // The colour facet the settings declare: ticking one value narrows to its count, and the
+  // other colours stay listed with their counts (a disjunctive facet).
+  await box.fill("");
+  await box.press("Enter");
+  await page.locator("#facet-colour input[type=checkbox]").first().waitFor();
+  const colour = page.locator("#facet-colour input[type=checkbox]").first();
+  const colourName = await colour.getAttribute("data-value");
+  const colourCount = Number(await page.locator("#facet-colour li").first().locator(".count").textContent());
+  const listed = await page.locator("#facet-colour li").count();
+  await colour.check();
+  await page.waitForFunction(
+    (n) => { const m = document.querySelector("#status").textContent.match(/(\d+) products/); return m && Number(m[1]) === n; },
+    colourCount,
+  );
+  const stillListed = await page.locator("#facet-colour li").count();
+  expect(stillListed === listed, `the other colours stay listed: ${stillListed} of ${listed}`);
+  const span = await page.textContent("#price-span");
+  expect(/\d+\.\d\d – \d+\.\d\d/.test(span), `the price span is shown: ${span}`);
+  log(`colour ${colourName}: ${colourCount} products, ${stillListed} colours listed, prices ${span}`);
 
   step = "product";
   await page.locator("#results li.hit .hit-title button").first().click();

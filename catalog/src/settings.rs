@@ -1,0 +1,207 @@
+//! An index's settings: what is declared about its documents, changed at runtime
+//! (`PATCH /v1/settings`) and versioned. Version 0 is "nothing declared"; every accepted change
+//! takes the next version.
+//!
+//! A change is a JSON merge patch (RFC 7386) of the settings document: an attribute given is
+//! merged into its settings (a new one needs its `type`), `null` removes it.
+//!
+//! ```
+//! use searchd_catalog::settings::Settings;
+//!
+//! let live = Settings::default();
+//! let patch = serde_json::json!({"attributes": {"colour": {"type": "keyword", "filterable": true}}});
+//! let next = live.patched(&patch, &["brand", "price"]).unwrap();
+//! assert_eq!(next.version, 1);
+//! assert!(next.needs_reindex(&live));
+//! let flags = next.patched(&serde_json::json!({"attributes": {"colour": {"facetable": true}}}), &[]).unwrap();
+//! assert!(!flags.needs_reindex(&next)); // held the same way: applied at once
+//! let error = live.patched(&serde_json::json!({"attributes": {"size": {"filterable": true}}}), &[]).unwrap_err();
+//! assert!(error.contains("attributes.size"), "{error}");
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::attributes::{AttributeSchema, AttributeType};
+
+/// Most attributes one index may declare.
+pub const MAX_ATTRIBUTES: usize = 256;
+
+/// The settings of one index, as served.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Bumped by every accepted change; 0 until the first.
+    #[serde(default)]
+    pub version: u64,
+    /// The declared attributes, by name.
+    #[serde(default)]
+    pub attributes: AttributeSchema,
+}
+
+impl Settings {
+    /// Settings declaring `attributes`, at version 1 (0 when nothing is declared): what a first
+    /// start takes from the configuration file.
+    pub fn initial(attributes: AttributeSchema) -> Self {
+        Self { version: u64::from(!attributes.0.is_empty()), attributes }
+    }
+
+    /// These settings with `patch` merged in (RFC 7386), at the next version, checked:
+    /// `reserved` are the built-in fields' names. The error names the key at fault
+    /// (`attributes.size: …`).
+    pub fn patched(&self, patch: &Value, reserved: &[&str]) -> Result<Self, String> {
+        let Value::Object(fields) = patch else {
+            return Err("the settings change is a JSON object (a merge patch of the settings)".into());
+        };
+        if let Some(key) = fields.keys().find(|k| k.as_str() != "attributes") {
+            return Err(format!("`{key}` is not a setting; settings have `attributes`"));
+        }
+        let mut document = serde_json::to_value(&self.attributes).map_err(|e| e.to_string())?;
+        if let Some(attributes) = fields.get("attributes") {
+            let Value::Object(attributes) = attributes else {
+                return Err("attributes: an object of attribute settings by name (null removes one)".into());
+            };
+            let Value::Object(current) = &mut document else { unreachable!("a map serializes to an object") };
+            for (name, change) in attributes {
+                match change {
+                    Value::Null => {
+                        current.remove(name);
+                    }
+                    Value::Object(_) => {
+                        let entry = current.entry(name.clone()).or_insert_with(|| Value::Object(Default::default()));
+                        merge(entry, change);
+                    }
+                    _ => return Err(format!("attributes.{name}: an object of settings, or null to remove it")),
+                }
+            }
+            if current.len() > MAX_ATTRIBUTES {
+                return Err(format!("attributes: at most {MAX_ATTRIBUTES} may be declared"));
+            }
+            for (name, settings) in current.iter() {
+                serde_json::from_value::<crate::attributes::AttributeSettings>(settings.clone())
+                    .map_err(|e| format!("attributes.{name}: {e}"))?;
+            }
+        }
+        let attributes: AttributeSchema = serde_json::from_value(document).map_err(|e| e.to_string())?;
+        attributes.validate(reserved).map_err(|e| format!("attributes: {e}"))?;
+        Ok(Self { version: self.version + 1, attributes })
+    }
+
+    /// Whether serving `self` after `served` means writing every document again: the
+    /// attributes the index holds, or their types, differ. Flags that only change how held
+    /// values are used (filterable ↔ facetable) apply at once.
+    pub fn needs_reindex(&self, served: &Settings) -> bool {
+        self.attributes.held() != served.attributes.held()
+    }
+}
+
+impl AttributeSchema {
+    /// The attributes the index holds values of (used for anything), with their types.
+    pub fn held(&self) -> BTreeMap<&str, AttributeType> {
+        self.iter().filter(|(_, s)| s.is_indexed()).map(|(n, s)| (n, s.kind)).collect()
+    }
+}
+
+/// Where a background task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Accepted, not started.
+    Enqueued,
+    /// Running: see its progress.
+    Processing,
+    /// Done: its settings are served.
+    Succeeded,
+    /// Stopped: the settings served before are still served; see its error.
+    Failed,
+}
+
+/// Documents done of a task's total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TaskProgress {
+    /// Documents written so far.
+    pub done: u64,
+    /// Documents to write.
+    pub total: u64,
+}
+
+/// A background task: a settings change (`PATCH /v1/settings` answers with one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Task {
+    /// The task's id: the version of the settings it applies.
+    pub id: u64,
+    /// What it does: `settings_update`.
+    pub kind: String,
+    /// Where it is.
+    pub status: TaskStatus,
+    /// Whether the change writes every document again (else it applies with one commit).
+    pub reindex: bool,
+    /// Documents written so far, of how many.
+    pub progress: TaskProgress,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Documents that contradict the settings (the first few), when that is why it failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// When it was accepted (RFC 3339).
+    pub enqueued_at: String,
+    /// When it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// How long it ran (milliseconds), once it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+}
+
+/// RFC 7386: objects merge key by key, `null` removes a key, anything else replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn patches_merge_remove_and_name_the_key_at_fault() {
+        let live = Settings::default()
+            .patched(&json!({"attributes": {"colour": {"type": "keyword", "filterable": true}, "w": {"type": "number", "sortable": true}}}), &[])
+            .unwrap();
+        let next = live.patched(&json!({"attributes": {"colour": {"facetable": true}, "w": null}}), &[]).unwrap();
+        assert_eq!(next.version, 2);
+        assert_eq!(next.attributes.0.len(), 1);
+        let colour = next.attributes.get("colour").unwrap();
+        assert!(colour.filterable && colour.facetable && !colour.sortable);
+        assert!(next.needs_reindex(&live), "w is no longer held");
+        let error = |patch: Value| live.patched(&patch, &["price"]).unwrap_err();
+        assert!(error(json!({"attributes": {"x": {"type": "colourful"}}})).starts_with("attributes.x:"));
+        assert!(error(json!({"attributes": {"x": {"type": "number", "fiterable": true}}})).contains("fiterable"));
+        assert!(error(json!({"attributes": {"price": {"type": "number"}}})).contains("built-in"));
+        assert!(error(json!({"attributes": {"colour": {"sortable": true}}})).contains("sortable"));
+        assert!(error(json!({"attributez": {}})).contains("attributez"));
+        assert!(error(json!({"attributes": {"x": 3}})).starts_with("attributes.x"));
+        assert!(error(json!([])).contains("object"));
+    }
+}

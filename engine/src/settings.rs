@@ -1,0 +1,267 @@
+//! Settings changed at runtime: every accepted change is a version of its own, written to the
+//! data dir (`settings/v000003.json`) before it is applied, and applied by a background task
+//! whose progress `GET /v1/tasks/{id}` reports. The product index serves the settings its
+//! committed documents are complete for, so a restart resumes a change that was accepted but not
+//! yet applied; a change that failed is kept as `v000003.failed.json` and not retried.
+//!
+//! The configuration file's `[index.attributes]` are the settings of a first start; once a
+//! change was made over HTTP the data dir's settings win (a configuration that differs is
+//! reported and ignored).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use searchd_catalog::settings::{Task, TaskProgress, TaskStatus};
+use searchd_catalog::{Settings, attributes::AttributeSchema};
+use searchd_indexer::ProductIndex;
+
+/// Why a change was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The change is malformed or declares something invalid; the message names the key.
+    #[error("{0}")]
+    Invalid(String),
+    /// Another change is under way.
+    #[error("settings task {0} is still running; send the change again when it has ended")]
+    Busy(u64),
+    /// The data dir could not be written.
+    #[error("cannot keep the settings: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The settings' versions in the data dir and the tasks applying them.
+#[derive(Debug)]
+pub struct SettingsTasks {
+    /// `None`: kept in memory only (tests).
+    dir: Option<PathBuf>,
+    tasks: Mutex<BTreeMap<u64, Task>>,
+}
+
+/// Most finished tasks remembered.
+const KEEP_TASKS: usize = 100;
+
+impl SettingsTasks {
+    /// Settings kept in `dir` (`None`: in memory).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir, tasks: Mutex::default() }
+    }
+
+    /// The task with this id, when it is remembered.
+    pub fn task(&self, id: u64) -> Option<Task> {
+        self.lock().get(&id).cloned()
+    }
+
+    /// The remembered tasks, newest first.
+    pub fn tasks(&self) -> Vec<Task> {
+        self.lock().values().rev().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Task>> {
+        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Accepts `patch` (a JSON merge patch of the served settings) and applies it in the
+    /// background; the task says how it goes.
+    pub fn update(
+        self: &Arc<Self>,
+        index: &Arc<ProductIndex>,
+        patch: &serde_json::Value,
+    ) -> Result<Task, SettingsError> {
+        let mut tasks = self.lock();
+        if let Some(running) =
+            tasks.values().find(|t| matches!(t.status, TaskStatus::Enqueued | TaskStatus::Processing))
+        {
+            return Err(SettingsError::Busy(running.id));
+        }
+        let served = index.settings().settings.clone();
+        let mut next = served.patched(patch, &searchd_indexer::reserved_names()).map_err(SettingsError::Invalid)?;
+        // Versions are never reused, failed ones included.
+        next.version = next.version.max(self.highest_version()? + 1).max(tasks.keys().last().map_or(0, |v| v + 1));
+        Ok(self.start(&mut tasks, index, next, &served))
+    }
+
+    /// Starts applying `next` (already accepted) in a thread of its own.
+    fn start(
+        self: &Arc<Self>,
+        tasks: &mut BTreeMap<u64, Task>,
+        index: &Arc<ProductIndex>,
+        next: Settings,
+        served: &Settings,
+    ) -> Task {
+        let task = Task {
+            id: next.version,
+            kind: "settings_update".into(),
+            status: TaskStatus::Enqueued,
+            reindex: next.needs_reindex(served),
+            progress: TaskProgress::default(),
+            error: None,
+            errors: Vec::new(),
+            enqueued_at: now(),
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+        };
+        if let Err(e) = self.write(&next) {
+            let mut failed = task;
+            failed.status = TaskStatus::Failed;
+            failed.error = Some(format!("cannot keep the settings: {e}"));
+            tasks.insert(failed.id, failed.clone());
+            return failed;
+        }
+        tasks.insert(task.id, task.clone());
+        while tasks.len() > KEEP_TASKS {
+            tasks.pop_first();
+        }
+        let (this, index, id) = (self.clone(), index.clone(), task.id);
+        std::thread::Builder::new()
+            .name(format!("settings-{id}"))
+            .spawn(move || this.run(&index, next))
+            .map_err(|e| tracing::error!(error = %e, "cannot start the settings task"))
+            .ok();
+        task
+    }
+
+    fn run(&self, index: &ProductIndex, next: Settings) {
+        let id = next.version;
+        let started = Instant::now();
+        self.edit(id, |t| {
+            t.status = TaskStatus::Processing;
+            t.started_at = Some(now());
+        });
+        let progress = |done: u64, total: u64| self.edit(id, |t| t.progress = TaskProgress { done, total });
+        let outcome = index.apply_settings(next, &progress);
+        if let Err(e) = &outcome {
+            if let Err(io) = self.mark_failed(id) {
+                tracing::error!(error = %io, "cannot mark the failed settings version");
+            }
+            tracing::warn!(task = id, error = %e, "settings change failed; the settings before it are served");
+        } else {
+            tracing::info!(task = id, seconds = started.elapsed().as_secs_f64(), "settings applied");
+        }
+        self.edit(id, |t| {
+            t.finished_at = Some(now());
+            t.duration_ms = Some(started.elapsed().as_secs_f64() * 1e3);
+            match outcome {
+                Ok(applied) => {
+                    t.status = TaskStatus::Succeeded;
+                    t.progress.done = t.progress.done.max(applied.rewritten);
+                }
+                Err(searchd_indexer::Error::Refused { count, first }) => {
+                    t.status = TaskStatus::Failed;
+                    t.error = Some(format!("{count} document(s) contradict the new settings"));
+                    t.errors = first;
+                }
+                Err(e) => {
+                    t.status = TaskStatus::Failed;
+                    t.error = Some(e.to_string());
+                }
+            }
+        });
+    }
+
+    fn edit(&self, id: u64, f: impl FnOnce(&mut Task)) {
+        if let Some(task) = self.lock().get_mut(&id) {
+            f(task);
+        }
+    }
+
+    /// At start: resumes a change accepted but not applied, or applies a changed
+    /// `[index.attributes]` when no change was ever made over HTTP. Returns the task started.
+    pub fn resume(
+        self: &Arc<Self>,
+        index: &Arc<ProductIndex>,
+        configured: &AttributeSchema,
+    ) -> anyhow::Result<Option<Task>> {
+        let served = index.settings().settings.clone();
+        let latest = self.latest()?;
+        let next = match latest {
+            Some(latest) if latest.version > served.version => Some(latest),
+            Some(latest) => {
+                if &latest.attributes != configured && !configured.0.is_empty() {
+                    tracing::warn!(
+                        "[index.attributes] differs from the settings in the data dir, which were changed over HTTP \
+                         and are served; change them with PATCH /v1/settings"
+                    );
+                }
+                None
+            }
+            None if &served.attributes != configured => {
+                Some(Settings { version: served.version + 1, attributes: configured.clone() })
+            }
+            None => {
+                if served.version > 0 {
+                    self.write(&served)?;
+                }
+                None
+            }
+        };
+        let Some(next) = next else { return Ok(None) };
+        let mut tasks = self.lock();
+        Ok(Some(self.start(&mut tasks, index, next, &served)))
+    }
+
+    fn path(dir: &Path, version: u64, failed: bool) -> PathBuf {
+        dir.join(format!("v{version:06}{}.json", if failed { ".failed" } else { "" }))
+    }
+
+    fn write(&self, settings: &Settings) -> std::io::Result<()> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        std::fs::create_dir_all(dir)?;
+        let path = Self::path(dir, settings.version, false);
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(settings)?)?;
+        std::fs::rename(tmp, path)
+    }
+
+    fn mark_failed(&self, version: u64) -> std::io::Result<()> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        std::fs::rename(Self::path(dir, version, false), Self::path(dir, version, true))
+    }
+
+    /// `(version, failed)` of every settings file.
+    fn versions(&self) -> std::io::Result<Vec<(u64, bool)>> {
+        let Some(dir) = &self.dir else { return Ok(Vec::new()) };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix('v') else { continue };
+            let (number, failed) = match (rest.strip_suffix(".failed.json"), rest.strip_suffix(".json")) {
+                (Some(n), _) => (n, true),
+                (None, Some(n)) => (n, false),
+                _ => continue,
+            };
+            if let Ok(version) = number.parse() {
+                out.push((version, failed));
+            }
+        }
+        Ok(out)
+    }
+
+    fn highest_version(&self) -> std::io::Result<u64> {
+        Ok(self.versions()?.into_iter().map(|(v, _)| v).max().unwrap_or(0))
+    }
+
+    /// The newest settings accepted and not failed.
+    fn latest(&self) -> anyhow::Result<Option<Settings>> {
+        let Some(version) = self.versions()?.into_iter().filter(|(_, failed)| !failed).map(|(v, _)| v).max() else {
+            return Ok(None);
+        };
+        let Some(dir) = &self.dir else { return Ok(None) };
+        let path = Self::path(dir, version, false);
+        let text = std::fs::read(&path)?;
+        let settings: Settings = serde_json::from_slice(&text)
+            .map_err(|e| anyhow::anyhow!("cannot read the settings {}: {e}", path.display()))?;
+        Ok(Some(settings))
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
