@@ -31,12 +31,15 @@ fn index() -> Option<ProductIndex> {
     Some(index)
 }
 
+/// The three attributes declared; an even version leaves `type` out (so that each version holds
+/// attributes differently and is a re-index).
 fn declared(version: u64) -> Settings {
     let keyword = AttributeSettings::filterable(AttributeType::Keyword);
     let number = AttributeSettings::filterable(AttributeType::Number);
     let attributes = AttributeSchema(
         [("type", keyword.clone()), ("sub_category", keyword), ("market_price", number)]
             .into_iter()
+            .filter(|(n, _)| version % 2 == 1 || *n != "type")
             .map(|(n, s)| (n.to_string(), s))
             .collect(),
     );
@@ -49,7 +52,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn facets(c: &mut Criterion) {
     let Some(index) = index() else { return };
-    // The settings change, three times (each a new version, each writing every product again).
+    // The settings change, three times (each holding attributes differently, so each writes every
+    // product again); the last declares all three.
     let mut times = Vec::new();
     for version in 1..=3 {
         let started = Instant::now();

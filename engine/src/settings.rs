@@ -4,9 +4,9 @@
 //! committed documents are complete for, so a restart resumes a change that was accepted but not
 //! yet applied; a change that failed is kept as `v000003.failed.json` and not retried.
 //!
-//! The configuration file's `[index.attributes]` are the settings of a first start; once a
-//! change was made over HTTP the data dir's settings win (a configuration that differs is
-//! reported and ignored).
+//! The configuration file's `[index.attributes]` are the settings of a first start (an empty
+//! index takes them); afterwards the data dir's settings rule, and a configuration that differs
+//! is reported and ignored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -167,32 +167,34 @@ impl SettingsTasks {
         }
     }
 
-    /// At start: resumes a change accepted but not applied, or applies a changed
-    /// `[index.attributes]` when no change was ever made over HTTP. Returns the task started.
+    /// At start: resumes a change accepted but not applied. `configured` (`[index.attributes]`)
+    /// is the settings of a first start, which the index took when it was empty; an index
+    /// written before settings existed (version 0) gets them applied now. Afterwards the data
+    /// dir's settings rule, and a `configured` that differs is reported. Returns the task started.
     pub fn resume(
         self: &Arc<Self>,
         index: &Arc<ProductIndex>,
         configured: &AttributeSchema,
     ) -> anyhow::Result<Option<Task>> {
         let served = index.settings().settings.clone();
-        let latest = self.latest()?;
-        let next = match latest {
+        let next = match self.latest()? {
             Some(latest) if latest.version > served.version => Some(latest),
-            Some(latest) => {
-                if &latest.attributes != configured && !configured.0.is_empty() {
-                    tracing::warn!(
-                        "[index.attributes] differs from the settings in the data dir, which were changed over HTTP \
-                         and are served; change them with PATCH /v1/settings"
-                    );
-                }
-                None
-            }
-            None if &served.attributes != configured => {
-                Some(Settings { version: served.version + 1, attributes: configured.clone() })
-            }
-            None => {
-                if served.version > 0 {
+            _ if served.version == 0 && !configured.0.is_empty() => Some(Settings {
+                version: self.highest_version()?.max(served.version) + 1,
+                attributes: configured.clone(),
+            }),
+            latest => {
+                // A data dir restored from a snapshot, or whose versions were removed: the
+                // index's own settings are the record.
+                if latest.is_none() && served.version > 0 {
                     self.write(&served)?;
+                }
+                if &served.attributes != configured && !configured.0.is_empty() {
+                    tracing::warn!(
+                        version = served.version,
+                        "[index.attributes] differs from the settings the data dir serves; it applies to a first \
+                         start only: change settings with PATCH /v1/settings"
+                    );
                 }
                 None
             }

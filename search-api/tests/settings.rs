@@ -261,3 +261,73 @@ async fn wait(app: &axum::Router, id: u64) -> Value {
     }
     panic!("task {id} did not end");
 }
+
+/// The data dir keeps the settings: a first start takes `[index.attributes]`, later starts serve
+/// the data dir's settings whatever the file says, a data dir without its versions (restored
+/// from a snapshot) keeps the index's own, and a version accepted but not applied resumes.
+#[test]
+fn settings_survive_restarts_and_an_accepted_change_resumes() {
+    use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
+    use searchd_catalog::settings::TaskStatus;
+    use searchd_engine::{Engine, EngineConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let declare = |names: &[&str]| {
+        AttributeSchema(
+            names.iter().map(|n| (n.to_string(), AttributeSettings::filterable(AttributeType::Keyword))).collect(),
+        )
+    };
+    let config = |attributes: AttributeSchema| {
+        let mut config = EngineConfig { data_dir: dir.path().to_path_buf(), ..EngineConfig::default() };
+        config.index = IndexConfig { attributes, ..IndexConfig::small() };
+        config
+    };
+    let wait = |engine: &Engine, id: u64| {
+        for _ in 0..500 {
+            match engine.settings.task(id).map(|t| t.status) {
+                Some(TaskStatus::Succeeded) => return,
+                Some(TaskStatus::Failed) => panic!("task {id} failed: {:?}", engine.settings.task(id)),
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        panic!("task {id} did not end");
+    };
+    let version = |engine: &Engine| engine.index.settings().settings.version;
+    {
+        let engine = Engine::open(&config(declare(&["colour"]))).unwrap();
+        assert_eq!(version(&engine), 1, "a first start takes the configured attributes");
+        let mut p = Product::new("p1", "Kettle");
+        p.attributes.insert("colour".into(), json!("red"));
+        p.attributes.insert("size".into(), json!("L"));
+        engine.index.apply(searchd_catalog::CatalogEvent::Upsert { product: p }).unwrap();
+        engine.index.commit().unwrap();
+        let task = engine
+            .settings
+            .update(&engine.index, &json!({"attributes": {"size": {"type": "keyword", "filterable": true}}}));
+        wait(&engine, task.unwrap().id);
+        assert_eq!(version(&engine), 2);
+    }
+    {
+        let engine = Engine::open(&config(declare(&["material"]))).unwrap();
+        assert_eq!(version(&engine), 2, "the data dir's settings rule after the first start");
+        assert!(engine.settings.tasks().is_empty());
+        assert!(engine.index.settings().settings.attributes.get("size").is_some());
+    }
+    // Restored without its versions: the index's own settings are kept, and written down.
+    std::fs::remove_dir_all(dir.path().join("settings")).unwrap();
+    {
+        let engine = Engine::open(&config(declare(&["material"]))).unwrap();
+        assert_eq!(version(&engine), 2);
+        assert!(engine.settings.tasks().is_empty());
+    }
+    assert!(dir.path().join("settings/v000002.json").is_file());
+    // Accepted but not applied (the node stopped first): applied at the next start.
+    let pending = searchd_catalog::Settings { version: 3, attributes: declare(&["colour", "size", "material"]) };
+    std::fs::write(dir.path().join("settings/v000003.json"), serde_json::to_vec(&pending).unwrap()).unwrap();
+    let engine = Engine::open(&config(AttributeSchema::default())).unwrap();
+    let resumed = engine.settings.tasks();
+    assert_eq!(resumed.len(), 1);
+    wait(&engine, resumed[0].id);
+    assert_eq!(version(&engine), 3);
+    assert!(engine.index.settings().settings.attributes.get("material").is_some());
+}

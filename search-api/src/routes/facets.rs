@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use searchd_catalog::typo::{autocomplete_typo_budget, bounded_distance};
-use searchd_catalog::{FacetField, fold};
+use searchd_catalog::{FacetField, Filters, fold};
 use serde::Serialize;
 use utoipa::IntoParams;
 
@@ -15,21 +15,17 @@ use crate::middleware::auth::Tenant;
 use crate::routes::products::parse_search_query;
 use crate::state::AppState;
 
-/// Parameters of `GET /v1/products/facets/{name}`: its own, then a search's query and filters.
-pub const FACET_SEARCH_PARAMS: [&str; 12] = [
-    "q",
-    "limit",
-    "disjunctive",
-    "query",
-    "filter",
-    "brand",
-    "category",
-    "price_min",
-    "price_max",
-    "min_rating",
-    "in_stock",
-    "lang",
-];
+/// Parameters of `GET /v1/products/facets/{name}` of its own; the search's are `query` (its
+/// text), `filter`, `lang` and the filter parameters ([`Filters::NAMES`]).
+pub const FACET_SEARCH_OWN_PARAMS: [&str; 4] = ["q", "limit", "disjunctive", "query"];
+
+/// Every parameter `GET /v1/products/facets/{name}` accepts.
+pub fn facet_search_params() -> Vec<&'static str> {
+    let mut all = FACET_SEARCH_OWN_PARAMS.to_vec();
+    all.extend(["filter", "lang"]);
+    all.extend(Filters::NAMES);
+    all
+}
 
 /// Most values one facet search returns.
 pub const MAX_FACET_HITS: usize = 100;
@@ -134,11 +130,11 @@ pub async fn facet_search(
                 }
             }
             "query" => search.push(("q".to_string(), value)),
-            k if FACET_SEARCH_PARAMS.contains(&k) => search.push((key, value)),
+            k if facet_search_params().contains(&k) => search.push((key, value)),
             other => {
                 return Err(ApiError::new(
                     Code::UnknownFacetSearchParameter,
-                    format!("unknown parameter `{other}`, expected one of: {}", FACET_SEARCH_PARAMS.join(", ")),
+                    format!("unknown parameter `{other}`, expected one of: {}", facet_search_params().join(", ")),
                 )
                 .with_field(other));
             }
