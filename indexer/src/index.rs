@@ -154,7 +154,8 @@ impl ProductIndex {
     pub fn content_version(&self) -> u64 {
         let catalog = self.committed_digest.load(std::sync::atomic::Ordering::Acquire);
         let engagement = self.engagement_digest.load(std::sync::atomic::Ordering::Acquire);
-        let settings = crate::writer::entry_digest("settings", self.settings().settings.version);
+        // The settings' version, spread over the bits (no hash on every search's cache key).
+        let settings = self.settings.version().wrapping_mul(0x9E37_79B9_7F4A_7C15);
         catalog ^ engagement.rotate_left(17) ^ settings
     }
 
@@ -341,9 +342,7 @@ impl ProductIndex {
         let mut outcomes = Vec::with_capacity(batch.len());
         let epoch = self.settings.epoch();
         for prepared in batch {
-            // The settings being written changed since it was prepared: hold it as they say now.
-            let prepared = if prepared.epoch == epoch { prepared } else { self.prepare(prepared.product)? };
-            let PreparedProduct { mut product, mut doc, .. } = prepared;
+            let PreparedProduct { mut product, mut doc, .. } = self.current(prepared, epoch)?;
             let id = product.id.clone();
             let outcome = state.writer.upsert(&id, product.version, |version| {
                 product.version = version;
@@ -370,8 +369,7 @@ impl ProductIndex {
         let epoch = self.settings.epoch();
         let mut written = 0;
         for prepared in batch {
-            let prepared = if prepared.epoch == epoch { prepared } else { self.prepare(prepared.product)? };
-            let PreparedProduct { product, mut doc, .. } = prepared;
+            let PreparedProduct { product, mut doc, .. } = self.current(prepared, epoch)?;
             doc.add_u64(f.version, product.version);
             doc.add_text(f.source, serde_json::to_string(&product)?);
             written += u64::from(state.writer.rewrite(&product.id, product.version, doc)?);
@@ -379,6 +377,12 @@ impl ProductIndex {
         // Rewrites commit by count too, which keeps the writer's memory bounded.
         self.commit_if_full(&mut state)?;
         Ok(written)
+    }
+
+    /// `prepared` as the settings being written at `epoch` hold it: prepared again when they
+    /// changed since (under the writer lock, where `epoch` was read).
+    fn current(&self, prepared: PreparedProduct, epoch: u64) -> Result<PreparedProduct> {
+        if prepared.epoch == epoch { Ok(prepared) } else { self.prepare(prepared.product) }
     }
 
     pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {

@@ -111,6 +111,11 @@ impl SettingsState {
         self.indexing.read().unwrap_or_else(std::sync::PoisonError::into_inner).epoch
     }
 
+    /// The served settings' version.
+    pub(crate) fn version(&self) -> u64 {
+        self.indexing.read().unwrap_or_else(std::sync::PoisonError::into_inner).served.settings.version
+    }
+
     fn set(&self, served: Arc<Served>, pending: Option<Arc<Pending>>) {
         let mut indexing = self.indexing.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         indexing.epoch += 1;
