@@ -93,6 +93,8 @@ try {
   // other colours stay listed with their counts (a disjunctive facet).
   await box.fill("");
   await box.press("Enter");
+  // The listing without words has replaced the one for "drill" before its facets are read.
+  await page.waitForFunction(() => /^\d+ products — /.test(document.querySelector("#status").textContent));
   await page.locator("#facet-colour input[type=checkbox]").first().waitFor();
   const colour = page.locator("#facet-colour input[type=checkbox]").first();
   const colourName = await colour.getAttribute("data-value");
