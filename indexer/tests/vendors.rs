@@ -108,6 +108,12 @@ fn text_category_and_versions() {
     // Stemmed and folded text: "milled" finds "milling", "fraserei" finds "Fräserei".
     assert_eq!(ids(VendorSearchRequest { q: "milled aluminium".into(), ..Default::default() }), ["a"]);
     assert_eq!(ids(VendorSearchRequest { q: "frAserei".into(), ..Default::default() }), ["a"]);
+    // `q` is plain words: query syntax is text, never a field name or an error.
+    for q in ["\0:*", "name:bakery", "body_stem:*", "bakery AND (", "\"bakery", "*"] {
+        let found = index.search(&VendorSearchRequest { q: q.into(), ..Default::default() });
+        let expected: &[&str] = if q.contains("bakery") { &["b"] } else { &[] };
+        assert_eq!(found.unwrap().hits.into_iter().map(|h| h.vendor.id).collect::<Vec<_>>(), expected, "{q:?}");
+    }
     // A category path matches itself and everything below it.
     assert_eq!(ids(VendorSearchRequest { category: Some("Food".into()), ..Default::default() }), ["b"]);
     assert_eq!(ids(VendorSearchRequest { category: Some("Food/Bakery".into()), ..Default::default() }), ["b"]);

@@ -19,7 +19,9 @@ use searchd_catalog::{
 };
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
@@ -37,6 +39,9 @@ mod rfi;
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
 /// at most this many cells is used.
 pub const MAX_COVER_CELLS: usize = 128;
+
+/// Words of a vendor query that count; the rest are ignored.
+pub const MAX_QUERY_WORDS: usize = 32;
 
 const GEO_KEY: &str = "geo_key";
 
@@ -105,7 +110,6 @@ pub struct VendorIndex {
     analyzer: Analyzer,
     reader: IndexReader,
     fields: VendorFields,
-    parser: QueryParser,
     state: Mutex<VersionedWriter>,
 }
 
@@ -131,11 +135,8 @@ impl VendorIndex {
 
     fn with_index(index: Index, fields: VendorFields, config: &IndexConfig, location: &str) -> Result<Self> {
         let Opened { writer, reader, default_language } = open_parts(&index, config, location, fields.id)?;
-        let mut parser = QueryParser::for_index(&index, vec![fields.name, fields.body_exact, fields.body_stem]);
-        parser.set_field_boost(fields.name, 2.0);
-        parser.set_field_boost(fields.body_stem, 0.9);
         let analyzer = Analyzer::new(default_language);
-        Ok(Self { config: config.clone(), analyzer, reader, fields, parser, state: Mutex::new(writer) })
+        Ok(Self { config: config.clone(), analyzer, reader, fields, state: Mutex::new(writer) })
     }
 
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
@@ -319,6 +320,33 @@ impl VendorIndex {
         Ok((total, out))
     }
 
+    /// The words of `q` (plain text: no query syntax), each matching the name (weighted twice),
+    /// or the body as written or by stem; a vendor matches when any word does, and scores by
+    /// BM25 over them all.
+    fn text_query(&self, q: &str) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut words = self.analyzer.query_terms(q, self.analyzer.default_language());
+        words.truncate(MAX_QUERY_WORDS);
+        if words.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        let term = |field, text: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+        };
+        let clauses = words
+            .iter()
+            .flat_map(|w| {
+                [
+                    Box::new(BoostQuery::new(term(f.name, &w.exact), 2.0)) as Box<dyn Query>,
+                    term(f.body_exact, &w.exact),
+                    Box::new(BoostQuery::new(term(f.body_stem, &w.stem), 0.9)),
+                ]
+            })
+            .map(|q| (Occur::Should, q))
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
     fn collect(
         &self,
         searcher: &tantivy::Searcher,
@@ -330,8 +358,7 @@ impl VendorIndex {
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text = !request.q.trim().is_empty();
         if text {
-            let (query, _errors) = self.parser.parse_query_lenient(&request.q);
-            must.push((Occur::Must, query));
+            must.push((Occur::Must, self.text_query(&request.q)));
         }
         let radius = request.near.zip(request.radius_km);
         // The box the cells must cover: the radius's, else the caller's.
