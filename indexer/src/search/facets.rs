@@ -1,6 +1,7 @@
-//! Facets: which fields a search counts, and how. Brand and category are Tantivy facet fields
-//! (counted by its `FacetCollector`); keyword and boolean attributes are counted by term ordinal
-//! over their fast columns, numeric fields and attributes give stats and range counts from
+//! Facets: which fields a search counts, and how. Brand and category are Tantivy facet fields,
+//! keyword and boolean attributes fast columns of text and booleans: all are counted by term
+//! ordinal per segment, and only the ordinals some match holds are turned back into text (in one
+//! sorted pass over the segment's dictionary); numeric fields and attributes give stats and range counts from
 //! theirs. A disjunctive facet is counted in a pass of its own over the query without the
 //! clauses on that facet; the others are counted in the pass that collects the hits.
 
@@ -11,7 +12,7 @@ use searchd_catalog::filter::{Builtin, Resolved};
 use searchd_catalog::{
     Error as CatalogError, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest,
 };
-use tantivy::collector::{Collector, FacetCollector, FacetCounts, SegmentCollector};
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::fastfield::FacetReader;
 use tantivy::query::Query;
@@ -155,7 +156,7 @@ impl ProductIndex {
     ) -> Result<()> {
         for (spec, kept) in &plan.disjunctive {
             let query = self.filtered(text.box_clone(), kept.iter().map(|&i| &clauses[i]), plan.generation);
-            let collector = FacetsCollector::new(std::slice::from_ref(spec), searcher);
+            let collector = FacetsCollector::new(std::slice::from_ref(spec));
             let fruit = searcher.search(query.as_ref(), &collector)?;
             collector.finish(fruit, request, results);
         }
@@ -198,7 +199,7 @@ impl ProductIndex {
         let all = SearchRequest { max_values_per_facet: usize::MAX, facet_order: FacetOrder::Count, ..request.clone() };
         let mut results = FacetResults::default();
         if !plan.with_hits.is_empty() {
-            let collector = FacetsCollector::new(&plan.with_hits, &planned.searcher);
+            let collector = FacetsCollector::new(&plan.with_hits);
             let fruit = planned.searcher.search(planned.query.as_ref(), &collector)?;
             collector.finish(fruit, &all, &mut results);
         }
@@ -226,47 +227,20 @@ fn is_on(clause: &Resolved, name: &str) -> bool {
 pub(super) struct FacetsCollector {
     /// Every facet asked for, with whether it is numeric.
     asked: Vec<(String, bool)>,
-    brand: Option<FacetCollector>,
-    category: Option<(FacetCollector, Facet)>,
     columns: Vec<Spec>,
 }
 
 impl FacetsCollector {
-    /// A collector for `specs`; brand and category are left out when no segment holds a value
-    /// (Tantivy's facet collector would otherwise visit every matching document for nothing).
-    pub(super) fn new(specs: &[Spec], searcher: &Searcher) -> Self {
-        let has_values = |field: &str| {
-            let Ok(field) = searcher.schema().get_field(field) else { return false };
-            searcher
-                .segment_readers()
-                .iter()
-                .any(|s| s.inverted_index(field).is_ok_and(|index| index.terms().num_terms() > 0))
-        };
+    /// A collector for `specs`.
+    pub(super) fn new(specs: &[Spec]) -> Self {
         let asked = specs.iter().map(|s| (s.name().to_string(), matches!(s, Spec::Numeric { .. }))).collect();
-        let mut collector = Self { asked, brand: None, category: None, columns: Vec::new() };
-        for spec in specs {
-            match spec {
-                Spec::Brand if has_values("brand") => {
-                    let mut c = FacetCollector::for_field("brand");
-                    c.add_facet(Facet::root());
-                    collector.brand = Some(c);
-                }
-                Spec::Category(root) if has_values("category") => {
-                    let mut c = FacetCollector::for_field("category");
-                    c.add_facet(root.clone());
-                    collector.category = Some((c, root.clone()));
-                }
-                Spec::Brand | Spec::Category(_) => {}
-                other => collector.columns.push(other.clone()),
-            }
-        }
-        collector
+        Self { asked, columns: specs.to_vec() }
     }
 
     /// Turns the fruit into values and stats, every facet asked for present (empty when
     /// nothing matched).
     pub(super) fn finish(&self, fruit: FacetsFruit, request: &SearchRequest, results: &mut FacetResults) {
-        let FacetsFruit { brand, category, columns } = fruit;
+        let FacetsFruit { columns } = fruit;
         let keep = |mut values: Vec<FacetCount>| {
             match request.facet_order {
                 FacetOrder::Count => values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value))),
@@ -275,12 +249,6 @@ impl FacetsCollector {
             values.truncate(request.max_values_per_facet);
             values
         };
-        if let Some(counts) = brand {
-            results.values.insert("brand".into(), keep(facet_values(&counts, &Facet::root())));
-        }
-        if let (Some(counts), Some((_, root))) = (category, &self.category) {
-            results.values.insert("category".into(), keep(facet_values(&counts, root)));
-        }
         for (spec, counted) in self.columns.iter().zip(columns) {
             match counted {
                 Counted::Values(counts) => {
@@ -295,8 +263,22 @@ impl FacetsCollector {
                     results.stats.insert(spec.name().to_string(), acc.stats(ranges));
                 }
                 Counted::Paths(paths) => {
-                    let Spec::Tree { root, depth } = spec else { continue };
-                    results.values.insert("category".into(), category_tree(&paths, root, *depth, &keep));
+                    let values = match spec {
+                        Spec::Tree { root, depth } => category_tree(&paths, root, *depth, &keep),
+                        // One level: the values as such, without their paths.
+                        Spec::Category(root) => category_tree(&paths, root, 1, &keep)
+                            .into_iter()
+                            .map(|v| FacetCount { path: None, ..v })
+                            .collect(),
+                        Spec::Brand => keep(
+                            category_tree(&paths, &Facet::root(), 1, &|v| v)
+                                .into_iter()
+                                .map(|v| FacetCount { path: None, ..v })
+                                .collect(),
+                        ),
+                        _ => continue,
+                    };
+                    results.values.insert(spec.name().to_string(), values);
                 }
             }
         }
@@ -306,18 +288,6 @@ impl FacetsCollector {
             }
         }
     }
-}
-
-fn facet_values(counts: &FacetCounts, root: &Facet) -> Vec<FacetCount> {
-    counts
-        .get(root.clone())
-        .map(|(facet, count)| FacetCount {
-            value: facet.to_path().last().map(|s| (*s).to_string()).unwrap_or_default(),
-            count,
-            path: None,
-            children: Vec::new(),
-        })
-        .collect()
 }
 
 /// The category tree `depth` levels below `root`, from the products per whole path: each
@@ -374,15 +344,13 @@ fn category_tree(
 
 /// What one pass counted.
 pub(super) struct FacetsFruit {
-    brand: Option<FacetCounts>,
-    category: Option<FacetCounts>,
     columns: Vec<Counted>,
 }
 
 enum Counted {
     Values(HashMap<String, u64>),
     Numeric(NumericAcc),
-    /// Products per whole category path (`/Tools/Drills`).
+    /// Products per whole facet path (`/Tools/Drills`, `/Bosch`).
     Paths(HashMap<String, u64>),
 }
 
@@ -430,9 +398,7 @@ impl Collector for FacetsCollector {
     type Fruit = FacetsFruit;
     type Child = FacetsSegment;
 
-    fn for_segment(&self, ord: u32, segment: &SegmentReader) -> tantivy::Result<FacetsSegment> {
-        let brand = self.brand.as_ref().map(|c| c.for_segment(ord, segment)).transpose()?;
-        let category = self.category.as_ref().map(|(c, _)| c.for_segment(ord, segment)).transpose()?;
+    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<FacetsSegment> {
         let mut columns = Vec::with_capacity(self.columns.len());
         for spec in &self.columns {
             columns.push(match spec {
@@ -449,15 +415,15 @@ impl Collector for FacetsCollector {
                         acc: NumericAcc { ranges: vec![0; ranges.len()], ..NumericAcc::default() },
                     }
                 }
-                Spec::Tree { .. } => {
-                    let reader = segment.facet_reader("category").ok();
+                Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => {
+                    let field = if matches!(spec, Spec::Brand) { "brand" } else { "category" };
+                    let reader = segment.facet_reader(field).ok();
                     let counts = vec![0; reader.as_ref().map_or(0, |r| r.num_facets())];
-                    SegmentColumn::Tree { reader, counts }
+                    SegmentColumn::Paths { reader, counts }
                 }
-                Spec::Brand | Spec::Category(_) => unreachable!("counted by the facet collectors"),
             });
         }
-        Ok(FacetsSegment { brand, category, columns })
+        Ok(FacetsSegment { columns })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -465,12 +431,8 @@ impl Collector for FacetsCollector {
     }
 
     fn merge_fruits(&self, fruits: Vec<FacetsFruit>) -> tantivy::Result<FacetsFruit> {
-        let mut brands = Vec::new();
-        let mut categories = Vec::new();
         let mut columns: Option<Vec<Counted>> = None;
         for fruit in fruits {
-            brands.extend(fruit.brand);
-            categories.extend(fruit.category);
             match &mut columns {
                 None => columns = Some(fruit.columns),
                 Some(merged) => {
@@ -498,16 +460,12 @@ impl Collector for FacetsCollector {
                 .iter()
                 .map(|s| match s {
                     Spec::Numeric { .. } => Counted::Numeric(NumericAcc::default()),
-                    Spec::Tree { .. } => Counted::Paths(HashMap::new()),
-                    _ => Counted::Values(HashMap::new()),
+                    Spec::Values { .. } => Counted::Values(HashMap::new()),
+                    Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => Counted::Paths(HashMap::new()),
                 })
                 .collect()
         });
-        Ok(FacetsFruit {
-            brand: self.brand.as_ref().map(|c| c.merge_fruits(brands)).transpose()?,
-            category: self.category.as_ref().map(|(c, _)| c.merge_fruits(categories)).transpose()?,
-            columns,
-        })
+        Ok(FacetsFruit { columns })
     }
 }
 
@@ -524,8 +482,8 @@ enum SegmentColumn {
         ranges: Vec<FacetRange>,
         acc: NumericAcc,
     },
-    /// Products per category path (a product has one).
-    Tree {
+    /// Products per path of a facet field (a product has one brand and one category path).
+    Paths {
         reader: Option<FacetReader>,
         counts: Vec<u64>,
     },
@@ -533,21 +491,13 @@ enum SegmentColumn {
 
 /// One segment's counting.
 pub(super) struct FacetsSegment {
-    brand: Option<<FacetCollector as Collector>::Child>,
-    category: Option<<FacetCollector as Collector>::Child>,
     columns: Vec<SegmentColumn>,
 }
 
 impl SegmentCollector for FacetsSegment {
     type Fruit = FacetsFruit;
 
-    fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(c) = &mut self.brand {
-            c.collect(doc, score);
-        }
-        if let Some(c) = &mut self.category {
-            c.collect(doc, score);
-        }
+    fn collect(&mut self, doc: DocId, _score: Score) {
         for column in &mut self.columns {
             match column {
                 SegmentColumn::Values { strs, bools, counts, truth, seen } => {
@@ -591,12 +541,12 @@ impl SegmentCollector for FacetsSegment {
                     }
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
-                SegmentColumn::Tree { reader: Some(reader), counts } => {
+                SegmentColumn::Paths { reader: Some(reader), counts } => {
                     for ord in reader.facet_ords(doc) {
                         counts[ord as usize] += 1;
                     }
                 }
-                SegmentColumn::Tree { reader: None, .. } => {}
+                SegmentColumn::Paths { reader: None, .. } => {}
             }
         }
     }
@@ -609,13 +559,9 @@ impl SegmentCollector for FacetsSegment {
                 SegmentColumn::Values { strs, counts, truth, .. } => {
                     let mut values = HashMap::new();
                     if let Some(strs) = strs {
-                        let mut text = String::new();
-                        for (ord, count) in counts.into_iter().enumerate().filter(|(_, c)| *c > 0) {
-                            text.clear();
-                            if strs.ord_to_str(ord as u64, &mut text).unwrap_or(false) {
-                                values.insert(text.clone(), count);
-                            }
-                        }
+                        resolve(strs.dictionary(), &counts, |bytes, count| {
+                            values.insert(String::from_utf8_lossy(bytes).into_owned(), count);
+                        });
                     }
                     for (value, count) in [("false", truth[0]), ("true", truth[1])] {
                         if count > 0 {
@@ -625,24 +571,32 @@ impl SegmentCollector for FacetsSegment {
                     Counted::Values(values)
                 }
                 SegmentColumn::Numeric { acc, .. } => Counted::Numeric(acc),
-                SegmentColumn::Tree { reader, counts } => {
+                SegmentColumn::Paths { reader, counts } => {
                     let mut paths = HashMap::new();
                     if let Some(reader) = reader {
-                        let mut facet = Facet::root();
-                        for (ord, count) in counts.into_iter().enumerate().filter(|(_, c)| *c > 0) {
-                            if reader.facet_from_ord(ord as u64, &mut facet).is_ok() {
+                        resolve(reader.facet_dict(), &counts, |bytes, count| {
+                            if let Ok(facet) = Facet::from_encoded(bytes.to_vec()) {
                                 paths.insert(facet.to_string(), count);
                             }
-                        }
+                        });
                     }
                     Counted::Paths(paths)
                 }
             })
             .collect();
-        FacetsFruit {
-            brand: self.brand.map(SegmentCollector::harvest),
-            category: self.category.map(SegmentCollector::harvest),
-            columns,
-        }
+        FacetsFruit { columns }
     }
+}
+
+/// Calls `found` with the term and count of every ordinal counted at least once, reading the
+/// segment's dictionary once, in order, for just those ordinals.
+fn resolve(dictionary: &tantivy::columnar::Dictionary, counts: &[u64], mut found: impl FnMut(&[u8], u64)) {
+    let ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
+    let mut next = ords.iter();
+    // An unreadable dictionary counts nothing rather than failing the search.
+    let _ = dictionary.sorted_ords_to_term_cb(&ords, |bytes| {
+        if let Some(&ord) = next.next() {
+            found(bytes, counts[ord as usize]);
+        }
+    });
 }

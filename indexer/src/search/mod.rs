@@ -212,7 +212,7 @@ impl ProductIndex {
             Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
             None => (request.offset(), request.per_page),
         };
-        let with_hits = (!plan.with_hits.is_empty()).then(|| facets::FacetsCollector::new(&plan.with_hits, &searcher));
+        let with_hits = (!plan.with_hits.is_empty()).then(|| facets::FacetsCollector::new(&plan.with_hits));
         let (top, total, counted) = self.collect(
             &searcher,
             &served,
