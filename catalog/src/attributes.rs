@@ -37,6 +37,10 @@ pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 128;
 pub const MAX_KEYWORD_BYTES: usize = 1024;
 /// Most values one attribute may hold.
 pub const MAX_VALUES: usize = 1024;
+/// Longest text value, in bytes.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// Highest weight a searchable attribute may have (the title's is 3, the description's 1).
+pub const MAX_WEIGHT: f32 = 10.0;
 
 /// The type a declared attribute's values are held in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -50,6 +54,8 @@ pub enum AttributeType {
     Boolean,
     /// A date: RFC 3339 text, or Unix seconds.
     Date,
+    /// Free text, searched by its words (stemmed in the product's language): `searchable` only.
+    Text,
 }
 
 /// One value of a declared attribute, in its type.
@@ -63,6 +69,8 @@ pub enum Typed {
     Bool(bool),
     /// A date, in Unix seconds.
     Date(i64),
+    /// Free text.
+    Text(String),
 }
 
 impl AttributeType {
@@ -73,6 +81,7 @@ impl AttributeType {
             Self::Number => "number",
             Self::Boolean => "boolean",
             Self::Date => "date",
+            Self::Text => "text",
         }
     }
 
@@ -121,18 +130,19 @@ impl AttributeType {
             _ => "",
         };
         Ok(Some(match self {
-            Self::Keyword => {
+            Self::Keyword | Self::Text => {
                 let keyword = match value {
                     Value::String(_) => text.to_string(),
                     other => other.to_string(),
                 };
-                if keyword.len() > MAX_KEYWORD_BYTES {
+                let most = if self == Self::Keyword { MAX_KEYWORD_BYTES } else { MAX_TEXT_BYTES };
+                if keyword.len() > most {
                     return Err(Error::document(
                         format!("attributes.{name}"),
-                        format!("a keyword is at most {MAX_KEYWORD_BYTES} bytes"),
+                        format!("a {} is at most {most} bytes", self.as_str()),
                     ));
                 }
-                Typed::Keyword(keyword)
+                if self == Self::Text { Typed::Text(keyword) } else { Typed::Keyword(keyword) }
             }
             Self::Number => {
                 let n = match value {
@@ -178,17 +188,47 @@ pub struct AttributeSettings {
     /// Usable in `sort`.
     #[serde(default)]
     pub sortable: bool,
+    /// Its words are matched by `q` (keyword and text attributes).
+    #[serde(default)]
+    pub searchable: bool,
+    /// How much a word matched in it counts, as the built-in fields' weights do (title 3, brand
+    /// 2, category 1.5, description 1); 1 when not given. Changing it applies at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 10)]
+    pub weight: Option<f32>,
 }
 
 impl AttributeSettings {
     /// A filterable and facetable attribute of type `kind`, sortable unless a keyword.
     pub fn filterable(kind: AttributeType) -> Self {
-        Self { kind, filterable: true, facetable: true, sortable: kind != AttributeType::Keyword }
+        Self {
+            kind,
+            filterable: true,
+            facetable: true,
+            sortable: kind != AttributeType::Keyword,
+            searchable: false,
+            weight: None,
+        }
+    }
+
+    /// A searchable attribute of type `kind` (keyword or text) with `weight`, for nothing else.
+    pub fn searchable(kind: AttributeType, weight: f32) -> Self {
+        Self { kind, filterable: false, facetable: false, sortable: false, searchable: true, weight: Some(weight) }
     }
 
     /// Whether the index holds its values (it is used for anything).
     pub fn is_indexed(&self) -> bool {
+        self.filterable || self.facetable || self.sortable || self.searchable
+    }
+
+    /// Whether the index holds its values as terms and columns (filters, facets, sort).
+    pub fn is_held_as_values(&self) -> bool {
         self.filterable || self.facetable || self.sortable
+    }
+
+    /// The weight of a word matched in it.
+    pub fn weight(&self) -> f32 {
+        self.weight.unwrap_or(1.0)
     }
 }
 
@@ -229,8 +269,20 @@ impl AttributeSchema {
                      at most {MAX_ATTRIBUTE_NAME_BYTES} bytes"
                 ));
             }
-            if self.0[name].sortable && self.0[name].kind == AttributeType::Keyword {
+            let settings = &self.0[name];
+            if settings.sortable && settings.kind == AttributeType::Keyword {
                 return Err(format!("`{name}`: sortable applies to number, date and boolean attributes"));
+            }
+            if settings.kind == AttributeType::Text && settings.is_held_as_values() {
+                return Err(format!(
+                    "`{name}`: a text attribute is searchable only; declare a keyword to filter or facet on it"
+                ));
+            }
+            if settings.searchable && !matches!(settings.kind, AttributeType::Keyword | AttributeType::Text) {
+                return Err(format!("`{name}`: searchable applies to keyword and text attributes"));
+            }
+            if settings.weight.is_some_and(|w| !(w > 0.0 && w <= MAX_WEIGHT)) {
+                return Err(format!("`{name}`: weight is a number above 0 and at most {MAX_WEIGHT}"));
             }
             if segments.len() == 2 && self.0.contains_key(segments[0]) {
                 return Err(format!("`{}` cannot be both an attribute and the object holding `{name}`", segments[0]));

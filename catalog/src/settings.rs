@@ -98,9 +98,10 @@ impl Settings {
 }
 
 impl AttributeSchema {
-    /// The attributes the index holds values of (used for anything), with their types.
-    pub fn held(&self) -> BTreeMap<&str, AttributeType> {
-        self.iter().filter(|(_, s)| s.is_indexed()).map(|(n, s)| (n, s.kind)).collect()
+    /// The attributes the index holds values of (used for anything), with their types and
+    /// whether their words are indexed for search.
+    pub fn held(&self) -> BTreeMap<&str, (AttributeType, bool)> {
+        self.iter().filter(|(_, s)| s.is_indexed()).map(|(n, s)| (n, (s.kind, s.searchable))).collect()
     }
 }
 

@@ -260,12 +260,20 @@ impl ProductIndex {
                 Err(e) => pending.refuse(&product.id, &e.into()),
             }
         }
+        let language = product.language.as_deref().and_then(Language::from_code).unwrap_or(Language::ENGLISH);
         let mut root: BTreeMap<String, OwnedValue> = BTreeMap::new();
+        let (mut exact, mut stem) = (BTreeMap::new(), BTreeMap::new());
         for (generation, typed) in generations {
             if typed.is_empty() {
                 continue;
             }
+            let settings = if generation == indexing.served.generation {
+                &indexing.served.settings
+            } else {
+                indexing.pending.as_ref().map_or(&indexing.served.settings, |p| &p.served.settings)
+            };
             let mut object: BTreeMap<String, OwnedValue> = BTreeMap::new();
+            let (mut exact_words, mut stem_words) = (BTreeMap::new(), BTreeMap::new());
             for attribute in typed {
                 let f = &self.fields;
                 let marker = schema::attr_marker(generation, &attribute.name);
@@ -278,36 +286,47 @@ impl ProductIndex {
                 if attribute.values.is_empty() {
                     continue;
                 }
-                let values = OwnedValue::Array(
-                    attribute
-                        .values
-                        .into_iter()
-                        .map(|v| match v {
-                            Typed::Keyword(k) => OwnedValue::Str(k),
-                            Typed::Number(n) => OwnedValue::F64(n),
-                            Typed::Date(seconds) => OwnedValue::F64(seconds as f64),
-                            Typed::Bool(b) => OwnedValue::Bool(b),
-                        })
-                        .collect(),
-                );
-                match attribute.name.split_once('.') {
-                    None => {
-                        object.insert(attribute.name, values);
-                    }
-                    Some((outer, inner)) => {
-                        let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
-                        if let OwnedValue::Object(fields) = entry {
-                            fields.push((inner.to_string(), values));
-                        }
-                    }
+                if settings.attributes.get(&attribute.name).is_some_and(|a| a.searchable) {
+                    let words = |tag: bool| {
+                        let values = attribute.values.iter().filter_map(|v| match v {
+                            Typed::Keyword(text) | Typed::Text(text) => {
+                                Some(OwnedValue::Str(if tag { tagged(text, language) } else { text.clone() }))
+                            }
+                            _ => None,
+                        });
+                        OwnedValue::Array(values.collect())
+                    };
+                    nest(&mut exact_words, &attribute.name, words(false));
+                    nest(&mut stem_words, &attribute.name, words(true));
+                }
+                let values: Vec<OwnedValue> = attribute
+                    .values
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        Typed::Keyword(k) => Some(OwnedValue::Str(k)),
+                        Typed::Number(n) => Some(OwnedValue::F64(n)),
+                        Typed::Date(seconds) => Some(OwnedValue::F64(seconds as f64)),
+                        Typed::Bool(b) => Some(OwnedValue::Bool(b)),
+                        // Searched only: not a value of filters, facets or sort.
+                        Typed::Text(_) => None,
+                    })
+                    .collect();
+                if !values.is_empty() {
+                    nest(&mut object, &attribute.name, OwnedValue::Array(values));
                 }
             }
-            if !object.is_empty() {
-                root.insert(schema::generation_key(generation), OwnedValue::Object(object.into_iter().collect()));
+            let key = schema::generation_key(generation);
+            for (into, object) in [(&mut root, object), (&mut exact, exact_words), (&mut stem, stem_words)] {
+                if !object.is_empty() {
+                    into.insert(key.clone(), OwnedValue::Object(object.into_iter().collect()));
+                }
             }
         }
-        if !root.is_empty() {
-            doc.add_object(self.fields.attrs, root);
+        for (field, root) in [(self.fields.attrs, root), (self.fields.attr_exact, exact), (self.fields.attr_stem, stem)]
+        {
+            if !root.is_empty() {
+                doc.add_object(field, root);
+            }
         }
         Ok(())
     }
@@ -525,4 +544,21 @@ fn detection_sample(p: &Product) -> String {
 
 fn unix_ms_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Puts `value` at an attribute's name in a JSON object: top level, or one level down
+/// (`specs.voltage`).
+fn nest(object: &mut BTreeMap<String, tantivy::schema::OwnedValue>, name: &str, value: tantivy::schema::OwnedValue) {
+    use tantivy::schema::OwnedValue;
+    match name.split_once('.') {
+        None => {
+            object.insert(name.to_string(), value);
+        }
+        Some((outer, inner)) => {
+            let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
+            if let OwnedValue::Object(fields) = entry {
+                fields.push((inner.to_string(), value));
+            }
+        }
+    }
 }

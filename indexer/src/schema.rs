@@ -34,6 +34,11 @@ pub(crate) struct Fields {
     /// Per declared attribute present in a product: `name` (it exists), and `name` + [`NULL`] or
     /// + [`EMPTY`] when it is `null` or empty.
     pub attr_state: Field,
+    /// The words of searchable attributes, folded, under their paths as in [`ATTRS`]
+    /// (`g3.material`): what `q` matches, weighted per attribute.
+    pub attr_exact: Field,
+    /// The same words stemmed in the product's language (each value tagged with it).
+    pub attr_stem: Field,
 }
 
 /// Suffix of an `attr_state` term: the attribute is `null`.
@@ -79,6 +84,11 @@ impl Fields {
         };
         let (exact, stem) = (FieldTokenizer::EXACT, FieldTokenizer::STEM);
         let fast_num = || NumericOptions::default().set_fast().set_indexed();
+        let words = |tokenizer: &str| {
+            JsonObjectOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs),
+            )
+        };
         let fields = Fields {
             id: b.add_text_field(ID, STRING | STORED | FAST),
             version: b.add_u64_field(VERSION, FAST | STORED),
@@ -108,6 +118,8 @@ impl Fields {
                     .set_fast("raw"),
             ),
             attr_state: b.add_text_field("attr_state", STRING),
+            attr_exact: b.add_json_field("attr_exact", words(exact)),
+            attr_stem: b.add_json_field("attr_stem", words(stem)),
         };
         (b.build(), fields)
     }

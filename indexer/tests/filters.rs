@@ -143,7 +143,7 @@ fn attribute_values(p: &Product, name: &str, kind: AttributeType) -> Vec<Value> 
                 other => other.to_string(),
             };
             Some(match kind {
-                AttributeType::Keyword => Value::Text(text),
+                AttributeType::Keyword | AttributeType::Text => Value::Text(text),
                 AttributeType::Boolean => Value::Bool(text.eq_ignore_ascii_case("true")),
                 AttributeType::Number => Value::Text(text.parse::<f64>().unwrap().to_string()),
                 AttributeType::Date => Value::Text(

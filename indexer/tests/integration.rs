@@ -3,6 +3,7 @@
 mod facets;
 mod filters;
 mod language;
+mod searchable;
 mod settings;
 mod typos;
 mod upsert;

@@ -113,7 +113,8 @@ impl Field {
     pub fn kind(&self) -> Kind {
         match self {
             Field::Builtin(b) => b.kind(),
-            Field::Attribute(_, AttributeType::Keyword) => Kind::Keyword,
+            // A text attribute is never filterable (settings refuse it); its words are keywords.
+            Field::Attribute(_, AttributeType::Keyword | AttributeType::Text) => Kind::Keyword,
             Field::Attribute(_, AttributeType::Number) => Kind::Number,
             Field::Attribute(_, AttributeType::Boolean) => Kind::Boolean,
             Field::Attribute(_, AttributeType::Date) => Kind::Date,

@@ -104,7 +104,8 @@ impl ProductIndex {
                         numeric(name.clone())
                     }
                     (None, Some(a)) if a.facetable => match a.kind {
-                        AttributeType::Keyword | AttributeType::Boolean => {
+                        // Settings refuse a facetable text attribute: it would count nothing.
+                        AttributeType::Keyword | AttributeType::Boolean | AttributeType::Text => {
                             Spec::Values { name: name.clone(), column: column(name) }
                         }
                         AttributeType::Number | AttributeType::Date => numeric(column(name)),

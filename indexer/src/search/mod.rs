@@ -262,7 +262,7 @@ impl ProductIndex {
         let terms = self.analyzer.query_terms(&request.q, language);
         // The tenant's clause is part of the words' query: every facet pass keeps it.
         let text = self.filtered(
-            self.text_query(&searcher, request, &terms, expansions, weights),
+            self.text_query(&searcher, request, &terms, expansions, weights, &served),
             tenant.iter(),
             served.generation,
         );

@@ -12,6 +12,8 @@ use tantivy::{Searcher, Term};
 
 use crate::ProductIndex;
 use crate::analysis::QueryTerm;
+use crate::schema::attr_marker;
+use crate::settings::Served;
 
 const MAX_QUERY_TERMS: usize = 12;
 /// Words found (as such, by stem, or as a brand) in at least this many products are not
@@ -28,17 +30,26 @@ impl ProductIndex {
         terms: &[QueryTerm],
         expansions: Option<&Expansions>,
         weights: &TextWeights,
+        served: &Served,
     ) -> Box<dyn Query> {
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
+        // The searchable attributes' paths under the served generation, with their weights.
+        let attributes: Vec<(String, f32)> = served
+            .settings
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.searchable)
+            .map(|(name, a)| (attr_marker(served.generation, name), a.weight()))
+            .collect();
         let text: Box<dyn Query> = if terms.is_empty() {
             if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
         } else {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
                 .iter()
                 .map(|t| match request.ranking {
-                    RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t)),
+                    RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t, &attributes)),
                     RankingMode::Default | RankingMode::Phase1 => {
-                        (Occur::Should, self.term_query(searcher, t, weights))
+                        (Occur::Should, self.term_query(searcher, t, weights, &attributes))
                     }
                 })
                 .collect();
@@ -93,8 +104,14 @@ impl ProductIndex {
 
     /// One query word in the default ranking: the best of its exact, stemmed and typo matches
     /// over the weighted fields (DisMax), so an exact match outranks a stemmed one, which
-    /// outranks a typo.
-    fn term_query(&self, searcher: &Searcher, t: &QueryTerm, w: &TextWeights) -> Box<dyn Query> {
+    /// outranks a typo. Searchable attributes count with their own weights.
+    fn term_query(
+        &self,
+        searcher: &Searcher,
+        t: &QueryTerm,
+        w: &TextWeights,
+        attributes: &[(String, f32)],
+    ) -> Box<dyn Query> {
         let f = &self.fields;
         let mut parts: Vec<Box<dyn Query>> = vec![
             boosted(term(f.title_exact, &t.exact), w.title),
@@ -104,6 +121,10 @@ impl ProductIndex {
             boosted(term(f.description_exact, &t.exact), w.description),
             boosted(term(f.description_stem, &t.stem), w.description * w.stemmed),
         ];
+        for (path, weight) in attributes {
+            parts.push(boosted(json_term(f.attr_exact, path, &t.exact), *weight));
+            parts.push(boosted(json_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
+        }
         let typos = t.allowed_typos();
         if typos > 0 && self.is_rare(searcher, t) {
             let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.title_exact, &t.exact), typos, true);
@@ -125,13 +146,15 @@ impl ProductIndex {
         known < TYPO_MAX_DOC_FREQ
     }
 
-    /// One query word in plain BM25: its stem in each text field, summed, no weights.
-    fn bm25_term_query(&self, t: &QueryTerm) -> Box<dyn Query> {
+    /// One query word in plain BM25: its stem in each text field (and searchable attribute),
+    /// summed, no weights.
+    fn bm25_term_query(&self, t: &QueryTerm, attributes: &[(String, f32)]) -> Box<dyn Query> {
         let f = &self.fields;
         let parts = [f.title_stem, f.description_stem, f.category_stem]
             .into_iter()
             .map(|field| (Occur::Should, term(field, &t.stem)))
             .chain(std::iter::once((Occur::Should, term(f.brand_text, &t.exact))))
+            .chain(attributes.iter().map(|(path, _)| (Occur::Should, json_term(f.attr_stem, path, &t.stem))))
             .collect();
         Box::new(BooleanQuery::new(parts))
     }
@@ -140,6 +163,13 @@ impl ProductIndex {
 /// A scored term query (term frequencies for BM25).
 fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+/// A scored term of a JSON text field, at `path`.
+fn json_term(field: tantivy::schema::Field, path: &str, text: &str) -> Box<dyn Query> {
+    let mut term = Term::from_field_json_path(field, path, false);
+    term.append_type_and_str(text);
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
 }
 
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
