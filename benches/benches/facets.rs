@@ -43,7 +43,7 @@ fn declared(version: u64) -> Settings {
             .map(|(n, s)| (n.to_string(), s))
             .collect(),
     );
-    Settings { version, attributes }
+    Settings { version, attributes, ..Default::default() }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

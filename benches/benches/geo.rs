@@ -95,6 +95,7 @@ fn geo(c: &mut Criterion) {
                 budget: None,
                 needed_by: None,
                 language: None,
+                filter: None,
                 limit: 10,
             }
         })

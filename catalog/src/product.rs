@@ -225,6 +225,11 @@ pub struct Vendor {
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     /// When the vendor last changed (RFC 3339).
     pub updated_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object, example = json!({"certifications": ["iso-9001"], "payment_terms": "net-30", "min_order": 500}))]
+    /// Other attributes, shaped as a product's: declared ones (the settings' `vendors` section)
+    /// are held in their type and can be filtered on in vendor search and matching.
+    pub attributes: crate::attributes::Attributes,
 }
 
 impl Vendor {
@@ -247,6 +252,7 @@ impl Vendor {
             available: true,
             languages: Vec::new(),
             updated_at: None,
+            attributes: BTreeMap::new(),
         }
     }
 
@@ -272,7 +278,7 @@ impl Vendor {
         if let Some(bad) = self.languages.iter().find(|l| l.len() != 2 || !l.bytes().all(|b| b.is_ascii_lowercase())) {
             return Err(Error::document("languages", format!("`{bad}` is not an ISO 639-1 code")));
         }
-        Ok(())
+        crate::attributes::validate(&self.attributes)
     }
 }
 

@@ -39,13 +39,44 @@ pub struct Settings {
     /// The declared attributes, by name.
     #[serde(default)]
     pub attributes: AttributeSchema,
+    /// The vendors' own settings.
+    #[serde(default, skip_serializing_if = "VendorSettings::is_empty")]
+    pub vendors: VendorSettings,
+}
+
+/// What is declared about vendors.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSettings {
+    /// The vendors' declared attributes, by name (filterable in vendor search and matching).
+    #[serde(default)]
+    pub attributes: AttributeSchema,
+}
+
+impl VendorSettings {
+    /// Whether nothing is declared.
+    pub fn is_empty(&self) -> bool {
+        self.attributes.0.is_empty()
+    }
+
+    /// Checks the names (as products' attributes), and that each attribute is for filters
+    /// only (vendor search has no facets, sort on attributes or attribute words); the error
+    /// names the attribute (`attributes.x: …`).
+    pub fn validate(&self) -> Result<(), String> {
+        self.attributes.validate(&[]).map_err(|e| format!("attributes: {e}"))?;
+        match self.attributes.iter().find(|(_, a)| a.searchable || a.facetable || a.sortable) {
+            Some((name, _)) => Err(format!("attributes.{name}: vendor attributes are filterable only")),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Settings {
-    /// Settings declaring `attributes`, at version 1 (0 when nothing is declared): what a first
-    /// start takes from the configuration file.
-    pub fn initial(attributes: AttributeSchema) -> Self {
-        Self { version: u64::from(!attributes.0.is_empty()), attributes }
+    /// Settings declaring product and vendor attributes, at version 1 (0 when nothing is
+    /// declared): what a first start takes from the configuration file.
+    pub fn initial(attributes: AttributeSchema, vendor_attributes: AttributeSchema) -> Self {
+        let vendors = VendorSettings { attributes: vendor_attributes };
+        Self { version: u64::from(!attributes.0.is_empty() || !vendors.is_empty()), attributes, vendors }
     }
 
     /// These settings with `patch` merged in (RFC 7386), at the next version, checked:
@@ -55,38 +86,25 @@ impl Settings {
         let Value::Object(fields) = patch else {
             return Err("the settings change is a JSON object (a merge patch of the settings)".into());
         };
-        if let Some(key) = fields.keys().find(|k| k.as_str() != "attributes") {
-            return Err(format!("`{key}` is not a setting; settings have `attributes`"));
+        if let Some(key) = fields.keys().find(|k| !["attributes", "vendors"].contains(&k.as_str())) {
+            return Err(format!("`{key}` is not a setting; settings have `attributes` and `vendors`"));
         }
-        let mut document = serde_json::to_value(&self.attributes).map_err(|e| e.to_string())?;
-        if let Some(attributes) = fields.get("attributes") {
-            let Value::Object(attributes) = attributes else {
-                return Err("attributes: an object of attribute settings by name (null removes one)".into());
-            };
-            let Value::Object(current) = &mut document else { unreachable!("a map serializes to an object") };
-            for (name, change) in attributes {
-                match change {
-                    Value::Null => {
-                        current.remove(name);
-                    }
-                    Value::Object(_) => {
-                        let entry = current.entry(name.clone()).or_insert_with(|| Value::Object(Default::default()));
-                        merge(entry, change);
-                    }
-                    _ => return Err(format!("attributes.{name}: an object of settings, or null to remove it")),
-                }
-            }
-            if current.len() > MAX_ATTRIBUTES {
-                return Err(format!("attributes: at most {MAX_ATTRIBUTES} may be declared"));
-            }
-            for (name, settings) in current.iter() {
-                serde_json::from_value::<crate::attributes::AttributeSettings>(settings.clone())
-                    .map_err(|e| format!("attributes.{name}: {e}"))?;
-            }
-        }
-        let attributes: AttributeSchema = serde_json::from_value(document).map_err(|e| e.to_string())?;
+        let attributes = patch_attributes(&self.attributes, fields.get("attributes"), "attributes")?;
         attributes.validate(reserved).map_err(|e| format!("attributes: {e}"))?;
-        Ok(Self { version: self.version + 1, attributes })
+        let mut vendors = self.vendors.clone();
+        match fields.get("vendors") {
+            None => {}
+            Some(Value::Object(section)) => {
+                if let Some(key) = section.keys().find(|k| k.as_str() != "attributes") {
+                    return Err(format!("vendors.{key}: not a setting; the vendors' settings have `attributes`"));
+                }
+                vendors.attributes =
+                    patch_attributes(&vendors.attributes, section.get("attributes"), "vendors.attributes")?;
+                vendors.validate().map_err(|e| format!("vendors.{e}"))?;
+            }
+            Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
+        }
+        Ok(Self { version: self.version + 1, attributes, vendors })
     }
 
     /// Whether serving `self` after `served` means writing every document again: the
@@ -95,6 +113,42 @@ impl Settings {
     pub fn needs_reindex(&self, served: &Settings) -> bool {
         self.attributes.held() != served.attributes.held()
     }
+
+    /// Whether serving `self` after `served` means writing every vendor again.
+    pub fn vendors_need_reindex(&self, served: &Settings) -> bool {
+        self.vendors.attributes.held() != served.vendors.attributes.held()
+    }
+}
+
+/// `current` with a merge patch of attributes (`key` names it in errors) applied.
+fn patch_attributes(current: &AttributeSchema, patch: Option<&Value>, key: &str) -> Result<AttributeSchema, String> {
+    let mut document = serde_json::to_value(current).map_err(|e| e.to_string())?;
+    if let Some(attributes) = patch {
+        let Value::Object(attributes) = attributes else {
+            return Err(format!("{key}: an object of attribute settings by name (null removes one)"));
+        };
+        let Value::Object(current) = &mut document else { unreachable!("a map serializes to an object") };
+        for (name, change) in attributes {
+            match change {
+                Value::Null => {
+                    current.remove(name);
+                }
+                Value::Object(_) => {
+                    let entry = current.entry(name.clone()).or_insert_with(|| Value::Object(Default::default()));
+                    merge(entry, change);
+                }
+                _ => return Err(format!("{key}.{name}: an object of settings, or null to remove it")),
+            }
+        }
+        if current.len() > MAX_ATTRIBUTES {
+            return Err(format!("{key}: at most {MAX_ATTRIBUTES} may be declared"));
+        }
+        for (name, settings) in current.iter() {
+            serde_json::from_value::<crate::attributes::AttributeSettings>(settings.clone())
+                .map_err(|e| format!("{key}.{name}: {e}"))?;
+        }
+    }
+    serde_json::from_value(document).map_err(|e| e.to_string())
 }
 
 impl AttributeSchema {

@@ -38,6 +38,8 @@ pub struct VendorSearchRequest {
     pub bbox: Option<GeoRect>,
     /// Only vendors supplying this category path or one below it (`Tools`, `Tools/Drills`).
     pub category: Option<String>,
+    /// A filter expression on the vendors' declared attributes (the products' syntax).
+    pub filter: Option<crate::filter::Filter>,
     /// Result order.
     pub sort: VendorSort,
     /// 1-based page number.
@@ -54,6 +56,7 @@ impl Default for VendorSearchRequest {
             radius_km: None,
             bbox: None,
             category: None,
+            filter: None,
             sort: VendorSort::Relevance,
             page: 1,
             per_page: 20,
@@ -183,6 +186,11 @@ pub struct Rfi {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^[a-z]{2}$")]
     pub language: Option<String>,
+    /// Only vendors this filter holds for: an expression on the vendors' declared attributes,
+    /// in the products' syntax (also the array form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "certifications IN [iso-9001] AND min_order <= 500")]
+    pub filter: Option<crate::filter::Filter>,
     /// Vendors to return (default 10, at most 100).
     #[serde(default = "default_match_limit")]
     #[schema(minimum = 1, maximum = 100)]

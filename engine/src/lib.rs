@@ -77,7 +77,7 @@ impl Engine {
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
         let ranking = Ranking::open(&config.ranking_setup())?;
         let engine = Self::with_parts(index, vendors, log, ranking, config);
-        if let Some(task) = engine.settings.resume(&engine.index, &config.index.attributes)? {
+        if let Some(task) = engine.settings.resume(&engine.index, &engine.vendors, &config.index.attributes)? {
             tracing::info!(task = task.id, reindex = task.reindex, "applying settings in the background");
         }
         Ok(engine)

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use searchd_catalog::settings::{Task, TaskProgress, TaskStatus};
 use searchd_catalog::{Settings, attributes::AttributeSchema};
-use searchd_indexer::ProductIndex;
+use searchd_indexer::{ProductIndex, VendorIndex};
 
 /// Why a change was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,7 @@ impl SettingsTasks {
     pub fn update(
         self: &Arc<Self>,
         index: &Arc<ProductIndex>,
+        vendors: &Arc<VendorIndex>,
         patch: &serde_json::Value,
     ) -> Result<Task, SettingsError> {
         let mut tasks = self.lock();
@@ -79,7 +80,7 @@ impl SettingsTasks {
         let mut next = served.patched(patch, &searchd_indexer::reserved_names()).map_err(SettingsError::Invalid)?;
         // Versions are never reused, failed ones included.
         next.version = next.version.max(self.highest_version()? + 1).max(tasks.keys().last().map_or(0, |v| v + 1));
-        Ok(self.start(&mut tasks, index, next, &served))
+        Ok(self.start(&mut tasks, index, vendors, next, &served))
     }
 
     /// Starts applying `next` (already accepted) in a thread of its own.
@@ -87,6 +88,7 @@ impl SettingsTasks {
         self: &Arc<Self>,
         tasks: &mut BTreeMap<u64, Task>,
         index: &Arc<ProductIndex>,
+        vendors: &Arc<VendorIndex>,
         next: Settings,
         served: &Settings,
     ) -> Task {
@@ -94,7 +96,7 @@ impl SettingsTasks {
             id: next.version,
             kind: "settings_update".into(),
             status: TaskStatus::Enqueued,
-            reindex: next.needs_reindex(served),
+            reindex: next.needs_reindex(served) || next.vendors_need_reindex(served),
             progress: TaskProgress::default(),
             error: None,
             errors: Vec::new(),
@@ -114,16 +116,18 @@ impl SettingsTasks {
         while tasks.len() > KEEP_TASKS {
             tasks.pop_first();
         }
-        let (this, index, id) = (self.clone(), index.clone(), task.id);
+        let (this, index, vendors, id) = (self.clone(), index.clone(), vendors.clone(), task.id);
         std::thread::Builder::new()
             .name(format!("settings-{id}"))
-            .spawn(move || this.run(&index, next))
+            .spawn(move || this.run(&index, &vendors, next))
             .map_err(|e| tracing::error!(error = %e, "cannot start the settings task"))
             .ok();
         task
     }
 
-    fn run(&self, index: &ProductIndex, next: Settings) {
+    /// Applies `next`: the vendors' part first (vendors are few, and a refusal there changes
+    /// nothing), then the products'; when the products' part fails, the vendors' is undone.
+    fn run(&self, index: &ProductIndex, vendors: &VendorIndex, next: Settings) {
         let id = next.version;
         let started = Instant::now();
         self.edit(id, |t| {
@@ -131,7 +135,18 @@ impl SettingsTasks {
             t.started_at = Some(now());
         });
         let progress = |done: u64, total: u64| self.edit(id, |t| t.progress = TaskProgress { done, total });
-        let outcome = index.apply_settings(next, &progress);
+        let before = vendors.settings();
+        let vendors_change = next.vendors != before.settings;
+        let outcome = match vendors_change {
+            true => vendors.apply_settings(id, next.vendors.clone()),
+            false => Ok(searchd_indexer::Applied { rewritten: 0, seconds: 0.0 }),
+        };
+        let outcome = outcome.and_then(|_| index.apply_settings(next, &progress));
+        if outcome.is_err() && vendors_change && vendors.settings().version == id {
+            if let Err(e) = vendors.apply_settings(id, before.settings.clone()) {
+                tracing::error!(task = id, error = %e, "cannot return the vendors to the settings before the change");
+            }
+        }
         if let Err(e) = &outcome {
             if let Err(io) = self.mark_failed(id) {
                 tracing::error!(error = %io, "cannot mark the failed settings version");
@@ -174,14 +189,22 @@ impl SettingsTasks {
     pub fn resume(
         self: &Arc<Self>,
         index: &Arc<ProductIndex>,
+        vendors: &Arc<VendorIndex>,
         configured: &AttributeSchema,
     ) -> anyhow::Result<Option<Task>> {
         let served = index.settings().settings.clone();
+        // The product index's settings are the record, their vendors' part included: a vendor
+        // index behind them (a crash between the two parts) catches up now.
+        let held = vendors.settings();
+        if held.version < served.version && held.settings != served.vendors {
+            vendors.apply_settings(served.version, served.vendors.clone())?;
+        }
         let next = match self.latest()? {
             Some(latest) if latest.version > served.version => Some(latest),
             _ if served.version == 0 && !configured.0.is_empty() => Some(Settings {
                 version: self.highest_version()?.max(served.version) + 1,
                 attributes: configured.clone(),
+                ..Settings::default()
             }),
             latest => {
                 // A data dir restored from a snapshot, or whose versions were removed: the
@@ -201,7 +224,7 @@ impl SettingsTasks {
         };
         let Some(next) = next else { return Ok(None) };
         let mut tasks = self.lock();
-        Ok(Some(self.start(&mut tasks, index, next, &served)))
+        Ok(Some(self.start(&mut tasks, index, vendors, next, &served)))
     }
 
     fn path(dir: &Path, version: u64, failed: bool) -> PathBuf {

@@ -30,6 +30,9 @@ pub struct IndexConfig {
     /// The declared attributes (`[index.attributes.colour] type = "keyword"`, `filterable`,
     /// `facetable`, `sortable`): held in their types, usable in filters, facets and sorts.
     pub attributes: AttributeSchema,
+    /// The declared vendor attributes (`[index.vendor_attributes.certifications] type =
+    /// "keyword"`, `filterable`): the settings' `vendors` section of a first start.
+    pub vendor_attributes: AttributeSchema,
 }
 
 /// Names an attribute cannot be declared under: the built-in fields and the product's own.
@@ -50,6 +53,7 @@ impl Default for IndexConfig {
             writer_threads: 0,
             change_feed_capacity: 200_000,
             attributes: AttributeSchema::default(),
+            vendor_attributes: AttributeSchema::default(),
         }
     }
 }
@@ -76,7 +80,9 @@ impl IndexConfig {
         if self.writer_memory_mb < 16 {
             return Err("writer_memory_mb must be at least 16".into());
         }
-        self.attributes.validate(&reserved_names()).map_err(|e| format!("attributes: {e}"))
+        self.attributes.validate(&reserved_names()).map_err(|e| format!("attributes: {e}"))?;
+        let vendors = searchd_catalog::settings::VendorSettings { attributes: self.vendor_attributes.clone() };
+        vendors.validate().map_err(|e| format!("vendor_{e}"))
     }
 
     pub(crate) fn threads(&self) -> usize {

@@ -3,7 +3,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use searchd_catalog::attributes::{State, Typed};
+use searchd_catalog::attributes::Typed;
 use searchd_catalog::{CatalogEvent, Product, Settings, WriteOutcome};
 use tantivy::schema::Facet;
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
@@ -106,7 +106,7 @@ impl ProductIndex {
         let served = SettingsState::opening(
             writer.settings.as_ref(),
             writer.is_empty(),
-            Settings::initial(config.attributes.clone()),
+            Settings::initial(config.attributes.clone(), config.vendor_attributes.clone()),
         )?;
         writer.settings = Some(serde_json::to_value(&served)?);
         Ok(Self {
@@ -275,17 +275,6 @@ impl ProductIndex {
             let mut object: BTreeMap<String, OwnedValue> = BTreeMap::new();
             let (mut exact_words, mut stem_words) = (BTreeMap::new(), BTreeMap::new());
             for attribute in typed {
-                let f = &self.fields;
-                let marker = schema::attr_marker(generation, &attribute.name);
-                match attribute.state {
-                    State::Null => doc.add_text(f.attr_state, format!("{marker}{}", schema::NULL)),
-                    State::Empty => doc.add_text(f.attr_state, format!("{marker}{}", schema::EMPTY)),
-                    State::Values => {}
-                }
-                doc.add_text(f.attr_state, marker);
-                if attribute.values.is_empty() {
-                    continue;
-                }
                 if settings.attributes.get(&attribute.name).is_some_and(|a| a.searchable) {
                     let words = |tag: bool| {
                         let values = attribute.values.iter().filter_map(|v| match v {
@@ -296,24 +285,10 @@ impl ProductIndex {
                         });
                         OwnedValue::Array(values.collect())
                     };
-                    nest(&mut exact_words, &attribute.name, words(false));
-                    nest(&mut stem_words, &attribute.name, words(true));
+                    schema::nest(&mut exact_words, &attribute.name, words(false));
+                    schema::nest(&mut stem_words, &attribute.name, words(true));
                 }
-                let values: Vec<OwnedValue> = attribute
-                    .values
-                    .into_iter()
-                    .filter_map(|v| match v {
-                        Typed::Keyword(k) => Some(OwnedValue::Str(k)),
-                        Typed::Number(n) => Some(OwnedValue::F64(n)),
-                        Typed::Date(seconds) => Some(OwnedValue::F64(seconds as f64)),
-                        Typed::Bool(b) => Some(OwnedValue::Bool(b)),
-                        // Searched only: not a value of filters, facets or sort.
-                        Typed::Text(_) => None,
-                    })
-                    .collect();
-                if !values.is_empty() {
-                    nest(&mut object, &attribute.name, OwnedValue::Array(values));
-                }
+                schema::hold(doc, self.fields.attr_state, generation, attribute, &mut object);
             }
             let key = schema::generation_key(generation);
             for (into, object) in [(&mut root, object), (&mut exact, exact_words), (&mut stem, stem_words)] {
@@ -544,21 +519,4 @@ fn detection_sample(p: &Product) -> String {
 
 fn unix_ms_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Puts `value` at an attribute's name in a JSON object: top level, or one level down
-/// (`specs.voltage`).
-fn nest(object: &mut BTreeMap<String, tantivy::schema::OwnedValue>, name: &str, value: tantivy::schema::OwnedValue) {
-    use tantivy::schema::OwnedValue;
-    match name.split_once('.') {
-        None => {
-            object.insert(name.to_string(), value);
-        }
-        Some((outer, inner)) => {
-            let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
-            if let OwnedValue::Object(fields) = entry {
-                fields.push((inner.to_string(), value));
-            }
-        }
-    }
 }

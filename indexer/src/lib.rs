@@ -45,5 +45,5 @@ pub use search::{Candidate, ScoredId};
 pub use settings::{Applied, Served};
 pub use snapshot::CopiedIndex;
 pub use vendors::ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
-pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex};
+pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex, VendorServed};
 pub use writer::entry_digest;

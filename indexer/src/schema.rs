@@ -1,3 +1,9 @@
+use std::collections::BTreeMap;
+
+use searchd_catalog::attributes::{State, Typed, TypedAttribute};
+use tantivy::TantivyDocument;
+use tantivy::schema::OwnedValue;
+
 use crate::analysis::FieldTokenizer;
 use tantivy::schema::{
     FAST, FacetOptions, Field, INDEXED, IndexRecordOption, JsonObjectOptions, NumericOptions, STORED, STRING, Schema,
@@ -122,5 +128,54 @@ impl Fields {
             attr_stem: b.add_json_field("attr_stem", words(stem)),
         };
         (b.build(), fields)
+    }
+}
+
+/// Holds a declared attribute of a document under a settings generation: its presence, `null`
+/// and emptiness as `attr_state` tokens, its values (but text, which is searched only) into
+/// `object`, the generation's part of the attributes JSON field.
+pub(crate) fn hold(
+    doc: &mut TantivyDocument,
+    attr_state: Field,
+    generation: u64,
+    attribute: TypedAttribute,
+    object: &mut BTreeMap<String, OwnedValue>,
+) {
+    let marker = attr_marker(generation, &attribute.name);
+    match attribute.state {
+        State::Null => doc.add_text(attr_state, format!("{marker}{NULL}")),
+        State::Empty => doc.add_text(attr_state, format!("{marker}{EMPTY}")),
+        State::Values => {}
+    }
+    doc.add_text(attr_state, marker);
+    let values: Vec<OwnedValue> = attribute
+        .values
+        .into_iter()
+        .filter_map(|v| match v {
+            Typed::Keyword(k) => Some(OwnedValue::Str(k)),
+            Typed::Number(n) => Some(OwnedValue::F64(n)),
+            Typed::Date(seconds) => Some(OwnedValue::F64(seconds as f64)),
+            Typed::Bool(b) => Some(OwnedValue::Bool(b)),
+            Typed::Text(_) => None,
+        })
+        .collect();
+    if !values.is_empty() {
+        nest(object, &attribute.name, OwnedValue::Array(values));
+    }
+}
+
+/// Puts `value` at an attribute's name in a JSON object: top level, or one level down
+/// (`specs.voltage`).
+pub(crate) fn nest(object: &mut BTreeMap<String, OwnedValue>, name: &str, value: OwnedValue) {
+    match name.split_once('.') {
+        None => {
+            object.insert(name.to_string(), value);
+        }
+        Some((outer, inner)) => {
+            let entry = object.entry(outer.to_string()).or_insert_with(|| OwnedValue::Object(Vec::new()));
+            if let OwnedValue::Object(fields) = entry {
+                fields.push((inner.to_string(), value));
+            }
+        }
     }
 }

@@ -112,7 +112,8 @@ fn index_of(products: Vec<Product>) -> ProductIndex {
     let prepared = products.into_iter().map(|p| index.prepare(p).unwrap()).collect();
     index.apply_prepared(prepared).unwrap();
     index.commit().unwrap();
-    let applied = index.apply_settings(Settings { version: 1, attributes: schema() }, &|_, _| {}).unwrap();
+    let applied =
+        index.apply_settings(Settings { version: 1, attributes: schema(), ..Default::default() }, &|_, _| {}).unwrap();
     assert_eq!(applied.rewritten, index.num_docs());
     index
 }

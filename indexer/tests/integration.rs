@@ -7,6 +7,7 @@ mod searchable;
 mod settings;
 mod typos;
 mod upsert;
+mod vendor_filters;
 mod vendors;
 
 use std::sync::Arc;

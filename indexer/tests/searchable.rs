@@ -28,7 +28,11 @@ fn settings(version: u64, material_weight: f32) -> Settings {
         ("specs.care", AttributeSettings::searchable(AttributeType::Text, 1.0)),
         ("colour", colour),
     ];
-    Settings { version, attributes: AttributeSchema(attributes.map(|(n, s)| (n.to_string(), s)).into()) }
+    Settings {
+        version,
+        attributes: AttributeSchema(attributes.map(|(n, s)| (n.to_string(), s)).into()),
+        ..Default::default()
+    }
 }
 
 #[test]

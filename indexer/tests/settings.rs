@@ -97,7 +97,8 @@ fn a_settings_change_reindexes_while_searches_and_writes_go_on() {
         .collect();
     let deleted: Vec<String> = products.iter().skip(7).step_by(97).map(|p| p.id.clone()).collect();
     let progress = Mutex::new(Vec::new());
-    let next = Settings { version: 1, attributes: declare(&[("sub_category", AttributeType::Keyword)]) };
+    let next =
+        Settings { version: 1, attributes: declare(&[("sub_category", AttributeType::Keyword)]), ..Default::default() };
     let applied = std::thread::scope(|s| {
         s.spawn(|| {
             for (i, p) in late.iter().chain(&changed).enumerate() {
@@ -165,7 +166,8 @@ fn a_settings_change_reindexes_while_searches_and_writes_go_on() {
     }
 
     // Flags only: applied at once, nothing written again.
-    let mut flags = Settings { version: 2, attributes: declare(&[("sub_category", AttributeType::Keyword)]) };
+    let mut flags =
+        Settings { version: 2, attributes: declare(&[("sub_category", AttributeType::Keyword)]), ..Default::default() };
     flags.attributes.0.get_mut("sub_category").unwrap().facetable = false;
     let applied = index.apply_settings(flags, &|_, _| {}).unwrap();
     assert_eq!(applied.rewritten, 0);
@@ -176,6 +178,7 @@ fn a_settings_change_reindexes_while_searches_and_writes_go_on() {
     let contradicted = Settings {
         version: 3,
         attributes: declare(&[("sub_category", AttributeType::Keyword), ("type", AttributeType::Number)]),
+        ..Default::default()
     };
     match index.apply_settings(contradicted, &|_, _| {}) {
         Err(searchd_indexer::Error::Refused { count, first }) => {
@@ -205,7 +208,8 @@ fn served_settings_survive_a_reopen_and_a_first_start_takes_the_configured_ones(
             index.apply(CatalogEvent::Upsert { product: p.clone() }).unwrap();
         }
         index.commit().unwrap();
-        let next = Settings { version: 1, attributes: declare(&[("colour", AttributeType::Keyword)]) };
+        let next =
+            Settings { version: 1, attributes: declare(&[("colour", AttributeType::Keyword)]), ..Default::default() };
         assert_eq!(index.apply_settings(next, &|_, _| {}).unwrap().rewritten, 50);
     }
     // The configuration's attributes apply to an empty index only; this one keeps its own.

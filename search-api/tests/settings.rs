@@ -301,9 +301,11 @@ fn settings_survive_restarts_and_an_accepted_change_resumes() {
         p.attributes.insert("size".into(), json!("L"));
         engine.index.apply(searchd_catalog::CatalogEvent::Upsert { product: p }).unwrap();
         engine.index.commit().unwrap();
-        let task = engine
-            .settings
-            .update(&engine.index, &json!({"attributes": {"size": {"type": "keyword", "filterable": true}}}));
+        let task = engine.settings.update(
+            &engine.index,
+            &engine.vendors,
+            &json!({"attributes": {"size": {"type": "keyword", "filterable": true}}}),
+        );
         wait(&engine, task.unwrap().id);
         assert_eq!(version(&engine), 2);
     }
@@ -322,7 +324,11 @@ fn settings_survive_restarts_and_an_accepted_change_resumes() {
     }
     assert!(dir.path().join("settings/v000002.json").is_file());
     // Accepted but not applied (the node stopped first): applied at the next start.
-    let pending = searchd_catalog::Settings { version: 3, attributes: declare(&["colour", "size", "material"]) };
+    let pending = searchd_catalog::Settings {
+        version: 3,
+        attributes: declare(&["colour", "size", "material"]),
+        ..Default::default()
+    };
     std::fs::write(dir.path().join("settings/v000003.json"), serde_json::to_vec(&pending).unwrap()).unwrap();
     let engine = Engine::open(&config(AttributeSchema::default())).unwrap();
     let resumed = engine.settings.tasks();

@@ -239,3 +239,93 @@ async fn bad_match_requests_name_the_field() {
     let no_type = call(&app, Method::POST, "/v1/vendors/match", Some(("text/plain", "{}"))).await;
     assert_eq!(no_type.status, 415);
 }
+
+async fn wait_task(app: &Router, id: u64) -> Value {
+    for _ in 0..500 {
+        let task = get(app, &format!("/v1/tasks/{id}")).await.json;
+        if task["status"] == "succeeded" || task["status"] == "failed" {
+            return task;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("task {id} did not end");
+}
+
+/// Vendor attributes are declared in the settings' `vendors` section, then filter vendor search
+/// and matching; bad filters and settings are 400s that name what is wrong.
+#[tokio::test]
+async fn vendor_attributes_declared_in_settings_filter_search_and_matching() {
+    let app = vendor_app();
+    for (id, certifications, min_order) in [("graz-1", json!(["iso-9001", "ce"]), 250), ("graz-2", json!("fsc"), 900)] {
+        let body = json!({
+            "name": format!("Graz Machining {id}"), "categories": ["Industrial/Machining"],
+            "capabilities": "cnc milling and turning", "location": {"lat": 47.07, "lon": 15.44},
+            "service_radius_km": 100, "attributes": {"certifications": certifications, "min_order": min_order}
+        });
+        let put = send_json(&app, Method::PUT, &format!("/v1/vendors/{id}?refresh=true"), &body.to_string()).await;
+        assert_eq!(put.status, 200, "{:?}", put.json);
+    }
+    let near = "near=47.07,15.44&radius_km=5";
+    let undeclared = get(&app, &format!("/v1/vendors/search?{near}&filter=certifications%20%3D%20fsc")).await;
+    assert_eq!(undeclared.status, 400);
+    assert_eq!(undeclared.json["code"], "invalid_vendor_search_filter", "{}", undeclared.json);
+    assert!(undeclared.json["message"].as_str().unwrap().contains("not filterable"), "{}", undeclared.json);
+
+    // Only filterable vendor attributes; products' built-ins are not vendors'.
+    let refused = send_json(
+        &app,
+        Method::PATCH,
+        "/v1/settings",
+        r#"{"vendors": {"attributes": {"certifications": {"type": "keyword", "facetable": true}}}}"#,
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json["field"], "vendors.attributes.certifications", "{}", refused.json);
+    let declare = json!({"vendors": {"attributes": {
+        "certifications": {"type": "keyword", "filterable": true},
+        "min_order": {"type": "number", "filterable": true}}}});
+    let task = send_json(&app, Method::PATCH, "/v1/settings", &declare.to_string()).await;
+    assert_eq!(task.status, 202, "{}", task.json);
+    assert_eq!(task.json["reindex"], true);
+    let done = wait_task(&app, task.json["id"].as_u64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let settings = get(&app, "/v1/settings").await.json;
+    assert_eq!(settings["vendors"]["attributes"]["min_order"]["type"], "number", "{settings}");
+
+    let search = |filter: &str| format!("/v1/vendors/search?{near}&filter={}", urlencoding(filter));
+    assert_eq!(ids(&get(&app, &search("certifications = fsc")).await.json), ["graz-2"]);
+    assert_eq!(ids(&get(&app, &search("min_order <= 300 AND certifications IN [ce, fsc]")).await.json), ["graz-1"]);
+    let malformed = get(&app, &search("min_order <= ")).await;
+    assert_eq!(malformed.json["code"], "invalid_vendor_search_filter");
+    assert!(malformed.json["message"].as_str().unwrap().contains("column"), "{}", malformed.json);
+    let typed = get(&app, &search("min_order = lots")).await;
+    assert!(typed.json["message"].as_str().unwrap().contains("takes a number"), "{}", typed.json);
+
+    let rfi = |filter: &str| {
+        json!({"category": "Industrial/Machining", "description": "cnc milling", "location": {"lat": 47.07, "lon": 15.44},
+               "max_distance_km": 5, "filter": filter})
+        .to_string()
+    };
+    let matched = send_json(&app, Method::POST, "/v1/vendors/match", &rfi("NOT certifications = fsc")).await;
+    assert_eq!(ids(&matched.json), ["graz-1"], "{}", matched.json);
+    let bad = send_json(&app, Method::POST, "/v1/vendors/match", &rfi("price < 3")).await;
+    assert_eq!((bad.status.as_u16(), bad.json["code"].as_str()), (400, Some("invalid_match_filter")), "{}", bad.json);
+
+    // A vendor contradicting the declared type is refused by name; a change vendors contradict
+    // fails and leaves the served settings.
+    let body = json!({"name": "Graz Three", "location": {"lat": 47.07, "lon": 15.44}, "service_radius_km": 10,
+                      "attributes": {"min_order": "a lot"}});
+    let put = send_json(&app, Method::PUT, "/v1/vendors/graz-3", &body.to_string()).await;
+    assert_eq!(put.status, 422, "{}", put.json);
+    assert_eq!(put.json["field"], "attributes.min_order", "{}", put.json);
+    let contradicted = json!({"vendors": {"attributes": {"certifications": {"type": "number"}}}});
+    let task = send_json(&app, Method::PATCH, "/v1/settings", &contradicted.to_string()).await;
+    let failed = wait_task(&app, task.json["id"].as_u64().unwrap()).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(failed["errors"][0].as_str().unwrap().contains("vendor `graz-"), "{failed}");
+    assert_eq!(ids(&get(&app, &search("certifications = fsc")).await.json), ["graz-2"]);
+}
+
+fn urlencoding(text: &str) -> String {
+    serde_urlencoded::to_string([("f", text)]).unwrap()[2..].to_string()
+}

@@ -179,23 +179,40 @@ impl Filter {
     /// `attributes`; the error names the column of the attribute or value at fault and what was
     /// expected there.
     pub fn resolve(&self, attributes: &AttributeSchema) -> Result<Resolved, FilterError> {
-        let all = |parts: &[Filter]| parts.iter().map(|p| p.resolve(attributes)).collect::<Result<Vec<_>, _>>();
+        self.resolve_in(attributes, true)
+    }
+
+    /// Resolves every condition against the filterable attributes of `attributes` only (a
+    /// vendor filter: products' built-in fields are not vendors').
+    pub fn resolve_attributes(&self, attributes: &AttributeSchema) -> Result<Resolved, FilterError> {
+        self.resolve_in(attributes, false)
+    }
+
+    fn resolve_in(&self, attributes: &AttributeSchema, builtins: bool) -> Result<Resolved, FilterError> {
+        let all =
+            |parts: &[Filter]| parts.iter().map(|p| p.resolve_in(attributes, builtins)).collect::<Result<Vec<_>, _>>();
         Ok(match self {
             Filter::And(parts) => Resolved::And(all(parts)?),
             Filter::Or(parts) => Resolved::Or(all(parts)?),
-            Filter::Not(part) => Resolved::Not(Box::new(part.resolve(attributes)?)),
+            Filter::Not(part) => Resolved::Not(Box::new(part.resolve_in(attributes, builtins)?)),
             Filter::Condition(c) => {
                 let name = c.field.text.as_str();
-                let field = match (Builtin::of(name), attributes.get(name)) {
+                let field = match (Builtin::of(name).filter(|_| builtins), attributes.get(name)) {
                     (Some(b), _) => Field::Builtin(b),
                     (None, Some(a)) if a.filterable => Field::Attribute(name.to_string(), a.kind),
                     _ => {
-                        let mut known: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+                        let mut known: Vec<&str> =
+                            if builtins { Builtin::ALL.iter().map(|b| b.name()).collect() } else { Vec::new() };
                         known.extend(attributes.names(|a| a.filterable));
                         known.sort_unstable();
                         return Err(error(
                             &c.field,
-                            format!("`{name}` is not filterable; filterable attributes: {}", known.join(", ")),
+                            match known.is_empty() {
+                                true => format!("`{name}` is not filterable; no attribute is declared filterable"),
+                                false => {
+                                    format!("`{name}` is not filterable; filterable attributes: {}", known.join(", "))
+                                }
+                            },
                         ));
                     }
                 };

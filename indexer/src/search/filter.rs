@@ -18,17 +18,32 @@ impl ProductIndex {
     /// The query matching exactly the products `filter` holds for.
     /// Declared attributes are read under settings generation `generation`.
     pub(super) fn filter_query(&self, filter: &Resolved, generation: u64) -> Box<dyn Query> {
-        compile(&Compiler { f: &self.fields, generation }, filter)
+        let f = &self.fields;
+        compile(&Compiler { builtins: Some(f), attrs: f.attrs, attr_state: f.attr_state, generation }, filter)
     }
 }
 
+/// The query matching exactly the documents `filter` (on declared attributes only) holds for,
+/// over an index with an attributes JSON field and its `attr_state` field: what vendor search
+/// shares with products.
+pub(crate) fn attribute_filter(
+    attrs: tantivy::schema::Field,
+    attr_state: tantivy::schema::Field,
+    filter: &Resolved,
+    generation: u64,
+) -> Box<dyn Query> {
+    compile(&Compiler { builtins: None, attrs, attr_state, generation }, filter)
+}
+
 struct Compiler<'a> {
-    f: &'a Fields,
+    /// The product fields, for the built-in ones; `None` where there are none (vendors).
+    builtins: Option<&'a Fields>,
+    attrs: tantivy::schema::Field,
+    attr_state: tantivy::schema::Field,
     generation: u64,
 }
 
 fn compile(c: &Compiler<'_>, filter: &Resolved) -> Box<dyn Query> {
-    let f = c.f;
     match filter {
         Resolved::And(parts) => {
             Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Must, compile(c, p))).collect()))
@@ -44,36 +59,42 @@ fn compile(c: &Compiler<'_>, filter: &Resolved) -> Box<dyn Query> {
             let terms: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .filter_map(|v| match field {
-                    Field::Builtin(b) => term(f, *b, v),
+                    Field::Builtin(b) => term(c.builtins?, *b, v),
                     Field::Attribute(name, _) => Some(attribute_term(c, name, v)),
                 })
                 .map(|t| (Occur::Should, t))
                 .collect();
             if terms.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(terms)) }
         }
-        Resolved::Range(Field::Builtin(b), lower, upper) => range(f, *b, *lower, *upper),
+        Resolved::Range(Field::Builtin(b), lower, upper) => match c.builtins {
+            Some(f) => range(f, *b, *lower, *upper),
+            None => Box::new(EmptyQuery),
+        },
         Resolved::Range(Field::Attribute(name, _), lower, upper) => {
             let term = |v: f64| {
-                let mut term = Term::from_field_json_path(f.attrs, &attr_marker(c.generation, name), false);
+                let mut term = Term::from_field_json_path(c.attrs, &attr_marker(c.generation, name), false);
                 term.append_type_and_fast_value(v);
                 term
             };
             Box::new(RangeQuery::new(lower.map(term), upper.map(term)))
         }
-        Resolved::Exists(Field::Builtin(b)) => exists(f, *b),
-        Resolved::Exists(Field::Attribute(name, _)) => state(f, attr_marker(c.generation, name)),
+        Resolved::Exists(Field::Builtin(b)) => match c.builtins {
+            Some(f) => exists(f, *b),
+            None => Box::new(EmptyQuery),
+        },
+        Resolved::Exists(Field::Attribute(name, _)) => state(c, attr_marker(c.generation, name)),
         Resolved::IsNull(field) => {
-            state(f, format!("{}{}", attr_marker(c.generation, field.name()), crate::schema::NULL))
+            state(c, format!("{}{}", attr_marker(c.generation, field.name()), crate::schema::NULL))
         }
         Resolved::IsEmpty(field) => {
-            state(f, format!("{}{}", attr_marker(c.generation, field.name()), crate::schema::EMPTY))
+            state(c, format!("{}{}", attr_marker(c.generation, field.name()), crate::schema::EMPTY))
         }
     }
 }
 
 /// A keyword or boolean value of a declared attribute.
 fn attribute_term(c: &Compiler<'_>, name: &str, value: &Value) -> Box<dyn Query> {
-    let mut term = Term::from_field_json_path(c.f.attrs, &attr_marker(c.generation, name), false);
+    let mut term = Term::from_field_json_path(c.attrs, &attr_marker(c.generation, name), false);
     match value {
         Value::Text(text) => term.append_type_and_str(text),
         Value::Bool(b) => term.append_type_and_fast_value(*b),
@@ -81,9 +102,9 @@ fn attribute_term(c: &Compiler<'_>, name: &str, value: &Value) -> Box<dyn Query>
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
-/// Products whose `attr_state` holds `token`.
-fn state(f: &Fields, token: String) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(f.attr_state, &token), IndexRecordOption::Basic))
+/// Documents whose `attr_state` holds `token`.
+fn state(c: &Compiler<'_>, token: String) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(c.attr_state, &token), IndexRecordOption::Basic))
 }
 
 /// The term of one value: a facet path for brand and category, the code for language, the

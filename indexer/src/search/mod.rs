@@ -9,7 +9,7 @@ mod distinct;
 mod engagement;
 mod facets;
 mod features;
-mod filter;
+pub(crate) mod filter;
 mod highlight;
 mod query;
 mod rerank;

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use searchd_catalog::filter::Filter;
 use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km, morton_key};
 use searchd_catalog::{
     GeoPoint, Vendor, VendorHit, VendorSearchRequest, VendorSearchResponse, VendorSort, WriteOutcome,
@@ -35,6 +36,9 @@ use crate::{Error, Result};
 
 pub(crate) mod ingest;
 mod rfi;
+mod settings;
+
+pub use settings::VendorServed;
 
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has
 /// at most this many cells is used.
@@ -73,6 +77,10 @@ struct VendorFields {
     /// [`morton_key`] of the location: the index keeps documents sorted by it.
     geo_key: Field,
     source: Field,
+    /// Declared attributes' values, as products hold theirs.
+    attrs: Field,
+    /// Declared attributes' presence, `null` and emptiness.
+    attr_state: Field,
 }
 
 impl VendorFields {
@@ -99,6 +107,15 @@ impl VendorFields {
             available: b.add_bool_field("available", INDEXED | FAST),
             geo_key: b.add_u64_field(GEO_KEY, FAST),
             source: b.add_text_field("source", STORED),
+            attrs: b.add_json_field(
+                crate::schema::ATTRS,
+                tantivy::schema::JsonObjectOptions::default()
+                    .set_indexing_options(
+                        TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic),
+                    )
+                    .set_fast("raw"),
+            ),
+            attr_state: b.add_text_field("attr_state", STRING),
         };
         (b.build(), fields)
     }
@@ -111,6 +128,7 @@ pub struct VendorIndex {
     reader: IndexReader,
     fields: VendorFields,
     state: Mutex<VersionedWriter>,
+    views: settings::Views,
 }
 
 impl std::fmt::Debug for VendorIndex {
@@ -136,7 +154,19 @@ impl VendorIndex {
     fn with_index(index: Index, fields: VendorFields, config: &IndexConfig, location: &str) -> Result<Self> {
         let Opened { writer, reader, default_language } = open_parts(&index, config, location, fields.id)?;
         let analyzer = Analyzer::new(default_language);
-        Ok(Self { config: config.clone(), analyzer, reader, fields, state: Mutex::new(writer) })
+        // A new index takes the configured attributes as the first settings (version 1, as
+        // products' do); afterwards the committed settings rule.
+        let served: VendorServed = match writer.settings.clone() {
+            Some(payload) => serde_json::from_value(payload)?,
+            None if writer.is_empty() && !config.vendor_attributes.0.is_empty() => VendorServed {
+                version: 1,
+                settings: searchd_catalog::settings::VendorSettings { attributes: config.vendor_attributes.clone() },
+                generation: 1,
+            },
+            None => VendorServed::default(),
+        };
+        let views = settings::Views::new(served);
+        Ok(Self { config: config.clone(), analyzer, reader, fields, state: Mutex::new(writer), views })
     }
 
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
@@ -158,23 +188,27 @@ impl VendorIndex {
     /// written). Idempotent by id and version, as for products; visible after the next commit
     /// (by count, by [`commit_if_due`](Self::commit_if_due) or by [`commit`](Self::commit)).
     pub fn upsert(&self, vendors: Vec<Vendor>) -> Result<Vec<WriteOutcome>> {
+        let mut state = self.lock()?;
+        // Settings change under the writer lock: these are the ones writes hold now.
+        let held = self.settings();
         for v in &vendors {
             v.validate()?;
+            held.settings.attributes.typed(&v.attributes)?;
         }
-        let mut state = self.lock()?;
         let mut outcomes = Vec::with_capacity(vendors.len());
         for mut vendor in vendors {
             let id = vendor.id.clone();
             outcomes.push(state.upsert(&id, vendor.version, |version| {
                 vendor.version = version;
-                self.document(&vendor)
+                self.document(&vendor, &[held.as_ref()])
             })?);
         }
         self.commit_if_full(&mut state)?;
         Ok(outcomes)
     }
 
-    fn document(&self, v: &Vendor) -> Result<TantivyDocument> {
+    /// A vendor's document, its declared attributes held under each of `held`.
+    fn document(&self, v: &Vendor, held: &[&VendorServed]) -> Result<TantivyDocument> {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &v.id);
@@ -206,6 +240,7 @@ impl VendorIndex {
         doc.add_bool(f.available, v.available);
         doc.add_u64(f.geo_key, morton_key(v.location));
         doc.add_text(f.source, serde_json::to_string(v)?);
+        self.add_attributes(&mut doc, v, held)?;
         Ok(doc)
     }
 
@@ -272,10 +307,10 @@ impl VendorIndex {
     /// Runs a validated vendor search and loads the page's vendors.
     pub fn search(&self, request: &VendorSearchRequest) -> Result<VendorSearchResponse> {
         let started = Instant::now();
-        let searcher = self.reader.searcher();
+        let (searcher, served) = self.view();
         // `collect` validates (page × per_page ≤ the result window) before using the limit;
         // saturating, so an absurd page is refused there instead of overflowing here.
-        let (total, top) = self.collect(&searcher, request, request.page.saturating_mul(request.per_page))?;
+        let (total, top) = self.collect(&searcher, &served, request, request.page.saturating_mul(request.per_page))?;
         let hits = top
             .into_iter()
             .skip((request.page - 1) * request.per_page)
@@ -295,8 +330,8 @@ impl VendorIndex {
     /// The ids (with distance and score) of the best `limit` hits and the total, without
     /// loading documents: what tests and benches compare against brute force.
     pub fn search_ids(&self, request: &VendorSearchRequest, limit: usize) -> Result<(u64, Vec<GeoHitId>)> {
-        let searcher = self.reader.searcher();
-        let (total, top) = self.collect(&searcher, request, limit)?;
+        let (searcher, served) = self.view();
+        let (total, top) = self.collect(&searcher, &served, request, limit)?;
         let mut out = Vec::with_capacity(top.len());
         let mut id = String::new();
         let mut columns = HashMap::new();
@@ -347,15 +382,39 @@ impl VendorIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
+    /// The query of a vendor filter (declared vendor attributes only), resolved against the
+    /// settings the searcher is complete for; the error names `filter` and the column.
+    pub(super) fn filter_query(
+        &self,
+        filter: Option<&Filter>,
+        served: &VendorServed,
+    ) -> Result<Option<Box<dyn Query>>> {
+        let Some(filter) = filter else { return Ok(None) };
+        let resolved = filter
+            .resolve_attributes(&served.settings.attributes)
+            .map_err(|e| searchd_catalog::Error::invalid("filter", e.to_string()))?;
+        let query = crate::search::filter::attribute_filter(
+            self.fields.attrs,
+            self.fields.attr_state,
+            &resolved,
+            served.generation,
+        );
+        Ok(Some(Box::new(ConstScoreQuery::new(query, 0.0))))
+    }
+
     fn collect(
         &self,
         searcher: &tantivy::Searcher,
+        served: &VendorServed,
         request: &VendorSearchRequest,
         limit: usize,
     ) -> Result<(u64, Vec<GeoHit>)> {
         request.validate()?;
         let f = self.fields;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(filter) = self.filter_query(request.filter.as_ref(), served)? {
+            must.push((Occur::Must, filter));
+        }
         let text = !request.q.trim().is_empty();
         if text {
             must.push((Occur::Must, self.text_query(&request.q)));

@@ -28,7 +28,8 @@ impl VendorIndex {
         rfi.validate()?;
         let started = Instant::now();
         let f = self.fields;
-        let searcher = self.reader.searcher();
+        let (searcher, served) = self.view();
+        let filter = self.filter_query(rfi.filter.as_ref(), &served)?;
         let max_distance = rfi.max_distance_km.unwrap_or(ANY_DISTANCE_KM);
         let wanted = rfi.category.split('/').map(str::trim).collect::<Vec<_>>();
         let exact = Facet::from_path(wanted.iter().copied());
@@ -39,10 +40,12 @@ impl VendorIndex {
         let relevant = BooleanQuery::new(relevant);
         let cells = cover(&GeoRect::around(rfi.location, max_distance), MAX_COVER_CELLS);
         let near = TermSetQuery::new(cells.into_iter().map(|c| Term::from_field_u64(f.cells, c)));
-        let query = BooleanQuery::new(vec![
+        let mut query = vec![
             (Occur::Must, Box::new(relevant) as Box<dyn Query>),
             (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(near), 0.0))),
-        ]);
+        ];
+        query.extend(filter.map(|f| (Occur::Must, f)));
+        let query = BooleanQuery::new(query);
         let collector = MatchCollector {
             center: rfi.location,
             max_distance_km: max_distance,

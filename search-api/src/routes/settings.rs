@@ -42,13 +42,14 @@ pub async fn patch_settings(State(state): State<AppState>, req: Request) -> ApiR
     }
     let Body(bytes) = Body::from_request(req, &()).await?;
     let patch: Value = parse_json(&bytes).map_err(|e| e.into_api_error(Code::InvalidSettings))?;
-    let task = tokio::task::spawn_blocking(move || state.settings.update(&state.index, &patch))
+    let task = tokio::task::spawn_blocking(move || state.settings.update(&state.index, &state.vendors, &patch))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
             SettingsError::Invalid(message) => {
                 let field = message.split_once(": ").map_or("body", |(f, _)| f);
-                let field = if field.starts_with("attributes") { field.to_string() } else { "body".to_string() };
+                let named = field.starts_with("attributes") || field.starts_with("vendors");
+                let field = if named { field.to_string() } else { "body".to_string() };
                 ApiError::new(Code::InvalidSettings, message).with_field(field)
             }
             SettingsError::Busy(_) => ApiError::new(Code::SettingsTaskRunning, e.to_string()),

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
+use searchd_catalog::filter::Filter;
 use searchd_catalog::geo::GeoRect;
 use searchd_catalog::{
     GeoPoint, MatchResponse, Rfi, Vendor, VendorSearchRequest, VendorSearchResponse, VendorSort, WriteOutcome,
@@ -151,8 +152,8 @@ pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiRes
 }
 
 /// Parameters `GET /v1/vendors/search` accepts.
-pub const VENDOR_SEARCH_PARAMS: [&str; 9] =
-    ["q", "near", "radius_km", "bbox", "category", "sort", "page", "per_page", "limit"];
+pub const VENDOR_SEARCH_PARAMS: [&str; 10] =
+    ["q", "near", "radius_km", "bbox", "category", "filter", "sort", "page", "per_page", "limit"];
 
 /// Parses the vendor search query string; every error names its parameter
 /// (`near=91,0` → `invalid_vendor_search_near`).
@@ -202,6 +203,9 @@ pub fn parse_vendor_query(raw: &str) -> ApiResult<VendorSearchRequest> {
                 request.bbox = Some(GeoRect { min_lat: n[0], min_lon: n[1], max_lat: n[2], max_lon: n[3] });
             }
             "category" => request.category = Some(value.trim().trim_matches('/').to_string()),
+            "filter" => {
+                request.filter = Some(Filter::parse(value).map_err(|e| invalid(e.to_string()))?);
+            }
             "sort" => request.sort = value.trim().parse::<VendorSort>().map_err(|e| invalid(e.to_string()))?,
             "page" => request.page = count(value)?,
             "per_page" | "limit" => request.per_page = count(value)?,
@@ -300,6 +304,10 @@ pub struct VendorSearchParams {
     /// Category path, `/`-separated.
     #[param(pattern = "^/?[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*/?$")]
     category: Option<String>,
+    /// A filter expression on the vendors' declared attributes (`settings.vendors`), in the
+    /// products' syntax.
+    #[param(example = "certifications = iso-9001 AND min_order <= 500")]
+    filter: Option<String>,
     /// `relevance` or `distance` (needs `near`).
     #[param(pattern = "^(relevance|distance)$")]
     sort: Option<String>,
