@@ -128,7 +128,12 @@ impl FieldMap {
 impl FieldMap {
     /// Every field a row can fill: the product fields, then the mapped `attributes.NAME`s.
     fn targets(&self) -> impl Iterator<Item = &str> {
-        TARGET_FIELDS.iter().copied().chain(self.0.keys().map(String::as_str).filter(|k| k.starts_with("attributes.")))
+        TARGET_FIELDS.iter().copied().chain(self.attribute_targets())
+    }
+
+    /// The mapped `attributes.NAME`s.
+    pub(crate) fn attribute_targets(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str).filter(|k| k.starts_with("attributes."))
     }
 
     pub(crate) fn sources<'a>(&'a self, target: &'a str) -> Vec<&'a str> {

@@ -2,7 +2,8 @@
 //! map, progress and summary as products.
 //!
 //! CSV columns are the vendor's fields, with `lat` and `lon` for its location and `|` between
-//! the items of `categories`, `tags` and `languages`. JSONL rows are vendor objects as the HTTP
+//! the items of `categories`, `tags` and `languages`; `attr.NAME=column` maps a column to an
+//! attribute (its cell as text, as for products). JSONL rows are vendor objects as the HTTP
 //! API takes them (`location: {lat, lon}`), or flat with `lat` and `lon` keys.
 
 use std::io::Read;
@@ -38,9 +39,10 @@ pub const VENDOR_FIELDS: [&str; 16] = [
 const LISTS: [&str; 3] = ["categories", "tags", "languages"];
 
 impl FieldMap {
-    /// A vendor field map; `categories=a+b` joins two columns into one path `a/b`.
+    /// A vendor field map; `categories=a+b` joins two columns into one path `a/b`, and
+    /// `attr.NAME` (or `attributes.NAME`) maps a column to an attribute.
     pub fn for_vendors(s: &str) -> Result<Self> {
-        Self::parse_for(s, &VENDOR_FIELDS, "categories", false)
+        Self::parse_for(s, &VENDOR_FIELDS, "categories", true)
     }
 }
 
@@ -90,7 +92,7 @@ fn read_rows(
         InputFormat::Csv => read_csv(
             reader,
             map,
-            VENDOR_FIELDS.into_iter(),
+            VENDOR_FIELDS.into_iter().chain(map.attribute_targets()),
             &["id", "name", "lat", "lon", "service_radius_km"],
             &csv_vendor,
             summary,
@@ -129,10 +131,15 @@ fn index_batch(
 /// One CSV row → the vendor's JSON object (typed per field) → vendor.
 fn csv_vendor(record: &csv::StringRecord, plan: &CsvPlan) -> Result<Vendor, String> {
     let mut object = Map::new();
+    let mut attributes = searchd_catalog::attributes::Attributes::new();
     for (target, columns) in plan {
         let values: Vec<&str> =
             columns.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty()).collect();
         let Some(&value) = values.first() else { continue };
+        if let Some(name) = target.strip_prefix("attributes.") {
+            searchd_catalog::attributes::insert(&mut attributes, name, value.into());
+            continue;
+        }
         let number = |v: &str| {
             v.replace(',', "")
                 .parse::<f64>()
@@ -165,6 +172,9 @@ fn csv_vendor(record: &csv::StringRecord, plan: &CsvPlan) -> Result<Vendor, Stri
         };
         object.insert(target.clone(), json);
     }
+    if !attributes.is_empty() {
+        object.insert("attributes".into(), Value::Object(attributes.into_iter().collect()));
+    }
     vendor_from_object(object)
 }
 
@@ -191,6 +201,20 @@ pub fn json_vendor(line: &str, map: &FieldMap) -> Result<Vendor, String> {
     }
     if let Some(location) = source.remove("location") {
         object.entry("location").or_insert(location);
+    }
+    let mut attributes: searchd_catalog::attributes::Attributes = match source.remove("attributes") {
+        Some(Value::Object(given)) => given.into_iter().collect(),
+        Some(other) => return Err(format!("attributes: an object, not {other}")),
+        None => Default::default(),
+    };
+    for target in map.attribute_targets() {
+        let Some(value) = map.sources(target).first().and_then(|s| source.get(*s)).cloned() else { continue };
+        if let Some(name) = target.strip_prefix("attributes.") {
+            searchd_catalog::attributes::insert(&mut attributes, name, value);
+        }
+    }
+    if !attributes.is_empty() {
+        object.insert("attributes".into(), Value::Object(attributes.into_iter().collect()));
     }
     vendor_from_object(object)
 }
@@ -225,7 +249,7 @@ mod tests {
                    4,Wrong Bool,48.85,2.35,30,Tools,,,maybe\n\
                    5,Fiji Fish,-17.7,179.9,250,Food/Fish,,,no\n";
         let index = VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 32, ..IndexConfig::default() }).unwrap();
-        let map = FieldMap::for_vendors("id=vid,name=company,service_radius_km=radius").unwrap();
+        let map = FieldMap::for_vendors("id=vid,name=company,service_radius_km=radius,attr.tags_seen=tags").unwrap();
         let summary = ingest_vendors(&index, csv.as_bytes(), InputFormat::Csv, &map, &mut NoProgress).unwrap();
         assert_eq!((summary.rows, summary.indexed), (5, 2), "{summary:?}");
         let reasons: Vec<(u64, &str)> = summary.errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
@@ -237,6 +261,8 @@ mod tests {
         assert_eq!(acme.tags, ["cnc", "iso-9001"]);
         assert_eq!(acme.rating, Some(4.5));
         assert!(!index.get("5").unwrap().available);
+        // A column mapped to an attribute too, its cell as text.
+        assert_eq!(acme.attributes["tags_seen"], "cnc|iso-9001");
         assert!(FieldMap::for_vendors("title=x").unwrap_err().to_string().contains("title"));
     }
 
@@ -252,5 +278,14 @@ mod tests {
         let err = json_vendor(r#"{"id":"a","name":"A","location":{"lat":"x","lon":2},"service_radius_km":5}"#, &map)
             .unwrap_err();
         assert!(err.starts_with("location.lat"), "{err}");
+        // Attributes: the row's own object, and keys mapped to attributes (nested with a dot).
+        let map = FieldMap::for_vendors("attr.terms.currency=cur").unwrap();
+        let row =
+            r#"{"id":"a","name":"A","lat":1,"lon":2,"service_radius_km":5,"cur":"EUR","attributes":{"fsc":true}}"#;
+        let vendor = json_vendor(row, &map).unwrap();
+        assert_eq!(
+            serde_json::Value::Object(vendor.attributes.into_iter().collect()),
+            serde_json::json!({"fsc": true, "terms": {"currency": "EUR"}})
+        );
     }
 }
