@@ -291,22 +291,22 @@ impl FacetsCollector {
     }
 }
 
-/// The category tree `depth` levels below `root`, from the products per whole path: each
-/// level ordered and cut as `keep` does, each value with its path and children.
+/// The category tree `depth` levels below `root`, from the products per whole path (encoded,
+/// `\0` between segments): each level ordered and cut as `keep` does, each value with its path
+/// and children. A product has one path, so a node counts the products of the paths below it.
 fn category_tree(
     paths: &HashMap<String, u64>,
     root: &Facet,
     depth: usize,
     keep: &dyn Fn(Vec<FacetCount>) -> Vec<FacetCount>,
 ) -> Vec<FacetCount> {
-    let segments_of = |facet: &Facet| -> Vec<String> {
-        if facet.is_root() { Vec::new() } else { facet.to_path().iter().map(|s| (*s).to_string()).collect() }
-    };
-    let base = segments_of(root);
-    let mut nodes: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    let base: Vec<&str> = if root.is_root() { Vec::new() } else { root.to_path() };
+    let mut nodes: BTreeMap<Vec<&str>, u64> = BTreeMap::new();
     for (path, count) in paths {
-        let Ok(facet) = Facet::from_text(path) else { continue };
-        let segments = segments_of(&facet);
+        if path.is_empty() {
+            continue;
+        }
+        let segments: Vec<&str> = path.split('\0').collect();
         if segments.len() <= base.len() || segments[..base.len()] != base[..] {
             continue;
         }
@@ -314,26 +314,27 @@ fn category_tree(
             *nodes.entry(segments[..level].to_vec()).or_default() += count;
         }
     }
+    /// The children of `parent` (a contiguous run of the ordered nodes), kept, each with its own.
     fn level(
-        nodes: &BTreeMap<Vec<String>, u64>,
-        parent: &[String],
+        nodes: &BTreeMap<Vec<&str>, u64>,
+        parent: &[&str],
         keep: &dyn Fn(Vec<FacetCount>) -> Vec<FacetCount>,
     ) -> Vec<FacetCount> {
+        let mut children: HashMap<&str, &[&str]> = HashMap::new();
         let values = nodes
-            .iter()
-            .filter(|(path, _)| path.len() == parent.len() + 1 && path.starts_with(parent))
-            .map(|(path, count)| FacetCount {
-                value: path.last().cloned().unwrap_or_default(),
-                count: *count,
-                path: Some(path.join("/")),
-                children: Vec::new(),
+            .range(parent.to_vec()..)
+            .take_while(|(path, _)| path.starts_with(parent))
+            .filter(|(path, _)| path.len() == parent.len() + 1)
+            .map(|(path, count)| {
+                let value = path[parent.len()];
+                children.insert(value, path);
+                FacetCount { value: value.to_string(), count: *count, path: Some(path.join("/")), children: Vec::new() }
             })
             .collect();
         keep(values)
             .into_iter()
             .map(|mut v| {
-                let joined = v.path.as_deref().unwrap_or_default();
-                if let Some(path) = nodes.keys().find(|k| k.len() == parent.len() + 1 && k.join("/") == joined) {
+                if let Some(path) = children.get(v.value.as_str()) {
                     v.children = level(nodes, path, keep);
                 }
                 v
@@ -351,7 +352,7 @@ pub(super) struct FacetsFruit {
 enum Counted {
     Values(HashMap<String, u64>),
     Numeric(NumericAcc),
-    /// Products per whole facet path (`/Tools/Drills`, `/Bosch`).
+    /// Products per whole facet path, encoded (`Tools\0Drills`, `Bosch`).
     Paths(HashMap<String, u64>),
 }
 
@@ -576,9 +577,8 @@ impl SegmentCollector for FacetsSegment {
                     let mut paths = HashMap::new();
                     if let Some(reader) = reader {
                         resolve(reader.facet_dict(), &counts, |bytes, count| {
-                            if let Ok(facet) = Facet::from_encoded(bytes.to_vec()) {
-                                paths.insert(facet.to_string(), count);
-                            }
+                            // Encoded: the segments as given, `\0` between them.
+                            paths.insert(String::from_utf8_lossy(bytes).into_owned(), count);
                         });
                     }
                     Counted::Paths(paths)
