@@ -28,7 +28,7 @@ const MAX_REPORTED: usize = 20;
 const BATCH: usize = 512;
 
 /// Settings as an index serves them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Served {
     /// The settings.
     pub settings: Settings,
@@ -71,11 +71,36 @@ pub(crate) struct Indexing {
     pub pending: Option<Arc<Pending>>,
 }
 
+/// `(first searcher generation, settings)`: the settings each commit is complete for, the last
+/// few of them (a searcher older than those kept pairs with the oldest).
+#[derive(Debug)]
+pub(crate) struct Views<T>(RwLock<Vec<(u64, Arc<T>)>>);
+
+impl<T: Default> Views<T> {
+    pub(crate) fn new(first: Arc<T>) -> Self {
+        Self(RwLock::new(vec![(0, first)]))
+    }
+
+    /// The settings the searcher of this generation is complete for.
+    pub(crate) fn for_searcher(&self, generation: u64) -> Arc<T> {
+        let views = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = views.iter().rev().find(|(from, _)| *from <= generation).or(views.first());
+        found.map(|(_, s)| s.clone()).unwrap_or_default()
+    }
+
+    /// `served` from the searcher of generation `from` on.
+    pub(crate) fn push(&self, from: u64, served: Arc<T>) {
+        let mut views = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        views.push((from, served));
+        let over = views.len().saturating_sub(4);
+        views.drain(..over);
+    }
+}
+
 /// The settings side of a [`ProductIndex`].
 #[derive(Debug)]
 pub(crate) struct SettingsState {
-    /// `(first searcher generation, settings)`: the settings each commit is complete for.
-    views: RwLock<Vec<(u64, Arc<Served>)>>,
+    views: Views<Served>,
     indexing: RwLock<Indexing>,
     /// One change at a time.
     changing: Mutex<()>,
@@ -86,7 +111,7 @@ impl SettingsState {
     pub(crate) fn new(served: Served) -> Self {
         let served = Arc::new(served);
         Self {
-            views: RwLock::new(vec![(0, served.clone())]),
+            views: Views::new(served.clone()),
             indexing: RwLock::new(Indexing { epoch: 0, served, pending: None }),
             changing: Mutex::new(()),
         }
@@ -125,18 +150,11 @@ impl SettingsState {
 
     /// The settings the searcher of this generation is complete for.
     pub(crate) fn for_searcher(&self, generation: u64) -> Arc<Served> {
-        let views = self.views.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let found = views.iter().rev().find(|(from, _)| *from <= generation).or(views.first());
-        found
-            .map(|(_, s)| s.clone())
-            .unwrap_or_else(|| Arc::new(Served { settings: Settings::default(), generation: 0 }))
+        self.views.for_searcher(generation)
     }
 
     fn push_view(&self, from: u64, served: Arc<Served>) {
-        let mut views = self.views.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        views.push((from, served));
-        let over = views.len().saturating_sub(4);
-        views.drain(..over);
+        self.views.push(from, served);
     }
 }
 

@@ -128,7 +128,7 @@ pub struct VendorIndex {
     reader: IndexReader,
     fields: VendorFields,
     state: Mutex<VersionedWriter>,
-    views: settings::Views,
+    views: settings::VendorViews,
 }
 
 impl std::fmt::Debug for VendorIndex {
@@ -165,7 +165,7 @@ impl VendorIndex {
             },
             None => VendorServed::default(),
         };
-        let views = settings::Views::new(served);
+        let views = settings::VendorViews::new(served);
         Ok(Self { config: config.clone(), analyzer, reader, fields, state: Mutex::new(writer), views })
     }
 

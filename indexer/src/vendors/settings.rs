@@ -17,7 +17,7 @@ use tantivy::schema::OwnedValue;
 use tantivy::{Searcher, TantivyDocument};
 
 use super::VendorIndex;
-use crate::settings::Applied;
+use crate::settings::{Applied, Views};
 use crate::writer::parse_source;
 use crate::{Error, Result, schema};
 
@@ -37,32 +37,19 @@ pub struct VendorServed {
 
 /// The settings each searcher generation is complete for, and those writes hold.
 #[derive(Debug)]
-pub(super) struct Views {
-    views: RwLock<Vec<(u64, Arc<VendorServed>)>>,
+pub(super) struct VendorViews {
+    views: Views<VendorServed>,
     current: RwLock<Arc<VendorServed>>,
 }
 
-impl Views {
+impl VendorViews {
     pub(super) fn new(served: VendorServed) -> Self {
         let served = Arc::new(served);
-        Self { views: RwLock::new(vec![(0, served.clone())]), current: RwLock::new(served) }
+        Self { views: Views::new(served.clone()), current: RwLock::new(served) }
     }
 
     pub(super) fn current(&self) -> Arc<VendorServed> {
         self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    fn for_searcher(&self, generation: u64) -> Arc<VendorServed> {
-        let views = self.views.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let found = views.iter().rev().find(|(from, _)| *from <= generation).or(views.first());
-        found.map(|(_, s)| s.clone()).unwrap_or_default()
-    }
-
-    fn serve(&self, from: u64, served: Arc<VendorServed>) {
-        let mut views = self.views.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        views.push((from, served));
-        let over = views.len().saturating_sub(4);
-        views.drain(..over);
     }
 }
 
@@ -75,7 +62,7 @@ impl VendorIndex {
     /// A searcher and the settings its commit is complete for.
     pub(super) fn view(&self) -> (Searcher, Arc<VendorServed>) {
         let searcher = self.reader.searcher();
-        let served = self.views.for_searcher(searcher.generation().generation_id());
+        let served = self.views.views.for_searcher(searcher.generation().generation_id());
         (searcher, served)
     }
 
@@ -157,7 +144,7 @@ impl VendorIndex {
         state.settings = Some(serde_json::to_value(served.as_ref())?);
         *self.views.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = served.clone();
         state.commit(&self.reader)?;
-        self.views.serve(self.reader.searcher().generation().generation_id(), served);
+        self.views.views.push(self.reader.searcher().generation().generation_id(), served);
         Ok(Applied { rewritten, seconds: started.elapsed().as_secs_f64() })
     }
 }
