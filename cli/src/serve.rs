@@ -42,6 +42,9 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if fresh && !config.kafka.enabled && config.index.attributes.0.is_empty() {
         config.index.attributes = demo::attributes();
     }
+    if fresh && !config.kafka.enabled && config.index.vendor_attributes.0.is_empty() {
+        config.index.vendor_attributes = demo::vendor_attributes();
+    }
     let state = AppState::open(&config)?;
     // A fresh data dir shows the demo catalog, unless a Kafka topic is about to fill it.
     let fresh = fresh && !config.kafka.enabled;

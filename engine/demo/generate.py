@@ -215,6 +215,12 @@ def vendors():
                 "available": (c + k) % 6 != 5,
                 "languages": LANGS.get(country, ["en"]),
                 "updated_at": f"2026-{(n % 10) + 1:02d}-{(n % 27) + 1:02d}T09:00:00Z",
+                # Declared by a fresh demo data dir: filterable in vendor search and matching.
+                "attributes": {
+                    "certifications": [name for bit, name in enumerate(["iso-9001", "iso-14001", "ce"]) if (c + k * 3) >> bit & 1],
+                    "payment_terms": ["net-30", "net-60", "prepaid"][(c * 2 + k) % 3],
+                    "min_order": [0, 50, 250, 1000][(c + 3 * k) % 4],
+                },
             }
             out.append(vendor)
     return out

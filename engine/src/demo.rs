@@ -40,6 +40,24 @@ pub fn attributes() -> AttributeSchema {
     )
 }
 
+/// The attributes the demo vendors carry, declared (filterable): certifications and payment
+/// terms (keywords), the minimum order (a number). A fresh data dir that shows the demo declares
+/// them (unless `[index.vendor_attributes]` declares others).
+pub fn vendor_attributes() -> AttributeSchema {
+    let filterable =
+        |kind| AttributeSettings { facetable: false, sortable: false, ..AttributeSettings::filterable(kind) };
+    AttributeSchema(
+        [
+            ("certifications", filterable(AttributeType::Keyword)),
+            ("payment_terms", filterable(AttributeType::Keyword)),
+            ("min_order", filterable(AttributeType::Number)),
+        ]
+        .into_iter()
+        .map(|(name, settings)| (name.to_string(), settings))
+        .collect(),
+    )
+}
+
 /// Indexes the demo catalog and commits. Returns how many products were written.
 pub fn load(index: &ProductIndex) -> anyhow::Result<usize> {
     let prepared = products()?.into_iter().map(|p| index.prepare(p)).collect::<Result<Vec<_>, _>>()?;

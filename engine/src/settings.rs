@@ -143,7 +143,7 @@ impl SettingsTasks {
         };
         let outcome = outcome.and_then(|_| index.apply_settings(next, &progress));
         if outcome.is_err() && vendors_change && vendors.settings().version == id {
-            if let Err(e) = vendors.apply_settings(id, before.settings.clone()) {
+            if let Err(e) = vendors.restore(before.as_ref().clone()) {
                 tracing::error!(task = id, error = %e, "cannot return the vendors to the settings before the change");
             }
         }

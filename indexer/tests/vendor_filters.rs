@@ -317,3 +317,30 @@ fn a_first_start_takes_the_configured_vendor_attributes() {
     let e = VendorIndex::in_memory(&config).unwrap_err().to_string();
     assert!(e.contains("vendor_attributes.verified: vendor attributes are filterable only"), "{e}");
 }
+
+/// A change undone (its product part failed): the settings before it serve again, for the
+/// vendors written meanwhile too.
+#[test]
+fn restoring_the_settings_before_a_change_covers_vendors_written_since() {
+    let at = searchd_catalog::GeoPoint { lat: 48.3, lon: 14.29 };
+    let vendor = |id: &str, certification: &str| {
+        let mut v = Vendor::new(id, format!("Vendor {id}"), at, 30.0);
+        v.attributes = [("certifications".into(), json!(certification)), ("min_order".into(), json!(100))].into();
+        v
+    };
+    let index = VendorIndex::in_memory(&IndexConfig::small()).unwrap();
+    index.upsert(vec![vendor("a", "fsc")]).unwrap();
+    let mut before = VendorSettings::default();
+    before.attributes.0.insert("certifications".into(), only(AttributeType::Keyword));
+    index.apply_settings(1, before).unwrap();
+    let mut next = declared();
+    next.attributes.0.remove("certifications");
+    let old = index.settings();
+    assert_eq!(index.apply_settings(2, next).unwrap().rewritten, 1);
+    index.upsert(vec![vendor("b", "fsc")]).unwrap();
+    index.restore(old.as_ref().clone()).unwrap();
+    assert_eq!(index.settings().as_ref(), old.as_ref());
+    let request =
+        VendorSearchRequest { filter: Some(Filter::parse("certifications = fsc").unwrap()), ..Default::default() };
+    assert_eq!(index.search(&request).unwrap().total_hits, 2);
+}

@@ -93,7 +93,7 @@ impl VendorIndex {
         Ok(())
     }
 
-    /// Serves `next` as settings version `version` (not before the served one): at once when it
+    /// Serves `next` as settings version `version` (after the served one): at once when it
     /// holds attributes as the served settings do, else after writing every vendor again.
     /// When vendors contradict it, nothing changes and the error lists the first of them.
     pub fn apply_settings(&self, version: u64, next: VendorSettings) -> Result<Applied> {
@@ -101,18 +101,39 @@ impl VendorIndex {
         next.validate().map_err(|e| Error::Input(format!("vendors.{e}")))?;
         let mut state = self.lock()?;
         let current = self.settings();
-        // The served version again is a return to what it replaced (a change whose product part failed).
-        if version < current.version {
+        if version <= current.version {
             return Err(Error::Input(format!(
-                "vendor settings version {version} is before the served version {}",
+                "vendor settings version {version} is not after the served version {}",
                 current.version
             )));
         }
         let reindex = next.attributes.held() != current.settings.attributes.held();
         let generation = if reindex { version } else { current.generation };
         let served = Arc::new(VendorServed { version, settings: next, generation });
+        let rewritten = self.switch(&mut state, &current, served)?;
+        Ok(Applied { rewritten, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Serves `before` again, the settings an [`apply_settings`](Self::apply_settings)
+    /// replaced, when the rest of its change failed: every vendor is written again under their
+    /// generation (vendors written since hold only the newer one).
+    pub fn restore(&self, before: VendorServed) -> Result<()> {
+        let mut state = self.lock()?;
+        let current = self.settings();
+        self.switch(&mut state, &current, Arc::new(before)).map(drop)
+    }
+
+    /// Serves `served` after `current`: when their generations differ, after writing every
+    /// vendor again under both (a pass that stops half-way leaves the served values whole).
+    /// Returns how many vendors it wrote; when vendors contradict `served`, nothing changes.
+    fn switch(
+        &self,
+        state: &mut crate::writer::VersionedWriter,
+        current: &VendorServed,
+        served: Arc<VendorServed>,
+    ) -> Result<u64> {
         let mut rewritten = 0;
-        if reindex {
+        if served.generation != current.generation {
             // What was written before is committed, so the pass below reads it.
             state.commit(&self.reader)?;
             let searcher = self.reader.searcher();
@@ -136,15 +157,21 @@ impl VendorIndex {
                 return Err(Error::Refused { count, first });
             }
             for vendor in &vendors {
-                // Under both generations: a pass that stops half-way leaves the served values whole.
-                let doc = self.document(vendor, &[current.as_ref(), served.as_ref()])?;
+                let doc = self.document(vendor, &[current, served.as_ref()])?;
                 rewritten += u64::from(state.rewrite(&vendor.id, vendor.version, doc)?);
             }
         }
+        self.serve(state, served)?;
+        Ok(rewritten)
+    }
+
+    /// One commit whose payload names `served`, which writes hold from now and searches from
+    /// that commit's searcher on.
+    fn serve(&self, state: &mut crate::writer::VersionedWriter, served: Arc<VendorServed>) -> Result<()> {
         state.settings = Some(serde_json::to_value(served.as_ref())?);
         *self.views.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = served.clone();
         state.commit(&self.reader)?;
         self.views.views.push(self.reader.searcher().generation().generation_id(), served);
-        Ok(Applied { rewritten, seconds: started.elapsed().as_secs_f64() })
+        Ok(())
     }
 }
