@@ -271,10 +271,12 @@ impl FacetsCollector {
                             .into_iter()
                             .map(|v| FacetCount { path: None, ..v })
                             .collect(),
+                        // A brand is a one-segment path: the path is the value.
                         Spec::Brand => keep(
-                            category_tree(&paths, &Facet::root(), 1, &|v| v)
+                            paths
                                 .into_iter()
-                                .map(|v| FacetCount { path: None, ..v })
+                                .filter(|(path, _)| !path.is_empty())
+                                .map(|(value, count)| FacetCount { value, count, path: None, children: Vec::new() })
                                 .collect(),
                         ),
                         _ => continue,
