@@ -10,7 +10,8 @@ use tantivy::query::Query;
 use tantivy::{DocAddress, Score, Searcher, SegmentReader};
 
 use super::distinct::{Distinct, KeyFn};
-use super::facets::{FacetsCollector, FacetsFruit};
+use super::facets::{FacetsCollector, FacetsFruit, Spec};
+use super::gate::Gated;
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
 use crate::settings::Served;
@@ -18,7 +19,9 @@ use crate::{ProductIndex, Result};
 
 impl ProductIndex {
     /// The top hits of `query` (`offset`, `limit`) by phase 1 or the sort key, the total, and
-    /// the facets `facets` counts in the same pass.
+    /// the facets `facets` counts in the same pass. With `gates` (not with `distinct`), `query`
+    /// is without the clauses on disjunctive facets, which the gates check per document, and the
+    /// disjunctive facets are counted in the same pass too (see [`super::gate`]).
     #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
     pub(super) fn collect(
@@ -32,7 +35,13 @@ impl ProductIndex {
         limit: usize,
         engagement: Option<Arc<EngagementColumns>>,
         facets: Option<FacetsCollector>,
-    ) -> Result<(Vec<(Score, DocAddress)>, u64, Option<(FacetsCollector, FacetsFruit)>)> {
+        gates: Option<(&[Box<dyn Query>], &[(Spec, Vec<usize>)])>,
+    ) -> Result<(
+        Vec<(Score, DocAddress)>,
+        u64,
+        Option<(FacetsCollector, FacetsFruit)>,
+        Vec<(FacetsCollector, FacetsFruit)>,
+    )> {
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
         if let Some(column) = self.distinct_column(request, served)? {
@@ -44,16 +53,24 @@ impl ProductIndex {
             let (groups, fruit) = searcher.search(query, &collectors)?;
             let total = groups.len() as u64;
             let top = groups.into_iter().skip(offset).take(limit).map(|(key, address)| (key.1, address)).collect();
-            return Ok((top, total, collectors.1.zip(fruit)));
+            return Ok((top, total, collectors.1.zip(fruit), Vec::new()));
         }
         let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(move |segment: &SegmentReader| {
             let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
             sort_key_fn(segment, keys.clone(), scorer.clone(), column)
         });
         let collectors = (top, Count, facets);
-        let (top, total, fruit) = searcher.search(query, &collectors)?;
+        let ((top, total, fruit), facets, disjunctive) = match gates {
+            None => (searcher.search(query, &collectors)?, collectors.2, Vec::new()),
+            Some((gates, specs)) => {
+                let mut gated = Gated::new(collectors, searcher, gates, specs)?;
+                let (fruits, disjunctive) = searcher.search(query, &gated)?;
+                let facets = gated.inner.2.take();
+                (fruits, facets, gated.into_facets().into_iter().zip(disjunctive).collect())
+            }
+        };
         let top = top.into_iter().map(|((_, score), address)| (score, address)).collect();
-        Ok((top, total as u64, collectors.2.zip(fruit)))
+        Ok((top, total as u64, facets.zip(fruit), disjunctive))
     }
 }
 

@@ -10,6 +10,7 @@ mod engagement;
 mod facets;
 mod features;
 pub(crate) mod filter;
+mod gate;
 mod highlight;
 mod query;
 mod rerank;
@@ -172,7 +173,7 @@ impl ProductIndex {
     ) -> Result<Vec<Candidate>> {
         let Planned { searcher, terms, query, engagement, served, .. } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
-        let (top, _, _) = self.collect(
+        let (top, ..) = self.collect(
             &searcher,
             &served,
             request,
@@ -181,6 +182,7 @@ impl ProductIndex {
             0,
             ranker.window,
             engagement.clone(),
+            None,
             None,
         )?;
         let features = self.features(&searcher, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
@@ -213,22 +215,31 @@ impl ProductIndex {
             None => (request.offset(), request.per_page),
         };
         let with_hits = (!plan.with_hits.is_empty()).then(|| facets::FacetsCollector::new(&plan.with_hits));
-        let (top, total, counted) = self.collect(
+        // Disjunctive facets counted in the pass of the hits, behind gates (see `gate`): the
+        // query then leaves out the clauses on them, which the gates check.
+        let gated = self.gates(&plan, &clauses, request);
+        let relaxed =
+            gated.as_ref().map(|(_, kept)| self.filtered(text.box_clone(), kept.iter().copied(), served.generation));
+        let gates = gated.as_ref().map(|(gates, _)| (gates.0.as_slice(), gates.1.as_slice()));
+        let (top, total, counted, disjunctive) = self.collect(
             &searcher,
             &served,
             request,
-            query.as_ref(),
+            relaxed.as_deref().unwrap_or(query.as_ref()),
             &first,
             offset,
             limit,
             engagement.clone(),
             with_hits,
+            gates,
         )?;
         let mut facets = facets::FacetResults::default();
-        if let Some((collector, fruit)) = counted {
+        for (collector, fruit) in counted.into_iter().chain(disjunctive) {
             collector.finish(fruit, request, &mut facets);
         }
-        self.count_disjunctive(&searcher, text.as_ref(), &clauses, &plan, request, &mut facets)?;
+        if gated.is_none() {
+            self.count_disjunctive(&searcher, text.as_ref(), &clauses, &plan, request, &mut facets)?;
+        }
         let top = match &second {
             None => top.into_iter().map(|(score, address)| Ranked::phase1(score, address)).collect(),
             Some(model) => {

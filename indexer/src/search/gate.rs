@@ -1,0 +1,163 @@
+//! Disjunctive facets in the pass that collects the hits. The query runs without the filter
+//! clauses on disjunctive facets (the *gates*); each matching document is checked against every
+//! gate (their doc sets are advanced in step with the documents, which come in order), and goes
+//! to the hits, the total and the other facets when it passes them all, to a disjunctive facet
+//! when it passes every gate but that facet's own. One evaluation of the words' query instead of
+//! one per disjunctive facet; the counts are those of a pass of its own per facet.
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::{EnableScoring, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
+
+use super::facets::{FacetsCollector, FacetsFruit, Spec};
+use crate::Result;
+
+/// Most gates one search may have: a bit each.
+pub(super) const MAX_GATES: usize = 64;
+
+/// The gates and the disjunctive facets around an inner collector.
+pub(super) struct Gated<C> {
+    pub inner: C,
+    gates: Vec<Box<dyn Weight>>,
+    /// Each disjunctive facet with the bits of the gates on it.
+    facets: Vec<(FacetsCollector, u64)>,
+}
+
+impl<C> Gated<C> {
+    /// `gates` are the clauses on disjunctive facets; each facet of `facets` names the gates
+    /// (by index) that are its own.
+    pub(super) fn new(
+        inner: C,
+        searcher: &Searcher,
+        gates: &[Box<dyn Query>],
+        facets: &[(Spec, Vec<usize>)],
+    ) -> Result<Self> {
+        let weights = gates
+            .iter()
+            .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let facets = facets
+            .iter()
+            .map(|(spec, own)| {
+                (FacetsCollector::new(std::slice::from_ref(spec)), own.iter().fold(0u64, |bits, i| bits | 1 << i))
+            })
+            .collect();
+        Ok(Self { inner, gates: weights, facets })
+    }
+
+    /// The disjunctive facets' collectors, in order, for finishing their fruits.
+    pub(super) fn into_facets(self) -> Vec<FacetsCollector> {
+        self.facets.into_iter().map(|(c, _)| c).collect()
+    }
+}
+
+impl<C: Collector> Collector for Gated<C> {
+    type Fruit = (C::Fruit, Vec<FacetsFruit>);
+    type Child = GatedSegment<C::Child>;
+
+    fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let gates = self.gates.iter().map(|w| w.scorer(segment, 1.0)).collect::<tantivy::Result<Vec<_>>>()?;
+        let facets = self
+            .facets
+            .iter()
+            .map(|(c, own)| Ok((c.for_segment(ord, segment)?, *own)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let all = if gates.len() == 64 { u64::MAX } else { (1u64 << gates.len()) - 1 };
+        Ok(GatedSegment { inner: self.inner.for_segment(ord, segment)?, gates, facets, all })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<<Self::Child as SegmentCollector>::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut inner = Vec::with_capacity(fruits.len());
+        let mut per_facet: Vec<Vec<FacetsFruit>> = self.facets.iter().map(|_| Vec::new()).collect();
+        for (fruit, facets) in fruits {
+            inner.push(fruit);
+            for (into, fruit) in per_facet.iter_mut().zip(facets) {
+                into.push(fruit);
+            }
+        }
+        let facets = self
+            .facets
+            .iter()
+            .zip(per_facet)
+            .map(|((c, _), fruits)| c.merge_fruits(fruits))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok((self.inner.merge_fruits(inner)?, facets))
+    }
+}
+
+/// One segment's gated collection.
+pub(super) struct GatedSegment<S> {
+    inner: S,
+    gates: Vec<Box<dyn Scorer>>,
+    facets: Vec<(<FacetsCollector as Collector>::Child, u64)>,
+    /// The bits of every gate.
+    all: u64,
+}
+
+impl<S: SegmentCollector> SegmentCollector for GatedSegment<S> {
+    type Fruit = (S::Fruit, Vec<FacetsFruit>);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let mut passed = 0u64;
+        for (i, gate) in self.gates.iter_mut().enumerate() {
+            if gate.doc() < doc {
+                gate.seek(doc);
+            }
+            if gate.doc() == doc && doc != TERMINATED {
+                passed |= 1 << i;
+            }
+        }
+        if passed == self.all {
+            self.inner.collect(doc, score);
+        }
+        for (facet, own) in &mut self.facets {
+            if passed | *own == self.all {
+                facet.collect(doc, score);
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.inner.harvest(), self.facets.into_iter().map(|(c, _)| c.harvest()).collect())
+    }
+}
+
+/// A search's gates: the clauses on disjunctive facets as queries, and each disjunctive facet
+/// with the gates (by index) that are its own.
+pub(super) type Gates = (Vec<Box<dyn Query>>, Vec<(Spec, Vec<usize>)>);
+
+impl crate::ProductIndex {
+    /// The gates of a search whose disjunctive facets are counted with its hits, and the
+    /// clauses its query keeps. `None` without disjunctive facets, with `distinct` (whose groups
+    /// are counted apart), or past [`MAX_GATES`]: the facets are then counted in passes of their own.
+    pub(super) fn gates<'c>(
+        &self,
+        plan: &super::facets::FacetPlan,
+        clauses: &'c [searchd_catalog::filter::Resolved],
+        request: &searchd_catalog::SearchRequest,
+    ) -> Option<(Gates, Vec<&'c searchd_catalog::filter::Resolved>)> {
+        if plan.disjunctive.is_empty() || request.distinct.is_some() {
+            return None;
+        }
+        let own = |i: usize| plan.disjunctive.iter().any(|(_, kept)| !kept.contains(&i));
+        let gated: Vec<usize> = (0..clauses.len()).filter(|&i| own(i)).collect();
+        if gated.len() > MAX_GATES {
+            return None;
+        }
+        let queries = gated.iter().map(|&i| self.filter_query(&clauses[i], plan.generation)).collect();
+        let facets = plan
+            .disjunctive
+            .iter()
+            .map(|(spec, kept)| {
+                let bits = gated.iter().enumerate().filter(|(_, i)| !kept.contains(i)).map(|(bit, _)| bit).collect();
+                (spec.clone(), bits)
+            })
+            .collect();
+        let kept = (0..clauses.len()).filter(|i| !gated.contains(i)).map(|i| &clauses[i]).collect();
+        Some(((queries, facets), kept))
+    }
+}
