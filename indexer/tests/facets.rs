@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use searchd_catalog::{FacetField, Filters, SearchRequest};
+use searchd_catalog::{FacetField, FacetOrder, Filters, SearchRequest};
 use searchd_indexer::{FieldMap, IndexConfig, IngestOptions, InputFormat, NoProgress, ProductIndex};
 
 use crate::scorer;
@@ -121,22 +121,37 @@ fn facet_counts_match_a_brute_force_count() {
         Filters { min_rating: Some(4.2), category: Some("Snacks & Branded Foods".into()), ..Filters::default() },
         Filters { brand: vec!["Fresho".into(), "bb Royal".into()], ..Filters::default() },
     ];
-    for filters in cases {
-        let request = SearchRequest {
-            filters: filters.clone(),
-            facets: vec![FacetField::Brand, FacetField::Category],
-            per_page: 10,
-            ..SearchRequest::default()
-        };
-        let response = index.search(&request, &scorer()).unwrap();
-        let (total, brands, categories) = brute(&rows, &filters);
-        assert!(total > 0, "case {filters:?} matches nothing: a useless case");
-        assert_eq!(response.total_hits, total, "total for {filters:?}");
-        let got = |name: &str| -> Vec<(String, u64)> {
-            response.facets[name].iter().map(|f| (f.value.clone(), f.count)).collect()
-        };
-        assert_eq!(got("brand"), top(brands, 20), "brand facet for {filters:?}");
-        assert_eq!(got("category"), top(categories, 20), "category facet for {filters:?}");
+    // Over several segments (counts merged by value), then over one (the values kept are
+    // chosen by ordinal before any is read back): by count, and by value.
+    for merged in [false, true] {
+        if merged {
+            index.merge_segments().unwrap();
+        }
+        for filters in &cases {
+            for (order, most) in [(FacetOrder::Count, 20), (FacetOrder::Value, 5)] {
+                let request = SearchRequest {
+                    filters: filters.clone(),
+                    facets: vec![FacetField::Brand, FacetField::Category],
+                    per_page: 10,
+                    facet_order: order,
+                    max_values_per_facet: most,
+                    ..SearchRequest::default()
+                };
+                let response = index.search(&request, &scorer()).unwrap();
+                let (total, brands, categories) = brute(&rows, filters);
+                assert!(total > 0, "case {filters:?} matches nothing: a useless case");
+                assert_eq!(response.total_hits, total, "total for {filters:?}");
+                let got = |name: &str| -> Vec<(String, u64)> {
+                    response.facets[name].iter().map(|f| (f.value.clone(), f.count)).collect()
+                };
+                let expect = |counts: BTreeMap<String, u64>| match order {
+                    FacetOrder::Count => top(counts, most),
+                    FacetOrder::Value => counts.into_iter().take(most).collect(),
+                };
+                assert_eq!(got("brand"), expect(brands), "brand facet for {filters:?}, {order:?}, merged {merged}");
+                assert_eq!(got("category"), expect(categories), "category facet for {filters:?}, {order:?}");
+            }
+        }
     }
 }
 

@@ -14,7 +14,6 @@ use searchd_catalog::{
 };
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::fastfield::FacetReader;
 use tantivy::query::Query;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentReader};
@@ -252,6 +251,10 @@ impl FacetsCollector {
         };
         for (spec, counted) in self.columns.iter().zip(columns) {
             match counted {
+                Counted::Ords { column, counts, truth } => {
+                    let values = top_values(column.as_ref(), &counts, truth, request);
+                    results.values.insert(spec.name().to_string(), keep(values));
+                }
                 Counted::Values(counts) => {
                     let values = counts
                         .into_iter()
@@ -271,14 +274,6 @@ impl FacetsCollector {
                             .into_iter()
                             .map(|v| FacetCount { path: None, ..v })
                             .collect(),
-                        // A brand is a one-segment path: the path is the value.
-                        Spec::Brand => keep(
-                            paths
-                                .into_iter()
-                                .filter(|(path, _)| !path.is_empty())
-                                .map(|(value, count)| FacetCount { value, count, path: None, children: Vec::new() })
-                                .collect(),
-                        ),
                         _ => continue,
                     };
                     results.values.insert(spec.name().to_string(), values);
@@ -352,6 +347,14 @@ pub(super) struct FacetsFruit {
 }
 
 enum Counted {
+    /// One segment's counts by term ordinal (and of booleans), read back when finishing: only
+    /// the values kept are turned into text.
+    Ords {
+        column: Option<StrColumn>,
+        counts: Vec<u64>,
+        truth: [u64; 2],
+    },
+    /// Counts by value (a brand's value is its one-segment path).
     Values(HashMap<String, u64>),
     Numeric(NumericAcc),
     /// Products per whole facet path, encoded (`Tools\0Drills`, `Bosch`).
@@ -420,10 +423,11 @@ impl Collector for FacetsCollector {
                     }
                 }
                 Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => {
-                    let field = if matches!(spec, Spec::Brand) { "brand" } else { "category" };
-                    let reader = segment.facet_reader(field).ok();
-                    let counts = vec![0; reader.as_ref().map_or(0, |r| r.num_facets())];
-                    SegmentColumn::Paths { reader, counts }
+                    // A facet field's fast column: its paths' ordinals per document.
+                    let brand = matches!(spec, Spec::Brand);
+                    let column = segment.fast_fields().str(if brand { "brand" } else { "category" })?;
+                    let counts = vec![0; column.as_ref().map_or(0, |c| c.num_terms())];
+                    SegmentColumn::Paths { column, counts, brand }
                 }
             });
         }
@@ -441,6 +445,15 @@ impl Collector for FacetsCollector {
                 None => columns = Some(fruit.columns),
                 Some(merged) => {
                     for (into, from) in merged.iter_mut().zip(fruit.columns) {
+                        // Ordinals are a segment's own: counts of several merge by value.
+                        if matches!(into, Counted::Ords { .. }) {
+                            let ords = std::mem::replace(into, Counted::Values(HashMap::new()));
+                            *into = Counted::Values(ords.resolved());
+                        }
+                        let from = match from {
+                            ords @ Counted::Ords { .. } => Counted::Values(ords.resolved()),
+                            other => other,
+                        };
                         match (into, from) {
                             (Counted::Values(into), Counted::Values(from)) => {
                                 for (value, count) in from {
@@ -464,8 +477,8 @@ impl Collector for FacetsCollector {
                 .iter()
                 .map(|s| match s {
                     Spec::Numeric { .. } => Counted::Numeric(NumericAcc::default()),
-                    Spec::Values { .. } => Counted::Values(HashMap::new()),
-                    Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => Counted::Paths(HashMap::new()),
+                    Spec::Values { .. } | Spec::Brand => Counted::Values(HashMap::new()),
+                    Spec::Category(_) | Spec::Tree { .. } => Counted::Paths(HashMap::new()),
                 })
                 .collect()
         });
@@ -488,8 +501,10 @@ enum SegmentColumn {
     },
     /// Products per path of a facet field (a product has one brand and one category path).
     Paths {
-        reader: Option<FacetReader>,
+        column: Option<StrColumn>,
         counts: Vec<u64>,
+        /// The brand: its one-segment paths are its values.
+        brand: bool,
     },
 }
 
@@ -545,12 +560,12 @@ impl SegmentCollector for FacetsSegment {
                     }
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
-                SegmentColumn::Paths { reader: Some(reader), counts } => {
-                    for ord in reader.facet_ords(doc) {
+                SegmentColumn::Paths { column: Some(column), counts, .. } => {
+                    for ord in column.term_ords(doc) {
                         counts[ord as usize] += 1;
                     }
                 }
-                SegmentColumn::Paths { reader: None, .. } => {}
+                SegmentColumn::Paths { column: None, .. } => {}
             }
         }
     }
@@ -560,25 +575,13 @@ impl SegmentCollector for FacetsSegment {
             .columns
             .into_iter()
             .map(|column| match column {
-                SegmentColumn::Values { strs, counts, truth, .. } => {
-                    let mut values = HashMap::new();
-                    if let Some(strs) = strs {
-                        resolve(strs.dictionary(), &counts, |bytes, count| {
-                            values.insert(String::from_utf8_lossy(bytes).into_owned(), count);
-                        });
-                    }
-                    for (value, count) in [("false", truth[0]), ("true", truth[1])] {
-                        if count > 0 {
-                            values.insert(value.to_string(), count);
-                        }
-                    }
-                    Counted::Values(values)
-                }
+                SegmentColumn::Values { strs, counts, truth, .. } => Counted::Ords { column: strs, counts, truth },
+                SegmentColumn::Paths { column, counts, brand: true } => Counted::Ords { column, counts, truth: [0; 2] },
                 SegmentColumn::Numeric { acc, .. } => Counted::Numeric(acc),
-                SegmentColumn::Paths { reader, counts } => {
+                SegmentColumn::Paths { column, counts, brand: false } => {
                     let mut paths = HashMap::new();
-                    if let Some(reader) = reader {
-                        resolve(reader.facet_dict(), &counts, |bytes, count| {
+                    if let Some(column) = column {
+                        resolve(column.dictionary(), &counts, |bytes, count| {
                             // Encoded: the segments as given, `\0` between them.
                             paths.insert(String::from_utf8_lossy(bytes).into_owned(), count);
                         });
@@ -591,15 +594,71 @@ impl SegmentCollector for FacetsSegment {
     }
 }
 
+impl Counted {
+    /// Counts by ordinal as counts by value (every value).
+    fn resolved(self) -> HashMap<String, u64> {
+        match self {
+            Counted::Ords { column, counts, truth } => {
+                let mut values = HashMap::new();
+                if let Some(column) = column {
+                    resolve(column.dictionary(), &counts, |bytes, count| {
+                        values.insert(String::from_utf8_lossy(bytes).into_owned(), count);
+                    });
+                }
+                for (value, count) in [("false", truth[0]), ("true", truth[1])] {
+                    if count > 0 {
+                        values.insert(value.to_string(), count);
+                    }
+                }
+                values
+            }
+            Counted::Values(values) => values,
+            Counted::Numeric(_) | Counted::Paths(_) => HashMap::new(),
+        }
+    }
+}
+
+/// The values a facet keeps from one segment's counts by ordinal: ordinals are in the order
+/// of the values' bytes, so the first `max_values_per_facet` by count (then value) or by value
+/// are chosen before any is read back; booleans are added as they are.
+fn top_values(column: Option<&StrColumn>, counts: &[u64], truth: [u64; 2], request: &SearchRequest) -> Vec<FacetCount> {
+    let mut ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
+    let most = request.max_values_per_facet;
+    if request.facet_order == FacetOrder::Count && ords.len() > most {
+        ords.select_nth_unstable_by(most, |a, b| counts[*b as usize].cmp(&counts[*a as usize]).then(a.cmp(b)));
+        ords.truncate(most);
+        ords.sort_unstable();
+    }
+    ords.truncate(most);
+    let mut values = Vec::with_capacity(ords.len() + 2);
+    if let Some(column) = column {
+        resolve_ords(column.dictionary(), &ords, |bytes, ord| {
+            let value = String::from_utf8_lossy(bytes).into_owned();
+            values.push(FacetCount { value, count: counts[ord as usize], path: None, children: Vec::new() });
+        });
+    }
+    for (value, count) in [("false", truth[0]), ("true", truth[1])] {
+        if count > 0 {
+            values.push(FacetCount { value: value.to_string(), count, path: None, children: Vec::new() });
+        }
+    }
+    values
+}
+
 /// Calls `found` with the term and count of every ordinal counted at least once, reading the
 /// segment's dictionary once, in order, for just those ordinals.
 fn resolve(dictionary: &tantivy::columnar::Dictionary, counts: &[u64], mut found: impl FnMut(&[u8], u64)) {
     let ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
+    resolve_ords(dictionary, &ords, |bytes, ord| found(bytes, counts[ord as usize]));
+}
+
+/// Calls `found` with the term of each of `ords` (ascending), reading the dictionary once.
+fn resolve_ords(dictionary: &tantivy::columnar::Dictionary, ords: &[u64], mut found: impl FnMut(&[u8], u64)) {
     let mut next = ords.iter();
     // An unreadable dictionary counts nothing rather than failing the search.
-    let _ = dictionary.sorted_ords_to_term_cb(&ords, |bytes| {
+    let _ = dictionary.sorted_ords_to_term_cb(ords, |bytes| {
         if let Some(&ord) = next.next() {
-            found(bytes, counts[ord as usize]);
+            found(bytes, ord);
         }
     });
 }
