@@ -115,20 +115,23 @@ impl Fields {
             updated_at: b.add_i64_field(UPDATED_AT, FAST),
             language: b.add_text_field("language", STRING),
             source: b.add_text_field("source", STORED),
-            attrs: b.add_json_field(
-                ATTRS,
-                JsonObjectOptions::default()
-                    .set_indexing_options(
-                        TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic),
-                    )
-                    .set_fast("raw"),
-            ),
+            attrs: b.add_json_field(ATTRS, attrs_options()),
             attr_state: b.add_text_field("attr_state", STRING),
             attr_exact: b.add_json_field("attr_exact", words(exact)),
             attr_stem: b.add_json_field("attr_stem", words(stem)),
         };
         (b.build(), fields)
     }
+}
+
+/// The options of the attributes' JSON field (products' and vendors'): values as raw terms,
+/// indexed and in fast columns.
+pub(crate) fn attrs_options() -> JsonObjectOptions {
+    JsonObjectOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic),
+        )
+        .set_fast("raw")
 }
 
 /// Holds a declared attribute of a document under a settings generation: its presence, `null`

@@ -107,14 +107,7 @@ impl VendorFields {
             available: b.add_bool_field("available", INDEXED | FAST),
             geo_key: b.add_u64_field(GEO_KEY, FAST),
             source: b.add_text_field("source", STORED),
-            attrs: b.add_json_field(
-                crate::schema::ATTRS,
-                tantivy::schema::JsonObjectOptions::default()
-                    .set_indexing_options(
-                        TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic),
-                    )
-                    .set_fast("raw"),
-            ),
+            attrs: b.add_json_field(crate::schema::ATTRS, crate::schema::attrs_options()),
             attr_state: b.add_text_field("attr_state", STRING),
         };
         (b.build(), fields)
