@@ -1,13 +1,14 @@
 //! Per-segment columns the collector and the phase-2 features read besides postings: the
 //! doc → id table, the business signals from fast fields, and the engagement columns built from
-//! behaviour events. Nothing here knows the index; `search/` fills and reads them.
+//! behaviour events, and the facet columns opened once per segment. Nothing here knows the
+//! index; `search/` fills and reads them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use searchd_catalog::RankFeatures;
 use tantivy::index::SegmentId;
-use tantivy::{Score, SegmentReader};
+use tantivy::{Score, Searcher, SegmentReader};
 
 use crate::schema;
 
@@ -109,7 +110,7 @@ impl<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static> Signal<T> {
 
 /// The fast columns a segment holds under one name (a JSON attribute's path may have several, by
 /// type): its numbers (whatever their type, as `f64`), booleans and strings.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct TypedColumns {
     pub(crate) numbers: Option<tantivy::columnar::Column<f64>>,
     pub(crate) bools: Option<tantivy::columnar::Column<bool>>,
@@ -133,5 +134,98 @@ impl TypedColumns {
             }
         }
         Ok(out)
+    }
+}
+
+/// Most values of one string column read out of its dictionary and kept with it.
+const MAX_KEPT_VALUES: usize = 1 << 18;
+
+/// A segment's fast columns under one facet's name, opened once, with every value of its
+/// strings by ordinal when it has at most [`MAX_KEPT_VALUES`]: turning the few ordinals a
+/// facet keeps back into text then reads no dictionary block.
+pub(crate) struct FacetColumn {
+    pub(crate) columns: TypedColumns,
+    /// Whether a document has at most one string (no list to count each value of once).
+    pub(crate) single: bool,
+    values: Option<Box<[Box<str>]>>,
+}
+
+impl FacetColumn {
+    fn open(segment: &SegmentReader, name: &str) -> tantivy::Result<Self> {
+        let columns = TypedColumns::open(segment, name)?;
+        let single = columns
+            .strs
+            .as_ref()
+            .is_none_or(|c| c.ords().get_cardinality() != tantivy::columnar::Cardinality::Multivalued);
+        let values = match &columns.strs {
+            Some(c) if c.num_terms() <= MAX_KEPT_VALUES => {
+                let mut values = Vec::with_capacity(c.num_terms());
+                let mut stream = c.dictionary().stream()?;
+                while stream.advance() {
+                    values.push(String::from_utf8_lossy(stream.key()).into());
+                }
+                Some(values.into_boxed_slice())
+            }
+            _ => None,
+        };
+        Ok(Self { columns, single, values })
+    }
+
+    /// Calls `found` with the value of each of `ords` (ascending) and the ordinal.
+    pub(crate) fn values_of(&self, ords: &[u64], mut found: impl FnMut(&str, u64)) {
+        if let Some(values) = &self.values {
+            for &ord in ords {
+                if let Some(value) = values.get(ord as usize) {
+                    found(value, ord);
+                }
+            }
+            return;
+        }
+        let Some(strs) = &self.columns.strs else { return };
+        let mut next = ords.iter();
+        // An unreadable dictionary counts nothing rather than failing the search.
+        let _ = strs.dictionary().sorted_ords_to_term_cb(ords, |bytes| {
+            if let Some(&ord) = next.next() {
+                found(&String::from_utf8_lossy(bytes), ord);
+            }
+        });
+    }
+}
+
+/// One segment's facet columns by name.
+type SegmentFacets = HashMap<String, Arc<FacetColumn>>;
+
+/// The facet columns of the segments searches see, by segment and name.
+#[derive(Default)]
+pub(crate) struct FacetColumns {
+    /// The searcher generation the columns were last pruned for, and the columns.
+    held: Mutex<(u64, HashMap<SegmentId, SegmentFacets>)>,
+}
+
+impl FacetColumns {
+    /// Forgets the columns of segments `searcher` no longer holds, once per new generation.
+    pub(crate) fn prune(&self, searcher: &Searcher) {
+        let Ok(mut held) = self.held.lock() else { return };
+        let generation = searcher.generation().generation_id();
+        if held.0 != generation {
+            let live: std::collections::HashSet<SegmentId> =
+                searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+            held.1.retain(|segment, _| live.contains(segment));
+            held.0 = generation;
+        }
+    }
+
+    /// The columns named `name` in `segment`, opened on first use.
+    pub(crate) fn get(&self, segment: &SegmentReader, name: &str) -> tantivy::Result<Arc<FacetColumn>> {
+        let id = segment.segment_id();
+        if let Some(column) = self.held.lock().ok().and_then(|held| held.1.get(&id)?.get(name).cloned()) {
+            return Ok(column);
+        }
+        // Opened without the lock: other searches go on meanwhile.
+        let column = Arc::new(FacetColumn::open(segment, name)?);
+        if let Ok(mut held) = self.held.lock() {
+            return Ok(held.1.entry(id).or_default().entry(name.to_string()).or_insert(column).clone());
+        }
+        Ok(column)
     }
 }

@@ -9,7 +9,7 @@ use tantivy::schema::Facet;
 use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument, Term};
 
 use crate::analysis::{Analyzer, Language, tagged, title_head};
-use crate::columns::{Engagement, IdTable};
+use crate::columns::{Engagement, FacetColumns, IdTable};
 use crate::config::IndexConfig;
 use crate::schema::{self, Fields};
 use crate::settings::{Indexing, SettingsState};
@@ -65,6 +65,8 @@ pub struct ProductIndex {
     feed: Mutex<ChangeFeed>,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<IdTable>>>,
     pub(crate) engagement: Mutex<Engagement>,
+    /// The facet columns of the segments searches see, opened once.
+    pub(crate) facet_columns: std::sync::Arc<FacetColumns>,
     /// The served settings, and the change under way.
     pub(crate) settings: SettingsState,
     /// When searches last started seeing new writes (Unix ms); the open time until a commit.
@@ -121,6 +123,7 @@ impl ProductIndex {
             feed: Mutex::default(),
             id_tables: Mutex::default(),
             engagement: Mutex::default(),
+            facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),
             committed_digest: std::sync::atomic::AtomicU64::new(digest),

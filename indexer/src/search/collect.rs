@@ -63,7 +63,7 @@ impl ProductIndex {
         let ((top, total, fruit), facets, disjunctive) = match gates {
             None => (searcher.search(query, &collectors)?, collectors.2, Vec::new()),
             Some((gates, specs)) => {
-                let mut gated = Gated::new(collectors, searcher, gates, specs)?;
+                let mut gated = Gated::new(collectors, searcher, gates, specs, &self.facet_columns)?;
                 let (fruits, disjunctive) = searcher.search(query, &gated)?;
                 let facets = gated.inner.2.take();
                 (fruits, facets, gated.into_facets().into_iter().zip(disjunctive).collect())

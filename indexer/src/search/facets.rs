@@ -13,12 +13,12 @@ use searchd_catalog::{
     Error as CatalogError, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest,
 };
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::Column;
 use tantivy::query::Query;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentReader};
 
-use crate::columns::TypedColumns;
+use crate::columns::{FacetColumn, FacetColumns};
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
@@ -38,6 +38,15 @@ pub(super) enum Spec {
 }
 
 impl Spec {
+    /// The fast column counted.
+    fn column(&self) -> &str {
+        match self {
+            Spec::Brand => "brand",
+            Spec::Category(_) | Spec::Tree { .. } => "category",
+            Spec::Values { column, .. } | Spec::Numeric { column, .. } => column,
+        }
+    }
+
     fn name(&self) -> &str {
         match self {
             Spec::Brand => "brand",
@@ -156,7 +165,7 @@ impl ProductIndex {
     ) -> Result<()> {
         for (spec, kept) in &plan.disjunctive {
             let query = self.filtered(text.box_clone(), kept.iter().map(|&i| &clauses[i]), plan.generation);
-            let collector = FacetsCollector::new(std::slice::from_ref(spec));
+            let collector = self.facets_collector(searcher, std::slice::from_ref(spec));
             let fruit = searcher.search(query.as_ref(), &collector)?;
             collector.finish(fruit, request, results);
         }
@@ -199,7 +208,7 @@ impl ProductIndex {
         let all = SearchRequest { max_values_per_facet: usize::MAX, facet_order: FacetOrder::Count, ..request.clone() };
         let mut results = FacetResults::default();
         if !plan.with_hits.is_empty() {
-            let collector = FacetsCollector::new(&plan.with_hits);
+            let collector = self.facets_collector(&planned.searcher, &plan.with_hits);
             let fruit = planned.searcher.search(planned.query.as_ref(), &collector)?;
             collector.finish(fruit, &all, &mut results);
         }
@@ -217,6 +226,14 @@ impl ProductIndex {
     }
 }
 
+impl ProductIndex {
+    /// A collector counting `specs` over `searcher`'s segments.
+    pub(super) fn facets_collector(&self, searcher: &Searcher, specs: &[Spec]) -> FacetsCollector {
+        self.facet_columns.prune(searcher);
+        FacetsCollector::new(specs, &self.facet_columns)
+    }
+}
+
 /// Whether every field of the clause is the facet `name`.
 fn is_on(clause: &Resolved, name: &str) -> bool {
     let fields = clause.fields();
@@ -228,13 +245,15 @@ pub(super) struct FacetsCollector {
     /// Every facet asked for, with whether it is numeric.
     asked: Vec<(String, bool)>,
     columns: Vec<Spec>,
+    /// The segments' columns, opened once.
+    held: std::sync::Arc<FacetColumns>,
 }
 
 impl FacetsCollector {
-    /// A collector for `specs`.
-    pub(super) fn new(specs: &[Spec]) -> Self {
+    /// A collector for `specs`, reading the columns `held` keeps.
+    pub(super) fn new(specs: &[Spec], held: &std::sync::Arc<FacetColumns>) -> Self {
         let asked = specs.iter().map(|s| (s.name().to_string(), matches!(s, Spec::Numeric { .. }))).collect();
-        Self { asked, columns: specs.to_vec() }
+        Self { asked, columns: specs.to_vec(), held: held.clone() }
     }
 
     /// Turns the fruit into values and stats, every facet asked for present (empty when
@@ -252,7 +271,7 @@ impl FacetsCollector {
         for (spec, counted) in self.columns.iter().zip(columns) {
             match counted {
                 Counted::Ords { column, counts, truth } => {
-                    let values = top_values(column.as_ref(), &counts, truth, request);
+                    let values = top_values(&column, &counts, truth, request);
                     results.values.insert(spec.name().to_string(), keep(values));
                 }
                 Counted::Values(counts) => {
@@ -350,7 +369,7 @@ enum Counted {
     /// One segment's counts by term ordinal (and of booleans), read back when finishing: only
     /// the values kept are turned into text.
     Ords {
-        column: Option<StrColumn>,
+        column: std::sync::Arc<FacetColumn>,
         counts: Vec<u64>,
         truth: [u64; 2],
     },
@@ -408,26 +427,20 @@ impl Collector for FacetsCollector {
     fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<FacetsSegment> {
         let mut columns = Vec::with_capacity(self.columns.len());
         for spec in &self.columns {
+            let column = self.held.get(segment, spec.column())?;
+            let ords = column.columns.strs.as_ref().map_or(0, |c| c.num_terms());
             columns.push(match spec {
-                Spec::Values { column, .. } => {
-                    let TypedColumns { strs, bools, .. } = TypedColumns::open(segment, column)?;
-                    let ords = strs.as_ref().map_or(0, |c| c.num_terms());
-                    SegmentColumn::Values { strs, bools, counts: vec![0; ords], truth: [0; 2], seen: Vec::new() }
+                Spec::Values { .. } => {
+                    SegmentColumn::Values { column, counts: vec![0; ords], truth: [0; 2], seen: Vec::new() }
                 }
-                Spec::Numeric { column, ranges, .. } => {
-                    let numbers = TypedColumns::open(segment, column)?.numbers;
-                    SegmentColumn::Numeric {
-                        numbers,
-                        ranges: ranges.clone(),
-                        acc: NumericAcc { ranges: vec![0; ranges.len()], ..NumericAcc::default() },
-                    }
-                }
+                Spec::Numeric { ranges, .. } => SegmentColumn::Numeric {
+                    numbers: column.columns.numbers.clone(),
+                    ranges: ranges.clone(),
+                    acc: NumericAcc { ranges: vec![0; ranges.len()], ..NumericAcc::default() },
+                },
+                // A facet field's fast column: its paths' ordinals per document.
                 Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => {
-                    // A facet field's fast column: its paths' ordinals per document.
-                    let brand = matches!(spec, Spec::Brand);
-                    let column = segment.fast_fields().str(if brand { "brand" } else { "category" })?;
-                    let counts = vec![0; column.as_ref().map_or(0, |c| c.num_terms())];
-                    SegmentColumn::Paths { column, counts, brand }
+                    SegmentColumn::Paths { column, counts: vec![0; ords], brand: matches!(spec, Spec::Brand) }
                 }
             });
         }
@@ -488,8 +501,7 @@ impl Collector for FacetsCollector {
 
 enum SegmentColumn {
     Values {
-        strs: Option<StrColumn>,
-        bools: Option<Column<bool>>,
+        column: std::sync::Arc<FacetColumn>,
         counts: Vec<u64>,
         truth: [u64; 2],
         seen: Vec<u64>,
@@ -501,7 +513,7 @@ enum SegmentColumn {
     },
     /// Products per path of a facet field (a product has one brand and one category path).
     Paths {
-        column: Option<StrColumn>,
+        column: std::sync::Arc<FacetColumn>,
         counts: Vec<u64>,
         /// The brand: its one-segment paths are its values.
         brand: bool,
@@ -519,18 +531,24 @@ impl SegmentCollector for FacetsSegment {
     fn collect(&mut self, doc: DocId, _score: Score) {
         for column in &mut self.columns {
             match column {
-                SegmentColumn::Values { strs, bools, counts, truth, seen } => {
-                    // A list counts each distinct value once.
-                    if let Some(strs) = strs {
-                        seen.clear();
-                        seen.extend(strs.term_ords(doc));
-                        seen.sort_unstable();
-                        seen.dedup();
-                        for &ord in seen.iter() {
-                            counts[ord as usize] += 1;
+                SegmentColumn::Values { column, counts, truth, seen } => {
+                    if let Some(strs) = &column.columns.strs {
+                        if column.single {
+                            if let Some(ord) = strs.ords().first(doc) {
+                                counts[ord as usize] += 1;
+                            }
+                        } else {
+                            // A list counts each distinct value once.
+                            seen.clear();
+                            seen.extend(strs.term_ords(doc));
+                            seen.sort_unstable();
+                            seen.dedup();
+                            for &ord in seen.iter() {
+                                counts[ord as usize] += 1;
+                            }
                         }
                     }
-                    if let Some(bools) = bools {
+                    if let Some(bools) = &column.columns.bools {
                         let (mut t, mut f) = (false, false);
                         for b in bools.values_for_doc(doc) {
                             if b { t = true } else { f = true }
@@ -560,12 +578,19 @@ impl SegmentCollector for FacetsSegment {
                     }
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
-                SegmentColumn::Paths { column: Some(column), counts, .. } => {
-                    for ord in column.term_ords(doc) {
-                        counts[ord as usize] += 1;
+                SegmentColumn::Paths { column, counts, .. } => match &column.columns.strs {
+                    Some(strs) if column.single => {
+                        if let Some(ord) = strs.ords().first(doc) {
+                            counts[ord as usize] += 1;
+                        }
                     }
-                }
-                SegmentColumn::Paths { column: None, .. } => {}
+                    Some(strs) => {
+                        for ord in strs.term_ords(doc) {
+                            counts[ord as usize] += 1;
+                        }
+                    }
+                    None => {}
+                },
             }
         }
     }
@@ -575,17 +600,15 @@ impl SegmentCollector for FacetsSegment {
             .columns
             .into_iter()
             .map(|column| match column {
-                SegmentColumn::Values { strs, counts, truth, .. } => Counted::Ords { column: strs, counts, truth },
+                SegmentColumn::Values { column, counts, truth, .. } => Counted::Ords { column, counts, truth },
                 SegmentColumn::Paths { column, counts, brand: true } => Counted::Ords { column, counts, truth: [0; 2] },
                 SegmentColumn::Numeric { acc, .. } => Counted::Numeric(acc),
                 SegmentColumn::Paths { column, counts, brand: false } => {
                     let mut paths = HashMap::new();
-                    if let Some(column) = column {
-                        resolve(column.dictionary(), &counts, |bytes, count| {
-                            // Encoded: the segments as given, `\0` between them.
-                            paths.insert(String::from_utf8_lossy(bytes).into_owned(), count);
-                        });
-                    }
+                    // Encoded: the segments as given, `\0` between them.
+                    resolve(&column, &counts, |value, count| {
+                        paths.insert(value.to_string(), count);
+                    });
                     Counted::Paths(paths)
                 }
             })
@@ -600,11 +623,9 @@ impl Counted {
         match self {
             Counted::Ords { column, counts, truth } => {
                 let mut values = HashMap::new();
-                if let Some(column) = column {
-                    resolve(column.dictionary(), &counts, |bytes, count| {
-                        values.insert(String::from_utf8_lossy(bytes).into_owned(), count);
-                    });
-                }
+                resolve(&column, &counts, |value, count| {
+                    values.insert(value.to_string(), count);
+                });
                 for (value, count) in [("false", truth[0]), ("true", truth[1])] {
                     if count > 0 {
                         values.insert(value.to_string(), count);
@@ -621,7 +642,7 @@ impl Counted {
 /// The values a facet keeps from one segment's counts by ordinal: ordinals are in the order
 /// of the values' bytes, so the first `max_values_per_facet` by count (then value) or by value
 /// are chosen before any is read back; booleans are added as they are.
-fn top_values(column: Option<&StrColumn>, counts: &[u64], truth: [u64; 2], request: &SearchRequest) -> Vec<FacetCount> {
+fn top_values(column: &FacetColumn, counts: &[u64], truth: [u64; 2], request: &SearchRequest) -> Vec<FacetCount> {
     let mut ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
     let most = request.max_values_per_facet;
     if request.facet_order == FacetOrder::Count && ords.len() > most {
@@ -631,12 +652,14 @@ fn top_values(column: Option<&StrColumn>, counts: &[u64], truth: [u64; 2], reque
     }
     ords.truncate(most);
     let mut values = Vec::with_capacity(ords.len() + 2);
-    if let Some(column) = column {
-        resolve_ords(column.dictionary(), &ords, |bytes, ord| {
-            let value = String::from_utf8_lossy(bytes).into_owned();
-            values.push(FacetCount { value, count: counts[ord as usize], path: None, children: Vec::new() });
+    column.values_of(&ords, |value, ord| {
+        values.push(FacetCount {
+            value: value.to_string(),
+            count: counts[ord as usize],
+            path: None,
+            children: Vec::new(),
         });
-    }
+    });
     for (value, count) in [("false", truth[0]), ("true", truth[1])] {
         if count > 0 {
             values.push(FacetCount { value: value.to_string(), count, path: None, children: Vec::new() });
@@ -645,20 +668,9 @@ fn top_values(column: Option<&StrColumn>, counts: &[u64], truth: [u64; 2], reque
     values
 }
 
-/// Calls `found` with the term and count of every ordinal counted at least once, reading the
-/// segment's dictionary once, in order, for just those ordinals.
-fn resolve(dictionary: &tantivy::columnar::Dictionary, counts: &[u64], mut found: impl FnMut(&[u8], u64)) {
+/// Calls `found` with the value and count of every ordinal counted at least once, reading just
+/// those.
+fn resolve(column: &FacetColumn, counts: &[u64], mut found: impl FnMut(&str, u64)) {
     let ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
-    resolve_ords(dictionary, &ords, |bytes, ord| found(bytes, counts[ord as usize]));
-}
-
-/// Calls `found` with the term of each of `ords` (ascending), reading the dictionary once.
-fn resolve_ords(dictionary: &tantivy::columnar::Dictionary, ords: &[u64], mut found: impl FnMut(&[u8], u64)) {
-    let mut next = ords.iter();
-    // An unreadable dictionary counts nothing rather than failing the search.
-    let _ = dictionary.sorted_ords_to_term_cb(ords, |bytes| {
-        if let Some(&ord) = next.next() {
-            found(bytes, ord);
-        }
-    });
+    column.values_of(&ords, |value, ord| found(value, counts[ord as usize]));
 }

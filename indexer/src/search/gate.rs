@@ -31,7 +31,9 @@ impl<C> Gated<C> {
         searcher: &Searcher,
         gates: &[Box<dyn Query>],
         facets: &[(Spec, Vec<usize>)],
+        held: &std::sync::Arc<crate::columns::FacetColumns>,
     ) -> Result<Self> {
+        held.prune(searcher);
         let weights = gates
             .iter()
             .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
@@ -39,7 +41,7 @@ impl<C> Gated<C> {
         let facets = facets
             .iter()
             .map(|(spec, own)| {
-                (FacetsCollector::new(std::slice::from_ref(spec)), own.iter().fold(0u64, |bits, i| bits | 1 << i))
+                (FacetsCollector::new(std::slice::from_ref(spec), held), own.iter().fold(0u64, |bits, i| bits | 1 << i))
             })
             .collect();
         Ok(Self { inner, gates: weights, facets })

@@ -214,7 +214,7 @@ impl ProductIndex {
             Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
             None => (request.offset(), request.per_page),
         };
-        let with_hits = (!plan.with_hits.is_empty()).then(|| facets::FacetsCollector::new(&plan.with_hits));
+        let with_hits = (!plan.with_hits.is_empty()).then(|| self.facets_collector(&searcher, &plan.with_hits));
         // Disjunctive facets counted in the pass of the hits, behind gates (see `gate`): the
         // query then leaves out the clauses on them, which the gates check.
         let gated = self.gates(&plan, &clauses, request);
