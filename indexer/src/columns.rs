@@ -171,6 +171,15 @@ impl FacetColumn {
         Ok(Self { columns, single, values })
     }
 
+    /// The ordinal of `value` among the strings, if the segment holds it.
+    pub(crate) fn ord_of(&self, value: &str) -> Option<u64> {
+        match &self.values {
+            // Ordinals follow the values' bytes.
+            Some(values) => values.binary_search_by(|v| v.as_bytes().cmp(value.as_bytes())).ok().map(|o| o as u64),
+            None => self.columns.strs.as_ref()?.dictionary().term_ord(value).ok().flatten(),
+        }
+    }
+
     /// Calls `found` with the value of each of `ords` (ascending) and the ordinal.
     pub(crate) fn values_of(&self, ords: &[u64], mut found: impl FnMut(&str, u64)) {
         if let Some(values) = &self.values {

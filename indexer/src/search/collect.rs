@@ -35,7 +35,7 @@ impl ProductIndex {
         limit: usize,
         engagement: Option<Arc<EngagementColumns>>,
         facets: Option<FacetsCollector>,
-        gates: Option<(&[Box<dyn Query>], &[(Spec, Vec<usize>)])>,
+        gates: Option<(&[super::gate::Gate], &[(Spec, Vec<usize>)])>,
     ) -> Result<(
         Vec<(Score, DocAddress)>,
         u64,

@@ -3,22 +3,76 @@
 //! gate (their doc sets are advanced in step with the documents, which come in order), and goes
 //! to the hits, the total and the other facets when it passes them all, to a disjunctive facet
 //! when it passes every gate but that facet's own. One evaluation of the words' query instead of
-//! one per disjunctive facet; the counts are those of a pass of its own per facet.
+//! one per disjunctive facet; the counts are those of a pass of its own per facet. A gate on a
+//! keyword attribute (`colour IN [red, blue]`) reads the document's values from the attribute's
+//! fast column (a few ordinals compared) rather than seeking the values' postings, which refills
+//! a window of the union at each sparse seek.
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
+use std::sync::Arc;
+
+use searchd_catalog::attributes::AttributeType;
+use searchd_catalog::filter::{Field, Resolved, Value};
+
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use crate::Result;
+use crate::columns::{FacetColumn, FacetColumns};
 
 /// Most gates one search may have: a bit each.
 pub(super) const MAX_GATES: usize = 64;
 
+/// A clause on a disjunctive facet.
+pub(super) enum Gate {
+    /// The clause's query: its doc set is advanced in step with the documents.
+    Query(Box<dyn Query>),
+    /// The values of a keyword attribute (its fast column) one of which a document holds.
+    Keyword { column: String, values: Vec<String> },
+}
+
+/// A gate ready for the segments.
+enum GateWeight {
+    Weight(Box<dyn Weight>),
+    Keyword { column: String, values: Vec<String> },
+}
+
+/// A gate over one segment.
+enum SegmentGate {
+    Scorer(Box<dyn Scorer>),
+    /// The column, and per ordinal whether it is one of the values.
+    Keyword {
+        column: Arc<FacetColumn>,
+        wanted: Vec<bool>,
+    },
+}
+
+impl SegmentGate {
+    /// Whether `doc` passes; documents come in order.
+    #[inline]
+    fn passes(&mut self, doc: DocId) -> bool {
+        match self {
+            SegmentGate::Scorer(gate) => {
+                if gate.doc() < doc {
+                    gate.seek(doc);
+                }
+                gate.doc() == doc && doc != TERMINATED
+            }
+            SegmentGate::Keyword { column, wanted } => match &column.columns.strs {
+                Some(strs) if column.single => strs.ords().first(doc).is_some_and(|o| wanted[o as usize]),
+                Some(strs) => strs.term_ords(doc).any(|o| wanted[o as usize]),
+                None => false,
+            },
+        }
+    }
+}
+
 /// The gates and the disjunctive facets around an inner collector.
 pub(super) struct Gated<C> {
     pub inner: C,
-    gates: Vec<Box<dyn Weight>>,
+    gates: Vec<GateWeight>,
+    held: Arc<FacetColumns>,
     /// Each disjunctive facet with the bits of the gates on it.
     facets: Vec<(FacetsCollector, u64)>,
 }
@@ -29,14 +83,19 @@ impl<C> Gated<C> {
     pub(super) fn new(
         inner: C,
         searcher: &Searcher,
-        gates: &[Box<dyn Query>],
+        gates: &[Gate],
         facets: &[(Spec, Vec<usize>)],
-        held: &std::sync::Arc<crate::columns::FacetColumns>,
+        held: &Arc<FacetColumns>,
     ) -> Result<Self> {
         held.prune(searcher);
         let weights = gates
             .iter()
-            .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .map(|gate| match gate {
+                Gate::Query(q) => q.weight(EnableScoring::disabled_from_searcher(searcher)).map(GateWeight::Weight),
+                Gate::Keyword { column, values } => {
+                    Ok(GateWeight::Keyword { column: column.clone(), values: values.clone() })
+                }
+            })
             .collect::<tantivy::Result<Vec<_>>>()?;
         let facets = facets
             .iter()
@@ -44,7 +103,7 @@ impl<C> Gated<C> {
                 (FacetsCollector::new(std::slice::from_ref(spec), held), own.iter().fold(0u64, |bits, i| bits | 1 << i))
             })
             .collect();
-        Ok(Self { inner, gates: weights, facets })
+        Ok(Self { inner, gates: weights, held: held.clone(), facets })
     }
 
     /// The disjunctive facets' collectors, in order, for finishing their fruits.
@@ -58,7 +117,23 @@ impl<C: Collector> Collector for Gated<C> {
     type Child = GatedSegment<C::Child>;
 
     fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let gates = self.gates.iter().map(|w| w.scorer(segment, 1.0)).collect::<tantivy::Result<Vec<_>>>()?;
+        let gates = self
+            .gates
+            .iter()
+            .map(|gate| match gate {
+                GateWeight::Weight(w) => Ok(SegmentGate::Scorer(w.scorer(segment, 1.0)?)),
+                GateWeight::Keyword { column, values } => {
+                    let column = self.held.get(segment, column)?;
+                    let mut wanted = vec![false; column.columns.strs.as_ref().map_or(0, |c| c.num_terms())];
+                    for value in values {
+                        if let Some(ord) = column.ord_of(value) {
+                            wanted[ord as usize] = true;
+                        }
+                    }
+                    Ok(SegmentGate::Keyword { column, wanted })
+                }
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
         let facets = self
             .facets
             .iter()
@@ -94,7 +169,7 @@ impl<C: Collector> Collector for Gated<C> {
 /// One segment's gated collection.
 pub(super) struct GatedSegment<S> {
     inner: S,
-    gates: Vec<Box<dyn Scorer>>,
+    gates: Vec<SegmentGate>,
     facets: Vec<(<FacetsCollector as Collector>::Child, u64)>,
     /// The bits of every gate.
     all: u64,
@@ -106,10 +181,7 @@ impl<S: SegmentCollector> SegmentCollector for GatedSegment<S> {
     fn collect(&mut self, doc: DocId, score: Score) {
         let mut passed = 0u64;
         for (i, gate) in self.gates.iter_mut().enumerate() {
-            if gate.doc() < doc {
-                gate.seek(doc);
-            }
-            if gate.doc() == doc && doc != TERMINATED {
+            if gate.passes(doc) {
                 passed |= 1 << i;
             }
         }
@@ -130,7 +202,7 @@ impl<S: SegmentCollector> SegmentCollector for GatedSegment<S> {
 
 /// A search's gates: the clauses on disjunctive facets as queries, and each disjunctive facet
 /// with the gates (by index) that are its own.
-pub(super) type Gates = (Vec<Box<dyn Query>>, Vec<(Spec, Vec<usize>)>);
+pub(super) type Gates = (Vec<Gate>, Vec<(Spec, Vec<usize>)>);
 
 impl crate::ProductIndex {
     /// The gates of a search whose disjunctive facets are counted with its hits, and the
@@ -150,7 +222,22 @@ impl crate::ProductIndex {
         if gated.len() > MAX_GATES {
             return None;
         }
-        let queries = gated.iter().map(|&i| self.filter_query(&clauses[i], plan.generation)).collect();
+        let queries = gated
+            .iter()
+            .map(|&i| {
+                let clause = &clauses[i];
+                let texts = || -> Option<Vec<String>> {
+                    let Resolved::AnyOf(_, values) = clause else { return None };
+                    values.iter().map(|v| if let Value::Text(t) = v { Some(t.clone()) } else { None }).collect()
+                };
+                match (clause, texts()) {
+                    (Resolved::AnyOf(Field::Attribute(name, AttributeType::Keyword), _), Some(values)) => {
+                        Gate::Keyword { column: crate::schema::attr_column(plan.generation, name), values }
+                    }
+                    _ => Gate::Query(self.filter_query(clause, plan.generation)),
+                }
+            })
+            .collect();
         let facets = plan
             .disjunctive
             .iter()

@@ -1,247 +1,20 @@
-//! Facets: which fields a search counts, and how. Brand and category are Tantivy facet fields,
-//! keyword and boolean attributes fast columns of text and booleans: all are counted by term
-//! ordinal per segment, and only the ordinals some match holds are turned back into text (in one
-//! sorted pass over the segment's dictionary); numeric fields and attributes give stats and range counts from
-//! theirs. A disjunctive facet is counted in a pass of its own over the query without the
-//! clauses on that facet; the others are counted in the pass that collects the hits.
+//! Counting facets in one pass: per segment, keyword values and facet paths by ordinal (each
+//! value's ordinal once per document), booleans, and numbers' stats and ranges; ordinals are
+//! turned back into text only for the values a facet keeps.
 
 use std::collections::{BTreeMap, HashMap};
 
-use searchd_catalog::attributes::AttributeType;
-use searchd_catalog::filter::{Builtin, Resolved};
-use searchd_catalog::{
-    Error as CatalogError, FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest,
-};
+use searchd_catalog::{FacetCount, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::Query;
 use tantivy::schema::Facet;
-use tantivy::{DocId, Score, Searcher, SegmentReader};
+use tantivy::{DocId, Score, SegmentReader};
 
+use super::{FacetResults, Spec};
 use crate::columns::{FacetColumn, FacetColumns};
-use crate::settings::Served;
-use crate::{ProductIndex, Result};
-
-/// How one facet is counted.
-#[derive(Debug, Clone)]
-pub(super) enum Spec {
-    /// The brand facet field.
-    Brand,
-    /// The category facet field, one level below `root`.
-    Category(Facet),
-    /// The category facet as a tree, `depth` levels below `root`.
-    Tree { root: Facet, depth: usize },
-    /// Values of a fast column (`attrs.colour`): keywords, or booleans as `true` / `false`.
-    Values { name: String, column: String },
-    /// Stats and range counts of a numeric fast column.
-    Numeric { name: String, column: String, ranges: Vec<FacetRange> },
-}
-
-impl Spec {
-    /// The fast column counted.
-    fn column(&self) -> &str {
-        match self {
-            Spec::Brand => "brand",
-            Spec::Category(_) | Spec::Tree { .. } => "category",
-            Spec::Values { column, .. } | Spec::Numeric { column, .. } => column,
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Spec::Brand => "brand",
-            Spec::Category(_) | Spec::Tree { .. } => "category",
-            Spec::Values { name, .. } | Spec::Numeric { name, .. } => name,
-        }
-    }
-}
-
-/// The facets a search counts: with the hits, or disjunctively each in a pass of its own.
-#[derive(Debug, Default)]
-pub(super) struct FacetPlan {
-    /// Counted over the search's own matches.
-    pub with_hits: Vec<Spec>,
-    /// Counted over the matches of the search without the clauses (by index) on the facet.
-    pub disjunctive: Vec<(Spec, Vec<usize>)>,
-    /// The settings generation the clauses read attributes under.
-    pub generation: u64,
-}
-
-/// What counting gave: keyword facets' values and numeric facets' stats, by facet name.
-#[derive(Debug, Default)]
-pub(super) struct FacetResults {
-    pub values: BTreeMap<String, Vec<FacetCount>>,
-    pub stats: BTreeMap<String, FacetStats>,
-}
-
-impl ProductIndex {
-    /// Resolves the facets a request asks for against the built-in fields and the facetable
-    /// attributes; the error names `facets`, `disjunctive` or `facet_ranges`.
-    pub(super) fn facet_plan(
-        &self,
-        request: &SearchRequest,
-        clauses: &[Resolved],
-        served: &Served,
-    ) -> Result<FacetPlan> {
-        let attributes = &served.settings.attributes;
-        let column = |name: &str| crate::schema::attr_column(served.generation, name);
-        let mut plan = FacetPlan { generation: served.generation, ..FacetPlan::default() };
-        let mut seen: Vec<&str> = Vec::new();
-        let asked =
-            request.facets.iter().map(|f| (f, "facets")).chain(request.disjunctive.iter().map(|f| (f, "disjunctive")));
-        for (facet, param) in asked {
-            let name = facet.as_str();
-            if seen.contains(&name) {
-                continue;
-            }
-            seen.push(name);
-            let ranges = request.facet_ranges.get(name).cloned().unwrap_or_default();
-            let numeric = |column: String| Spec::Numeric { name: name.to_string(), column, ranges: ranges.clone() };
-            let spec = match facet {
-                FacetField::Brand => Spec::Brand,
-                FacetField::Category => {
-                    let root = request.filters.category_segments().map_or_else(Facet::root, Facet::from_path);
-                    if request.category_depth > 1 {
-                        Spec::Tree { root, depth: request.category_depth }
-                    } else {
-                        Spec::Category(root)
-                    }
-                }
-                FacetField::Named(name) => match (Builtin::of(name), attributes.get(name)) {
-                    (Some(Builtin::Price | Builtin::Rating | Builtin::ReviewCount | Builtin::Popularity), _) => {
-                        numeric(name.clone())
-                    }
-                    (None, Some(a)) if a.facetable => match a.kind {
-                        // Settings refuse a facetable text attribute: it would count nothing.
-                        AttributeType::Keyword | AttributeType::Boolean | AttributeType::Text => {
-                            Spec::Values { name: name.clone(), column: column(name) }
-                        }
-                        AttributeType::Number | AttributeType::Date => numeric(column(name)),
-                    },
-                    _ => {
-                        let mut known = vec!["brand", "category", "popularity", "price", "rating", "review_count"];
-                        known.extend(attributes.names(|a| a.facetable));
-                        known.sort_unstable();
-                        return Err(CatalogError::invalid(
-                            param,
-                            format!("`{name}` is not facetable; facetable: {}", known.join(", ")),
-                        )
-                        .into());
-                    }
-                },
-            };
-            if !ranges.is_empty() && !matches!(spec, Spec::Numeric { .. }) {
-                return Err(CatalogError::invalid(
-                    "facet_ranges",
-                    format!("`{name}` is not a numeric facet: ranges apply to numbers and dates"),
-                )
-                .into());
-            }
-            let own: Vec<usize> = clauses.iter().enumerate().filter(|(_, c)| is_on(c, name)).map(|(i, _)| i).collect();
-            if request.disjunctive.contains(facet) && !own.is_empty() {
-                let others = (0..clauses.len()).filter(|i| !own.contains(i)).collect();
-                plan.disjunctive.push((spec, others));
-            } else {
-                plan.with_hits.push(spec);
-            }
-        }
-        if let Some(name) = request.facet_ranges.keys().find(|k| !seen.contains(&k.as_str())) {
-            return Err(
-                CatalogError::invalid("facet_ranges", format!("`{name}` is not among the facets asked for")).into()
-            );
-        }
-        Ok(plan)
-    }
-
-    /// Counts the disjunctive facets of `plan`, each over `text` and the clauses it keeps.
-    pub(super) fn count_disjunctive(
-        &self,
-        searcher: &Searcher,
-        text: &dyn Query,
-        clauses: &[Resolved],
-        plan: &FacetPlan,
-        request: &SearchRequest,
-        results: &mut FacetResults,
-    ) -> Result<()> {
-        for (spec, kept) in &plan.disjunctive {
-            let query = self.filtered(text.box_clone(), kept.iter().map(|&i| &clauses[i]), plan.generation);
-            let collector = self.facets_collector(searcher, std::slice::from_ref(spec));
-            let fruit = searcher.search(query.as_ref(), &collector)?;
-            collector.finish(fruit, request, results);
-        }
-        Ok(())
-    }
-}
-
-impl ProductIndex {
-    /// Facet value search: every value of the one keyword, boolean, brand or category facet
-    /// `request.facets` names, counted under the request's query and filters (disjunctively
-    /// when `request.disjunctive` names it too), that `matches` keeps (the number of typos it
-    /// took), fewest typos first, then most frequent; at most `limit`.
-    pub fn facet_values(
-        &self,
-        request: &SearchRequest,
-        matches: &dyn Fn(&str) -> Option<u8>,
-        limit: usize,
-    ) -> Result<Vec<(FacetCount, u8)>> {
-        let [facet] = request.facets.as_slice() else {
-            return Err(CatalogError::invalid("facets", "name one facet to search the values of").into());
-        };
-        let planned = self.plan(request, None, &searchd_catalog::TextWeights::default())?;
-        let plan = self.facet_plan(request, &planned.clauses, &planned.served)?;
-        if plan
-            .with_hits
-            .iter()
-            .chain(plan.disjunctive.iter().map(|(s, _)| s))
-            .any(|s| matches!(s, Spec::Numeric { .. }))
-        {
-            return Err(CatalogError::invalid(
-                "facets",
-                format!(
-                    "`{}` is numeric: its values are counted in ranges (facet_ranges), not searched",
-                    facet.as_str()
-                ),
-            )
-            .into());
-        }
-        // Every value counted, then searched: truncation comes last.
-        let all = SearchRequest { max_values_per_facet: usize::MAX, facet_order: FacetOrder::Count, ..request.clone() };
-        let mut results = FacetResults::default();
-        if !plan.with_hits.is_empty() {
-            let collector = self.facets_collector(&planned.searcher, &plan.with_hits);
-            let fruit = planned.searcher.search(planned.query.as_ref(), &collector)?;
-            collector.finish(fruit, &all, &mut results);
-        }
-        self.count_disjunctive(&planned.searcher, planned.text.as_ref(), &planned.clauses, &plan, &all, &mut results)?;
-        let mut found: Vec<(FacetCount, u8)> = results
-            .values
-            .remove(facet.as_str())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| matches(&v.value).map(|typos| (v, typos)))
-            .collect();
-        found.sort_by(|(a, ta), (b, tb)| ta.cmp(tb).then(b.count.cmp(&a.count)).then_with(|| a.value.cmp(&b.value)));
-        found.truncate(limit);
-        Ok(found)
-    }
-}
-
-impl ProductIndex {
-    /// A collector counting `specs` over `searcher`'s segments.
-    pub(super) fn facets_collector(&self, searcher: &Searcher, specs: &[Spec]) -> FacetsCollector {
-        self.facet_columns.prune(searcher);
-        FacetsCollector::new(specs, &self.facet_columns)
-    }
-}
-
-/// Whether every field of the clause is the facet `name`.
-fn is_on(clause: &Resolved, name: &str) -> bool {
-    let fields = clause.fields();
-    !fields.is_empty() && fields.iter().all(|f| f.name() == name)
-}
 
 /// Counts a list of facets in one pass.
-pub(super) struct FacetsCollector {
+pub(in crate::search) struct FacetsCollector {
     /// Every facet asked for, with whether it is numeric.
     asked: Vec<(String, bool)>,
     columns: Vec<Spec>,
@@ -251,14 +24,14 @@ pub(super) struct FacetsCollector {
 
 impl FacetsCollector {
     /// A collector for `specs`, reading the columns `held` keeps.
-    pub(super) fn new(specs: &[Spec], held: &std::sync::Arc<FacetColumns>) -> Self {
+    pub(in crate::search) fn new(specs: &[Spec], held: &std::sync::Arc<FacetColumns>) -> Self {
         let asked = specs.iter().map(|s| (s.name().to_string(), matches!(s, Spec::Numeric { .. }))).collect();
         Self { asked, columns: specs.to_vec(), held: held.clone() }
     }
 
     /// Turns the fruit into values and stats, every facet asked for present (empty when
     /// nothing matched).
-    pub(super) fn finish(&self, fruit: FacetsFruit, request: &SearchRequest, results: &mut FacetResults) {
+    pub(in crate::search) fn finish(&self, fruit: FacetsFruit, request: &SearchRequest, results: &mut FacetResults) {
         let FacetsFruit { columns } = fruit;
         let keep = |mut values: Vec<FacetCount>| {
             match request.facet_order {
@@ -271,7 +44,7 @@ impl FacetsCollector {
         for (spec, counted) in self.columns.iter().zip(columns) {
             match counted {
                 Counted::Ords { column, counts, truth } => {
-                    let values = top_values(&column, &counts, truth, request);
+                    let values = top_values(&column, counts, truth, request);
                     results.values.insert(spec.name().to_string(), keep(values));
                 }
                 Counted::Values(counts) => {
@@ -361,7 +134,7 @@ fn category_tree(
 }
 
 /// What one pass counted.
-pub(super) struct FacetsFruit {
+pub(in crate::search) struct FacetsFruit {
     columns: Vec<Counted>,
 }
 
@@ -370,7 +143,7 @@ enum Counted {
     /// the values kept are turned into text.
     Ords {
         column: std::sync::Arc<FacetColumn>,
-        counts: Vec<u64>,
+        counts: OrdCounts,
         truth: [u64; 2],
     },
     /// Counts by value (a brand's value is its one-segment path).
@@ -431,7 +204,7 @@ impl Collector for FacetsCollector {
             let ords = column.columns.strs.as_ref().map_or(0, |c| c.num_terms());
             columns.push(match spec {
                 Spec::Values { .. } => {
-                    SegmentColumn::Values { column, counts: vec![0; ords], truth: [0; 2], seen: Vec::new() }
+                    SegmentColumn::Values { column, counts: OrdCounts::new(ords), truth: [0; 2], seen: Vec::new() }
                 }
                 Spec::Numeric { ranges, .. } => SegmentColumn::Numeric {
                     numbers: column.columns.numbers.clone(),
@@ -440,7 +213,7 @@ impl Collector for FacetsCollector {
                 },
                 // A facet field's fast column: its paths' ordinals per document.
                 Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => {
-                    SegmentColumn::Paths { column, counts: vec![0; ords], brand: matches!(spec, Spec::Brand) }
+                    SegmentColumn::Paths { column, counts: OrdCounts::new(ords), brand: matches!(spec, Spec::Brand) }
                 }
             });
         }
@@ -502,7 +275,7 @@ impl Collector for FacetsCollector {
 enum SegmentColumn {
     Values {
         column: std::sync::Arc<FacetColumn>,
-        counts: Vec<u64>,
+        counts: OrdCounts,
         truth: [u64; 2],
         seen: Vec<u64>,
     },
@@ -514,14 +287,14 @@ enum SegmentColumn {
     /// Products per path of a facet field (a product has one brand and one category path).
     Paths {
         column: std::sync::Arc<FacetColumn>,
-        counts: Vec<u64>,
+        counts: OrdCounts,
         /// The brand: its one-segment paths are its values.
         brand: bool,
     },
 }
 
 /// One segment's counting.
-pub(super) struct FacetsSegment {
+pub(in crate::search) struct FacetsSegment {
     columns: Vec<SegmentColumn>,
 }
 
@@ -535,7 +308,7 @@ impl SegmentCollector for FacetsSegment {
                     if let Some(strs) = &column.columns.strs {
                         if column.single {
                             if let Some(ord) = strs.ords().first(doc) {
-                                counts[ord as usize] += 1;
+                                counts.add(ord);
                             }
                         } else {
                             // A list counts each distinct value once.
@@ -544,7 +317,7 @@ impl SegmentCollector for FacetsSegment {
                             seen.sort_unstable();
                             seen.dedup();
                             for &ord in seen.iter() {
-                                counts[ord as usize] += 1;
+                                counts.add(ord);
                             }
                         }
                     }
@@ -581,12 +354,12 @@ impl SegmentCollector for FacetsSegment {
                 SegmentColumn::Paths { column, counts, .. } => match &column.columns.strs {
                     Some(strs) if column.single => {
                         if let Some(ord) = strs.ords().first(doc) {
-                            counts[ord as usize] += 1;
+                            counts.add(ord);
                         }
                     }
                     Some(strs) => {
                         for ord in strs.term_ords(doc) {
-                            counts[ord as usize] += 1;
+                            counts.add(ord);
                         }
                     }
                     None => {}
@@ -606,7 +379,7 @@ impl SegmentCollector for FacetsSegment {
                 SegmentColumn::Paths { column, counts, brand: false } => {
                     let mut paths = HashMap::new();
                     // Encoded: the segments as given, `\0` between them.
-                    resolve(&column, &counts, |value, count| {
+                    resolve(&column, counts, |value, count| {
                         paths.insert(value.to_string(), count);
                     });
                     Counted::Paths(paths)
@@ -623,7 +396,7 @@ impl Counted {
         match self {
             Counted::Ords { column, counts, truth } => {
                 let mut values = HashMap::new();
-                resolve(&column, &counts, |value, count| {
+                resolve(&column, counts, |value, count| {
                     values.insert(value.to_string(), count);
                 });
                 for (value, count) in [("false", truth[0]), ("true", truth[1])] {
@@ -639,26 +412,59 @@ impl Counted {
     }
 }
 
+/// One segment's counts by ordinal, with the ordinals counted (a search touches few of a
+/// column's values: finishing reads those, not every ordinal of the column).
+struct OrdCounts {
+    counts: Vec<u32>,
+    touched: Vec<u64>,
+}
+
+impl OrdCounts {
+    fn new(ords: usize) -> Self {
+        Self { counts: vec![0; ords], touched: Vec::new() }
+    }
+
+    #[inline]
+    fn add(&mut self, ord: u64) {
+        let count = &mut self.counts[ord as usize];
+        if *count == 0 {
+            self.touched.push(ord);
+        }
+        *count += 1;
+    }
+
+    fn get(&self, ord: u64) -> u64 {
+        u64::from(self.counts[ord as usize])
+    }
+
+    /// The ordinals counted, ascending.
+    fn ords(&mut self) -> Vec<u64> {
+        let mut ords = std::mem::take(&mut self.touched);
+        ords.sort_unstable();
+        ords
+    }
+}
+
 /// The values a facet keeps from one segment's counts by ordinal: ordinals are in the order
 /// of the values' bytes, so the first `max_values_per_facet` by count (then value) or by value
 /// are chosen before any is read back; booleans are added as they are.
-fn top_values(column: &FacetColumn, counts: &[u64], truth: [u64; 2], request: &SearchRequest) -> Vec<FacetCount> {
-    let mut ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
+fn top_values(
+    column: &FacetColumn,
+    mut counts: OrdCounts,
+    truth: [u64; 2],
+    request: &SearchRequest,
+) -> Vec<FacetCount> {
+    let mut ords = counts.ords();
     let most = request.max_values_per_facet;
     if request.facet_order == FacetOrder::Count && ords.len() > most {
-        ords.select_nth_unstable_by(most, |a, b| counts[*b as usize].cmp(&counts[*a as usize]).then(a.cmp(b)));
+        ords.select_nth_unstable_by(most, |a, b| counts.get(*b).cmp(&counts.get(*a)).then(a.cmp(b)));
         ords.truncate(most);
         ords.sort_unstable();
     }
     ords.truncate(most);
     let mut values = Vec::with_capacity(ords.len() + 2);
     column.values_of(&ords, |value, ord| {
-        values.push(FacetCount {
-            value: value.to_string(),
-            count: counts[ord as usize],
-            path: None,
-            children: Vec::new(),
-        });
+        values.push(FacetCount { value: value.to_string(), count: counts.get(ord), path: None, children: Vec::new() });
     });
     for (value, count) in [("false", truth[0]), ("true", truth[1])] {
         if count > 0 {
@@ -670,7 +476,7 @@ fn top_values(column: &FacetColumn, counts: &[u64], truth: [u64; 2], request: &S
 
 /// Calls `found` with the value and count of every ordinal counted at least once, reading just
 /// those.
-fn resolve(column: &FacetColumn, counts: &[u64], mut found: impl FnMut(&str, u64)) {
-    let ords: Vec<u64> = counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(ord, _)| ord as u64).collect();
-    column.values_of(&ords, |value, ord| found(value, counts[ord as usize]));
+fn resolve(column: &FacetColumn, mut counts: OrdCounts, mut found: impl FnMut(&str, u64)) {
+    let ords = counts.ords();
+    column.values_of(&ords, |value, ord| found(value, counts.get(ord)));
 }
