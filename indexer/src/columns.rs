@@ -238,3 +238,19 @@ impl FacetColumns {
         Ok(column)
     }
 }
+
+/// A document's first value in `column`: what `Column::first` gives, read straight from the
+/// index of a column with one value at most per document (no iterator over its values).
+#[inline]
+pub(crate) fn first<T>(column: &tantivy::columnar::Column<T>, doc: tantivy::DocId) -> Option<T>
+where
+    T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static,
+{
+    use tantivy::columnar::ColumnIndex;
+    use tantivy::columnar::column_index::Set;
+    match &column.index {
+        ColumnIndex::Full => Some(column.values.get_val(doc)),
+        ColumnIndex::Optional(index) => index.rank_if_exists(doc).map(|row| column.values.get_val(row)),
+        ColumnIndex::Empty { .. } | ColumnIndex::Multivalued(_) => column.first(doc),
+    }
+}

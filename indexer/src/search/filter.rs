@@ -46,7 +46,19 @@ struct Compiler<'a> {
 fn compile(c: &Compiler<'_>, filter: &Resolved) -> Box<dyn Query> {
     match filter {
         Resolved::And(parts) => {
-            Box::new(BooleanQuery::new(parts.iter().map(|p| (Occur::Must, compile(c, p))).collect()))
+            // `a AND NOT b` excludes b's matches from a's; only an AND of negations alone
+            // starts from every document.
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = parts
+                .iter()
+                .map(|p| match p {
+                    Resolved::Not(inner) => (Occur::MustNot, compile(c, inner)),
+                    p => (Occur::Must, compile(c, p)),
+                })
+                .collect();
+            if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
         }
         Resolved::Or(parts) if parts.is_empty() => Box::new(EmptyQuery),
         Resolved::Or(parts) => {

@@ -6,7 +6,9 @@
 //! one per disjunctive facet; the counts are those of a pass of its own per facet. A gate on a
 //! keyword attribute (`colour IN [red, blue]`) reads the document's values from the attribute's
 //! fast column (a few ordinals compared) rather than seeking the values' postings, which refills
-//! a window of the union at each sparse seek.
+//! a window of the union at each sparse seek. A range on a number (`price < 50`) becomes a gate
+//! too, which every count needs: its column is read for the documents the words match, without
+//! a doc set of its own in the query's intersection.
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
@@ -15,7 +17,10 @@ use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TER
 use std::sync::Arc;
 
 use searchd_catalog::attributes::AttributeType;
-use searchd_catalog::filter::{Field, Resolved, Value};
+use std::ops::{Bound, RangeBounds};
+
+use searchd_catalog::filter::{Builtin, Field, Resolved, Value};
+use tantivy::columnar::Column;
 
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use crate::Result;
@@ -30,12 +35,15 @@ pub(super) enum Gate {
     Query(Box<dyn Query>),
     /// The values of a keyword attribute (its fast column) one of which a document holds.
     Keyword { column: String, values: Vec<String> },
+    /// A range a value of a numeric fast column lies in.
+    Range { column: String, range: (Bound<f64>, Bound<f64>) },
 }
 
 /// A gate ready for the segments.
 enum GateWeight {
     Weight(Box<dyn Weight>),
     Keyword { column: String, values: Vec<String> },
+    Range { column: String, range: (Bound<f64>, Bound<f64>) },
 }
 
 /// A gate over one segment.
@@ -45,6 +53,10 @@ enum SegmentGate {
     Keyword {
         column: Arc<FacetColumn>,
         wanted: Vec<bool>,
+    },
+    Range {
+        numbers: Option<Column<f64>>,
+        range: (Bound<f64>, Bound<f64>),
     },
 }
 
@@ -60,10 +72,20 @@ impl SegmentGate {
                 gate.doc() == doc && doc != TERMINATED
             }
             SegmentGate::Keyword { column, wanted } => match &column.columns.strs {
-                Some(strs) if column.single => strs.ords().first(doc).is_some_and(|o| wanted[o as usize]),
+                Some(strs) if column.single => {
+                    crate::columns::first(strs.ords(), doc).is_some_and(|o| wanted[o as usize])
+                }
                 Some(strs) => strs.term_ords(doc).any(|o| wanted[o as usize]),
                 None => false,
             },
+            SegmentGate::Range { numbers: Some(numbers), range } => {
+                if matches!(numbers.index, tantivy::columnar::ColumnIndex::Multivalued(_)) {
+                    numbers.values_for_doc(doc).any(|v| range.contains(&v))
+                } else {
+                    crate::columns::first(numbers, doc).is_some_and(|v| range.contains(&v))
+                }
+            }
+            SegmentGate::Range { numbers: None, .. } => false,
         }
     }
 }
@@ -95,6 +117,7 @@ impl<C> Gated<C> {
                 Gate::Keyword { column, values } => {
                     Ok(GateWeight::Keyword { column: column.clone(), values: values.clone() })
                 }
+                Gate::Range { column, range } => Ok(GateWeight::Range { column: column.clone(), range: *range }),
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
         let facets = facets
@@ -132,6 +155,10 @@ impl<C: Collector> Collector for Gated<C> {
                     }
                     Ok(SegmentGate::Keyword { column, wanted })
                 }
+                GateWeight::Range { column, range } => Ok(SegmentGate::Range {
+                    numbers: self.held.get(segment, column)?.columns.numbers.clone(),
+                    range: *range,
+                }),
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
         let facets = self
@@ -218,7 +245,8 @@ impl crate::ProductIndex {
             return None;
         }
         let own = |i: usize| plan.disjunctive.iter().any(|(_, kept)| !kept.contains(&i));
-        let gated: Vec<usize> = (0..clauses.len()).filter(|&i| own(i)).collect();
+        let gated: Vec<usize> =
+            (0..clauses.len()).filter(|&i| own(i) || number_range(&clauses[i], plan.generation).is_some()).collect();
         if gated.len() > MAX_GATES {
             return None;
         }
@@ -234,7 +262,8 @@ impl crate::ProductIndex {
                     (Resolved::AnyOf(Field::Attribute(name, AttributeType::Keyword), _), Some(values)) => {
                         Gate::Keyword { column: crate::schema::attr_column(plan.generation, name), values }
                     }
-                    _ => Gate::Query(self.filter_query(clause, plan.generation)),
+                    _ => number_range(clause, plan.generation)
+                        .unwrap_or_else(|| Gate::Query(self.filter_query(clause, plan.generation))),
                 }
             })
             .collect();
@@ -249,4 +278,19 @@ impl crate::ProductIndex {
         let kept = (0..clauses.len()).filter(|i| !gated.contains(i)).map(|i| &clauses[i]).collect();
         Some(((queries, facets), kept))
     }
+}
+
+/// A range over a column of `f64`s as a gate: declared numbers and dates (held as `f64`
+/// seconds) and the built-in price, rating and popularity. Whole-number fields (review counts,
+/// update times) keep their queries, which round the bounds.
+fn number_range(clause: &Resolved, generation: u64) -> Option<Gate> {
+    let Resolved::Range(field, lower, upper) = clause else { return None };
+    let column = match field {
+        Field::Attribute(name, AttributeType::Number | AttributeType::Date) => {
+            crate::schema::attr_column(generation, name)
+        }
+        Field::Builtin(b @ (Builtin::Price | Builtin::Rating | Builtin::Popularity)) => b.name().to_string(),
+        _ => return None,
+    };
+    Some(Gate::Range { column, range: (*lower, *upper) })
 }

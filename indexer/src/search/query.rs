@@ -93,8 +93,10 @@ impl ProductIndex {
         generation: u64,
     ) -> Box<dyn Query> {
         let mut all = vec![(Occur::Must, text)];
-        all.extend(clauses.into_iter().map(|c| {
-            (Occur::Must, Box::new(ConstScoreQuery::new(self.filter_query(c, generation), 0.0)) as Box<dyn Query>)
+        all.extend(clauses.into_iter().map(|c| match c {
+            // Excluded from the words' matches directly: no "everything" to intersect with.
+            Resolved::Not(inner) => (Occur::MustNot, self.filter_query(inner, generation)),
+            c => (Occur::Must, Box::new(ConstScoreQuery::new(self.filter_query(c, generation), 0.0)) as Box<dyn Query>),
         }));
         if all.len() == 1 {
             return all.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery));

@@ -307,7 +307,7 @@ impl SegmentCollector for FacetsSegment {
                 SegmentColumn::Values { column, counts, truth, seen } => {
                     if let Some(strs) = &column.columns.strs {
                         if column.single {
-                            if let Some(ord) = strs.ords().first(doc) {
+                            if let Some(ord) = crate::columns::first(strs.ords(), doc) {
                                 counts.add(ord);
                             }
                         } else {
@@ -332,7 +332,7 @@ impl SegmentCollector for FacetsSegment {
                 }
                 SegmentColumn::Numeric { numbers: Some(numbers), ranges, acc } => {
                     let mut in_range = 0u128;
-                    for v in numbers.values_for_doc(doc) {
+                    let mut add = |v: f64| {
                         acc.count += 1;
                         acc.sum += v;
                         acc.min = Some(acc.min.map_or(v, |m| m.min(v)));
@@ -342,6 +342,11 @@ impl SegmentCollector for FacetsSegment {
                                 in_range |= 1 << i;
                             }
                         }
+                    };
+                    if matches!(numbers.index, tantivy::columnar::ColumnIndex::Multivalued(_)) {
+                        numbers.values_for_doc(doc).for_each(add);
+                    } else if let Some(v) = crate::columns::first(numbers, doc) {
+                        add(v);
                     }
                     // A product counts once per range, however many of its values lie in it.
                     while in_range != 0 {
@@ -353,7 +358,7 @@ impl SegmentCollector for FacetsSegment {
                 SegmentColumn::Numeric { numbers: None, .. } => {}
                 SegmentColumn::Paths { column, counts, .. } => match &column.columns.strs {
                     Some(strs) if column.single => {
-                        if let Some(ord) = strs.ords().first(doc) {
+                        if let Some(ord) = crate::columns::first(strs.ords(), doc) {
                             counts.add(ord);
                         }
                     }
