@@ -256,6 +256,20 @@ impl Vendor {
         }
     }
 
+    /// Makes the lists sets, as they mean: each category path (compared with its segments
+    /// trimmed), tag and language (compared ignoring case and surrounding spaces) once, where it
+    /// first appears. A vendor listed twice under a category would otherwise count twice in
+    /// matching's category fit and its text twice in search.
+    pub fn normalize(&mut self) {
+        fn once(list: &mut Vec<String>, key: impl Fn(&str) -> String) {
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|item| seen.insert(key(item)));
+        }
+        once(&mut self.categories, |c| c.split('/').map(str::trim).collect::<Vec<_>>().join("/"));
+        once(&mut self.tags, |t| t.trim().to_lowercase());
+        once(&mut self.languages, |l| l.trim().to_lowercase());
+    }
+
     /// Checks what the type system cannot, naming the field at fault.
     pub fn validate(&self) -> Result<()> {
         validate_id(&self.id)?;
@@ -302,6 +316,20 @@ mod tests {
         assert_eq!(p.validate().unwrap_err().param(), "rating");
         assert_eq!(Product::new(" ", "x").validate().unwrap_err().param(), "id");
         assert_eq!(Product::new("1", " ").validate().unwrap_err().param(), "title");
+    }
+
+    #[test]
+    fn vendor_lists_are_sets_in_first_seen_order() {
+        let at = GeoPoint { lat: 45.76, lon: 4.84 };
+        let mut v = Vendor::new("v", "Lyon Espresso", at, 15.0);
+        v.categories =
+            vec!["Kitchen/Coffee".into(), "Kitchen / Coffee".into(), "Home/Lighting".into(), "Kitchen/Coffee".into()];
+        v.tags = vec!["barista".into(), "Barista ".into(), "service".into()];
+        v.languages = vec!["en".into(), "fr".into(), "en".into()];
+        v.normalize();
+        assert_eq!(v.categories, ["Kitchen/Coffee", "Home/Lighting"]);
+        assert_eq!(v.tags, ["barista", "service"]);
+        assert_eq!(v.languages, ["en", "fr"]);
     }
 
     #[test]

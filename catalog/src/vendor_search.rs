@@ -237,8 +237,14 @@ impl Rfi {
 /// - `distance`: 0.20 × (1 − distance / the vendor's service radius), so 0 at the edge of its area;
 /// - `rating`: 0.10 × the Bayesian-averaged rating / 5 (prior 3.5 over 10 reviews);
 /// - `availability`: 0.10 when the vendor takes new work.
+///
+/// Only vendors that fit are listed (`fit`): in the request's category, below it or under the
+/// same top level, or, failing that, with a text relevance of at least [`MatchBreakdown::MIN_TEXT_FIT`]
+/// of the best candidate's. A request no vendor fits gets no hits rather than filler.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchBreakdown {
+    /// Why the vendor is listed.
+    pub fit: MatchFit,
     /// `TEXT` × text relevance relative to the best candidate.
     pub text: f64,
     /// `CATEGORY` × 1 (the category or below) or 0.5 (the same top level).
@@ -256,6 +262,9 @@ impl MatchBreakdown {
     pub const TEXT: f64 = 0.35;
     /// Weight of the category match.
     pub const CATEGORY: f64 = 0.25;
+    /// The least text relevance, relative to the best candidate's, that lists a vendor outside
+    /// the request's category.
+    pub const MIN_TEXT_FIT: f64 = 0.2;
     /// Weight of nearness within the vendor's service radius.
     pub const DISTANCE: f64 = 0.20;
     /// Weight of the rating.
@@ -271,6 +280,17 @@ impl MatchBreakdown {
     pub fn total(&self) -> f64 {
         self.text + self.category + self.distance + self.rating + self.availability
     }
+}
+
+/// Why a vendor is listed for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchFit {
+    /// In the request's category, below it, or under the same top-level category.
+    Category,
+    /// Outside it, but its text relevance is at least [`MatchBreakdown::MIN_TEXT_FIT`] of the
+    /// best candidate's.
+    Text,
 }
 
 /// One matched vendor.
@@ -289,7 +309,8 @@ pub struct MatchHit {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 /// The answer to an [`Rfi`]: the best matching vendors.
 pub struct MatchResponse {
-    /// Candidates considered (near enough and matching the text or the category).
+    /// Candidates that fit (near enough, and in the category or relevant enough by text: see
+    /// [`MatchBreakdown`]).
     pub candidates: u64,
     /// Best match first.
     pub hits: Vec<MatchHit>,

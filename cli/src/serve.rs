@@ -63,9 +63,13 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                 let loaded = (|| -> anyhow::Result<(usize, usize)> {
                     let products = if load_demo { demo::load(&index)? } else { 0 };
                     let vendors = if load_demo_vendors { demo::load_vendors(&vendors)? } else { 0 };
+                    // A fresh demo's log starts with the demo store's popular searches.
+                    if load_demo && autocomplete.log().is_empty() {
+                        demo::seed_queries(&index, autocomplete.log())?;
+                    }
                     // Ready means searchable and suggesting: build the suggestions now rather than
                     // at the refresher's next turn, so the first keystrokes already get some.
-                    autocomplete.refresh(&index, false)?;
+                    autocomplete.refresh(&index, true)?;
                     Ok((products, vendors))
                 })();
                 match loaded {

@@ -196,6 +196,9 @@ def vendors():
             s = (c * 5 + k * 7) % len(SUPPLIES)
             path, what, capabilities, tags = SUPPLIES[s]
             second = SUPPLIES[(s + 1 + c) % len(SUPPLIES)] if (c + k) % 3 == 0 else None
+            # A second supply that is the first one again would list its category and text twice.
+            if second is not None and second[0] == path:
+                second = None
             # Spread vendors over a city: up to about 8 km from its centre.
             dlat = ((c * 13 + k * 29) % 15 - 7) / 100.0
             dlon = ((c * 17 + k * 31) % 15 - 7) / 100.0
@@ -226,6 +229,22 @@ def vendors():
     return out
 
 
+# How a description names a variant that is a sentence of its own.
+VARIANT_LABELS = {"en": "Variant:", "fr": "Version :", "de": "Ausführung:", "es": "Versión:"}
+
+
+def description(template, lang, brand, model, variant):
+    """The description without fragments: a variant that is a sentence of its own is labelled
+    ("Version : blanche." rather than "blanche."), one that starts a sentence is capitalised, and
+    no sentence ends in two full stops."""
+    if template.endswith(" {variant}."):
+        template = template[: -len("{variant}.")] + VARIANT_LABELS[lang] + " {variant}."
+        variant = variant.rstrip(".")
+    elif ". {variant}" in template:
+        variant = variant[:1].upper() + variant[1:]
+    return template.format(brand=brand, model=model, variant=variant)
+
+
 def main():
     out = []
     n = 0
@@ -243,7 +262,7 @@ def main():
                 product = {
                     "id": f"demo-{n:04d}",
                     "title": title_p.format(brand=brand, model=model, variant=variant),
-                    "description": desc_p.format(brand=brand, model=model, variant=variant),
+                    "description": description(desc_p, lang, brand, model, variant),
                     "brand": brand,
                     "category": category,
                     "price": price,

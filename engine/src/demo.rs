@@ -67,6 +67,42 @@ pub fn load(index: &ProductIndex) -> anyhow::Result<usize> {
     Ok(n)
 }
 
+/// The demo store's popular searches (`demo/queries.tsv`): a count, a tab, the query.
+pub const DEMO_QUERIES_TSV: &str = include_str!("../demo/queries.tsv");
+
+/// The demo's popular searches, with how often each was searched.
+pub fn popular_queries() -> anyhow::Result<Vec<(String, u64)>> {
+    DEMO_QUERIES_TSV
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|(i, line)| {
+            let (count, query) =
+                line.split_once('\t').ok_or_else(|| anyhow::anyhow!("demo queries line {}: no tab", i + 1))?;
+            let count = count.parse().map_err(|e| anyhow::anyhow!("demo queries line {}: {e}", i + 1))?;
+            Ok((query.to_string(), count))
+        })
+        .collect()
+}
+
+/// Counts the demo's popular searches into `log`, each as often as the file says and with the
+/// hits a search for it finds in `index` now (a query that finds nothing is not suggested).
+/// Returns how many queries were counted.
+pub fn seed_queries(index: &ProductIndex, log: &searchd_autocomplete::QueryLog) -> anyhow::Result<usize> {
+    let ranker = searchd_catalog::Ranker::first_phase(std::sync::Arc::new(searchd_ranking::DefaultScorer::new(
+        searchd_ranking::RankingConfig::default(),
+    )));
+    let queries = popular_queries()?;
+    for (query, count) in &queries {
+        let request = searchd_catalog::SearchRequest { q: query.clone(), per_page: 1, ..Default::default() };
+        let hits = index.search(&request, &ranker)?.total_hits;
+        for _ in 0..*count {
+            log.record(query, hits);
+        }
+    }
+    Ok(queries.len())
+}
+
 /// The demo vendors, one per line.
 pub const DEMO_VENDORS_JSONL: &str = include_str!("../demo/vendors.jsonl");
 

@@ -44,11 +44,12 @@ fn mark(text: &str, is_match: &dyn Fn(&str) -> bool, around: Option<usize>) -> S
         None => (0, text.len()),
         Some(at) => {
             let before = text[..at].char_indices().rev().nth(40).map_or(0, |(i, _)| i);
+            // The start of the word `before` is in: after the whitespace before it, or the text's start.
             let start = text[..before]
                 .char_indices()
                 .rev()
                 .find(|(_, c)| c.is_whitespace())
-                .map_or(before, |(i, c)| i + c.len_utf8())
+                .map_or(0, |(i, c)| i + c.len_utf8())
                 .min(at);
             let start = if at - start > 200 { before } else { start };
             let end = text[start..].char_indices().nth(SNIPPET_CHARS).map_or(text.len(), |(i, _)| start + i);
@@ -106,6 +107,21 @@ mod tests {
                 proptest::prop_assert!(marked.contains(&needle), "{} not in {}", needle, marked);
             }
             let _ = mark(&text, &is_match, None);
+        }
+    }
+
+    proptest::proptest! {
+        /// A snippet cut short starts and ends at whole words of the text.
+        #[test]
+        fn snippets_start_and_end_at_words(text in "[a-zé]{1,12}( [a-zé]{1,12}){0,120}", pick in 0usize..120) {
+            let words: Vec<_> = tokenize(&text).collect();
+            let at = words[pick % words.len()].start;
+            let marked = mark(&text, &|_| false, Some(at));
+            let inner = marked.trim_start_matches('…').trim_end_matches('…');
+            let start = text.find(inner).unwrap();
+            let end = start + inner.len();
+            proptest::prop_assert!(end == text.len() || text[end..].starts_with(' '), "{}", marked);
+            proptest::prop_assert!(start == 0 || text[..start].ends_with(' '), "{}", marked);
         }
     }
 

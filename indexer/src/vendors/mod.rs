@@ -177,14 +177,16 @@ impl VendorIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// Writes vendors (validated first; the first invalid one fails the call before anything is
-    /// written). Idempotent by id and version, as for products; visible after the next commit
-    /// (by count, by [`commit_if_due`](Self::commit_if_due) or by [`commit`](Self::commit)).
-    pub fn upsert(&self, vendors: Vec<Vendor>) -> Result<Vec<WriteOutcome>> {
+    /// Writes vendors (normalized, see [`Vendor::normalize`], and validated first; the first
+    /// invalid one fails the call before anything is written). Idempotent by id and version, as
+    /// for products; visible after the next commit (by count, by
+    /// [`commit_if_due`](Self::commit_if_due) or by [`commit`](Self::commit)).
+    pub fn upsert(&self, mut vendors: Vec<Vendor>) -> Result<Vec<WriteOutcome>> {
         let mut state = self.lock()?;
         // Settings change under the writer lock: these are the ones writes hold now.
         let held = self.settings();
-        for v in &vendors {
+        for v in &mut vendors {
+            v.normalize();
             v.validate()?;
             held.settings.attributes.typed(&v.attributes)?;
         }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use searchd_catalog::geo::{GeoRect, cover, haversine_km};
-use searchd_catalog::{GeoPoint, MatchBreakdown, MatchHit, MatchResponse, Rfi, bayesian_average};
+use searchd_catalog::{GeoPoint, MatchBreakdown, MatchFit, MatchHit, MatchResponse, Rfi, bayesian_average};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
@@ -55,8 +55,10 @@ impl VendorIndex {
         };
         let candidates = searcher.search(&query, &collector)?;
         let best_text = candidates.iter().map(|c| f64::from(c.text)).fold(0.0, f64::max);
+        // Only the vendors that fit: no filler after the real matches.
         let mut scored: Vec<(MatchBreakdown, &Candidate)> =
-            candidates.iter().map(|c| (c.breakdown(best_text), c)).collect();
+            candidates.iter().filter_map(|c| Some((c.breakdown(best_text)?, c))).collect();
+        let fitting = scored.len() as u64;
         scored.sort_by(|(a, ca), (b, cb)| {
             b.total()
                 .total_cmp(&a.total())
@@ -75,7 +77,7 @@ impl VendorIndex {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(MatchResponse { candidates: candidates.len() as u64, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+        Ok(MatchResponse { candidates: fitting, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
     }
 }
 
@@ -121,18 +123,28 @@ struct Candidate {
 }
 
 impl Candidate {
-    /// The weighted components (documented on [`MatchBreakdown`]).
-    fn breakdown(&self, best_text: f64) -> MatchBreakdown {
+    /// The weighted components (documented on [`MatchBreakdown`]); `None` when the vendor does
+    /// not fit.
+    fn breakdown(&self, best_text: f64) -> Option<MatchBreakdown> {
         let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
         let reviews = if self.rating.is_some() { self.reviews as f64 } else { 0.0 };
         let rating = bayesian_average(self.rating.unwrap_or(prior), reviews, prior, weight) / 5.0;
-        MatchBreakdown {
-            text: MatchBreakdown::TEXT * if best_text > 0.0 { f64::from(self.text) / best_text } else { 0.0 },
+        let text = if best_text > 0.0 { f64::from(self.text) / best_text } else { 0.0 };
+        let fit = if self.category > 0.0 {
+            MatchFit::Category
+        } else if text >= MatchBreakdown::MIN_TEXT_FIT {
+            MatchFit::Text
+        } else {
+            return None;
+        };
+        Some(MatchBreakdown {
+            fit,
+            text: MatchBreakdown::TEXT * text,
             category: MatchBreakdown::CATEGORY * self.category,
             distance: MatchBreakdown::DISTANCE * (1.0 - self.distance_km / self.radius_km).max(0.0),
             rating: MatchBreakdown::RATING * rating,
             availability: if self.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
-        }
+        })
     }
 }
 
