@@ -40,13 +40,13 @@ pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, Ran
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
-    FirstPhaseScorer, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker, ScoreComponent,
-    SecondPhase, TextOnlyScorer, TextWeights, bayesian_average, feature_index,
+    FirstPhaseScorer, MatchKind, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker,
+    ScoreComponent, SecondPhase, TextOnlyScorer, TextWeights, WordMatch, bayesian_average, feature_index,
 };
 pub use search::{
     DEFAULT_FACET_VALUES, Filters, Highlight, MAX_CATEGORY_DEPTH, MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE,
-    MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, RELEVANCE_KEY, RankingMode, SearchHit, SearchRequest,
-    SearchResponse, SortBy, SortKey, path_segments,
+    MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, PrefixMode, RELEVANCE_KEY, RankingMode, SearchHit,
+    SearchRequest, SearchResponse, SortBy, SortKey, path_segments,
 };
 pub use settings::Settings;
 pub use text::{Token, escape_html_into, fold, fold_into, tokenize};

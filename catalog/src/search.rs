@@ -89,6 +89,10 @@ pub struct SearchRequest {
     pub ranking: RankingMode,
     /// Return each hit's phase-1 components and phase-2 feature contributions.
     pub explain: bool,
+    /// `last` (the default) also matches the last query word as the start of a longer word
+    /// ("cordl" finds "cordless"), as a search box typed into expects; `none` matches whole
+    /// words only. A query ending in a space has no word being typed.
+    pub prefix: PrefixMode,
 }
 
 impl Default for SearchRequest {
@@ -112,6 +116,7 @@ impl Default for SearchRequest {
             highlight: false,
             ranking: RankingMode::Default,
             explain: false,
+            prefix: PrefixMode::Last,
         }
     }
 }
@@ -400,6 +405,49 @@ impl Serialize for SortBy {
 impl<'de> Deserialize<'de> for SortBy {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Whether the word being typed matches as a prefix.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrefixMode {
+    /// The last word (of at least [`PrefixMode::MIN_CHARS`] characters, the query not ending in
+    /// a space) matches words it starts, typo-tolerant as autocomplete is; whole-word matches
+    /// rank above prefix-only ones.
+    #[default]
+    Last,
+    /// Whole words only.
+    None,
+}
+
+impl PrefixMode {
+    /// The modes' names.
+    pub const NAMES: [&'static str; 2] = ["last", "none"];
+    /// Shortest last word matched as a prefix: shorter ones start too many words.
+    pub const MIN_CHARS: usize = 3;
+
+    /// The mode's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Last => "last",
+            Self::None => "none",
+        }
+    }
+}
+
+impl FromStr for PrefixMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "last" => Ok(Self::Last),
+            "none" => Ok(Self::None),
+            other => Err(Error::invalid(
+                "prefix",
+                format!("unknown prefix mode `{other}`, expected one of: {}", Self::NAMES.join(", ")),
+            )),
+        }
     }
 }
 

@@ -46,6 +46,9 @@ pub struct VendorSearchRequest {
     pub page: usize,
     /// Hits per page (at most 100).
     pub per_page: usize,
+    /// Whether the last word of `q` also matches as the start of longer words (as product
+    /// search's `prefix`).
+    pub prefix: crate::PrefixMode,
 }
 
 impl Default for VendorSearchRequest {
@@ -60,6 +63,7 @@ impl Default for VendorSearchRequest {
             sort: VendorSort::Relevance,
             page: 1,
             per_page: 20,
+            prefix: crate::PrefixMode::Last,
         }
     }
 }

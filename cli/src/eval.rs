@@ -25,6 +25,10 @@ pub struct EvalArgs {
     /// Also count brand and category facets for every query.
     #[arg(long)]
     facets: bool,
+    /// `last` (the default, as the HTTP API): the last word also matches as a prefix; `none`:
+    /// whole words only.
+    #[arg(long, default_value = "last", value_parser = ["last", "none"])]
+    prefix: String,
     /// Write every query's metrics and the ranks of its judged products to FILE, one JSON
     /// object a line.
     #[arg(long, value_name = "FILE")]
@@ -34,7 +38,7 @@ pub struct EvalArgs {
 /// Runs every judged query and prints the table, then one JSON line.
 pub fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
     let ranking: RankingMode = args.ranking.parse()?;
-    let options = EvalOptions { k: args.k, ranking, facets: args.facets };
+    let options = EvalOptions { k: args.k, ranking, facets: args.facets, prefix: args.prefix.parse()? };
     evaluate(config, &args.judgments, options, args.per_query.as_deref())
 }
 

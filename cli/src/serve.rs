@@ -69,7 +69,7 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                     }
                     // Ready means searchable and suggesting: build the suggestions now rather than
                     // at the refresher's next turn, so the first keystrokes already get some.
-                    autocomplete.refresh(&index, true)?;
+                    autocomplete.refresh_now(&index, true)?;
                     Ok((products, vendors))
                 })();
                 match loaded {

@@ -92,7 +92,24 @@ impl Autocomplete {
     /// unless `force`). Blocking; returns whether anything was rebuilt. A refresh already
     /// running makes this call return at once instead of queueing.
     pub fn refresh(&self, index: &ProductIndex, force: bool) -> anyhow::Result<bool> {
-        let Ok(mut built) = self.built.try_lock() else { return Ok(false) };
+        let Ok(built) = self.built.try_lock() else { return Ok(false) };
+        self.refresh_holding(built, index, force)
+    }
+
+    /// As [`refresh`](Self::refresh), but a refresh already running is waited for, then this
+    /// one runs: what a start calls before it says ready, so that the suggestions served then
+    /// are built (the periodic refresher may have started a build of its own meanwhile).
+    pub fn refresh_now(&self, index: &ProductIndex, force: bool) -> anyhow::Result<bool> {
+        let built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.refresh_holding(built, index, force)
+    }
+
+    fn refresh_holding(
+        &self,
+        mut built: std::sync::MutexGuard<'_, Built>,
+        index: &ProductIndex,
+        force: bool,
+    ) -> anyhow::Result<bool> {
         let current = self.suggester.load_full();
         let mut catalog = current.catalog().clone();
         let mut delta = current.delta().clone();

@@ -1,9 +1,15 @@
 //! Typo tolerance like Meilisearch's: none under 5 letters, one from 5, two from 9; exact
-//! matches above stemmed ones above typo ones.
+//! matches above stemmed ones above typo ones. The word being typed matches as a prefix.
 
-use searchd_catalog::Product;
+use searchd_catalog::{MatchKind, PrefixMode, Product, SearchRequest};
 
-use crate::{ids, index_of};
+use crate::{ids, index_of, scorer};
+
+/// Ids for `q`, the last word a prefix or not.
+fn ids_with(index: &searchd_indexer::ProductIndex, q: &str, prefix: PrefixMode) -> Vec<String> {
+    let request = SearchRequest { q: q.into(), per_page: 100, prefix, ..SearchRequest::default() };
+    index.search(&request, &scorer()).unwrap().hits.into_iter().map(|h| h.product.id).collect()
+}
 
 fn catalog() -> searchd_indexer::ProductIndex {
     index_of([
@@ -28,7 +34,7 @@ fn one_typo_from_five_letters() {
 fn no_typo_under_five_letters() {
     let index = catalog();
     assert!(ids(&index, "sofs").is_empty(), "4 letters: exact only");
-    assert!(ids(&index, "dril").is_empty(), "4 letters: exact only");
+    assert!(ids_with(&index, "dril", PrefixMode::None).is_empty(), "4 letters: exact only");
 }
 
 #[test]
@@ -73,4 +79,38 @@ fn a_requested_facet_without_values_is_an_empty_list() {
     let response = index.search(&request, &crate::scorer()).unwrap();
     assert_eq!(response.facets.get("brand"), Some(&Vec::new()));
     assert_eq!(response.facets.get("category"), Some(&Vec::new()));
+}
+
+#[test]
+fn the_word_being_typed_matches_as_a_prefix_below_whole_words() {
+    let index = index_of([
+        Product::new("drill", "Cordless Drill"),
+        Product::new("drills", "Drills for Masonry"),
+        Product::new("drillmaster", "Drillmaster Bit Set"),
+        Product::new("sofa", "Sofa Table"),
+    ]);
+    // Mid-word: what a search box holds while typing.
+    assert_eq!(ids(&index, "cordl"), ["drill"]);
+    assert!(ids_with(&index, "cordl", PrefixMode::None).is_empty());
+    assert_eq!(ids(&index, "masonry dril")[0], "drills", "both words");
+    // A finished word: whole and stemmed matches first, prefix-only after them.
+    assert_eq!(ids(&index, "drill"), ["drill", "drills", "drillmaster"]);
+    assert_eq!(ids_with(&index, "drill", PrefixMode::None), ["drill", "drills"]);
+    // A space after the word: it is finished; two letters start too many words.
+    assert!(ids(&index, "cordl ").is_empty());
+    assert!(ids(&index, "co").is_empty());
+    // Typo-tolerant as autocomplete is: one edit in a rare prefix of 5 letters.
+    assert_eq!(ids(&index, "cprdl"), ["drill"]);
+    // `explain` says how each word matched.
+    let request = SearchRequest { q: "sofa drillm".into(), explain: true, ..SearchRequest::default() };
+    let hits = index.search(&request, &scorer()).unwrap().hits;
+    let kinds = |id: &str| -> Vec<(String, MatchKind)> {
+        let hit = hits.iter().find(|h| h.product.id == id).unwrap();
+        hit.explain.as_ref().unwrap().words.iter().map(|w| (w.word.clone(), w.kind)).collect()
+    };
+    assert_eq!(
+        kinds("drillmaster"),
+        [("sofa".to_string(), MatchKind::None), ("drillm".to_string(), MatchKind::Prefix)]
+    );
+    assert_eq!(kinds("sofa"), [("sofa".to_string(), MatchKind::Exact), ("drillm".to_string(), MatchKind::None)]);
 }

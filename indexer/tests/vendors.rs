@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use searchd_catalog::geo::{GeoRect, haversine_km, normalize_lon};
-use searchd_catalog::{GeoPoint, Vendor, VendorSearchRequest, VendorSort, WriteOutcome};
+use searchd_catalog::{GeoPoint, PrefixMode, Vendor, VendorSearchRequest, VendorSort, WriteOutcome};
 use searchd_indexer::{IndexConfig, VendorIndex};
 use searchd_testkit::vendors::{categories, cities, generate};
 
@@ -114,6 +114,12 @@ fn text_category_and_versions() {
         let expected: &[&str] = if q.contains("bakery") { &["b"] } else { &[] };
         assert_eq!(found.unwrap().hits.into_iter().map(|h| h.vendor.id).collect::<Vec<_>>(), expected, "{q:?}");
     }
+    // The word being typed matches the words it starts; a space finishes it.
+    assert_eq!(ids(VendorSearchRequest { q: "bak".into(), ..Default::default() }), ["b"]);
+    assert_eq!(ids(VendorSearchRequest { q: "cnc alumin".into(), ..Default::default() }), ["a"]);
+    assert!(ids(VendorSearchRequest { q: "bak ".into(), ..Default::default() }).is_empty());
+    let whole = VendorSearchRequest { q: "bak".into(), prefix: PrefixMode::None, ..Default::default() };
+    assert!(ids(whole).is_empty());
     // A category path matches itself and everything below it.
     assert_eq!(ids(VendorSearchRequest { category: Some("Food".into()), ..Default::default() }), ["b"]);
     assert_eq!(ids(VendorSearchRequest { category: Some("Food/Bakery".into()), ..Default::default() }), ["b"]);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
-use searchd_catalog::{Expansions, Ranker, RankingMode, SearchRequest, SecondPhase};
+use searchd_catalog::{Expansions, PrefixMode, Ranker, RankingMode, SearchRequest, SecondPhase};
 use searchd_indexer::{Candidate, ProductIndex};
 use searchd_models::{
     ExpansionExample, ExpansionOptions, LabeledCandidate, RankerModel, TrainOptions, TrainingQuery, learn_expansions,
@@ -237,7 +237,13 @@ pub fn cross_validate(
         let model = train(index, base, &training, options, expansion, Vec::new())?;
         let test = judgments.subset(|q| fold_of(q, folds) == fold);
         let evaluate = |ranker: &Ranker, ranking: RankingMode| -> anyhow::Result<EvalSummary> {
-            Ok(eval::run(index, ranker, &test, &EvalOptions { k, ranking, facets: false })?.summary)
+            Ok(eval::run(
+                index,
+                ranker,
+                &test,
+                &EvalOptions { k, ranking, facets: false, prefix: PrefixMode::default() },
+            )?
+            .summary)
         };
         let learned = base.clone().with_second(Some(Arc::new(model.clone()) as Arc<dyn SecondPhase>));
         let report = FoldReport {

@@ -3,7 +3,7 @@
 //! snippet around its first match.
 
 use searchd_catalog::typo::bounded_distance;
-use searchd_catalog::{Highlight, escape_html_into, fold, tokenize};
+use searchd_catalog::{Highlight, MatchKind, WordMatch, escape_html_into, fold, tokenize};
 
 use crate::ProductIndex;
 use crate::analysis::{Language, QueryTerm};
@@ -35,6 +35,72 @@ impl ProductIndex {
             .flatten();
         Highlight { title, description }
     }
+}
+
+impl ProductIndex {
+    /// How each query word matched the product's title, brand, category and description: the
+    /// best of exact, stem, typo (within its budget) and, for the word being typed (`prefix`,
+    /// its index), the start of a longer word.
+    pub(crate) fn word_matches(
+        &self,
+        product: &searchd_catalog::Product,
+        terms: &[QueryTerm],
+        prefix: Option<usize>,
+    ) -> Vec<WordMatch> {
+        let language =
+            product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
+        let texts = [product.title.as_str(), product.brand.as_deref().unwrap_or(""), product.description.as_str()];
+        let category = product.category.join(" ");
+        let words: Vec<(String, String)> = texts
+            .iter()
+            .copied()
+            .chain(std::iter::once(category.as_str()))
+            .flat_map(tokenize)
+            .map(|t| (fold(t.text), language.stemmed_form(t.text)))
+            .collect();
+        terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let kind = words
+                    .iter()
+                    .map(|(exact, stem)| word_match(t, exact, stem, prefix == Some(i)))
+                    .min()
+                    .unwrap_or(MatchKind::None);
+                WordMatch { word: t.exact.clone(), kind }
+            })
+            .collect()
+    }
+}
+
+/// How a query word matches one word of a text (`exact` folded, `stem` its stem).
+fn word_match(t: &QueryTerm, exact: &str, stem: &str, prefix: bool) -> MatchKind {
+    let typos = t.allowed_typos();
+    if t.exact == exact {
+        MatchKind::Exact
+    } else if t.stem == stem {
+        MatchKind::Stem
+    } else if typos > 0 && bounded_distance(&t.exact, exact, typos).is_some() {
+        MatchKind::Typo
+    } else if prefix && starts_with_within(exact, &t.exact, u8::from(typos > 0)) {
+        MatchKind::Prefix
+    } else {
+        MatchKind::None
+    }
+}
+
+/// Whether `word` starts with `prefix` give or take `typos` edits (a start one shorter or
+/// longer than the prefix counts, as an edit may add or drop a character).
+fn starts_with_within(word: &str, prefix: &str, typos: u8) -> bool {
+    if word.starts_with(prefix) {
+        return true;
+    }
+    let n = prefix.chars().count();
+    typos > 0
+        && (n.saturating_sub(1)..=n + 1).any(|len| {
+            let head: String = word.chars().take(len).collect();
+            head.chars().count() == len && bounded_distance(prefix, &head, typos).is_some()
+        })
 }
 
 /// Wraps matching words in `<em>`, escaping the rest; with `around`, cuts a snippet of about

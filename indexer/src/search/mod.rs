@@ -97,6 +97,7 @@ impl ProductIndex {
 
         let mut hits = Vec::with_capacity(top.len());
         let mut signals: Option<(u32, SegmentSignals)> = None;
+        let prefix = query::prefix_word(request, &terms);
         for hit in top {
             let product = self.load(&searcher, hit.address)?;
             let highlight = request.highlight.then(|| self.highlight(&product, &terms));
@@ -117,6 +118,7 @@ impl ProductIndex {
                         score: hit.score,
                         features: model.contributions(f),
                     }),
+                    words: self.word_matches(&product, &terms, prefix),
                 })
             } else {
                 None

@@ -2,7 +2,7 @@
 //! (DisMax), the title's product type, learned expansions, joined words, and the filters.
 
 use searchd_catalog::filter::Resolved;
-use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
+use searchd_catalog::{Expansions, PrefixMode, RankingMode, SearchRequest, TextWeights};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
     TermQuery,
@@ -32,6 +32,7 @@ impl ProductIndex {
         weights: &TextWeights,
         served: &Served,
     ) -> Box<dyn Query> {
+        let prefix = prefix_word(request, terms);
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
         // The searchable attributes' paths under the served generation, with their weights.
         let attributes: Vec<(String, f32)> = served
@@ -46,10 +47,11 @@ impl ProductIndex {
         } else {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
                 .iter()
-                .map(|t| match request.ranking {
+                .enumerate()
+                .map(|(i, t)| match request.ranking {
                     RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t, &attributes)),
                     RankingMode::Default | RankingMode::Phase1 => {
-                        (Occur::Should, self.term_query(searcher, t, weights, &attributes))
+                        (Occur::Should, self.term_query(searcher, t, weights, &attributes, prefix == Some(i)))
                     }
                 })
                 .collect();
@@ -106,13 +108,16 @@ impl ProductIndex {
 
     /// One query word in the default ranking: the best of its exact, stemmed and typo matches
     /// over the weighted fields (DisMax), so an exact match outranks a stemmed one, which
-    /// outranks a typo. Searchable attributes count with their own weights.
+    /// outranks a typo. Searchable attributes count with their own weights. The word being
+    /// typed (`prefix`) also matches the title and brand words it starts, as a constant below
+    /// a whole word's match, typo-tolerant when the word is rare.
     fn term_query(
         &self,
         searcher: &Searcher,
         t: &QueryTerm,
         w: &TextWeights,
         attributes: &[(String, f32)],
+        prefix: bool,
     ) -> Box<dyn Query> {
         let f = &self.fields;
         let mut parts: Vec<Box<dyn Query>> = vec![
@@ -128,11 +133,19 @@ impl ProductIndex {
             parts.push(boosted(json_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
         }
         let typos = t.allowed_typos();
-        if typos > 0 && self.is_rare(searcher, t) {
+        let rare = (typos > 0 || prefix) && self.is_rare(searcher, t);
+        if typos > 0 && rare {
             let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.title_exact, &t.exact), typos, true);
             parts.push(boosted(Box::new(fuzzy), w.typo));
             let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.brand_text, &t.exact), typos, true);
             parts.push(boosted(Box::new(fuzzy), w.typo));
+        }
+        if prefix {
+            let distance = u8::from(typos > 0 && rare);
+            for field in [f.title_exact, f.brand_text] {
+                let starts = FuzzyTermQuery::new_prefix(Term::from_field_text(field, &t.exact), distance, true);
+                parts.push(boosted(Box::new(starts), w.prefix));
+            }
         }
         Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, w.tie))
     }
@@ -160,6 +173,19 @@ impl ProductIndex {
             .collect();
         Box::new(BooleanQuery::new(parts))
     }
+}
+
+/// The index of the query word matched as a prefix too: the last, with `prefix=last`, outside
+/// plain BM25, when the query does not end in a space (the word is finished), the word has at
+/// least [`PrefixMode::MIN_CHARS`] characters and is among the words searched.
+pub(crate) fn prefix_word(request: &SearchRequest, terms: &[QueryTerm]) -> Option<usize> {
+    let last = terms.len().checked_sub(1)?;
+    let typing = request.prefix == PrefixMode::Last
+        && request.ranking != RankingMode::Bm25
+        && !request.q.ends_with(char::is_whitespace)
+        && terms.len() <= MAX_QUERY_TERMS
+        && terms[last].exact.chars().count() >= PrefixMode::MIN_CHARS;
+    typing.then_some(last)
 }
 
 /// A scored term query (term frequencies for BM25).

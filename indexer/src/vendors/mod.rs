@@ -21,7 +21,8 @@ use searchd_catalog::{
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -46,6 +47,8 @@ pub const MAX_COVER_CELLS: usize = 128;
 
 /// Words of a vendor query that count; the rest are ignored.
 pub const MAX_QUERY_WORDS: usize = 32;
+/// The score of a name or body word that the word being typed only starts.
+pub const PREFIX_WEIGHT: f32 = 0.5;
 
 const GEO_KEY: &str = "geo_key";
 
@@ -352,10 +355,17 @@ impl VendorIndex {
 
     /// The words of `q` (plain text: no query syntax), each matching the name (weighted twice),
     /// or the body as written or by stem; a vendor matches when any word does, and scores by
-    /// BM25 over them all.
-    fn text_query(&self, q: &str) -> Box<dyn Query> {
+    /// BM25 over them all. With `prefix=last`, the word being typed (the last, of at least
+    /// [`PrefixMode::MIN_CHARS`](searchd_catalog::PrefixMode::MIN_CHARS) characters, `q` not
+    /// ending in a space) also matches the name and body words it starts, as a constant of
+    /// [`PREFIX_WEIGHT`] (below a whole word's BM25).
+    fn text_query(&self, q: &str, prefix: searchd_catalog::PrefixMode) -> Box<dyn Query> {
         let f = self.fields;
         let mut words = self.analyzer.query_terms(q, self.analyzer.default_language());
+        let typing = prefix == searchd_catalog::PrefixMode::Last
+            && !q.ends_with(char::is_whitespace)
+            && words.len() <= MAX_QUERY_WORDS
+            && words.last().is_some_and(|w| w.exact.chars().count() >= searchd_catalog::PrefixMode::MIN_CHARS);
         words.truncate(MAX_QUERY_WORDS);
         if words.is_empty() {
             return Box::new(EmptyQuery);
@@ -363,7 +373,7 @@ impl VendorIndex {
         let term = |field, text: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
         };
-        let clauses = words
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
             .flat_map(|w| {
                 [
@@ -374,6 +384,17 @@ impl VendorIndex {
             })
             .map(|q| (Occur::Should, q))
             .collect();
+        if let Some(last) = words.last().filter(|_| typing) {
+            let starts: Vec<Box<dyn Query>> = [f.name, f.body_exact]
+                .into_iter()
+                .map(|field| {
+                    let prefix = FuzzyTermQuery::new_prefix(Term::from_field_text(field, &last.exact), 0, true);
+                    Box::new(prefix) as Box<dyn Query>
+                })
+                .collect();
+            let starts = DisjunctionMaxQuery::new(starts);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(starts), PREFIX_WEIGHT))));
+        }
         Box::new(BooleanQuery::new(clauses))
     }
 
@@ -412,7 +433,7 @@ impl VendorIndex {
         }
         let text = !request.q.trim().is_empty();
         if text {
-            must.push((Occur::Must, self.text_query(&request.q)));
+            must.push((Occur::Must, self.text_query(&request.q, request.prefix)));
         }
         let radius = request.near.zip(request.radius_km);
         // The box the cells must cover: the radius's, else the caller's.

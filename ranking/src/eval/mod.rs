@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use searchd_catalog::{FacetField, Ranker, RankingMode, SearchRequest};
+use searchd_catalog::{FacetField, PrefixMode, Ranker, RankingMode, SearchRequest};
 use searchd_indexer::ProductIndex;
 use serde::Serialize;
 
@@ -25,6 +25,9 @@ pub struct EvalOptions {
     pub ranking: RankingMode,
     /// Also count brand and category facets for every query (their cost shows in the latency).
     pub facets: bool,
+    /// Whether the last word also matches as a prefix (a judged query is a finished one: this
+    /// measures what search-as-you-type costs it).
+    pub prefix: PrefixMode,
 }
 
 /// The last line `searchd eval` prints.
@@ -116,6 +119,7 @@ pub fn run(
         q: q.to_string(),
         per_page: RETRIEVED,
         ranking: options.ranking,
+        prefix: options.prefix,
         facets: if options.facets { vec![FacetField::Brand, FacetField::Category] } else { Vec::new() },
         ..SearchRequest::default()
     };

@@ -245,7 +245,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 24] = [
+pub const SEARCH_PARAMS: [&str; 25] = [
     "q",
     "filter",
     "brand",
@@ -268,6 +268,7 @@ pub const SEARCH_PARAMS: [&str; 24] = [
     "highlight",
     "ranking",
     "explain",
+    "prefix",
     "limit",
     "offset",
 ];
@@ -376,6 +377,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "highlight" => request.highlight = boolean(value)?,
             "ranking" => request.ranking = value.trim().parse()?,
             "explain" => request.explain = boolean(value)?,
+            "prefix" => request.prefix = value.trim().parse()?,
             other => {
                 return Err(ApiError::internal(format!("search parameter `{other}` is accepted but not handled")));
             }
@@ -463,6 +465,11 @@ pub struct SearchParams {
     highlight: Option<bool>,
     #[param(value_type = Option<searchd_catalog::RankingMode>)]
     ranking: Option<String>,
-    /// Per-hit phase-1 components and phase-2 feature contributions.
+    /// Per-hit phase-1 components and phase-2 feature contributions, and how each query word
+    /// matched.
     explain: Option<bool>,
+    /// `last` (the default) also matches the last word as the start of longer words ("cordl"
+    /// finds "cordless"), whole words ranking first; `none`: whole words only.
+    #[param(value_type = Option<searchd_catalog::PrefixMode>)]
+    prefix: Option<String>,
 }

@@ -152,8 +152,8 @@ pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiRes
 }
 
 /// Parameters `GET /v1/vendors/search` accepts.
-pub const VENDOR_SEARCH_PARAMS: [&str; 10] =
-    ["q", "near", "radius_km", "bbox", "category", "filter", "sort", "page", "per_page", "limit"];
+pub const VENDOR_SEARCH_PARAMS: [&str; 11] =
+    ["q", "near", "radius_km", "bbox", "category", "filter", "sort", "page", "per_page", "limit", "prefix"];
 
 /// Parses the vendor search query string; every error names its parameter
 /// (`near=91,0` → `invalid_vendor_search_near`).
@@ -209,6 +209,9 @@ pub fn parse_vendor_query(raw: &str) -> ApiResult<VendorSearchRequest> {
             "sort" => request.sort = value.trim().parse::<VendorSort>().map_err(|e| invalid(e.to_string()))?,
             "page" => request.page = count(value)?,
             "per_page" | "limit" => request.per_page = count(value)?,
+            "prefix" => {
+                request.prefix = value.trim().parse().map_err(|e: searchd_catalog::Error| invalid(e.to_string()))?
+            }
             other => {
                 return Err(ApiError::internal(format!("vendor parameter `{other}` is accepted but not handled")));
             }
@@ -315,4 +318,8 @@ pub struct VendorSearchParams {
     page: Option<usize>,
     #[param(minimum = 1, maximum = 100)]
     per_page: Option<usize>,
+    /// `last` (the default): the last word of `q` also matches the words it starts; `none`:
+    /// whole words only.
+    #[param(value_type = Option<searchd_catalog::PrefixMode>)]
+    prefix: Option<String>,
 }
