@@ -141,10 +141,14 @@ impl ProductIndex {
             parts.push(boosted(Box::new(fuzzy), w.typo));
         }
         if prefix {
-            let distance = u8::from(typos > 0 && rare);
+            // A word the typed letters start counts more than one they start give or take a typo
+            // ("cordl": "cordless" before "corded").
             for field in [f.title_exact, f.brand_text] {
-                let starts = FuzzyTermQuery::new_prefix(Term::from_field_text(field, &t.exact), distance, true);
-                parts.push(boosted(Box::new(starts), w.prefix));
+                let term = Term::from_field_text(field, &t.exact);
+                parts.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)), w.prefix));
+                if typos > 0 && rare {
+                    parts.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term, 1, true)), w.prefix / 2.0));
+                }
             }
         }
         Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, w.tie))
