@@ -434,6 +434,13 @@ impl PrefixMode {
             Self::None => "none",
         }
     }
+
+    /// Whether the last word of `q` (`last`, as analysed) is being typed and matches as a
+    /// prefix: in `last` mode, `q` not ending in a space, the word at least
+    /// [`MIN_CHARS`](Self::MIN_CHARS) long.
+    pub fn typing(self, q: &str, last: &str) -> bool {
+        self == Self::Last && !q.ends_with(char::is_whitespace) && last.chars().count() >= Self::MIN_CHARS
+    }
 }
 
 impl FromStr for PrefixMode {

@@ -145,18 +145,12 @@ const MAX_KEPT_VALUES: usize = 1 << 18;
 /// facet keeps back into text then reads no dictionary block.
 pub(crate) struct FacetColumn {
     pub(crate) columns: TypedColumns,
-    /// Whether a document has at most one string (no list to count each value of once).
-    pub(crate) single: bool,
     values: Option<Box<[Box<str>]>>,
 }
 
 impl FacetColumn {
     fn open(segment: &SegmentReader, name: &str) -> tantivy::Result<Self> {
         let columns = TypedColumns::open(segment, name)?;
-        let single = columns
-            .strs
-            .as_ref()
-            .is_none_or(|c| c.ords().get_cardinality() != tantivy::columnar::Cardinality::Multivalued);
         let values = match &columns.strs {
             Some(c) if c.num_terms() <= MAX_KEPT_VALUES => {
                 let mut values = Vec::with_capacity(c.num_terms());
@@ -168,7 +162,7 @@ impl FacetColumn {
             }
             _ => None,
         };
-        Ok(Self { columns, single, values })
+        Ok(Self { columns, values })
     }
 
     /// The ordinal of `value` among the strings, if the segment holds it.
@@ -239,18 +233,28 @@ impl FacetColumns {
     }
 }
 
-/// A document's first value in `column`: what `Column::first` gives, read straight from the
-/// index of a column with one value at most per document (no iterator over its values).
+/// Calls `f` with each of a document's values in `column`: what `values_for_doc` gives, read
+/// straight from the index of a column with one value at most per document (no iterator).
 #[inline]
-pub(crate) fn first<T>(column: &tantivy::columnar::Column<T>, doc: tantivy::DocId) -> Option<T>
+pub(crate) fn for_each_value<T>(column: &tantivy::columnar::Column<T>, doc: tantivy::DocId, mut f: impl FnMut(T))
 where
     T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static,
 {
     use tantivy::columnar::ColumnIndex;
     use tantivy::columnar::column_index::Set;
     match &column.index {
-        ColumnIndex::Full => Some(column.values.get_val(doc)),
-        ColumnIndex::Optional(index) => index.rank_if_exists(doc).map(|row| column.values.get_val(row)),
-        ColumnIndex::Empty { .. } | ColumnIndex::Multivalued(_) => column.first(doc),
+        ColumnIndex::Full => f(column.values.get_val(doc)),
+        ColumnIndex::Optional(index) => {
+            if let Some(row) = index.rank_if_exists(doc) {
+                f(column.values.get_val(row));
+            }
+        }
+        ColumnIndex::Empty { .. } => {}
+        ColumnIndex::Multivalued(_) => column.values_for_doc(doc).for_each(f),
     }
+}
+
+/// Whether a column may hold several values for one document.
+pub(crate) fn is_list<T>(column: &tantivy::columnar::Column<T>) -> bool {
+    matches!(column.index, tantivy::columnar::ColumnIndex::Multivalued(_))
 }

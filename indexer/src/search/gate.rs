@@ -10,21 +10,19 @@
 //! too, which every count needs: its column is read for the documents the words match, without
 //! a doc set of its own in the query's intersection.
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{EnableScoring, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
-
+use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 use searchd_catalog::attributes::AttributeType;
-use std::ops::{Bound, RangeBounds};
-
 use searchd_catalog::filter::{Builtin, Field, Resolved, Value};
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::query::{EnableScoring, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use crate::Result;
-use crate::columns::{FacetColumn, FacetColumns};
+use crate::columns::{FacetColumn, FacetColumns, for_each_value};
 
 /// Most gates one search may have: a bit each.
 pub(super) const MAX_GATES: usize = 64;
@@ -71,21 +69,16 @@ impl SegmentGate {
                 }
                 gate.doc() == doc && doc != TERMINATED
             }
-            SegmentGate::Keyword { column, wanted } => match &column.columns.strs {
-                Some(strs) if column.single => {
-                    crate::columns::first(strs.ords(), doc).is_some_and(|o| wanted[o as usize])
-                }
-                Some(strs) => strs.term_ords(doc).any(|o| wanted[o as usize]),
-                None => false,
-            },
-            SegmentGate::Range { numbers: Some(numbers), range } => {
-                if matches!(numbers.index, tantivy::columnar::ColumnIndex::Multivalued(_)) {
-                    numbers.values_for_doc(doc).any(|v| range.contains(&v))
-                } else {
-                    crate::columns::first(numbers, doc).is_some_and(|v| range.contains(&v))
-                }
-            }
-            SegmentGate::Range { numbers: None, .. } => false,
+            SegmentGate::Keyword { column, wanted } => column.columns.strs.as_ref().is_some_and(|strs| {
+                let mut hit = false;
+                for_each_value(strs.ords(), doc, |o| hit |= wanted[o as usize]);
+                hit
+            }),
+            SegmentGate::Range { numbers, range } => numbers.as_ref().is_some_and(|numbers| {
+                let mut hit = false;
+                for_each_value(numbers, doc, |v| hit |= range.contains(&v));
+                hit
+            }),
         }
     }
 }
@@ -245,28 +238,23 @@ impl crate::ProductIndex {
             return None;
         }
         let own = |i: usize| plan.disjunctive.iter().any(|(_, kept)| !kept.contains(&i));
-        let gated: Vec<usize> =
-            (0..clauses.len()).filter(|&i| own(i) || number_range(&clauses[i], plan.generation).is_some()).collect();
+        // The clauses on disjunctive facets and the number ranges, each as its gate.
+        let (gated, queries): (Vec<usize>, Vec<Gate>) = clauses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, clause)| {
+                let gate = match number_range(clause, plan.generation) {
+                    Some(range) => range,
+                    None if own(i) => keyword_gate(clause, plan.generation)
+                        .unwrap_or_else(|| Gate::Query(self.filter_query(clause, plan.generation))),
+                    None => return None,
+                };
+                Some((i, gate))
+            })
+            .unzip();
         if gated.len() > MAX_GATES {
             return None;
         }
-        let queries = gated
-            .iter()
-            .map(|&i| {
-                let clause = &clauses[i];
-                let texts = || -> Option<Vec<String>> {
-                    let Resolved::AnyOf(_, values) = clause else { return None };
-                    values.iter().map(|v| if let Value::Text(t) = v { Some(t.clone()) } else { None }).collect()
-                };
-                match (clause, texts()) {
-                    (Resolved::AnyOf(Field::Attribute(name, AttributeType::Keyword), _), Some(values)) => {
-                        Gate::Keyword { column: crate::schema::attr_column(plan.generation, name), values }
-                    }
-                    _ => number_range(clause, plan.generation)
-                        .unwrap_or_else(|| Gate::Query(self.filter_query(clause, plan.generation))),
-                }
-            })
-            .collect();
         let facets = plan
             .disjunctive
             .iter()
@@ -278,6 +266,14 @@ impl crate::ProductIndex {
         let kept = (0..clauses.len()).filter(|i| !gated.contains(i)).map(|i| &clauses[i]).collect();
         Some(((queries, facets), kept))
     }
+}
+
+/// `keyword IN [..]` (or `=`) on a declared keyword attribute as a gate on its column.
+fn keyword_gate(clause: &Resolved, generation: u64) -> Option<Gate> {
+    let Resolved::AnyOf(Field::Attribute(name, AttributeType::Keyword), values) = clause else { return None };
+    let values: Option<Vec<String>> =
+        values.iter().map(|v| if let Value::Text(t) = v { Some(t.clone()) } else { None }).collect();
+    Some(Gate::Keyword { column: crate::schema::attr_column(generation, name), values: values? })
 }
 
 /// A range over a column of `f64`s as a gate: declared numbers and dates (held as `f64`

@@ -15,16 +15,10 @@ impl ProductIndex {
     /// Marks the words of title and description that match a query word exactly, by stem (in
     /// the product's language) or within its typo budget. Output is HTML-escaped.
     pub(crate) fn highlight(&self, product: &searchd_catalog::Product, terms: &[QueryTerm]) -> Highlight {
-        let language =
-            product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
+        let language = self.language_of(product);
         let is_match = |word: &str| {
-            let exact = fold(word);
-            let stem = language.stemmed_form(word);
-            terms.iter().any(|t| {
-                t.exact == exact
-                    || t.stem == stem
-                    || (t.allowed_typos() > 0 && bounded_distance(&t.exact, &exact, t.allowed_typos()).is_some())
-            })
+            let (exact, stem) = (fold(word), language.stemmed_form(word));
+            terms.iter().any(|t| word_match(t, &exact, &stem, false) != MatchKind::None)
         };
         let title = mark(&product.title, &is_match, None);
         let description = (!product.description.is_empty())
@@ -47,8 +41,7 @@ impl ProductIndex {
         terms: &[QueryTerm],
         prefix: Option<usize>,
     ) -> Vec<WordMatch> {
-        let language =
-            product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language());
+        let language = self.language_of(product);
         let texts = [product.title.as_str(), product.brand.as_deref().unwrap_or(""), product.description.as_str()];
         let category = product.category.join(" ");
         let words: Vec<(String, String)> = texts
@@ -70,6 +63,13 @@ impl ProductIndex {
                 WordMatch { word: t.exact.clone(), kind }
             })
             .collect()
+    }
+}
+
+impl ProductIndex {
+    /// The language a product's words are stemmed in: its own, else the index's default.
+    fn language_of(&self, product: &searchd_catalog::Product) -> Language {
+        product.language.as_deref().and_then(Language::from_code).unwrap_or(self.analyzer.default_language())
     }
 }
 

@@ -2,7 +2,7 @@
 //! (DisMax), the title's product type, learned expansions, joined words, and the filters.
 
 use searchd_catalog::filter::Resolved;
-use searchd_catalog::{Expansions, PrefixMode, RankingMode, SearchRequest, TextWeights};
+use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
     TermQuery,
@@ -181,14 +181,12 @@ impl ProductIndex {
 
 /// The index of the query word matched as a prefix too: the last, with `prefix=last`, outside
 /// plain BM25, when the query does not end in a space (the word is finished), the word has at
-/// least [`PrefixMode::MIN_CHARS`] characters and is among the words searched.
+/// least `PrefixMode::MIN_CHARS` characters and is among the words searched.
 pub(crate) fn prefix_word(request: &SearchRequest, terms: &[QueryTerm]) -> Option<usize> {
     let last = terms.len().checked_sub(1)?;
-    let typing = request.prefix == PrefixMode::Last
-        && request.ranking != RankingMode::Bm25
-        && !request.q.ends_with(char::is_whitespace)
+    let typing = request.ranking != RankingMode::Bm25
         && terms.len() <= MAX_QUERY_TERMS
-        && terms[last].exact.chars().count() >= PrefixMode::MIN_CHARS;
+        && request.prefix.typing(&request.q, &terms[last].exact);
     typing.then_some(last)
 }
 

@@ -362,10 +362,7 @@ impl VendorIndex {
     fn text_query(&self, q: &str, prefix: searchd_catalog::PrefixMode) -> Box<dyn Query> {
         let f = self.fields;
         let mut words = self.analyzer.query_terms(q, self.analyzer.default_language());
-        let typing = prefix == searchd_catalog::PrefixMode::Last
-            && !q.ends_with(char::is_whitespace)
-            && words.len() <= MAX_QUERY_WORDS
-            && words.last().is_some_and(|w| w.exact.chars().count() >= searchd_catalog::PrefixMode::MIN_CHARS);
+        let typing = words.len() <= MAX_QUERY_WORDS && words.last().is_some_and(|w| prefix.typing(q, &w.exact));
         words.truncate(MAX_QUERY_WORDS);
         if words.is_empty() {
             return Box::new(EmptyQuery);

@@ -11,7 +11,7 @@ use tantivy::schema::Facet;
 use tantivy::{DocId, Score, SegmentReader};
 
 use super::{FacetResults, Spec};
-use crate::columns::{FacetColumn, FacetColumns};
+use crate::columns::{FacetColumn, FacetColumns, for_each_value, is_list};
 
 /// Counts a list of facets in one pass.
 pub(in crate::search) struct FacetsCollector {
@@ -306,11 +306,7 @@ impl SegmentCollector for FacetsSegment {
             match column {
                 SegmentColumn::Values { column, counts, truth, seen } => {
                     if let Some(strs) = &column.columns.strs {
-                        if column.single {
-                            if let Some(ord) = crate::columns::first(strs.ords(), doc) {
-                                counts.add(ord);
-                            }
-                        } else {
+                        if is_list(strs.ords()) {
                             // A list counts each distinct value once.
                             seen.clear();
                             seen.extend(strs.term_ords(doc));
@@ -319,6 +315,8 @@ impl SegmentCollector for FacetsSegment {
                             for &ord in seen.iter() {
                                 counts.add(ord);
                             }
+                        } else {
+                            for_each_value(strs.ords(), doc, |ord| counts.add(ord));
                         }
                     }
                     if let Some(bools) = &column.columns.bools {
@@ -332,7 +330,7 @@ impl SegmentCollector for FacetsSegment {
                 }
                 SegmentColumn::Numeric { numbers: Some(numbers), ranges, acc } => {
                     let mut in_range = 0u128;
-                    let mut add = |v: f64| {
+                    for_each_value(numbers, doc, |v: f64| {
                         acc.count += 1;
                         acc.sum += v;
                         acc.min = Some(acc.min.map_or(v, |m| m.min(v)));
@@ -342,12 +340,7 @@ impl SegmentCollector for FacetsSegment {
                                 in_range |= 1 << i;
                             }
                         }
-                    };
-                    if matches!(numbers.index, tantivy::columnar::ColumnIndex::Multivalued(_)) {
-                        numbers.values_for_doc(doc).for_each(add);
-                    } else if let Some(v) = crate::columns::first(numbers, doc) {
-                        add(v);
-                    }
+                    });
                     // A product counts once per range, however many of its values lie in it.
                     while in_range != 0 {
                         let i = in_range.trailing_zeros() as usize;
@@ -356,19 +349,11 @@ impl SegmentCollector for FacetsSegment {
                     }
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
-                SegmentColumn::Paths { column, counts, .. } => match &column.columns.strs {
-                    Some(strs) if column.single => {
-                        if let Some(ord) = crate::columns::first(strs.ords(), doc) {
-                            counts.add(ord);
-                        }
+                SegmentColumn::Paths { column, counts, .. } => {
+                    if let Some(strs) = &column.columns.strs {
+                        for_each_value(strs.ords(), doc, |ord| counts.add(ord));
                     }
-                    Some(strs) => {
-                        for ord in strs.term_ords(doc) {
-                            counts.add(ord);
-                        }
-                    }
-                    None => {}
-                },
+                }
             }
         }
     }
