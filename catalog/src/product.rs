@@ -43,7 +43,7 @@ pub struct Product {
     /// Price in `currency`, ≥ 0.
     pub price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// ISO 4217 code (`EUR`, `USD`).
+    /// ISO 4217 code (`EUR`, `USD`): three letters, held in capitals.
     pub currency: Option<String>,
     /// Average rating, 0 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +114,11 @@ impl Product {
         if let Some(price) = self.price {
             if !price.is_finite() || price < 0.0 {
                 return Err(Error::document("price", "must be a finite number ≥ 0"));
+            }
+        }
+        if let Some(currency) = &self.currency {
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(Error::document("currency", "must be a three-letter ISO 4217 code such as `EUR`"));
             }
         }
         if let Some(rating) = self.rating {

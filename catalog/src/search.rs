@@ -59,6 +59,11 @@ pub struct SearchRequest {
     /// left out: `100-`; `a..b` for negative ends): `{"price": ["0-50", "50-100", "100-"]}`.
     #[schema(value_type = BTreeMap<String, Vec<String>>, example = json!({"price": ["0-50", "50-100", "100-"]}))]
     pub facet_ranges: BTreeMap<String, Vec<FacetRange>>,
+    /// Numeric facets' stats also per value of this keyword field: `currency`, `language` or a
+    /// facetable keyword attribute; in `facet_stats_by` (prices per currency, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "currency")]
+    pub stats_by: Option<String>,
     /// One best hit per value of this keyword attribute (product variants shown once);
     /// products without it are each their own group, and `total_hits` counts groups.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +112,7 @@ impl Default for SearchRequest {
             category_depth: 1,
             facet_order: FacetOrder::Count,
             facet_ranges: BTreeMap::new(),
+            stats_by: None,
             distinct: None,
             tenant: None,
             sort: SortBy::relevance(),
@@ -526,6 +532,10 @@ pub struct SearchResponse {
     /// the ranges asked for.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub facet_stats: BTreeMap<String, FacetStats>,
+    /// With `stats_by`: each value of that field → numeric facet name → the stats over the
+    /// matching products holding the value (`{"EUR": {"price": {..}}, "USD": {..}}`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub facet_stats_by: BTreeMap<String, BTreeMap<String, FacetStats>>,
     /// Time the search took in the index, milliseconds.
     pub took_ms: f64,
 }

@@ -436,7 +436,12 @@ fn to_product(
     let prices: Vec<f64> =
         offers.iter().filter_map(|o| number(o.get("price")).or_else(|| number(o.get("lowPrice")))).collect();
     product.price = prices.iter().copied().reduce(f64::min).filter(|p| p.is_finite() && *p >= 0.0);
-    product.currency = offers.iter().find_map(|o| text(o.get("priceCurrency"))).map(|c| c.to_ascii_uppercase());
+    // An ISO 4217 code, or none (a page's "$" or "Rs." is not one).
+    product.currency = offers
+        .iter()
+        .find_map(|o| text(o.get("priceCurrency")))
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()));
     let availability: Vec<String> = offers.iter().filter_map(|o| text(o.get("availability"))).collect();
     if !availability.is_empty() {
         product.in_stock = availability.iter().any(|a| in_stock(a));

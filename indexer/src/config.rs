@@ -38,7 +38,7 @@ pub struct IndexConfig {
 /// Names an attribute cannot be declared under: the built-in fields and the product's own.
 pub fn reserved_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-    names.extend(["id", "title", "description", "currency", "version", "attributes", "_relevance"]);
+    names.extend(["id", "title", "description", "version", "attributes", "_relevance"]);
     names
 }
 

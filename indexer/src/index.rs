@@ -207,6 +207,9 @@ impl ProductIndex {
         let f = &self.fields;
         let language = self.analyzer.resolve(product.language.as_deref(), || detection_sample(&product));
         product.language = Some(language.code().to_string());
+        if let Some(currency) = &mut product.currency {
+            currency.make_ascii_uppercase();
+        }
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &product.id);
         // Tokenized in Tantivy's indexing threads by the tokenizers registered in `with_index`.
@@ -242,6 +245,9 @@ impl ProductIndex {
             doc.add_i64(f.updated_at, at.unix_timestamp());
         }
         doc.add_text(f.language, language.code());
+        if let Some(currency) = &product.currency {
+            doc.add_text(f.currency, currency);
+        }
         let indexing = self.settings.indexing();
         self.add_attributes(&mut doc, &product, &indexing)?;
         Ok(PreparedProduct { product, doc, epoch: indexing.epoch })

@@ -33,6 +33,8 @@ pub(crate) struct Fields {
     pub in_stock: Field,
     pub updated_at: Field,
     pub language: Field,
+    /// The price's currency code, in capitals.
+    pub currency: Field,
     pub source: Field,
     /// The declared attributes' values in their types (keywords as raw terms, numbers and dates
     /// as `f64`, booleans), indexed and in fast columns under their dotted names.
@@ -78,6 +80,8 @@ pub(crate) const REVIEW_COUNT: &str = "review_count";
 pub(crate) const POPULARITY: &str = "popularity";
 pub(crate) const IN_STOCK: &str = "in_stock";
 pub(crate) const UPDATED_AT: &str = "updated_at";
+pub(crate) const LANGUAGE: &str = "language";
+pub(crate) const CURRENCY: &str = "currency";
 
 impl Fields {
     pub fn schema() -> (Schema, Fields) {
@@ -113,7 +117,8 @@ impl Fields {
             popularity: b.add_f64_field(POPULARITY, FAST),
             in_stock: b.add_bool_field(IN_STOCK, INDEXED | FAST),
             updated_at: b.add_i64_field(UPDATED_AT, FAST),
-            language: b.add_text_field("language", STRING),
+            language: b.add_text_field(LANGUAGE, STRING | FAST),
+            currency: b.add_text_field(CURRENCY, STRING | FAST),
             source: b.add_text_field("source", STORED),
             attrs: b.add_json_field(ATTRS, attrs_options()),
             attr_state: b.add_text_field("attr_state", STRING),

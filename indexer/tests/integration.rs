@@ -1,5 +1,6 @@
 //! Integration tests of the indexer: one binary, submodules by area.
 
+mod currency;
 mod facets;
 mod filters;
 mod language;

@@ -28,6 +28,8 @@ pub enum Builtin {
     UpdatedAt,
     /// `language`: the ISO 639-1 code the product was analyzed in (declared or detected).
     Language,
+    /// `currency`: the ISO 4217 code of the price (`EUR`), compared in capitals; optional.
+    Currency,
 }
 
 /// What a built-in field holds.
@@ -47,9 +49,10 @@ pub enum Kind {
 
 impl Builtin {
     /// Every built-in field.
-    pub const ALL: [Builtin; 9] = [
+    pub const ALL: [Builtin; 10] = [
         Builtin::Brand,
         Builtin::Category,
+        Builtin::Currency,
         Builtin::InStock,
         Builtin::Language,
         Builtin::Popularity,
@@ -71,6 +74,7 @@ impl Builtin {
             Builtin::InStock => "in_stock",
             Builtin::UpdatedAt => "updated_at",
             Builtin::Language => "language",
+            Builtin::Currency => "currency",
         }
     }
 
@@ -82,7 +86,7 @@ impl Builtin {
     /// What the field holds.
     pub fn kind(self) -> Kind {
         match self {
-            Builtin::Brand | Builtin::Language => Kind::Keyword,
+            Builtin::Brand | Builtin::Language | Builtin::Currency => Kind::Keyword,
             Builtin::Category => Kind::Path,
             Builtin::Price | Builtin::Rating | Builtin::ReviewCount | Builtin::Popularity => Kind::Number,
             Builtin::InStock => Kind::Boolean,

@@ -300,7 +300,7 @@ fn unknown_attributes_and_wrong_types_name_the_column() {
     let cases = [
         (
             "colour = red",
-            "at column 1: `colour` is not filterable; filterable attributes: brand, category, in_stock, language, \
+            "at column 1: `colour` is not filterable; filterable attributes: brand, category, currency, in_stock, language, \
              popularity, price, rating, released, review_count, size, specs.voltage, updated_at",
         ),
         ("size > 3", "at column 1: `size` holds a keyword: a range does not apply to it"),

@@ -119,8 +119,8 @@ fn state(c: &Compiler<'_>, token: String) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(c.attr_state, &token), IndexRecordOption::Basic))
 }
 
-/// The term of one value: a facet path for brand and category, the code for language, the
-/// boolean for stock. `None` for a value no product can hold (an empty path).
+/// The term of one value: a facet path for brand and category, the code for language and
+/// currency (in capitals), the boolean for stock. `None` for a value no product can hold (an empty path).
 fn term(f: &Fields, field: Builtin, value: &Value) -> Option<Box<dyn Query>> {
     let term = match (field, value) {
         (Builtin::Brand, Value::Text(brand)) => {
@@ -135,6 +135,7 @@ fn term(f: &Fields, field: Builtin, value: &Value) -> Option<Box<dyn Query>> {
             Term::from_facet(f.category, &Facet::from_path(segments))
         }
         (Builtin::Language, Value::Text(code)) => Term::from_field_text(f.language, code),
+        (Builtin::Currency, Value::Text(code)) => Term::from_field_text(f.currency, &code.trim().to_ascii_uppercase()),
         (Builtin::InStock, Value::Bool(b)) => Term::from_field_bool(f.in_stock, *b),
         _ => return None,
     };
@@ -214,6 +215,7 @@ fn exists(f: &Fields, field: Builtin) -> Box<dyn Query> {
         Builtin::Price => Box::new(ExistsQuery::new(crate::schema::PRICE.into(), false)),
         Builtin::Rating => Box::new(ExistsQuery::new(crate::schema::RATING.into(), false)),
         Builtin::UpdatedAt => Box::new(ExistsQuery::new(crate::schema::UPDATED_AT.into(), false)),
+        Builtin::Currency => Box::new(ExistsQuery::new(crate::schema::CURRENCY.into(), false)),
         // Every product has these.
         Builtin::ReviewCount | Builtin::Popularity | Builtin::InStock | Builtin::Language => Box::new(AllQuery),
     }

@@ -136,6 +136,7 @@ impl ProductIndex {
             hits,
             facets: facets.values,
             facet_stats: facets.stats,
+            facet_stats_by: facets.grouped,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
         })
     }

@@ -245,7 +245,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 25] = [
+pub const SEARCH_PARAMS: [&str; 26] = [
     "q",
     "filter",
     "brand",
@@ -260,6 +260,7 @@ pub const SEARCH_PARAMS: [&str; 25] = [
     "category_depth",
     "facet_order",
     "facet_ranges",
+    "stats_by",
     "distinct",
     "sort",
     "page",
@@ -352,6 +353,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "max_values_per_facet" => request.max_values_per_facet = count(value)?,
             "category_depth" => request.category_depth = count(value)?,
             "distinct" => request.distinct = Some(value.trim().to_string()),
+            "stats_by" => request.stats_by = Some(value.trim().to_string()),
             "facet_order" => request.facet_order = value.trim().parse()?,
             // `price:0-50,50-100,100-`; several facets separated by `;`.
             "facet_ranges" => {
@@ -405,7 +407,7 @@ pub struct SearchParams {
     q: Option<String>,
     /// A filter expression, ANDed with the other filters: `=`, `!=`, `>`, `>=`, `<`, `<=`,
     /// `a TO b`, `IN [..]`, `NOT IN [..]`, `EXISTS`, `IS NULL`, `IS EMPTY`, `AND`, `OR`, `NOT`,
-    /// parentheses, quoted strings, over brand, category, price, rating, review_count,
+    /// parentheses, quoted strings, over brand, category, price, currency, rating, review_count,
     /// popularity, in_stock, updated_at, language and the filterable attributes.
     #[param(example = "price < 100 AND brand IN [Bosch, Makita]")]
     filter: Option<String>,
@@ -421,9 +423,9 @@ pub struct SearchParams {
     #[param(minimum = 0, maximum = 5)]
     min_rating: Option<f64>,
     in_stock: Option<bool>,
-    /// Facets to count, comma-separated: `brand`, `category`, `price`, `rating`,
-    /// `review_count`, `popularity`, and facetable attributes. Keyword facets answer in
-    /// `facets`, numeric ones in `facet_stats`.
+    /// Facets to count, comma-separated: `brand`, `category`, `currency`, `language`, `price`,
+    /// `rating`, `review_count`, `popularity`, and facetable attributes. Keyword facets answer
+    /// in `facets`, numeric ones in `facet_stats`.
     #[param(example = "brand,category,price")]
     facets: Option<String>,
     /// Facets counted disjunctively, comma-separated: their counts ignore the filter clauses on
@@ -443,6 +445,10 @@ pub struct SearchParams {
     /// excluded; `a..b` for negative ends), several facets separated by `;`.
     #[param(example = "price:0-50,50-100,100-")]
     facet_ranges: Option<String>,
+    /// The numeric facets' stats also per value of this keyword field (`currency`,
+    /// `language`, a facetable keyword attribute), in `facet_stats_by`: prices per currency.
+    #[param(example = "currency")]
+    stats_by: Option<String>,
     /// One best hit per value of this filterable keyword attribute; `total_hits` counts groups.
     #[param(example = "group_id")]
     distinct: Option<String>,

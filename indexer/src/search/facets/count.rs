@@ -54,9 +54,12 @@ impl FacetsCollector {
                         .collect();
                     results.values.insert(spec.name().to_string(), keep(values));
                 }
-                Counted::Numeric(acc) => {
+                Counted::Numeric(acc, groups) => {
                     let Spec::Numeric { ranges, .. } = spec else { continue };
                     results.stats.insert(spec.name().to_string(), acc.stats(ranges));
+                    for (value, acc) in groups {
+                        results.grouped.entry(value).or_default().insert(spec.name().to_string(), acc.stats(ranges));
+                    }
                 }
                 Counted::Paths(paths) => {
                     let values = match spec {
@@ -141,14 +144,11 @@ pub(in crate::search) struct FacetsFruit {
 enum Counted {
     /// One segment's counts by term ordinal (and of booleans), read back when finishing: only
     /// the values kept are turned into text.
-    Ords {
-        column: std::sync::Arc<FacetColumn>,
-        counts: OrdCounts,
-        truth: [u64; 2],
-    },
+    Ords { column: std::sync::Arc<FacetColumn>, counts: OrdCounts, truth: [u64; 2] },
     /// Counts by value (a brand's value is its one-segment path).
     Values(HashMap<String, u64>),
-    Numeric(NumericAcc),
+    /// Stats over all, and per value of the `stats_by` column.
+    Numeric(NumericAcc, HashMap<String, NumericAcc>),
     /// Products per whole facet path, encoded (`Tools\0Drills`, `Bosch`).
     Paths(HashMap<String, u64>),
 }
@@ -164,6 +164,33 @@ struct NumericAcc {
 }
 
 impl NumericAcc {
+    fn new(ranges: usize) -> Self {
+        NumericAcc { ranges: vec![0; ranges], ..NumericAcc::default() }
+    }
+
+    /// Adds a document's values; it counts once per range, however many of its values lie in
+    /// it.
+    #[inline]
+    fn add(&mut self, numbers: &Column<f64>, ranges: &[FacetRange], doc: DocId) {
+        let mut in_range = 0u128;
+        for_each_value(numbers, doc, |v: f64| {
+            self.count += 1;
+            self.sum += v;
+            self.min = Some(self.min.map_or(v, |m| m.min(v)));
+            self.max = Some(self.max.map_or(v, |m| m.max(v)));
+            for (i, r) in ranges.iter().enumerate() {
+                if r.contains(v) {
+                    in_range |= 1 << i;
+                }
+            }
+        });
+        while in_range != 0 {
+            let i = in_range.trailing_zeros() as usize;
+            self.ranges[i] += 1;
+            in_range &= in_range - 1;
+        }
+    }
+
     fn merge(&mut self, other: NumericAcc) {
         self.count += other.count;
         self.sum += other.sum;
@@ -206,10 +233,14 @@ impl Collector for FacetsCollector {
                 Spec::Values { .. } => {
                     SegmentColumn::Values { column, counts: OrdCounts::new(ords), truth: [0; 2], seen: Vec::new() }
                 }
-                Spec::Numeric { ranges, .. } => SegmentColumn::Numeric {
+                Spec::Numeric { ranges, by, .. } => SegmentColumn::Numeric {
                     numbers: column.columns.numbers.clone(),
                     ranges: ranges.clone(),
-                    acc: NumericAcc { ranges: vec![0; ranges.len()], ..NumericAcc::default() },
+                    acc: NumericAcc::new(ranges.len()),
+                    by: match by {
+                        Some(by) => Some((self.held.get(segment, by)?, HashMap::new())),
+                        None => None,
+                    },
                 },
                 // A facet field's fast column: its paths' ordinals per document.
                 Spec::Brand | Spec::Category(_) | Spec::Tree { .. } => {
@@ -246,7 +277,12 @@ impl Collector for FacetsCollector {
                                     *into.entry(value).or_default() += count;
                                 }
                             }
-                            (Counted::Numeric(into), Counted::Numeric(from)) => into.merge(from),
+                            (Counted::Numeric(into, into_groups), Counted::Numeric(from, from_groups)) => {
+                                into.merge(from);
+                                for (value, acc) in from_groups {
+                                    into_groups.entry(value).or_default().merge(acc);
+                                }
+                            }
                             (Counted::Paths(into), Counted::Paths(from)) => {
                                 for (path, count) in from {
                                     *into.entry(path).or_default() += count;
@@ -262,7 +298,7 @@ impl Collector for FacetsCollector {
             self.columns
                 .iter()
                 .map(|s| match s {
-                    Spec::Numeric { .. } => Counted::Numeric(NumericAcc::default()),
+                    Spec::Numeric { .. } => Counted::Numeric(NumericAcc::default(), HashMap::new()),
                     Spec::Values { .. } | Spec::Brand => Counted::Values(HashMap::new()),
                     Spec::Category(_) | Spec::Tree { .. } => Counted::Paths(HashMap::new()),
                 })
@@ -283,6 +319,8 @@ enum SegmentColumn {
         numbers: Option<Column<f64>>,
         ranges: Vec<FacetRange>,
         acc: NumericAcc,
+        /// The `stats_by` column, and the stats per its value's ordinal (a document's first).
+        by: Option<(std::sync::Arc<FacetColumn>, HashMap<u64, NumericAcc>)>,
     },
     /// Products per path of a facet field (a product has one brand and one category path).
     Paths {
@@ -328,24 +366,15 @@ impl SegmentCollector for FacetsSegment {
                         truth[1] += u64::from(t);
                     }
                 }
-                SegmentColumn::Numeric { numbers: Some(numbers), ranges, acc } => {
-                    let mut in_range = 0u128;
-                    for_each_value(numbers, doc, |v: f64| {
-                        acc.count += 1;
-                        acc.sum += v;
-                        acc.min = Some(acc.min.map_or(v, |m| m.min(v)));
-                        acc.max = Some(acc.max.map_or(v, |m| m.max(v)));
-                        for (i, r) in ranges.iter().enumerate() {
-                            if r.contains(v) {
-                                in_range |= 1 << i;
-                            }
+                SegmentColumn::Numeric { numbers: Some(numbers), ranges, acc, by } => {
+                    acc.add(numbers, ranges, doc);
+                    if let Some((column, groups)) = by {
+                        if let Some(ord) = column.columns.strs.as_ref().and_then(|c| c.term_ords(doc).next()) {
+                            groups
+                                .entry(ord)
+                                .or_insert_with(|| NumericAcc::new(ranges.len()))
+                                .add(numbers, ranges, doc);
                         }
-                    });
-                    // A product counts once per range, however many of its values lie in it.
-                    while in_range != 0 {
-                        let i = in_range.trailing_zeros() as usize;
-                        acc.ranges[i] += 1;
-                        in_range &= in_range - 1;
                     }
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
@@ -365,7 +394,19 @@ impl SegmentCollector for FacetsSegment {
             .map(|column| match column {
                 SegmentColumn::Values { column, counts, truth, .. } => Counted::Ords { column, counts, truth },
                 SegmentColumn::Paths { column, counts, brand: true } => Counted::Ords { column, counts, truth: [0; 2] },
-                SegmentColumn::Numeric { acc, .. } => Counted::Numeric(acc),
+                SegmentColumn::Numeric { acc, by, .. } => {
+                    let mut named = HashMap::new();
+                    if let Some((column, mut groups)) = by {
+                        let mut ords: Vec<u64> = groups.keys().copied().collect();
+                        ords.sort_unstable();
+                        column.values_of(&ords, |value, ord| {
+                            if let Some(acc) = groups.remove(&ord) {
+                                named.insert(value.to_string(), acc);
+                            }
+                        });
+                    }
+                    Counted::Numeric(acc, named)
+                }
                 SegmentColumn::Paths { column, counts, brand: false } => {
                     let mut paths = HashMap::new();
                     // Encoded: the segments as given, `\0` between them.
@@ -397,7 +438,7 @@ impl Counted {
                 values
             }
             Counted::Values(values) => values,
-            Counted::Numeric(_) | Counted::Paths(_) => HashMap::new(),
+            Counted::Numeric(..) | Counted::Paths(_) => HashMap::new(),
         }
     }
 }

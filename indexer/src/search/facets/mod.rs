@@ -32,8 +32,9 @@ pub(super) enum Spec {
     Tree { root: Facet, depth: usize },
     /// Values of a fast column (`attrs.colour`): keywords, or booleans as `true` / `false`.
     Values { name: String, column: String },
-    /// Stats and range counts of a numeric fast column.
-    Numeric { name: String, column: String, ranges: Vec<FacetRange> },
+    /// Stats and range counts of a numeric fast column, also per value of the keyword column
+    /// `by` (`stats_by`).
+    Numeric { name: String, column: String, ranges: Vec<FacetRange>, by: Option<String> },
 }
 
 impl Spec {
@@ -66,11 +67,13 @@ pub(super) struct FacetPlan {
     pub generation: u64,
 }
 
-/// What counting gave: keyword facets' values and numeric facets' stats, by facet name.
+/// What counting gave: keyword facets' values and numeric facets' stats, by facet name; the
+/// stats per value of `stats_by`.
 #[derive(Debug, Default)]
 pub(super) struct FacetResults {
     pub values: BTreeMap<String, Vec<FacetCount>>,
     pub stats: BTreeMap<String, FacetStats>,
+    pub grouped: BTreeMap<String, BTreeMap<String, FacetStats>>,
 }
 
 impl ProductIndex {
@@ -86,6 +89,7 @@ impl ProductIndex {
         let column = |name: &str| crate::schema::attr_column(served.generation, name);
         let mut plan = FacetPlan { generation: served.generation, ..FacetPlan::default() };
         let mut seen: Vec<&str> = Vec::new();
+        let by = request.stats_by.as_deref().map(|name| stats_column(name, served)).transpose()?;
         let asked =
             request.facets.iter().map(|f| (f, "facets")).chain(request.disjunctive.iter().map(|f| (f, "disjunctive")));
         for (facet, param) in asked {
@@ -95,7 +99,12 @@ impl ProductIndex {
             }
             seen.push(name);
             let ranges = request.facet_ranges.get(name).cloned().unwrap_or_default();
-            let numeric = |column: String| Spec::Numeric { name: name.to_string(), column, ranges: ranges.clone() };
+            let numeric = |column: String| Spec::Numeric {
+                name: name.to_string(),
+                column,
+                ranges: ranges.clone(),
+                by: by.clone(),
+            };
             let spec = match facet {
                 FacetField::Brand => Spec::Brand,
                 FacetField::Category => {
@@ -110,6 +119,9 @@ impl ProductIndex {
                     (Some(Builtin::Price | Builtin::Rating | Builtin::ReviewCount | Builtin::Popularity), _) => {
                         numeric(name.clone())
                     }
+                    (Some(Builtin::Currency | Builtin::Language), _) => {
+                        Spec::Values { name: name.clone(), column: name.clone() }
+                    }
                     (None, Some(a)) if a.facetable => match a.kind {
                         // Settings refuse a facetable text attribute: it would count nothing.
                         AttributeType::Keyword | AttributeType::Boolean | AttributeType::Text => {
@@ -118,7 +130,16 @@ impl ProductIndex {
                         AttributeType::Number | AttributeType::Date => numeric(column(name)),
                     },
                     _ => {
-                        let mut known = vec!["brand", "category", "popularity", "price", "rating", "review_count"];
+                        let mut known = vec![
+                            "brand",
+                            "category",
+                            "currency",
+                            "language",
+                            "popularity",
+                            "price",
+                            "rating",
+                            "review_count",
+                        ];
                         known.extend(attributes.names(|a| a.facetable));
                         known.sort_unstable();
                         return Err(CatalogError::invalid(
@@ -142,6 +163,16 @@ impl ProductIndex {
                 plan.disjunctive.push((spec, others));
             } else {
                 plan.with_hits.push(spec);
+            }
+        }
+        if let Some(name) = &request.stats_by {
+            let numeric = |s: &Spec| matches!(s, Spec::Numeric { .. });
+            if !plan.with_hits.iter().any(numeric) && !plan.disjunctive.iter().any(|(s, _)| numeric(s)) {
+                return Err(CatalogError::invalid(
+                    "stats_by",
+                    format!("`{name}` groups the stats of numeric facets; ask for one too (facets=price)"),
+                )
+                .into());
             }
         }
         if let Some(name) = request.facet_ranges.keys().find(|k| !seen.contains(&k.as_str())) {
@@ -230,6 +261,26 @@ impl ProductIndex {
     pub(super) fn facets_collector(&self, searcher: &Searcher, specs: &[Spec]) -> FacetsCollector {
         self.facet_columns.prune(searcher);
         FacetsCollector::new(specs, &self.facet_columns)
+    }
+}
+
+/// The keyword column `stats_by` names: the currency or language, or a facetable keyword
+/// attribute's; the error names `stats_by`.
+fn stats_column(name: &str, served: &Served) -> Result<String> {
+    match (Builtin::of(name), served.settings.attributes.get(name)) {
+        (Some(Builtin::Currency | Builtin::Language), _) => Ok(name.to_string()),
+        (None, Some(a)) if a.facetable && a.kind == AttributeType::Keyword => {
+            Ok(crate::schema::attr_column(served.generation, name))
+        }
+        _ => {
+            let mut known = vec!["currency", "language"];
+            known.extend(served.settings.attributes.names(|a| a.facetable && a.kind == AttributeType::Keyword));
+            Err(CatalogError::invalid(
+                "stats_by",
+                format!("`{name}` is not a keyword facet to group stats by; give one of: {}", known.join(", ")),
+            )
+            .into())
+        }
     }
 }
 
