@@ -58,7 +58,7 @@ fn stats<'a>(products: impl Iterator<Item = &'a Product>) -> Stats {
         for (i, r) in RANGES.iter().enumerate() {
             let (from, to) = r.split_once('-').unwrap();
             let from: f64 = from.parse().unwrap();
-            if price >= from && to.parse::<f64>().is_ok_and(|to| price < to) || price >= from && to.is_empty() {
+            if price >= from && (to.is_empty() || to.parse::<f64>().is_ok_and(|to| price < to)) {
                 s.ranges[i] += 1;
             }
         }
