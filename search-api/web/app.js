@@ -1,7 +1,8 @@
 // The storefront demo page: search with as-you-type suggestions, facets, filters, sort and
-// pages; a product's details and similar products; a vendor finder. Plain browser JavaScript,
-// no dependencies, served by `searchd serve` from the binary. It uses only a search-scoped key
-// (from /app/config.json; none with `serve --demo`).
+// pages, one language and one currency at a time; a product's details and similar products; a
+// vendor finder. What is shown lives in the address (reload, bookmarks, Back and Forward keep
+// it). Plain browser JavaScript, no dependencies, served by `searchd serve` from the binary. It
+// uses only a search-scoped key (from /app/config.json; none with `serve --demo`).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -10,7 +11,14 @@ const DEBOUNCE_MS = 120;
 
 const state = {
   key: "",
+  view: "products",
   q: "",
+  // The products' language ("" for all; null until chosen: the browser's, if the catalog has it)
+  // and the one currency shown.
+  lang: null,
+  currency: "",
+  languages: [],
+  currencies: [],
   page: 1,
   sort: "relevance",
   brands: new Set(),
@@ -23,6 +31,10 @@ const state = {
   picked: {},
   suggestions: [],
   active: -1,
+  // The vendor search.
+  near: "",
+  radius: "25",
+  vq: "",
 };
 
 // ---- API ----------------------------------------------------------------------------------
@@ -129,6 +141,7 @@ function choose(i) {
   if (!s) return;
   closeSuggestions();
   state.page = 1;
+  if (state.view !== "products") showView(true, false);
   if (s.type === "brand") {
     state.q = "";
     state.brands = new Set([s.text]);
@@ -140,14 +153,14 @@ function choose(i) {
   } else if (s.type === "product" && s.id) {
     $("q").value = s.text;
     state.q = s.text;
-    search();
+    go();
     openProduct(s.id);
     return;
   } else {
     $("q").value = s.text;
     state.q = s.text;
   }
-  search();
+  go();
 }
 
 $("q").addEventListener("input", (event) => {
@@ -183,7 +196,8 @@ $("search-form").addEventListener("submit", (event) => {
   closeSuggestions();
   state.q = $("q").value;
   state.page = 1;
-  search();
+  if (state.view !== "products") showView(true, false);
+  go();
 });
 
 // ---- Search results ----------------------------------------------------------------------------
@@ -194,10 +208,16 @@ function searchUrl() {
   p.set("facets", ["brand", "category", "price", ...state.attributes].join(","));
   // Checkboxes: each facet's counts ignore its own ticks.
   p.set("disjunctive", ["brand", ...state.attributes].join(","));
-  const ticked = state.attributes
+  const clauses = state.attributes
     .filter((name) => state.picked[name] && state.picked[name].size > 0)
     .map((name) => `${name} IN [${[...state.picked[name]].map((v) => JSON.stringify(v)).join(", ")}]`);
-  if (ticked.length) p.set("filter", ticked.join(" AND "));
+  // One currency at a time: prices, the price filter, facets and sort are all within it.
+  if (state.currency) clauses.push(`currency = ${JSON.stringify(state.currency)}`);
+  if (state.lang) {
+    clauses.push(`language = ${JSON.stringify(state.lang)}`);
+    p.set("lang", state.lang);
+  }
+  if (clauses.length) p.set("filter", clauses.join(" AND "));
   p.set("highlight", "true");
   p.set("page", String(state.page));
   p.set("per_page", String(PER_PAGE));
@@ -241,6 +261,7 @@ function renderResults(body) {
     const li = document.createElement("li");
     li.className = "hit";
     li.dataset.id = p.id;
+    if (p.language) li.lang = p.language;
     li.innerHTML = `
       <h3 class="hit-title"><button type="button">${title}</button></h3>
       ${meta(p, { reviews: true, stock: true })}
@@ -265,7 +286,7 @@ function facetItem(list, value, count, checked, toggle) {
   box.addEventListener("change", () => {
     toggle(box.checked);
     state.page = 1;
-    search();
+    go();
   });
   list.appendChild(li);
 }
@@ -352,7 +373,7 @@ function renderPager(body) {
     b.disabled = disabled;
     b.addEventListener("click", () => {
       state.page = page;
-      search().then(() => $("results").focus());
+      go().then(() => $("results").focus());
     });
     pager.appendChild(b);
   };
@@ -368,20 +389,36 @@ function renderPager(body) {
 $("sort").addEventListener("change", (event) => {
   state.sort = event.target.value;
   state.page = 1;
-  search();
+  go();
 });
 $("in-stock").addEventListener("change", (event) => {
   state.inStock = event.target.checked;
   state.page = 1;
-  search();
+  go();
 });
 for (const [id, field] of [["price-min", "priceMin"], ["price-max", "priceMax"]]) {
   $(id).addEventListener("change", (event) => {
     state[field] = event.target.value;
     state.page = 1;
-    search();
+    go();
   });
 }
+$("language").addEventListener("change", async (event) => {
+  state.lang = event.target.value === "all" ? "" : event.target.value;
+  state.page = 1;
+  await pickCurrency();
+  go();
+});
+$("currency").addEventListener("change", async (event) => {
+  state.currency = event.target.value;
+  // Bounds typed in another currency mean nothing in this one.
+  state.priceMin = "";
+  state.priceMax = "";
+  state.page = 1;
+  await pickLanguage();
+  syncControls();
+  go();
+});
 
 // ---- Product and similar products -------------------------------------------------------------
 
@@ -420,30 +457,46 @@ async function openProduct(id) {
 
 // ---- Vendors ----------------------------------------------------------------------------------
 
-function showView(products) {
+function showView(products, focus = true) {
+  state.view = products ? "products" : "vendors";
   $("products-view").hidden = !products;
   $("vendors-view").hidden = products;
   $("tab-products").setAttribute("aria-pressed", String(products));
   $("tab-vendors").setAttribute("aria-pressed", String(!products));
-  (products ? $("q") : $("city")).focus();
+  if (focus) (products ? $("q") : $("city")).focus();
 }
-$("tab-products").addEventListener("click", () => showView(true));
-$("tab-vendors").addEventListener("click", () => showView(false));
+$("tab-products").addEventListener("click", () => {
+  if (state.view === "products") return;
+  showView(true);
+  go();
+});
+$("tab-vendors").addEventListener("click", () => {
+  if (state.view === "vendors") return;
+  showView(false);
+  remember();
+});
 
 $("city").addEventListener("change", (event) => {
   if (event.target.value) $("location").value = event.target.value;
 });
 
-$("vendor-form").addEventListener("submit", async (event) => {
+$("vendor-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const location = $("location").value.replace(/\s+/g, "");
-  if (!/^-?\d+(\.\d+)?,-?\d+(\.\d+)?$/.test(location)) {
+  const near = $("location").value.replace(/\s+/g, "");
+  if (!/^-?\d+(\.\d+)?,-?\d+(\.\d+)?$/.test(near)) {
     $("vendor-status").textContent = "Choose a city or enter a location as “lat, lon”.";
     return;
   }
-  const p = new URLSearchParams({ near: location, radius_km: $("radius").value, sort: "distance", per_page: "20" });
-  const q = $("vendor-q").value.trim();
-  if (q) p.set("q", q);
+  state.near = near;
+  state.radius = $("radius").value;
+  state.vq = $("vendor-q").value.trim();
+  remember();
+  findVendors();
+});
+
+async function findVendors() {
+  const p = new URLSearchParams({ near: state.near, radius_km: state.radius, sort: "distance", per_page: "20" });
+  if (state.vq) p.set("q", state.vq);
   $("vendor-status").textContent = "Searching…";
   try {
     const body = await api(`/v1/vendors/search?${p}`);
@@ -451,7 +504,7 @@ $("vendor-form").addEventListener("submit", async (event) => {
     list.innerHTML = "";
     $("vendor-status").textContent = body.total_hits === 0
       ? "No vendors within that distance."
-      : `${body.total_hits} vendors within ${$("radius").value} km, nearest first`;
+      : `${body.total_hits} vendors within ${state.radius} km, nearest first`;
     for (const hit of body.hits) {
       const v = hit.vendor;
       const li = document.createElement("li");
@@ -470,6 +523,160 @@ $("vendor-form").addEventListener("submit", async (event) => {
   } catch (error) {
     $("vendor-status").textContent = `Vendor search failed: ${error.message}`;
   }
+}
+
+// ---- The page's state in its address -----------------------------------------------------------
+// Query, language, currency, filters, facets, sort and page (or the vendor search) are the URL's
+// parameters: a link opens the same listing, reload keeps it, Back and Forward step through it.
+
+function stateUrl() {
+  const p = new URLSearchParams();
+  if (state.view === "vendors") {
+    p.set("view", "vendors");
+    if (state.near) p.set("near", state.near);
+    if (state.near) p.set("radius", state.radius);
+    if (state.vq) p.set("vq", state.vq);
+    return `?${p}`;
+  }
+  if (state.q) p.set("q", state.q);
+  p.set("lang", state.lang || "all");
+  if (state.currency) p.set("currency", state.currency);
+  if (state.category) p.set("category", state.category);
+  for (const brand of state.brands) p.append("brand", brand);
+  for (const [name, values] of Object.entries(state.picked)) for (const value of values) p.append(`f.${name}`, value);
+  if (state.inStock) p.set("in_stock", "1");
+  if (state.priceMin !== "") p.set("price_min", state.priceMin);
+  if (state.priceMax !== "") p.set("price_max", state.priceMax);
+  if (state.sort !== "relevance") p.set("sort", state.sort);
+  if (state.page > 1) p.set("page", String(state.page));
+  return `?${p}`;
+}
+
+// Records the state as a new history entry (or as the current one when nothing changed).
+function remember() {
+  const url = stateUrl();
+  if (url === location.search) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+}
+
+// A change the shopper made: remembered, then searched.
+function go() {
+  remember();
+  return search();
+}
+
+function readUrl() {
+  const p = new URLSearchParams(location.search);
+  state.view = p.get("view") === "vendors" ? "vendors" : "products";
+  state.q = p.get("q") || "";
+  state.lang = p.has("lang") ? (p.get("lang") === "all" ? "" : p.get("lang")) : null;
+  state.currency = p.get("currency") || "";
+  state.category = p.get("category") || "";
+  state.brands = new Set(p.getAll("brand"));
+  state.picked = {};
+  for (const [key, value] of p) {
+    if (key.startsWith("f.") && key.length > 2) (state.picked[key.slice(2)] ||= new Set()).add(value);
+  }
+  state.inStock = p.get("in_stock") === "1";
+  state.priceMin = p.get("price_min") || "";
+  state.priceMax = p.get("price_max") || "";
+  const sort = p.get("sort") || "relevance";
+  state.sort = [...$("sort").options].some((o) => o.value === sort) ? sort : "relevance";
+  state.page = Math.min(100, Math.max(1, parseInt(p.get("page") || "1", 10) || 1));
+  state.near = p.get("near") || "";
+  state.radius = p.get("radius") || "25";
+  state.vq = p.get("vq") || "";
+}
+
+// The form controls as the state says.
+function syncControls() {
+  $("q").value = state.q;
+  $("sort").value = state.sort;
+  $("in-stock").checked = state.inStock;
+  $("price-min").value = state.priceMin;
+  $("price-max").value = state.priceMax;
+  $("language").value = state.lang || "all";
+  $("currency").value = state.currency;
+  $("price-currency").textContent = state.currency ? `(${state.currency})` : "";
+  $("location").value = state.near;
+  if ([...$("radius").options].some((o) => o.value === state.radius)) $("radius").value = state.radius;
+  $("vendor-q").value = state.vq;
+}
+
+// The language and currency a first visit starts in: the browser's language when the catalog
+// has products in it (else all), and the currency most of those products are priced in.
+async function settle() {
+  const codes = state.languages.map((l) => l.value);
+  if (state.lang === null || (state.lang && !codes.includes(state.lang))) {
+    const browser = (navigator.languages || [navigator.language]).map((l) => l.slice(0, 2).toLowerCase());
+    state.lang = browser.find((l) => codes.includes(l)) || "";
+  }
+  await pickCurrency();
+}
+
+// Keeps the currency when products of the chosen language are priced in it, else takes the
+// one most of them are.
+async function pickCurrency() {
+  try {
+    const p = new URLSearchParams({ per_page: "1", facets: "currency" });
+    if (state.lang) p.set("filter", `language = ${JSON.stringify(state.lang)}`);
+    const counts = ((await api(`/v1/products/search?${p}`)).facets || {}).currency || [];
+    if (!counts.some((c) => c.value === state.currency && c.count > 0) && counts.length) {
+      state.currency = counts[0].value;
+      state.priceMin = "";
+      state.priceMax = "";
+    }
+  } catch {
+    // Counts unreadable: the currency stays as it is.
+  }
+  syncControls();
+}
+
+// Keeps the language when some of its products are priced in the chosen currency, else shows
+// all languages.
+async function pickLanguage() {
+  if (!state.lang || !state.currency) return;
+  try {
+    const filter = `language = ${JSON.stringify(state.lang)} AND currency = ${JSON.stringify(state.currency)}`;
+    const body = await api(`/v1/products/search?${new URLSearchParams({ per_page: "1", filter })}`);
+    if (body.total_hits === 0) state.lang = "";
+  } catch {
+    // Unreadable: the language stays.
+  }
+}
+
+function languageName(code) {
+  try {
+    const name = new Intl.DisplayNames([code], { type: "language" }).of(code);
+    return name.charAt(0).toLocaleUpperCase(code) + name.slice(1);
+  } catch {
+    return code;
+  }
+}
+
+function currencySymbol(code) {
+  try {
+    const parts = new Intl.NumberFormat(undefined, { style: "currency", currency: code }).formatToParts(0);
+    return parts.find((part) => part.type === "currency").value;
+  } catch {
+    return code;
+  }
+}
+
+// Shows what the address holds: the view, the controls, and the search.
+async function restore() {
+  readUrl();
+  await settle();
+  history.replaceState(null, "", stateUrl());
+  showView(state.view === "products", false);
+  if (state.view === "products") await search();
+  else if (state.near) await findVendors();
+}
+
+window.addEventListener("popstate", () => {
+  closeSuggestions();
+  if ($("product-dialog").open) $("product-dialog").close();
+  restore();
 });
 
 // ---- Start ------------------------------------------------------------------------------------
@@ -496,7 +703,29 @@ async function start() {
   } catch {
     // Settings unreadable: brand and category only.
   }
-  search();
+  try {
+    // The catalog's languages and currencies, for the two selectors.
+    const body = await api("/v1/products/search?per_page=1&facets=language,currency&max_values_per_facet=100");
+    state.languages = (body.facets || {}).language || [];
+    state.currencies = (body.facets || {}).currency || [];
+  } catch {
+    // Unreadable: all languages, and no currency filter.
+  }
+  for (const l of state.languages) {
+    const option = document.createElement("option");
+    option.value = l.value;
+    option.textContent = languageName(l.value);
+    $("language").appendChild(option);
+  }
+  for (const c of state.currencies) {
+    const option = document.createElement("option");
+    option.value = c.value;
+    const symbol = currencySymbol(c.value);
+    option.textContent = symbol === c.value ? c.value : `${c.value} (${symbol})`;
+    $("currency").appendChild(option);
+  }
+  $("currency").closest(".field").hidden = state.currencies.length === 0;
+  await restore();
 }
 
 start();

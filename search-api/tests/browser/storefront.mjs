@@ -3,10 +3,11 @@
 //
 //   node storefront.mjs BASE_URL SCREENSHOT_DIR [CHROMIUM]
 //
-// Steps: types a query letter by letter and picks a suggestion with the keyboard; applies a brand
-// facet, then a colour facet the settings declare (disjunctive) with the price span; opens a
-// product and sees similar products; finds vendors near a city. Prints one line
-// per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
+// Steps: types a query letter by letter and picks a suggestion with the keyboard; presses Enter
+// mid-word; applies a brand facet, then a colour facet the settings declare (disjunctive) with
+// the price span; keeps a faceted page 2 in the address through reload, Back and Forward;
+// switches currency and filters prices within it; picks a language; opens a product and sees
+// similar products; finds vendors near a city. Prints one line per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
 import { chromium } from "playwright-core";
 
 const [base, shots, executablePath = "/usr/bin/chromium"] = process.argv.slice(2);
@@ -72,6 +73,17 @@ try {
   expect(/\d+ products/.test(status), `results for the suggestion: ${status}`);
   log(status);
 
+  step = "prefix";
+  // Enter on a word still being typed searches it as the start of a word.
+  await box.fill("cordl");
+  await box.press("Enter");
+  await page.waitForFunction(() => /for “cordl”/.test(document.querySelector("#status").textContent));
+  const typed = await page.textContent("#status");
+  expect(/^\d+ products/.test(typed), `Enter on “cordl” finds products: ${typed}`);
+  const cordless = await page.locator("#results li.hit .hit-title").allTextContents();
+  expect(cordless.length > 0 && cordless.every((t) => /\bcordl/i.test(t)), `every title has a word starting “cordl”: ${cordless}`);
+  log(`${typed}; first “${cordless[0]}”`);
+
   step = "facet";
   await box.fill("drill");
   await box.press("Enter");
@@ -111,6 +123,109 @@ try {
   expect(/\d+\.\d\d – \d+\.\d\d/.test(span), `the price span is shown: ${span}`);
   log(`colour ${colourName}: ${colourCount} products, ${stillListed} colours listed, prices ${span}`);
 
+  step = "address";
+  // A search with a facet on page 2 is the page's address: reload shows it again, Back steps
+  // back through the searches, Forward returns.
+  await page.goto(base + "/", { waitUntil: "networkidle" });
+  await page.waitForSelector("#results li.hit");
+  const unfiltered = await page.textContent("#status");
+  const colours = page.locator("#facet-colour li");
+  await colours.first().waitFor();
+  let bigColour = -1;
+  for (let i = 0; i < (await colours.count()); i++) {
+    if (Number(await colours.nth(i).locator(".count").textContent()) > 10) { bigColour = i; break; }
+  }
+  expect(bigColour >= 0, "a colour with more than one page of products");
+  const colourBox = colours.nth(bigColour).locator("input");
+  const colourValue = await colourBox.getAttribute("data-value");
+  await colourBox.check();
+  await page.waitForFunction((u) => document.querySelector("#status").textContent !== u, unfiltered);
+  const pageOne = await page.textContent("#status");
+  const firstOnOne = await page.locator("#results li.hit").first().getAttribute("data-id");
+  await page.getByRole("button", { name: "Page 2", exact: true }).click();
+  await page.waitForFunction(() => /page 2 of/.test(document.querySelector("#status").textContent));
+  const pageTwo = await page.textContent("#status");
+  const firstOnTwo = await page.locator("#results li.hit").first().getAttribute("data-id");
+  const address = page.url();
+  expect(address.includes("page=2") && address.includes(`f.colour=${encodeURIComponent(colourValue)}`), `the address holds the state: ${address}`);
+  const colourChecked = (value) => page.locator(`#facet-colour input[data-value="${value}"]`).isChecked();
+  await page.reload({ waitUntil: "networkidle" });
+  await page.waitForFunction(() => /page 2 of/.test(document.querySelector("#status").textContent));
+  expect((await page.textContent("#status")) === pageTwo, `reload keeps the search: ${await page.textContent("#status")}`);
+  expect((await page.locator("#results li.hit").first().getAttribute("data-id")) === firstOnTwo, "reload shows the same hits");
+  expect(await colourChecked(colourValue), "reload keeps the colour ticked");
+  await page.goBack();
+  await page.waitForFunction((s) => document.querySelector("#status").textContent === s, pageOne);
+  expect((await page.locator("#results li.hit").first().getAttribute("data-id")) === firstOnOne, "Back shows page 1");
+  expect(await colourChecked(colourValue), "Back to page 1 keeps the colour ticked");
+  await page.goBack();
+  await page.waitForFunction((s) => document.querySelector("#status").textContent === s, unfiltered);
+  expect(!(await colourChecked(colourValue)), "Back again unticks the colour");
+  await page.goForward();
+  await page.waitForFunction((s) => document.querySelector("#status").textContent === s, pageOne);
+  log(`colour ${colourValue} page 2 (${pageTwo}) survives reload; Back → ${pageOne} → ${unfiltered}; Forward → page 1`);
+
+  step = "currency";
+  // One currency at a time: every price in the list is in it, and the price filter applies
+  // within it.
+  const prices = async () => (await page.locator("#results li.hit .price-tag").allTextContents());
+  const amount = (tag) => Number(tag.replace(/[^0-9.]/g, ""));
+  const usd = await prices();
+  expect(usd.length > 0 && usd.every((p) => p.startsWith("$")), `the browser's English products are in dollars: ${usd}`);
+  // Every price shown starts with `symbol` once the answer is in (a timeout when it never does).
+  const pricedIn = (symbol) => page.waitForFunction((c) => {
+    const tags = [...document.querySelectorAll("#results li.hit .price-tag")].map((t) => t.textContent);
+    return /\d+ products/.test(document.querySelector("#status").textContent) && tags.length > 0 && tags.every((t) => t.startsWith(c));
+  }, symbol);
+  await page.getByLabel("Currency").selectOption("EUR");
+  await pricedIn("€");
+  const euros = await prices();
+  expect(euros.length > 0 && euros.every((p) => p.startsWith("€")), `only euros: ${euros}`);
+  expect((await page.getByLabel("Language").inputValue()) === "all", "no English product is in euros: all languages");
+  const allEuros = Number((await page.textContent("#status")).match(/(\d+) products/)[1]);
+  await page.getByLabel("Max").fill("40");
+  await page.getByLabel("Max").press("Enter");
+  await page.getByLabel("Max").blur();
+  await page.waitForFunction((n) => { const m = document.querySelector("#status").textContent.match(/^(\d+) products/); return m && Number(m[1]) < n; }, allEuros);
+  const beforeSort = await page.locator("#results li.hit").first().getAttribute("data-id");
+  await page.getByLabel("Sort by").selectOption("price_desc");
+  await page.waitForFunction(() => /sort=price_desc/.test(location.search));
+  // The list is shown dearest first once the sorted answer is in.
+  await page.waitForFunction(() => {
+    const tags = [...document.querySelectorAll("#results li.hit .price-tag")].map((t) => Number(t.textContent.replace(/[^0-9.]/g, "")));
+    return tags.length > 0 && tags.every((p, i) => i === 0 || tags[i - 1] >= p);
+  });
+  const cheap = await prices();
+  expect(cheap.length > 0 && cheap.every((p) => p.startsWith("€") && amount(p) <= 40), `euros up to 40: ${cheap} (first before sorting: ${beforeSort})`);
+  const underForty = await page.textContent("#status");
+  log(`${allEuros} products in euros; up to €40, dearest first: ${underForty}, first ${cheap[0]}`);
+
+  step = "language";
+  // The language selector shows one language's products, in the currency they are priced in.
+  await page.getByLabel("Max").fill("");
+  await page.getByLabel("Max").press("Enter");
+  await page.getByLabel("Max").blur();
+  await page.waitForFunction((s) => document.querySelector("#status").textContent !== s, underForty);
+  // The hits shown, all in `lang` once the answer is in (a timeout when they never are).
+  const allIn = (lang) => page.waitForFunction((l) => {
+    const hits = [...document.querySelectorAll("#results li.hit")];
+    return hits.length > 0 && hits.every((h) => h.lang === l);
+  }, lang);
+  await page.getByLabel("Language").selectOption("de");
+  await page.waitForFunction(() => /lang=de/.test(location.search));
+  await allIn("de");
+  const german = await page.locator("#results li.hit").evaluateAll((hits) => hits.map((h) => h.lang));
+  expect(german.length > 0 && german.every((l) => l === "de"), `German products only: ${german}`);
+  expect((await prices()).every((p) => p.startsWith("€")), "in euros");
+  const deStatus = await page.textContent("#status");
+  await page.getByLabel("Language").selectOption("en");
+  await page.waitForFunction(() => /lang=en/.test(location.search) && /currency=USD/.test(location.search));
+  await allIn("en");
+  const english = await page.locator("#results li.hit").evaluateAll((hits) => hits.map((h) => h.lang));
+  expect(english.length > 0 && english.every((l) => l === "en"), `English products only: ${english}`);
+  expect((await prices()).every((p) => p.startsWith("$")), "English products switch the currency to dollars");
+  log(`Deutsch: ${deStatus}; English: ${await page.textContent("#status")} in dollars`);
+
   step = "product";
   await page.locator("#results li.hit .hit-title button").first().click();
   await dialog.waitFor({ state: "visible" });
@@ -132,7 +247,12 @@ try {
   expect(distances.length > 0, "vendors near Berlin");
   expect(distances.every((d) => d <= 25), `within 25 km: ${distances}`);
   expect(distances.every((d, i) => i === 0 || distances[i - 1] <= d), `nearest first: ${distances}`);
-  log(`${distances.length} vendors within 25 km of Berlin, nearest ${distances[0]} km`);
+  expect(/view=vendors/.test(page.url()) && /near=/.test(page.url()), `the vendor search is in the address: ${page.url()}`);
+  await page.reload();
+  await page.locator("#vendor-results li").first().waitFor();
+  const again = (await page.locator("#vendor-results .distance").allTextContents()).map((d) => parseFloat(d));
+  expect(JSON.stringify(again) === JSON.stringify(distances), `reload finds the same vendors: ${again}`);
+  log(`${distances.length} vendors within 25 km of Berlin, nearest ${distances[0]} km; the same after reload`);
 
   step = "narrow screen";
   await page.setViewportSize({ width: 375, height: 740 });
