@@ -169,9 +169,9 @@ async fn attribute_app() -> axum::Router {
     let index = searchd_indexer::ProductIndex::in_memory(config.index.clone()).unwrap();
     let app = searchd_api::router(searchd_api::AppState::with_index(index, &config).unwrap(), &config.http);
     let body = r#"[
-        {"id": "d1", "title": "Drill", "price": 90, "attributes": {"colour": "red", "sizes": ["S", "M"], "specs": {"voltage": 18}, "cordless": true}},
-        {"id": "d2", "title": "Drill", "price": 40, "attributes": {"colour": "blue", "sizes": ["M"], "specs": {"voltage": "12"}, "cordless": "TRUE"}},
-        {"id": "d3", "title": "Drill", "price": 30, "attributes": {"colour": "red", "specs": {"voltage": 230}, "cordless": false}},
+        {"id": "d1", "title": "Drill", "price": 90, "currency": "EUR", "attributes": {"colour": "red", "sizes": ["S", "M"], "specs": {"voltage": 18}, "cordless": true}},
+        {"id": "d2", "title": "Drill", "price": 40, "currency": "usd", "attributes": {"colour": "blue", "sizes": ["M"], "specs": {"voltage": "12"}, "cordless": "TRUE"}},
+        {"id": "d3", "title": "Drill", "price": 30, "currency": "EUR", "attributes": {"colour": "red", "specs": {"voltage": 230}, "cordless": false}},
         {"id": "d4", "title": "Drill", "price": 15, "attributes": {"colour": null, "sizes": []}},
         {"id": "d5", "title": "Drill", "attributes": {"colour": "green", "specs": {"voltage": "high"}}}
     ]"#;
@@ -243,6 +243,44 @@ async fn declared_attributes_filter_and_facet() {
     assert_eq!(reply.json["facets"]["colour"], serde_json::json!([{"value": "blue", "count": 1}]));
 }
 
+/// One currency at a time: the `currency` filter (any case), its facet, and the price stats per
+/// currency (or per colour).
+#[tokio::test]
+async fn currency_filters_and_groups_price_stats() {
+    let app = attribute_app().await;
+    for (filter, expected) in
+        [("currency = EUR", vec!["d1", "d3"]), ("currency = usd", vec!["d2"]), ("currency NOT EXISTS", vec!["d4"])]
+    {
+        let reply = get(&app, &format!("/v1/products/search?filter={}", urlencoding(filter))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{filter}: {}", reply.json);
+        assert_eq!(ids(&reply.json), expected, "{filter}");
+    }
+    let reply = get(&app, "/v1/products/search?facets=price,currency&stats_by=currency").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(
+        reply.json["facets"]["currency"],
+        serde_json::json!([{"value": "EUR", "count": 2}, {"value": "USD", "count": 1}])
+    );
+    let by = &reply.json["facet_stats_by"];
+    let span = |s: &Value| (s["count"].as_u64(), s["min"].as_f64(), s["max"].as_f64());
+    assert_eq!(span(&by["EUR"]["price"]), (Some(2), Some(30.0), Some(90.0)), "{by}");
+    assert_eq!(span(&by["USD"]["price"]), (Some(1), Some(40.0), Some(40.0)), "{by}");
+    assert_eq!(by.as_object().unwrap().len(), 2, "{by}");
+    // Stored as given but in capitals.
+    let reply = get(&app, "/v1/products/d2").await;
+    assert_eq!(reply.json["currency"], "USD", "{}", reply.json);
+    // Grouped by a declared keyword, as a JSON body.
+    let body = serde_json::json!({"facets": ["price"], "stats_by": "colour"}).to_string();
+    let reply = send_json(&app, Method::POST, "/v1/products/search", &body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(span(&reply.json["facet_stats_by"]["red"]["price"]), (Some(2), Some(30.0), Some(90.0)));
+    // A currency that is not a code is refused by name.
+    let reply =
+        send_json(&app, Method::PUT, "/v1/products/d9", r#"{"id": "d9", "title": "Saw", "currency": "€"}"#).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.json);
+    assert_eq!(reply.json["field"], "currency", "{}", reply.json);
+}
+
 #[tokio::test]
 async fn facets_and_filters_on_undeclared_attributes_are_400s_naming_the_parameter() {
     let app = attribute_app().await;
@@ -260,6 +298,8 @@ async fn facets_and_filters_on_undeclared_attributes_are_400s_naming_the_paramet
         ("facets=colour&max_values_per_facet=0", "invalid_search_max_values_per_facet", "between 1 and 1000"),
         ("facets=colour&facet_order=size", "invalid_search_facet_order", "expected count or value"),
         ("filter=specs.voltage%20%3D%20x", "invalid_search_filter", "`specs.voltage` takes a number, not `x`"),
+        ("facets=price&stats_by=brand", "invalid_search_stats_by", "give one of: currency, language, colour, sizes"),
+        ("facets=colour&stats_by=currency", "invalid_search_stats_by", "ask for one too"),
     ] {
         let reply = get(&app, &format!("/v1/products/search?{query}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.json);
