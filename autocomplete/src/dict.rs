@@ -31,25 +31,25 @@ pub(crate) struct Entry {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Posting {
-    entry: u32,
+pub(crate) struct Posting {
+    pub entry: u32,
     /// Byte offset in the entry's key where this suffix starts.
-    offset: u16,
+    pub offset: u16,
 }
 
 /// Completions of one kind. Immutable once built; cheap to share behind an `Arc`.
 pub struct Completions {
-    entries: Vec<Entry>,
-    fst: fst::Map<Vec<u8>>,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) fst: fst::Map<Vec<u8>>,
     /// Per key rank: its first posting; one more element at the end.
-    key_start: Vec<u32>,
-    postings: Vec<Posting>,
+    pub(crate) key_start: Vec<u32>,
+    pub(crate) postings: Vec<Posting>,
     /// Rank → posting (ranks order postings best first).
-    by_rank: Vec<u32>,
+    pub(crate) by_rank: Vec<u32>,
     /// Iterative segment tree over posting positions holding the minimum rank.
-    tree: Vec<u32>,
+    pub(crate) tree: Vec<u32>,
     /// Posting score multiplier for suffixes that start after the first word.
-    mid_factor: f32,
+    pub(crate) mid_factor: f32,
 }
 
 impl std::fmt::Debug for Completions {

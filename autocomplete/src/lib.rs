@@ -35,10 +35,12 @@
 mod dict;
 mod key;
 mod query_log;
+mod store;
 mod suggester;
 
 pub use dict::Completions;
 pub use query_log::QueryLog;
+pub use store::StoreError;
 pub use suggester::{
     CatalogBuilder, CatalogCompletions, CatalogDelta, DEFAULT_LIMIT, Kind, Kinds, MAX_INPUT_CHARS, MAX_LIMIT,
     Suggester, Suggestion, Weights, query_completions,

@@ -205,7 +205,7 @@ pub struct CatalogCompletions {
     /// Category names, with their paths.
     pub categories: Completions,
     /// Product id → its entry (titles shared by several products keep one id).
-    product_entries: HashMap<Box<str>, u32>,
+    pub(crate) product_entries: HashMap<Box<str>, u32>,
 }
 
 impl CatalogCompletions {

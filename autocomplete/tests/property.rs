@@ -254,3 +254,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Written and read back, completions suggest exactly what they did; any cut or damaged copy
+    /// is refused or still suggests without panicking.
+    #[test]
+    fn stored_completions_suggest_the_same((products, inputs) in catalog_and_inputs(), cut in any::<prop::sample::Index>()) {
+        let weights = Weights::default();
+        let mut with_brands = products.clone();
+        for (i, p) in with_brands.iter_mut().enumerate() {
+            p.brand = Some(WORDS[i % WORDS.len()].to_string());
+            p.category = vec!["Tools".into(), WORDS[(i * 7) % WORDS.len()].to_string()];
+        }
+        let catalog = CatalogCompletions::from_products(&with_brands, &weights).unwrap();
+        let queries = query_completions(inputs.iter().map(|q| (q.clone(), 3)), &weights).unwrap();
+        let (mut catalog_bytes, mut query_bytes) = (Vec::new(), Vec::new());
+        catalog.write(&mut catalog_bytes).unwrap();
+        queries.write(&mut query_bytes).unwrap();
+        let read = CatalogCompletions::read(catalog_bytes.as_slice()).unwrap();
+        let read_queries = searchd_autocomplete::Completions::read(query_bytes.as_slice()).unwrap();
+        let before = Suggester::new(Arc::new(catalog), Arc::new(queries));
+        let after = Suggester::new(Arc::new(read), Arc::new(read_queries));
+        for input in &inputs {
+            prop_assert_eq!(before.suggest(input, ALL, Kinds::ALL), after.suggest(input, ALL, Kinds::ALL), "input {:?}", input);
+        }
+        // A cut copy is refused.
+        let short = &catalog_bytes[..cut.index(catalog_bytes.len())];
+        prop_assert!(CatalogCompletions::read(short).is_err());
+    }
+}

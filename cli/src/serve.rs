@@ -55,29 +55,36 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
-        if load_demo || load_demo_vendors {
-            state.ready.store(false, Ordering::Release);
+        // Ready means searchable and suggesting: the suggestions kept with this catalog version
+        // are served at once, else they are built now rather than at the refresher's turn (which
+        // waits for ready), so the first keystrokes get complete answers.
+        state.ready.store(false, Ordering::Release);
+        {
             let (index, vendors, ready) = (state.index.clone(), state.vendors.clone(), state.ready.clone());
             let autocomplete = state.autocomplete.clone();
+            let started = std::time::Instant::now();
             tokio::task::spawn_blocking(move || {
                 let loaded = (|| -> anyhow::Result<(usize, usize)> {
                     let products = if load_demo { demo::load(&index)? } else { 0 };
                     let vendors = if load_demo_vendors { demo::load_vendors(&vendors)? } else { 0 };
+                    if load_demo || load_demo_vendors {
+                        tracing::info!(products, vendors, "demo catalog loaded");
+                    }
                     // A fresh demo's log starts with the demo store's popular searches.
                     if load_demo && autocomplete.log().is_empty() {
                         demo::seed_queries(&index, autocomplete.log())?;
                     }
-                    // Ready means searchable and suggesting: build the suggestions now rather than
-                    // at the refresher's next turn, so the first keystrokes already get some.
-                    autocomplete.refresh_now(&index, true)?;
+                    if load_demo || !autocomplete.restore(&index) {
+                        autocomplete.refresh_now(&index, true)?;
+                    }
                     Ok((products, vendors))
                 })();
                 match loaded {
-                    Ok((products, vendors)) => {
-                        tracing::info!(products, vendors, "demo catalog loaded");
+                    Ok(_) => {
                         ready.store(true, Ordering::Release);
+                        tracing::info!(ms = started.elapsed().as_secs_f64() * 1e3, "ready");
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot load the demo catalog"),
+                    Err(e) => tracing::error!(error = %e, "cannot start serving: not ready"),
                 }
             });
         }
@@ -141,7 +148,11 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
             refresher.stop();
             autocomplete.flush()?;
             vendors.commit()?;
-            index.commit()
+            index.commit()?;
+            // The suggestions follow the last commit and are kept with it: the next start
+            // serves them at once.
+            autocomplete.refresh_now(&index, false)?;
+            autocomplete.keep_serving()
         })
         .await??;
         anyhow::Ok(())

@@ -9,7 +9,7 @@ fn searchd(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_searchd")).args(args).env_remove("SEARCHD_DATA_DIR").output().expect("run searchd")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

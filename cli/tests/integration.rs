@@ -5,3 +5,4 @@ mod cli;
 mod crawl;
 mod kafka;
 mod models;
+mod restart;

@@ -90,6 +90,11 @@ impl EngineConfig {
         self.data_dir.join("queries.jsonl")
     }
 
+    /// Where the built suggestions are kept between starts.
+    pub fn suggestions_dir(&self) -> PathBuf {
+        self.data_dir.join("suggestions")
+    }
+
     /// What the served ranking is built from.
     pub fn ranking_setup(&self) -> RankingSetup {
         RankingSetup {

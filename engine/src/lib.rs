@@ -76,7 +76,8 @@ impl Engine {
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
         let ranking = Ranking::open(&config.ranking_setup())?;
-        let engine = Self::with_parts(index, vendors, log, ranking, config);
+        let autocomplete = Autocomplete::new(log, config.autocomplete.clone()).kept_in(config.suggestions_dir());
+        let engine = Self::with_parts(index, vendors, autocomplete, ranking, config);
         if let Some(task) = engine.settings.resume(&engine.index, &engine.vendors, &config.index.attributes)? {
             tracing::info!(task = task.id, reindex = task.reindex, "applying settings in the background");
         }
@@ -91,7 +92,8 @@ impl Engine {
         let events = Arc::new(EventStore::in_memory(config.events.clone()));
         let ranking = Ranking::with_events(&config.ranking_setup(), events)?;
         let log = QueryLog::in_memory(config.autocomplete.max_queries);
-        let mut engine = Self::with_parts(index, vendors, log, ranking, config);
+        let autocomplete = Autocomplete::new(log, config.autocomplete.clone());
+        let mut engine = Self::with_parts(index, vendors, autocomplete, ranking, config);
         engine.settings = Arc::new(settings::SettingsTasks::new(None));
         Ok(engine)
     }
@@ -100,7 +102,7 @@ impl Engine {
     pub fn with_parts(
         index: ProductIndex,
         vendors: VendorIndex,
-        log: QueryLog,
+        autocomplete: Autocomplete,
         ranking: Ranking,
         config: &EngineConfig,
     ) -> Self {
@@ -111,7 +113,7 @@ impl Engine {
             vendors: Arc::new(vendors),
             ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
-            autocomplete: Arc::new(Autocomplete::new(log, config.autocomplete.clone())),
+            autocomplete: Arc::new(autocomplete),
             ingest: Arc::default(),
             recommendations: Arc::new(Recommendations::new(
                 searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep),

@@ -1,7 +1,10 @@
 //! Suggestions as served: the live [`Suggester`] (swapped whole, so a keystroke never waits
-//! for a rebuild), the query log searches feed, and the background refresh.
+//! for a rebuild), the query log searches feed, the background refresh, and the built
+//! suggestions kept on disk with the catalog version they belong to, so a start serves them at
+//! once instead of rebuilding them from a scan of the catalog.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +28,8 @@ struct Built {
     queries_at: Option<Instant>,
     /// The index's catalog version the catalog completions were built at.
     catalog_version: u64,
+    /// The catalog version the base completions were built at (names their kept file).
+    base_version: u64,
     /// A digest of the popular queries the query completions were built from.
     queries_digest: u64,
 }
@@ -42,7 +47,33 @@ pub struct Autocomplete {
     /// What the serving suggester was built from, as a number caches key on (see
     /// [`Self::version`]).
     version: AtomicU64,
+    /// Where the built suggestions are kept (`None`: in memory only).
+    store: Option<PathBuf>,
+    /// When the suggestions were last written.
+    stored_at: Mutex<Option<Instant>>,
 }
+
+/// What names the kept suggestions: the files of the base catalog completions and the query
+/// completions, the catalog version they serve, and the ids written since the base was built
+/// (read again from the index at a start).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    format: u32,
+    /// The index's catalog version the suggestions reflect: a start uses them only when the
+    /// index is still at that version.
+    catalog_version: u64,
+    queries_digest: u64,
+    catalog_file: String,
+    queries_file: String,
+    changed: Vec<String>,
+    weights: searchd_autocomplete::Weights,
+}
+
+const KEPT_FORMAT: u32 = 1;
+const KEPT_FILE: &str = "suggestions.json";
+/// Kept suggestions are written at most this often after delta rebuilds (a full rebuild or a
+/// stop writes them at once).
+const KEEP_EVERY: Duration = Duration::from_secs(10);
 
 impl Autocomplete {
     /// Empty suggestions over `log`; [`Autocomplete::refresh`] builds them.
@@ -53,7 +84,15 @@ impl Autocomplete {
             config,
             built: Mutex::default(),
             version: AtomicU64::default(),
+            store: None,
+            stored_at: Mutex::default(),
         }
+    }
+
+    /// Keeps the built suggestions in `dir` (see [`restore`](Self::restore)).
+    pub fn kept_in(mut self, dir: PathBuf) -> Self {
+        self.store = Some(dir);
+        self
     }
 
     /// The serving suggester's inputs as one number: the catalog version its completions were
@@ -162,6 +201,7 @@ impl Autocomplete {
                     built.position = Some(position);
                     built.generation = Some(generation);
                     built.catalog_version = catalog_version;
+                    built.base_version = catalog_version;
                     rebuilt = true;
                     tracing::info!(
                         generation,
@@ -199,10 +239,155 @@ impl Autocomplete {
         }
 
         if rebuilt {
+            let full = !Arc::ptr_eq(&catalog, current.catalog());
+            let new_queries = !Arc::ptr_eq(&queries, current.queries());
             self.suggester.store(Arc::new(Suggester::with_delta(catalog, delta, queries)));
             self.version.store(built.catalog_version ^ built.queries_digest.rotate_left(29), Ordering::Release);
+            let due = self.stored_at.lock().map(|at| at.is_none_or(|at| at.elapsed() >= KEEP_EVERY)).unwrap_or(true);
+            if full || new_queries || due || force {
+                if let Err(e) = self.keep(&built, full, new_queries) {
+                    tracing::warn!(error = %e, "cannot keep the suggestions on disk; a start rebuilds them");
+                }
+            }
         }
         Ok(rebuilt)
+    }
+
+    /// Keeps the serving suggestions on disk now (a stop calls it after its last commit).
+    pub fn keep_serving(&self) -> anyhow::Result<()> {
+        let built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if built.generation.is_none() {
+            return Ok(());
+        }
+        self.keep(&built, false, false)
+    }
+
+    /// Writes the serving suggestions to the store: the base and query completions when they
+    /// are new (each file named by what it holds), then the file naming them, replaced
+    /// atomically; older files go.
+    fn keep(&self, built: &Built, full: bool, new_queries: bool) -> anyhow::Result<()> {
+        let Some(dir) = &self.store else { return Ok(()) };
+        let started = Instant::now();
+        std::fs::create_dir_all(dir)?;
+        let suggester = self.suggester.load_full();
+        let catalog_file = format!("catalog-{:016x}.cbor", built.base_version);
+        let queries_file = format!("queries-{:016x}.cbor", built.queries_digest);
+        let write =
+            |name: &str, fresh: bool, what: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> anyhow::Result<()>| {
+                let path = dir.join(name);
+                if !fresh && path.exists() {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let tmp = dir.join(format!("{name}.tmp"));
+                let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+                what(&mut out)?;
+                std::io::Write::flush(&mut out)?;
+                out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+                Ok(())
+            };
+        write(&catalog_file, full, &|out| Ok(suggester.catalog().write(out)?))?;
+        write(&queries_file, new_queries, &|out| Ok(suggester.queries().write(out)?))?;
+        let kept = Kept {
+            format: KEPT_FORMAT,
+            catalog_version: built.catalog_version,
+            queries_digest: built.queries_digest,
+            catalog_file: catalog_file.clone(),
+            queries_file: queries_file.clone(),
+            changed: built.changed.keys().cloned().collect(),
+            weights: self.config.weights.clone(),
+        };
+        write(KEPT_FILE, true, &|out| Ok(serde_json::to_writer(out, &kept)?))?;
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.ends_with(".cbor") && name != catalog_file && name != queries_file {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        if let Ok(mut at) = self.stored_at.lock() {
+            *at = Some(Instant::now());
+        }
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, full, "suggestions kept");
+        Ok(())
+    }
+
+    /// Serves the kept suggestions when they belong to the index as it is (same catalog
+    /// version, same weights): the base and query completions are read, the products written
+    /// since the base are read again from the index. Returns whether it did; otherwise
+    /// [`refresh_now`](Self::refresh_now) builds them. A damaged or stale store is logged and
+    /// left for the next build to replace.
+    pub fn restore(&self, index: &ProductIndex) -> bool {
+        let Some(dir) = &self.store else { return false };
+        let started = Instant::now();
+        match self.read_kept(dir, index) {
+            Ok(Some(products)) => {
+                tracing::info!(products, ms = started.elapsed().as_secs_f64() * 1e3, "suggestions restored from disk");
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "the kept suggestions cannot be read; they are rebuilt");
+                false
+            }
+        }
+    }
+
+    fn read_kept(&self, dir: &Path, index: &ProductIndex) -> anyhow::Result<Option<usize>> {
+        let path = dir.join(KEPT_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let kept: Kept = serde_json::from_slice(&std::fs::read(&path)?)?;
+        let mut built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Before the generation, as a refresh reads them.
+        let (catalog_version, generation, position) =
+            (index.catalog_version(), index.generation(), index.change_position());
+        if kept.format != KEPT_FORMAT || kept.weights != self.config.weights || kept.catalog_version != catalog_version
+        {
+            tracing::info!(
+                kept = kept.catalog_version,
+                index = catalog_version,
+                "the kept suggestions are for another catalog version or weights; they are rebuilt"
+            );
+            return Ok(None);
+        }
+        let open = |name: &str| std::fs::File::open(dir.join(name)).map(std::io::BufReader::new);
+        let catalog = Arc::new(searchd_autocomplete::CatalogCompletions::read(open(&kept.catalog_file)?)?);
+        let queries = Arc::new(searchd_autocomplete::Completions::read(open(&kept.queries_file)?)?);
+        let base_version = kept.catalog_file_version();
+        let mut changed = HashMap::new();
+        for id in kept.changed {
+            let product = match index.get(&id) {
+                Ok(p) => Some(p),
+                Err(searchd_indexer::Error::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            };
+            changed.insert(id, product);
+        }
+        let delta = if changed.is_empty() {
+            CatalogDelta::empty()
+        } else {
+            CatalogDelta::build(
+                &catalog,
+                changed.iter().map(|(id, p)| (id.as_str(), p.as_ref())),
+                &self.config.weights,
+            )?
+        };
+        let products = catalog.products.len();
+        *built = Built {
+            generation: Some(generation),
+            position: Some(position),
+            changed,
+            // The log's searches since are counted at the next due rebuild.
+            log_changes: None,
+            queries_at: Some(Instant::now()),
+            catalog_version,
+            base_version,
+            queries_digest: kept.queries_digest,
+        };
+        self.suggester.store(Arc::new(Suggester::with_delta(catalog, Arc::new(delta), queries)));
+        self.version.store(built.catalog_version ^ built.queries_digest.rotate_left(29), Ordering::Release);
+        Ok(Some(products))
     }
 
     /// Writes the query log when it changed.
@@ -256,6 +441,16 @@ pub fn spawn_autocomplete_refresher(state: Engine) -> std::io::Result<Refresher>
         let mut flushed = Instant::now();
         loop {
             let autocomplete = &state.autocomplete;
+            // Until the node is ready, its start restores or builds the suggestions.
+            if !state.ready.load(Ordering::Acquire) {
+                if !matches!(
+                    stopped.recv_timeout(Duration::from_millis(50)),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                ) {
+                    break;
+                }
+                continue;
+            }
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| autocomplete.refresh(&state.index, false)));
             match outcome {
@@ -276,4 +471,15 @@ pub fn spawn_autocomplete_refresher(state: Engine) -> std::io::Result<Refresher>
         }
     })?;
     Ok(Refresher { stop, thread })
+}
+
+impl Kept {
+    /// The base's catalog version, from its file's name.
+    fn catalog_file_version(&self) -> u64 {
+        self.catalog_file
+            .strip_prefix("catalog-")
+            .and_then(|n| n.strip_suffix(".cbor"))
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+            .unwrap_or_default()
+    }
 }

@@ -120,8 +120,10 @@ pub async fn autocomplete(
     let query = parse_autocomplete_query(raw.as_deref().unwrap_or(""))?;
     let filter = tenant.checked(&state.index.settings().settings)?;
     // The version before suggesting (see `Autocomplete::version`); a tenant's answers are its
-    // own, and depend on the index too.
-    let key = state.cache.enabled().then(|| {
+    // own, and depend on the index too. Nothing answered before the node is ready (suggestions
+    // still being restored or built) is cached.
+    let ready = state.ready.load(std::sync::atomic::Ordering::Acquire);
+    let key = (ready && state.cache.enabled()).then(|| {
         let mut normalized = format!("{}\u{0}{}\u{0}{:?}", query.q, query.limit, query.kinds);
         let mut version = format!("{:016x}", state.autocomplete.version());
         if let Some(filter) = &filter {
