@@ -55,13 +55,14 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
-        // Ready means searchable and suggesting: the suggestions kept with this catalog version
-        // are served at once, else they are built now rather than at the refresher's turn (which
-        // waits for ready), so the first keystrokes get complete answers.
+        // Ready means complete: the index, its settings and the ranker are open; the suggestions
+        // kept with this catalog version are served at once, else they are built now rather than
+        // at the refresher's turn (which waits for ready); the saved recommendations model is
+        // loaded. The first keystrokes and similar-product calls get complete answers.
         state.ready.store(false, Ordering::Release);
         {
             let (index, vendors, ready) = (state.index.clone(), state.vendors.clone(), state.ready.clone());
-            let autocomplete = state.autocomplete.clone();
+            let (autocomplete, recommendations) = (state.autocomplete.clone(), state.recommendations.clone());
             let started = std::time::Instant::now();
             tokio::task::spawn_blocking(move || {
                 let loaded = (|| -> anyhow::Result<(usize, usize)> {
@@ -76,6 +77,11 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                     }
                     if load_demo || !autocomplete.restore(&index) {
                         autocomplete.refresh_now(&index, true)?;
+                    }
+                    // Similar products from the saved model, when there is one (a first one is
+                    // trained after ready).
+                    if let Err(e) = recommendations.load_current(&index) {
+                        tracing::error!(error = %e, "cannot load the recommendations model; a new one is trained");
                     }
                     Ok((products, vendors))
                 })();

@@ -85,9 +85,9 @@ fn a_restart_serves_the_suggestions_it_had_from_its_first_ready_answer() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     // First start, which builds the suggestions: the popular queries are searched and become
-    // suggestions within a second.
+    // suggestions within a second; the first recommendations model is trained and saved.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let logs: Vec<_> = (0..2).map(|i| dir.path().join(format!("serve-{i}.log"))).collect();
+    let logs: Vec<_> = (0..3).map(|i| dir.path().join(format!("serve-{i}.log"))).collect();
     let mut child = serve(data, port, &logs[0], 1);
     let built = ready(port, &mut child);
     for _ in 0..3 {
@@ -100,11 +100,25 @@ fn a_restart_serves_the_suggestions_it_had_from_its_first_ready_answer() {
         assert!(Instant::now() < deadline, "the popular queries were not suggested within 30 s");
         std::thread::sleep(Duration::from_millis(100));
     }
+    let similar = "/v1/products/148543/similar?limit=10";
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while http_get(port, similar).is_none() {
+        assert!(Instant::now() < deadline, "no similar products within 120 s of the first start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop(child);
+
+    // Second start, whose popular queries stay as kept for a minute: what it serves is the
+    // "before" of the restart.
+    let mut child = serve(data, port, &logs[1], 60);
+    ready(port, &mut child);
     let before = keystrokes(port);
+    let similar_before = http_get(port, similar).map(|b| hits(&b)).expect("similar products right after ready");
     let short =
         |answers: &[(String, String)]| answers.iter().map(|(t, s)| format!("{t}: {:.120}", s)).collect::<Vec<_>>();
     assert!(before.iter().any(|(typed, s)| typed == "dewlat" && s.contains("DEWALT")), "{:?}", short(&before));
     assert!(before.iter().all(|(_, s)| s != "[]"), "every keystroke has suggestions: {:?}", short(&before));
+    assert!(before.iter().any(|(_, s)| s.contains("\"type\":\"query\"")), "{:?}", short(&before));
 
     // Shoppers keep searching and typing through the restart.
     let stopping = Arc::new(AtomicBool::new(false));
@@ -130,9 +144,11 @@ fn a_restart_serves_the_suggestions_it_had_from_its_first_ready_answer() {
     std::thread::sleep(Duration::from_millis(300));
     stop(child);
     // The popular queries as kept; rebuilt from the log a minute later, as before the restart.
-    let mut child = serve(data, port, &logs[1], 60);
+    let mut child = serve(data, port, &logs[2], 60);
     let restarted = ready(port, &mut child);
-    // From the first ready answer on, twice in a row, every keystroke is answered as before.
+    // From the first ready answer on, twice in a row, every keystroke is answered as before,
+    // and similar products come from the saved model.
+    let similar_after = http_get(port, similar).map(|b| hits(&b));
     let first = keystrokes(port);
     let second = keystrokes(port);
     stopping.store(true, Ordering::Relaxed);
@@ -146,7 +162,8 @@ fn a_restart_serves_the_suggestions_it_had_from_its_first_ready_answer() {
             );
         }
     }
-    let log = std::fs::read_to_string(&logs[1]).unwrap();
+    assert_eq!(similar_after.as_ref(), Some(&similar_before), "similar products right after ready");
+    let log = std::fs::read_to_string(&logs[2]).unwrap();
     assert!(log.contains("suggestions restored from disk"), "the start read the kept suggestions:\n{log}");
     assert!(!log.contains("catalog completions rebuilt"), "the start rebuilt the suggestions:\n{log}");
     eprintln!(
@@ -156,4 +173,10 @@ fn a_restart_serves_the_suggestions_it_had_from_its_first_ready_answer() {
         built.as_secs_f64() * 1e3,
         answered.load(Ordering::Relaxed)
     );
+}
+
+/// The product ids of a similar-products answer.
+fn hits(body: &str) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    json["hits"].as_array().unwrap().iter().map(|h| h["product"]["id"].as_str().unwrap().to_string()).collect()
 }

@@ -213,7 +213,8 @@ pub fn spawn_recommendation_tasks(
             while !ready.load(std::sync::atomic::Ordering::Acquire) {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            let loaded = recs.load_current(&index);
+            // `serve` loads a saved model before it says ready.
+            let loaded = if recs.served_name().is_some() { Ok(true) } else { recs.load_current(&index) };
             match loaded {
                 Ok(true) => {}
                 Ok(false) if index.num_docs() > 0 => {
