@@ -31,11 +31,12 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok", documents: None, vendors: None })
 }
 
-/// Readiness: 200 once the catalog is loaded, 503 while it loads.
+/// Readiness: 200 once the start is complete (index, settings, ranker, suggestions and the saved
+/// recommendations model served), 503 until then.
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses(
     (status = 200, description = "Serving", body = Health,
      example = json!({"status": "ready", "documents": 312, "vendors": 128})),
-    (status = 503, description = "Still loading the catalog", body = Health, example = json!({"status": "loading"}))))]
+    (status = 503, description = "Still starting: the catalog, the suggestions or the recommendations model are loading", body = Health, example = json!({"status": "loading"}))))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if state.ready.load(std::sync::atomic::Ordering::Acquire) {
         let (documents, vendors) = (Some(state.index.num_docs()), Some(state.vendors.num_docs()));
