@@ -19,7 +19,7 @@ use crate::Error;
 use crate::key::{Input, MAX_SUFFIX_BYTES, cut, word_starts};
 
 /// A completion: what is shown, its key, and what ranks it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Entry {
     pub text: Box<str>,
     pub key: Box<str>,

@@ -23,17 +23,8 @@ pub enum StoreError {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredEntry {
-    text: String,
-    key: String,
-    score: f32,
-    target: Option<String>,
-    count: u64,
-}
-
-#[derive(Serialize, Deserialize)]
 struct StoredCompletions {
-    entries: Vec<StoredEntry>,
+    entries: Vec<Entry>,
     #[serde(with = "serde_bytes")]
     fst: Vec<u8>,
     #[serde(with = "serde_bytes")]
@@ -77,17 +68,7 @@ fn numbers(bytes: &[u8], what: &str) -> Result<Vec<u32>, StoreError> {
 impl Completions {
     fn stored(&self) -> StoredCompletions {
         StoredCompletions {
-            entries: self
-                .entries
-                .iter()
-                .map(|e| StoredEntry {
-                    text: e.text.to_string(),
-                    key: e.key.to_string(),
-                    score: e.score,
-                    target: e.target.as_ref().map(|t| t.to_string()),
-                    count: e.count,
-                })
-                .collect(),
+            entries: self.entries.clone(),
             fst: self.fst.as_fst().as_bytes().to_vec(),
             key_start: bytes(self.key_start.iter().copied()),
             posting_entries: bytes(self.postings.iter().map(|p| p.entry)),
@@ -100,17 +81,7 @@ impl Completions {
 
     fn from_stored(s: StoredCompletions) -> Result<Self, StoreError> {
         let bad = |what: &str| StoreError::Read(format!("the parts do not fit together: {what}"));
-        let entries: Vec<Entry> = s
-            .entries
-            .into_iter()
-            .map(|e| Entry {
-                text: e.text.into(),
-                key: e.key.into(),
-                score: e.score,
-                target: e.target.map(Into::into),
-                count: e.count,
-            })
-            .collect();
+        let entries = s.entries;
         let fst = fst::Map::new(s.fst).map_err(|e| StoreError::Read(format!("the FST: {e}")))?;
         let key_start = numbers(&s.key_start, "key starts")?;
         let posting_entries = numbers(&s.posting_entries, "posting entries")?;

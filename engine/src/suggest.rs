@@ -32,6 +32,8 @@ struct Built {
     base_version: u64,
     /// A digest of the popular queries the query completions were built from.
     queries_digest: u64,
+    /// When the suggestions were last kept on disk.
+    kept_at: Option<Instant>,
 }
 
 /// The delta is folded into a full rebuild once it holds this many products, or 5% of the base.
@@ -49,24 +51,40 @@ pub struct Autocomplete {
     version: AtomicU64,
     /// Where the built suggestions are kept (`None`: in memory only).
     store: Option<PathBuf>,
-    /// When the suggestions were last written.
-    stored_at: Mutex<Option<Instant>>,
 }
 
-/// What names the kept suggestions: the files of the base catalog completions and the query
-/// completions, the catalog version they serve, and the ids written since the base was built
-/// (read again from the index at a start).
+/// What names the kept suggestions: the versions of the base catalog completions and of the
+/// query completions (which name their files), the catalog version they serve, and the ids
+/// written since the base was built (read again from the index at a start).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Kept {
     format: u32,
     /// The index's catalog version the suggestions reflect: a start uses them only when the
     /// index is still at that version.
     catalog_version: u64,
+    base_version: u64,
     queries_digest: u64,
-    catalog_file: String,
-    queries_file: String,
     changed: Vec<String>,
     weights: searchd_autocomplete::Weights,
+}
+
+/// The kept base catalog completions built at catalog version `base`.
+fn catalog_file(base: u64) -> String {
+    format!("catalog-{base:016x}.cbor")
+}
+
+/// The kept query completions built from the popular queries of digest `digest`.
+fn queries_file(digest: u64) -> String {
+    format!("queries-{digest:016x}.cbor")
+}
+
+/// A written product as the index holds it now (`None`: deleted since).
+fn read_written(index: &ProductIndex, id: &str) -> anyhow::Result<Option<Product>> {
+    match index.get(id) {
+        Ok(p) => Ok(Some(p)),
+        Err(searchd_indexer::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 const KEPT_FORMAT: u32 = 1;
@@ -85,7 +103,6 @@ impl Autocomplete {
             built: Mutex::default(),
             version: AtomicU64::default(),
             store: None,
-            stored_at: Mutex::default(),
         }
     }
 
@@ -170,11 +187,7 @@ impl Autocomplete {
                     if !ids.is_empty() {
                         // Only the ids these commits wrote are read again.
                         for id in ids {
-                            let product = match index.get(&id) {
-                                Ok(p) => Some(p),
-                                Err(searchd_indexer::Error::NotFound(_)) => None,
-                                Err(e) => return Err(e.into()),
-                            };
+                            let product = read_written(index, &id)?;
                             built.changed.insert(id, product);
                         }
                         let changed = built.changed.iter().map(|(id, p)| (id.as_str(), p.as_ref()));
@@ -241,11 +254,10 @@ impl Autocomplete {
         if rebuilt {
             let full = !Arc::ptr_eq(&catalog, current.catalog());
             let new_queries = !Arc::ptr_eq(&queries, current.queries());
-            self.suggester.store(Arc::new(Suggester::with_delta(catalog, delta, queries)));
-            self.version.store(built.catalog_version ^ built.queries_digest.rotate_left(29), Ordering::Release);
-            let due = self.stored_at.lock().map(|at| at.is_none_or(|at| at.elapsed() >= KEEP_EVERY)).unwrap_or(true);
+            self.serve(&built, Suggester::with_delta(catalog, delta, queries));
+            let due = built.kept_at.is_none_or(|at| at.elapsed() >= KEEP_EVERY);
             if full || new_queries || due || force {
-                if let Err(e) = self.keep(&built, full, new_queries) {
+                if let Err(e) = self.keep(&mut built, full, new_queries) {
                     tracing::warn!(error = %e, "cannot keep the suggestions on disk; a start rebuilds them");
                 }
             }
@@ -253,25 +265,30 @@ impl Autocomplete {
         Ok(rebuilt)
     }
 
+    /// Swaps `suggester` in, under the version of what `built` says it was built from.
+    fn serve(&self, built: &Built, suggester: Suggester) {
+        self.suggester.store(Arc::new(suggester));
+        self.version.store(built.catalog_version ^ built.queries_digest.rotate_left(29), Ordering::Release);
+    }
+
     /// Keeps the serving suggestions on disk now (a stop calls it after its last commit).
     pub fn keep_serving(&self) -> anyhow::Result<()> {
-        let built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if built.generation.is_none() {
             return Ok(());
         }
-        self.keep(&built, false, false)
+        self.keep(&mut built, false, false)
     }
 
     /// Writes the serving suggestions to the store: the base and query completions when they
     /// are new (each file named by what it holds), then the file naming them, replaced
     /// atomically; older files go.
-    fn keep(&self, built: &Built, full: bool, new_queries: bool) -> anyhow::Result<()> {
+    fn keep(&self, built: &mut Built, full: bool, new_queries: bool) -> anyhow::Result<()> {
         let Some(dir) = &self.store else { return Ok(()) };
         let started = Instant::now();
         std::fs::create_dir_all(dir)?;
         let suggester = self.suggester.load_full();
-        let catalog_file = format!("catalog-{:016x}.cbor", built.base_version);
-        let queries_file = format!("queries-{:016x}.cbor", built.queries_digest);
+        let (catalog_file, queries_file) = (catalog_file(built.base_version), queries_file(built.queries_digest));
         let write =
             |name: &str, fresh: bool, what: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> anyhow::Result<()>| {
                 let path = dir.join(name);
@@ -291,9 +308,8 @@ impl Autocomplete {
         let kept = Kept {
             format: KEPT_FORMAT,
             catalog_version: built.catalog_version,
+            base_version: built.base_version,
             queries_digest: built.queries_digest,
-            catalog_file: catalog_file.clone(),
-            queries_file: queries_file.clone(),
             changed: built.changed.keys().cloned().collect(),
             weights: self.config.weights.clone(),
         };
@@ -304,9 +320,7 @@ impl Autocomplete {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
-        if let Ok(mut at) = self.stored_at.lock() {
-            *at = Some(Instant::now());
-        }
+        built.kept_at = Some(Instant::now());
         tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, full, "suggestions kept");
         Ok(())
     }
@@ -352,16 +366,12 @@ impl Autocomplete {
             return Ok(None);
         }
         let open = |name: &str| std::fs::File::open(dir.join(name)).map(std::io::BufReader::new);
-        let catalog = Arc::new(searchd_autocomplete::CatalogCompletions::read(open(&kept.catalog_file)?)?);
-        let queries = Arc::new(searchd_autocomplete::Completions::read(open(&kept.queries_file)?)?);
-        let base_version = kept.catalog_file_version();
+        let catalog =
+            Arc::new(searchd_autocomplete::CatalogCompletions::read(open(&catalog_file(kept.base_version))?)?);
+        let queries = Arc::new(searchd_autocomplete::Completions::read(open(&queries_file(kept.queries_digest))?)?);
         let mut changed = HashMap::new();
         for id in kept.changed {
-            let product = match index.get(&id) {
-                Ok(p) => Some(p),
-                Err(searchd_indexer::Error::NotFound(_)) => None,
-                Err(e) => return Err(e.into()),
-            };
+            let product = read_written(index, &id)?;
             changed.insert(id, product);
         }
         let delta = if changed.is_empty() {
@@ -382,11 +392,11 @@ impl Autocomplete {
             log_changes: None,
             queries_at: Some(Instant::now()),
             catalog_version,
-            base_version,
+            base_version: kept.base_version,
             queries_digest: kept.queries_digest,
+            kept_at: Some(Instant::now()),
         };
-        self.suggester.store(Arc::new(Suggester::with_delta(catalog, Arc::new(delta), queries)));
-        self.version.store(built.catalog_version ^ built.queries_digest.rotate_left(29), Ordering::Release);
+        self.serve(&built, Suggester::with_delta(catalog, Arc::new(delta), queries));
         Ok(Some(products))
     }
 
@@ -471,15 +481,4 @@ pub fn spawn_autocomplete_refresher(state: Engine) -> std::io::Result<Refresher>
         }
     })?;
     Ok(Refresher { stop, thread })
-}
-
-impl Kept {
-    /// The base's catalog version, from its file's name.
-    fn catalog_file_version(&self) -> u64 {
-        self.catalog_file
-            .strip_prefix("catalog-")
-            .and_then(|n| n.strip_suffix(".cbor"))
-            .and_then(|hex| u64::from_str_radix(hex, 16).ok())
-            .unwrap_or_default()
-    }
 }

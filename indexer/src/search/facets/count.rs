@@ -168,16 +168,17 @@ impl NumericAcc {
         NumericAcc { ranges: vec![0; ranges], ..NumericAcc::default() }
     }
 
-    /// Adds a document's values; it counts once per range, however many of its values lie in
-    /// it.
+    /// Adds a document's values, to `group` too (its `stats_by` value's stats) when given;
+    /// the document counts once per range, however many of its values lie in it. The column
+    /// is read once.
     #[inline]
-    fn add(&mut self, numbers: &Column<f64>, ranges: &[FacetRange], doc: DocId) {
+    fn add(&mut self, mut group: Option<&mut NumericAcc>, numbers: &Column<f64>, ranges: &[FacetRange], doc: DocId) {
         let mut in_range = 0u128;
         for_each_value(numbers, doc, |v: f64| {
-            self.count += 1;
-            self.sum += v;
-            self.min = Some(self.min.map_or(v, |m| m.min(v)));
-            self.max = Some(self.max.map_or(v, |m| m.max(v)));
+            self.take(v);
+            if let Some(group) = group.as_deref_mut() {
+                group.take(v);
+            }
             for (i, r) in ranges.iter().enumerate() {
                 if r.contains(v) {
                     in_range |= 1 << i;
@@ -187,8 +188,19 @@ impl NumericAcc {
         while in_range != 0 {
             let i = in_range.trailing_zeros() as usize;
             self.ranges[i] += 1;
+            if let Some(group) = group.as_deref_mut() {
+                group.ranges[i] += 1;
+            }
             in_range &= in_range - 1;
         }
+    }
+
+    #[inline]
+    fn take(&mut self, v: f64) {
+        self.count += 1;
+        self.sum += v;
+        self.min = Some(self.min.map_or(v, |m| m.min(v)));
+        self.max = Some(self.max.map_or(v, |m| m.max(v)));
     }
 
     fn merge(&mut self, other: NumericAcc) {
@@ -367,15 +379,11 @@ impl SegmentCollector for FacetsSegment {
                     }
                 }
                 SegmentColumn::Numeric { numbers: Some(numbers), ranges, acc, by } => {
-                    acc.add(numbers, ranges, doc);
-                    if let Some((column, groups)) = by {
-                        if let Some(ord) = column.columns.strs.as_ref().and_then(|c| c.term_ords(doc).next()) {
-                            groups
-                                .entry(ord)
-                                .or_insert_with(|| NumericAcc::new(ranges.len()))
-                                .add(numbers, ranges, doc);
-                        }
-                    }
+                    let group = by.as_mut().and_then(|(column, groups)| {
+                        let ord = column.columns.strs.as_ref()?.term_ords(doc).next()?;
+                        Some(groups.entry(ord).or_insert_with(|| NumericAcc::new(ranges.len())))
+                    });
+                    acc.add(group, numbers, ranges, doc);
                 }
                 SegmentColumn::Numeric { numbers: None, .. } => {}
                 SegmentColumn::Paths { column, counts, .. } => {
