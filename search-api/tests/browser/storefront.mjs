@@ -128,6 +128,14 @@ try {
   // back through the searches, Forward returns.
   await page.goto(base + "/", { waitUntil: "networkidle" });
   await page.waitForSelector("#results li.hit");
+  // Cheapest first: the listing without words has an order of its own, not ties that a merge
+  // or an engagement signal could reorder between two visits.
+  await page.getByLabel("Sort by").selectOption("price_asc");
+  await page.waitForFunction(() => /sort=price_asc/.test(location.search));
+  await page.waitForFunction(() => {
+    const tags = [...document.querySelectorAll("#results li.hit .price-tag")].map((t) => Number(t.textContent.replace(/[^0-9.]/g, "")));
+    return /^\d+ products/.test(document.querySelector("#status").textContent) && tags.length > 0 && tags.every((p, i) => i === 0 || tags[i - 1] <= p);
+  });
   const unfiltered = await page.textContent("#status");
   const colours = page.locator("#facet-colour li");
   await colours.first().waitFor();
