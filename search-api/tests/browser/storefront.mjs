@@ -147,7 +147,11 @@ try {
   const colourBox = colours.nth(bigColour).locator("input");
   const colourValue = await colourBox.getAttribute("data-value");
   await colourBox.check();
-  await page.waitForFunction((u) => document.querySelector("#status").textContent !== u, unfiltered);
+  // The answer, not "Searching…".
+  await page.waitForFunction((u) => {
+    const status = document.querySelector("#status").textContent;
+    return status !== u && /^\d+ products/.test(status);
+  }, unfiltered);
   const pageOne = await page.textContent("#status");
   const firstOnOne = await page.locator("#results li.hit").first().getAttribute("data-id");
   await page.getByRole("button", { name: "Page 2", exact: true }).click();
@@ -213,7 +217,10 @@ try {
   await page.getByLabel("Max").fill("");
   await page.getByLabel("Max").press("Enter");
   await page.getByLabel("Max").blur();
-  await page.waitForFunction((s) => document.querySelector("#status").textContent !== s, underForty);
+  await page.waitForFunction((s) => {
+    const status = document.querySelector("#status").textContent;
+    return status !== s && /^\d+ products/.test(status);
+  }, underForty);
   // The hits shown, all in `lang` once the answer is in (a timeout when they never are).
   const allIn = (lang) => page.waitForFunction((l) => {
     const hits = [...document.querySelectorAll("#results li.hit")];
