@@ -17,6 +17,8 @@ use searchd_catalog::{fold, fold_into, tokenize};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use whatlang::Lang;
 
+use crate::detect::Detection;
+
 /// Tokens longer than this (in bytes) are dropped, as Tantivy's `RemoveLongFilter` does.
 const MAX_TOKEN_BYTES: usize = 64;
 
@@ -185,21 +187,31 @@ impl fmt::Display for Language {
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     default: Language,
-    detector: whatlang::Detector,
+    detection: std::sync::Arc<Detection>,
 }
 
 impl Analyzer {
     /// Detects among every language whatlang knows.
     pub fn new(default: Language) -> Self {
-        Self { default, detector: whatlang::Detector::new() }
+        Self { default, detection: std::sync::Arc::new(Detection::every()) }
     }
 
     /// Detects only among `languages` (a catalog's known locales): faster and more accurate.
+    /// Empty: among the languages the catalog is found to hold, learned as it is written (the
+    /// `detect` module).
     pub fn with_languages(default: Language, languages: &[Language]) -> Self {
-        if languages.is_empty() {
-            return Self::new(default);
-        }
-        Self { default, detector: whatlang::Detector::with_allowlist(languages.iter().map(|l| l.0).collect()) }
+        let languages: Vec<Lang> = languages.iter().map(|l| l.0).collect();
+        Self { default, detection: std::sync::Arc::new(Detection::among(default.0, &languages)) }
+    }
+
+    /// Teaches a learning analyzer the languages an index already holds, with their products.
+    pub fn seed(&self, held: &[(Language, u64)]) {
+        self.detection.seed(&held.iter().map(|(l, n)| (l.0, *n)).collect::<Vec<_>>());
+    }
+
+    /// The catalog's languages learned so far; `None` when they are fixed (configured, or all).
+    pub fn catalog_languages(&self) -> Option<Vec<Language>> {
+        self.detection.languages().map(|langs| langs.into_iter().map(Language).collect())
     }
 
     /// The language of text that declares none and is not detected.
@@ -209,13 +221,12 @@ impl Analyzer {
 
     /// The detected language when whatlang is confident, else `None`.
     pub fn detect(&self, text: &str) -> Option<Language> {
-        let info = self.detector.detect(text)?;
-        info.is_reliable().then_some(Language(info.lang()))
+        self.detection.detect(text).map(Language)
     }
 
-    /// whatlang's best guess, confident or not (for accuracy measurements).
+    /// whatlang's best guess among all languages, confident or not (for accuracy measurements).
     pub fn detect_any(&self, text: &str) -> Option<Language> {
-        self.detector.detect(text).map(|info| Language(info.lang()))
+        whatlang::detect(text).map(|info| Language(info.lang()))
     }
 
     /// The language of a query: `lang` when given; else, for queries long enough to tell (at
@@ -231,11 +242,12 @@ impl Analyzer {
         self.default
     }
 
-    /// The language of a text: the declared one when valid, else the detected one when the
+    /// The language of a product: the declared one when valid, else the detected one when the
     /// detection is reliable, else the default. Short texts (queries, bare titles) rarely are.
     /// `sample`, the text to detect on, is built only when nothing valid is declared.
     pub fn resolve(&self, declared: Option<&str>, sample: impl FnOnce() -> String) -> Language {
-        declared.and_then(Language::from_code).or_else(|| self.detect(&sample())).unwrap_or(self.default)
+        let declared = declared.and_then(Language::from_code).map(|l| l.0);
+        self.detection.of_product(declared, sample).map_or(self.default, Language)
     }
 
     /// The query's distinct words, each in its exact and stemmed form as the fields index them.

@@ -111,13 +111,15 @@ impl ProductIndex {
             Settings::initial(config.attributes.clone(), config.vendor_attributes.clone()),
         )?;
         writer.settings = Some(serde_json::to_value(&served)?);
+        let analyzer = Analyzer::with_languages(
+            default,
+            &config.languages.iter().filter_map(|l| Language::from_code(l)).collect::<Vec<_>>(),
+        );
+        analyzer.seed(&held_languages(&reader.searcher(), fields.language)?);
         Ok(Self {
             reader,
             fields,
-            analyzer: Analyzer::with_languages(
-                default,
-                &config.languages.iter().filter_map(|l| Language::from_code(l)).collect::<Vec<_>>(),
-            ),
+            analyzer,
             state: Mutex::new(WriterState { writer, changed: Vec::new() }),
             config,
             feed: Mutex::default(),
@@ -524,6 +526,26 @@ fn detection_sample(p: &Product) -> String {
         sample.push_str(&p.description[..end]);
     }
     sample
+}
+
+/// The products an index holds per language: its `language` terms' document counts.
+fn held_languages(searcher: &Searcher, field: tantivy::schema::Field) -> Result<Vec<(Language, u64)>> {
+    let mut held: Vec<(Language, u64)> = Vec::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut terms = inverted.terms().stream()?;
+        while terms.advance() {
+            let Some(language) = std::str::from_utf8(terms.key()).ok().and_then(Language::from_code) else {
+                continue;
+            };
+            let docs = u64::from(terms.value().doc_freq);
+            match held.iter_mut().find(|(l, _)| *l == language) {
+                Some((_, n)) => *n += docs,
+                None => held.push((language, docs)),
+            }
+        }
+    }
+    Ok(held)
 }
 
 fn unix_ms_now() -> i64 {

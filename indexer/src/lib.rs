@@ -23,6 +23,7 @@
 mod analysis;
 mod columns;
 mod config;
+mod detect;
 mod error;
 mod index;
 mod ingest;
