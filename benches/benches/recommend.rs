@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use searchd_benches::{bigbasket_index, summary, timed};
 use searchd_engine::{Recommendations, RecommendationsConfig};
-use searchd_models::{SimilarStore, similar};
+use searchd_models::SimilarStore;
 use searchd_ranking::{EventStore, EventsConfig};
 
 fn recommend(c: &mut Criterion) {
@@ -23,14 +23,14 @@ fn recommend(c: &mut Criterion) {
     let events = EventStore::in_memory(EventsConfig::default());
     let report = recommendations.refresh(&index, &events).expect("refresh");
     println!(
-        "recommend: first refresh {:.2} s, {} products, {} clusters",
-        report.seconds, report.products, report.clusters
+        "recommend: first refresh {:.2} s, {} products, {} features",
+        report.seconds, report.products, report.features
     );
 
     let mut group = c.benchmark_group("recommend");
     group.sampling_mode(SamplingMode::Flat).sample_size(10).measurement_time(std::time::Duration::from_secs(40));
     group.bench_function("refresh_bigbasket", |b| {
-        b.iter(|| recommendations.refresh(&index, &events).expect("refresh").clusters)
+        b.iter(|| recommendations.refresh(&index, &events).expect("refresh").features)
     });
     group.finish();
 
@@ -41,9 +41,8 @@ fn recommend(c: &mut Criterion) {
     // (the index keeps the file's order, grouped by category).
     ids.shuffle(&mut StdRng::seed_from_u64(7));
     let lookup = |id: &String| {
-        let (_, found) = recommendations
-            .lookup(10, |model, vectors, limit| vectors.similar(model, id, limit, similar::DEFAULT_PROBES))
-            .expect("a served model");
+        let (_, found) =
+            recommendations.lookup(10, |_, vectors, limit| vectors.similar(id, limit)).expect("a served model");
         found.expect("known id").len() as u64
     };
     let (mut samples, found) = timed(&ids, lookup);

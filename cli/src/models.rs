@@ -19,8 +19,8 @@ pub fn train(config: &Config) -> anyhow::Result<()> {
     let state = Engine::open(&config.engine())?;
     let report = state.recommendations.refresh(&state.index, &state.ranking.events)?;
     println!(
-        "trained recommendations {}: {} products, {} clusters, bought-together for {} products in {:.2} s",
-        report.version, report.products, report.clusters, report.bought_together, report.seconds
+        "trained recommendations {}: {} products, {} features, bought-together for {} products in {:.2} s",
+        report.version, report.products, report.features, report.bought_together, report.seconds
     );
     Ok(())
 }

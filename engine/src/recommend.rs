@@ -25,8 +25,6 @@ pub struct RecommendationsConfig {
     pub schedule: String,
     /// Model versions kept (for `searchd models rollback`).
     pub keep: usize,
-    /// Clusters searched per request.
-    pub probes: usize,
     /// Co-purchased products remembered per product.
     pub bought_together_per_product: usize,
     /// How often a model saved by another process (`searchd train`, a rollback) is looked for.
@@ -35,13 +33,7 @@ pub struct RecommendationsConfig {
 
 impl Default for RecommendationsConfig {
     fn default() -> Self {
-        Self {
-            schedule: "0 0 2 * * *".into(),
-            keep: 5,
-            probes: searchd_models::similar::DEFAULT_PROBES,
-            bought_together_per_product: 50,
-            poll_interval_ms: 2_000,
-        }
+        Self { schedule: "0 0 2 * * *".into(), keep: 5, bought_together_per_product: 50, poll_interval_ms: 2_000 }
     }
 }
 
@@ -50,8 +42,8 @@ impl RecommendationsConfig {
     pub fn validate(&self) -> Result<(), String> {
         cron::Schedule::from_str(&self.schedule)
             .map_err(|e| format!("recommendations.schedule `{}`: {e}", self.schedule))?;
-        if self.keep == 0 || self.probes == 0 || self.poll_interval_ms == 0 {
-            return Err("recommendations.keep, probes and poll_interval_ms must be at least 1".into());
+        if self.keep == 0 || self.poll_interval_ms == 0 {
+            return Err("recommendations.keep and poll_interval_ms must be at least 1".into());
         }
         Ok(())
     }
@@ -83,8 +75,8 @@ pub struct RefreshReport {
     pub version: String,
     /// Products trained on.
     pub products: usize,
-    /// Clusters of the model.
-    pub clusters: usize,
+    /// Distinct features of the model (words, brands, categories, price bands) with an idf.
+    pub features: usize,
     /// Products with bought-together neighbours.
     pub bought_together: usize,
     /// Time the refresh took.
@@ -150,7 +142,7 @@ impl Recommendations {
         let report = RefreshReport {
             version: model.version.clone(),
             products: vectors.len(),
-            clusters: model.clusters,
+            features: model.features(),
             bought_together: model.bought_together.len(),
             seconds: started.elapsed().as_secs_f64(),
         };

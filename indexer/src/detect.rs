@@ -101,7 +101,6 @@ fn reliable(detector: &Detector, text: &str) -> Option<Lang> {
 /// The catalog's languages and what the learning has observed.
 #[derive(Debug)]
 pub(crate) struct Learning {
-    default: Lang,
     every: Detector,
     catalog: RwLock<Catalog>,
     observed: Mutex<Observed>,
@@ -132,7 +131,6 @@ struct Observed {
 impl Learning {
     fn new(default: Lang) -> Self {
         Self {
-            default,
             every: Detector::new(),
             catalog: RwLock::new(Catalog::of(vec![default])),
             observed: Mutex::default(),

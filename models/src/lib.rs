@@ -4,9 +4,8 @@
 //! a (query, product) pair, learned by pairwise logistic regression (linfa-logistic) from graded
 //! judgments and click-derived labels — and its versioned on-disk artifacts ([`RankerStore`]).
 //!
-//! Recommendations ([`similar`]): hashed TF-IDF product vectors, PCA (linfa-reduction) and KMeans
-//! (linfa-clustering) clusters, a clustered cosine neighbour search, and "bought together" from
-//! session co-occurrence. Every model is a versioned artifact ([`ArtifactStore`]).
+//! Recommendations ([`similar`]): sparse TF-IDF product vectors, an exact cosine neighbour search
+//! through their posting lists (MaxScore), and "bought together" from session co-occurrence. Every model is a versioned artifact ([`ArtifactStore`]).
 //!
 //! ```
 //! use searchd_catalog::{FeatureVector, NUM_FEATURES, SecondPhase, feature_index};

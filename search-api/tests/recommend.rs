@@ -199,9 +199,9 @@ fn full_refresh_over_the_three_catalogs_while_searching() {
     stop.store(true, Ordering::Relaxed);
     searchers.into_iter().for_each(|t| t.join().unwrap());
     eprintln!(
-        "full refresh: {} products, {} clusters in {seconds:.1} s; peak RSS of the process {:.0} MiB; {} searches served meanwhile, {} failed",
+        "full refresh: {} products, {} features in {seconds:.1} s; peak RSS of the process {:.0} MiB; {} searches served meanwhile, {} failed",
         report.products,
-        report.clusters,
+        report.features,
         peak_rss_mib(),
         searches.load(Ordering::Relaxed),
         failures.load(Ordering::Relaxed)

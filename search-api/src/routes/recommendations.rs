@@ -66,7 +66,6 @@ async fn neighbours(
     tenant: Tenant,
 ) -> ApiResult<Json<Neighbours>> {
     let limit = parse_limit(query.as_deref())?;
-    let probes = state.recommendations.config().probes;
     let filter = tenant.checked(&state.index.settings().settings)?;
     let asked = if filter.is_some() { (limit * 5).min(500) } else { limit };
     tokio::task::spawn_blocking(move || {
@@ -77,21 +76,18 @@ async fn neighbours(
         if hidden || !state.index.is_live(&id) {
             return Err(ApiError::from(searchd_indexer::Error::NotFound(id.clone())));
         }
-        let (version, found) = state
-            .recommendations
-            .lookup(asked, |model, index, limit| {
-                if together {
-                    index.bought_together(model, &id, limit, probes)
-                } else {
-                    index.similar(model, &id, limit, probes)
-                }
-            })
-            .ok_or_else(|| {
-                ApiError::new(
-                    Code::ModelNotReady,
-                    "no similar-products model yet: it is being trained (or run `searchd train`)",
-                )
-            })?;
+        let (version, found) =
+            state
+                .recommendations
+                .lookup(asked, |model, index, limit| {
+                    if together { index.bought_together(model, &id, limit) } else { index.similar(&id, limit) }
+                })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        Code::ModelNotReady,
+                        "no similar-products model yet: it is being trained (or run `searchd train`)",
+                    )
+                })?;
         // Committed but not yet followed: no neighbours for a moment, not an error.
         let mut found = found.unwrap_or_default();
         if let Some(filter) = &filter {
