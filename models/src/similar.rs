@@ -270,7 +270,6 @@ pub const SIMILARITY_BLEND: f32 = 0.3;
 #[derive(Debug, Clone)]
 struct Entry {
     id: String,
-    title: String,
     vector: Vector,
 }
 
@@ -285,6 +284,9 @@ struct Posting {
 #[derive(Debug, Clone, Default)]
 pub struct SimilarIndex {
     entries: Vec<Option<Entry>>,
+    /// Per slot, a hash of the product's folded title (0 for a free slot): what the
+    /// near-duplicate check reads for thousands of candidates, kept apart from the entries.
+    titles: Vec<u64>,
     by_id: HashMap<String, usize>,
     postings: HashMap<u64, Posting>,
     free: Vec<usize>,
@@ -309,12 +311,12 @@ impl SimilarIndex {
     fn from_vectors(products: Vec<Product>, vectors: Vec<Vector>) -> Self {
         let mut index = SimilarIndex::default();
         for (product, vector) in products.into_iter().zip(vectors) {
-            index.insert(product.id, fold(&product.title), vector);
+            index.insert(product.id, &product.title, vector);
         }
         index
     }
 
-    fn insert(&mut self, id: String, title: String, vector: Vector) {
+    fn insert(&mut self, id: String, title: &str, vector: Vector) {
         self.remove(&id);
         let slot = self.free.pop().unwrap_or(self.entries.len());
         for &(feature, weight) in &vector {
@@ -322,23 +324,27 @@ impl SimilarIndex {
             posting.docs.push((slot as u32, weight));
             posting.max = posting.max.max(weight);
         }
-        let entry = Entry { id: id.clone(), title, vector };
+        let entry = Entry { id: id.clone(), vector };
+        let title = fnv(fold(title).as_bytes()) | 1;
         if slot == self.entries.len() {
             self.entries.push(Some(entry));
+            self.titles.push(title);
         } else {
             self.entries[slot] = Some(entry);
+            self.titles[slot] = title;
         }
         self.by_id.insert(id, slot);
     }
 
     /// Adds or replaces a product (cold start: it has neighbours at once, from the current model).
     pub fn upsert(&mut self, model: &SimilarModel, product: &Product) {
-        self.insert(product.id.clone(), fold(&product.title), model.vector(product));
+        self.insert(product.id.clone(), &product.title, model.vector(product));
     }
 
     /// Forgets a deleted product. (A list's largest weight stays: it is only an upper bound.)
     pub fn remove(&mut self, id: &str) {
         if let Some(slot) = self.by_id.remove(id) {
+            self.titles[slot] = 0;
             if let Some(entry) = self.entries[slot].take() {
                 for (feature, _) in &entry.vector {
                     if let Some(posting) = self.postings.get_mut(feature) {
@@ -370,15 +376,16 @@ impl SimilarIndex {
 
     /// The `limit` products most similar to `id` (exact cosine kNN); `None` for an unknown id.
     pub fn similar(&self, id: &str, limit: usize) -> Option<Vec<Neighbour>> {
-        let entry = self.entries[*self.by_id.get(id)?].as_ref()?;
-        Some(self.top(entry, limit))
+        let slot = *self.by_id.get(id)?;
+        Some(self.top(slot, limit))
     }
 
     /// "Bought together" for `id`: its co-purchased products (association + blend × cosine),
     /// then similar ones (blend × cosine). `None` for an unknown id.
     pub fn bought_together(&self, model: &SimilarModel, id: &str, limit: usize) -> Option<Vec<Neighbour>> {
-        let entry = self.entries[*self.by_id.get(id)?].as_ref()?;
-        let similar = self.top(entry, limit);
+        let slot = *self.by_id.get(id)?;
+        let entry = self.entries[slot].as_ref()?;
+        let similar = self.top(slot, limit);
         let mut scores: HashMap<&str, f32> = HashMap::new();
         for (other, association) in model.bought_together.get(id).into_iter().flatten() {
             let Some(slot) = self.by_id.get(other.as_str()) else { continue };
@@ -395,14 +402,16 @@ impl SimilarIndex {
         Some(out)
     }
 
-    /// Whether `other` may be answered for `item` with cosine `score`: not the item itself, not a
-    /// near-duplicate.
-    fn eligible(item: &Entry, other: &Entry, score: f32) -> bool {
-        other.id != item.id && other.title != item.title && score < NEAR_DUPLICATE
+    /// Whether the product in slot `other` may be answered for the one in `item` with cosine
+    /// `score`: a product, not the item itself, not a near-duplicate.
+    fn eligible(&self, item: usize, other: usize, score: f32) -> bool {
+        let title = self.titles[other];
+        other != item && title != 0 && title != self.titles[item] && score < NEAR_DUPLICATE
     }
 
     /// The exact top `limit` by cosine, through the posting lists with MaxScore (module notes).
-    fn top(&self, item: &Entry, limit: usize) -> Vec<Neighbour> {
+    fn top(&self, item_slot: usize, limit: usize) -> Vec<Neighbour> {
+        let Some(item) = self.entries[item_slot].as_ref() else { return Vec::new() };
         if limit == 0 {
             return Vec::new();
         }
@@ -423,7 +432,7 @@ impl SimilarIndex {
             // k-th best lower bound. Worth computing only once rest[i] falls below the best
             // partial score, and again only after rest[i] fell by a tenth.
             if i > 0 && rest[i] < best && rest[i] < check_below && touched.len() >= limit {
-                threshold = self.kth_partial(item, &partial, &touched, rest[i], limit);
+                threshold = self.kth_partial(item_slot, &partial, &touched, rest[i], limit);
                 if rest[i] < threshold {
                     scored = i;
                     break;
@@ -439,20 +448,31 @@ impl SimilarIndex {
                 best = best.max(*p);
             }
         }
-        let mut found: Vec<(f32, usize)> = touched
-            .iter()
-            .filter(|&&slot| partial[slot as usize] + rest[scored] >= threshold)
-            .filter_map(|&slot| {
-                let other = self.entries[slot as usize].as_ref()?;
-                let score =
-                    if scored == lists.len() { partial[slot as usize] } else { dot(&item.vector, &other.vector) };
-                Self::eligible(item, other, score).then_some((score, slot as usize))
-            })
-            .collect();
-        let limit = limit.min(found.len());
-        if limit < found.len() {
-            found.select_nth_unstable_by(limit, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            found.truncate(limit);
+        // Candidates that can still make the top k, by decreasing partial score: their bounds
+        // (partial + rest) decrease too, so once one cannot beat the k-th best found, none can.
+        let bound = rest[scored];
+        let mut candidates: Vec<(f32, u32)> =
+            touched.iter().map(|&s| (partial[s as usize], s)).filter(|(p, _)| p + bound >= threshold).collect();
+        candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut found: Vec<(f32, usize)> = Vec::with_capacity(limit + 1);
+        for (p, slot) in candidates {
+            let worst = (found.len() == limit).then(|| found.iter().map(|f| f.0).fold(f32::INFINITY, f32::min));
+            if worst.is_some_and(|worst| p + bound < worst) {
+                break;
+            }
+            let Some(other) = self.entries[slot as usize].as_ref() else { continue };
+            let score = if scored == lists.len() { p } else { dot(&item.vector, &other.vector) };
+            if !self.eligible(item_slot, slot as usize, score) || worst.is_some_and(|worst| score < worst) {
+                continue;
+            }
+            found.push((score, slot as usize));
+            if found.len() > limit {
+                // Out goes the lowest score (the latest slot among equals).
+                let out = (0..found.len())
+                    .min_by(|&a, &b| found[a].0.total_cmp(&found[b].0).then(found[b].1.cmp(&found[a].1)))
+                    .unwrap_or(0);
+                found.swap_remove(out);
+            }
         }
         found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         found
@@ -464,14 +484,12 @@ impl SimilarIndex {
     /// A lower bound of the k-th best eligible score: the k-th largest partial score among the
     /// candidates that cannot be near-duplicates whatever the rest adds (`partial + rest` under
     /// the near-duplicate cosine). `-inf` when fewer than k are such.
-    fn kth_partial(&self, item: &Entry, partial: &[f32], touched: &[u32], rest: f32, k: usize) -> f32 {
+    fn kth_partial(&self, item: usize, partial: &[f32], touched: &[u32], rest: f32, k: usize) -> f32 {
         let mut sure: Vec<f32> = touched
             .iter()
-            .filter_map(|&slot| {
-                let p = partial[slot as usize];
-                let other = self.entries[slot as usize].as_ref()?;
-                (p + rest < NEAR_DUPLICATE && Self::eligible(item, other, p)).then_some(p)
-            })
+            .map(|&slot| (partial[slot as usize], slot as usize))
+            .filter(|&(p, slot)| p + rest < NEAR_DUPLICATE && self.eligible(item, slot, p))
+            .map(|(p, _)| p)
             .collect();
         if sure.len() < k {
             return f32::NEG_INFINITY;
@@ -541,14 +559,12 @@ mod tests {
 
     /// The top k by scoring every product's cosine: the obviously correct answer.
     fn brute_force(index: &SimilarIndex, id: &str, k: usize) -> Vec<f32> {
-        let item = index.entries[index.by_id[id]].as_ref().unwrap();
-        let mut scores: Vec<f32> = index
-            .entries
-            .iter()
-            .flatten()
-            .map(|other| (other, dot(&item.vector, &other.vector)))
+        let slot = index.by_id[id];
+        let item = index.entries[slot].as_ref().unwrap();
+        let mut scores: Vec<f32> = (0..index.entries.len())
+            .filter_map(|other| Some((other, dot(&item.vector, &index.entries[other].as_ref()?.vector))))
             // A product that shares no feature is not similar at all.
-            .filter(|(other, score)| *score > 0.0 && SimilarIndex::eligible(item, other, *score))
+            .filter(|&(other, score)| score > 0.0 && index.eligible(slot, other, score))
             .map(|(_, score)| score)
             .collect();
         scores.sort_by(|a, b| b.total_cmp(a));
