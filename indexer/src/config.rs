@@ -14,7 +14,8 @@ pub struct IndexConfig {
     /// Language for texts whose language is neither declared nor reliably detected (ISO 639-1).
     pub default_language: String,
     /// Languages the catalog may contain (ISO 639-1); detection chooses only among them, which
-    /// is faster and more accurate. Empty: every language whatlang knows.
+    /// is faster and more accurate. Empty: among the languages the catalog is learned to hold
+    /// (see the `detect` module).
     pub languages: Vec<String>,
     /// Commit once this many writes are pending.
     pub commit_every_docs: usize,
