@@ -110,7 +110,11 @@ pub(crate) fn open_parts(
             tantivy::TantivyError::LockFailure(..) => Error::Locked(location.to_string()),
             e => Error::from(e),
         })?;
-    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .doc_store_cache_num_blocks(config.doc_store_cache_blocks)
+        .try_into()?;
     let payload: CommitPayload =
         index.load_metas()?.payload.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
     let mut versions = live_versions(&reader.searcher())?;
