@@ -7,8 +7,9 @@
 //! configured ones (`[index] languages`), else learned ones:
 //!
 //! - at open, every language holding at least [`SEED_SHARE`] of the indexed products;
-//! - as products are written, every [`SAMPLE_EVERY`]th one is *observed*: its declared language,
-//!   or, undeclared, its language detected among all when that detection is reliable;
+//! - as products are written, the first [`WARM_UP`] after open and then every [`SAMPLE_EVERY`]th
+//!   one are *observed*: the declared language, or, undeclared, the language detected among all
+//!   when that detection is reliable (a sampled observation stands for [`SAMPLE_EVERY`] products);
 //! - a language joins once it holds [`JOIN_SHARE`] of the recent observations with a language
 //!   (counts decay by half every [`HALF_LIFE`] products written) and at least [`JOIN_MIN`] of them.
 //!
@@ -22,8 +23,11 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use whatlang::{Detector, Lang};
 
-/// Every this many products written, one is observed (detected among all languages when its
-/// language is not declared).
+/// The first this many products written after open are each observed: a young catalog (the
+/// demo's 312 products in four languages) learns its languages from its first products.
+pub const WARM_UP: u64 = 1024;
+/// After the warm-up, every this many products written, one is observed (detected among all
+/// languages when its language is not declared).
 pub const SAMPLE_EVERY: u64 = 16;
 /// Observations decay by half every this many products written.
 pub const HALF_LIFE: f64 = 4096.0;
@@ -121,10 +125,11 @@ impl Catalog {
     }
 }
 
-/// Decayed counts of the observations that found a language.
+/// Decayed counts of the observations that found a language: per language, the products they
+/// stand for and how many observations there were; `total`, the products of all of them.
 #[derive(Debug, Default)]
 struct Observed {
-    counts: Vec<(Lang, f64)>,
+    counts: Vec<(Lang, f64, f64)>,
     total: f64,
 }
 
@@ -153,42 +158,52 @@ impl Learning {
 
     fn of_product(&self, declared: Option<Lang>, sample: impl FnOnce() -> String) -> Option<Lang> {
         let n = self.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if n % SAMPLE_EVERY != 0 {
-            return declared.or_else(|| self.detect(&sample()));
-        }
+        let weight = match n {
+            n if n < WARM_UP => 1.0,
+            n if n % SAMPLE_EVERY == 0 => SAMPLE_EVERY as f64,
+            _ => {
+                let catalog = self.read();
+                if declared.is_some() || catalog.languages.len() == 1 {
+                    return declared;
+                }
+                return reliable(&catalog.detector, &sample());
+            }
+        };
         if let Some(lang) = declared {
-            self.observe(Some(lang));
+            self.observe(Some(lang), weight);
             return Some(lang);
         }
         let text = sample();
-        self.observe(reliable(&self.every, &text));
+        self.observe(reliable(&self.every, &text), weight);
         self.detect(&text)
     }
 
-    /// Counts one observation (standing for [`SAMPLE_EVERY`] products) and lets its language
-    /// join when it now holds its share.
-    fn observe(&self, lang: Option<Lang>) {
-        let decay = 0.5f64.powf(SAMPLE_EVERY as f64 / HALF_LIFE);
+    /// Counts one observation standing for `weight` products and lets its language join when it
+    /// now holds its share.
+    fn observe(&self, lang: Option<Lang>, weight: f64) {
+        let decay = 0.5f64.powf(weight / HALF_LIFE);
         let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
-        for (_, count) in &mut observed.counts {
+        for (_, products, count) in &mut observed.counts {
+            *products *= decay;
             *count *= decay;
         }
         observed.total *= decay;
         let Some(lang) = lang else { return };
         let joins = {
-            observed.total += 1.0;
-            let count = match observed.counts.iter_mut().find(|(l, _)| *l == lang) {
-                Some((_, count)) => {
+            observed.total += weight;
+            let (products, count) = match observed.counts.iter_mut().find(|(l, _, _)| *l == lang) {
+                Some((_, products, count)) => {
+                    *products += weight;
                     *count += 1.0;
-                    *count
+                    (*products, *count)
                 }
                 None => {
-                    observed.counts.push((lang, 1.0));
-                    1.0
+                    observed.counts.push((lang, weight, 1.0));
+                    (weight, 1.0)
                 }
             };
             // Decay leaves a few fresh observations a hair under their number.
-            count + 0.5 >= JOIN_MIN && count >= JOIN_SHARE * observed.total
+            count + 0.5 >= JOIN_MIN && products >= JOIN_SHARE * observed.total
         };
         drop(observed);
         if joins && !self.read().languages.contains(&lang) {
@@ -229,9 +244,10 @@ mod tests {
     fn a_language_joins_once_it_holds_its_share() {
         let d = Detection::among(Lang::Eng, &[]);
         assert_eq!(d.languages(), Some(vec![Lang::Eng]));
-        // Among the default alone nothing is detected: the default applies. Products 0, 16, …
-        // are observed: seven observations are not enough, the eighth lets French join.
-        for _ in 0..(SAMPLE_EVERY * 7) {
+        // Among the default alone nothing is detected: the default applies. In the warm-up
+        // every product is observed: seven observations are not enough, the eighth lets French
+        // join.
+        for _ in 0..7 {
             assert_eq!(d.of_product(None, || FR.into()), None);
         }
         assert_eq!(d.languages(), Some(vec![Lang::Eng]));
@@ -244,11 +260,31 @@ mod tests {
     }
 
     #[test]
+    fn after_the_warm_up_one_product_in_sixteen_is_observed() {
+        let d = Detection::among(Lang::Eng, &[]);
+        for _ in 0..WARM_UP {
+            d.of_product(None, || EN.into());
+        }
+        // Eight sampled French observations, 128 products, all French: a new language arriving.
+        for _ in 0..(SAMPLE_EVERY * 7) {
+            d.of_product(None, || FR.into());
+        }
+        assert_eq!(d.languages(), Some(vec![Lang::Eng]));
+        for _ in 0..SAMPLE_EVERY {
+            d.of_product(None, || FR.into());
+        }
+        assert_eq!(d.languages(), Some(vec![Lang::Eng, Lang::Fra]));
+        // Between samples, only the catalog's languages are detected.
+        assert_ne!(d.of_product(None, || DE.into()), Some(Lang::Deu));
+    }
+
+    #[test]
     fn a_rare_language_stays_out() {
         let d = Detection::among(Lang::Eng, &[]);
-        // One French product in 40 among English ones: 2.5%, under the join share.
-        for i in 0..(SAMPLE_EVERY * 40 * 20) {
-            let text = if (i / SAMPLE_EVERY) % 40 == 0 { FR } else { EN };
+        // One French product in 41 among English ones: 2.4%, under the join share, in the
+        // warm-up as in the samples after it.
+        for i in 0..(SAMPLE_EVERY * 41 * 20) {
+            let text = if i % 41 == 0 { FR } else { EN };
             d.of_product(None, || text.into());
         }
         assert_eq!(d.languages(), Some(vec![Lang::Eng]));
@@ -257,7 +293,7 @@ mod tests {
     #[test]
     fn declared_languages_and_the_index_teach_it() {
         let d = Detection::among(Lang::Eng, &[]);
-        for _ in 0..(SAMPLE_EVERY * 8) {
+        for _ in 0..8 {
             assert_eq!(d.of_product(Some(Lang::Spa), || unreachable!()), Some(Lang::Spa));
         }
         assert_eq!(d.languages(), Some(vec![Lang::Eng, Lang::Spa]));
