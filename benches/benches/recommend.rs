@@ -1,8 +1,8 @@
 //! Recommendations on the BigBasket catalog (27,555 products with brands, category paths, prices
 //! and ratings):
 //! - a refresh as the nightly schedule and `POST /v1/admin/recommendations/refresh` run it
-//!   (every product read from the index, features, PCA, KMeans, assignment, the artifact saved as
-//!   a new version, the model swapped in);
+//!   (every product read from the index, features, idf, vectors and posting lists, the artifact
+//!   saved as a new version, the model swapped in);
 //! - "similar products" lookups on the served model, top 10, each product in turn, as the
 //!   `/v1/products/{id}/similar` route makes them.
 
