@@ -16,8 +16,9 @@
 //! The default language is always one of them. While it is the only one (most catalogs), an
 //! undeclared product takes it without running the detector at all, but for the sampled ones.
 //! A language that holds only a few per cent of reliable detections is mostly the detector's
-//! noise on short texts (1.6% "French" among Home Depot's English titles); a catalog that really
-//! mixes in so little of a language can declare it per product or configure `languages`.
+//! noise on short texts (1.6% of the reliable detections on Home Depot's English titles say
+//! French); a catalog that really mixes in so little of a language can declare it per product or
+//! configure `languages`.
 
 use std::sync::{Mutex, PoisonError, RwLock};
 
