@@ -209,11 +209,6 @@ impl Analyzer {
         self.detection.seed(&held.iter().map(|(l, n)| (l.0, *n)).collect::<Vec<_>>());
     }
 
-    /// The catalog's languages learned so far; `None` when they are fixed (configured, or all).
-    pub fn catalog_languages(&self) -> Option<Vec<Language>> {
-        self.detection.languages().map(|langs| langs.into_iter().map(Language).collect())
-    }
-
     /// The language of text that declares none and is not detected.
     pub fn default_language(&self) -> Language {
         self.default

@@ -70,7 +70,7 @@ impl Detection {
     pub(crate) fn detect(&self, text: &str) -> Option<Lang> {
         match self {
             Detection::Fixed(detector) => reliable(detector, text),
-            Detection::Learned(learning) => learning.detect(text),
+            Detection::Learned(learning) => learning.detect(|| text),
         }
     }
 
@@ -91,7 +91,8 @@ impl Detection {
     }
 
     /// The languages learned so far; `None` when they are fixed.
-    pub(crate) fn languages(&self) -> Option<Vec<Lang>> {
+    #[cfg(test)]
+    fn languages(&self) -> Option<Vec<Lang>> {
         match self {
             Detection::Fixed(_) => None,
             Detection::Learned(learning) => Some(learning.read().languages.clone()),
@@ -148,13 +149,14 @@ impl Learning {
         self.catalog.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn detect(&self, text: &str) -> Option<Lang> {
+    /// Detects among the catalog's languages; `text` is built only when there are several.
+    fn detect<S: AsRef<str>>(&self, text: impl FnOnce() -> S) -> Option<Lang> {
         let catalog = self.read();
         if catalog.languages.len() == 1 {
             // Among one language every text is "reliably" in it, as undetected ones default to it.
             return None;
         }
-        reliable(&catalog.detector, text)
+        reliable(&catalog.detector, text().as_ref())
     }
 
     fn of_product(&self, declared: Option<Lang>, sample: impl FnOnce() -> String) -> Option<Lang> {
@@ -162,13 +164,7 @@ impl Learning {
         let weight = match n {
             n if n < WARM_UP => 1.0,
             n if n % SAMPLE_EVERY == 0 => SAMPLE_EVERY as f64,
-            _ => {
-                let catalog = self.read();
-                if declared.is_some() || catalog.languages.len() == 1 {
-                    return declared;
-                }
-                return reliable(&catalog.detector, &sample());
-            }
+            _ => return declared.or_else(|| self.detect(sample)),
         };
         if let Some(lang) = declared {
             self.observe(Some(lang), weight);
@@ -176,7 +172,7 @@ impl Learning {
         }
         let text = sample();
         self.observe(reliable(&self.every, &text), weight);
-        self.detect(&text)
+        self.detect(|| text)
     }
 
     /// Counts one observation standing for `weight` products and lets its language join when it
