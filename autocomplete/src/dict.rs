@@ -210,7 +210,13 @@ impl Completions {
             at += t.out.value();
             last = fst.node(t.addr);
         };
-        (self.key_start[lo as usize] as usize, self.key_start[hi as usize + 1] as usize)
+        // Ranks read from a stored FST are checked here rather than all at load: out of range
+        // (a damaged file) is an empty range, never a panic.
+        let start = |rank: u64| usize::try_from(rank).ok().and_then(|r| self.key_start.get(r)).map(|&p| p as usize);
+        match (start(lo), start(hi.saturating_add(1))) {
+            (Some(from), Some(to)) if from <= to && to <= self.postings.len() => (from, to),
+            _ => (0, 0),
+        }
     }
 
     /// The node reached by `key` from the root, with its accumulated output.

@@ -114,6 +114,8 @@ impl Weights {
 #[derive(Debug, Default)]
 pub struct CatalogBuilder {
     products: Vec<Entry>,
+    /// Product titles kept (the highest scored); `None`: all.
+    max_products: Option<usize>,
     /// Brand key → (spellings with their counts, products, weight).
     brands: HashMap<String, (HashMap<String, u64>, u64, f64)>,
     /// Category path → (products, weight).
@@ -124,6 +126,13 @@ impl CatalogBuilder {
     /// An empty builder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Keeps only the `max` highest scored product titles (brands and categories are all kept):
+    /// the suggestions of a catalog of millions stay bounded in memory, build time and load time.
+    pub fn with_max_products(mut self, max: usize) -> Self {
+        self.max_products = Some(max);
+        self
     }
 
     /// Adds a product's title, brand and category path.
@@ -183,7 +192,15 @@ impl CatalogBuilder {
                 })
             })
             .collect();
-        let products = Completions::build(self.products, weights.mid_phrase_factor)?;
+        let mut products = self.products;
+        if let Some(max) = self.max_products.filter(|&max| max < products.len()) {
+            let order = |a: &Entry, b: &Entry| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key));
+            if max > 0 {
+                products.select_nth_unstable_by(max - 1, order);
+            }
+            products.truncate(max);
+        }
+        let products = Completions::build(products, weights.mid_phrase_factor)?;
         let product_entries =
             products.entries().filter_map(|(i, e)| Some((e.target.clone()?, i))).collect::<HashMap<_, _>>();
         Ok(CatalogCompletions {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use searchd_autocomplete::{
-    CatalogCompletions, Kind, Kinds, QueryLog, Suggester, Suggestion, Weights, query_completions,
+    CatalogBuilder, CatalogCompletions, Kind, Kinds, QueryLog, Suggester, Suggestion, Weights, query_completions,
 };
 use searchd_catalog::Product;
 
@@ -183,4 +183,25 @@ fn a_delta_replaces_deletes_and_adds_products_of_the_base() {
     assert_eq!(texts(&s.suggest("dewalt mas", 8, products_only)), ["DeWalt Masonry Bits"]);
     // Only the new version of a changed product shows, once.
     assert_eq!(s.suggest("makita", 8, products_only).len(), 1);
+}
+
+#[test]
+fn a_product_limit_keeps_the_most_popular_titles_and_every_brand() {
+    let weights = Weights::default();
+    let mut builder = CatalogBuilder::new().with_max_products(3);
+    for p in catalog() {
+        builder.add(&p, &weights);
+    }
+    let catalog = builder.build(&weights).unwrap();
+    let queries = query_completions(std::iter::empty(), &weights).unwrap();
+    let suggester = Suggester::new(Arc::new(catalog), Arc::new(queries));
+    let products = Kinds::NONE.with(Kind::Product);
+    // Popularity 50, 40 and 30 are kept; 20 and below are not.
+    assert_eq!(texts(&suggester.suggest("makita", 10, products)), ["Makita 18V Cordless Drill"]);
+    assert_eq!(texts(&suggester.suggest("dewalt 20v", 10, products)), ["DEWALT 20V Max Impact Driver"]);
+    assert!(suggester.suggest("bosch", 10, products).is_empty());
+    assert!(suggester.suggest("dewalt cordless", 10, products).is_empty());
+    // Brands and categories are all kept.
+    let brands = Kinds::NONE.with(Kind::Brand);
+    assert_eq!(texts(&suggester.suggest("bosch", 10, brands)), ["Bosch"]);
 }

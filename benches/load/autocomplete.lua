@@ -1,17 +1,20 @@
 -- wrk script: replays queries typed character by character against GET /v1/autocomplete.
---   wrk -t2 -c64 -d30s -s benches/load/autocomplete.lua http://127.0.0.1:7700 -- QUERIES.tsv
+--   wrk -t2 -c64 -d30s -s benches/load/autocomplete.lua http://127.0.0.1:7700 -- QUERIES.tsv [KEY]
 -- QUERIES.tsv: a header line, then tab-separated rows whose second column is the query
--- (the WANDS query.csv layout). Each wrk thread starts at a different offset of the replay.
+-- (the WANDS query.csv layout). KEY: an API key sent as a bearer token (as in search.lua). Each
+-- wrk thread starts at a different offset of the replay.
 
 local paths = {}
 local counter = 0
+local key = nil
 
 local function urlencode(s)
   return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
 
 function init(args)
-  local file = assert(io.open(args[1], "r"), "usage: -- QUERIES.tsv")
+  local file = assert(io.open(args[1], "r"), "usage: -- QUERIES.tsv [KEY]")
+  key = args[2]
   local first = true
   for line in file:lines() do
     if not first then
@@ -34,7 +37,9 @@ end
 
 function request()
   counter = counter % #paths + 1
-  return wrk.format("GET", paths[counter])
+  local headers = {}
+  if key then headers["Authorization"] = "Bearer " .. key end
+  return wrk.format("GET", paths[counter], headers)
 end
 
 done = function(summary, latency, requests)

@@ -18,6 +18,11 @@ mod train_ranker;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc: a search allocates many small short-lived buffers (postings, term lists, the
+/// answer's JSON), which it serves faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use searchd_api::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 

@@ -75,14 +75,26 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                     if load_demo && autocomplete.log().is_empty() {
                         demo::seed_queries(&index, autocomplete.log())?;
                     }
-                    if load_demo || !autocomplete.restore(&index) {
-                        autocomplete.refresh_now(&index, true)?;
-                    }
-                    // Similar products from the saved model, when there is one (a first one is
-                    // trained after ready).
-                    if let Err(e) = recommendations.load_current(&index) {
-                        tracing::error!(error = %e, "cannot load the recommendations model; a new one is trained");
-                    }
+                    // The suggestions and the saved similar-products model (when there is one; a
+                    // first one is trained after ready) load side by side: each takes seconds
+                    // for a million products.
+                    std::thread::scope(|scope| {
+                        let similar = scope.spawn(|| {
+                            if let Err(e) = recommendations.load_current(&index) {
+                                tracing::error!(error = %e, "cannot load the recommendations model; a new one is trained");
+                            }
+                        });
+                        let suggestions = (|| {
+                            if load_demo || !autocomplete.restore(&index) {
+                                autocomplete.refresh_now(&index, true)?;
+                            }
+                            anyhow::Ok(())
+                        })();
+                        if similar.join().is_err() {
+                            anyhow::bail!("loading the recommendations model panicked");
+                        }
+                        suggestions
+                    })?;
                     Ok((products, vendors))
                 })();
                 match loaded {

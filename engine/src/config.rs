@@ -116,6 +116,10 @@ pub struct AutocompleteConfig {
     pub min_query_count: u64,
     /// Distinct queries the log keeps; the least searched go first.
     pub max_queries: usize,
+    /// Product titles suggested: the most popular this many (brands and categories are all
+    /// kept). Bounds the suggestions' memory and their build and load time in a catalog of
+    /// millions.
+    pub max_products: usize,
     /// How often the background task checks for a new index generation and rebuilds the
     /// catalog completions (milliseconds).
     pub refresh_interval_ms: u64,
@@ -133,6 +137,7 @@ impl Default for AutocompleteConfig {
         Self {
             min_query_count: 2,
             max_queries: 100_000,
+            max_products: 1_000_000,
             refresh_interval_ms: 1000,
             query_refresh_secs: 60,
             flush_interval_secs: 10,
@@ -145,8 +150,11 @@ impl AutocompleteConfig {
     /// Checks the ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         self.weights.validate()?;
-        if self.min_query_count == 0 || self.max_queries == 0 {
-            return Err("autocomplete.min_query_count and autocomplete.max_queries must be ≥ 1".into());
+        if self.min_query_count == 0 || self.max_queries == 0 || self.max_products == 0 {
+            return Err(
+                "autocomplete.min_query_count, autocomplete.max_queries and autocomplete.max_products must be ≥ 1"
+                    .into(),
+            );
         }
         if self.refresh_interval_ms < 10 || self.flush_interval_secs == 0 {
             return Err("autocomplete.refresh_interval_ms must be ≥ 10 and flush_interval_secs ≥ 1".into());

@@ -66,6 +66,9 @@ struct Kept {
     queries_digest: u64,
     changed: Vec<String>,
     weights: searchd_autocomplete::Weights,
+    /// `autocomplete.max_products` they were built with (absent in older files: rebuilt).
+    #[serde(default)]
+    max_products: usize,
 }
 
 /// The kept base catalog completions built at catalog version `base`.
@@ -206,7 +209,7 @@ impl Autocomplete {
                 _ => {
                     // The position first: writes committed during the scan are replayed later.
                     let position = index.change_position();
-                    let mut builder = CatalogBuilder::new();
+                    let mut builder = CatalogBuilder::new().with_max_products(self.config.max_products);
                     let generation = index.for_each_product(|p| builder.add(&p, &self.config.weights))?;
                     catalog = Arc::new(builder.build(&self.config.weights)?);
                     delta = Arc::new(CatalogDelta::empty());
@@ -312,6 +315,7 @@ impl Autocomplete {
             queries_digest: built.queries_digest,
             changed: built.changed.keys().cloned().collect(),
             weights: self.config.weights.clone(),
+            max_products: self.config.max_products,
         };
         write(KEPT_FILE, true, &|out| Ok(serde_json::to_writer(out, &kept)?))?;
         for entry in std::fs::read_dir(dir)?.flatten() {
@@ -356,12 +360,15 @@ impl Autocomplete {
         // Before the generation, as a refresh reads them.
         let (catalog_version, generation, position) =
             (index.catalog_version(), index.generation(), index.change_position());
-        if kept.format != KEPT_FORMAT || kept.weights != self.config.weights || kept.catalog_version != catalog_version
+        if kept.format != KEPT_FORMAT
+            || kept.weights != self.config.weights
+            || kept.max_products != self.config.max_products
+            || kept.catalog_version != catalog_version
         {
             tracing::info!(
                 kept = kept.catalog_version,
                 index = catalog_version,
-                "the kept suggestions are for another catalog version or weights; they are rebuilt"
+                "the kept suggestions are for another catalog version, weights or product limit; they are rebuilt"
             );
             return Ok(None);
         }
