@@ -15,6 +15,7 @@
 #
 #   benches/scale/run.sh                     # 100k, 1M and 10M
 #   SECONDS_EACH=10 benches/scale/run.sh 100000
+#   REUSE_INDEX=1 OUT=scale benches/scale/run.sh 10000000   # serve an index built before
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -65,9 +66,14 @@ for N in "${SIZES[@]}"; do
     CATALOG="$OUT/products-$N.jsonl"
     [ -s "$CATALOG" ] || target/release/scale_catalog "$N" 42 > "$CATALOG"
     DATA="$OUT/data-$N"
-    rm -rf "$DATA"
-    /usr/bin/time -f "%e %M" -o "$OUT/index-$N.time" "$SEARCHD" --data-dir "$DATA" index --input "$CATALOG" \
-        > "$OUT/index-$N.log" 2>&1
+    if [ -n "${REUSE_INDEX:-}" ] && [ -d "$DATA/index" ] && [ -s "$OUT/index-$N.time" ]; then
+        # The index of an earlier run (and its figures); what a first start builds is dropped.
+        rm -rf "$DATA/suggestions" "$DATA/models" "$DATA/keys.json"
+    else
+        rm -rf "$DATA"
+        /usr/bin/time -f "%e %M" -o "$OUT/index-$N.time" "$SEARCHD" --data-dir "$DATA" index --input "$CATALOG" \
+            > "$OUT/index-$N.log" 2>&1
+    fi
     read -r index_s index_kb < "$OUT/index-$N.time"
     index_mib=$(du -sm "$DATA/index" | cut -f1)
     KEY=$("$SEARCHD" --data-dir "$DATA" keys create --name scale --scopes search --rate 100000 | tail -1)

@@ -51,7 +51,7 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let load_demo = state.index.num_docs() == 0 && (demo || fresh);
     let load_demo_vendors = state.vendors.num_docs() == 0 && (demo || fresh);
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
@@ -174,7 +174,12 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         })
         .await??;
         anyhow::Ok(())
-    })
+    });
+    // A recommendations refresh still training on the blocking pool is abandoned, not waited
+    // for (minutes in a catalog of millions): its model is saved by an atomic rename, and the
+    // next start trains one again when none was saved.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    served
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests, then commit.

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::Engine;
 use crate::schedule::{SystemClock, spawn_schedule};
 
+/// Products read at a time when a saved model is loaded.
+const LOAD_CHUNK: usize = 65_536;
+
 /// `[recommendations]` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,9 +117,16 @@ impl Recommendations {
     pub fn load_current(&self, index: &ProductIndex) -> anyhow::Result<bool> {
         let Some(model) = self.store.load_current()? else { return Ok(false) };
         let position = index.change_position();
-        let mut products = Vec::new();
-        index.for_each_product(|p| products.push(p))?;
-        let vectors = SimilarIndex::build(&model, products);
+        // In chunks: ten million products held at once took more than 10 GiB.
+        let mut vectors = SimilarIndex::default();
+        let mut chunk = Vec::with_capacity(LOAD_CHUNK);
+        index.for_each_product(|p| {
+            chunk.push(p);
+            if chunk.len() == LOAD_CHUNK {
+                vectors.extend(&model, std::mem::replace(&mut chunk, Vec::with_capacity(LOAD_CHUNK)));
+            }
+        })?;
+        vectors.extend(&model, chunk);
         tracing::info!(version = %model.version, products = vectors.len(), "similar-products model loaded");
         self.swap(model, vectors, position);
         Ok(true)

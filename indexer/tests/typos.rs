@@ -116,3 +116,25 @@ fn the_word_being_typed_matches_as_a_prefix_below_whole_words() {
     );
     assert_eq!(kinds("sofa"), [("sofa".to_string(), MatchKind::Exact), ("drillm".to_string(), MatchKind::None)]);
 }
+
+/// 2,000 products: every one "for" the garden, 20 of them drills.
+fn common_words_catalog() -> searchd_indexer::ProductIndex {
+    index_of((0..2000).map(|i| {
+        let kind = if i % 100 == 0 { "Drill" } else { "Hose" };
+        Product::new(format!("p{i}"), format!("{kind} for the Garden {i}"))
+    }))
+}
+
+#[test]
+fn a_word_in_most_products_only_scores_what_the_other_words_find() {
+    let index = common_words_catalog();
+    let request = |q: &str| SearchRequest { q: q.into(), per_page: 10, ..SearchRequest::default() };
+    let total = |q: &str| index.search(&request(q), &scorer()).unwrap().total_hits;
+    // "for" and "garden" are in every product: only the drills are found, and "for" still scores.
+    assert_eq!(total("drill for garden"), 20);
+    assert_eq!(total("drill"), 20);
+    // Words that are all common find what they find.
+    assert_eq!(total("for garden"), 2000);
+    // Another word unknown to the catalog: the common words' products stay found.
+    assert_eq!(total("garden qqqqzzzz"), 2000);
+}

@@ -304,8 +304,18 @@ pub struct Neighbour {
 impl SimilarIndex {
     /// Vectors for `products` under `model`, with their posting lists.
     pub fn build(model: &SimilarModel, products: Vec<Product>) -> Self {
-        let vectors = products.par_iter().map(|p| model.vector(p)).collect();
-        Self::from_vectors(products, vectors)
+        let mut index = Self::default();
+        index.extend(model, products);
+        index
+    }
+
+    /// Adds `products` (vectors computed on every core): a catalog read in chunks is indexed
+    /// without holding all its products at once.
+    pub fn extend(&mut self, model: &SimilarModel, products: Vec<Product>) {
+        let vectors: Vec<Vector> = products.par_iter().map(|p| model.vector(p)).collect();
+        for (product, vector) in products.into_iter().zip(vectors) {
+            self.insert(product.id, &product.title, vector);
+        }
     }
 
     fn from_vectors(products: Vec<Product>, vectors: Vec<Vector>) -> Self {

@@ -19,6 +19,10 @@ const MAX_QUERY_TERMS: usize = 12;
 /// Words found (as such, by stem, or as a brand) in at least this many products are not
 /// expanded to typos.
 const TYPO_MAX_DOC_FREQ: u64 = 3;
+/// A word in this share of the products only scores the products other words find.
+const COMMON_SHARE: f64 = 0.1;
+/// Below this many products every word finds products (a small catalog's counts say little).
+const COMMON_MIN_PRODUCTS: u64 = 1_000;
 
 impl ProductIndex {
     /// The text part of a search's query: the words (weighted by `weights`); everything when
@@ -45,25 +49,31 @@ impl ProductIndex {
         let text: Box<dyn Query> = if terms.is_empty() {
             if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
         } else {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
-                .iter()
-                .enumerate()
-                .map(|(i, t)| match request.ranking {
-                    RankingMode::Bm25 => (Occur::Should, self.bm25_term_query(t, &attributes)),
+            // Words in a large share of the catalog ("for", "in", "white") only score the products
+            // the other words find, as Lucene's common-terms query does: walking their postings
+            // would cost a share of the whole catalog on every search.
+            let common = self.common_words(searcher, request, terms);
+            let mut optional: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (i, t) in terms.iter().enumerate() {
+                let clause = match request.ranking {
+                    RankingMode::Bm25 => self.bm25_term_query(t, &attributes),
                     RankingMode::Default | RankingMode::Phase1 => {
-                        (Occur::Should, self.term_query(searcher, t, weights, &attributes, prefix == Some(i)))
+                        self.term_query(searcher, t, weights, &attributes, prefix == Some(i))
                     }
-                })
-                .collect();
-            // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on top
-            // of its title match: the product is what was asked for, not an accessory of it.
-            if request.ranking != RankingMode::Bm25 {
-                for t in terms {
-                    clauses.push((
+                };
+                // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on
+                // top of its title match: the product is what was asked for, not an accessory.
+                let head = (request.ranking != RankingMode::Bm25).then(|| {
+                    (
                         Occur::Should,
-                        Box::new(ConstScoreQuery::new(term(self.fields.title_head, &t.stem), weights.head)),
-                    ));
-                }
+                        Box::new(ConstScoreQuery::new(term(self.fields.title_head, &t.stem), weights.head))
+                            as Box<dyn Query>,
+                    )
+                });
+                let to = if common[i] { &mut optional } else { &mut clauses };
+                to.push((Occur::Should, clause));
+                to.extend(head);
             }
             // Title words the model learned for a query word ("fridge" → "refrigerator"), each
             // weighted by how reliably it came with the word.
@@ -81,10 +91,41 @@ impl ProductIndex {
                     clauses.push((Occur::Should, boosted(term(self.fields.title_exact, &joined), weights.joined)));
                 }
             }
-            Box::new(BooleanQuery::new(clauses))
+            if optional.is_empty() {
+                Box::new(BooleanQuery::new(clauses))
+            } else {
+                optional.insert(0, (Occur::Must, Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>));
+                Box::new(BooleanQuery::new(optional))
+            }
         };
 
         text
+    }
+
+    /// Which query words are common (in at least [`COMMON_SHARE`] of the products, by their
+    /// title or description stem) while another word is not: those only score.
+    fn common_words(&self, searcher: &Searcher, request: &SearchRequest, terms: &[QueryTerm]) -> Vec<bool> {
+        let f = &self.fields;
+        let total = searcher.num_docs();
+        if total < COMMON_MIN_PRODUCTS || request.ranking == RankingMode::Bm25 {
+            return vec![false; terms.len()];
+        }
+        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
+        let common: Vec<bool> = terms
+            .iter()
+            .map(|t| {
+                df(f.title_stem, &t.stem).max(df(f.description_stem, &t.stem)) as f64 >= COMMON_SHARE * total as f64
+            })
+            .collect();
+        // Only while another word is in the catalog as such: a query whose other words are all
+        // unknown (misspelt beyond its typos, or foreign) keeps what its common words find.
+        let known = terms.iter().zip(&common).any(|(t, &c)| {
+            !c && (df(f.title_stem, &t.stem) > 0
+                || df(f.description_stem, &t.stem) > 0
+                || df(f.brand_text, &t.exact) > 0
+                || df(f.category_stem, &t.stem) > 0)
+        });
+        if known { common } else { vec![false; terms.len()] }
     }
 
     /// `text` restricted to the products every clause holds for (the clauses do not score).
