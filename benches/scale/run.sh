@@ -6,7 +6,8 @@
 #   - index: wall time and peak RSS of `searchd index` (its own report of docs/s is in the log);
 #   - disk: the data dir's index and kept suggestions, in MiB;
 #   - ready: seconds from starting `serve` to `/readyz` 200: the first start after indexing (which
-#     builds the suggestions) and a restart (which reads them back);
+#     builds the suggestions; the similar-products model is trained after ready, and waited for)
+#     and a restart (which reads both back);
 #   - search: wrk over the Home Depot dev queries (20 hits each, 4 connections): requests/s, p50, p99;
 #   - autocomplete: wrk replaying the WANDS queries keystroke by keystroke (4 connections): p50, p99;
 #   - rss: the server's resident memory after the load, and its peak.
@@ -79,6 +80,10 @@ for N in "${SIZES[@]}"; do
     KEY=$("$SEARCHD" --data-dir "$DATA" keys create --name scale --scopes search --rate 100000 | tail -1)
     start
     first=$READY
+    # The first start trains the similar-products model after ready: wait for it to be saved, so
+    # that the restart loads it (as a node restarting in production does) and no training runs
+    # beside the load.
+    until [ -s "$DATA/models/similar/CURRENT" ]; do sleep 1; done
     stop
     # The first start built the suggestions and kept them for the next.
     suggestions_mib=$(du -sm "$DATA/suggestions" | cut -f1)
