@@ -4,48 +4,17 @@
 -- (the WANDS query.csv layout). KEY: an API key sent as a bearer token (as in search.lua). Each
 -- wrk thread starts at a different offset of the replay.
 
-local paths = {}
-local counter = 0
-local key = nil
+local replay = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "") .. "replay.lua")
 
-local function urlencode(s)
-  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
-
-function init(args)
-  local file = assert(io.open(args[1], "r"), "usage: -- QUERIES.tsv [KEY]")
-  key = args[2]
-  local first = true
-  for line in file:lines() do
-    if not first then
-      local query = line:match("^[^\t]*\t([^\t]*)")
-      if query and #query > 0 then
-        for i = 1, #query do
-          -- Whole UTF-8 characters only: skip cuts inside a multi-byte sequence.
-          local next_byte = query:byte(i + 1)
-          if not next_byte or next_byte < 0x80 or next_byte >= 0xC0 then
-            paths[#paths + 1] = "/v1/autocomplete?q=" .. urlencode(query:sub(1, i))
-          end
-        end
+replay.install("usage: -- QUERIES.tsv [KEY]", function(line, paths)
+  local query = line:match("^[^\t]*\t([^\t]*)")
+  if query and #query > 0 then
+    for i = 1, #query do
+      -- Whole UTF-8 characters only: skip cuts inside a multi-byte sequence.
+      local next_byte = query:byte(i + 1)
+      if not next_byte or next_byte < 0x80 or next_byte >= 0xC0 then
+        paths[#paths + 1] = "/v1/autocomplete?q=" .. replay.urlencode(query:sub(1, i))
       end
     end
-    first = false
   end
-  file:close()
-  counter = math.random(#paths)
-end
-
-function request()
-  counter = counter % #paths + 1
-  local headers = {}
-  if key then headers["Authorization"] = "Bearer " .. key end
-  return wrk.format("GET", paths[counter], headers)
-end
-
-done = function(summary, latency, requests)
-  io.write(string.format("requests %d, errors (status) %d, errors (socket) %d\n",
-    summary.requests, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-  io.write(string.format("latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-end
+end)

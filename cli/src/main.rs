@@ -18,13 +18,13 @@ mod train_ranker;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use searchd_api::{Config, LogFormat};
+use tracing_subscriber::EnvFilter;
 
 /// mimalloc: a search allocates many small short-lived buffers (postings, term lists, the
 /// answer's JSON), which it serves faster than the system allocator.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use searchd_api::{Config, LogFormat};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser, Debug)]
 #[command(name = "searchd", version, about = "Search, ranking and recommendation engine for marketplaces")]

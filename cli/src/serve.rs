@@ -84,12 +84,11 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                                 tracing::error!(error = %e, "cannot load the recommendations model; a new one is trained");
                             }
                         });
-                        let suggestions = (|| {
-                            if load_demo || !autocomplete.restore(&index) {
-                                autocomplete.refresh_now(&index, true)?;
-                            }
-                            anyhow::Ok(())
-                        })();
+                        let suggestions = if load_demo || !autocomplete.restore(&index) {
+                            autocomplete.refresh_now(&index, true).map(drop)
+                        } else {
+                            Ok(())
+                        };
                         if similar.join().is_err() {
                             anyhow::bail!("loading the recommendations model panicked");
                         }

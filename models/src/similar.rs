@@ -313,17 +313,19 @@ impl SimilarIndex {
     /// without holding all its products at once.
     pub fn extend(&mut self, model: &SimilarModel, products: Vec<Product>) {
         let vectors: Vec<Vector> = products.par_iter().map(|p| model.vector(p)).collect();
-        for (product, vector) in products.into_iter().zip(vectors) {
-            self.insert(product.id, &product.title, vector);
-        }
+        self.insert_all(products, vectors);
     }
 
     fn from_vectors(products: Vec<Product>, vectors: Vec<Vector>) -> Self {
         let mut index = SimilarIndex::default();
-        for (product, vector) in products.into_iter().zip(vectors) {
-            index.insert(product.id, &product.title, vector);
-        }
+        index.insert_all(products, vectors);
         index
+    }
+
+    fn insert_all(&mut self, products: Vec<Product>, vectors: Vec<Vector>) {
+        for (product, vector) in products.into_iter().zip(vectors) {
+            self.insert(product.id, &product.title, vector);
+        }
     }
 
     fn insert(&mut self, id: String, title: &str, vector: Vector) {

@@ -111,20 +111,18 @@ impl ProductIndex {
             return vec![false; terms.len()];
         }
         let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
-        let common: Vec<bool> = terms
-            .iter()
-            .map(|t| {
-                df(f.title_stem, &t.stem).max(df(f.description_stem, &t.stem)) as f64 >= COMMON_SHARE * total as f64
-            })
-            .collect();
+        let text_df: Vec<u64> =
+            terms.iter().map(|t| df(f.title_stem, &t.stem).max(df(f.description_stem, &t.stem))).collect();
+        let common: Vec<bool> = text_df.iter().map(|&n| n as f64 >= COMMON_SHARE * total as f64).collect();
+        if common.iter().all(|&c| !c) {
+            return common;
+        }
         // Only while another word is in the catalog as such: a query whose other words are all
         // unknown (misspelt beyond its typos, or foreign) keeps what its common words find.
-        let known = terms.iter().zip(&common).any(|(t, &c)| {
-            !c && (df(f.title_stem, &t.stem) > 0
-                || df(f.description_stem, &t.stem) > 0
-                || df(f.brand_text, &t.exact) > 0
-                || df(f.category_stem, &t.stem) > 0)
-        });
+        let known =
+            terms.iter().zip(&common).zip(&text_df).any(|((t, &c), &n)| {
+                !c && (n > 0 || df(f.brand_text, &t.exact) > 0 || df(f.category_stem, &t.stem) > 0)
+            });
         if known { common } else { vec![false; terms.len()] }
     }
 
