@@ -41,7 +41,7 @@ pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
     FirstPhaseScorer, MatchKind, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker,
-    ScoreComponent, SecondPhase, TextOnlyScorer, TextWeights, WordMatch, bayesian_average, feature_index,
+    ScoreComponent, SecondPhase, TextOnlyScorer, TextWeights, WordMatch, bayesian_average, feature_index, with_factor,
 };
 pub use search::{
     DEFAULT_FACET_VALUES, Filters, Highlight, MAX_CATEGORY_DEPTH, MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE,

@@ -43,6 +43,11 @@ pub(crate) struct SegmentSignals {
 impl SegmentSignals {
     /// With `read` false, every signal reads as absent (text-only ranking skips the columns).
     pub(crate) fn open(segment: &SegmentReader, read: bool, engagement: Option<Arc<[f32]>>) -> Self {
+        Self::open_at(segment, read, engagement, signal_clock())
+    }
+
+    /// [`open`](Self::open) with the freshness clock at `now` (Unix seconds).
+    pub(crate) fn open_at(segment: &SegmentReader, read: bool, engagement: Option<Arc<[f32]>>, now: i64) -> Self {
         let ff = segment.fast_fields();
         let f64_col = |name: &str| Signal::of(if read { ff.f64(name).ok() } else { None });
         Self {
@@ -52,7 +57,7 @@ impl SegmentSignals {
             in_stock: Signal::of(if read { ff.bool(schema::IN_STOCK).ok() } else { None }),
             updated: Signal::of(if read { ff.i64(schema::UPDATED_AT).ok() } else { None }),
             engagement: if read { engagement } else { None },
-            now: time::OffsetDateTime::now_utc().unix_timestamp(),
+            now,
         }
     }
 
@@ -68,6 +73,14 @@ impl SegmentSignals {
             age_days: self.updated.get(doc).map(|t| (self.now - t).max(0) as f64 / 86_400.0),
         }
     }
+}
+
+/// The clock the freshness signal reads: the start of the current UTC day. Phase 1 keeps each
+/// segment's signal factors for a day (see `search::factors`), and explain and phase 2 read the
+/// same clock, so a product's age is the same wherever it is computed.
+pub(crate) fn signal_clock() -> i64 {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    now - now.rem_euclid(86_400)
 }
 
 /// Products' engagement and the columns built from it.

@@ -65,6 +65,10 @@ pub struct ProductIndex {
     feed: Mutex<ChangeFeed>,
     pub(crate) id_tables: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<IdTable>>>,
     pub(crate) engagement: Mutex<Engagement>,
+    /// Phase 1's signal factors per segment.
+    pub(crate) factors: crate::search::KeptFactors,
+    /// Prefix and typo matches per segment.
+    pub(crate) matches: std::sync::Arc<crate::search::KeptMatches>,
     /// The facet columns of the segments searches see, opened once.
     pub(crate) facet_columns: std::sync::Arc<FacetColumns>,
     /// The served settings, and the change under way.
@@ -125,6 +129,8 @@ impl ProductIndex {
             feed: Mutex::default(),
             id_tables: Mutex::default(),
             engagement: Mutex::default(),
+            factors: Mutex::default(),
+            matches: std::sync::Arc::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),

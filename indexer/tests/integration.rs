@@ -6,6 +6,7 @@ mod filters;
 mod language;
 mod searchable;
 mod settings;
+mod signals;
 mod typos;
 mod upsert;
 mod vendor_filters;

@@ -193,7 +193,8 @@ struct ClickStats {
 pub struct Aggregates {
     config: EventsConfig,
     popularity: HashMap<String, Decayed>,
-    clicks: HashMap<(String, String), ClickStats>,
+    /// By normalized query, then product.
+    clicks: HashMap<String, HashMap<String, ClickStats>>,
     /// Products put in the cart or bought, per session ("bought together").
     baskets: HashMap<String, std::collections::BTreeSet<String>>,
     events: u64,
@@ -242,9 +243,8 @@ impl Aggregates {
             self.baskets.entry(session.clone()).or_default().insert(event.product_id.clone());
         }
         if let (Some(q), Some(position)) = (&event.query, event.position) {
-            let key = (normalize_query(q), event.product_id.clone());
             let inverse_propensity = f64::from(position).powf(self.config.position_bias_eta);
-            let stats = self.clicks.entry(key).or_default();
+            let stats = self.clicks.entry(normalize_query(q)).or_default().entry(event.product_id.clone()).or_default();
             match event.kind {
                 EventKind::View => stats.impressions += inverse_propensity,
                 EventKind::Click => stats.clicks += inverse_propensity,
@@ -272,9 +272,21 @@ impl Aggregates {
     /// The position-bias corrected click-through rate of the product for the query, smoothed
     /// towards the prior; the prior itself when the pair was never shown.
     pub fn click_through(&self, query: &str, product_id: &str) -> f64 {
+        self.click_throughs(query, &[product_id])[0]
+    }
+
+    /// [`click_through`](Self::click_through) of each product, the query looked up once.
+    pub fn click_throughs(&self, query: &str, product_ids: &[&str]) -> Vec<f64> {
         let c = &self.config;
-        let stats = self.clicks.get(&(normalize_query(query), product_id.to_string())).copied().unwrap_or_default();
-        (stats.clicks + c.prior_ctr * c.prior_impressions) / (stats.impressions + c.prior_impressions).max(f64::EPSILON)
+        let shown = self.clicks.get(&normalize_query(query));
+        product_ids
+            .iter()
+            .map(|id| {
+                let stats = shown.and_then(|s| s.get(*id)).copied().unwrap_or_default();
+                (stats.clicks + c.prior_ctr * c.prior_impressions)
+                    / (stats.impressions + c.prior_impressions).max(f64::EPSILON)
+            })
+            .collect()
     }
 }
 
@@ -296,7 +308,7 @@ impl Aggregates {
     /// Every query with click statistics, its products in no particular order.
     pub fn click_table(&self) -> BTreeMap<String, Vec<ClickRow>> {
         let mut out: BTreeMap<String, Vec<ClickRow>> = BTreeMap::new();
-        for ((q, id), stats) in &self.clicks {
+        for (q, id, stats) in self.clicks.iter().flat_map(|(q, s)| s.iter().map(move |(id, stats)| (q, id, stats))) {
             out.entry(q.clone()).or_default().push(ClickRow {
                 product_id: id.clone(),
                 clicks: stats.clicks,
@@ -358,6 +370,10 @@ impl EventStore {
 impl searchd_catalog::ClickSignals for EventStore {
     fn click_through(&self, query: &str, product_id: &str) -> f64 {
         self.read(|a| a.click_through(query, product_id))
+    }
+
+    fn click_throughs(&self, query: &str, product_ids: &[&str]) -> Vec<f64> {
+        self.read(|a| a.click_throughs(query, product_ids))
     }
 }
 

@@ -1,4 +1,4 @@
-use searchd_catalog::{FirstPhaseScorer, RankFeatures, ScoreComponent, TextWeights, bayesian_average};
+use searchd_catalog::{FirstPhaseScorer, RankFeatures, ScoreComponent, TextWeights, bayesian_average, with_factor};
 use serde::{Deserialize, Serialize};
 
 /// Weights of the business signals in phase 1. Each signal multiplies the text score by a
@@ -130,7 +130,11 @@ impl FirstPhaseScorer for DefaultScorer {
     }
 
     fn score(&self, features: &RankFeatures) -> f32 {
-        (Self::text(features) * self.signal_factor(features)) as f32
+        with_factor(features.text, self.signal_factor(features) as f32)
+    }
+
+    fn signal_factor(&self, features: &RankFeatures) -> Option<f32> {
+        Some(DefaultScorer::signal_factor(self, features) as f32)
     }
 
     fn explain(&self, features: &RankFeatures) -> Vec<ScoreComponent> {

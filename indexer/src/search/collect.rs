@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use searchd_catalog::{FirstPhaseScorer, SearchRequest};
-use tantivy::collector::{Count, TopDocs};
+use searchd_catalog::{FirstPhaseScorer, SearchRequest, with_factor};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::{DocAddress, Score, Searcher, SegmentReader};
 
 use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
+use super::factors::SegmentFactors;
 use super::gate::Gated;
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
@@ -42,12 +43,13 @@ impl ProductIndex {
         Option<(FacetsCollector, FacetsFruit)>,
         Vec<(FacetsCollector, FacetsFruit)>,
     )> {
+        let factors = self.signal_factors(searcher, scorer, engagement.as_ref())?;
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
+        let signals = move |segment: &SegmentReader| Signals::of(segment, &scorer, factors.as_deref(), &engagement);
         if let Some(column) = self.distinct_column(request, served)? {
             let key_fn = move |segment: &SegmentReader| -> KeyFn {
-                let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
-                Box::new(sort_key_fn(segment, keys.clone(), scorer.clone(), column))
+                Box::new(sort_key_fn(segment, keys.clone(), signals(segment)))
             };
             let collectors = (Distinct { column, key_fn }, facets);
             let (groups, fruit) = searcher.search(query, &collectors)?;
@@ -55,10 +57,35 @@ impl ProductIndex {
             let top = groups.into_iter().skip(offset).take(limit).map(|(key, address)| (key.1, address)).collect();
             return Ok((top, total, collectors.1.zip(fruit), Vec::new()));
         }
-        let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(move |segment: &SegmentReader| {
-            let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
-            sort_key_fn(segment, keys.clone(), scorer.clone(), column)
-        });
+        let page = TopDocs::with_limit(limit).and_offset(offset);
+        if keys.is_empty() {
+            // By relevance alone: a plain score, compared and moved for less than the keys.
+            let top = page.tweak_score(move |segment: &SegmentReader| {
+                let signals = signals(segment);
+                move |doc, text| signals.score(doc, text)
+            });
+            return self.top_of(searcher, query, top, facets, gates, |score| score);
+        }
+        let top = page.tweak_score(move |segment: &SegmentReader| sort_key_fn(segment, keys.clone(), signals(segment)));
+        self.top_of(searcher, query, top, facets, gates, |(_, score): SortKey| score)
+    }
+
+    /// Runs `top` (with the total, the facets and the gates) and turns its keys into scores.
+    #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
+    fn top_of<K, T: Collector<Fruit = Vec<(K, DocAddress)>>>(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        top: T,
+        facets: Option<FacetsCollector>,
+        gates: Option<(&[super::gate::Gate], &[(Spec, Vec<usize>)])>,
+        score: impl Fn(K) -> Score,
+    ) -> Result<(
+        Vec<(Score, DocAddress)>,
+        u64,
+        Option<(FacetsCollector, FacetsFruit)>,
+        Vec<(FacetsCollector, FacetsFruit)>,
+    )> {
         let collectors = (top, Count, facets);
         let ((top, total, fruit), facets, disjunctive) = match gates {
             None => (searcher.search(query, &collectors)?, collectors.2, Vec::new()),
@@ -69,8 +96,45 @@ impl ProductIndex {
                 (fruits, facets, gated.into_facets().into_iter().zip(disjunctive).collect())
             }
         };
-        let top = top.into_iter().map(|((_, score), address)| (score, address)).collect();
+        let top = top.into_iter().map(|(key, address)| (score(key), address)).collect();
         Ok((top, total as u64, facets.zip(fruit), disjunctive))
+    }
+}
+
+/// How phase 1 scores a segment's matches from their text score.
+enum Signals {
+    /// Text relevance alone.
+    None,
+    /// Times the products' kept signal factors (see [`super::factors`]).
+    Kept(Arc<[f32]>),
+    /// Through the scorer, reading the signals per match.
+    Read(Arc<dyn FirstPhaseScorer>, Box<SegmentSignals>),
+}
+
+impl Signals {
+    fn of(
+        segment: &SegmentReader,
+        scorer: &Arc<dyn FirstPhaseScorer>,
+        factors: Option<&SegmentFactors>,
+        engagement: &Option<Arc<EngagementColumns>>,
+    ) -> Self {
+        if !scorer.uses_signals() {
+            return Signals::None;
+        }
+        if let Some(kept) = factors.and_then(|f| f.get(&segment.segment_id())) {
+            return Signals::Kept(kept.clone());
+        }
+        let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
+        Signals::Read(scorer.clone(), Box::new(SegmentSignals::open(segment, true, column)))
+    }
+
+    #[inline]
+    fn score(&self, doc: tantivy::DocId, text: Score) -> Score {
+        match self {
+            Signals::None => text,
+            Signals::Kept(factors) => with_factor(text, factors.get(doc as usize).copied().unwrap_or(1.0)),
+            Signals::Read(scorer, signals) => scorer.score(&signals.rank_features(doc, text)),
+        }
     }
 }
 
@@ -79,16 +143,14 @@ impl ProductIndex {
 fn sort_key_fn(
     segment: &SegmentReader,
     keys: Arc<Keys>,
-    scorer: Arc<dyn FirstPhaseScorer>,
-    engagement: Option<Arc<[f32]>>,
+    signals: Signals,
 ) -> impl Fn(tantivy::DocId, Score) -> SortKey + 'static + use<> {
-    let uses_signals = scorer.uses_signals();
-    let signals = SegmentSignals::open(segment, uses_signals, engagement);
     let by_relevance = keys.is_empty();
     let keys = SegmentKeys::open(segment, &keys);
     move |doc, text| {
-        let score = if uses_signals { scorer.score(&signals.rank_features(doc, text)) } else { text };
+        let score = signals.score(doc, text);
         if by_relevance {
+            // With `distinct`: groups are ranked by their best product's score.
             let mut only = [f64::NEG_INFINITY; searchd_catalog::MAX_SORT_KEYS];
             only[0] = f64::from(score);
             return (only, score);

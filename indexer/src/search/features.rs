@@ -8,10 +8,11 @@ use std::sync::Arc;
 use searchd_catalog::{Expansions, FEATURE_NAMES, FeatureVector, NUM_FEATURES, RankFeatures, Ranker};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
-use tantivy::query::{Bm25Weight, EnableScoring, FuzzyTermQuery, Query, Weight};
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 
+use super::automata::KeptFuzzyQuery;
 use super::query::expanded;
 use crate::analysis::QueryTerm;
 use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
@@ -110,16 +111,16 @@ impl ProductIndex {
         for (i, (_, address)) in top.iter().enumerate() {
             by_segment.entry(address.segment_ord).or_default().push((address.doc_id, i));
         }
-        // Typo matches of rare words in title and brand, as phase 1 expanded them.
-        let mut typo_weights: Vec<(usize, Box<dyn Weight>)> = Vec::new();
+        // Typo matches of rare words in title and brand, as phase 1 expanded them (and kept).
+        let mut typo_weights: Vec<(usize, KeptFuzzyQuery)> = Vec::new();
         for (w, t) in terms.iter().enumerate() {
             let typos = t.allowed_typos();
             if typos == 0 || !self.is_rare(searcher, t) {
                 continue;
             }
             for field in [f.title_exact, f.brand_text] {
-                let query = FuzzyTermQuery::new(Term::from_field_text(field, &t.exact), typos, true);
-                typo_weights.push((w, query.weight(EnableScoring::disabled_from_searcher(searcher))?));
+                let term = Term::from_field_text(field, &t.exact);
+                typo_weights.push((w, KeptFuzzyQuery::new(term, typos, false, self.matches.clone())));
             }
         }
         let expansion_terms: Vec<(usize, Term)> = expansions
@@ -199,6 +200,16 @@ impl ProductIndex {
         }
 
         let idf: Vec<f32> = terms.iter().map(|t| self.idf(searcher, t)).collect();
+        let click_through = match &ranker.clicks {
+            Some(clicks) => {
+                let ids: Vec<&str> = top
+                    .iter()
+                    .map(|(_, address)| per_segment[&address.segment_ord].ids.get(address.doc_id).unwrap_or(""))
+                    .collect();
+                clicks.click_throughs(q, &ids)
+            }
+            None => Vec::new(),
+        };
         let idf_total: f32 = idf.iter().sum::<f32>().max(f32::EPSILON);
         let mut out = Vec::with_capacity(top.len());
         for (rank, ((score, address), m)) in top.iter().zip(&matches).enumerate() {
@@ -215,8 +226,8 @@ impl ProductIndex {
                 .count();
             let title_len = seg.title_norms.fieldnorm(address.doc_id);
             let r: RankFeatures = seg.signals.rank_features(address.doc_id, *score);
-            let click_through = match (&ranker.clicks, seg.ids.get(address.doc_id)) {
-                (Some(clicks), Some(id)) => clicks.click_through(q, id) as f32,
+            let click_through = match (click_through.get(rank), seg.ids.get(address.doc_id)) {
+                (Some(&ctr), Some(_)) => ctr as f32,
                 _ => 0.0,
             };
             let named: [(&str, f32); NUM_FEATURES] = [
@@ -277,11 +288,17 @@ impl ProductIndex {
             f.description_stem,
             f.title_head,
         ];
+        // As `Bm25Weight::for_terms` computes it, each field's average length read once.
+        let docs = searcher.total_num_docs()?;
+        let average = fields
+            .iter()
+            .map(|&field| Ok(searcher.total_num_tokens(field)? as Score / docs as Score))
+            .collect::<Result<Vec<Score>>>()?;
         let mut out = Vec::with_capacity(terms.len() * fields.len());
         for (w, t) in terms.iter().enumerate() {
             for (slot, (&field, (_, exact))) in fields.iter().zip(BM25_FEATURES).enumerate() {
                 let term = Term::from_field_text(field, if exact { &t.exact } else { &t.stem });
-                let weight = Bm25Weight::for_terms(searcher, std::slice::from_ref(&term))?;
+                let weight = Bm25Weight::for_one_term_without_explain(searcher.doc_freq(&term)?, docs, average[slot]);
                 out.push(WordField { field, term, weight, word: w, slot, exact, title: slot == 0 });
             }
         }

@@ -4,9 +4,13 @@
 //! reads from postings, and [`highlight`] marks the matches; [`engagement`] keeps the
 //! per-segment id tables and engagement columns they share. This file strings them together.
 
+mod automata;
+pub(crate) use automata::KeptMatches;
 mod collect;
 mod distinct;
 mod engagement;
+mod factors;
+pub(crate) use factors::KeptFactors;
 mod facets;
 mod features;
 pub(crate) mod filter;

@@ -4,12 +4,12 @@
 use searchd_catalog::filter::Resolved;
 use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
+use super::automata::KeptFuzzyQuery;
 use crate::ProductIndex;
 use crate::analysis::QueryTerm;
 use crate::schema::attr_marker;
@@ -173,20 +173,21 @@ impl ProductIndex {
         }
         let typos = t.allowed_typos();
         let rare = (typos > 0 || prefix) && self.is_rare(searcher, t);
+        let fuzzy = |field, distance, prefix| -> Box<dyn Query> {
+            let term = Term::from_field_text(field, &t.exact);
+            Box::new(KeptFuzzyQuery::new(term, distance, prefix, self.matches.clone()))
+        };
         if typos > 0 && rare {
-            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.title_exact, &t.exact), typos, true);
-            parts.push(boosted(Box::new(fuzzy), w.typo));
-            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.brand_text, &t.exact), typos, true);
-            parts.push(boosted(Box::new(fuzzy), w.typo));
+            parts.push(boosted(fuzzy(f.title_exact, typos, false), w.typo));
+            parts.push(boosted(fuzzy(f.brand_text, typos, false), w.typo));
         }
         if prefix {
             // A word the typed letters start counts more than one they start give or take a typo
             // ("cordl": "cordless" before "corded").
             for field in [f.title_exact, f.brand_text] {
-                let term = Term::from_field_text(field, &t.exact);
-                parts.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)), w.prefix));
+                parts.push(boosted(fuzzy(field, 0, true), w.prefix));
                 if typos > 0 && rare {
-                    parts.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term, 1, true)), w.prefix / 2.0));
+                    parts.push(boosted(fuzzy(field, 1, true), w.prefix / 2.0));
                 }
             }
         }
