@@ -52,14 +52,16 @@ impl ProductIndex {
             cx.expansions,
             cx.engagement,
         )?;
-        let mut ranked: Vec<Ranked> = top[..window]
-            .iter()
-            .zip(features)
-            .map(|(&(phase1, address), f)| Ranked { score: model.score(&f), phase1, address, features: Some(f) })
-            .collect();
-        // Stable: equal model scores keep their phase-1 order.
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
-        ranked.extend(top[window..].iter().map(|&(score, address)| Ranked::phase1(score, address)));
-        Ok(ranked.into_iter().skip(cx.request.offset()).take(cx.request.per_page).collect())
+        let scores: Vec<Score> = features.iter().map(|f| model.score(f)).collect();
+        // Stable: equal model scores keep their phase-1 order. Indices are sorted, and only the
+        // page's hits are built.
+        let mut order: Vec<usize> = (0..window).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        let reranked = order.into_iter().map(|i| {
+            let (phase1, address) = top[i];
+            Ranked { score: scores[i], phase1, address, features: Some(features[i]) }
+        });
+        let rest = top[window..].iter().map(|&(score, address)| Ranked::phase1(score, address));
+        Ok(reranked.chain(rest).skip(cx.request.offset()).take(cx.request.per_page).collect())
     }
 }
