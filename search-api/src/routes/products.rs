@@ -97,15 +97,17 @@ async fn run_search(state: AppState, mut request: SearchRequest, tenant: Tenant)
         return Ok(json_body(body, Outcome::Hit));
     }
     let (index, ranking, autocomplete) = (state.index.clone(), state.ranking.clone(), state.autocomplete.clone());
-    let response = tokio::task::spawn_blocking(move || {
-        let response = index.search(&request, &ranking.ranker())?;
-        if counted {
-            autocomplete.record(&request.q, response.total_hits);
-        }
-        Ok::<_, ApiError>(response)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let response = state
+        .placement
+        .run(move || {
+            let response = index.search(&request, &ranking.ranker())?;
+            if counted {
+                autocomplete.record(&request.q, response.total_hits);
+            }
+            Ok::<_, ApiError>(response)
+        })
+        .await
+        .map_err(ApiError::internal)??;
     let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
     let Some(key) = key else { return Ok(json_body(body, Outcome::Bypass)) };
     state.cache.put(key, encode_search(response.total_hits, &body)).await;
