@@ -29,13 +29,33 @@ impl IdTable {
 /// Engagement (event popularity) per segment, aligned with doc ids.
 pub(crate) type EngagementColumns = HashMap<SegmentId, Arc<[f32]>>;
 
+/// The fast fields of one segment's business signals, opened once and kept per segment.
+pub(crate) struct SignalColumns {
+    popularity: Signal<f64>,
+    rating: Signal<f64>,
+    reviews: Signal<u64>,
+    in_stock: Signal<bool>,
+    updated: Signal<i64>,
+}
+
+impl SignalColumns {
+    /// With `read` false, every signal reads as absent (text-only ranking skips the columns).
+    pub(crate) fn open(segment: &SegmentReader, read: bool) -> Self {
+        let ff = segment.fast_fields();
+        let f64_col = |name: &str| Signal::of(if read { ff.f64(name).ok() } else { None });
+        Self {
+            popularity: f64_col(schema::POPULARITY),
+            rating: f64_col(schema::RATING),
+            reviews: Signal::of(if read { ff.u64(schema::REVIEW_COUNT).ok() } else { None }),
+            in_stock: Signal::of(if read { ff.bool(schema::IN_STOCK).ok() } else { None }),
+            updated: Signal::of(if read { ff.i64(schema::UPDATED_AT).ok() } else { None }),
+        }
+    }
+}
+
 /// The business signals of one segment as phase 1 and phase 2 read them from fast fields.
 pub(crate) struct SegmentSignals {
-    pub(crate) popularity: Signal<f64>,
-    pub(crate) rating: Signal<f64>,
-    pub(crate) reviews: Signal<u64>,
-    pub(crate) in_stock: Signal<bool>,
-    pub(crate) updated: Signal<i64>,
+    columns: Arc<SignalColumns>,
     engagement: Option<Arc<[f32]>>,
     now: i64,
 }
@@ -48,29 +68,25 @@ impl SegmentSignals {
 
     /// [`open`](Self::open) with the freshness clock at `now` (Unix seconds).
     pub(crate) fn open_at(segment: &SegmentReader, read: bool, engagement: Option<Arc<[f32]>>, now: i64) -> Self {
-        let ff = segment.fast_fields();
-        let f64_col = |name: &str| Signal::of(if read { ff.f64(name).ok() } else { None });
-        Self {
-            popularity: f64_col(schema::POPULARITY),
-            rating: f64_col(schema::RATING),
-            reviews: Signal::of(if read { ff.u64(schema::REVIEW_COUNT).ok() } else { None }),
-            in_stock: Signal::of(if read { ff.bool(schema::IN_STOCK).ok() } else { None }),
-            updated: Signal::of(if read { ff.i64(schema::UPDATED_AT).ok() } else { None }),
-            engagement: if read { engagement } else { None },
-            now,
-        }
+        Self::with_columns(Arc::new(SignalColumns::open(segment, read)), engagement, now)
+    }
+
+    /// The signals of columns opened before.
+    pub(crate) fn with_columns(columns: Arc<SignalColumns>, engagement: Option<Arc<[f32]>>, now: i64) -> Self {
+        Self { columns, engagement, now }
     }
 
     #[inline]
     pub(crate) fn rank_features(&self, doc: tantivy::DocId, text: Score) -> RankFeatures {
+        let c = &self.columns;
         RankFeatures {
             text,
-            popularity: self.popularity.get(doc).unwrap_or(0.0),
+            popularity: c.popularity.get(doc).unwrap_or(0.0),
             engagement: self.engagement.as_ref().and_then(|e| e.get(doc as usize)).map_or(0.0, |v| f64::from(*v)),
-            rating: self.rating.get(doc),
-            review_count: self.reviews.get(doc).unwrap_or(0),
-            in_stock: self.in_stock.get(doc).unwrap_or(true),
-            age_days: self.updated.get(doc).map(|t| (self.now - t).max(0) as f64 / 86_400.0),
+            rating: c.rating.get(doc),
+            review_count: c.reviews.get(doc).unwrap_or(0),
+            in_stock: c.in_stock.get(doc).unwrap_or(true),
+            age_days: c.updated.get(doc).map(|t| (self.now - t).max(0) as f64 / 86_400.0),
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct ProductIndex {
     pub(crate) engagement: Mutex<Engagement>,
     /// Phase 1's signal factors per segment.
     pub(crate) factors: crate::search::KeptFactors,
+    /// The signals' fast fields per segment, opened once.
+    pub(crate) signal_columns: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::columns::SignalColumns>>>,
     /// Prefix and typo matches per segment.
     pub(crate) matches: std::sync::Arc<crate::search::KeptMatches>,
     /// The facet columns of the segments searches see, opened once.
@@ -130,6 +132,7 @@ impl ProductIndex {
             id_tables: Mutex::default(),
             engagement: Mutex::default(),
             factors: Mutex::default(),
+            signal_columns: Mutex::default(),
             matches: std::sync::Arc::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),

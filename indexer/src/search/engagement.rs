@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tantivy::Searcher;
 
-use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
+use crate::columns::{EngagementColumns, IdTable, SegmentSignals, SignalColumns, signal_clock};
 use crate::writer::entry_digest;
 use crate::{ProductIndex, Result, schema};
 
@@ -48,8 +48,26 @@ impl ProductIndex {
         columns: Option<&Arc<EngagementColumns>>,
     ) -> Result<SegmentSignals> {
         let segment = searcher.segment_reader(segment_ord);
-        let column = columns.and_then(|c| c.get(&segment.segment_id()).cloned());
-        Ok(SegmentSignals::open(segment, read, column))
+        let id = segment.segment_id();
+        let column = columns.and_then(|c| c.get(&id).cloned());
+        if !read {
+            return Ok(SegmentSignals::open(segment, false, None));
+        }
+        // Opening five fast fields per segment and search cost more than phase 2 read from them.
+        let mut kept =
+            self.signal_columns.lock().map_err(|_| crate::Error::Internal("signal columns lock poisoned".into()))?;
+        let opened = match kept.get(&id) {
+            Some(opened) => opened.clone(),
+            None => {
+                let opened = Arc::new(SignalColumns::open(segment, true));
+                let live: std::collections::HashSet<_> =
+                    searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+                kept.retain(|id, _| live.contains(id));
+                kept.insert(id, opened.clone());
+                opened
+            }
+        };
+        Ok(SegmentSignals::with_columns(opened, column, signal_clock()))
     }
 
     /// Replaces the engagement (time-decayed event popularity) of every product: products absent

@@ -47,8 +47,9 @@ struct Matches {
     typo: u16,
     /// Occurrences of query words in the title (exact form).
     title_hits: u32,
-    /// Positions of each query word in the title (exact form).
-    title_positions: Vec<Vec<u32>>,
+    /// (query word, position) of each query word's occurrences in the title (exact form); a
+    /// candidate without any allocates nothing.
+    title_positions: Vec<(usize, u32)>,
 }
 
 /// What the features read from one segment besides postings.
@@ -103,8 +104,7 @@ impl ProductIndex {
         let n = terms.len().min(16);
         let terms = &terms[..n];
         let words = self.word_fields(searcher, terms)?;
-        let mut matches: Vec<Matches> =
-            vec![Matches { title_positions: vec![Vec::new(); n], ..Matches::default() }; top.len()];
+        let mut matches: Vec<Matches> = vec![Matches::default(); top.len()];
 
         // Candidates by segment, in doc order, so every postings list is walked forward once.
         let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
@@ -173,7 +173,7 @@ impl ProductIndex {
                         m.title_hits += tf;
                         positions.clear();
                         postings.positions(&mut positions);
-                        m.title_positions[word.word].extend_from_slice(&positions);
+                        m.title_positions.extend(positions.iter().map(|&p| (word.word, p)));
                     }
                 }
             }
@@ -220,8 +220,8 @@ impl ProductIndex {
             let pairs = n.saturating_sub(1);
             let adjacent = (0..pairs)
                 .filter(|&w| {
-                    let next = &m.title_positions[w + 1];
-                    m.title_positions[w].iter().any(|p| next.contains(&(p + 1)))
+                    let at = &m.title_positions;
+                    at.iter().any(|&(word, p)| word == w && at.contains(&(w + 1, p + 1)))
                 })
                 .count();
             let title_len = seg.title_norms.fieldnorm(address.doc_id);
@@ -248,7 +248,7 @@ impl ProductIndex {
                 ("all_words_matched", f32::from(n > 0 && any.count_ones() as usize == n)),
                 ("last_word_in_title", f32::from(n > 0 && (m.title | m.typo) & (1 << (n - 1)) != 0)),
                 ("title_proximity", if pairs == 0 { 0.0 } else { adjacent as f32 / pairs as f32 }),
-                ("title_starts_with_query", f32::from(n > 0 && m.title_positions[0].contains(&0))),
+                ("title_starts_with_query", f32::from(n > 0 && m.title_positions.contains(&(0, 0)))),
                 ("title_length", (title_len as f32).ln_1p()),
                 (
                     "title_precision",
