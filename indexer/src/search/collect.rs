@@ -18,13 +18,20 @@ use crate::columns::{EngagementColumns, SegmentSignals};
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
+/// The top hits with their scores, the total, the facets counted with the hits, and the
+/// disjunctive facets counted behind gates.
+type Collected =
+    (Vec<(Score, DocAddress)>, u64, Option<(FacetsCollector, FacetsFruit)>, Vec<(FacetsCollector, FacetsFruit)>);
+
+/// The gates on disjunctive facets and the facets each counts.
+type Gates<'a> = (&'a [super::gate::Gate], &'a [(Spec, Vec<usize>)]);
+
 impl ProductIndex {
     /// The top hits of `query` (`offset`, `limit`) by phase 1 or the sort key, the total, and
     /// the facets `facets` counts in the same pass. With `gates` (not with `distinct`), `query`
     /// is without the clauses on disjunctive facets, which the gates check per document, and the
     /// disjunctive facets are counted in the same pass too (see [`super::gate`]).
     #[expect(clippy::too_many_arguments, reason = "private plumbing")]
-    #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
     pub(super) fn collect(
         &self,
         searcher: &Searcher,
@@ -36,13 +43,8 @@ impl ProductIndex {
         limit: usize,
         engagement: Option<Arc<EngagementColumns>>,
         facets: Option<FacetsCollector>,
-        gates: Option<(&[super::gate::Gate], &[(Spec, Vec<usize>)])>,
-    ) -> Result<(
-        Vec<(Score, DocAddress)>,
-        u64,
-        Option<(FacetsCollector, FacetsFruit)>,
-        Vec<(FacetsCollector, FacetsFruit)>,
-    )> {
+        gates: Option<Gates<'_>>,
+    ) -> Result<Collected> {
         let factors = self.signal_factors(searcher, scorer, engagement.as_ref())?;
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
@@ -71,21 +73,15 @@ impl ProductIndex {
     }
 
     /// Runs `top` (with the total, the facets and the gates) and turns its keys into scores.
-    #[expect(clippy::type_complexity, reason = "private plumbing of collector fruits")]
     fn top_of<K, T: Collector<Fruit = Vec<(K, DocAddress)>>>(
         &self,
         searcher: &Searcher,
         query: &dyn Query,
         top: T,
         facets: Option<FacetsCollector>,
-        gates: Option<(&[super::gate::Gate], &[(Spec, Vec<usize>)])>,
+        gates: Option<Gates<'_>>,
         score: impl Fn(K) -> Score,
-    ) -> Result<(
-        Vec<(Score, DocAddress)>,
-        u64,
-        Option<(FacetsCollector, FacetsFruit)>,
-        Vec<(FacetsCollector, FacetsFruit)>,
-    )> {
+    ) -> Result<Collected> {
         let collectors = (top, Count, facets);
         let ((top, total, fruit), facets, disjunctive) = match gates {
             None => (searcher.search(query, &collectors)?, collectors.2, Vec::new()),
