@@ -33,8 +33,7 @@ impl ProductIndex {
             .map(|doc| column.term_ords(doc).next().map_or(u32::MAX, |o| u32::try_from(o).unwrap_or(u32::MAX)))
             .collect();
         let table = Arc::new(IdTable { terms, ords });
-        let live: std::collections::HashSet<_> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
-        tables.retain(|id, _| live.contains(id));
+        keep_live(searcher, &mut tables);
         tables.insert(key, table.clone());
         Ok(table)
     }
@@ -44,15 +43,11 @@ impl ProductIndex {
         &self,
         searcher: &Searcher,
         segment_ord: u32,
-        read: bool,
         columns: Option<&Arc<EngagementColumns>>,
     ) -> Result<SegmentSignals> {
         let segment = searcher.segment_reader(segment_ord);
         let id = segment.segment_id();
         let column = columns.and_then(|c| c.get(&id).cloned());
-        if !read {
-            return Ok(SegmentSignals::open(segment, false, None));
-        }
         // Opening five fast fields per segment and search cost more than phase 2 read from them.
         let mut kept =
             self.signal_columns.lock().map_err(|_| crate::Error::Internal("signal columns lock poisoned".into()))?;
@@ -60,9 +55,7 @@ impl ProductIndex {
             Some(opened) => opened.clone(),
             None => {
                 let opened = Arc::new(SignalColumns::open(segment, true));
-                let live: std::collections::HashSet<_> =
-                    searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
-                kept.retain(|id, _| live.contains(id));
+                keep_live(searcher, &mut kept);
                 kept.insert(id, opened.clone());
                 opened
             }
@@ -115,4 +108,10 @@ impl ProductIndex {
         state.columns = Arc::new(columns);
         Ok(Some(state.columns.clone()))
     }
+}
+
+/// Drops what a per-segment cache holds for segments `searcher` no longer has (merged away).
+pub(crate) fn keep_live<V>(searcher: &Searcher, kept: &mut HashMap<tantivy::index::SegmentId, V>) {
+    let live: std::collections::HashSet<_> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+    kept.retain(|id, _| live.contains(id));
 }

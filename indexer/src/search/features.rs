@@ -192,7 +192,7 @@ impl ProductIndex {
             per_segment.insert(
                 segment_ord,
                 SegmentState {
-                    signals: self.segment_signals_with(searcher, segment_ord, true, engagement)?,
+                    signals: self.segment_signals_with(searcher, segment_ord, engagement)?,
                     ids: self.id_table(searcher, segment_ord)?,
                     title_norms: segment.get_fieldnorms_reader(f.title_exact)?,
                 },

@@ -112,7 +112,7 @@ impl ProductIndex {
                 let seg = match &signals {
                     Some((ord, s)) if *ord == segment => s,
                     _ => {
-                        let opened = self.segment_signals_with(&searcher, segment, true, engagement.as_ref())?;
+                        let opened = self.segment_signals_with(&searcher, segment, engagement.as_ref())?;
                         &signals.insert((segment, opened)).1
                     }
                 };
