@@ -22,6 +22,7 @@ mod query;
 mod rerank;
 mod sort;
 mod tenant;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;

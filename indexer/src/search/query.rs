@@ -3,13 +3,12 @@
 
 use searchd_catalog::filter::Resolved;
 use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, Query, TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 use super::automata::KeptFuzzyQuery;
+use super::words::{Part, WordsQuery};
 use crate::ProductIndex;
 use crate::analysis::QueryTerm;
 use crate::schema::attr_marker;
@@ -46,60 +45,40 @@ impl ProductIndex {
             .filter(|(_, a)| a.searchable)
             .map(|(name, a)| (attr_marker(served.generation, name), a.weight()))
             .collect();
-        let text: Box<dyn Query> = if terms.is_empty() {
-            if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) }
-        } else {
-            // Words in a large share of the catalog ("for", "in", "white") only score the products
-            // the other words find, as Lucene's common-terms query does: walking their postings
-            // would cost a share of the whole catalog on every search.
-            let common = self.common_words(searcher, request, terms);
-            let mut optional: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (i, t) in terms.iter().enumerate() {
-                let clause = match request.ranking {
-                    RankingMode::Bm25 => self.bm25_term_query(t, &attributes),
-                    RankingMode::Default | RankingMode::Phase1 => {
-                        self.term_query(searcher, t, weights, &attributes, prefix == Some(i))
-                    }
-                };
-                // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on
-                // top of its title match: the product is what was asked for, not an accessory.
-                let head = (request.ranking != RankingMode::Bm25).then(|| {
-                    (
-                        Occur::Should,
-                        Box::new(ConstScoreQuery::new(term(self.fields.title_head, &t.stem), weights.head))
-                            as Box<dyn Query>,
-                    )
-                });
-                let to = if common[i] { &mut optional } else { &mut clauses };
-                to.push((Occur::Should, clause));
-                to.extend(head);
+        if terms.is_empty() {
+            return if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) };
+        }
+        if request.ranking == RankingMode::Bm25 {
+            let clauses = terms.iter().map(|t| (Occur::Should, self.bm25_term_query(t, &attributes))).collect();
+            return Box::new(BooleanQuery::new(clauses));
+        }
+        // Words in a large share of the catalog ("for", "in", "white") only score the products
+        // the other words find, as Lucene's common-terms query does: walking their postings
+        // would cost a share of the whole catalog on every search.
+        let common = self.common_words(searcher, request, terms);
+        let f = &self.fields;
+        let mut words = WordsQuery::default();
+        for (i, t) in terms.iter().enumerate() {
+            words.best(self.term_parts(searcher, t, weights, &attributes, prefix == Some(i)), weights.tie, common[i]);
+            // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on
+            // top of its title match: the product is what was asked for, not an accessory.
+            words.single(Part::Const(Term::from_field_text(f.title_head, &t.stem), weights.head), common[i]);
+        }
+        // Title words the model learned for a query word ("fridge" → "refrigerator"), each
+        // weighted by how reliably it came with the word.
+        if let Some(expansions) = expansions {
+            for (_, stem, weight) in expanded(terms, expansions) {
+                let term = Term::from_field_text(f.title_stem, stem);
+                words.single(Part::Term(term, weights.expansion * weight), false);
             }
-            // Title words the model learned for a query word ("fridge" → "refrigerator"), each
-            // weighted by how reliably it came with the word.
-            if let Some(expansions) = expansions {
-                for (_, stem, weight) in expanded(terms, expansions) {
-                    clauses
-                        .push((Occur::Should, boosted(term(self.fields.title_stem, stem), weights.expansion * weight)));
-                }
-            }
-            // Two adjacent words may be one word in titles ("eco stone" → "EcoStone", "screw
-            // driver" → "Screwdriver"), as Meilisearch's query graph tries word concatenations.
-            if request.ranking != RankingMode::Bm25 {
-                for pair in terms.windows(2) {
-                    let joined = format!("{}{}", pair[0].exact, pair[1].exact);
-                    clauses.push((Occur::Should, boosted(term(self.fields.title_exact, &joined), weights.joined)));
-                }
-            }
-            if optional.is_empty() {
-                Box::new(BooleanQuery::new(clauses))
-            } else {
-                optional.insert(0, (Occur::Must, Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>));
-                Box::new(BooleanQuery::new(optional))
-            }
-        };
-
-        text
+        }
+        // Two adjacent words may be one word in titles ("eco stone" → "EcoStone", "screw
+        // driver" → "Screwdriver"), as Meilisearch's query graph tries word concatenations.
+        for pair in terms.windows(2) {
+            let joined = Term::from_field_text(f.title_exact, &format!("{}{}", pair[0].exact, pair[1].exact));
+            words.single(Part::Term(joined, weights.joined), false);
+        }
+        Box::new(words)
     }
 
     /// Which query words are common (in at least [`COMMON_SHARE`] of the products, by their
@@ -150,48 +129,49 @@ impl ProductIndex {
     /// outranks a typo. Searchable attributes count with their own weights. The word being
     /// typed (`prefix`) also matches the title and brand words it starts, as a constant below
     /// a whole word's match, typo-tolerant when the word is rare.
-    fn term_query(
+    fn term_parts(
         &self,
         searcher: &Searcher,
         t: &QueryTerm,
         w: &TextWeights,
         attributes: &[(String, f32)],
         prefix: bool,
-    ) -> Box<dyn Query> {
+    ) -> Vec<Part> {
         let f = &self.fields;
-        let mut parts: Vec<Box<dyn Query>> = vec![
-            boosted(term(f.title_exact, &t.exact), w.title),
-            boosted(term(f.title_stem, &t.stem), w.title * w.stemmed),
-            boosted(term(f.brand_text, &t.exact), w.brand),
-            boosted(term(f.category_stem, &t.stem), w.category),
-            boosted(term(f.description_exact, &t.exact), w.description),
-            boosted(term(f.description_stem, &t.stem), w.description * w.stemmed),
+        let text = |field, text: &str| Term::from_field_text(field, text);
+        let mut parts = vec![
+            Part::Term(text(f.title_exact, &t.exact), w.title),
+            Part::Term(text(f.title_stem, &t.stem), w.title * w.stemmed),
+            Part::Term(text(f.brand_text, &t.exact), w.brand),
+            Part::Term(text(f.category_stem, &t.stem), w.category),
+            Part::Term(text(f.description_exact, &t.exact), w.description),
+            Part::Term(text(f.description_stem, &t.stem), w.description * w.stemmed),
         ];
         for (path, weight) in attributes {
-            parts.push(boosted(json_term(f.attr_exact, path, &t.exact), *weight));
-            parts.push(boosted(json_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
+            parts.push(Part::Term(json_path_term(f.attr_exact, path, &t.exact), *weight));
+            parts.push(Part::Term(json_path_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
         }
         let typos = t.allowed_typos();
         let rare = (typos > 0 || prefix) && self.is_rare(searcher, t);
-        let fuzzy = |field, distance, prefix| -> Box<dyn Query> {
+        let fuzzy = |field, distance, prefix, boost| {
             let term = Term::from_field_text(field, &t.exact);
-            Box::new(KeptFuzzyQuery::new(term, distance, prefix, self.matches.clone()))
+            Part::Other(boosted(Box::new(KeptFuzzyQuery::new(term, distance, prefix, self.matches.clone())), boost))
         };
         if typos > 0 && rare {
-            parts.push(boosted(fuzzy(f.title_exact, typos, false), w.typo));
-            parts.push(boosted(fuzzy(f.brand_text, typos, false), w.typo));
+            parts.push(fuzzy(f.title_exact, typos, false, w.typo));
+            parts.push(fuzzy(f.brand_text, typos, false, w.typo));
         }
         if prefix {
             // A word the typed letters start counts more than one they start give or take a typo
             // ("cordl": "cordless" before "corded").
             for field in [f.title_exact, f.brand_text] {
-                parts.push(boosted(fuzzy(field, 0, true), w.prefix));
+                parts.push(fuzzy(field, 0, true, w.prefix));
                 if typos > 0 && rare {
-                    parts.push(boosted(fuzzy(field, 1, true), w.prefix / 2.0));
+                    parts.push(fuzzy(field, 1, true, w.prefix / 2.0));
                 }
             }
         }
-        Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, w.tie))
+        parts
     }
 
     /// Whether a word is rare enough in titles and brands to be a likely typo. Only such words
@@ -237,9 +217,14 @@ fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
 
 /// A scored term of a JSON text field, at `path`.
 fn json_term(field: tantivy::schema::Field, path: &str, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(json_path_term(field, path, text), IndexRecordOption::WithFreqs))
+}
+
+/// The term of a JSON text field at `path`.
+fn json_path_term(field: tantivy::schema::Field, path: &str, text: &str) -> Term {
     let mut term = Term::from_field_json_path(field, path, false);
     term.append_type_and_str(text);
-    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+    term
 }
 
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
