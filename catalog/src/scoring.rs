@@ -293,6 +293,12 @@ pub trait ClickSignals: Send + Sync + std::fmt::Debug {
     fn click_throughs(&self, query: &str, product_ids: &[&str]) -> Vec<f64> {
         product_ids.iter().map(|id| self.click_through(query, id)).collect()
     }
+
+    /// The click-through every product has for `query` when none was ever shown for it (the
+    /// prior), so the window's products need not be looked up; `None` when some were.
+    fn unshown(&self, _query: &str) -> Option<f64> {
+        None
+    }
 }
 
 /// How many phase-1 hits phase 2 re-ranks by default (Vespa's `rerank-count`).

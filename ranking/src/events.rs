@@ -277,16 +277,23 @@ impl Aggregates {
 
     /// [`click_through`](Self::click_through) of each product, the query looked up once.
     pub fn click_throughs(&self, query: &str, product_ids: &[&str]) -> Vec<f64> {
-        let c = &self.config;
         let shown = self.clicks.get(&normalize_query(query));
         product_ids
             .iter()
-            .map(|id| {
-                let stats = shown.and_then(|s| s.get(*id)).copied().unwrap_or_default();
-                (stats.clicks + c.prior_ctr * c.prior_impressions)
-                    / (stats.impressions + c.prior_impressions).max(f64::EPSILON)
-            })
+            .map(|id| self.smoothed(shown.and_then(|s| s.get(*id)).copied().unwrap_or_default()))
             .collect()
+    }
+
+    /// The prior, every product's click-through for `query`, when no product was shown for it;
+    /// `None` when some were.
+    pub fn unshown(&self, query: &str) -> Option<f64> {
+        (!self.clicks.contains_key(&normalize_query(query))).then(|| self.smoothed(Default::default()))
+    }
+
+    /// The click-through of these statistics, smoothed towards the prior.
+    fn smoothed(&self, stats: ClickStats) -> f64 {
+        let c = &self.config;
+        (stats.clicks + c.prior_ctr * c.prior_impressions) / (stats.impressions + c.prior_impressions).max(f64::EPSILON)
     }
 }
 
@@ -374,6 +381,10 @@ impl searchd_catalog::ClickSignals for EventStore {
 
     fn click_throughs(&self, query: &str, product_ids: &[&str]) -> Vec<f64> {
         self.read(|a| a.click_throughs(query, product_ids))
+    }
+
+    fn unshown(&self, query: &str) -> Option<f64> {
+        self.read(|a| a.unshown(query))
     }
 }
 
@@ -502,6 +513,10 @@ mod tests {
         assert!((a.click_through("CORDLESS drill", "y") - 1.0 / 50.0).abs() < 1e-9);
         let prior = Aggregates::new(EventsConfig::default());
         assert_eq!(prior.click_through("q", "p"), 0.05);
+        // A query never shown has the prior for every product; a shown one is looked up.
+        assert_eq!(prior.unshown("q"), Some(prior.click_through("q", "p")));
+        assert_eq!(a.unshown("cordless  DRILL"), None);
+        assert_eq!(a.unshown("drill"), Some(a.click_through("drill", "x")));
     }
 
     #[test]

@@ -201,13 +201,17 @@ impl ProductIndex {
 
         let idf: Vec<f32> = terms.iter().map(|t| self.idf(searcher, t)).collect();
         let click_through = match &ranker.clicks {
-            Some(clicks) => {
-                let ids: Vec<&str> = top
-                    .iter()
-                    .map(|(_, address)| per_segment[&address.segment_ord].ids.get(address.doc_id).unwrap_or(""))
-                    .collect();
-                clicks.click_throughs(q, &ids)
-            }
+            // A query never shown: the prior for every product, without reading their ids.
+            Some(clicks) => match clicks.unshown(q) {
+                Some(prior) => vec![prior; top.len()],
+                None => {
+                    let ids: Vec<&str> = top
+                        .iter()
+                        .map(|(_, address)| per_segment[&address.segment_ord].ids.get(address.doc_id).unwrap_or(""))
+                        .collect();
+                    clicks.click_throughs(q, &ids)
+                }
+            },
             None => Vec::new(),
         };
         let idf_total: f32 = idf.iter().sum::<f32>().max(f32::EPSILON);
@@ -226,8 +230,8 @@ impl ProductIndex {
                 .count();
             let title_len = seg.title_norms.fieldnorm(address.doc_id);
             let r: RankFeatures = seg.signals.rank_features(address.doc_id, *score);
-            let click_through = match (click_through.get(rank), seg.ids.get(address.doc_id)) {
-                (Some(&ctr), Some(_)) => ctr as f32,
+            let click_through = match click_through.get(rank) {
+                Some(&ctr) if seg.ids.has(address.doc_id) => ctr as f32,
                 _ => 0.0,
             };
             let named: [(&str, f32); NUM_FEATURES] = [
