@@ -71,6 +71,8 @@ pub struct ProductIndex {
     pub(crate) signal_columns: Mutex<HashMap<tantivy::index::SegmentId, std::sync::Arc<crate::columns::SignalColumns>>>,
     /// Prefix and typo matches per segment.
     pub(crate) matches: std::sync::Arc<crate::search::KeptMatches>,
+    /// Phase 1's BM25 weights by their statistics.
+    pub(crate) weights: std::sync::Arc<crate::search::KeptWeights>,
     /// The facet columns of the segments searches see, opened once.
     pub(crate) facet_columns: std::sync::Arc<FacetColumns>,
     /// The served settings, and the change under way.
@@ -134,6 +136,7 @@ impl ProductIndex {
             factors: Mutex::default(),
             signal_columns: Mutex::default(),
             matches: std::sync::Arc::default(),
+            weights: std::sync::Arc::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),

@@ -8,6 +8,7 @@
 
 mod automata;
 pub(crate) use automata::KeptMatches;
+pub(crate) use words::KeptWeights;
 mod collect;
 mod distinct;
 mod engagement;

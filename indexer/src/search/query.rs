@@ -57,7 +57,7 @@ impl ProductIndex {
         // would cost a share of the whole catalog on every search.
         let common = self.common_words(searcher, request, terms);
         let f = &self.fields;
-        let mut words = WordsQuery::default();
+        let mut words = WordsQuery::new(self.weights.clone());
         for (i, t) in terms.iter().enumerate() {
             words.best(self.term_parts(searcher, t, weights, &attributes, prefix == Some(i)), weights.tie, common[i]);
             // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on

@@ -9,16 +9,73 @@
 //! Tantivy's own BM25 weight, each word's best is folded into the window's sums once per window,
 //! and the collector is called from the window without a virtual call per document.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Mutex};
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
 
 /// Documents in one window (as Tantivy's buffered union).
 const HORIZON: usize = 4096;
 /// 64-bit words of a window's bit set.
 const WORDS: usize = HORIZON / 64;
+
+/// BM25 weights kept at most.
+const MAX_KEPT_WEIGHTS: usize = 1 << 16;
+
+/// (field, the term's document frequency, documents, the field's tokens): what a BM25 weight
+/// is computed from.
+type WeightKey = (Field, u64, u64, u64);
+
+/// BM25 weights kept by what they are computed from: computing one fills a 256-entry table of
+/// length normalisations, a microsecond per term and field, a dozen times per query word.
+/// The statistics are in the key, so a weight is never used for other statistics.
+pub(crate) struct KeptWeights {
+    entries: Mutex<lru::LruCache<WeightKey, Bm25Weight>>,
+}
+
+impl Default for KeptWeights {
+    fn default() -> Self {
+        Self { entries: Mutex::new(lru::LruCache::unbounded()) }
+    }
+}
+
+impl std::fmt::Debug for KeptWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.entries.lock().map(|e| e.len()).unwrap_or(0);
+        f.debug_struct("KeptWeights").field("kept", &kept).finish()
+    }
+}
+
+impl KeptWeights {
+    /// The weight `TermQuery` computes for `term` under `statistics` (the same floats), with
+    /// `tokens` the total tokens of the term's field.
+    fn weight(
+        &self,
+        statistics: &dyn Bm25StatisticsProvider,
+        term: &Term,
+        docs: u64,
+        tokens: u64,
+    ) -> tantivy::Result<Bm25Weight> {
+        let key = (term.field(), statistics.doc_freq(term)?, docs, tokens);
+        if let Some(weight) = self.entries.lock().ok().and_then(|mut e| e.get(&key).cloned()) {
+            return Ok(weight);
+        }
+        // As `Bm25Weight::for_terms` computes it for one term, without the explanation.
+        let weight = Bm25Weight::for_one_term_without_explain(key.1, docs, tokens as Score / docs as Score);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.put(key, weight.clone());
+            if entries.len() > MAX_KEPT_WEIGHTS {
+                entries.pop_lru();
+            }
+        }
+        Ok(weight)
+    }
+}
 
 /// One way a clause matches.
 #[derive(Debug)]
@@ -54,12 +111,18 @@ struct Clause {
 /// module's documentation. Equivalent to `BooleanQuery` of `Should` clauses (each a
 /// `DisjunctionMaxQuery` or one part), wrapped with the optional clauses as
 /// `BooleanQuery([Must(required), Should(optional)…])` when there are any.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct WordsQuery {
     clauses: Vec<Clause>,
+    weights: Arc<KeptWeights>,
 }
 
 impl WordsQuery {
+    /// No clauses yet; BM25 weights from and into `weights`.
+    pub(crate) fn new(weights: Arc<KeptWeights>) -> Self {
+        Self { clauses: Vec::new(), weights }
+    }
+
     /// Adds the best of `parts` (a DisMax with `tie`).
     pub(crate) fn best(&mut self, parts: Vec<Part>, tie: Score, optional: bool) {
         self.clauses.push(Clause { parts, tie: Some(tie), optional });
@@ -79,17 +142,25 @@ impl Query for WordsQuery {
         };
         // Required clauses first: the window knows its documents before the optional ones score.
         let ordered = self.clauses.iter().filter(|c| !c.optional).chain(self.clauses.iter().filter(|c| c.optional));
+        let docs = match statistics {
+            Some(statistics) => statistics.total_num_docs()?,
+            None => 0,
+        };
+        let mut tokens: HashMap<Field, u64> = HashMap::new();
         let mut clauses = Vec::with_capacity(self.clauses.len());
         for clause in ordered {
             let mut parts = Vec::with_capacity(clause.parts.len());
             for part in &clause.parts {
                 parts.push(match (part, statistics) {
-                    (Part::Term(term, boost), Some(statistics)) => PartWeight::Term {
-                        term: term.clone(),
-                        // As `TermQuery` computes it.
-                        bm25: Bm25Weight::for_terms(statistics, std::slice::from_ref(term))?,
-                        boost: *boost,
-                    },
+                    (Part::Term(term, boost), Some(statistics)) => {
+                        let field = term.field();
+                        let tokens = match tokens.entry(field) {
+                            Entry::Occupied(e) => *e.get(),
+                            Entry::Vacant(e) => *e.insert(statistics.total_num_tokens(field)?),
+                        };
+                        let bm25 = self.weights.weight(statistics, term, docs, tokens)?;
+                        PartWeight::Term { term: term.clone(), bm25, boost: *boost }
+                    }
                     // Without scoring only the documents count.
                     (Part::Term(term, _), None) => PartWeight::Const(term.clone(), 1.0),
                     (Part::Const(term, score), _) => PartWeight::Const(term.clone(), *score),
@@ -328,12 +399,15 @@ impl WordsScorer {
                     match tie {
                         // An optional clause scores only the required clauses' documents.
                         _ if optional && self.bits[word] & bit == 0 => {}
-                        Some(_) => {
-                            // As Tantivy's `DisjunctionMaxCombiner`.
+                        Some(tie) => {
+                            // As Tantivy's `DisjunctionMaxCombiner`; without a tie breaker the
+                            // sum does not count (`best + (sum - best) * 0` is `best`).
                             let score = docs.score();
                             self.part[word] |= bit;
                             self.best[delta] = Score::max(score, self.best[delta]);
-                            self.sum[delta] += score;
+                            if tie != 0.0 {
+                                self.sum[delta] += score;
+                            }
                         }
                         None if !optional => {
                             self.bits[word] |= bit;
@@ -351,10 +425,9 @@ impl WordsScorer {
                         let at = set.trailing_zeros() as usize;
                         set &= set - 1;
                         let delta = word * 64 + at;
-                        let (best, sum) = (self.best[delta], self.sum[delta]);
-                        self.best[delta] = 0.0;
-                        self.sum[delta] = 0.0;
-                        let score = best + (sum - best) * tie;
+                        let best = std::mem::take(&mut self.best[delta]);
+                        let score =
+                            if tie == 0.0 { best } else { best + (std::mem::take(&mut self.sum[delta]) - best) * tie };
                         if !optional {
                             self.bits[word] |= 1 << at;
                             self.total[delta] += score;
@@ -460,188 +533,4 @@ impl Scorer for WordsScorer {
 }
 
 #[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-    use tantivy::collector::TopDocs;
-    use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, TermQuery};
-    use tantivy::schema::{Field, STRING, Schema, TEXT};
-    use tantivy::{Index, IndexWriter, Searcher, TantivyDocument};
-
-    use super::*;
-
-    /// (kind, field or word choice, word, boost) of a part: 0 a BM25 term in `x`, 1 in `y`,
-    /// 2 a constant term of `z`, 3 another query (a boosted term of `y`).
-    type PartSpec = (u8, u8, f32);
-    /// (optional, DisMax tie or one part, parts).
-    type ClauseSpec = (bool, Option<f32>, Vec<PartSpec>);
-
-    struct Fields {
-        x: Field,
-        y: Field,
-        z: Field,
-    }
-
-    const WORDS_OF: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
-
-    /// An index of `n` documents of a few random words each, in `segments` segments.
-    fn index(n: usize, seed: u64, segments: usize) -> (Searcher, Fields) {
-        let mut schema = Schema::builder();
-        let fields = Fields {
-            x: schema.add_text_field("x", TEXT),
-            y: schema.add_text_field("y", TEXT),
-            z: schema.add_text_field("z", STRING),
-        };
-        let index = Index::create_in_ram(schema.build());
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        let mut state = seed | 1;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
-        for i in 0..n {
-            let mut doc = TantivyDocument::new();
-            for field in [fields.x, fields.y] {
-                // Skewed: "a" in most documents, "f" in few.
-                let words: Vec<&str> = (0..next(4)).map(|_| WORDS_OF[next(6).min(next(6)) as usize]).collect();
-                doc.add_text(field, words.join(" "));
-            }
-            if next(3) == 0 {
-                doc.add_text(fields.z, WORDS_OF[next(3) as usize]);
-            }
-            writer.add_document(doc).unwrap();
-            if segments > 1 && (i + 1) % n.div_ceil(segments) == 0 {
-                writer.commit().unwrap();
-            }
-        }
-        writer.commit().unwrap();
-        (index.reader().unwrap().searcher(), fields)
-    }
-
-    fn term(field: Field, word: u8) -> Term {
-        Term::from_field_text(field, WORDS_OF[word as usize % WORDS_OF.len()])
-    }
-
-    /// The part and the Tantivy query it stands for.
-    fn part(f: &Fields, &(kind, word, boost): &PartSpec) -> (Part, Box<dyn Query>) {
-        let field = if kind == 0 { f.x } else { f.y };
-        let scored = |t: Term| -> Box<dyn Query> {
-            Box::new(BoostQuery::new(Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)), boost))
-        };
-        match kind {
-            0 | 1 => (Part::Term(term(field, word), boost), scored(term(field, word))),
-            2 => (
-                Part::Const(term(f.z, word), boost),
-                Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(term(f.z, word), IndexRecordOption::WithFreqs)),
-                    boost,
-                )),
-            ),
-            _ => (Part::Other(scored(term(f.y, word))), scored(term(f.y, word))),
-        }
-    }
-
-    /// The query and the Tantivy queries it replaces.
-    fn queries(f: &Fields, specs: &[ClauseSpec]) -> (WordsQuery, Box<dyn Query>) {
-        let mut words = WordsQuery::default();
-        let (mut required, mut optional) = (Vec::new(), Vec::new());
-        for (is_optional, tie, parts) in specs {
-            let (ours, theirs): (Vec<Part>, Vec<Box<dyn Query>>) = parts.iter().map(|p| part(f, p)).unzip();
-            let theirs: Box<dyn Query> = match tie {
-                Some(tie) => {
-                    words.best(ours, *tie, *is_optional);
-                    Box::new(DisjunctionMaxQuery::with_tie_breaker(theirs, *tie))
-                }
-                None => {
-                    words.single(ours.into_iter().next().unwrap(), *is_optional);
-                    theirs.into_iter().next().unwrap()
-                }
-            };
-            if *is_optional { &mut optional } else { &mut required }.push((Occur::Should, theirs));
-        }
-        let mut reference: Box<dyn Query> = Box::new(BooleanQuery::new(required));
-        if !optional.is_empty() {
-            optional.insert(0, (Occur::Must, reference));
-            reference = Box::new(BooleanQuery::new(optional));
-        }
-        (words, reference)
-    }
-
-    fn all(scorer: &mut dyn Scorer) -> Vec<(DocId, Score)> {
-        let mut out = Vec::new();
-        while scorer.doc() != TERMINATED {
-            out.push((scorer.doc(), scorer.score()));
-            scorer.advance();
-        }
-        out
-    }
-
-    fn clause() -> impl Strategy<Value = ClauseSpec> {
-        let part = (0u8..4, 0u8..6, prop_oneof![Just(1.0f32), Just(0.5), Just(2.5)]);
-        (
-            any::<bool>(),
-            proptest::option::of(prop_oneof![Just(0.0f32), Just(0.3)]),
-            proptest::collection::vec(part, 1..5),
-        )
-            .prop_map(|(optional, tie, mut parts)| {
-                if tie.is_none() {
-                    parts.truncate(1);
-                }
-                (optional, tie, parts)
-            })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(32))]
-
-        /// The same documents with the same scores (the same floats) as the Tantivy queries it
-        /// stands for: walked, pushed to a collector, sought, and inside an intersection.
-        #[test]
-        fn words_score_as_the_queries_they_replace(
-            n in 1usize..10_000,
-            seed in any::<u64>(),
-            segments in 1usize..3,
-            mut specs in proptest::collection::vec(clause(), 1..6),
-            targets in proptest::collection::vec(0u32..10_000, 0..20),
-            filter in 0u8..3,
-        ) {
-            specs[0].0 = false;
-            let (searcher, f) = index(n, seed, segments);
-            let (words, reference) = queries(&f, &specs);
-            let scoring = EnableScoring::enabled_from_searcher(&searcher);
-            let (ours, theirs) = (words.weight(scoring).unwrap(), reference.weight(scoring).unwrap());
-            for segment in searcher.segment_readers() {
-                let expected = all(theirs.scorer(segment, 1.0).unwrap().as_mut());
-                prop_assert_eq!(&all(ours.scorer(segment, 1.0).unwrap().as_mut()), &expected);
-                let mut pushed = Vec::new();
-                ours.for_each(segment, &mut |doc, score| pushed.push((doc, score))).unwrap();
-                prop_assert_eq!(&pushed, &expected);
-                prop_assert_eq!(ours.count(segment).unwrap() as usize, expected.len());
-                let (mut a, mut b) = (ours.scorer(segment, 1.0).unwrap(), theirs.scorer(segment, 1.0).unwrap());
-                let mut targets = targets.clone();
-                targets.sort_unstable();
-                for target in targets {
-                    let (da, db) = (a.seek(target.max(a.doc())), b.seek(target.max(b.doc())));
-                    prop_assert_eq!(da, db);
-                    if da != TERMINATED {
-                        prop_assert_eq!(a.score(), b.score());
-                    }
-                }
-            }
-            // Inside an intersection with a filter (seeks driven by the filter).
-            let only = |q: Box<dyn Query>| -> BooleanQuery {
-                let z: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(term(f.z, filter), IndexRecordOption::Basic)),
-                    0.0,
-                ));
-                BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, z)])
-            };
-            let top = TopDocs::with_limit(50).order_by_score();
-            let got = searcher.search(&only(Box::new(words.clone())), &top).unwrap();
-            let want = searcher.search(&only(reference.box_clone()), &top).unwrap();
-            prop_assert_eq!(got, want);
-        }
-    }
-}
+mod tests;
