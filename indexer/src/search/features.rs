@@ -107,9 +107,9 @@ impl ProductIndex {
         let mut matches: Vec<Matches> = vec![Matches::default(); top.len()];
 
         // Candidates by segment, in doc order, so every postings list is walked forward once.
-        let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
+        let mut by_segment: Vec<Vec<(DocId, usize)>> = vec![Vec::new(); searcher.segment_readers().len()];
         for (i, (_, address)) in top.iter().enumerate() {
-            by_segment.entry(address.segment_ord).or_default().push((address.doc_id, i));
+            by_segment[address.segment_ord as usize].push((address.doc_id, i));
         }
         // Typo matches of rare words in title and brand, as phase 1 expanded them (and kept).
         let mut typo_weights: Vec<(usize, KeptFuzzyQuery)> = Vec::new();
@@ -126,9 +126,15 @@ impl ProductIndex {
         let expansion_terms: Vec<(usize, Term)> = expansions
             .map(|e| expanded(terms, e).map(|(w, stem, _)| (w, Term::from_field_text(f.title_stem, stem))).collect())
             .unwrap_or_default();
-        let mut per_segment: HashMap<u32, SegmentState> = HashMap::with_capacity(by_segment.len());
+        // By segment ordinal; segments without candidates are not opened.
+        let mut per_segment: Vec<Option<SegmentState>> = Vec::with_capacity(by_segment.len());
         let mut positions = Vec::new();
-        for (&segment_ord, docs) in &mut by_segment {
+        for (segment_ord, docs) in by_segment.iter_mut().enumerate() {
+            if docs.is_empty() {
+                per_segment.push(None);
+                continue;
+            }
+            let segment_ord = segment_ord as u32;
             docs.sort_unstable();
             let segment = searcher.segment_reader(segment_ord);
             let mut norms: HashMap<Field, FieldNormReader> = HashMap::new();
@@ -189,26 +195,25 @@ impl ProductIndex {
                 let mut scorer = weight.scorer(segment, 1.0)?;
                 for_each_match(scorer.as_mut(), docs, |i| matches[i].typo |= 1 << w);
             }
-            per_segment.insert(
-                segment_ord,
-                SegmentState {
-                    signals: self.segment_signals_with(searcher, segment_ord, engagement)?,
-                    ids: self.id_table(searcher, segment_ord)?,
-                    title_norms: segment.get_fieldnorms_reader(f.title_exact)?,
-                },
-            );
+            per_segment.push(Some(SegmentState {
+                signals: self.segment_signals_with(searcher, segment_ord, engagement)?,
+                ids: self.id_table(searcher, segment_ord)?,
+                title_norms: segment.get_fieldnorms_reader(f.title_exact)?,
+            }));
         }
 
+        // Every candidate's segment has its state.
+        let state = |address: &DocAddress| {
+            per_segment[address.segment_ord as usize].as_ref().unwrap_or_else(|| unreachable!("opened above"))
+        };
         let idf: Vec<f32> = terms.iter().map(|t| self.idf(searcher, t)).collect();
         let click_through = match &ranker.clicks {
             // A query never shown: the prior for every product, without reading their ids.
             Some(clicks) => match clicks.unshown(q) {
                 Some(prior) => vec![prior; top.len()],
                 None => {
-                    let ids: Vec<&str> = top
-                        .iter()
-                        .map(|(_, address)| per_segment[&address.segment_ord].ids.get(address.doc_id).unwrap_or(""))
-                        .collect();
+                    let ids: Vec<&str> =
+                        top.iter().map(|(_, address)| state(address).ids.get(address.doc_id).unwrap_or("")).collect();
                     clicks.click_throughs(q, &ids)
                 }
             },
@@ -217,7 +222,7 @@ impl ProductIndex {
         let idf_total: f32 = idf.iter().sum::<f32>().max(f32::EPSILON);
         let mut out = Vec::with_capacity(top.len());
         for (rank, ((score, address), m)) in top.iter().zip(&matches).enumerate() {
-            let seg = &per_segment[&address.segment_ord];
+            let seg = state(address);
             let share = |mask: u16| mask.count_ones() as f32 / n.max(1) as f32;
             let any = m.exact | m.stem | m.typo;
             let covered: f32 = (0..n).filter(|w| any & (1 << w) != 0).map(|w| idf[w]).sum();
