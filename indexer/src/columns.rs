@@ -24,11 +24,6 @@ impl IdTable {
         let ord = *self.ords.get(doc as usize)?;
         self.terms.get(ord as usize).map(|t| &**t)
     }
-
-    /// Whether `doc` has an id ([`get`](Self::get) is `Some`), without reading it.
-    pub(crate) fn has(&self, doc: tantivy::DocId) -> bool {
-        self.ords.get(doc as usize).is_some_and(|&ord| (ord as usize) < self.terms.len())
-    }
 }
 
 /// Engagement (event popularity) per segment, aligned with doc ids.

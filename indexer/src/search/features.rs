@@ -235,10 +235,8 @@ impl ProductIndex {
                 .count();
             let title_len = seg.title_norms.fieldnorm(address.doc_id);
             let r: RankFeatures = seg.signals.rank_features(address.doc_id, *score);
-            let click_through = match click_through.get(rank) {
-                Some(&ctr) if seg.ids.has(address.doc_id) => ctr as f32,
-                _ => 0.0,
-            };
+            // Every product has an id (the writer requires one).
+            let click_through = click_through.get(rank).map_or(0.0, |&ctr| ctr as f32);
             let named: [(&str, f32); NUM_FEATURES] = [
                 ("phase1_score", score.max(0.0).ln_1p()),
                 ("phase1_rank", (rank as f32).ln_1p()),

@@ -201,7 +201,8 @@ struct WordsWeight {
 
 impl WordsWeight {
     fn words_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<WordsScorer> {
-        let mut leaves = Vec::new();
+        // A leaf holds its postings' decoded block (a kilobyte): never moved by growing.
+        let mut leaves = Vec::with_capacity(self.clauses.iter().map(|c| c.parts.len()).sum());
         let mut kinds = Vec::with_capacity(self.clauses.len());
         for (c, clause) in self.clauses.iter().enumerate() {
             kinds.push((clause.tie, clause.optional));
