@@ -24,8 +24,8 @@ const HORIZON: usize = 4096;
 /// 64-bit words of a window's bit set.
 const WORDS: usize = HORIZON / 64;
 
-/// BM25 weights kept at most.
-const MAX_KEPT_WEIGHTS: usize = 1 << 16;
+/// BM25 weights kept at most (each holds its own 1 KiB table: 9 MiB at most).
+const MAX_KEPT_WEIGHTS: usize = 1 << 13;
 
 /// (field, the term's document frequency, documents, the field's tokens): what a BM25 weight
 /// is computed from.
