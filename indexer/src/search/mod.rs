@@ -3,8 +3,8 @@
 //! counts facets, [`rerank`] applies the learned phase 2 to the window with the [`features`] it
 //! reads from postings, and [`highlight`] marks the matches; [`engagement`] keeps the
 //! per-segment id tables and engagement columns they share; [`factors`] keeps phase 1's signal
-//! factor per product and [`automata`] the prefix and typo matches per segment. This file strings
-//! them together.
+//! factor per product and [`automata`] the prefix and typo matches per segment; [`words`] is the
+//! words' query, scored in one pass. This file strings them together.
 
 mod automata;
 pub(crate) use automata::KeptMatches;

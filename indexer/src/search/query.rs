@@ -55,7 +55,7 @@ impl ProductIndex {
         // Words in a large share of the catalog ("for", "in", "white") only score the products
         // the other words find, as Lucene's common-terms query does: walking their postings
         // would cost a share of the whole catalog on every search.
-        let common = self.common_words(searcher, request, terms);
+        let common = self.common_words(searcher, terms);
         let f = &self.fields;
         let mut words = WordsQuery::new(self.weights.clone());
         for (i, t) in terms.iter().enumerate() {
@@ -83,10 +83,10 @@ impl ProductIndex {
 
     /// Which query words are common (in at least [`COMMON_SHARE`] of the products, by their
     /// title or description stem) while another word is not: those only score.
-    fn common_words(&self, searcher: &Searcher, request: &SearchRequest, terms: &[QueryTerm]) -> Vec<bool> {
+    fn common_words(&self, searcher: &Searcher, terms: &[QueryTerm]) -> Vec<bool> {
         let f = &self.fields;
         let total = searcher.num_docs();
-        if total < COMMON_MIN_PRODUCTS || request.ranking == RankingMode::Bm25 {
+        if total < COMMON_MIN_PRODUCTS {
             return vec![false; terms.len()];
         }
         let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
