@@ -13,6 +13,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 
 use super::automata::KeptFuzzyQuery;
+use super::lexicon::Lexicon;
 use super::query::expanded;
 use crate::analysis::QueryTerm;
 use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
@@ -93,6 +94,7 @@ impl ProductIndex {
     pub(crate) fn features(
         &self,
         searcher: &Searcher,
+        lexicon: &Lexicon,
         q: &str,
         terms: &[QueryTerm],
         top: &[(Score, DocAddress)],
@@ -103,7 +105,7 @@ impl ProductIndex {
         let f = &self.fields;
         let n = terms.len().min(16);
         let terms = &terms[..n];
-        let words = self.word_fields(searcher, terms)?;
+        let words = self.word_fields(searcher, lexicon, terms)?;
         let mut matches: Vec<Matches> = vec![Matches::default(); top.len()];
 
         // Candidates by segment, in doc order, so every postings list is walked forward once.
@@ -115,7 +117,7 @@ impl ProductIndex {
         let mut typo_weights: Vec<(usize, KeptFuzzyQuery)> = Vec::new();
         for (w, t) in terms.iter().enumerate() {
             let typos = t.allowed_typos();
-            if typos == 0 || !self.is_rare(searcher, t) {
+            if typos == 0 || !self.is_rare(lexicon, t) {
                 continue;
             }
             for field in [f.title_exact, f.brand_text] {
@@ -139,11 +141,9 @@ impl ProductIndex {
             let segment = searcher.segment_reader(segment_ord);
             let mut norms: HashMap<Field, FieldNormReader> = HashMap::new();
             for word in &words {
-                let Some(mut postings) = segment.inverted_index(word.field)?.read_postings(
-                    &word.term,
-                    if word.title { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs },
-                )?
-                else {
+                let option =
+                    if word.title { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+                let Some(mut postings) = lexicon.postings(segment, &word.term, option)? else {
                     continue;
                 };
                 let norm = match norms.entry(word.field) {
@@ -184,9 +184,7 @@ impl ProductIndex {
                 }
             }
             for (w, term) in &expansion_terms {
-                let Some(mut postings) =
-                    segment.inverted_index(f.title_stem)?.read_postings(term, IndexRecordOption::Basic)?
-                else {
+                let Some(mut postings) = lexicon.postings(segment, term, IndexRecordOption::Basic)? else {
                     continue;
                 };
                 for_each_match(&mut postings, docs, |i| matches[i].expanded |= 1 << w);
@@ -206,7 +204,7 @@ impl ProductIndex {
         let state = |address: &DocAddress| {
             per_segment[address.segment_ord as usize].as_ref().unwrap_or_else(|| unreachable!("opened above"))
         };
-        let idf: Vec<f32> = terms.iter().map(|t| self.idf(searcher, t)).collect();
+        let idf: Vec<f32> = terms.iter().map(|t| self.idf(lexicon, t)).collect();
         let click_through = match &ranker.clicks {
             // A query never shown: the prior for every product, without reading their ids.
             Some(clicks) => match clicks.unshown(q) {
@@ -284,7 +282,7 @@ impl ProductIndex {
     }
 
     /// Each query word in each text field, with its BM25 weight over the whole index.
-    fn word_fields(&self, searcher: &Searcher, terms: &[QueryTerm]) -> Result<Vec<WordField>> {
+    fn word_fields(&self, searcher: &Searcher, lexicon: &Lexicon, terms: &[QueryTerm]) -> Result<Vec<WordField>> {
         let f = &self.fields;
         let fields = [
             f.title_exact,
@@ -295,17 +293,14 @@ impl ProductIndex {
             f.description_stem,
             f.title_head,
         ];
-        // As `Bm25Weight::for_terms` computes it, each field's average length read once.
+        // As `Bm25Weight::for_terms` computes it (kept), each field's tokens read once.
         let docs = searcher.total_num_docs()?;
-        let average = fields
-            .iter()
-            .map(|&field| Ok(searcher.total_num_tokens(field)? as Score / docs as Score))
-            .collect::<Result<Vec<Score>>>()?;
+        let tokens = fields.iter().map(|&field| Ok(searcher.total_num_tokens(field)?)).collect::<Result<Vec<u64>>>()?;
         let mut out = Vec::with_capacity(terms.len() * fields.len());
         for (w, t) in terms.iter().enumerate() {
             for (slot, (&field, (_, exact))) in fields.iter().zip(BM25_FEATURES).enumerate() {
                 let term = Term::from_field_text(field, if exact { &t.exact } else { &t.stem });
-                let weight = Bm25Weight::for_one_term_without_explain(searcher.doc_freq(&term)?, docs, average[slot]);
+                let weight = self.weights.weight(field, lexicon.doc_freq(&term)?, docs, tokens[slot]);
                 out.push(WordField { field, term, weight, word: w, slot, exact, title: slot == 0 });
             }
         }
@@ -314,14 +309,14 @@ impl ProductIndex {
 
     /// Inverse document frequency of a word (its stem in titles, or in descriptions when more
     /// frequent there), as BM25 computes it.
-    fn idf(&self, searcher: &Searcher, t: &QueryTerm) -> f32 {
+    fn idf(&self, lexicon: &Lexicon, t: &QueryTerm) -> f32 {
         let f = &self.fields;
-        let n = searcher.num_docs() as f32;
+        let n = lexicon.num_docs() as f32;
         let df = [f.title_stem, f.description_stem, f.brand_text]
             .into_iter()
             .map(|field| {
                 let text = if field == f.brand_text { &t.exact } else { &t.stem };
-                searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0)
+                lexicon.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0)
             })
             .max()
             .unwrap_or(0) as f32;

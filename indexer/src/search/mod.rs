@@ -19,6 +19,7 @@ mod features;
 pub(crate) mod filter;
 mod gate;
 mod highlight;
+mod lexicon;
 mod query;
 mod rerank;
 mod sort;
@@ -42,6 +43,7 @@ use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 use collect::text_of;
+use lexicon::Lexicon;
 use rerank::Ranked;
 
 /// What [`ProductIndex::retrieve`] found.
@@ -74,6 +76,8 @@ struct Planned {
     engagement: Option<Arc<EngagementColumns>>,
     /// The settings the searcher's commit is complete for.
     served: Arc<Served>,
+    /// The search's term look-ups.
+    lexicon: Arc<Lexicon>,
 }
 
 /// A phase-1 hit with its phase-2 features.
@@ -182,7 +186,7 @@ impl ProductIndex {
         ranker: &Ranker,
         expansions: Option<&Expansions>,
     ) -> Result<Vec<Candidate>> {
-        let Planned { searcher, terms, query, engagement, served, .. } =
+        let Planned { searcher, terms, query, engagement, served, lexicon, .. } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
         let (top, ..) = self.collect(
             &searcher,
@@ -196,7 +200,8 @@ impl ProductIndex {
             None,
             None,
         )?;
-        let features = self.features(&searcher, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
+        let features =
+            self.features(&searcher, &lexicon, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
             .into_iter()
@@ -210,7 +215,7 @@ impl ProductIndex {
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
-        let Planned { searcher, language, terms, text, clauses, query, engagement, served } =
+        let Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
         let plan = self.facet_plan(request, &clauses, &served)?;
         let first = match request.ranking {
@@ -256,6 +261,7 @@ impl ProductIndex {
             Some(model) => {
                 let cx = rerank::Context {
                     searcher: &searcher,
+                    lexicon: &lexicon,
                     request,
                     terms: &terms,
                     ranker,
@@ -283,14 +289,15 @@ impl ProductIndex {
         let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let terms = self.analyzer.query_terms(&request.q, language);
         // The tenant's clause is part of the words' query: every facet pass keeps it.
+        let lexicon = Lexicon::new(&searcher);
         let text = self.filtered(
-            self.text_query(&searcher, request, &terms, expansions, weights, &served),
+            self.text_query(&lexicon, request, &terms, expansions, weights, &served),
             tenant.iter(),
             served.generation,
         );
         let query = self.filtered(text.box_clone(), &clauses, served.generation);
         let engagement = self.engagement_columns(&searcher)?;
-        Ok(Planned { searcher, language, terms, text, clauses, query, engagement, served })
+        Ok(Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon })
     }
 }
 

@@ -1,13 +1,16 @@
 //! Query building: each query word's exact, stemmed and typo matches over the weighted fields
 //! (DisMax), the title's product type, learned expansions, joined words, and the filters.
 
+use std::sync::Arc;
+
 use searchd_catalog::filter::Resolved;
 use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
+use tantivy::Term;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
 
 use super::automata::KeptFuzzyQuery;
+use super::lexicon::Lexicon;
 use super::words::{Part, WordsQuery};
 use crate::ProductIndex;
 use crate::analysis::QueryTerm;
@@ -28,7 +31,7 @@ impl ProductIndex {
     /// there are none.
     pub(super) fn text_query(
         &self,
-        searcher: &Searcher,
+        lexicon: &Arc<Lexicon>,
         request: &SearchRequest,
         terms: &[QueryTerm],
         expansions: Option<&Expansions>,
@@ -55,11 +58,11 @@ impl ProductIndex {
         // Words in a large share of the catalog ("for", "in", "white") only score the products
         // the other words find, as Lucene's common-terms query does: walking their postings
         // would cost a share of the whole catalog on every search.
-        let common = self.common_words(searcher, terms);
+        let common = self.common_words(lexicon, terms);
         let f = &self.fields;
-        let mut words = WordsQuery::new(self.weights.clone());
+        let mut words = WordsQuery::new(self.weights.clone(), lexicon.clone());
         for (i, t) in terms.iter().enumerate() {
-            words.best(self.term_parts(searcher, t, weights, &attributes, prefix == Some(i)), weights.tie, common[i]);
+            words.best(self.term_parts(lexicon, t, weights, &attributes, prefix == Some(i)), weights.tie, common[i]);
             // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on
             // top of its title match: the product is what was asked for, not an accessory.
             words.single(Part::Const(Term::from_field_text(f.title_head, &t.stem), weights.head), common[i]);
@@ -83,13 +86,13 @@ impl ProductIndex {
 
     /// Which query words are common (in at least [`COMMON_SHARE`] of the products, by their
     /// title or description stem) while another word is not: those only score.
-    fn common_words(&self, searcher: &Searcher, terms: &[QueryTerm]) -> Vec<bool> {
+    fn common_words(&self, lexicon: &Lexicon, terms: &[QueryTerm]) -> Vec<bool> {
         let f = &self.fields;
-        let total = searcher.num_docs();
+        let total = lexicon.num_docs();
         if total < COMMON_MIN_PRODUCTS {
             return vec![false; terms.len()];
         }
-        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
+        let df = |field, text: &str| lexicon.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
         let text_df: Vec<u64> =
             terms.iter().map(|t| df(f.title_stem, &t.stem).max(df(f.description_stem, &t.stem))).collect();
         let common: Vec<bool> = text_df.iter().map(|&n| n as f64 >= COMMON_SHARE * total as f64).collect();
@@ -131,7 +134,7 @@ impl ProductIndex {
     /// a whole word's match, typo-tolerant when the word is rare.
     fn term_parts(
         &self,
-        searcher: &Searcher,
+        lexicon: &Lexicon,
         t: &QueryTerm,
         w: &TextWeights,
         attributes: &[(String, f32)],
@@ -152,7 +155,7 @@ impl ProductIndex {
             parts.push(Part::Term(json_path_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
         }
         let typos = t.allowed_typos();
-        let rare = (typos > 0 || prefix) && self.is_rare(searcher, t);
+        let rare = (typos > 0 || prefix) && self.is_rare(lexicon, t);
         let fuzzy = |field, distance, prefix, boost| {
             let term = Term::from_field_text(field, &t.exact);
             Part::Other(boosted(Box::new(KeptFuzzyQuery::new(term, distance, prefix, self.matches.clone())), boost))
@@ -178,9 +181,9 @@ impl ProductIndex {
     /// are expanded to their typo neighbours, as Typesense expands typos only while exact results
     /// are scarce: a word found in many products is what the user meant, and expanding it costs a
     /// walk of the term dictionary and adds noise ("drill" → "frill").
-    pub(crate) fn is_rare(&self, searcher: &Searcher, t: &QueryTerm) -> bool {
+    pub(crate) fn is_rare(&self, lexicon: &Lexicon, t: &QueryTerm) -> bool {
         let f = &self.fields;
-        let df = |field, text: &str| searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
+        let df = |field, text: &str| lexicon.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0);
         let known = df(f.title_exact, &t.exact).max(df(f.title_stem, &t.stem)).max(df(f.brand_text, &t.exact));
         known < TYPO_MAX_DOC_FREQ
     }

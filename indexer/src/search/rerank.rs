@@ -4,6 +4,7 @@
 use searchd_catalog::{Expansions, FeatureVector, Ranker, SearchRequest, SecondPhase};
 use tantivy::{DocAddress, Score, Searcher};
 
+use super::lexicon::Lexicon;
 use crate::analysis::QueryTerm;
 use crate::columns::EngagementColumns;
 use crate::{ProductIndex, Result};
@@ -27,6 +28,7 @@ impl Ranked {
 /// What the re-rank reads besides the hits.
 pub(super) struct Context<'a> {
     pub(super) searcher: &'a Searcher,
+    pub(super) lexicon: &'a Lexicon,
     pub(super) request: &'a SearchRequest,
     pub(super) terms: &'a [QueryTerm],
     pub(super) ranker: &'a Ranker,
@@ -45,6 +47,7 @@ impl ProductIndex {
         let window = cx.ranker.window.min(top.len());
         let features = self.features(
             cx.searcher,
+            cx.lexicon,
             &cx.request.q,
             cx.terms,
             &top[..window],

@@ -15,9 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
+
+use super::lexicon::Lexicon;
 
 /// Documents in one window (as Tantivy's buffered union).
 const HORIZON: usize = 4096;
@@ -52,18 +54,12 @@ impl std::fmt::Debug for KeptWeights {
 }
 
 impl KeptWeights {
-    /// The weight `TermQuery` computes for `term` under `statistics` (the same floats), with
-    /// `tokens` the total tokens of the term's field.
-    fn weight(
-        &self,
-        statistics: &dyn Bm25StatisticsProvider,
-        term: &Term,
-        docs: u64,
-        tokens: u64,
-    ) -> tantivy::Result<Bm25Weight> {
-        let key = (term.field(), statistics.doc_freq(term)?, docs, tokens);
+    /// The weight `TermQuery` computes for a term of `field` in `doc_freq` of `docs` documents
+    /// (the same floats), with `tokens` the total tokens of the field.
+    pub(crate) fn weight(&self, field: Field, doc_freq: u64, docs: u64, tokens: u64) -> Bm25Weight {
+        let key = (field, doc_freq, docs, tokens);
         if let Some(weight) = self.entries.lock().ok().and_then(|mut e| e.get(&key).cloned()) {
-            return Ok(weight);
+            return weight;
         }
         // As `Bm25Weight::for_terms` computes it for one term, without the explanation.
         let weight = Bm25Weight::for_one_term_without_explain(key.1, docs, tokens as Score / docs as Score);
@@ -73,7 +69,7 @@ impl KeptWeights {
                 entries.pop_lru();
             }
         }
-        Ok(weight)
+        weight
     }
 }
 
@@ -115,12 +111,13 @@ struct Clause {
 pub(crate) struct WordsQuery {
     clauses: Vec<Clause>,
     weights: Arc<KeptWeights>,
+    lexicon: Arc<Lexicon>,
 }
 
 impl WordsQuery {
-    /// No clauses yet; BM25 weights from and into `weights`.
-    pub(crate) fn new(weights: Arc<KeptWeights>) -> Self {
-        Self { clauses: Vec::new(), weights }
+    /// No clauses yet; BM25 weights from and into `weights`, terms looked up through `lexicon`.
+    pub(crate) fn new(weights: Arc<KeptWeights>, lexicon: Arc<Lexicon>) -> Self {
+        Self { clauses: Vec::new(), weights, lexicon }
     }
 
     /// Adds the best of `parts` (a DisMax with `tie`).
@@ -136,9 +133,13 @@ impl WordsQuery {
 
 impl Query for WordsQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let statistics = match enable_scoring {
-            EnableScoring::Enabled { statistics_provider, .. } => Some(statistics_provider),
-            EnableScoring::Disabled { .. } => None,
+        let (statistics, kept) = match enable_scoring {
+            // The searcher's own statistics are the lexicon's when it reads the same segments.
+            EnableScoring::Enabled { searcher, statistics_provider } => (
+                Some(statistics_provider),
+                std::ptr::addr_eq(statistics_provider, searcher) && self.lexicon.serves(searcher),
+            ),
+            EnableScoring::Disabled { .. } => (None, false),
         };
         // Required clauses first: the window knows its documents before the optional ones score.
         let ordered = self.clauses.iter().filter(|c| !c.optional).chain(self.clauses.iter().filter(|c| c.optional));
@@ -158,7 +159,8 @@ impl Query for WordsQuery {
                             Entry::Occupied(e) => *e.get(),
                             Entry::Vacant(e) => *e.insert(statistics.total_num_tokens(field)?),
                         };
-                        let bm25 = self.weights.weight(statistics, term, docs, tokens)?;
+                        let doc_freq = if kept { self.lexicon.doc_freq(term)? } else { statistics.doc_freq(term)? };
+                        let bm25 = self.weights.weight(field, doc_freq, docs, tokens);
                         PartWeight::Term { term: term.clone(), bm25, boost: *boost }
                     }
                     // Without scoring only the documents count.
@@ -169,7 +171,7 @@ impl Query for WordsQuery {
             }
             clauses.push(ClauseWeight { parts, tie: clause.tie, optional: clause.optional });
         }
-        Ok(Box::new(WordsWeight { clauses }))
+        Ok(Box::new(WordsWeight { clauses, lexicon: self.lexicon.clone() }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -197,6 +199,7 @@ struct ClauseWeight {
 struct WordsWeight {
     /// Required clauses first.
     clauses: Vec<ClauseWeight>,
+    lexicon: Arc<Lexicon>,
 }
 
 impl WordsWeight {
@@ -209,8 +212,9 @@ impl WordsWeight {
             for part in &clause.parts {
                 let docs = match part {
                     PartWeight::Term { term, bm25, boost: own } => {
-                        let index = reader.inverted_index(term.field())?;
-                        let Some(postings) = index.read_postings(term, IndexRecordOption::WithFreqs)? else { continue };
+                        let Some(postings) = self.lexicon.postings(reader, term, IndexRecordOption::WithFreqs)? else {
+                            continue;
+                        };
                         let norms = match reader.fieldnorms_readers().get_field(term.field())? {
                             Some(norms) => norms,
                             None => FieldNormReader::constant(reader.max_doc(), 1),
@@ -219,8 +223,9 @@ impl WordsWeight {
                         Docs::Term { postings, norms, bm25: bm25.boost_by(boost * own) }
                     }
                     PartWeight::Const(term, score) => {
-                        let index = reader.inverted_index(term.field())?;
-                        let Some(postings) = index.read_postings(term, IndexRecordOption::Basic)? else { continue };
+                        let Some(postings) = self.lexicon.postings(reader, term, IndexRecordOption::Basic)? else {
+                            continue;
+                        };
                         Docs::Const { postings, score: boost * score }
                     }
                     PartWeight::Other(weight) => Docs::Other(weight.scorer(reader, boost)?),

@@ -82,9 +82,9 @@ fn part(f: &Fields, &(kind, word, boost): &PartSpec) -> (Part, Box<dyn Query>) {
     }
 }
 
-/// The query and the Tantivy queries it replaces.
-fn queries(f: &Fields, specs: &[ClauseSpec]) -> (WordsQuery, Box<dyn Query>) {
-    let mut words = WordsQuery::new(Arc::default());
+/// The query (its terms looked up through `lexicon`) and the Tantivy queries it replaces.
+fn queries(f: &Fields, specs: &[ClauseSpec], lexicon: Arc<Lexicon>) -> (WordsQuery, Box<dyn Query>) {
+    let mut words = WordsQuery::new(Arc::default(), lexicon);
     let (mut required, mut optional) = (Vec::new(), Vec::new());
     for (is_optional, tie, parts) in specs {
         let (ours, theirs): (Vec<Part>, Vec<Box<dyn Query>>) = parts.iter().map(|p| part(f, p)).unzip();
@@ -141,10 +141,14 @@ proptest! {
         mut specs in proptest::collection::vec(clause(), 1..6),
         targets in proptest::collection::vec(0u32..10_000, 0..20),
         filter in 0u8..3,
+        stale in any::<bool>(),
     ) {
         specs[0].0 = false;
         let (searcher, f) = index(n, seed, segments);
-        let (words, reference) = queries(&f, &specs);
+        // A lexicon of other segments is not used: the searcher's statistics and postings are.
+        let lexicon = if stale { Lexicon::new(&index(1, seed, 1).0) } else { Lexicon::new(&searcher) };
+        prop_assert_eq!(lexicon.serves(&searcher), !stale);
+        let (words, reference) = queries(&f, &specs, lexicon);
         let scoring = EnableScoring::enabled_from_searcher(&searcher);
         let (ours, theirs) = (words.weight(scoring).unwrap(), reference.weight(scoring).unwrap());
         for segment in searcher.segment_readers() {
