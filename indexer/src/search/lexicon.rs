@@ -36,7 +36,7 @@ impl Lexicon {
         Arc::new(Self {
             searcher: searcher.clone(),
             segments: searcher.segment_readers().iter().map(SegmentReader::segment_id).collect(),
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::with_capacity(64)),
         })
     }
 
