@@ -109,6 +109,9 @@ pub struct TextWeights {
     /// 0.7476, 4 → 0.7478, 8 → 0.7481; 2 keeps a whole match of a common word (BM25 × title
     /// weight, about 3 and up) above a prefix-only one.
     pub prefix: f32,
+    /// A declared synonym of a query word (settings' `synonyms`) counts this share of the word
+    /// itself, field by field: the word as typed ranks first.
+    pub synonym: f32,
 }
 
 impl Default for TextWeights {
@@ -125,6 +128,7 @@ impl Default for TextWeights {
             expansion: 1.0,
             tie: 0.0,
             prefix: 2.0,
+            synonym: 0.9,
         }
     }
 }
@@ -145,12 +149,13 @@ impl TextWeights {
             ("expansion", self.expansion),
             ("tie", self.tie),
             ("prefix", self.prefix),
+            ("synonym", self.synonym),
         ];
         if let Some((name, _)) = all.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
             return Err(format!("ranking.text.{name} must be a finite number ≥ 0"));
         }
-        if self.stemmed > 1.0 || self.tie > 1.0 {
-            return Err("ranking.text.stemmed and ranking.text.tie must be at most 1".into());
+        if self.stemmed > 1.0 || self.tie > 1.0 || self.synonym > 1.0 {
+            return Err("ranking.text.stemmed, ranking.text.tie and ranking.text.synonym must be at most 1".into());
         }
         Ok(())
     }
@@ -353,6 +358,9 @@ pub struct WordMatch {
     /// Its best match.
     #[serde(rename = "match")]
     pub kind: MatchKind,
+    /// With a `synonym` match: the synonym found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synonym: Option<String>,
 }
 
 /// Kinds of word match, best first.
@@ -367,6 +375,8 @@ pub enum MatchKind {
     Typo,
     /// Only the start of a longer word (the last word, with `prefix=last`).
     Prefix,
+    /// A declared synonym of the word (see the match's `synonym`).
+    Synonym,
     /// Not in the hit's text (it matched elsewhere, or the hit came for other words).
     None,
 }

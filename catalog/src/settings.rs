@@ -25,6 +25,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::{AttributeSchema, AttributeType};
+use crate::synonyms::SynonymSet;
+
+/// The settings' top-level keys.
+const SETTINGS: [&str; 3] = ["attributes", "vendors", "synonyms"];
 
 /// Most attributes one index may declare.
 pub const MAX_ATTRIBUTES: usize = 256;
@@ -42,6 +46,9 @@ pub struct Settings {
     /// The vendors' own settings.
     #[serde(default, skip_serializing_if = "VendorSettings::is_empty")]
     pub vendors: VendorSettings,
+    /// Synonyms, applied at query time (see [`crate::synonyms`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<SynonymSet>,
 }
 
 /// What is declared about vendors.
@@ -76,19 +83,34 @@ impl Settings {
     /// declared): what a first start takes from the configuration file.
     pub fn initial(attributes: AttributeSchema, vendor_attributes: AttributeSchema) -> Self {
         let vendors = VendorSettings { attributes: vendor_attributes };
-        Self { version: u64::from(!attributes.0.is_empty() || !vendors.is_empty()), attributes, vendors }
+        let version = u64::from(!attributes.0.is_empty() || !vendors.is_empty());
+        Self { version, attributes, vendors, synonyms: Vec::new() }
     }
 
-    /// These settings with `patch` merged in (RFC 7386), at the next version, checked:
-    /// `reserved` are the built-in fields' names. The error names the key at fault
-    /// (`attributes.size: …`).
+    /// These settings with `patch` merged in (RFC 7386: a list such as `synonyms` is replaced
+    /// whole), at the next version, checked: `reserved` are the built-in fields' names. The
+    /// error names the key at fault (`attributes.size: …`, `synonyms[2].lang: …`). Language
+    /// codes are checked for their form; which languages the engine analyses is the engine's
+    /// check ([`crate::synonyms::validate`]).
     pub fn patched(&self, patch: &Value, reserved: &[&str]) -> Result<Self, String> {
         let Value::Object(fields) = patch else {
             return Err("the settings change is a JSON object (a merge patch of the settings)".into());
         };
-        if let Some(key) = fields.keys().find(|k| !["attributes", "vendors"].contains(&k.as_str())) {
-            return Err(format!("`{key}` is not a setting; settings have `attributes` and `vendors`"));
+        if let Some(key) = fields.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
+            return Err(format!("`{key}` is not a setting; settings have {}", SETTINGS.join(", ")));
         }
+        let synonyms = match fields.get("synonyms") {
+            None => self.synonyms.clone(),
+            Some(Value::Null) => Vec::new(),
+            Some(Value::Array(sets)) => sets
+                .iter()
+                .enumerate()
+                .map(|(i, set)| serde_json::from_value(set.clone()).map_err(|e| format!("synonyms[{i}]: {e}")))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("synonyms: a list of synonym sets (null removes them all)".into()),
+        };
+        let code = |l: &str| (2..=3).contains(&l.trim().len()) && l.trim().chars().all(|c| c.is_ascii_alphabetic());
+        crate::synonyms::validate(&synonyms, &code)?;
         let attributes = patch_attributes(&self.attributes, fields.get("attributes"), "attributes")?;
         attributes.validate(reserved).map_err(|e| format!("attributes: {e}"))?;
         let mut vendors = self.vendors.clone();
@@ -104,7 +126,7 @@ impl Settings {
             }
             Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
         }
-        Ok(Self { version: self.version + 1, attributes, vendors })
+        Ok(Self { version: self.version + 1, attributes, vendors, synonyms })
     }
 
     /// Whether serving `self` after `served` means writing every document again: the

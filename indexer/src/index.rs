@@ -73,6 +73,8 @@ pub struct ProductIndex {
     pub(crate) matches: std::sync::Arc<crate::search::KeptMatches>,
     /// Phase 1's BM25 weights by their statistics.
     pub(crate) weights: std::sync::Arc<crate::search::KeptWeights>,
+    /// The served settings' synonyms, compiled.
+    pub(crate) synonyms: crate::search::KeptSynonyms,
     /// The facet columns of the segments searches see, opened once.
     pub(crate) facet_columns: std::sync::Arc<FacetColumns>,
     /// The served settings, and the change under way.
@@ -137,6 +139,7 @@ impl ProductIndex {
             signal_columns: Mutex::default(),
             matches: std::sync::Arc::default(),
             weights: std::sync::Arc::default(),
+            synonyms: crate::search::KeptSynonyms::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),

@@ -180,6 +180,8 @@ impl ProductIndex {
         let _one = self.settings.changing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let started = Instant::now();
         next.attributes.validate(&reserved_names()).map_err(|e| Error::Input(format!("attributes: {e}")))?;
+        let known = |code: &str| crate::Language::from_code(code).is_some();
+        searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(Error::Input)?;
         let current = self.settings();
         if next.version <= current.settings.version {
             return Err(Error::Input(format!(

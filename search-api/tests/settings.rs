@@ -218,7 +218,14 @@ async fn bad_changes_are_400s_naming_the_key_and_tasks_404() {
         (r#"{"attributes": {"colour": {"filterable": true}}}"#, "attributes.colour", "missing field `type`"),
         (r#"{"attributes": {"price": {"type": "number"}}}"#, "attributes", "built-in"),
         (r#"{"attributes": {"colour": {"type": "keyword", "sortable": true}}}"#, "attributes", "sortable"),
-        (r#"{"synonyms": {}}"#, "body", "not a setting"),
+        (r#"{"colours": {}}"#, "body", "not a setting"),
+        (r#"{"synonyms": {}}"#, "synonyms", "a list of synonym sets"),
+        (
+            r#"{"synonyms": [{"synonyms": ["tv", "television"]}, {"synonyms": ["sofa"]}]}"#,
+            "synonyms[1].synonyms",
+            "at least two",
+        ),
+        (r#"{"synonyms": [{"synonyms": ["tv", "television"], "lang": "zz"}]}"#, "synonyms[0].lang", "unknown language"),
         (r#"[1]"#, "body", "object"),
     ] {
         let reply = send_json(&app, Method::PATCH, "/v1/settings", body).await;

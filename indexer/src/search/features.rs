@@ -15,6 +15,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 use super::automata::KeptFuzzyQuery;
 use super::lexicon::Lexicon;
 use super::query::expanded;
+use super::synonyms::Alternative;
 use crate::analysis::QueryTerm;
 use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
 use crate::{ProductIndex, Result};
@@ -97,6 +98,7 @@ impl ProductIndex {
         lexicon: &Lexicon,
         q: &str,
         terms: &[QueryTerm],
+        alternatives: &[Alternative],
         top: &[(Score, DocAddress)],
         ranker: &Ranker,
         expansions: Option<&Expansions>,
@@ -125,9 +127,15 @@ impl ProductIndex {
                 typo_weights.push((w, KeptFuzzyQuery::new(term, typos, false, self.matches.clone())));
             }
         }
-        let expansion_terms: Vec<(usize, Term)> = expansions
+        let mut expansion_terms: Vec<(usize, Term)> = expansions
             .map(|e| expanded(terms, e).map(|(w, stem, _)| (w, Term::from_field_text(f.title_stem, stem))).collect())
             .unwrap_or_default();
+        // A one-word synonym in the title counts as an expansion of each word it stands for.
+        for alternative in alternatives.iter().filter(|a| a.words.len() == 1) {
+            for w in alternative.span.clone().filter(|&w| w < n) {
+                expansion_terms.push((w, Term::from_field_text(f.title_stem, &alternative.words[0].stem)));
+            }
+        }
         // By segment ordinal; segments without candidates are not opened.
         let mut per_segment: Vec<Option<SegmentState>> = Vec::with_capacity(by_segment.len());
         let mut positions = Vec::new();

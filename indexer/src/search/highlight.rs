@@ -5,6 +5,7 @@
 use searchd_catalog::typo::bounded_distance;
 use searchd_catalog::{Highlight, MatchKind, WordMatch, escape_html_into, fold, tokenize};
 
+use super::synonyms::Alternative;
 use crate::ProductIndex;
 use crate::analysis::{Language, QueryTerm};
 
@@ -40,6 +41,7 @@ impl ProductIndex {
         product: &searchd_catalog::Product,
         terms: &[QueryTerm],
         prefix: Option<usize>,
+        alternatives: &[Alternative],
     ) -> Vec<WordMatch> {
         let language = self.language_of(product);
         let texts = [product.title.as_str(), product.brand.as_deref().unwrap_or(""), product.description.as_str()];
@@ -60,7 +62,19 @@ impl ProductIndex {
                     .map(|(exact, stem)| word_match(t, exact, stem, prefix == Some(i)))
                     .min()
                     .unwrap_or(MatchKind::None);
-                WordMatch { word: t.exact.clone(), kind }
+                // Not in the text as itself: through a declared synonym, every word of it there.
+                let synonym = (kind == MatchKind::None)
+                    .then(|| {
+                        alternatives.iter().filter(|a| a.span.contains(&i)).find(|a| {
+                            a.words
+                                .iter()
+                                .all(|w| words.iter().any(|(exact, stem)| w.exact == *exact || w.stem == *stem))
+                        })
+                    })
+                    .flatten()
+                    .map(Alternative::phrase);
+                let kind = if synonym.is_some() { MatchKind::Synonym } else { kind };
+                WordMatch { word: t.exact.clone(), kind, synonym }
             })
             .collect()
     }

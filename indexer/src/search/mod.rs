@@ -8,6 +8,7 @@
 
 mod automata;
 pub(crate) use automata::KeptMatches;
+pub(crate) use synonyms::KeptSynonyms;
 pub(crate) use words::KeptWeights;
 mod collect;
 mod distinct;
@@ -23,6 +24,7 @@ mod lexicon;
 mod query;
 mod rerank;
 mod sort;
+mod synonyms;
 mod tenant;
 mod words;
 
@@ -45,6 +47,7 @@ use crate::{ProductIndex, Result};
 use collect::text_of;
 use lexicon::Lexicon;
 use rerank::Ranked;
+use synonyms::Alternative;
 
 /// What [`ProductIndex::retrieve`] found.
 struct Retrieved {
@@ -60,6 +63,8 @@ struct Retrieved {
     /// The phase-1 scorer the search used.
     first: Arc<dyn FirstPhaseScorer>,
     engagement: Option<Arc<EngagementColumns>>,
+    /// The query words' declared synonyms.
+    alternatives: Vec<Alternative>,
 }
 
 /// A search ready to collect.
@@ -78,6 +83,8 @@ struct Planned {
     served: Arc<Served>,
     /// The search's term look-ups.
     lexicon: Arc<Lexicon>,
+    /// The query words' declared synonyms.
+    alternatives: Vec<Alternative>,
 }
 
 /// A phase-1 hit with its phase-2 features.
@@ -104,7 +111,7 @@ impl ProductIndex {
     /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
     pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
         let started = Instant::now();
-        let Retrieved { searcher, language, terms, top, total, facets, second, first, engagement } =
+        let Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives } =
             self.retrieve(request, ranker)?;
 
         let mut hits = Vec::with_capacity(top.len());
@@ -130,7 +137,7 @@ impl ProductIndex {
                         score: hit.score,
                         features: model.contributions(f),
                     }),
-                    words: self.word_matches(&product, &terms, prefix),
+                    words: self.word_matches(&product, &terms, prefix, &alternatives),
                 })
             } else {
                 None
@@ -186,7 +193,7 @@ impl ProductIndex {
         ranker: &Ranker,
         expansions: Option<&Expansions>,
     ) -> Result<Vec<Candidate>> {
-        let Planned { searcher, terms, query, engagement, served, lexicon, .. } =
+        let Planned { searcher, terms, query, engagement, served, lexicon, alternatives, .. } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
         let (top, ..) = self.collect(
             &searcher,
@@ -200,8 +207,17 @@ impl ProductIndex {
             None,
             None,
         )?;
-        let features =
-            self.features(&searcher, &lexicon, &request.q, &terms, &top, ranker, expansions, engagement.as_ref())?;
+        let features = self.features(
+            &searcher,
+            &lexicon,
+            &request.q,
+            &terms,
+            &alternatives,
+            &top,
+            ranker,
+            expansions,
+            engagement.as_ref(),
+        )?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
             .into_iter()
@@ -215,7 +231,7 @@ impl ProductIndex {
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
-        let Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon } =
+        let Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon, alternatives } =
             self.plan(request, expansions, &ranker.first.text_weights())?;
         let plan = self.facet_plan(request, &clauses, &served)?;
         let first = match request.ranking {
@@ -262,6 +278,7 @@ impl ProductIndex {
                 let cx = rerank::Context {
                     searcher: &searcher,
                     lexicon: &lexicon,
+                    alternatives: &alternatives,
                     request,
                     terms: &terms,
                     ranker,
@@ -271,7 +288,7 @@ impl ProductIndex {
                 self.rerank(&cx, model.as_ref(), &top)?
             }
         };
-        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement })
+        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives })
     }
 
     /// What every search does before collecting: validation, the query's language and words,
@@ -290,14 +307,36 @@ impl ProductIndex {
         let terms = self.analyzer.query_terms(&request.q, language);
         // The tenant's clause is part of the words' query: every facet pass keeps it.
         let lexicon = Lexicon::new(&searcher);
+        let alternatives = self.alternatives(request, &served, &terms, language, &lexicon);
         let text = self.filtered(
-            self.text_query(&lexicon, request, &terms, expansions, weights, &served),
+            self.text_query(&lexicon, request, &terms, &alternatives, expansions, weights, &served),
             tenant.iter(),
             served.generation,
         );
         let query = self.filtered(text.box_clone(), &clauses, served.generation);
         let engagement = self.engagement_columns(&searcher)?;
-        Ok(Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon })
+        Ok(Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon, alternatives })
+    }
+
+    /// The declared synonyms of a search's words (none in plain BM25).
+    fn alternatives(
+        &self,
+        request: &SearchRequest,
+        served: &Served,
+        terms: &[QueryTerm],
+        language: Language,
+        lexicon: &Lexicon,
+    ) -> Vec<Alternative> {
+        if request.ranking == RankingMode::Bm25 {
+            return Vec::new();
+        }
+        let Some(table) = self.synonyms.table(served.settings.version, &served.settings.synonyms, &self.analyzer)
+        else {
+            return Vec::new();
+        };
+        let terms = &terms[..terms.len().min(query::MAX_QUERY_TERMS)];
+        let rare = |i: usize| terms[i].allowed_typos() > 0 && self.is_rare(lexicon, &terms[i]);
+        table.alternatives(terms, language, &self.analyzer, &rare)
     }
 }
 

@@ -6,18 +6,21 @@ use std::sync::Arc;
 use searchd_catalog::filter::Resolved;
 use searchd_catalog::{Expansions, RankingMode, SearchRequest, TextWeights};
 use tantivy::Term;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 
 use super::automata::KeptFuzzyQuery;
 use super::lexicon::Lexicon;
+use super::synonyms::Alternative;
 use super::words::{Part, WordsQuery};
 use crate::ProductIndex;
 use crate::analysis::QueryTerm;
 use crate::schema::attr_marker;
 use crate::settings::Served;
 
-const MAX_QUERY_TERMS: usize = 12;
+pub(super) const MAX_QUERY_TERMS: usize = 12;
 /// Words found (as such, by stem, or as a brand) in at least this many products are not
 /// expanded to typos.
 const TYPO_MAX_DOC_FREQ: u64 = 3;
@@ -29,11 +32,13 @@ const COMMON_MIN_PRODUCTS: u64 = 1_000;
 impl ProductIndex {
     /// The text part of a search's query: the words (weighted by `weights`); everything when
     /// there are none.
+    #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     pub(super) fn text_query(
         &self,
         lexicon: &Arc<Lexicon>,
         request: &SearchRequest,
         terms: &[QueryTerm],
+        alternatives: &[Alternative],
         expansions: Option<&Expansions>,
         weights: &TextWeights,
         served: &Served,
@@ -62,7 +67,12 @@ impl ProductIndex {
         let f = &self.fields;
         let mut words = WordsQuery::new(self.weights.clone(), lexicon.clone());
         for (i, t) in terms.iter().enumerate() {
-            words.best(self.term_parts(lexicon, t, weights, &attributes, prefix == Some(i)), weights.tie, common[i]);
+            let mut parts = self.term_parts(lexicon, t, weights, &attributes, prefix == Some(i));
+            // Declared synonyms are other ways to match the word, each counting `synonym` of it.
+            for alternative in alternatives.iter().filter(|a| a.span.contains(&i)) {
+                parts.extend(self.synonym_parts(&alternative.words, weights, &attributes));
+            }
+            words.best(parts, weights.tie, common[i]);
             // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on
             // top of its title match: the product is what was asked for, not an accessory.
             words.single(Part::Const(Term::from_field_text(f.title_head, &t.stem), weights.head), common[i]);
@@ -141,19 +151,8 @@ impl ProductIndex {
         prefix: bool,
     ) -> Vec<Part> {
         let f = &self.fields;
-        let text = |field, text: &str| Term::from_field_text(field, text);
-        let mut parts = vec![
-            Part::Term(text(f.title_exact, &t.exact), w.title),
-            Part::Term(text(f.title_stem, &t.stem), w.title * w.stemmed),
-            Part::Term(text(f.brand_text, &t.exact), w.brand),
-            Part::Term(text(f.category_stem, &t.stem), w.category),
-            Part::Term(text(f.description_exact, &t.exact), w.description),
-            Part::Term(text(f.description_stem, &t.stem), w.description * w.stemmed),
-        ];
-        for (path, weight) in attributes {
-            parts.push(Part::Term(json_path_term(f.attr_exact, path, &t.exact), *weight));
-            parts.push(Part::Term(json_path_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
-        }
+        let mut parts: Vec<Part> =
+            self.field_terms(t, w, attributes).into_iter().map(|(term, boost)| Part::Term(term, boost)).collect();
         let typos = t.allowed_typos();
         let rare = (typos > 0 || prefix) && self.is_rare(lexicon, t);
         let fuzzy = |field, distance, prefix, boost| {
@@ -175,6 +174,50 @@ impl ProductIndex {
             }
         }
         parts
+    }
+
+    /// A word's exact and stemmed terms in each weighted field and searchable attribute, with
+    /// their weights.
+    fn field_terms(&self, t: &QueryTerm, w: &TextWeights, attributes: &[(String, f32)]) -> Vec<(Term, f32)> {
+        let f = &self.fields;
+        let text = |field, text: &str| Term::from_field_text(field, text);
+        let mut terms = vec![
+            (text(f.title_exact, &t.exact), w.title),
+            (text(f.title_stem, &t.stem), w.title * w.stemmed),
+            (text(f.brand_text, &t.exact), w.brand),
+            (text(f.category_stem, &t.stem), w.category),
+            (text(f.description_exact, &t.exact), w.description),
+            (text(f.description_stem, &t.stem), w.description * w.stemmed),
+        ];
+        for (path, weight) in attributes {
+            terms.push((json_path_term(f.attr_exact, path, &t.exact), *weight));
+            terms.push((json_path_term(f.attr_stem, path, &t.stem), weight * w.stemmed));
+        }
+        terms
+    }
+
+    /// A synonym's parts in a query word's DisMax: a word as the word's own fields (times
+    /// `synonym`), a phrase as all its words together, each the best of its fields.
+    fn synonym_parts(&self, words: &[QueryTerm], w: &TextWeights, attributes: &[(String, f32)]) -> Vec<Part> {
+        if let [word] = words {
+            return self
+                .field_terms(word, w, attributes)
+                .into_iter()
+                .map(|(term, boost)| Part::Term(term, boost * w.synonym))
+                .collect();
+        }
+        let all = words
+            .iter()
+            .map(|word| {
+                let best = self
+                    .field_terms(word, w, attributes)
+                    .into_iter()
+                    .map(|(term, boost)| boosted(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)), boost))
+                    .collect();
+                (Occur::Must, Box::new(DisjunctionMaxQuery::with_tie_breaker(best, w.tie)) as Box<dyn Query>)
+            })
+            .collect();
+        vec![Part::Other(boosted(Box::new(BooleanQuery::new(all)), w.synonym))]
     }
 
     /// Whether a word is rare enough in titles and brands to be a likely typo. Only such words

@@ -5,6 +5,7 @@ use searchd_catalog::{Expansions, FeatureVector, Ranker, SearchRequest, SecondPh
 use tantivy::{DocAddress, Score, Searcher};
 
 use super::lexicon::Lexicon;
+use super::synonyms::Alternative;
 use crate::analysis::QueryTerm;
 use crate::columns::EngagementColumns;
 use crate::{ProductIndex, Result};
@@ -29,6 +30,7 @@ impl Ranked {
 pub(super) struct Context<'a> {
     pub(super) searcher: &'a Searcher,
     pub(super) lexicon: &'a Lexicon,
+    pub(super) alternatives: &'a [Alternative],
     pub(super) request: &'a SearchRequest,
     pub(super) terms: &'a [QueryTerm],
     pub(super) ranker: &'a Ranker,
@@ -50,6 +52,7 @@ impl ProductIndex {
             cx.lexicon,
             &cx.request.q,
             cx.terms,
+            cx.alternatives,
             &top[..window],
             cx.ranker,
             cx.expansions,
