@@ -33,13 +33,46 @@ pub struct EvalArgs {
     /// object a line.
     #[arg(long, value_name = "FILE")]
     per_query: Option<PathBuf>,
+    /// Candidate settings to measure against the served ones, without serving them: a JSON
+    /// merge patch of the settings, as `PATCH /v1/settings` takes (synonyms, weights, uses of
+    /// attributes). Prints both runs' figures and the queries whose top k changes most.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// With `--settings`: how many of the most changed queries to print.
+    #[arg(long, default_value_t = 20)]
+    changed: usize,
 }
 
 /// Runs every judged query and prints the table, then one JSON line.
 pub fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
     let ranking: RankingMode = args.ranking.parse()?;
     let options = EvalOptions { k: args.k, ranking, facets: args.facets, prefix: args.prefix.parse()? };
-    evaluate(config, &args.judgments, options, args.per_query.as_deref())
+    match &args.settings {
+        Some(settings) => compare(config, &args.judgments, options, settings, args.changed),
+        None => evaluate(config, &args.judgments, options, args.per_query.as_deref()),
+    }
+}
+
+/// `--settings`: the served settings and the candidate on the same judgments.
+fn compare(config: &Config, judgments: &Path, options: EvalOptions, patch: &Path, shown: usize) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(patch).with_context(|| format!("cannot read {}", patch.display()))?;
+    let patch: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", patch.display()))?;
+    let (index, ranking) = open_index_and_ranking(config)?;
+    let live = index.settings().settings.clone();
+    let next = live
+        .patched(&patch, &searchd_indexer::reserved_names())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.data_dir.display()))?;
+    let preview = index.preview(next)?;
+    let judgments = eval::load_judgments(judgments)?;
+    let ranker = ranking.ranker();
+    let before = eval::run(&index, &ranker, &judgments, &options)?;
+    let after = eval::run_preview(&preview, &ranker, &judgments, &options)?;
+    let changed = eval::changed(&before, &after);
+    print!("{}", eval::render_comparison(&before, &after, &changed, shown, options.k, live.version));
+    let line = serde_json::json!({"live": before.summary, "candidate": after.summary, "changed": changed.len()});
+    println!("{line}");
+    Ok(())
 }
 
 /// The data dir's product index and its ranking, with the events' engagement folded in: what

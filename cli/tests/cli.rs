@@ -67,6 +67,28 @@ fn index_then_eval_prints_the_json_line() {
         assert!(stdout.contains("nDCG@10 condensed"), "the human table comes first");
     }
 
+    // eval --settings: candidate synonyms measured against the served settings, not served.
+    let sprinkler = dir.path().join("sprinkler.csv");
+    std::fs::write(&sprinkler, "query,product_uid,relevance\nsprinkler,4,3\nsprinkler,5,2\ndrill,1,3\n").unwrap();
+    let candidate = dir.path().join("candidate.json");
+    std::fs::write(&candidate, r#"{"synonyms": [{"input": "sprinkler", "synonyms": ["garden hose"]}]}"#).unwrap();
+    let (j, c) = (sprinkler.to_str().unwrap(), candidate.to_str().unwrap());
+    for _ in 0..2 {
+        let out = searchd(&["--data-dir", data, "eval", "--judgments", j, "--settings", c]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let json: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(json["live"]["recall100"], 0.5, "{stdout}");
+        assert_eq!(json["candidate"]["recall100"], 1.0, "{stdout}");
+        assert_eq!(json["changed"], 1, "{stdout}");
+        assert!(stdout.contains("sprinkler") && stdout.contains("queries whose top 10 changed: 1 of 2"), "{stdout}");
+    }
+    let held = dir.path().join("held.json");
+    std::fs::write(&held, r#"{"attributes": {"colour": {"type": "keyword", "filterable": true}}}"#).unwrap();
+    let out = searchd(&["--data-dir", data, "eval", "--judgments", j, "--settings", held.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot be previewed"), "{}", text(&out.stderr));
+
     // train-ranker: cross-validation by query, then a saved model that eval then uses.
     let training = dir.path().join("training.csv");
     std::fs::write(

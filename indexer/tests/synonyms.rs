@@ -106,3 +106,27 @@ fn bad_synonyms_are_refused_with_the_entry_named_and_change_nothing() {
     let error = index.settings().settings.patched(&serde_json::json!({"synonyms": {"a": "b"}}), &[]).unwrap_err();
     assert!(error.starts_with("synonyms: a list"), "{error}");
 }
+
+#[test]
+fn a_preview_answers_under_candidate_settings_without_serving_them() {
+    let index = index_of(products());
+    let preview = index.preview(with(1, vec![set(None, &["sofa", "couch"], None)])).unwrap();
+    let request = SearchRequest { q: "couch".into(), ..SearchRequest::default() };
+    let found: Vec<String> = preview.search_ids(&request, &scorer()).unwrap().into_iter().map(|hit| hit.id).collect();
+    assert_eq!(found, ["couch", "sofa"]);
+    let hits = preview.search(&request, &scorer()).unwrap().hits;
+    assert_eq!(hits.len(), 2);
+    // The served settings are untouched.
+    assert_eq!(ids(&index, "couch"), ["couch"]);
+    assert_eq!(index.settings().settings.version, 0);
+    // A change that writes every product again is not previewed; bad synonyms are refused.
+    let mut declared = with(1, Vec::new());
+    declared.attributes.0.insert(
+        "colour".into(),
+        searchd_catalog::attributes::AttributeSettings::filterable(searchd_catalog::attributes::AttributeType::Keyword),
+    );
+    let error = index.preview(declared).unwrap_err();
+    assert!(error.to_string().contains("cannot be previewed"), "{error}");
+    let error = index.preview(with(1, vec![set(None, &["sofa"], None)])).unwrap_err();
+    assert!(error.to_string().contains("synonyms[0].synonyms"), "{error}");
+}

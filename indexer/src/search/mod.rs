@@ -21,6 +21,9 @@ pub(crate) mod filter;
 mod gate;
 mod highlight;
 mod lexicon;
+mod preview;
+pub use preview::Preview;
+use preview::Under;
 mod query;
 mod rerank;
 mod sort;
@@ -110,9 +113,19 @@ pub struct ScoredId {
 impl ProductIndex {
     /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
     pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
+        self.search_under(request, ranker, None)
+    }
+
+    /// [`Self::search`] under the served settings, or those of a preview.
+    fn search_under(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        preview: Option<Under<'_>>,
+    ) -> Result<SearchResponse> {
         let started = Instant::now();
         let Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives } =
-            self.retrieve(request, ranker)?;
+            self.retrieve(request, ranker, preview)?;
 
         let mut hits = Vec::with_capacity(top.len());
         let mut signals: Option<(u32, SegmentSignals)> = None;
@@ -163,7 +176,17 @@ impl ProductIndex {
     /// The ids of the top hits only, read from the id fast field: the retrieval and ranking cost
     /// without document loading (what `searchd eval` measures).
     pub fn search_ids(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<ScoredId>> {
-        let Retrieved { searcher, top, .. } = self.retrieve(request, ranker)?;
+        self.search_ids_under(request, ranker, None)
+    }
+
+    /// [`Self::search_ids`] under the served settings, or those of a preview.
+    fn search_ids_under(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        preview: Option<Under<'_>>,
+    ) -> Result<Vec<ScoredId>> {
+        let Retrieved { searcher, top, .. } = self.retrieve(request, ranker, preview)?;
         let ids = self.ids(&searcher, top.iter().map(|hit| hit.address))?;
         Ok(top.iter().zip(ids).filter_map(|(hit, id)| Some(ScoredId { id: id?, score: hit.score })).collect())
     }
@@ -194,7 +217,7 @@ impl ProductIndex {
         expansions: Option<&Expansions>,
     ) -> Result<Vec<Candidate>> {
         let Planned { searcher, terms, query, engagement, served, lexicon, alternatives, .. } =
-            self.plan(request, expansions, &ranker.first.text_weights())?;
+            self.plan(request, expansions, &ranker.first.text_weights(), None)?;
         let (top, ..) = self.collect(
             &searcher,
             &served,
@@ -229,10 +252,10 @@ impl ProductIndex {
 
     /// Validation, query language and words, query building and collection: what every search
     /// does before it turns hits into results.
-    fn retrieve(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Retrieved> {
+    fn retrieve(&self, request: &SearchRequest, ranker: &Ranker, preview: Option<Under<'_>>) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
         let Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon, alternatives } =
-            self.plan(request, expansions, &ranker.first.text_weights())?;
+            self.plan(request, expansions, &ranker.first.text_weights(), preview)?;
         let plan = self.facet_plan(request, &clauses, &served)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
@@ -294,8 +317,18 @@ impl ProductIndex {
     /// What every search does before collecting: validation, the query's language and words,
     /// the Tantivy query (with the learned `expansions`, when given), and the engagement columns
     /// of this searcher's segments.
-    fn plan(&self, request: &SearchRequest, expansions: Option<&Expansions>, weights: &TextWeights) -> Result<Planned> {
+    fn plan(
+        &self,
+        request: &SearchRequest,
+        expansions: Option<&Expansions>,
+        weights: &TextWeights,
+        preview: Option<Under<'_>>,
+    ) -> Result<Planned> {
         let (searcher, served) = self.view();
+        let (served, synonyms) = match preview {
+            None => (served, &self.synonyms),
+            Some(under) => (under.served(&served)?, under.synonyms),
+        };
         let clauses = request.validated_clauses(&served.settings.attributes)?;
         let tenant = request.tenant_clause(&served.settings.attributes)?;
         if let Some(code) = request.lang.as_deref() {
@@ -307,7 +340,7 @@ impl ProductIndex {
         let terms = self.analyzer.query_terms(&request.q, language);
         // The tenant's clause is part of the words' query: every facet pass keeps it.
         let lexicon = Lexicon::new(&searcher);
-        let alternatives = self.alternatives(request, &served, &terms, language, &lexicon);
+        let alternatives = self.alternatives(request, &served, synonyms, &terms, language, &lexicon);
         let text = self.filtered(
             self.text_query(&lexicon, request, &terms, &alternatives, expansions, weights, &served),
             tenant.iter(),
@@ -323,6 +356,7 @@ impl ProductIndex {
         &self,
         request: &SearchRequest,
         served: &Served,
+        synonyms: &KeptSynonyms,
         terms: &[QueryTerm],
         language: Language,
         lexicon: &Lexicon,
@@ -330,8 +364,7 @@ impl ProductIndex {
         if request.ranking == RankingMode::Bm25 {
             return Vec::new();
         }
-        let Some(table) = self.synonyms.table(served.settings.version, &served.settings.synonyms, &self.analyzer)
-        else {
+        let Some(table) = synonyms.table(served.settings.version, &served.settings.synonyms, &self.analyzer) else {
             return Vec::new();
         };
         let terms = &terms[..terms.len().min(query::MAX_QUERY_TERMS)];

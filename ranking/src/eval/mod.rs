@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use searchd_catalog::{FacetField, PrefixMode, Ranker, RankingMode, SearchRequest};
-use searchd_indexer::ProductIndex;
+use searchd_indexer::{Preview, ProductIndex, ScoredId};
 use serde::Serialize;
 
 mod relevance;
@@ -75,6 +75,44 @@ pub struct QueryReport {
     /// The judged products, best grade first, with their 1-based rank in the top 100 (`null`
     /// when not retrieved).
     pub judged: Vec<JudgedRank>,
+    /// The ids of its top k, in order (not written).
+    #[serde(skip)]
+    pub top: Vec<String>,
+}
+
+/// A query whose top k differs between two runs of the same judgments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Changed {
+    /// The query text.
+    pub query: String,
+    /// Products in the candidate's top k that the live top k does not have.
+    pub entered: usize,
+    /// Positions of the top k holding another product.
+    pub moved: usize,
+    /// Condensed nDCG@k live, then with the candidate (`None`: nothing judged retrieved).
+    pub ndcg_live: Option<f64>,
+    /// With the candidate settings.
+    pub ndcg_candidate: Option<f64>,
+}
+
+/// The queries whose top k differs between `live` and `candidate` (runs of the same
+/// judgments), most changed first: by products entering the top k, then positions changed.
+pub fn changed(live: &EvalRun, candidate: &EvalRun) -> Vec<Changed> {
+    let mut out: Vec<Changed> = live
+        .queries
+        .iter()
+        .zip(&candidate.queries)
+        .filter(|(a, b)| a.query == b.query && a.top != b.top)
+        .map(|(a, b)| Changed {
+            query: a.query.clone(),
+            entered: b.top.iter().filter(|id| !a.top.contains(id)).count(),
+            moved: (0..a.top.len().max(b.top.len())).filter(|&i| a.top.get(i) != b.top.get(i)).count(),
+            ndcg_live: a.metrics.ndcg_condensed,
+            ndcg_candidate: b.metrics.ndcg_condensed,
+        })
+        .collect();
+    out.sort_by(|a, b| b.entered.cmp(&a.entered).then(b.moved.cmp(&a.moved)).then_with(|| a.query.cmp(&b.query)));
+    out
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,6 +153,22 @@ pub fn run(
     judgments: &Judgments,
     options: &EvalOptions,
 ) -> anyhow::Result<EvalRun> {
+    run_on(&|request| Ok(index.search_ids(request, ranker)?), judgments, options)
+}
+
+/// [`run`] with candidate settings (`searchd eval --settings`), without serving them.
+pub fn run_preview(
+    preview: &Preview<'_>,
+    ranker: &Ranker,
+    judgments: &Judgments,
+    options: &EvalOptions,
+) -> anyhow::Result<EvalRun> {
+    run_on(&|request| Ok(preview.search_ids(request, ranker)?), judgments, options)
+}
+
+type Search<'a> = dyn Fn(&SearchRequest) -> anyhow::Result<Vec<ScoredId>> + 'a;
+
+fn run_on(search: &Search<'_>, judgments: &Judgments, options: &EvalOptions) -> anyhow::Result<EvalRun> {
     let request = |q: &str| SearchRequest {
         q: q.to_string(),
         per_page: RETRIEVED,
@@ -124,14 +178,14 @@ pub fn run(
         ..SearchRequest::default()
     };
     for (q, _) in judgments.queries() {
-        index.search_ids(&request(q), ranker)?;
+        search(&request(q))?;
     }
     let mut latencies = Vec::with_capacity(judgments.num_queries());
     let mut reports = Vec::with_capacity(judgments.num_queries());
     for (q, judged) in judgments.queries() {
         let request = request(q);
         let started = Instant::now();
-        let hits = index.search_ids(&request, ranker)?;
+        let hits = search(&request)?;
         latencies.push(started.elapsed().as_secs_f64() * 1e3);
         let ranked: Vec<String> = hits.into_iter().map(|h| h.id).collect();
         let m = evaluate_query(&ranked, judged, options.k);
@@ -144,7 +198,8 @@ pub fn run(
             })
             .collect();
         judged.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then_with(|| a.id.cmp(&b.id)));
-        reports.push(QueryReport { query: q.to_string(), metrics: m, judged });
+        let top = ranked.into_iter().take(options.k).collect();
+        reports.push(QueryReport { query: q.to_string(), metrics: m, judged, top });
     }
     let metrics: Vec<QueryMetrics> = reports.iter().map(|r| r.metrics).collect();
     let report = RelevanceReport::from_metrics(&metrics);
@@ -197,6 +252,43 @@ pub fn render_table(run: &EvalRun, options: &EvalOptions, judgments: &Judgments)
     for (q, n) in &run.worst {
         // `+ 0.0` turns a negative zero into zero for printing.
         out.push_str(&format!("  {:.3}  {q}\n", n + 0.0));
+    }
+    out
+}
+
+/// The table `searchd eval --settings` prints: each figure live and with the candidate, then
+/// the `shown` most changed queries.
+pub fn render_comparison(
+    live: &EvalRun,
+    candidate: &EvalRun,
+    changed: &[Changed],
+    shown: usize,
+    k: usize,
+    version: u64,
+) -> String {
+    let (a, b) = (&live.summary, &candidate.summary);
+    let mut out = format!("settings: served (version {version}) against the candidate\n");
+    out.push_str("metric                        served  candidate    change\n");
+    for (name, x, y) in [
+        (format!("nDCG@{k} condensed"), a.ndcg10_condensed, b.ndcg10_condensed),
+        (format!("nDCG@{k} strict"), a.ndcg10_strict, b.ndcg10_strict),
+        ("Recall@100".to_string(), a.recall100, b.recall100),
+        ("latency p50 (ms)".to_string(), a.p50_ms, b.p50_ms),
+        ("latency p99 (ms)".to_string(), a.p99_ms, b.p99_ms),
+    ] {
+        out.push_str(&format!("{name:<28} {x:>7.4}  {y:>9.4}  {:>+8.4}\n", y - x));
+    }
+    out.push_str(&format!("queries whose top {k} changed: {} of {}\n", changed.len(), a.queries));
+    let ndcg = |n: Option<f64>| n.map_or("-".to_string(), |n| format!("{:.3}", n + 0.0));
+    for c in changed.iter().take(shown) {
+        out.push_str(&format!(
+            "  {} new, {} moved  nDCG {} -> {}  {}\n",
+            c.entered,
+            c.moved,
+            ndcg(c.ndcg_live),
+            ndcg(c.ndcg_candidate),
+            c.query
+        ));
     }
     out
 }
