@@ -68,9 +68,11 @@ impl ProductIndex {
         let mut words = WordsQuery::new(self.weights.clone(), lexicon.clone());
         for (i, t) in terms.iter().enumerate() {
             let mut parts = self.term_parts(lexicon, t, weights, &attributes, prefix == Some(i));
-            // Declared synonyms are other ways to match the word, each counting `synonym` of it.
+            // Declared synonyms are other ways to match the word, each counting `synonym` of it;
+            // one standing for several words, or of several words, counts once over them all.
             for alternative in alternatives.iter().filter(|a| a.span.contains(&i)) {
-                parts.extend(self.synonym_parts(&alternative.words, weights, &attributes));
+                let share = alternative.span.len().max(alternative.words.len()) as f32;
+                parts.extend(self.synonym_parts(&alternative.words, weights.synonym / share, weights, &attributes));
             }
             words.best(parts, weights.tie, common[i]);
             // A word naming the product's type ("tubs" → "… Soaking Tub in White") counts on
@@ -196,14 +198,20 @@ impl ProductIndex {
         terms
     }
 
-    /// A synonym's parts in a query word's DisMax: a word as the word's own fields (times
-    /// `synonym`), a phrase as all its words together, each the best of its fields.
-    fn synonym_parts(&self, words: &[QueryTerm], w: &TextWeights, attributes: &[(String, f32)]) -> Vec<Part> {
+    /// A synonym's parts in a query word's DisMax, times `factor`: a word as the word's own
+    /// fields, a phrase as all its words together, each the best of its fields.
+    fn synonym_parts(
+        &self,
+        words: &[QueryTerm],
+        factor: f32,
+        w: &TextWeights,
+        attributes: &[(String, f32)],
+    ) -> Vec<Part> {
         if let [word] = words {
             return self
                 .field_terms(word, w, attributes)
                 .into_iter()
-                .map(|(term, boost)| Part::Term(term, boost * w.synonym))
+                .map(|(term, boost)| Part::Term(term, boost * factor))
                 .collect();
         }
         let all = words
@@ -217,7 +225,7 @@ impl ProductIndex {
                 (Occur::Must, Box::new(DisjunctionMaxQuery::with_tie_breaker(best, w.tie)) as Box<dyn Query>)
             })
             .collect();
-        vec![Part::Other(boosted(Box::new(BooleanQuery::new(all)), w.synonym))]
+        vec![Part::Other(boosted(Box::new(BooleanQuery::new(all)), factor))]
     }
 
     /// Whether a word is rare enough in titles and brands to be a likely typo. Only such words
