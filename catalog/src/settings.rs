@@ -25,10 +25,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::{AttributeSchema, AttributeType};
+use crate::stop_words::StopWords;
 use crate::synonyms::SynonymSet;
 
 /// The settings' top-level keys.
-const SETTINGS: [&str; 3] = ["attributes", "vendors", "synonyms"];
+const SETTINGS: [&str; 4] = ["attributes", "vendors", "synonyms", "stop_words"];
 
 /// Most attributes one index may declare.
 pub const MAX_ATTRIBUTES: usize = 256;
@@ -49,6 +50,9 @@ pub struct Settings {
     /// Synonyms, applied at query time (see [`crate::synonyms`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synonyms: Vec<SynonymSet>,
+    /// Stop words by language, applied at query time (see [`crate::stop_words`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stop_words: StopWords,
 }
 
 /// What is declared about vendors.
@@ -84,7 +88,7 @@ impl Settings {
     pub fn initial(attributes: AttributeSchema, vendor_attributes: AttributeSchema) -> Self {
         let vendors = VendorSettings { attributes: vendor_attributes };
         let version = u64::from(!attributes.0.is_empty() || !vendors.is_empty());
-        Self { version, attributes, vendors, synonyms: Vec::new() }
+        Self { version, attributes, vendors, synonyms: Vec::new(), stop_words: StopWords::new() }
     }
 
     /// These settings with `patch` merged in (RFC 7386: a list such as `synonyms` is replaced
@@ -111,6 +115,27 @@ impl Settings {
         };
         let code = |l: &str| (2..=3).contains(&l.trim().len()) && l.trim().chars().all(|c| c.is_ascii_alphabetic());
         crate::synonyms::validate(&synonyms, &code)?;
+        let mut stop_words = self.stop_words.clone();
+        match fields.get("stop_words") {
+            None => {}
+            Some(Value::Null) => stop_words.clear(),
+            Some(Value::Object(languages)) => {
+                for (lang, list) in languages {
+                    match list {
+                        Value::Null => {
+                            stop_words.remove(lang);
+                        }
+                        list => {
+                            let list =
+                                serde_json::from_value(list.clone()).map_err(|e| format!("stop_words.{lang}: {e}"))?;
+                            stop_words.insert(lang.clone(), list);
+                        }
+                    }
+                }
+            }
+            Some(_) => return Err("stop_words: an object of stop word lists by language (null removes one)".into()),
+        }
+        crate::stop_words::validate(&stop_words, &code)?;
         let attributes = patch_attributes(&self.attributes, fields.get("attributes"), "attributes")?;
         attributes.validate(reserved).map_err(|e| format!("attributes: {e}"))?;
         let mut vendors = self.vendors.clone();
@@ -126,7 +151,7 @@ impl Settings {
             }
             Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
         }
-        Ok(Self { version: self.version + 1, attributes, vendors, synonyms })
+        Ok(Self { version: self.version + 1, attributes, vendors, synonyms, stop_words })
     }
 
     /// Whether serving `self` after `served` means writing every document again: the

@@ -75,6 +75,8 @@ pub struct ProductIndex {
     pub(crate) weights: std::sync::Arc<crate::search::KeptWeights>,
     /// The served settings' synonyms, compiled.
     pub(crate) synonyms: crate::search::KeptSynonyms,
+    /// The served settings' stop words, compiled.
+    pub(crate) stop_words: crate::search::KeptStopWords,
     /// The facet columns of the segments searches see, opened once.
     pub(crate) facet_columns: std::sync::Arc<FacetColumns>,
     /// The served settings, and the change under way.
@@ -140,6 +142,7 @@ impl ProductIndex {
             matches: std::sync::Arc::default(),
             weights: std::sync::Arc::default(),
             synonyms: crate::search::KeptSynonyms::default(),
+            stop_words: crate::search::KeptStopWords::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),

@@ -7,6 +7,7 @@ mod language;
 mod searchable;
 mod settings;
 mod signals;
+mod stop_words;
 mod synonyms;
 mod typos;
 mod upsert;

@@ -27,6 +27,8 @@ use preview::Under;
 mod query;
 mod rerank;
 mod sort;
+mod stop_words;
+pub(crate) use stop_words::KeptStopWords;
 mod synonyms;
 mod tenant;
 mod words;
@@ -325,9 +327,9 @@ impl ProductIndex {
         preview: Option<Under<'_>>,
     ) -> Result<Planned> {
         let (searcher, served) = self.view();
-        let (served, synonyms) = match preview {
-            None => (served, &self.synonyms),
-            Some(under) => (under.served(&served)?, under.synonyms),
+        let (served, synonyms, stop_words) = match preview {
+            None => (served, &self.synonyms, &self.stop_words),
+            Some(under) => (under.served(&served)?, under.synonyms, under.stop_words),
         };
         let clauses = request.validated_clauses(&served.settings.attributes)?;
         let tenant = request.tenant_clause(&served.settings.attributes)?;
@@ -341,8 +343,14 @@ impl ProductIndex {
         // The tenant's clause is part of the words' query: every facet pass keeps it.
         let lexicon = Lexicon::new(&searcher);
         let alternatives = self.alternatives(request, &served, synonyms, &terms, language, &lexicon);
+        // The query's stop words (none in plain BM25).
+        let stop = match stop_words.table(served.settings.version, &served.settings.stop_words) {
+            Some(table) if request.ranking != RankingMode::Bm25 => table.flags(&terms, language),
+            _ => vec![false; terms.len()],
+        };
+        let query_words = query::QueryWords { terms: &terms, alternatives: &alternatives, stop: &stop };
         let text = self.filtered(
-            self.text_query(&lexicon, request, &terms, &alternatives, expansions, weights, &served),
+            self.text_query(&lexicon, request, &query_words, expansions, weights, &served),
             tenant.iter(),
             served.generation,
         );

@@ -1,13 +1,13 @@
 //! Settings tried before they go live: searches answered as the served index would answer them
 //! under candidate settings, without serving them. Only what applies at query time can be
-//! previewed (synonyms, weights of searchable attributes, uses of held attributes): a change
+//! previewed (synonyms, stop words, weights of searchable attributes, uses of held attributes): a change
 //! that holds attributes differently needs every product written again first.
 
 use std::sync::Arc;
 
 use searchd_catalog::{Ranker, SearchRequest, SearchResponse, Settings};
 
-use super::KeptSynonyms;
+use super::{KeptStopWords, KeptSynonyms};
 use crate::config::reserved_names;
 use crate::settings::Served;
 use crate::{Error, ProductIndex, Result, ScoredId};
@@ -17,8 +17,9 @@ use crate::{Error, ProductIndex, Result, ScoredId};
 pub struct Preview<'a> {
     index: &'a ProductIndex,
     served: Arc<Served>,
-    /// The candidate's synonyms compiled, apart from the served ones.
+    /// The candidate's synonyms and stop words compiled, apart from the served ones.
     synonyms: KeptSynonyms,
+    stop_words: KeptStopWords,
 }
 
 /// What a search runs under instead of the served settings.
@@ -26,6 +27,7 @@ pub struct Preview<'a> {
 pub(super) struct Under<'a> {
     served: &'a Arc<Served>,
     pub(super) synonyms: &'a KeptSynonyms,
+    pub(super) stop_words: &'a KeptStopWords,
 }
 
 impl Under<'_> {
@@ -48,6 +50,7 @@ impl ProductIndex {
         next.attributes.validate(&reserved_names()).map_err(|e| Error::Input(format!("attributes: {e}")))?;
         let known = |code: &str| crate::Language::from_code(code).is_some();
         searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(Error::Input)?;
+        searchd_catalog::stop_words::validate(&next.stop_words, &known).map_err(Error::Input)?;
         let current = self.settings();
         if next.needs_reindex(&current.settings) {
             return Err(Error::Input(
@@ -57,7 +60,7 @@ impl ProductIndex {
             ));
         }
         let served = Arc::new(Served { settings: next, generation: current.generation });
-        Ok(Preview { index: self, served, synonyms: KeptSynonyms::default() })
+        Ok(Preview { index: self, served, synonyms: KeptSynonyms::default(), stop_words: KeptStopWords::default() })
     }
 }
 
@@ -68,7 +71,7 @@ impl Preview<'_> {
     }
 
     fn under(&self) -> Under<'_> {
-        Under { served: &self.served, synonyms: &self.synonyms }
+        Under { served: &self.served, synonyms: &self.synonyms, stop_words: &self.stop_words }
     }
 
     /// [`ProductIndex::search`] under the candidate settings.

@@ -29,20 +29,28 @@ const COMMON_SHARE: f64 = 0.1;
 /// Below this many products every word finds products (a small catalog's counts say little).
 const COMMON_MIN_PRODUCTS: u64 = 1_000;
 
+/// A query's words and what the settings say of them.
+pub(super) struct QueryWords<'a> {
+    pub(super) terms: &'a [QueryTerm],
+    /// Their declared synonyms.
+    pub(super) alternatives: &'a [Alternative],
+    /// Per word: a declared stop word (never all of them).
+    pub(super) stop: &'a [bool],
+}
+
 impl ProductIndex {
     /// The text part of a search's query: the words (weighted by `weights`); everything when
     /// there are none.
-    #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     pub(super) fn text_query(
         &self,
         lexicon: &Arc<Lexicon>,
         request: &SearchRequest,
-        terms: &[QueryTerm],
-        alternatives: &[Alternative],
+        words: &QueryWords<'_>,
         expansions: Option<&Expansions>,
         weights: &TextWeights,
         served: &Served,
     ) -> Box<dyn Query> {
+        let QueryWords { terms, alternatives, stop } = *words;
         let prefix = prefix_word(request, terms);
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
         // The searchable attributes' paths under the served generation, with their weights.
@@ -63,7 +71,12 @@ impl ProductIndex {
         // Words in a large share of the catalog ("for", "in", "white") only score the products
         // the other words find, as Lucene's common-terms query does: walking their postings
         // would cost a share of the whole catalog on every search.
-        let common = self.common_words(lexicon, terms);
+        let mut common = self.common_words(lexicon, terms);
+        // Declared stop words too, while another word is searched.
+        let optional: Vec<bool> = common.iter().zip(stop).map(|(&c, &s)| c || s).collect();
+        if optional.iter().any(|&o| !o) {
+            common = optional;
+        }
         let f = &self.fields;
         let mut words = WordsQuery::new(self.weights.clone(), lexicon.clone());
         for (i, t) in terms.iter().enumerate() {
