@@ -44,6 +44,23 @@ pub struct SynonymSet {
     pub lang: Option<String>,
 }
 
+impl SynonymSet {
+    /// A multi-way set: each of `phrases` finds the others.
+    pub fn multi_way(phrases: &[&str]) -> Self {
+        Self { input: None, synonyms: phrases.iter().map(|p| p.to_string()).collect(), lang: None }
+    }
+
+    /// A one-way set: `input` also finds `synonyms`.
+    pub fn one_way(input: &str, synonyms: &[&str]) -> Self {
+        Self { input: Some(input.to_string()), ..Self::multi_way(synonyms) }
+    }
+
+    /// The set for queries in `lang` only.
+    pub fn in_language(self, lang: &str) -> Self {
+        Self { lang: Some(lang.to_string()), ..self }
+    }
+}
+
 /// What one phrase finds besides itself, in words folded as a query's words are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SynonymRule {
@@ -137,11 +154,8 @@ mod tests {
     use super::*;
 
     fn set(input: Option<&str>, synonyms: &[&str], lang: Option<&str>) -> SynonymSet {
-        SynonymSet {
-            input: input.map(str::to_string),
-            synonyms: synonyms.iter().map(|s| s.to_string()).collect(),
-            lang: lang.map(str::to_string),
-        }
+        let set = input.map_or_else(|| SynonymSet::multi_way(synonyms), |i| SynonymSet::one_way(i, synonyms));
+        lang.map_or(set.clone(), |l| set.in_language(l))
     }
 
     #[test]

@@ -19,11 +19,8 @@ fn products() -> Vec<Product> {
 }
 
 fn set(input: Option<&str>, synonyms: &[&str], lang: Option<&str>) -> SynonymSet {
-    SynonymSet {
-        input: input.map(str::to_string),
-        synonyms: synonyms.iter().map(|s| s.to_string()).collect(),
-        lang: lang.map(str::to_string),
-    }
+    let set = input.map_or_else(|| SynonymSet::multi_way(synonyms), |i| SynonymSet::one_way(i, synonyms));
+    lang.map_or(set.clone(), |l| set.in_language(l))
 }
 
 fn with(version: u64, synonyms: Vec<SynonymSet>) -> Settings {
