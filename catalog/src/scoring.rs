@@ -134,6 +134,36 @@ impl Default for TextWeights {
 }
 
 impl TextWeights {
+    /// These weights with `overrides` (by name, as in `[ranking.text]`) in their place, checked;
+    /// the error names the key (`weights.titel: …`).
+    pub fn with_overrides(&self, overrides: &std::collections::BTreeMap<String, f32>) -> Result<Self, String> {
+        let mut out = *self;
+        for (name, &value) in overrides {
+            let slot = match name.as_str() {
+                "title" => &mut out.title,
+                "brand" => &mut out.brand,
+                "category" => &mut out.category,
+                "description" => &mut out.description,
+                "stemmed" => &mut out.stemmed,
+                "typo" => &mut out.typo,
+                "joined" => &mut out.joined,
+                "head" => &mut out.head,
+                "expansion" => &mut out.expansion,
+                "tie" => &mut out.tie,
+                "prefix" => &mut out.prefix,
+                "synonym" => &mut out.synonym,
+                _ => {
+                    return Err(format!(
+                        "weights.{name}: not a text weight (title, brand, category, description, stemmed, typo, joined, head, expansion, tie, prefix, synonym)"
+                    ));
+                }
+            };
+            *slot = value;
+            out.validate().map_err(|e| format!("weights.{name}: {}", e.replace("ranking.text.", "")))?;
+        }
+        Ok(out)
+    }
+
     /// Every weight finite and ≥ 0, the stemmed share and the tie breaker at most 1; the message
     /// names the key.
     pub fn validate(&self) -> Result<(), String> {

@@ -29,7 +29,7 @@ use crate::stop_words::StopWords;
 use crate::synonyms::SynonymSet;
 
 /// The settings' top-level keys.
-const SETTINGS: [&str; 4] = ["attributes", "vendors", "synonyms", "stop_words"];
+const SETTINGS: [&str; 5] = ["attributes", "vendors", "synonyms", "stop_words", "weights"];
 
 /// Most attributes one index may declare.
 pub const MAX_ATTRIBUTES: usize = 256;
@@ -53,6 +53,10 @@ pub struct Settings {
     /// Stop words by language, applied at query time (see [`crate::stop_words`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stop_words: StopWords,
+    /// Phase 1's text weights changed at runtime, by name, over `[ranking.text]`'s (see
+    /// [`crate::TextWeights::with_overrides`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weights: BTreeMap<String, f32>,
 }
 
 /// What is declared about vendors.
@@ -88,7 +92,7 @@ impl Settings {
     pub fn initial(attributes: AttributeSchema, vendor_attributes: AttributeSchema) -> Self {
         let vendors = VendorSettings { attributes: vendor_attributes };
         let version = u64::from(!attributes.0.is_empty() || !vendors.is_empty());
-        Self { version, attributes, vendors, synonyms: Vec::new(), stop_words: StopWords::new() }
+        Self { version, attributes, vendors, ..Self::default() }
     }
 
     /// These settings with `patch` merged in (RFC 7386: a list such as `synonyms` is replaced
@@ -136,6 +140,27 @@ impl Settings {
             Some(_) => return Err("stop_words: an object of stop word lists by language (null removes one)".into()),
         }
         crate::stop_words::validate(&stop_words, &code)?;
+        let mut weights = self.weights.clone();
+        match fields.get("weights") {
+            None => {}
+            Some(Value::Null) => weights.clear(),
+            Some(Value::Object(given)) => {
+                for (name, value) in given {
+                    match value {
+                        Value::Null => {
+                            weights.remove(name);
+                        }
+                        Value::Number(n) => {
+                            let n = n.as_f64().map(|n| n as f32).ok_or(format!("weights.{name}: a number"))?;
+                            weights.insert(name.clone(), n);
+                        }
+                        _ => return Err(format!("weights.{name}: a number (null goes back to the configured one)")),
+                    }
+                }
+            }
+            Some(_) => return Err("weights: an object of text weights by name (null removes them all)".into()),
+        }
+        crate::TextWeights::default().with_overrides(&weights)?;
         let attributes = patch_attributes(&self.attributes, fields.get("attributes"), "attributes")?;
         attributes.validate(reserved).map_err(|e| format!("attributes: {e}"))?;
         let mut vendors = self.vendors.clone();
@@ -151,7 +176,7 @@ impl Settings {
             }
             Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
         }
-        Ok(Self { version: self.version + 1, attributes, vendors, synonyms, stop_words })
+        Ok(Self { version: self.version + 1, attributes, vendors, synonyms, stop_words, weights })
     }
 
     /// Whether serving `self` after `served` means writing every document again: the

@@ -183,6 +183,7 @@ impl ProductIndex {
         let known = |code: &str| crate::Language::from_code(code).is_some();
         searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(Error::Input)?;
         searchd_catalog::stop_words::validate(&next.stop_words, &known).map_err(Error::Input)?;
+        searchd_catalog::TextWeights::default().with_overrides(&next.weights).map_err(Error::Input)?;
         let current = self.settings();
         if next.version <= current.settings.version {
             return Err(Error::Input(format!(

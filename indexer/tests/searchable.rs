@@ -91,3 +91,42 @@ fn settings_refuse_searchable_numbers_filterable_text_and_bad_weights() {
     assert!(!heavier.needs_reindex(&next), "a weight applies at once");
     assert_eq!(heavier.attributes.get("x").unwrap().weight(), 4.0);
 }
+
+#[test]
+fn text_weights_change_at_runtime_and_bad_ones_are_refused() {
+    let mut sign = Product::new("sign", "Welcome sign");
+    sign.brand = Some("Oak Lane".into());
+    let mut table = Product::new("table", "Oak table");
+    table.brand = Some("Acme".into());
+    let index = index_of([sign, table]);
+    // The configured weights: a word in the title (3, and the product type's 2) outranks one in
+    // the brand (2).
+    assert_eq!(ids(&index, "oak"), ["table", "sign"]);
+    let settings = |version: u64, weights: &[(&str, f32)]| Settings {
+        version,
+        weights: weights.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        ..Default::default()
+    };
+    let applied = index.apply_settings(settings(1, &[("brand", 10.0)]), &|_, _| {}).unwrap();
+    assert_eq!(applied.rewritten, 0, "weights apply at query time");
+    assert_eq!(ids(&index, "oak"), ["sign", "table"]);
+    // A preview of other weights answers with them, the served ones stay.
+    let preview = index.preview(settings(2, &[])).unwrap();
+    let request = SearchRequest { q: "oak".into(), ..SearchRequest::default() };
+    let found: Vec<String> = preview.search_ids(&request, &scorer()).unwrap().into_iter().map(|h| h.id).collect();
+    assert_eq!(found, ["table", "sign"]);
+    assert_eq!(ids(&index, "oak"), ["sign", "table"]);
+    for (bad, want) in [
+        (("titel", 1.0), "weights.titel: not a text weight"),
+        (("stemmed", 2.0), "weights.stemmed:"),
+        (("brand", -1.0), "weights.brand:"),
+    ] {
+        let error = index.apply_settings(settings(2, &[bad]), &|_, _| {}).unwrap_err();
+        assert!(error.to_string().contains(want), "{error}");
+    }
+    let patch = serde_json::json!({"weights": {"title": "heavy"}});
+    assert!(Settings::default().patched(&patch, &[]).unwrap_err().starts_with("weights.title: a number"));
+    let patch = serde_json::json!({"weights": {"title": 4, "brand": null}});
+    let next = index.settings().settings.patched(&patch, &[]).unwrap();
+    assert_eq!(next.weights.into_iter().collect::<Vec<_>>(), [("title".to_string(), 4.0)]);
+}

@@ -331,6 +331,8 @@ impl ProductIndex {
             None => (served, &self.synonyms, &self.stop_words),
             Some(under) => (under.served(&served)?, under.synonyms, under.stop_words),
         };
+        // The settings' text weights over the scorer's (checked when the settings were taken).
+        let weights = &weights.with_overrides(&served.settings.weights).map_err(crate::Error::Input)?;
         let clauses = request.validated_clauses(&served.settings.attributes)?;
         let tenant = request.tenant_clause(&served.settings.attributes)?;
         if let Some(code) = request.lang.as_deref() {

@@ -51,6 +51,7 @@ impl ProductIndex {
         let known = |code: &str| crate::Language::from_code(code).is_some();
         searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(Error::Input)?;
         searchd_catalog::stop_words::validate(&next.stop_words, &known).map_err(Error::Input)?;
+        searchd_catalog::TextWeights::default().with_overrides(&next.weights).map_err(Error::Input)?;
         let current = self.settings();
         if next.needs_reindex(&current.settings) {
             return Err(Error::Input(

@@ -48,8 +48,9 @@ pub async fn patch_settings(State(state): State<AppState>, req: Request) -> ApiR
         .map_err(|e| match e {
             SettingsError::Invalid(message) => {
                 let field = message.split_once(": ").map_or("body", |(f, _)| f);
-                let named =
-                    ["attributes", "vendors", "synonyms", "stop_words"].iter().any(|key| field.starts_with(key));
+                let named = ["attributes", "vendors", "synonyms", "stop_words", "weights"]
+                    .iter()
+                    .any(|key| field.starts_with(key));
                 let field = if named { field.to_string() } else { "body".to_string() };
                 ApiError::new(Code::InvalidSettings, message).with_field(field)
             }
