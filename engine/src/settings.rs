@@ -79,9 +79,7 @@ impl SettingsTasks {
         let served = index.settings().settings.clone();
         let mut next = served.patched(patch, &searchd_indexer::reserved_names()).map_err(SettingsError::Invalid)?;
         // The synonyms' and stop words' languages are ones the engine analyses.
-        let known = |code: &str| searchd_indexer::Language::from_code(code).is_some();
-        searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(SettingsError::Invalid)?;
-        searchd_catalog::stop_words::validate(&next.stop_words, &known).map_err(SettingsError::Invalid)?;
+        searchd_indexer::check_settings(&next).map_err(SettingsError::Invalid)?;
         // Versions are never reused, failed ones included.
         next.version = next.version.max(self.highest_version()? + 1).max(tasks.keys().last().map_or(0, |v| v + 1));
         Ok(self.start(&mut tasks, index, vendors, next, &served))

@@ -43,7 +43,7 @@ pub use ingest::{
     decompressed, ingest, read_products,
 };
 pub use search::{Candidate, Preview, ScoredId};
-pub use settings::{Applied, Served};
+pub use settings::{Applied, Served, check_settings};
 pub use snapshot::CopiedIndex;
 pub use vendors::ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};
 pub use vendors::{GeoHitId, MAX_COVER_CELLS, VendorIndex, VendorServed};

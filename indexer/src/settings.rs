@@ -97,6 +97,18 @@ impl<T: Default> Views<T> {
     }
 }
 
+/// Checks settings as the engine serves them: the attributes against the built-in fields, the
+/// synonyms' and stop words' languages among those analysed, the text weights; the error names
+/// the key at fault.
+pub fn check_settings(next: &Settings) -> std::result::Result<(), String> {
+    next.attributes.validate(&reserved_names()).map_err(|e| format!("attributes: {e}"))?;
+    let known = |code: &str| crate::Language::from_code(code).is_some();
+    searchd_catalog::synonyms::validate(&next.synonyms, &known)?;
+    searchd_catalog::stop_words::validate(&next.stop_words, &known)?;
+    searchd_catalog::TextWeights::default().with_overrides(&next.weights)?;
+    Ok(())
+}
+
 /// The settings side of a [`ProductIndex`].
 #[derive(Debug)]
 pub(crate) struct SettingsState {
@@ -179,11 +191,7 @@ impl ProductIndex {
     pub fn apply_settings(&self, next: Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Applied> {
         let _one = self.settings.changing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let started = Instant::now();
-        next.attributes.validate(&reserved_names()).map_err(|e| Error::Input(format!("attributes: {e}")))?;
-        let known = |code: &str| crate::Language::from_code(code).is_some();
-        searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(Error::Input)?;
-        searchd_catalog::stop_words::validate(&next.stop_words, &known).map_err(Error::Input)?;
-        searchd_catalog::TextWeights::default().with_overrides(&next.weights).map_err(Error::Input)?;
+        check_settings(&next).map_err(Error::Input)?;
         let current = self.settings();
         if next.version <= current.settings.version {
             return Err(Error::Input(format!(

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use searchd_catalog::{Ranker, SearchRequest, SearchResponse, Settings};
 
 use super::{KeptStopWords, KeptSynonyms};
-use crate::config::reserved_names;
 use crate::settings::Served;
 use crate::{Error, ProductIndex, Result, ScoredId};
 
@@ -47,11 +46,7 @@ impl ProductIndex {
     /// A preview of `next` over this index: refused when `next` is invalid or holds attributes
     /// differently from the served settings (the error says which).
     pub fn preview(&self, next: Settings) -> Result<Preview<'_>> {
-        next.attributes.validate(&reserved_names()).map_err(|e| Error::Input(format!("attributes: {e}")))?;
-        let known = |code: &str| crate::Language::from_code(code).is_some();
-        searchd_catalog::synonyms::validate(&next.synonyms, &known).map_err(Error::Input)?;
-        searchd_catalog::stop_words::validate(&next.stop_words, &known).map_err(Error::Input)?;
-        searchd_catalog::TextWeights::default().with_overrides(&next.weights).map_err(Error::Input)?;
+        crate::settings::check_settings(&next).map_err(Error::Input)?;
         let current = self.settings();
         if next.needs_reindex(&current.settings) {
             return Err(Error::Input(
