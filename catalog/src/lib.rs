@@ -30,6 +30,7 @@ mod product;
 mod scoring;
 mod search;
 pub mod settings;
+pub mod signals;
 pub mod stop_words;
 pub mod synonyms;
 mod text;

@@ -255,9 +255,10 @@ pub const FEATURE_NAMES: [&str; NUM_FEATURES] = [
     "freshness",
     "engagement",
     "click_through",
+    "custom_signals",
 ];
 /// How many features phase 2 reads.
-pub const NUM_FEATURES: usize = 31;
+pub const NUM_FEATURES: usize = 32;
 
 /// A (query, product) pair's phase-2 features, ordered as [`FEATURE_NAMES`].
 pub type FeatureVector = [f32; NUM_FEATURES];
@@ -441,6 +442,6 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), NUM_FEATURES);
-        assert_eq!(feature_index("click_through"), Some(NUM_FEATURES - 1));
+        assert_eq!(feature_index("custom_signals"), Some(NUM_FEATURES - 1));
     }
 }

@@ -25,11 +25,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::{AttributeSchema, AttributeType};
+use crate::signals::Signal;
 use crate::stop_words::StopWords;
 use crate::synonyms::SynonymSet;
 
 /// The settings' top-level keys.
-const SETTINGS: [&str; 5] = ["attributes", "vendors", "synonyms", "stop_words", "weights"];
+const SETTINGS: [&str; 6] = ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals"];
+
+/// The built-in numbers a custom signal may read.
+pub const SIGNAL_BUILTINS: [&str; 4] = ["price", "rating", "review_count", "popularity"];
 
 /// Most attributes one index may declare.
 pub const MAX_ATTRIBUTES: usize = 256;
@@ -57,6 +61,9 @@ pub struct Settings {
     /// [`crate::TextWeights::with_overrides`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub weights: BTreeMap<String, f32>,
+    /// Custom ranking signals folded into phase 1 (see [`crate::signals`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<Signal>,
 }
 
 /// What is declared about vendors.
@@ -107,16 +114,8 @@ impl Settings {
         if let Some(key) = fields.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
             return Err(format!("`{key}` is not a setting; settings have {}", SETTINGS.join(", ")));
         }
-        let synonyms = match fields.get("synonyms") {
-            None => self.synonyms.clone(),
-            Some(Value::Null) => Vec::new(),
-            Some(Value::Array(sets)) => sets
-                .iter()
-                .enumerate()
-                .map(|(i, set)| serde_json::from_value(set.clone()).map_err(|e| format!("synonyms[{i}]: {e}")))
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err("synonyms: a list of synonym sets (null removes them all)".into()),
-        };
+        let synonyms = list(fields, "synonyms", &self.synonyms, "a list of synonym sets")?;
+        let signals = list(fields, "signals", &self.signals, "a list of custom signals")?;
         let code = |l: &str| (2..=3).contains(&l.trim().len()) && l.trim().chars().all(|c| c.is_ascii_alphabetic());
         crate::synonyms::validate(&synonyms, &code)?;
         let mut stop_words = self.stop_words.clone();
@@ -176,7 +175,36 @@ impl Settings {
             }
             Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
         }
-        Ok(Self { version: self.version + 1, attributes, vendors, synonyms, stop_words, weights })
+        let next = Self { version: self.version + 1, attributes, vendors, synonyms, stop_words, weights, signals };
+        crate::signals::validate(&next.signals, &|name| next.signal_number(name))?;
+        Ok(next)
+    }
+
+    /// Whether a custom signal can read `name`: a built-in number, or a declared number or
+    /// boolean the index holds as values; the error says why not.
+    pub fn signal_number(&self, name: &str) -> Result<(), String> {
+        if SIGNAL_BUILTINS.contains(&name) {
+            return Ok(());
+        }
+        match self.attributes.get(name) {
+            Some(a) if matches!(a.kind, AttributeType::Number | AttributeType::Boolean) && a.is_held_as_values() => {
+                Ok(())
+            }
+            Some(a) if matches!(a.kind, AttributeType::Number | AttributeType::Boolean) => {
+                Err(format!("`{name}` is not held as values: make it filterable, facetable or sortable to rank by it"))
+            }
+            Some(a) => Err(format!(
+                "`{name}` is a {} attribute; a signal reads numbers and booleans",
+                format!("{:?}", a.kind).to_lowercase()
+            )),
+            None => {
+                let mut known: Vec<&str> = SIGNAL_BUILTINS.to_vec();
+                known.extend(self.attributes.names(|a| {
+                    matches!(a.kind, AttributeType::Number | AttributeType::Boolean) && a.is_held_as_values()
+                }));
+                Err(format!("`{name}` is not a number of the products; numbers: {}", known.join(", ")))
+            }
+        }
     }
 
     /// Whether serving `self` after `served` means writing every document again: the
@@ -189,6 +217,26 @@ impl Settings {
     /// Whether serving `self` after `served` means writing every vendor again.
     pub fn vendors_need_reindex(&self, served: &Settings) -> bool {
         self.vendors.attributes.held() != served.vendors.attributes.held()
+    }
+}
+
+/// A list setting after a patch: replaced whole when given, emptied by `null`; the error names
+/// the entry at fault (`synonyms[2]: …`).
+fn list<T: serde::de::DeserializeOwned + Clone>(
+    fields: &serde_json::Map<String, Value>,
+    key: &str,
+    current: &[T],
+    what: &str,
+) -> Result<Vec<T>, String> {
+    match fields.get(key) {
+        None => Ok(current.to_vec()),
+        Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| serde_json::from_value(item.clone()).map_err(|e| format!("{key}[{i}]: {e}")))
+            .collect(),
+        Some(_) => Err(format!("{key}: {what} (null removes them all)")),
     }
 }
 

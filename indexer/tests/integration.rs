@@ -1,6 +1,7 @@
 //! Integration tests of the indexer: one binary, submodules by area.
 
 mod currency;
+mod custom_signals;
 mod facets;
 mod filters;
 mod language;

@@ -366,6 +366,20 @@ impl Artifact for RankerModel {
     fn check(&self) -> std::result::Result<(), String> {
         RankerModel::check(self)
     }
+
+    /// A model trained before features were added (its names are the first of this build's)
+    /// scores them with weight 0: it ranks as it did until it is trained again.
+    fn upgraded(mut self) -> Self {
+        let known = self.features.len();
+        let same_lengths = [self.mean.len(), self.scale.len(), self.weights.len()].iter().all(|n| *n == known);
+        if known < NUM_FEATURES && same_lengths && self.features.iter().zip(FEATURE_NAMES).all(|(a, b)| a == b) {
+            self.features.extend(FEATURE_NAMES[known..].iter().map(|s| s.to_string()));
+            self.mean.resize(NUM_FEATURES, 0.0);
+            self.scale.resize(NUM_FEATURES, 1.0);
+            self.weights.resize(NUM_FEATURES, 0.0);
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -465,5 +479,30 @@ mod tests {
         std::fs::write(store.dir().join("ranker-000003.json"), serde_json::to_vec(&wrong).unwrap()).unwrap();
         let err = store.load_current().unwrap_err().to_string();
         assert!(err.contains("retrain"), "{err}");
+    }
+
+    #[test]
+    fn a_model_of_fewer_features_loads_with_the_new_ones_weighed_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RankerStore::new(dir.path().join("ranker"), 2);
+        let model = train_ranker(&synthetic(), &TrainOptions::default()).unwrap();
+        let saved = store.save(model).unwrap();
+        let mut older = saved.clone();
+        for v in [&mut older.mean, &mut older.scale, &mut older.weights] {
+            v.pop();
+        }
+        older.features.pop();
+        std::fs::write(store.dir().join("ranker-000001.json"), serde_json::to_vec(&older).unwrap()).unwrap();
+        let loaded = store.load_current().unwrap().unwrap();
+        assert_eq!(loaded.features, FEATURE_NAMES);
+        assert_eq!(loaded.weights[NUM_FEATURES - 1], 0.0);
+        let mut x = candidate(&[("coverage", 0.5), ("bm25_title", 3.0)], 0.0).features;
+        let before = loaded.score(&x);
+        x[NUM_FEATURES - 1] = 7.0;
+        assert_eq!(loaded.score(&x), before, "the new feature is weighed zero");
+        // Names that are not this build's first ones are still refused.
+        older.features[0] = "something_else".into();
+        std::fs::write(store.dir().join("ranker-000001.json"), serde_json::to_vec(&older).unwrap()).unwrap();
+        assert!(store.load_current().unwrap_err().to_string().contains("retrain"));
     }
 }

@@ -21,6 +21,14 @@ pub trait Artifact: Serialize + DeserializeOwned {
     fn set_version(&mut self, version: String);
     /// Checks a loaded artifact before it is served.
     fn check(&self) -> std::result::Result<(), String>;
+    /// The artifact as this build reads it, when an older build wrote it (features added
+    /// since, say); unchanged by default.
+    fn upgraded(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
 }
 
 #[derive(Debug)]
@@ -128,7 +136,7 @@ impl<T: Artifact> ArtifactStore<T> {
     pub fn load(&self, path: &Path) -> Result<T> {
         let artifact = |message: String| Error::Artifact { path: path.display().to_string(), message };
         let bytes = std::fs::read(path).map_err(|e| artifact(e.to_string()))?;
-        let model: T = serde_json::from_slice(&bytes).map_err(|e| artifact(e.to_string()))?;
+        let model = serde_json::from_slice::<T>(&bytes).map_err(|e| artifact(e.to_string()))?.upgraded();
         model.check().map_err(artifact)?;
         Ok(model)
     }

@@ -45,7 +45,8 @@ impl ProductIndex {
         facets: Option<FacetsCollector>,
         gates: Option<Gates<'_>>,
     ) -> Result<Collected> {
-        let factors = self.signal_factors(searcher, scorer, engagement.as_ref())?;
+        let custom = super::signals::CustomSignals::of(served);
+        let factors = self.signal_factors(searcher, scorer, engagement.as_ref(), custom.as_ref())?;
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
         let signals = move |segment: &SegmentReader| Signals::of(segment, &scorer, factors.as_deref(), &engagement);
@@ -103,8 +104,9 @@ enum Signals {
     None,
     /// Times the products' kept signal factors (see [`super::factors`]).
     Kept(Arc<[f32]>),
-    /// Through the scorer, reading the signals per match.
-    Read(Arc<dyn FirstPhaseScorer>, Box<SegmentSignals>),
+    /// Through the scorer, reading the signals per match, times the custom signals' kept
+    /// factors when there are some.
+    Read(Arc<dyn FirstPhaseScorer>, Box<SegmentSignals>, Option<Arc<[f32]>>),
 }
 
 impl Signals {
@@ -117,11 +119,12 @@ impl Signals {
         if !scorer.uses_signals() {
             return Signals::None;
         }
-        if let Some(kept) = factors.and_then(|f| f.get(&segment.segment_id())) {
-            return Signals::Kept(kept.clone());
+        let kept = factors.and_then(|f| f.get(&segment.segment_id())).cloned();
+        if let Some(kept) = kept.clone().filter(|_| super::factors::separable(&**scorer)) {
+            return Signals::Kept(kept);
         }
         let column = engagement.as_ref().and_then(|e| e.get(&segment.segment_id()).cloned());
-        Signals::Read(scorer.clone(), Box::new(SegmentSignals::open(segment, true, column)))
+        Signals::Read(scorer.clone(), Box::new(SegmentSignals::open(segment, true, column)), kept)
     }
 
     #[inline]
@@ -129,7 +132,10 @@ impl Signals {
         match self {
             Signals::None => text,
             Signals::Kept(factors) => with_factor(text, factors.get(doc as usize).copied().unwrap_or(1.0)),
-            Signals::Read(scorer, signals) => scorer.score(&signals.rank_features(doc, text)),
+            Signals::Read(scorer, signals, custom) => {
+                let custom = custom.as_ref().and_then(|c| c.get(doc as usize)).copied().unwrap_or(1.0);
+                scorer.score(&signals.rank_features(doc, text)) * custom
+            }
         }
     }
 }
@@ -157,11 +163,18 @@ fn sort_key_fn(
 
 /// The text relevance behind a phase-1 score: the collector does not keep it, so explain
 /// inverts the scorer (text-only scorers pass it through; the default scorer multiplies it by
-/// the signals' factor, or ranks by signals alone when nothing matched by text).
-pub(super) fn text_of(first: &dyn FirstPhaseScorer, phase1: Score, seg: &SegmentSignals, address: DocAddress) -> Score {
+/// the signals' factor, or ranks by signals alone when nothing matched by text); `custom` is the
+/// custom signals' factor.
+pub(super) fn text_of(
+    first: &dyn FirstPhaseScorer,
+    phase1: Score,
+    seg: &SegmentSignals,
+    address: DocAddress,
+    custom: f64,
+) -> Score {
     if !first.uses_signals() {
         return phase1;
     }
-    let unit = first.score(&seg.rank_features(address.doc_id, 1.0));
+    let unit = first.score(&seg.rank_features(address.doc_id, 1.0)) * custom as f32;
     if unit > 0.0 { phase1 / unit } else { phase1 }
 }

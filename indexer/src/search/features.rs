@@ -15,6 +15,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED, Term};
 use super::automata::KeptFuzzyQuery;
 use super::lexicon::Lexicon;
 use super::query::expanded;
+use super::signals::{CustomSignals, SegmentCustom};
 use super::synonyms::Alternative;
 use crate::analysis::QueryTerm;
 use crate::columns::{EngagementColumns, IdTable, SegmentSignals};
@@ -55,8 +56,10 @@ struct Matches {
 }
 
 /// What the features read from one segment besides postings.
-struct SegmentState {
+struct SegmentState<'a> {
     signals: SegmentSignals,
+    /// The custom signals' columns, when the settings declare some.
+    custom: Option<SegmentCustom<'a>>,
     ids: Arc<IdTable>,
     title_norms: FieldNormReader,
 }
@@ -103,6 +106,7 @@ impl ProductIndex {
         ranker: &Ranker,
         expansions: Option<&Expansions>,
         engagement: Option<&Arc<EngagementColumns>>,
+        custom: Option<&CustomSignals>,
     ) -> Result<Vec<FeatureVector>> {
         let f = &self.fields;
         let n = terms.len().min(16);
@@ -203,6 +207,7 @@ impl ProductIndex {
             }
             per_segment.push(Some(SegmentState {
                 signals: self.segment_signals_with(searcher, segment_ord, engagement)?,
+                custom: custom.map(|c| c.open(segment)),
                 ids: self.id_table(searcher, segment_ord)?,
                 title_norms: segment.get_fieldnorms_reader(f.title_exact)?,
             }));
@@ -278,6 +283,7 @@ impl ProductIndex {
                 ("freshness", r.age_days.map_or(0.0, |a| 0.5f64.powf(a / 90.0)) as f32),
                 ("engagement", r.engagement.max(0.0).ln_1p() as f32),
                 ("click_through", click_through),
+                ("custom_signals", seg.custom.as_ref().map_or(0.0, |c| c.factor(address.doc_id).ln() as f32)),
             ];
             let mut v: FeatureVector = [0.0; NUM_FEATURES];
             for (i, (name, value)) in named.into_iter().enumerate() {

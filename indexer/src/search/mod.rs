@@ -26,6 +26,7 @@ pub use preview::Preview;
 use preview::Under;
 mod query;
 mod rerank;
+mod signals;
 mod sort;
 mod stop_words;
 pub(crate) use stop_words::KeptStopWords;
@@ -70,6 +71,8 @@ struct Retrieved {
     engagement: Option<Arc<EngagementColumns>>,
     /// The query words' declared synonyms.
     alternatives: Vec<Alternative>,
+    /// The settings' custom signals, when phase 1 used them.
+    custom: Option<signals::CustomSignals>,
 }
 
 /// A search ready to collect.
@@ -126,8 +129,19 @@ impl ProductIndex {
         preview: Option<Under<'_>>,
     ) -> Result<SearchResponse> {
         let started = Instant::now();
-        let Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives } =
-            self.retrieve(request, ranker, preview)?;
+        let Retrieved {
+            searcher,
+            language,
+            terms,
+            top,
+            total,
+            facets,
+            second,
+            first,
+            engagement,
+            alternatives,
+            custom,
+        } = self.retrieve(request, ranker, preview)?;
 
         let mut hits = Vec::with_capacity(top.len());
         let mut signals: Option<(u32, SegmentSignals)> = None;
@@ -144,9 +158,14 @@ impl ProductIndex {
                         &signals.insert((segment, opened)).1
                     }
                 };
-                let features = seg.rank_features(hit.address.doc_id, text_of(&*first, hit.phase1, seg, hit.address));
+                let own = custom.as_ref().map(|c| c.open(searcher.segment_reader(segment)));
+                let doc = hit.address.doc_id;
+                let factor = own.as_ref().map_or(1.0, |c| c.factor(doc));
+                let features = seg.rank_features(doc, text_of(&*first, hit.phase1, seg, hit.address, factor));
+                let mut components = first.explain(&features);
+                components.extend(own.map(|c| c.components(doc)).unwrap_or_default());
                 Some(Explanation {
-                    phase1: Phase1Explanation { score: hit.phase1, components: first.explain(&features) },
+                    phase1: Phase1Explanation { score: hit.phase1, components },
                     phase2: second.as_ref().zip(hit.features.as_ref()).map(|(model, f)| Phase2Explanation {
                         model_version: model.version().to_string(),
                         score: hit.score,
@@ -242,6 +261,7 @@ impl ProductIndex {
             ranker,
             expansions,
             engagement.as_ref(),
+            signals::CustomSignals::of(&served).as_ref(),
         )?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
@@ -297,6 +317,7 @@ impl ProductIndex {
         if gated.is_none() {
             self.count_disjunctive(&searcher, text.as_ref(), &clauses, &plan, request, &mut facets)?;
         }
+        let custom = signals::CustomSignals::of(&served).filter(|_| first.uses_signals());
         let top = match &second {
             None => top.into_iter().map(|(score, address)| Ranked::phase1(score, address)).collect(),
             Some(model) => {
@@ -309,11 +330,12 @@ impl ProductIndex {
                     ranker,
                     expansions,
                     engagement: engagement.as_ref(),
+                    custom: custom.as_ref(),
                 };
                 self.rerank(&cx, model.as_ref(), &top)?
             }
         };
-        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives })
+        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives, custom })
     }
 
     /// What every search does before collecting: validation, the query's language and words,

@@ -36,6 +36,7 @@ pub(super) struct Context<'a> {
     pub(super) ranker: &'a Ranker,
     pub(super) expansions: Option<&'a Expansions>,
     pub(super) engagement: Option<&'a std::sync::Arc<EngagementColumns>>,
+    pub(super) custom: Option<&'a super::signals::CustomSignals>,
 }
 
 impl ProductIndex {
@@ -57,6 +58,7 @@ impl ProductIndex {
             cx.ranker,
             cx.expansions,
             cx.engagement,
+            cx.custom,
         )?;
         let scores: Vec<Score> = features.iter().map(|f| model.score(f)).collect();
         // Stable: equal model scores keep their phase-1 order. Indices are sorted, and only the
