@@ -1,4 +1,5 @@
-//! Custom ranking signals on BigBasket: a discount signal (`market_price - price`) multiplies
+//! Text weights and custom ranking signals on BigBasket. A brand weight set at runtime moves
+//! the queried brand's products up for "brand type" queries. Custom signals: a discount signal (`market_price - price`) multiplies
 //! each product's phase-1 score by exactly the factor a plain computation gives from the row,
 //! moves discounted products up without costing the category fit of the top 10, shows in
 //! explain and in phase 2's `custom_signals` feature, and goes away with the settings.
@@ -145,6 +146,66 @@ fn a_discount_signal_moves_discounted_products_up_by_the_factor_the_rows_give() 
     // Without the signal, the scores are the ones before.
     index.apply_settings(Settings { version: 3, attributes: schema, ..Default::default() }, &|_, _| {}).unwrap();
     assert_eq!(top(&index, &queries[0]), before[0]);
+}
+
+#[test]
+fn a_brand_weight_set_at_runtime_moves_the_queried_brand_up() {
+    let Some((products, types)) = catalog() else { return };
+    let index = ProductIndex::in_memory(IndexConfig { commit_every_docs: 10_000, ..IndexConfig::small() }).unwrap();
+    let prepared = products.iter().cloned().map(|p| index.prepare(p).unwrap()).collect();
+    index.apply_prepared_bulk(prepared).unwrap();
+    index.commit().unwrap();
+    // "brand type" for the 80 brands with the most products, each with its most common type.
+    let mut by_brand: HashMap<String, HashMap<&str, usize>> = HashMap::new();
+    for p in &products {
+        if let Some(brand) = &p.brand {
+            *by_brand.entry(brand.to_lowercase()).or_default().entry(types[&p.id].as_str()).or_default() += 1;
+        }
+    }
+    let mut brands: Vec<(usize, &String, &str)> = by_brand
+        .iter()
+        .map(|(b, t)| {
+            let (ty, _) = t.iter().max_by_key(|(ty, n)| (**n, std::cmp::Reverse(**ty))).unwrap();
+            (t.values().sum(), b, *ty)
+        })
+        .collect();
+    brands.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let queries: Vec<(String, &str, &str)> =
+        brands.iter().take(80).map(|(_, b, ty)| (format!("{b} {ty}"), b.as_str(), *ty)).collect();
+    let brand_of: HashMap<&str, String> =
+        products.iter().map(|p| (p.id.as_str(), p.brand.clone().unwrap_or_default().to_lowercase())).collect();
+    let measure = || {
+        let (mut hits, mut brand, mut ty) = (0f64, 0f64, 0f64);
+        for (q, b, t) in &queries {
+            for (id, _) in top(&index, q) {
+                hits += 1.0;
+                brand += f64::from(u8::from(brand_of[id.as_str()] == *b));
+                ty += f64::from(u8::from(types[&id] == *t));
+            }
+        }
+        (brand / hits, ty / hits)
+    };
+    let served = measure();
+    let mut shares = Vec::new();
+    for (version, weight) in [(1, 0.5), (2, 8.0)] {
+        let weights = [("brand".to_string(), weight)].into();
+        index.apply_settings(Settings { version, weights, ..Default::default() }, &|_, _| {}).unwrap();
+        shares.push(measure());
+    }
+    println!(
+        "BigBasket, {} brand + type queries, phase 1 top 10 (share of the brand, of the type): brand weight 0.5 \
+         {:.3} / {:.3}, configured {:.3} / {:.3}, 8 {:.3} / {:.3}",
+        queries.len(),
+        shares[0].0,
+        shares[0].1,
+        served.0,
+        served.1,
+        shares[1].0,
+        shares[1].1
+    );
+    assert!(shares[0].0 < served.0 && served.0 < shares[1].0, "the brand's share grows with its weight");
+    index.apply_settings(Settings { version: 3, ..Default::default() }, &|_, _| {}).unwrap();
+    assert_eq!(measure(), served, "without the override, the configured weight again");
 }
 
 fn number() -> AttributeSettings {
