@@ -27,6 +27,7 @@ mod facets;
 pub mod filter;
 pub mod geo;
 mod product;
+pub mod rules;
 mod scoring;
 mod search;
 pub mod settings;
@@ -43,7 +44,7 @@ pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, Ran
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
-    FirstPhaseScorer, MatchKind, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker,
+    FirstPhaseScorer, MatchKind, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker, RuleEffect,
     ScoreComponent, SecondPhase, TextOnlyScorer, TextWeights, WordMatch, bayesian_average, feature_index, with_factor,
 };
 pub use search::{

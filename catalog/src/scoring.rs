@@ -379,6 +379,24 @@ pub struct Explanation {
     /// How each query word matched the hit's title, brand, category or description.
     #[serde(default)]
     pub words: Vec<WordMatch>,
+    /// The merchandising rules that moved the hit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleEffect>,
+}
+
+/// What a merchandising rule did to a hit, for `explain=true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RuleEffect {
+    /// The rule's id.
+    pub rule: String,
+    /// `pin`, `boost` or `bury`.
+    pub action: String,
+    /// Where a pin put it (1 for the first hit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+    /// What a boost or bury multiplied its score by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
 }
 
 /// How one query word matched a hit: the best of its matches in the hit's text.

@@ -536,6 +536,12 @@ pub struct SearchResponse {
     /// matching products holding the value (`{"EUR": {"price": {..}}, "USD": {..}}`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub facet_stats_by: BTreeMap<String, BTreeMap<String, FacetStats>>,
+    /// The merchandising rules that held for this search, in the order they are listed.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub rules: Vec<String>,
+    /// Where a rule sends the shopper instead (a URL or a path), when one holds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub redirect: Option<String>,
     /// Time the search took in the index, milliseconds.
     pub took_ms: f64,
 }

@@ -25,12 +25,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::{AttributeSchema, AttributeType};
+use crate::rules::Rule;
 use crate::signals::Signal;
 use crate::stop_words::StopWords;
 use crate::synonyms::SynonymSet;
 
 /// The settings' top-level keys.
-const SETTINGS: [&str; 6] = ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals"];
+const SETTINGS: [&str; 7] = ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals", "rules"];
 
 /// The built-in numbers a custom signal may read.
 pub const SIGNAL_BUILTINS: [&str; 4] = ["price", "rating", "review_count", "popularity"];
@@ -64,6 +65,9 @@ pub struct Settings {
     /// Custom ranking signals folded into phase 1 (see [`crate::signals`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<Signal>,
+    /// Merchandising rules (see [`crate::rules`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
 }
 
 /// What is declared about vendors.
@@ -116,6 +120,7 @@ impl Settings {
         }
         let synonyms = list(fields, "synonyms", &self.synonyms, "a list of synonym sets")?;
         let signals = list(fields, "signals", &self.signals, "a list of custom signals")?;
+        let rules = list(fields, "rules", &self.rules, "a list of rules")?;
         let code = |l: &str| (2..=3).contains(&l.trim().len()) && l.trim().chars().all(|c| c.is_ascii_alphabetic());
         crate::synonyms::validate(&synonyms, &code)?;
         let mut stop_words = self.stop_words.clone();
@@ -175,8 +180,10 @@ impl Settings {
             }
             Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
         }
-        let next = Self { version: self.version + 1, attributes, vendors, synonyms, stop_words, weights, signals };
+        let next =
+            Self { version: self.version + 1, attributes, vendors, synonyms, stop_words, weights, signals, rules };
         crate::signals::validate(&next.signals, &|name| next.signal_number(name))?;
+        crate::rules::RuleSet::compile(&next)?;
         Ok(next)
     }
 

@@ -55,6 +55,9 @@ impl PreparedProduct {
     }
 }
 
+/// A clock in Unix seconds.
+pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// The product index: one Tantivy index, its writer and its reader.
 pub struct ProductIndex {
     pub(crate) reader: IndexReader,
@@ -77,6 +80,10 @@ pub struct ProductIndex {
     pub(crate) synonyms: crate::search::KeptSynonyms,
     /// The served settings' stop words, compiled.
     pub(crate) stop_words: crate::search::KeptStopWords,
+    /// The served settings' rules, compiled.
+    pub(crate) rules: crate::search::KeptRules,
+    /// The clock rules' time windows read (Unix seconds); the system's unless set.
+    pub(crate) clock: std::sync::RwLock<Option<Clock>>,
     /// The facet columns of the segments searches see, opened once.
     pub(crate) facet_columns: std::sync::Arc<FacetColumns>,
     /// The served settings, and the change under way.
@@ -143,6 +150,8 @@ impl ProductIndex {
             weights: std::sync::Arc::default(),
             synonyms: crate::search::KeptSynonyms::default(),
             stop_words: crate::search::KeptStopWords::default(),
+            rules: crate::search::KeptRules::default(),
+            clock: std::sync::RwLock::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),

@@ -37,7 +37,7 @@ mod writer;
 pub use analysis::{Analyzer, Language, QueryTerm};
 pub use config::{IndexConfig, reserved_names};
 pub use error::{Error, Result};
-pub use index::{Changes, PreparedProduct, ProductIndex};
+pub use index::{Changes, Clock, PreparedProduct, ProductIndex};
 pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, Rows, TARGET_FIELDS,
     decompressed, ingest, read_products,

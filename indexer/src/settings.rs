@@ -107,6 +107,7 @@ pub fn check_settings(next: &Settings) -> std::result::Result<(), String> {
     searchd_catalog::stop_words::validate(&next.stop_words, &known)?;
     searchd_catalog::TextWeights::default().with_overrides(&next.weights)?;
     searchd_catalog::signals::validate(&next.signals, &|name| next.signal_number(name))?;
+    searchd_catalog::rules::RuleSet::compile(next)?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod custom_signals;
 mod facets;
 mod filters;
 mod language;
+mod rules;
 mod searchable;
 mod settings;
 mod signals;

@@ -13,6 +13,7 @@ use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use super::factors::SegmentFactors;
 use super::gate::Gated;
+use super::rules::Boosts;
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
 use crate::settings::Served;
@@ -44,12 +45,17 @@ impl ProductIndex {
         engagement: Option<Arc<EngagementColumns>>,
         facets: Option<FacetsCollector>,
         gates: Option<Gates<'_>>,
+        boosts: Option<&Arc<Boosts>>,
     ) -> Result<Collected> {
+        let boosts = boosts.cloned();
         let custom = super::signals::CustomSignals::of(served);
         let factors = self.signal_factors(searcher, scorer, engagement.as_ref(), custom.as_ref())?;
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
-        let signals = move |segment: &SegmentReader| Signals::of(segment, &scorer, factors.as_deref(), &engagement);
+        let signals = move |segment: &SegmentReader| Phase1 {
+            signals: Signals::of(segment, &scorer, factors.as_deref(), &engagement),
+            boosts: boosts.clone().map(|b| (b, segment.segment_id())),
+        };
         if let Some(column) = self.distinct_column(request, served)? {
             let key_fn = move |segment: &SegmentReader| -> KeyFn {
                 Box::new(sort_key_fn(segment, keys.clone(), signals(segment)))
@@ -140,12 +146,29 @@ impl Signals {
     }
 }
 
+/// Phase 1's score of a segment's matches: the signals', times the rules' boosts and buries.
+struct Phase1 {
+    signals: Signals,
+    boosts: Option<(Arc<Boosts>, tantivy::index::SegmentId)>,
+}
+
+impl Phase1 {
+    #[inline]
+    fn score(&self, doc: tantivy::DocId, text: Score) -> Score {
+        let score = self.signals.score(doc, text);
+        match &self.boosts {
+            None => score,
+            Some((boosts, segment)) => score * boosts.factor(*segment, doc),
+        }
+    }
+}
+
 /// Sort key per document: the sort keys' values, then relevance; by relevance alone when there
 /// are no keys. Tantivy keeps the largest keys.
 fn sort_key_fn(
     segment: &SegmentReader,
     keys: Arc<Keys>,
-    signals: Signals,
+    signals: Phase1,
 ) -> impl Fn(tantivy::DocId, Score) -> SortKey + 'static + use<> {
     let by_relevance = keys.is_empty();
     let keys = SegmentKeys::open(segment, &keys);

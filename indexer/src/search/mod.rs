@@ -26,6 +26,8 @@ pub use preview::Preview;
 use preview::Under;
 mod query;
 mod rerank;
+mod rules;
+pub(crate) use rules::KeptRules;
 mod signals;
 mod sort;
 mod stop_words;
@@ -73,6 +75,12 @@ struct Retrieved {
     alternatives: Vec<Alternative>,
     /// The settings' custom signals, when phase 1 used them.
     custom: Option<signals::CustomSignals>,
+    /// What the merchandising rules did.
+    effects: rules::Effects,
+    /// The rules' boosts and buries.
+    boosts: Option<Arc<rules::Boosts>>,
+    /// Per hit of `top`: the position and rule that pinned it.
+    pins: Vec<Option<(usize, String)>>,
 }
 
 /// A search ready to collect.
@@ -93,6 +101,10 @@ struct Planned {
     lexicon: Arc<Lexicon>,
     /// The query words' declared synonyms.
     alternatives: Vec<Alternative>,
+    /// The tenant's filter.
+    tenant: Option<Resolved>,
+    /// What the merchandising rules holding for the search do.
+    effects: rules::Effects,
 }
 
 /// A phase-1 hit with its phase-2 features.
@@ -141,12 +153,15 @@ impl ProductIndex {
             engagement,
             alternatives,
             custom,
+            effects,
+            boosts,
+            pins,
         } = self.retrieve(request, ranker, preview)?;
 
         let mut hits = Vec::with_capacity(top.len());
         let mut signals: Option<(u32, SegmentSignals)> = None;
         let prefix = query::prefix_word(request, &terms);
-        for hit in top {
+        for (hit, pin) in top.into_iter().zip(pins) {
             let product = self.load(&searcher, hit.address)?;
             let highlight = request.highlight.then(|| self.highlight(&product, &terms));
             let explain = if request.explain {
@@ -158,12 +173,32 @@ impl ProductIndex {
                         &signals.insert((segment, opened)).1
                     }
                 };
-                let own = custom.as_ref().map(|c| c.open(searcher.segment_reader(segment)));
+                let reader = searcher.segment_reader(segment);
+                let own = custom.as_ref().map(|c| c.open(reader));
                 let doc = hit.address.doc_id;
-                let factor = own.as_ref().map_or(1.0, |c| c.factor(doc));
+                let boosted = boosts.as_ref().map_or(1.0, |b| b.factor(reader.segment_id(), doc));
+                let factor = own.as_ref().map_or(1.0, |c| c.factor(doc)) * f64::from(boosted);
                 let features = seg.rank_features(doc, text_of(&*first, hit.phase1, seg, hit.address, factor));
                 let mut components = first.explain(&features);
                 components.extend(own.map(|c| c.components(doc)).unwrap_or_default());
+                let mut moved: Vec<searchd_catalog::RuleEffect> = pin
+                    .map(|(position, rule)| searchd_catalog::RuleEffect {
+                        rule,
+                        action: "pin".into(),
+                        position: Some(position),
+                        factor: None,
+                    })
+                    .into_iter()
+                    .collect();
+                if let Some(boosts) = &boosts {
+                    let effects = boosts.effects(reader.segment_id(), doc);
+                    components.extend(effects.iter().map(|e| searchd_catalog::ScoreComponent {
+                        name: format!("rule:{}", e.rule),
+                        value: 1.0,
+                        factor: e.factor.unwrap_or(1.0),
+                    }));
+                    moved.extend(effects);
+                }
                 Some(Explanation {
                     phase1: Phase1Explanation { score: hit.phase1, components },
                     phase2: second.as_ref().zip(hit.features.as_ref()).map(|(model, f)| Phase2Explanation {
@@ -172,6 +207,7 @@ impl ProductIndex {
                         features: model.contributions(f),
                     }),
                     words: self.word_matches(&product, &terms, prefix, &alternatives),
+                    rules: moved,
                 })
             } else {
                 None
@@ -190,6 +226,8 @@ impl ProductIndex {
             facets: facets.values,
             facet_stats: facets.stats,
             facet_stats_by: facets.grouped,
+            rules: effects.rules,
+            redirect: effects.redirect,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
         })
     }
@@ -239,6 +277,7 @@ impl ProductIndex {
     ) -> Result<Vec<Candidate>> {
         let Planned { searcher, terms, query, engagement, served, lexicon, alternatives, .. } =
             self.plan(request, expansions, &ranker.first.text_weights(), None)?;
+        // Training sees the catalog as ranked, without the rules' boosts and pins.
         let (top, ..) = self.collect(
             &searcher,
             &served,
@@ -248,6 +287,7 @@ impl ProductIndex {
             0,
             ranker.window,
             engagement.clone(),
+            None,
             None,
             None,
         )?;
@@ -276,8 +316,20 @@ impl ProductIndex {
     /// does before it turns hits into results.
     fn retrieve(&self, request: &SearchRequest, ranker: &Ranker, preview: Option<Under<'_>>) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
-        let Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon, alternatives } =
-            self.plan(request, expansions, &ranker.first.text_weights(), preview)?;
+        let Planned {
+            searcher,
+            language,
+            terms,
+            text,
+            clauses,
+            query,
+            engagement,
+            served,
+            lexicon,
+            alternatives,
+            tenant,
+            effects,
+        } = self.plan(request, expansions, &ranker.first.text_weights(), preview)?;
         let plan = self.facet_plan(request, &clauses, &served)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
@@ -287,9 +339,14 @@ impl ProductIndex {
             (RankingMode::Default, sort) if sort.is_relevance() && ranker.window > 0 => ranker.second.clone(),
             _ => None,
         };
+        let boosts = self.boosts(&searcher, &effects, served.generation)?.map(Arc::new);
+        // With pins, the hits are ranked from the first, then the pins placed, then the page cut.
+        let pinning = !effects.pins.is_empty();
+        let page = (request.offset(), request.per_page);
+        let ranked_page = if pinning { (0, page.0 + page.1) } else { page };
         let (offset, limit) = match &second {
-            Some(_) => (0, ranker.window.max(request.offset() + request.per_page)),
-            None => (request.offset(), request.per_page),
+            Some(_) => (0, ranker.window.max(page.0 + page.1)),
+            None => ranked_page,
         };
         let with_hits = (!plan.with_hits.is_empty()).then(|| self.facets_collector(&searcher, &plan.with_hits));
         // Disjunctive facets counted in the pass of the hits, behind gates (see `gate`): the
@@ -309,6 +366,7 @@ impl ProductIndex {
             engagement.clone(),
             with_hits,
             gates,
+            boosts.as_ref(),
         )?;
         let mut facets = facets::FacetResults::default();
         for (collector, fruit) in counted.into_iter().chain(disjunctive) {
@@ -331,11 +389,46 @@ impl ProductIndex {
                     expansions,
                     engagement: engagement.as_ref(),
                     custom: custom.as_ref(),
+                    boosts: boosts.as_deref(),
                 };
-                self.rerank(&cx, model.as_ref(), &top)?
+                self.rerank(&cx, model.as_ref(), &top, ranked_page)?
             }
         };
-        Ok(Retrieved { searcher, language, terms, top, total, facets, second, first, engagement, alternatives, custom })
+        let (top, pins, total) = if pinning {
+            let filters = tenant.iter().chain(&clauses);
+            let pinned = self.pinned(&searcher, &effects.pins, |ids| {
+                self.filtered(self.without_hidden(ids, &effects.hide), filters, served.generation)
+            })?;
+            // Pinned products the words do not find add to the total.
+            let found = tantivy::query::BooleanQuery::intersection(vec![
+                query.box_clone(),
+                Box::new(tantivy::query::TermSetQuery::new(
+                    pinned.iter().filter_map(|(address, ..)| self.id_term(&searcher, *address)),
+                )),
+            ]);
+            let matched = searcher.search(&found, &tantivy::collector::Count)? as u64;
+            let (top, pins) = rules::place_pins(top, &pinned, page.0, page.1);
+            (top, pins, total + pinned.len() as u64 - matched.min(pinned.len() as u64))
+        } else {
+            let pins = vec![None; top.len()];
+            (top, pins, total)
+        };
+        Ok(Retrieved {
+            searcher,
+            language,
+            terms,
+            top,
+            total,
+            facets,
+            second,
+            first,
+            engagement,
+            alternatives,
+            custom,
+            effects,
+            boosts,
+            pins,
+        })
     }
 
     /// What every search does before collecting: validation, the query's language and words,
@@ -349,13 +442,17 @@ impl ProductIndex {
         preview: Option<Under<'_>>,
     ) -> Result<Planned> {
         let (searcher, served) = self.view();
-        let (served, synonyms, stop_words) = match preview {
-            None => (served, &self.synonyms, &self.stop_words),
-            Some(under) => (under.served(&served)?, under.synonyms, under.stop_words),
+        let (served, synonyms, stop_words, rules) = match preview {
+            None => (served, &self.synonyms, &self.stop_words, &self.rules),
+            Some(under) => (under.served(&served)?, under.synonyms, under.stop_words, under.rules),
         };
         // The settings' text weights over the scorer's (checked when the settings were taken).
         let weights = &weights.with_overrides(&served.settings.weights).map_err(crate::Error::Input)?;
-        let clauses = request.validated_clauses(&served.settings.attributes)?;
+        // The merchandising rules holding for this search, and the filter they give it.
+        let rules = rules.of(&served);
+        let matched = rules.matching(&request.q, request.filter.as_ref(), self.now());
+        let (effects, rewritten) = rules::Effects::of(&matched, request);
+        let clauses = rewritten.as_ref().unwrap_or(request).validated_clauses(&served.settings.attributes)?;
         let tenant = request.tenant_clause(&served.settings.attributes)?;
         if let Some(code) = request.lang.as_deref() {
             if Language::from_code(code).is_none() {
@@ -373,14 +470,24 @@ impl ProductIndex {
             _ => vec![false; terms.len()],
         };
         let query_words = query::QueryWords { terms: &terms, alternatives: &alternatives, stop: &stop };
-        let text = self.filtered(
-            self.text_query(&lexicon, request, &query_words, expansions, weights, &served),
-            tenant.iter(),
-            served.generation,
-        );
+        let words = self.text_query(&lexicon, request, &query_words, expansions, weights, &served);
+        let text = self.filtered(self.without_hidden(words, &effects.hide), tenant.iter(), served.generation);
         let query = self.filtered(text.box_clone(), &clauses, served.generation);
         let engagement = self.engagement_columns(&searcher)?;
-        Ok(Planned { searcher, language, terms, text, clauses, query, engagement, served, lexicon, alternatives })
+        Ok(Planned {
+            searcher,
+            language,
+            terms,
+            text,
+            clauses,
+            query,
+            engagement,
+            served,
+            lexicon,
+            alternatives,
+            tenant,
+            effects,
+        })
     }
 
     /// The declared synonyms of a search's words (none in plain BM25).
@@ -402,6 +509,28 @@ impl ProductIndex {
         let terms = &terms[..terms.len().min(query::MAX_QUERY_TERMS)];
         let rare = |i: usize| terms[i].allowed_typos() > 0 && self.is_rare(lexicon, &terms[i]);
         table.alternatives(terms, language, &self.analyzer, &rare)
+    }
+}
+
+impl ProductIndex {
+    /// Sets the clock the rules' time windows read (Unix seconds); `None` goes back to the
+    /// system's.
+    pub fn set_clock(&self, clock: Option<crate::Clock>) {
+        *self.clock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = clock;
+    }
+
+    /// The rules' clock, in Unix seconds.
+    fn now(&self) -> i64 {
+        match &*self.clock.read().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            Some(clock) => clock(),
+            None => time::OffsetDateTime::now_utc().unix_timestamp(),
+        }
+    }
+
+    /// The id term of the product at `address`.
+    fn id_term(&self, searcher: &Searcher, address: DocAddress) -> Option<tantivy::Term> {
+        let table = self.id_table(searcher, address.segment_ord).ok()?;
+        table.get(address.doc_id).map(|id| tantivy::Term::from_field_text(self.fields.id, id))
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use searchd_catalog::{Ranker, SearchRequest, SearchResponse, Settings};
 
-use super::{KeptStopWords, KeptSynonyms};
+use super::{KeptRules, KeptStopWords, KeptSynonyms};
 use crate::settings::Served;
 use crate::{Error, ProductIndex, Result, ScoredId};
 
@@ -16,9 +16,10 @@ use crate::{Error, ProductIndex, Result, ScoredId};
 pub struct Preview<'a> {
     index: &'a ProductIndex,
     served: Arc<Served>,
-    /// The candidate's synonyms and stop words compiled, apart from the served ones.
+    /// The candidate's synonyms, stop words and rules compiled, apart from the served ones.
     synonyms: KeptSynonyms,
     stop_words: KeptStopWords,
+    rules: KeptRules,
 }
 
 /// What a search runs under instead of the served settings.
@@ -27,6 +28,7 @@ pub(super) struct Under<'a> {
     served: &'a Arc<Served>,
     pub(super) synonyms: &'a KeptSynonyms,
     pub(super) stop_words: &'a KeptStopWords,
+    pub(super) rules: &'a KeptRules,
 }
 
 impl Under<'_> {
@@ -56,7 +58,13 @@ impl ProductIndex {
             ));
         }
         let served = Arc::new(Served { settings: next, generation: current.generation });
-        Ok(Preview { index: self, served, synonyms: KeptSynonyms::default(), stop_words: KeptStopWords::default() })
+        Ok(Preview {
+            index: self,
+            served,
+            synonyms: KeptSynonyms::default(),
+            stop_words: KeptStopWords::default(),
+            rules: KeptRules::default(),
+        })
     }
 }
 
@@ -67,7 +75,7 @@ impl Preview<'_> {
     }
 
     fn under(&self) -> Under<'_> {
-        Under { served: &self.served, synonyms: &self.synonyms, stop_words: &self.stop_words }
+        Under { served: &self.served, synonyms: &self.synonyms, stop_words: &self.stop_words, rules: &self.rules }
     }
 
     /// [`ProductIndex::search`] under the candidate settings.

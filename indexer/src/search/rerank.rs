@@ -37,6 +37,7 @@ pub(super) struct Context<'a> {
     pub(super) expansions: Option<&'a Expansions>,
     pub(super) engagement: Option<&'a std::sync::Arc<EngagementColumns>>,
     pub(super) custom: Option<&'a super::signals::CustomSignals>,
+    pub(super) boosts: Option<&'a super::rules::Boosts>,
 }
 
 impl ProductIndex {
@@ -46,6 +47,7 @@ impl ProductIndex {
         cx: &Context<'_>,
         model: &dyn SecondPhase,
         top: &[(Score, DocAddress)],
+        (offset, limit): (usize, usize),
     ) -> Result<Vec<Ranked>> {
         let window = cx.ranker.window.min(top.len());
         let features = self.features(
@@ -60,7 +62,15 @@ impl ProductIndex {
             cx.engagement,
             cx.custom,
         )?;
-        let scores: Vec<Score> = features.iter().map(|f| model.score(f)).collect();
+        let mut scores: Vec<Score> = features.iter().map(|f| model.score(f)).collect();
+        // A rule's boost or bury multiplies the odds the pairwise model gives: its logarithm
+        // adds to the score.
+        if let Some(boosts) = cx.boosts {
+            for (score, (_, address)) in scores.iter_mut().zip(top) {
+                let segment = cx.searcher.segment_reader(address.segment_ord).segment_id();
+                *score += boosts.factor(segment, address.doc_id).ln();
+            }
+        }
         // Stable: equal model scores keep their phase-1 order. Indices are sorted, and only the
         // page's hits are built.
         let mut order: Vec<usize> = (0..window).collect();
@@ -70,6 +80,6 @@ impl ProductIndex {
             Ranked { score: scores[i], phase1, address, features: Some(features[i]) }
         });
         let rest = top[window..].iter().map(|&(score, address)| Ranked::phase1(score, address));
-        Ok(reranked.chain(rest).skip(cx.request.offset()).take(cx.request.per_page).collect())
+        Ok(reranked.chain(rest).skip(offset).take(limit).collect())
     }
 }
