@@ -95,6 +95,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/products/facets/{name}", get(facets::facet_search))
         .route("/v1/settings", get(settings::get_settings).patch(settings::patch_settings))
+        .route("/v1/rules", get(settings::list_rules))
         .route("/v1/tasks", get(settings::list_tasks))
         .route("/v1/tasks/{id}", get(settings::get_task))
         .route("/v1/admin/ranker", get(admin::ranker_status))

@@ -64,6 +64,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         settings::patch_settings,
         settings::get_task,
         settings::list_tasks,
+        settings::list_rules,
     ),
     components(schemas(ErrorBody, BulkItemResult, EventItemResult, ItemError)),
     modifiers(&Security, &CommonErrors),

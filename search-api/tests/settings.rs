@@ -344,3 +344,54 @@ fn settings_survive_restarts_and_an_accepted_change_resumes() {
     assert_eq!(version(&engine), 3);
     assert!(engine.index.settings().settings.attributes.get("material").is_some());
 }
+
+#[tokio::test]
+async fn rules_change_by_patch_are_listed_applied_explained_and_counted() {
+    let app = app(true);
+    // A rule's filter on an attribute that is not filterable: refused, naming the entry.
+    let notes = r#"{"attributes": {"notes": {"type": "text", "searchable": true}},
+        "rules": [{"id": "x", "actions": {"boost": [{"filter": "notes = warm"}]}}]}"#;
+    let refused = send_json(&app, Method::PATCH, "/v1/settings", notes).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.json);
+    assert_eq!(refused.json["field"], "rules[0].actions.boost[0].filter", "{}", refused.json);
+    assert!(refused.json["message"].as_str().unwrap().contains("`notes` is not filterable"), "{}", refused.json);
+    let bad_signal = r#"{"signals": [{"value": "colour", "weight": 1}]}"#;
+    let refused = send_json(&app, Method::PATCH, "/v1/settings", bad_signal).await;
+    assert_eq!(refused.json["field"], "signals[0].value", "{}", refused.json);
+
+    let all = get(&app, "/v1/products/search?q=&per_page=5").await.json;
+    let ids: Vec<String> =
+        all["hits"].as_array().unwrap().iter().map(|h| h["product"]["id"].as_str().unwrap().into()).collect();
+    let title = all["hits"][0]["product"]["title"].as_str().unwrap().to_lowercase();
+    let word: String = title.split(|c: char| !c.is_alphanumeric()).find(|w| w.len() > 3).unwrap().into();
+    let rules = json!({"rules": [
+        {"id": "promo", "conditions": {"query": {"contains": word}},
+         "actions": {"pin": [{"id": ids[4], "position": 1}], "redirect": "/promo"}},
+        {"id": "later", "conditions": {"from": "2999-01-01T00:00:00Z"}, "actions": {"hide": [ids[0]]}}
+    ]});
+    let task = send_json(&app, Method::PATCH, "/v1/settings", &rules.to_string()).await;
+    assert_eq!(task.status, StatusCode::ACCEPTED, "{}", task.json);
+    assert_eq!(wait(&app, task.json["id"].as_u64().unwrap()).await["status"], "succeeded");
+
+    let listed = get(&app, "/v1/rules").await.json;
+    assert_eq!(listed["rules"][0]["id"], "promo");
+    assert_eq!(listed["rules"][0]["status"], "active");
+    assert_eq!(listed["rules"][1]["status"], "scheduled", "{listed}");
+
+    for _ in 0..2 {
+        let found = get(&app, &format!("/v1/products/search?q={word}&explain=true")).await.json;
+        assert_eq!(found["hits"][0]["product"]["id"], ids[4].as_str(), "{found}");
+        assert_eq!(found["rules"], json!(["promo"]));
+        assert_eq!(found["redirect"], "/promo");
+        let effect = &found["hits"][0]["explain"]["rules"][0];
+        assert_eq!(
+            (effect["rule"].as_str(), effect["action"].as_str(), effect["position"].as_u64()),
+            (Some("promo"), Some("pin"), Some(1))
+        );
+    }
+    let other = get(&app, "/v1/products/search?q=zzzz").await.json;
+    assert!(other.get("rules").is_none() && other.get("redirect").is_none(), "{other}");
+    let request = axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap();
+    let metrics = String::from_utf8(crate::common::send(&app, request).await.body).unwrap();
+    assert!(metrics.contains(r#"searchd_rule_applications_total{rule="promo"} 2"#), "{metrics}");
+}

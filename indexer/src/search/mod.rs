@@ -519,7 +519,22 @@ impl ProductIndex {
         *self.clock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = clock;
     }
 
+    /// The ids of the served rules that hold for `request` now, in order: what a search would
+    /// apply (for metrics, and for caches, whose answers change when these do).
+    pub fn rules_for(&self, request: &SearchRequest) -> Vec<String> {
+        let served = self.settings();
+        if served.settings.rules.is_empty() {
+            return Vec::new();
+        }
+        let rules = self.rules.of(&served);
+        rules.matching(&request.q, request.filter.as_ref(), self.now()).rules.iter().map(|r| r.to_string()).collect()
+    }
+
     /// The rules' clock, in Unix seconds.
+    pub fn clock_now(&self) -> i64 {
+        self.now()
+    }
+
     fn now(&self) -> i64 {
         match &*self.clock.read().unwrap_or_else(std::sync::PoisonError::into_inner) {
             Some(clock) => clock(),

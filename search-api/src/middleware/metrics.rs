@@ -82,6 +82,11 @@ struct LimitLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AuthLabels {
     outcome: &'static str,
 }
@@ -106,6 +111,7 @@ pub struct Metrics {
     cache_errors: Family<CacheErrorLabels, Counter>,
     rate_limited: Family<LimitLabels, Counter>,
     auth: Family<AuthLabels, Counter>,
+    rules: Family<RuleLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -188,7 +194,14 @@ impl Metrics {
         );
         let auth = Family::<AuthLabels, Counter>::default();
         registry.register("auth_refused", "Requests refused by authentication (401) or scope (403)", auth.clone());
+        let rules = Family::<RuleLabels, Counter>::default();
+        registry.register(
+            "rule_applications",
+            "Product searches a merchandising rule held for, by rule id (cached answers included)",
+            rules.clone(),
+        );
         Self {
+            rules,
             cache_lookups,
             cache_errors,
             rate_limited,
@@ -222,6 +235,10 @@ impl Metrics {
 
     pub(crate) fn rate_limited(&self, class: &'static str, by: &'static str) {
         self.rate_limited.get_or_create(&LimitLabels { class, by }).inc();
+    }
+
+    pub(crate) fn rule_applied(&self, rule: &str) {
+        self.rules.get_or_create(&RuleLabels { rule: rule.to_string() }).inc();
     }
 
     pub(crate) fn auth_refused(&self, outcome: &'static str) {

@@ -83,9 +83,15 @@ pub async fn search_post(State(state): State<AppState>, tenant: Tenant, req: Req
 async fn run_search(state: AppState, mut request: SearchRequest, tenant: Tenant) -> ApiResult<Response> {
     request.tenant = tenant.checked(&state.index.settings().settings)?;
     let counted = request.page == 1 && !request.q.trim().is_empty() && request.tenant.is_none();
+    // The merchandising rules holding now: counted, and part of the cache key, so an answer
+    // cached before a rule's window opened is not served after.
+    let rules = state.index.rules_for(&request);
+    for rule in &rules {
+        state.metrics.rule_applied(rule);
+    }
     let key = state.cache.enabled().then(|| {
         let model = state.ranking.model_version().unwrap_or_default();
-        let version = format!("{:016x}.{model}", state.index.content_version());
+        let version = format!("{:016x}.{model}.{}", state.index.content_version(), rules.join(","));
         state.cache.key(Kind::Search, &version, &serde_json::to_string(&request).unwrap_or_default())
     });
     if let Some(key) = &key

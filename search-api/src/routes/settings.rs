@@ -5,6 +5,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use searchd_catalog::Settings;
+use searchd_catalog::rules::{Rule, RuleStatus};
 use searchd_catalog::settings::Task;
 use searchd_engine::settings::SettingsError;
 use serde::Serialize;
@@ -48,7 +49,7 @@ pub async fn patch_settings(State(state): State<AppState>, req: Request) -> ApiR
         .map_err(|e| match e {
             SettingsError::Invalid(message) => {
                 let field = message.split_once(": ").map_or("body", |(f, _)| f);
-                let named = ["attributes", "vendors", "synonyms", "stop_words", "weights"]
+                let named = ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals", "rules"]
                     .iter()
                     .any(|key| field.starts_with(key));
                 let field = if named { field.to_string() } else { "body".to_string() };
@@ -79,6 +80,39 @@ pub async fn get_task(
     state.settings.task(id).map(Json).ok_or_else(|| {
         ApiError::new(Code::TaskNotFound, format!("no task {id} (tasks are remembered until a restart)"))
     })
+}
+
+/// `GET /v1/rules`: the served rules with where each stands now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleList {
+    /// The version of the settings the rules belong to.
+    pub version: u64,
+    /// The rules, in the order they apply.
+    pub rules: Vec<ListedRule>,
+}
+
+/// A rule and its status.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListedRule {
+    /// `active`, `scheduled`, `expired` or `disabled`, now.
+    pub status: RuleStatus,
+    /// The rule as declared.
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+/// `GET /v1/rules`: the merchandising rules of the served settings, in the order they apply,
+/// each with its status now (`active`, `scheduled` before its window, `expired` after it,
+/// `disabled`). They change with `PATCH /v1/settings` (`{"rules": [...]}`).
+#[utoipa::path(get, path = "/v1/rules", tag = "settings", responses(
+    (status = 200, description = "The served rules", body = RuleList, example = json!({"version": 4, "rules": [
+        {"status": "active", "id": "black-friday", "conditions": {"query": {"contains": "tv"}, "until": "2026-12-01T00:00:00Z"},
+         "actions": {"pin": [{"id": "tv-55", "position": 1}], "bury": [{"filter": "in_stock = false"}]}}]}))))]
+pub async fn list_rules(State(state): State<AppState>) -> Json<RuleList> {
+    let served = state.index.settings();
+    let now = state.index.clock_now();
+    let rules = served.settings.rules.iter().map(|r| ListedRule { status: r.status(now), rule: r.clone() }).collect();
+    Json(RuleList { version: served.settings.version, rules })
 }
 
 /// `GET /v1/tasks`.
