@@ -126,6 +126,12 @@ impl QueryLog {
         self.lock().counts.get(&key_of(query)).map_or(0, |s| s.count)
     }
 
+    /// Searches counted for a query whose latest search found something; 0 otherwise ("did you
+    /// mean" prefers spellings searched with results).
+    pub fn found(&self, query: &str) -> u64 {
+        self.lock().counts.get(&key_of(query)).filter(|s| s.hits > 0).map_or(0, |s| s.count)
+    }
+
     /// Queries searched at least `min_count` times whose latest search found something.
     pub fn popular(&self, min_count: u64) -> Vec<(String, u64)> {
         let state = self.lock();

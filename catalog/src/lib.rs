@@ -48,8 +48,8 @@ pub use scoring::{
     ScoreComponent, SecondPhase, TextOnlyScorer, TextWeights, WordMatch, bayesian_average, feature_index, with_factor,
 };
 pub use search::{
-    DEFAULT_FACET_VALUES, Filters, Highlight, MAX_CATEGORY_DEPTH, MAX_FACET_RANGES, MAX_FACET_VALUES, MAX_PER_PAGE,
-    MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, PrefixMode, RELEVANCE_KEY, RankingMode, SearchHit,
+    DEFAULT_FACET_VALUES, DidYouMean, Filters, Highlight, MAX_CATEGORY_DEPTH, MAX_FACET_RANGES, MAX_FACET_VALUES,
+    MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, MAX_SORT_KEYS, PrefixMode, RELEVANCE_KEY, RankingMode, SearchHit,
     SearchRequest, SearchResponse, SortBy, SortKey, path_segments,
 };
 pub use settings::Settings;

@@ -98,6 +98,9 @@ pub struct SearchRequest {
     /// ("cordl" finds "cordless"), as a search box typed into expects; `none` matches whole
     /// words only. A query ending in a space has no word being typed.
     pub prefix: PrefixMode,
+    /// When a query word is misspelt ("cordles drill"), search the corrected query and say so
+    /// in `did_you_mean` (the default); `false` searches the query as typed and only suggests.
+    pub correct: bool,
 }
 
 impl Default for SearchRequest {
@@ -123,6 +126,7 @@ impl Default for SearchRequest {
             ranking: RankingMode::Default,
             explain: false,
             prefix: PrefixMode::Last,
+            correct: true,
         }
     }
 }
@@ -542,8 +546,21 @@ pub struct SearchResponse {
     /// Where a rule sends the shopper instead (a URL or a path), when one holds.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub redirect: Option<String>,
+    /// The query corrected, when a word of it looks misspelt; `applied` when the hits are the
+    /// corrected query's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub did_you_mean: Option<DidYouMean>,
     /// Time the search took in the index, milliseconds.
     pub took_ms: f64,
+}
+
+/// A corrected query ("did you mean").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DidYouMean {
+    /// The corrected query, in folded words.
+    pub query: String,
+    /// Whether the hits are the corrected query's (`correct=true`, the default).
+    pub applied: bool,
 }
 
 /// One ranked product.

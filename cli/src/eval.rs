@@ -41,12 +41,52 @@ pub struct EvalArgs {
     /// With `--settings`: how many of the most changed queries to print.
     #[arg(long, default_value_t = 20)]
     changed: usize,
+    /// Measure "did you mean": misspell one word of each judged query (a letter dropped,
+    /// doubled or two swapped, chosen by SEED), and report the share corrected back and the
+    /// nDCG of the originals, the misspelt searched as typed, and the misspelt corrected.
+    #[arg(long, value_name = "SEED")]
+    misspell: Option<u64>,
+    /// Search misspelt queries as typed: no "did you mean" correction.
+    #[arg(long)]
+    no_correct: bool,
 }
 
 /// Runs every judged query and prints the table, then one JSON line.
 pub fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
     let ranking: RankingMode = args.ranking.parse()?;
-    let options = EvalOptions { k: args.k, ranking, facets: args.facets, prefix: args.prefix.parse()? };
+    let options = EvalOptions {
+        k: args.k,
+        ranking,
+        facets: args.facets,
+        prefix: args.prefix.parse()?,
+        correct: !args.no_correct,
+    };
+    if let Some(seed) = args.misspell {
+        let (index, ranking) = open_index_and_ranking(config)?;
+        let judgments = eval::load_judgments(&args.judgments)?;
+        let report = eval::run_misspelt(&index, &ranking.ranker(), &judgments, &options, seed)?;
+        let share = |n: usize| n as f64 / report.misspelt.max(1) as f64;
+        println!(
+            "{} of {} judged queries misspelt (one word of 5 letters or more); corrected back {} ({:.1}%), \
+             corrected otherwise {} ({:.1}%)",
+            report.misspelt,
+            judgments.num_queries(),
+            report.corrected_back,
+            100.0 * share(report.corrected_back),
+            report.corrected_otherwise,
+            100.0 * share(report.corrected_otherwise)
+        );
+        for (name, s) in
+            [("original", &report.original), ("as typed", &report.as_typed), ("corrected", &report.corrected)]
+        {
+            println!(
+                "{name:>10}: nDCG@{} condensed {:.4}  strict {:.4}  Recall@100 {:.4}  p50 {:.3} ms  p99 {:.3} ms",
+                args.k, s.ndcg10_condensed, s.ndcg10_strict, s.recall100, s.p50_ms, s.p99_ms
+            );
+        }
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
     match &args.settings {
         Some(settings) => compare(config, &args.judgments, options, settings, args.changed),
         None => evaluate(config, &args.judgments, options, args.per_query.as_deref()),

@@ -106,6 +106,10 @@ impl Engine {
         ranking: Ranking,
         config: &EngineConfig,
     ) -> Self {
+        let autocomplete = Arc::new(autocomplete);
+        // "Did you mean" prefers the spellings shoppers searched with results.
+        let log = Arc::downgrade(&autocomplete);
+        index.set_query_counts(Some(Arc::new(move |q: &str| log.upgrade().map_or(0, |a| a.searched_with_results(q)))));
         Self {
             snapshots: Arc::new(snapshot::Snapshots::new(config)),
             settings: Arc::new(settings::SettingsTasks::new(Some(config.settings_dir()))),
@@ -113,7 +117,7 @@ impl Engine {
             vendors: Arc::new(vendors),
             ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
-            autocomplete: Arc::new(autocomplete),
+            autocomplete,
             ingest: Arc::default(),
             recommendations: Arc::new(Recommendations::new(
                 searchd_models::SimilarStore::new(config.similar_dir(), config.recommendations.keep),

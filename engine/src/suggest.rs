@@ -138,6 +138,11 @@ impl Autocomplete {
         &self.log
     }
 
+    /// How often `query` was searched with results (see [`QueryLog::found`]).
+    pub fn searched_with_results(&self, query: &str) -> u64 {
+        self.log.found(query)
+    }
+
     /// Counts an executed search for the popular queries.
     pub fn record(&self, query: &str, hits: u64) {
         self.log.record(query, hits);

@@ -82,6 +82,8 @@ pub struct ProductIndex {
     pub(crate) stop_words: crate::search::KeptStopWords,
     /// The served settings' rules, compiled.
     pub(crate) rules: crate::search::KeptRules,
+    /// How often each query was searched with results, for "did you mean".
+    pub(crate) query_counts: std::sync::RwLock<Option<crate::search::QueryCounts>>,
     /// The clock rules' time windows read (Unix seconds); the system's unless set.
     pub(crate) clock: std::sync::RwLock<Option<Clock>>,
     /// The facet columns of the segments searches see, opened once.
@@ -152,6 +154,7 @@ impl ProductIndex {
             stop_words: crate::search::KeptStopWords::default(),
             rules: crate::search::KeptRules::default(),
             clock: std::sync::RwLock::default(),
+            query_counts: std::sync::RwLock::default(),
             facet_columns: std::sync::Arc::default(),
             settings: SettingsState::new(served),
             committed_at: std::sync::atomic::AtomicI64::new(unix_ms_now()),

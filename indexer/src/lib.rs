@@ -42,7 +42,7 @@ pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, Rows, TARGET_FIELDS,
     decompressed, ingest, read_products,
 };
-pub use search::{Candidate, Preview, ScoredId};
+pub use search::{Candidate, Preview, QueryCounts, ScoredId};
 pub use settings::{Applied, Served, check_settings};
 pub use snapshot::CopiedIndex;
 pub use vendors::ingest::{VENDOR_FIELDS, ingest_vendors, json_vendor, read_vendors};

@@ -2,6 +2,7 @@
 
 mod currency;
 mod custom_signals;
+mod did_you_mean;
 mod facets;
 mod filters;
 mod language;

@@ -241,7 +241,7 @@ pub fn cross_validate(
                 index,
                 ranker,
                 &test,
-                &EvalOptions { k, ranking, facets: false, prefix: PrefixMode::default() },
+                &EvalOptions { k, ranking, facets: false, prefix: PrefixMode::default(), correct: true },
             )?
             .summary)
         };

@@ -11,6 +11,8 @@ pub(crate) use automata::KeptMatches;
 pub(crate) use synonyms::KeptSynonyms;
 pub(crate) use words::KeptWeights;
 mod collect;
+mod correct;
+pub use correct::QueryCounts;
 mod distinct;
 mod engagement;
 mod factors;
@@ -133,8 +135,52 @@ impl ProductIndex {
         self.search_under(request, ranker, None)
     }
 
-    /// [`Self::search`] under the served settings, or those of a preview.
+    /// [`Self::search`] under the served settings, or those of a preview: the corrected query's
+    /// when a word is misspelt (see [`correct`]).
     fn search_under(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        preview: Option<Under<'_>>,
+    ) -> Result<SearchResponse> {
+        let started = Instant::now();
+        let (corrected, did_you_mean) = self.corrected(request, preview)?;
+        let mut response = self.search_as_asked(corrected.as_ref().unwrap_or(request), ranker, preview)?;
+        response.query = request.q.clone();
+        response.did_you_mean = did_you_mean;
+        response.took_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok(response)
+    }
+
+    /// The corrected query a search of `request` would suggest ("did you mean"), under the
+    /// served settings.
+    pub fn did_you_mean(&self, request: &SearchRequest) -> Result<Option<String>> {
+        Ok(self.corrected(request, None)?.1.map(|d| d.query))
+    }
+
+    /// The request a search runs — with the corrected query when a word is misspelt and
+    /// `correct` is on — and the correction. Plain BM25 is never corrected.
+    fn corrected(
+        &self,
+        request: &SearchRequest,
+        preview: Option<Under<'_>>,
+    ) -> Result<(Option<SearchRequest>, Option<searchd_catalog::DidYouMean>)> {
+        if request.ranking == RankingMode::Bm25 || request.q.trim().is_empty() {
+            return Ok((None, None));
+        }
+        let (searcher, served) = self.view();
+        let served = match preview {
+            None => served,
+            Some(under) => under.served(&served)?,
+        };
+        let Some(query) = self.correction(&searcher, &served, request) else { return Ok((None, None)) };
+        let applied = request.correct;
+        let rewritten = applied.then(|| SearchRequest { q: query.clone(), ..request.clone() });
+        Ok((rewritten, Some(searchd_catalog::DidYouMean { query, applied })))
+    }
+
+    /// A search of the request as given.
+    fn search_as_asked(
         &self,
         request: &SearchRequest,
         ranker: &Ranker,
@@ -228,6 +274,7 @@ impl ProductIndex {
             facet_stats_by: facets.grouped,
             rules: effects.rules,
             redirect: effects.redirect,
+            did_you_mean: None,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
         })
     }
@@ -245,7 +292,8 @@ impl ProductIndex {
         ranker: &Ranker,
         preview: Option<Under<'_>>,
     ) -> Result<Vec<ScoredId>> {
-        let Retrieved { searcher, top, .. } = self.retrieve(request, ranker, preview)?;
+        let (corrected, _) = self.corrected(request, preview)?;
+        let Retrieved { searcher, top, .. } = self.retrieve(corrected.as_ref().unwrap_or(request), ranker, preview)?;
         let ids = self.ids(&searcher, top.iter().map(|hit| hit.address))?;
         Ok(top.iter().zip(ids).filter_map(|(hit, id)| Some(ScoredId { id: id?, score: hit.score })).collect())
     }

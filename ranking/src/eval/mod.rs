@@ -9,8 +9,10 @@ use searchd_catalog::{FacetField, PrefixMode, Ranker, RankingMode, SearchRequest
 use searchd_indexer::{Preview, ProductIndex, ScoredId};
 use serde::Serialize;
 
+mod misspell;
 mod relevance;
 
+pub use misspell::{MisspellReport, misspell, run_misspelt};
 pub use relevance::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 
 /// Results retrieved per query (Recall@100, and the list nDCG is condensed from).
@@ -28,6 +30,9 @@ pub struct EvalOptions {
     /// Whether the last word also matches as a prefix (a judged query is a finished one: this
     /// measures what search-as-you-type costs it).
     pub prefix: PrefixMode,
+    /// Whether a misspelt query is searched corrected ("did you mean"), as the API does by
+    /// default.
+    pub correct: bool,
 }
 
 /// The last line `searchd eval` prints.
@@ -174,6 +179,7 @@ fn run_on(search: &Search<'_>, judgments: &Judgments, options: &EvalOptions) -> 
         per_page: RETRIEVED,
         ranking: options.ranking,
         prefix: options.prefix,
+        correct: options.correct,
         facets: if options.facets { vec![FacetField::Brand, FacetField::Category] } else { Vec::new() },
         ..SearchRequest::default()
     };

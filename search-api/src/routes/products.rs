@@ -253,7 +253,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 26] = [
+pub const SEARCH_PARAMS: [&str; 27] = [
     "q",
     "filter",
     "brand",
@@ -278,6 +278,7 @@ pub const SEARCH_PARAMS: [&str; 26] = [
     "ranking",
     "explain",
     "prefix",
+    "correct",
     "limit",
     "offset",
 ];
@@ -388,6 +389,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "ranking" => request.ranking = value.trim().parse()?,
             "explain" => request.explain = boolean(value)?,
             "prefix" => request.prefix = value.trim().parse()?,
+            "correct" => request.correct = boolean(value)?,
             other => {
                 return Err(ApiError::internal(format!("search parameter `{other}` is accepted but not handled")));
             }
@@ -486,4 +488,8 @@ pub struct SearchParams {
     /// finds "cordless"), whole words ranking first; `none`: whole words only.
     #[param(value_type = Option<searchd_catalog::PrefixMode>)]
     prefix: Option<String>,
+    /// `true` (the default): a misspelt query ("cordles drill") is searched corrected and the
+    /// answer's `did_you_mean` says so; `false`: searched as typed, the correction only
+    /// suggested.
+    correct: Option<bool>,
 }
