@@ -31,7 +31,8 @@ use crate::stop_words::StopWords;
 use crate::synonyms::SynonymSet;
 
 /// The settings' top-level keys.
-const SETTINGS: [&str; 7] = ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals", "rules"];
+const SETTINGS: [&str; 8] =
+    ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals", "rules", "require_preview"];
 
 /// The built-in numbers a custom signal may read.
 pub const SIGNAL_BUILTINS: [&str; 4] = ["price", "rating", "review_count", "popularity"];
@@ -68,6 +69,10 @@ pub struct Settings {
     /// Merchandising rules (see [`crate::rules`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
+    /// A change is accepted only after the same change was previewed (`POST
+    /// /v1/settings/preview`) against the same served version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_preview: bool,
 }
 
 /// What is declared about vendors.
@@ -121,6 +126,12 @@ impl Settings {
         let synonyms = list(fields, "synonyms", &self.synonyms, "a list of synonym sets")?;
         let signals = list(fields, "signals", &self.signals, "a list of custom signals")?;
         let rules = list(fields, "rules", &self.rules, "a list of rules")?;
+        let require_preview = match fields.get("require_preview") {
+            None => self.require_preview,
+            Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err("require_preview: true or false".into()),
+        };
         let code = |l: &str| (2..=3).contains(&l.trim().len()) && l.trim().chars().all(|c| c.is_ascii_alphabetic());
         crate::synonyms::validate(&synonyms, &code)?;
         let mut stop_words = self.stop_words.clone();
@@ -180,8 +191,17 @@ impl Settings {
             }
             Some(_) => return Err("vendors: an object with the vendors' `attributes`".into()),
         }
-        let next =
-            Self { version: self.version + 1, attributes, vendors, synonyms, stop_words, weights, signals, rules };
+        let next = Self {
+            version: self.version + 1,
+            attributes,
+            vendors,
+            synonyms,
+            stop_words,
+            weights,
+            signals,
+            rules,
+            require_preview,
+        };
         crate::signals::validate(&next.signals, &|name| next.signal_number(name))?;
         crate::rules::RuleSet::compile(&next)?;
         Ok(next)

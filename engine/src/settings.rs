@@ -26,6 +26,12 @@ pub enum SettingsError {
     /// Another change is under way.
     #[error("settings task {0} is still running; send the change again when it has ended")]
     Busy(u64),
+    /// `require_preview` is on and this change was not previewed against the served version.
+    #[error(
+        "settings require a preview: POST this change to /v1/settings/preview first (against version {0}, the \
+         one served), then send it again"
+    )]
+    PreviewRequired(u64),
     /// The data dir could not be written.
     #[error("cannot keep the settings: {0}")]
     Io(#[from] std::io::Error),
@@ -37,7 +43,12 @@ pub struct SettingsTasks {
     /// `None`: kept in memory only (tests).
     dir: Option<PathBuf>,
     tasks: Mutex<BTreeMap<u64, Task>>,
+    /// The changes previewed, with the served version they were previewed against, newest last.
+    previewed: Mutex<std::collections::VecDeque<(u64, String)>>,
 }
+
+/// Most previews remembered.
+const KEEP_PREVIEWS: usize = 64;
 
 /// Most finished tasks remembered.
 const KEEP_TASKS: usize = 100;
@@ -45,7 +56,23 @@ const KEEP_TASKS: usize = 100;
 impl SettingsTasks {
     /// Settings kept in `dir` (`None`: in memory).
     pub fn new(dir: Option<PathBuf>) -> Self {
-        Self { dir, tasks: Mutex::default() }
+        Self { dir, tasks: Mutex::default(), previewed: Mutex::default() }
+    }
+
+    /// Records that `patch` was previewed against the served settings' `version`: with
+    /// `require_preview`, it may then be applied.
+    pub fn previewed(&self, version: u64, patch: &serde_json::Value) {
+        let mut kept = self.previewed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.push_back((version, patch.to_string()));
+        while kept.len() > KEEP_PREVIEWS {
+            kept.pop_front();
+        }
+    }
+
+    fn was_previewed(&self, version: u64, patch: &serde_json::Value) -> bool {
+        let text = patch.to_string();
+        let kept = self.previewed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.iter().any(|(v, p)| *v == version && *p == text)
     }
 
     /// The task with this id, when it is remembered.
@@ -78,6 +105,9 @@ impl SettingsTasks {
         }
         let served = index.settings().settings.clone();
         let mut next = served.patched(patch, &searchd_indexer::reserved_names()).map_err(SettingsError::Invalid)?;
+        if served.require_preview && !self.was_previewed(served.version, patch) {
+            return Err(SettingsError::PreviewRequired(served.version));
+        }
         // The synonyms' and stop words' languages are ones the engine analyses.
         searchd_indexer::check_settings(&next).map_err(SettingsError::Invalid)?;
         // Versions are never reused, failed ones included.

@@ -138,6 +138,14 @@ impl Autocomplete {
         &self.log
     }
 
+    /// The `n` queries searched most with results, most first (ties by text).
+    pub fn top_queries(&self, n: usize) -> Vec<(String, u64)> {
+        let mut all = self.log.popular(1);
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+
     /// How often `query` was searched with results (see [`QueryLog::found`]).
     pub fn searched_with_results(&self, query: &str) -> u64 {
         self.log.found(query)

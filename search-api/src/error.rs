@@ -94,6 +94,8 @@ pub enum Code {
     InvalidSettings,
     /// `settings_task_running`: another settings change is being applied (409).
     SettingsTaskRunning,
+    /// `require_preview` is on and the change was not previewed.
+    PreviewRequired,
     /// `invalid_task_id`.
     InvalidTaskId,
     /// `task_not_found` (404).
@@ -145,6 +147,7 @@ impl Code {
             Code::SnapshotExists => "snapshot_exists".into(),
             Code::InvalidSettings => "invalid_settings".into(),
             Code::SettingsTaskRunning => "settings_task_running".into(),
+            Code::PreviewRequired => "preview_required".into(),
             Code::InvalidTaskId => "invalid_task_id".into(),
             Code::TaskNotFound => "task_not_found".into(),
             Code::IndexUnavailable => "index_unavailable".into(),
@@ -184,7 +187,7 @@ impl Code {
             Code::MissingApiKey | Code::InvalidApiKey | Code::InvalidToken => StatusCode::UNAUTHORIZED,
             Code::InsufficientScope | Code::KeyFilterInvalid => StatusCode::FORBIDDEN,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Code::SnapshotExists | Code::SettingsTaskRunning => StatusCode::CONFLICT,
+            Code::SnapshotExists | Code::SettingsTaskRunning | Code::PreviewRequired => StatusCode::CONFLICT,
             Code::IndexUnavailable | Code::ModelNotReady | Code::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

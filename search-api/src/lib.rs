@@ -57,7 +57,9 @@ pub use routes::vendors::{VENDOR_SEARCH_PARAMS, parse_vendor_query};
 pub use state::AppState;
 
 use middleware::{hygiene, limits, metrics};
-use routes::{admin, autocomplete, events, facets, health, products, recommendations, settings, storefront, vendors};
+use routes::{
+    admin, autocomplete, events, facets, health, preview, products, recommendations, settings, storefront, vendors,
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -95,6 +97,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/autocomplete", get(autocomplete::autocomplete))
         .route("/v1/products/facets/{name}", get(facets::facet_search))
         .route("/v1/settings", get(settings::get_settings).patch(settings::patch_settings))
+        .route("/v1/settings/preview", post(preview::preview_settings))
         .route("/v1/rules", get(settings::list_rules))
         .route("/v1/tasks", get(settings::list_tasks))
         .route("/v1/tasks/{id}", get(settings::get_task))

@@ -19,7 +19,9 @@ use utoipa::{Modify, OpenApi};
 use crate::error::ErrorBody;
 use crate::routes::documents::{BulkItemResult, ItemError};
 use crate::routes::events::EventItemResult;
-use crate::routes::{admin, autocomplete, events, facets, health, products, recommendations, settings, vendors};
+use crate::routes::{
+    admin, autocomplete, events, facets, health, preview, products, recommendations, settings, vendors,
+};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -65,6 +67,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         settings::get_task,
         settings::list_tasks,
         settings::list_rules,
+        preview::preview_settings,
     ),
     components(schemas(ErrorBody, BulkItemResult, EventItemResult, ItemError)),
     modifiers(&Security, &CommonErrors),

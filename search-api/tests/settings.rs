@@ -395,3 +395,48 @@ async fn rules_change_by_patch_are_listed_applied_explained_and_counted() {
     let metrics = String::from_utf8(crate::common::send(&app, request).await.body).unwrap();
     assert!(metrics.contains(r#"searchd_rule_applications_total{rule="promo"} 2"#), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_preview_measures_a_change_and_require_preview_holds_changes_until_one() {
+    let app = app(true);
+    let all = get(&app, "/v1/products/search?q=&per_page=3").await.json;
+    let id = all["hits"][0]["product"]["id"].as_str().unwrap().to_string();
+    let title = all["hits"][0]["product"]["title"].as_str().unwrap().to_lowercase();
+    let word: String = title.split(|c: char| !c.is_alphanumeric()).find(|w| w.len() > 3).unwrap().into();
+    let change = json!({"weights": {"title": 0.5}, "rules": [{"id": "bury-it", "actions": {"bury": [{"filter": "price > 0", "factor": 0.5}]}}]});
+    let body = json!({"settings": change, "judgments": [{"query": word, "id": id, "relevance": 3}], "sample": 50});
+    let measured = send_json(&app, Method::POST, "/v1/settings/preview", &body.to_string()).await;
+    assert_eq!(measured.status, StatusCode::OK, "{}", measured.json);
+    let judged = &measured.json["judged"];
+    assert_eq!(judged["live"]["queries"], 1, "{}", measured.json);
+    assert!(judged["candidate"]["ndcg10_condensed"].as_f64().is_some(), "{}", measured.json);
+    assert!(measured.json["query_log"]["queries"].as_u64().is_some());
+    // Nothing served changed.
+    assert!(get(&app, "/v1/settings").await.json.get("weights").is_none());
+
+    // A change that writes every product again cannot be previewed; a bad one names its key.
+    let reindex = json!({"settings": {"attributes": {"colour": {"type": "keyword", "filterable": true}}}});
+    let refused = send_json(&app, Method::POST, "/v1/settings/preview", &reindex.to_string()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.json);
+    assert_eq!(refused.json["field"], "settings.attributes", "{}", refused.json);
+    let bad = json!({"settings": {"weights": {"titel": 2}}});
+    let refused = send_json(&app, Method::POST, "/v1/settings/preview", &bad.to_string()).await;
+    assert_eq!(refused.json["field"], "settings.weights.titel", "{}", refused.json);
+
+    // With require_preview, a change waits for its preview against the served version.
+    let on = send_json(&app, Method::PATCH, "/v1/settings", r#"{"require_preview": true}"#).await;
+    assert_eq!(wait(&app, on.json["id"].as_u64().unwrap()).await["status"], "succeeded");
+    let held = send_json(&app, Method::PATCH, "/v1/settings", &change.to_string()).await;
+    assert_eq!(held.status, StatusCode::CONFLICT, "{}", held.json);
+    assert_eq!(held.json["code"], "preview_required");
+    let previewed =
+        send_json(&app, Method::POST, "/v1/settings/preview", &json!({"settings": change}).to_string()).await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.json);
+    let applied = send_json(&app, Method::PATCH, "/v1/settings", &change.to_string()).await;
+    assert_eq!(applied.status, StatusCode::ACCEPTED, "{}", applied.json);
+    assert_eq!(wait(&app, applied.json["id"].as_u64().unwrap()).await["status"], "succeeded");
+    assert_eq!(get(&app, "/v1/settings").await.json["weights"]["title"], 0.5);
+    // The preview was against the version before: the same change again needs a new one.
+    let again = send_json(&app, Method::PATCH, "/v1/settings", &change.to_string()).await;
+    assert_eq!(again.json["code"], "preview_required");
+}

@@ -137,6 +137,7 @@ impl Class {
             | "/app/config.json" => Class::Open,
             r if r.starts_with("/v1/admin/") || r.starts_with("/v1/tasks") => Class::Admin,
             "/v1/settings" if method == Method::PATCH => Class::Admin,
+            "/v1/settings/preview" => Class::Admin,
             "/v1/events" => Class::Events,
             "/v1/products/search" | "/v1/vendors/match" if method == Method::POST => Class::Search,
             _ if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) => Class::Search,

@@ -34,7 +34,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
     responses(
         (status = 202, description = "Accepted: the task applying it", body = Task),
         (status = 400, description = "`invalid_settings`: the change is malformed or declares something invalid; the message names the key", body = ErrorBody),
-        (status = 409, description = "`settings_task_running`: another change is being applied", body = ErrorBody),
+        (status = 409, description = "`settings_task_running`: another change is being applied; `preview_required`: `require_preview` is on and this change was not previewed", body = ErrorBody),
         (status = 413, description = "Body over `http.max_body_bytes`", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody)))]
 pub async fn patch_settings(State(state): State<AppState>, req: Request) -> ApiResult<(StatusCode, Json<Task>)> {
@@ -49,13 +49,23 @@ pub async fn patch_settings(State(state): State<AppState>, req: Request) -> ApiR
         .map_err(|e| match e {
             SettingsError::Invalid(message) => {
                 let field = message.split_once(": ").map_or("body", |(f, _)| f);
-                let named = ["attributes", "vendors", "synonyms", "stop_words", "weights", "signals", "rules"]
-                    .iter()
-                    .any(|key| field.starts_with(key));
+                let named = [
+                    "attributes",
+                    "vendors",
+                    "synonyms",
+                    "stop_words",
+                    "weights",
+                    "signals",
+                    "rules",
+                    "require_preview",
+                ]
+                .iter()
+                .any(|key| field.starts_with(key));
                 let field = if named { field.to_string() } else { "body".to_string() };
                 ApiError::new(Code::InvalidSettings, message).with_field(field)
             }
             SettingsError::Busy(_) => ApiError::new(Code::SettingsTaskRunning, e.to_string()),
+            SettingsError::PreviewRequired(_) => ApiError::new(Code::PreviewRequired, e.to_string()),
             SettingsError::Io(e) => ApiError::internal(e),
         })?;
     Ok((StatusCode::ACCEPTED, Json(task)))
