@@ -36,6 +36,10 @@ pub fn autocomplete_typo_budget(chars: usize) -> u8 {
 
 /// Damerau-Levenshtein (optimal string alignment) distance, or `None` when above `max`.
 pub fn bounded_distance(a: &str, b: &str, max: u8) -> Option<u8> {
+    // Lengths too far apart need no table (and no allocation): most words compared are.
+    if a.chars().count().abs_diff(b.chars().count()) > usize::from(max) {
+        return None;
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let max = usize::from(max);

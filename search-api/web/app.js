@@ -35,6 +35,8 @@ const state = {
   near: "",
   radius: "25",
   vq: "",
+  // The query searched as typed, not corrected ("Search instead for …").
+  asTyped: false,
 };
 
 // ---- API ----------------------------------------------------------------------------------
@@ -141,6 +143,7 @@ function choose(i) {
   if (!s) return;
   closeSuggestions();
   state.page = 1;
+  state.asTyped = false;
   if (state.view !== "products") showView(true, false);
   if (s.type === "brand") {
     state.q = "";
@@ -195,6 +198,7 @@ $("search-form").addEventListener("submit", (event) => {
   suggestSeq++;
   closeSuggestions();
   state.q = $("q").value;
+  state.asTyped = false;
   state.page = 1;
   if (state.view !== "products") showView(true, false);
   go();
@@ -219,6 +223,9 @@ function searchUrl() {
   }
   if (clauses.length) p.set("filter", clauses.join(" AND "));
   p.set("highlight", "true");
+  // Explain says which hits a merchandising rule pinned.
+  p.set("explain", "true");
+  if (state.asTyped) p.set("correct", "false");
   p.set("page", String(state.page));
   p.set("per_page", String(PER_PAGE));
   if (state.sort !== "relevance") p.set("sort", state.sort);
@@ -252,6 +259,7 @@ function renderResults(body) {
   $("status").textContent = body.total_hits === 0
     ? `No products ${what}`.trim()
     : `${body.total_hits} products ${what} — page ${body.page} of ${body.total_pages}`.replace(/\s+—/, " —");
+  renderCorrection(body);
   const list = $("results");
   list.innerHTML = "";
   for (const hit of body.hits) {
@@ -262,8 +270,10 @@ function renderResults(body) {
     li.className = "hit";
     li.dataset.id = p.id;
     if (p.language) li.lang = p.language;
+    const pin = ((hit.explain && hit.explain.rules) || []).find((r) => r.action === "pin");
+    const badge = pin ? ` <span class="pinned" title="Pinned at ${pin.position} by rule ${text(pin.rule)}">Pinned</span>` : "";
     li.innerHTML = `
-      <h3 class="hit-title"><button type="button">${title}</button></h3>
+      <h3 class="hit-title"><button type="button">${title}</button>${badge}</h3>
       ${meta(p, { reviews: true, stock: true })}
       ${snippet ? `<p class="snippet">${snippet}</p>` : ""}`;
     li.querySelector("button").addEventListener("click", () => openProduct(p.id));
@@ -273,6 +283,39 @@ function renderResults(body) {
   renderAttributeFacets(body.facets || {});
   renderPriceStats((body.facet_stats || {}).price);
   renderPager(body);
+}
+
+// "Did you mean": the corrected query searched (with a way back to the query as typed), or
+// suggested; and a merchandising rule's redirect, as a link.
+function renderCorrection(body) {
+  const line = $("did-you-mean");
+  line.innerHTML = "";
+  const dym = body.did_you_mean;
+  if (dym && dym.applied) {
+    line.innerHTML = `Showing results for <strong>${text(dym.query)}</strong>. <button type="button" class="link">Search instead for “${text(state.q)}”</button>`;
+    line.querySelector("button").addEventListener("click", () => {
+      state.asTyped = true;
+      state.page = 1;
+      go();
+    });
+  } else if (dym) {
+    line.innerHTML = `Did you mean <button type="button" class="link">${text(dym.query)}</button>?`;
+    line.querySelector("button").addEventListener("click", () => {
+      state.q = dym.query;
+      state.asTyped = false;
+      state.page = 1;
+      syncControls();
+      go();
+    });
+  }
+  if (body.redirect) {
+    const link = document.createElement("a");
+    link.href = body.redirect;
+    link.textContent = `See ${body.redirect}`;
+    link.className = "redirect";
+    line.append(" ", link);
+  }
+  line.hidden = line.innerHTML === "";
 }
 
 // One facet value as a checkbox; `toggle(checked)` updates the state, then page 1 is searched.
@@ -549,6 +592,7 @@ function stateUrl() {
   if (state.priceMax !== "") p.set("price_max", state.priceMax);
   if (state.sort !== "relevance") p.set("sort", state.sort);
   if (state.page > 1) p.set("page", String(state.page));
+  if (state.asTyped) p.set("as_typed", "1");
   return `?${p}`;
 }
 
@@ -578,6 +622,7 @@ function readUrl() {
     if (key.startsWith("f.") && key.length > 2) (state.picked[key.slice(2)] ||= new Set()).add(value);
   }
   state.inStock = p.get("in_stock") === "1";
+  state.asTyped = p.get("as_typed") === "1";
   state.priceMin = p.get("price_min") || "";
   state.priceMax = p.get("price_max") || "";
   const sort = p.get("sort") || "relevance";

@@ -174,9 +174,11 @@ impl ProductIndex {
 
 /// Whether `word` is a word of a declared synonym (a word the catalog lacks on purpose).
 fn is_synonym(served: &Served, word: &str) -> bool {
-    served
-        .settings
-        .synonyms
-        .iter()
-        .any(|set| set.input.iter().chain(&set.synonyms).any(|phrase| tokenize(phrase).any(|t| fold(t.text) == word)))
+    served.settings.synonyms.iter().any(|set| {
+        set.input.iter().chain(&set.synonyms).any(|phrase| {
+            // Most phrases do not hold the word's letters at all: no need to fold them.
+            let plain = phrase.is_ascii() && !phrase.to_ascii_lowercase().contains(word);
+            !plain && tokenize(phrase).any(|t| fold(t.text) == word)
+        })
+    })
 }

@@ -448,13 +448,7 @@ impl ProductIndex {
                 self.filtered(self.without_hidden(ids, &effects.hide), filters, served.generation)
             })?;
             // Pinned products the words do not find add to the total.
-            let found = tantivy::query::BooleanQuery::intersection(vec![
-                query.box_clone(),
-                Box::new(tantivy::query::TermSetQuery::new(
-                    pinned.iter().filter_map(|(address, ..)| self.id_term(&searcher, *address)),
-                )),
-            ]);
-            let matched = searcher.search(&found, &tantivy::collector::Count)? as u64;
+            let matched = self.found(&searcher, query.as_ref(), pinned.iter().map(|(address, ..)| *address))?;
             let (top, pins) = rules::place_pins(top, &pinned, page.0, page.1);
             (top, pins, total + pinned.len() as u64 - matched.min(pinned.len() as u64))
         } else {
@@ -590,10 +584,24 @@ impl ProductIndex {
         }
     }
 
-    /// The id term of the product at `address`.
-    fn id_term(&self, searcher: &Searcher, address: DocAddress) -> Option<tantivy::Term> {
-        let table = self.id_table(searcher, address.segment_ord).ok()?;
-        table.get(address.doc_id).map(|id| tantivy::Term::from_field_text(self.fields.id, id))
+    /// How many of `addresses` `query` matches, each checked by seeking its segment's scorer to
+    /// it (no pass over the query's other matches).
+    fn found(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        addresses: impl Iterator<Item = DocAddress>,
+    ) -> Result<u64> {
+        use tantivy::DocSet;
+        let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher))?;
+        let mut found = 0;
+        for address in addresses {
+            let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
+            if scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id {
+                found += 1;
+            }
+        }
+        Ok(found)
     }
 }
 

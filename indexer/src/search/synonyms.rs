@@ -37,6 +37,9 @@ pub(crate) struct SynonymTable {
     stems: Vec<Vec<String>>,
     /// Rule indices by the input's first word, as written and as stemmed.
     by_first: HashMap<String, Vec<usize>>,
+    /// The first words with their length in characters and typo budget, for misspelt query
+    /// words: only those of a near length are compared.
+    firsts: Vec<(String, usize, u8)>,
 }
 
 impl SynonymTable {
@@ -56,7 +59,15 @@ impl SynonymTable {
             }
             stems.push(stemmed);
         }
-        Self { version, rules, stems, by_first }
+        let firsts = by_first
+            .keys()
+            .map(|w| {
+                let n = w.chars().count();
+                (w.clone(), n, search_typo_budget(n))
+            })
+            .filter(|(_, _, budget)| *budget > 0)
+            .collect();
+        Self { version, rules, stems, by_first, firsts }
     }
 
     /// Whether `rule` applies to query word `t` in `input` word `k`: as typed, by stem, or
@@ -89,10 +100,12 @@ impl SynonymTable {
             }
             if typos {
                 // A misspelt first word: the inputs within its budget.
-                for (first, rules) in &self.by_first {
-                    let budget = search_typo_budget(first.chars().count());
-                    if budget > 0 && bounded_distance(&terms[start].exact, first, budget).is_some() {
-                        candidates.extend(rules);
+                let n = terms[start].exact.chars().count();
+                for (first, len, budget) in &self.firsts {
+                    if len.abs_diff(n) <= usize::from(*budget)
+                        && bounded_distance(&terms[start].exact, first, *budget).is_some()
+                    {
+                        candidates.extend(self.by_first.get(first).into_iter().flatten());
                     }
                 }
             }

@@ -4,8 +4,8 @@
 //   node storefront.mjs BASE_URL SCREENSHOT_DIR [CHROMIUM]
 //
 // Steps: types a query letter by letter and picks a suggestion with the keyboard; presses Enter
-// mid-word; applies a brand facet, then a colour facet the settings declare (disjunctive) with
-// the price span; keeps a faceted page 2 in the address through reload, Back and Forward;
+// mid-word; searches a misspelt query corrected, then as typed; applies a brand facet, then a
+// colour facet the settings declare (disjunctive) with the price span; keeps a faceted page 2 in the address through reload, Back and Forward;
 // switches currency and filters prices within it; picks a language; opens a product and sees
 // similar products; finds vendors near a city. Prints one line per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
 import { chromium } from "playwright-core";
@@ -83,6 +83,20 @@ try {
   const cordless = await page.locator("#results li.hit .hit-title").allTextContents();
   expect(cordless.length > 0 && cordless.every((t) => /\bcordl/i.test(t)), `every title has a word starting “cordl”: ${cordless}`);
   log(`${typed}; first “${cordless[0]}”`);
+
+  step = "did you mean";
+  // A misspelt query is searched corrected, with a way back to the query as typed.
+  await box.fill("cordles drill");
+  await box.press("Enter");
+  await page.waitForFunction(() => /Showing results for/.test(document.querySelector("#did-you-mean").textContent));
+  const corrected = await page.textContent("#did-you-mean");
+  expect(/cordless drill/.test(corrected), `the correction is shown: ${corrected}`);
+  const correctedHits = await page.locator("#results li.hit .hit-title").allTextContents();
+  expect(correctedHits.length > 0 && /drill/i.test(correctedHits[0]), `the corrected query's hits: ${correctedHits}`);
+  await page.locator("#did-you-mean button").click();
+  await page.waitForFunction(() => /^Did you mean/.test(document.querySelector("#did-you-mean").textContent));
+  expect(/as_typed=1/.test(page.url()), `searching as typed is the page's address: ${page.url()}`);
+  log(`${corrected.trim()} → ${await page.textContent("#did-you-mean")}`);
 
   step = "facet";
   await box.fill("drill");
