@@ -10,6 +10,9 @@ use searchd_indexer::ProductIndex;
 use searchd_ranking::Ranking;
 use searchd_ranking::eval::{self, EvalOptions};
 
+/// How many of the query log's most searched queries `--settings` replays.
+const LOGGED: usize = 200;
+
 /// `searchd eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
@@ -35,7 +38,8 @@ pub struct EvalArgs {
     per_query: Option<PathBuf>,
     /// Candidate settings to measure against the served ones, without serving them: a JSON
     /// merge patch of the settings, as `PATCH /v1/settings` takes (synonyms, weights, uses of
-    /// attributes). Prints both runs' figures and the queries whose top k changes most.
+    /// attributes). Prints both runs' figures and the queries whose top k changes most, then
+    /// the top k of the query log's 200 most searched queries compared.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// With `--settings`: how many of the most changed queries to print.
@@ -110,7 +114,26 @@ fn compare(config: &Config, judgments: &Path, options: EvalOptions, patch: &Path
     let after = eval::run_preview(&preview, &ranker, &judgments, &options)?;
     let changed = eval::changed(&before, &after);
     print!("{}", eval::render_comparison(&before, &after, &changed, shown, options.k, live.version));
-    let line = serde_json::json!({"live": before.summary, "candidate": after.summary, "changed": changed.len()});
+    // The most searched queries of the query log, top k compared.
+    let logged = searchd_engine::logged_queries(&config.engine(), LOGGED)?;
+    let log_changes = eval::compare_logged(&index, &preview, &ranker, &logged, options.k)?;
+    println!(
+        "query log: {} of its {} most searched queries get another top {}",
+        log_changes.len(),
+        logged.len(),
+        options.k
+    );
+    for c in log_changes.iter().take(shown) {
+        let entered = c.candidate.iter().filter(|id| !c.live.contains(id)).count();
+        println!("  {:>6} searches  {entered} entering the top {}  {}", c.searches, options.k, c.query);
+    }
+    let line = serde_json::json!({
+        "live": before.summary,
+        "candidate": after.summary,
+        "changed": changed.len(),
+        "log_queries": logged.len(),
+        "log_changed": log_changes.len(),
+    });
     println!("{line}");
     Ok(())
 }

@@ -73,6 +73,12 @@ fn index_then_eval_prints_the_json_line() {
     let candidate = dir.path().join("candidate.json");
     std::fs::write(&candidate, r#"{"synonyms": [{"input": "sprinkler", "synonyms": ["garden hose"]}]}"#).unwrap();
     let (j, c) = (sprinkler.to_str().unwrap(), candidate.to_str().unwrap());
+    // The query log's most searched queries are replayed too.
+    std::fs::write(
+        std::path::Path::new(data).join("queries.jsonl"),
+        "{\"q\": \"sprinkler\", \"count\": 7, \"hits\": 2}\n{\"q\": \"drill\", \"count\": 3, \"hits\": 1}\n",
+    )
+    .unwrap();
     for _ in 0..2 {
         let out = searchd(&["--data-dir", data, "eval", "--judgments", j, "--settings", c]);
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -81,6 +87,8 @@ fn index_then_eval_prints_the_json_line() {
         assert_eq!(json["live"]["recall100"], 0.5, "{stdout}");
         assert_eq!(json["candidate"]["recall100"], 1.0, "{stdout}");
         assert_eq!(json["changed"], 1, "{stdout}");
+        assert_eq!((json["log_queries"].as_u64(), json["log_changed"].as_u64()), (Some(2), Some(1)), "{stdout}");
+        assert!(stdout.contains("1 of its 2 most searched queries"), "{stdout}");
         assert!(stdout.contains("sprinkler") && stdout.contains("queries whose top 10 changed: 1 of 2"), "{stdout}");
     }
     let held = dir.path().join("held.json");

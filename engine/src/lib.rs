@@ -41,7 +41,7 @@ use searchd_ranking::{EventStore, Ranking};
 
 pub use config::{AutocompleteConfig, EngineConfig};
 pub use recommend::{Recommendations, RecommendationsConfig, RefreshReport, spawn_recommendation_tasks};
-pub use suggest::{Autocomplete, Refresher, spawn_autocomplete_refresher};
+pub use suggest::{Autocomplete, Refresher, logged_queries, spawn_autocomplete_refresher};
 
 /// The served parts of a node. Cloning shares them.
 #[derive(Clone, Debug)]

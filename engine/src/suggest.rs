@@ -140,10 +140,7 @@ impl Autocomplete {
 
     /// The `n` queries searched most with results, most first (ties by text).
     pub fn top_queries(&self, n: usize) -> Vec<(String, u64)> {
-        let mut all = self.log.popular(1);
-        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        all.truncate(n);
-        all
+        most_searched(&self.log, n)
     }
 
     /// How often `query` was searched with results (see [`QueryLog::found`]).
@@ -501,4 +498,21 @@ pub fn spawn_autocomplete_refresher(state: Engine) -> std::io::Result<Refresher>
         }
     })?;
     Ok(Refresher { stop, thread })
+}
+
+/// The `n` queries of `log` searched most with results, most first (ties by text).
+fn most_searched(log: &QueryLog, n: usize) -> Vec<(String, u64)> {
+    let mut all = log.popular(1);
+    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all.truncate(n);
+    all
+}
+
+/// The `n` queries searched most with results in the data dir's query log, most first: what
+/// `searchd eval --settings` replays (the log is read, not kept open).
+pub fn logged_queries(config: &crate::EngineConfig, n: usize) -> anyhow::Result<Vec<(String, u64)>> {
+    let path = config.query_log_path();
+    let log = QueryLog::open(&path, config.autocomplete.max_queries)
+        .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
+    Ok(most_searched(&log, n))
 }

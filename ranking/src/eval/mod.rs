@@ -9,9 +9,11 @@ use searchd_catalog::{FacetField, PrefixMode, Ranker, RankingMode, SearchRequest
 use searchd_indexer::{Preview, ProductIndex, ScoredId};
 use serde::Serialize;
 
+mod logged;
 mod misspell;
 mod relevance;
 
+pub use logged::{LogChange, compare_logged};
 pub use misspell::{MisspellReport, misspell, run_misspelt};
 pub use relevance::{Judgments, QueryMetrics, RelevanceReport, evaluate_query};
 

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
-use searchd_catalog::{PrefixMode, RankingMode, SearchRequest};
-use searchd_ranking::eval::{self, Changed, EvalOptions, EvalSummary, Judgments};
+use searchd_catalog::{PrefixMode, RankingMode};
+use searchd_ranking::eval::{self, Changed, EvalOptions, EvalSummary, Judgments, LogChange};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -92,21 +92,10 @@ pub struct LogComparison {
     pub queries: usize,
     /// Of those, how many have another top 10 with the change.
     pub changed_queries: usize,
-    /// The most searched of the changed ones.
+    /// The most searched of the changed ones: the query, its searches, its top 10 ids live and
+    /// with the change.
+    #[schema(value_type = Vec<Object>)]
     pub changed: Vec<LogChange>,
-}
-
-/// A logged query whose top 10 changes.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct LogChange {
-    /// The query.
-    pub query: String,
-    /// How often it was searched with results.
-    pub searches: u64,
-    /// Its top 10 ids, live.
-    pub live: Vec<String>,
-    /// With the change.
-    pub candidate: Vec<String>,
 }
 
 /// `POST /v1/settings/preview` (scope `admin`): measures a settings change without serving it —
@@ -177,21 +166,8 @@ fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<PreviewRespon
         Some(JudgedComparison { live: before.summary, candidate: after.summary, changed, changed_queries })
     };
     let sample = state.autocomplete.top_queries(request.sample);
-    let mut changes = Vec::new();
-    for (query, searches) in &sample {
-        let ask = SearchRequest { q: query.clone(), per_page: 10, prefix: PrefixMode::None, ..Default::default() };
-        let ids = |hits: Vec<searchd_indexer::ScoredId>| hits.into_iter().map(|h| h.id).collect::<Vec<_>>();
-        let live_top = ids(state.index.search_ids(&ask, &ranker)?);
-        let candidate_top = ids(candidate.search_ids(&ask, &ranker)?);
-        if live_top != candidate_top {
-            changes.push(LogChange {
-                query: query.clone(),
-                searches: *searches,
-                live: live_top,
-                candidate: candidate_top,
-            });
-        }
-    }
+    let mut changes =
+        eval::compare_logged(&state.index, &candidate, &ranker, &sample, 10).map_err(ApiError::internal)?;
     let changed_queries = changes.len();
     changes.truncate(request.changed);
     state.settings.previewed(live.version, &request.settings);
