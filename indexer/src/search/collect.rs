@@ -46,10 +46,10 @@ impl ProductIndex {
         facets: Option<FacetsCollector>,
         gates: Option<Gates<'_>>,
         boosts: Option<&Arc<Boosts>>,
+        custom: Option<&super::signals::CustomSignals>,
     ) -> Result<Collected> {
         let boosts = boosts.cloned();
-        let custom = super::signals::CustomSignals::of(served);
-        let factors = self.signal_factors(searcher, scorer, engagement.as_ref(), custom.as_ref())?;
+        let factors = self.signal_factors(searcher, scorer, engagement.as_ref(), custom)?;
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
         let signals = move |segment: &SegmentReader| Phase1 {

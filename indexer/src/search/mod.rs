@@ -326,6 +326,7 @@ impl ProductIndex {
         let Planned { searcher, terms, query, engagement, served, lexicon, alternatives, .. } =
             self.plan(request, expansions, &ranker.first.text_weights(), None)?;
         // Training sees the catalog as ranked, without the rules' boosts and pins.
+        let custom = signals::CustomSignals::of(&served);
         let (top, ..) = self.collect(
             &searcher,
             &served,
@@ -338,6 +339,7 @@ impl ProductIndex {
             None,
             None,
             None,
+            custom.as_ref(),
         )?;
         let features = self.features(
             &searcher,
@@ -349,7 +351,7 @@ impl ProductIndex {
             ranker,
             expansions,
             engagement.as_ref(),
-            signals::CustomSignals::of(&served).as_ref(),
+            custom.as_ref(),
         )?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
@@ -388,6 +390,8 @@ impl ProductIndex {
             _ => None,
         };
         let boosts = self.boosts(&searcher, &effects, served.generation)?.map(Arc::new);
+        // The custom signals, compiled once for phase 1, phase 2 and explain.
+        let custom = signals::CustomSignals::of(&served).filter(|_| first.uses_signals());
         // With pins, the hits are ranked from the first, then the pins placed, then the page cut.
         let pinning = !effects.pins.is_empty();
         let page = (request.offset(), request.per_page);
@@ -415,6 +419,7 @@ impl ProductIndex {
             with_hits,
             gates,
             boosts.as_ref(),
+            custom.as_ref(),
         )?;
         let mut facets = facets::FacetResults::default();
         for (collector, fruit) in counted.into_iter().chain(disjunctive) {
@@ -423,7 +428,6 @@ impl ProductIndex {
         if gated.is_none() {
             self.count_disjunctive(&searcher, text.as_ref(), &clauses, &plan, request, &mut facets)?;
         }
-        let custom = signals::CustomSignals::of(&served).filter(|_| first.uses_signals());
         let top = match &second {
             None => top.into_iter().map(|(score, address)| Ranked::phase1(score, address)).collect(),
             Some(model) => {
