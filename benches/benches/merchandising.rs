@@ -106,6 +106,13 @@ fn merchandising(c: &mut Criterion) {
             h99 / p99
         );
     }
+    if std::env::var_os("BENCH_TAIL").is_some() {
+        tail(&requests, plain, heavy, |r| {
+            let answer = preview.search(r, &ranker).expect("search");
+            let rules = &answer.rules;
+            format!("total {}, rules {rules:?}", answer.total_hits)
+        });
+    }
     let mut group = c.benchmark_group("merchandising");
     let mut i = 0;
     group.bench_function("phase1_top20_none", |b| {
@@ -125,3 +132,35 @@ fn merchandising(c: &mut Criterion) {
 
 criterion_group!(benches, merchandising);
 criterion_main!(benches);
+
+/// The 25 queries that cost the heavy setup the most over none (the best of three runs each),
+/// with what the setup did to them: where the tail comes from.
+fn tail(
+    requests: &[SearchRequest],
+    plain: impl Fn(&SearchRequest) -> u64,
+    heavy: impl Fn(&SearchRequest) -> u64,
+    what: impl Fn(&SearchRequest) -> String,
+) {
+    let best = |run: &dyn Fn(&SearchRequest) -> u64, r: &SearchRequest| {
+        (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(run(r));
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut costs: Vec<(f64, f64, &SearchRequest)> =
+        requests.iter().map(|r| (best(&plain, r), best(&heavy, r), r)).collect();
+    costs.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
+    for (none, with, r) in costs.iter().take(25) {
+        println!("tail: {none:.3} → {with:.3} ms  {:?}  {}", r.q, what(r));
+    }
+    if let Some(n) = std::env::var("BENCH_TAIL_LOOP").ok().and_then(|n| n.parse::<usize>().ok()) {
+        for _ in 0..n {
+            for (_, _, r) in costs.iter().take(25) {
+                std::hint::black_box(heavy(r));
+            }
+        }
+    }
+}

@@ -34,22 +34,38 @@ pub fn autocomplete_typo_budget(chars: usize) -> u8 {
     }
 }
 
+/// Words of at most this many characters are compared without allocating.
+const ON_STACK: usize = 32;
+
 /// Damerau-Levenshtein (optimal string alignment) distance, or `None` when above `max`.
 pub fn bounded_distance(a: &str, b: &str, max: u8) -> Option<u8> {
-    // Lengths too far apart need no table (and no allocation): most words compared are.
-    if a.chars().count().abs_diff(b.chars().count()) > usize::from(max) {
+    let (m, n) = (a.chars().count(), b.chars().count());
+    // Lengths too far apart need no table: most words compared are.
+    if m.abs_diff(n) > usize::from(max) {
         return None;
     }
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let max = usize::from(max);
-    if a.len().abs_diff(b.len()) > max {
-        return None;
+    if m <= ON_STACK && n <= ON_STACK {
+        // Synonym and correction scans compare a query word with thousands of words per search.
+        let (mut x, mut y) = (['\0'; ON_STACK], ['\0'; ON_STACK]);
+        a.chars().zip(x.iter_mut()).for_each(|(c, slot)| *slot = c);
+        b.chars().zip(y.iter_mut()).for_each(|(c, slot)| *slot = c);
+        let mut rows = [[0usize; ON_STACK + 1]; 3];
+        let [r0, r1, r2] = &mut rows;
+        return osa(&x[..m], &y[..n], usize::from(max), [&mut r0[..=n], &mut r1[..=n], &mut r2[..=n]]);
     }
-    let width = b.len() + 1;
-    let mut before_previous = vec![0usize; width];
-    let mut previous: Vec<usize> = (0..width).collect();
-    let mut current = vec![0usize; width];
+    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![vec![0usize; n + 1]; 3];
+    let [r0, r1, r2] = &mut rows[..] else { unreachable!("three rows") };
+    osa(&x, &y, usize::from(max), [r0, r1, r2])
+}
+
+/// The optimal string alignment distance of `a` and `b` when at most `max`, computed in
+/// `rows` (three of `b.len() + 1` each).
+fn osa(a: &[char], b: &[char], max: usize, rows: [&mut [usize]; 3]) -> Option<u8> {
+    let [mut before_previous, mut previous, mut current] = rows;
+    for (j, cell) in previous.iter_mut().enumerate() {
+        *cell = j;
+    }
     for i in 1..=a.len() {
         current[0] = i;
         let mut row_min = i;
@@ -113,6 +129,39 @@ mod tests {
         assert_eq!(bounded_distance("hammer", "hammer", 0), Some(0));
         assert_eq!(bounded_distance("hammer", "hamster", 1), None);
         assert_eq!(bounded_distance("", "ab", 2), Some(2));
+    }
+
+    /// The optimal string alignment distance by its textbook full table.
+    fn reference(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for i in 0..=a.len() {
+            for j in 0..=b.len() {
+                d[i][j] = if i == 0 || j == 0 {
+                    i + j
+                } else {
+                    let mut v =
+                        (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]));
+                    if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                        v = v.min(d[i - 2][j - 2] + 1);
+                    }
+                    v
+                };
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
+    proptest::proptest! {
+        /// Short words (compared on the stack) and long ones (on the heap) alike.
+        #[test]
+        fn distance_is_the_full_tables_when_within_the_bound(
+            a in "[abcé]{0,40}", b in "[abcé]{0,40}", max in 0u8..4,
+        ) {
+            let d = reference(&a, &b);
+            let expected = (d <= usize::from(max)).then_some(d as u8);
+            proptest::prop_assert_eq!(bounded_distance(&a, &b, max), expected);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod analysis;
+mod any_term;
 mod columns;
 mod config;
 mod detect;

@@ -17,8 +17,8 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 use super::lexicon::Lexicon;
+use super::synonyms::SynonymTable;
 use crate::ProductIndex;
-use crate::settings::Served;
 
 /// A word in at most this many products is unknown enough to be corrected.
 const KNOWN_DOC_FREQ: u64 = 2;
@@ -44,7 +44,13 @@ impl ProductIndex {
     }
 
     /// The corrected text of `request.q` when some of its words are misspelt, else `None`.
-    pub(super) fn correction(&self, searcher: &Searcher, served: &Served, request: &SearchRequest) -> Option<String> {
+    /// `synonyms` are the served settings' declared synonyms.
+    pub(super) fn correction(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        synonyms: Option<&SynonymTable>,
+    ) -> Option<String> {
         let f = &self.fields;
         let language = self.analyzer.query_language(request.lang.as_deref(), &request.q);
         let folded: Vec<String> = tokenize(&request.q).map(|t| fold(t.text)).collect();
@@ -77,7 +83,7 @@ impl ProductIndex {
                 || typos == 0
                 || word.chars().any(|c| c.is_ascii_digit())
                 || (last && typing && self.starts_words(searcher, word))
-                || is_synonym(served, word)
+                || synonyms.is_some_and(|s| s.declares(word))
             {
                 options.push(as_typed);
                 continue;
@@ -170,15 +176,4 @@ impl ProductIndex {
             stream.advance() && stream.key().starts_with(prefix.as_bytes())
         })
     }
-}
-
-/// Whether `word` is a word of a declared synonym (a word the catalog lacks on purpose).
-fn is_synonym(served: &Served, word: &str) -> bool {
-    served.settings.synonyms.iter().any(|set| {
-        set.input.iter().chain(&set.synonyms).any(|phrase| {
-            // Most phrases do not hold the word's letters at all: no need to fold them.
-            let plain = phrase.is_ascii() && !phrase.to_ascii_lowercase().contains(word);
-            !plain && tokenize(phrase).any(|t| fold(t.text) == word)
-        })
-    })
 }

@@ -169,11 +169,12 @@ impl ProductIndex {
             return Ok((None, None));
         }
         let (searcher, served) = self.view();
-        let served = match preview {
-            None => served,
-            Some(under) => under.served(&served)?,
+        let (served, synonyms) = match preview {
+            None => (served, &self.synonyms),
+            Some(under) => (under.served(&served)?, under.synonyms),
         };
-        let Some(query) = self.correction(&searcher, &served, request) else { return Ok((None, None)) };
+        let table = synonyms.table(served.settings.version, &served.settings.synonyms, &self.analyzer);
+        let Some(query) = self.correction(&searcher, request, table.as_deref()) else { return Ok((None, None)) };
         let applied = request.correct;
         let rewritten = applied.then(|| SearchRequest { q: query.clone(), ..request.clone() });
         Ok((rewritten, Some(searchd_catalog::DidYouMean { query, applied })))

@@ -13,10 +13,11 @@ use searchd_catalog::{RuleEffect, SearchRequest};
 use tantivy::BitSet;
 use tantivy::collector::DocSetCollector;
 use tantivy::index::SegmentId;
-use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermSetQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
 use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, Term};
 
 use super::rerank::Ranked;
+use crate::any_term::AnyTermQuery;
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
@@ -118,7 +119,7 @@ impl ProductIndex {
             return query;
         }
         let ids = hide.iter().map(|id| Term::from_field_text(self.fields.id, id));
-        Box::new(BooleanQuery::new(vec![(Occur::Must, query), (Occur::MustNot, Box::new(TermSetQuery::new(ids)))]))
+        Box::new(BooleanQuery::new(vec![(Occur::Must, query), (Occur::MustNot, Box::new(AnyTermQuery::new(ids)))]))
     }
 
     /// The documents each boost selects in each of `searcher`'s segments.
@@ -165,7 +166,7 @@ impl ProductIndex {
             return Ok(Vec::new());
         }
         let ids = pins.iter().map(|(id, ..)| Term::from_field_text(self.fields.id, id));
-        let found = searcher.search(filtered(Box::new(TermSetQuery::new(ids))).as_ref(), &DocSetCollector)?;
+        let found = searcher.search(filtered(Box::new(AnyTermQuery::new(ids))).as_ref(), &DocSetCollector)?;
         let mut by_id = HashMap::new();
         for address in found {
             if let Some(id) = self.id_table(searcher, address.segment_ord)?.get(address.doc_id) {

@@ -4,11 +4,11 @@
 //! another way to match each of them (in their DisMax, times `synonym`), a phrase as all of its
 //! words together. Rules are kept compiled for the settings version that declared them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use searchd_catalog::synonyms::{SynonymRule, SynonymSet, rules};
+use searchd_catalog::synonyms::{SynonymRule, SynonymSet, phrase_words, rules};
 use searchd_catalog::typo::{bounded_distance, search_typo_budget};
 
 use crate::analysis::{Analyzer, Language, QueryTerm};
@@ -40,6 +40,8 @@ pub(crate) struct SynonymTable {
     /// The first words with their length in characters and typo budget, for misspelt query
     /// words: only those of a near length are compared.
     firsts: Vec<(String, usize, u8)>,
+    /// Every word of every declared phrase, folded.
+    words: HashSet<String>,
 }
 
 impl SynonymTable {
@@ -67,7 +69,18 @@ impl SynonymTable {
             })
             .filter(|(_, _, budget)| *budget > 0)
             .collect();
-        Self { version, rules, stems, by_first, firsts }
+        let words = sets
+            .iter()
+            .flat_map(|set| set.input.iter().chain(&set.synonyms))
+            .flat_map(|phrase| phrase_words(phrase))
+            .collect();
+        Self { version, rules, stems, by_first, firsts, words }
+    }
+
+    /// Whether `word` (folded) is a word of a declared phrase: a word the catalog may lack on
+    /// purpose.
+    pub(crate) fn declares(&self, word: &str) -> bool {
+        self.words.contains(word)
     }
 
     /// Whether `rule` applies to query word `t` in `input` word `k`: as typed, by stem, or

@@ -22,7 +22,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
-    TermQuery, TermSetQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -31,6 +31,7 @@ use tantivy::schema::{
 use tantivy::{DocAddress, DocId, Index, IndexReader, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
 use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
+use crate::any_term::AnyTermQuery;
 use crate::config::IndexConfig;
 use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
@@ -438,7 +439,7 @@ impl VendorIndex {
         if let Some(region) = region {
             let cells = cover(&region, MAX_COVER_CELLS);
             let terms = cells.into_iter().map(|c| Term::from_field_u64(f.cells, c));
-            must.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 0.0))));
+            must.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AnyTermQuery::new(terms)), 0.0))));
         }
         if let Some(category) = &request.category {
             let term = Term::from_facet(f.category, &Facet::from_path(category.split('/').map(str::trim)));

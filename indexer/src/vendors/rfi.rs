@@ -7,11 +7,12 @@ use searchd_catalog::geo::{GeoRect, cover, haversine_km};
 use searchd_catalog::{GeoPoint, MatchBreakdown, MatchFit, MatchHit, MatchResponse, Rfi, bayesian_average};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use crate::Result;
+use crate::any_term::AnyTermQuery;
 
 use super::{MAX_COVER_CELLS, VendorIndex};
 
@@ -39,7 +40,7 @@ impl VendorIndex {
         relevant.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))));
         let relevant = BooleanQuery::new(relevant);
         let cells = cover(&GeoRect::around(rfi.location, max_distance), MAX_COVER_CELLS);
-        let near = TermSetQuery::new(cells.into_iter().map(|c| Term::from_field_u64(f.cells, c)));
+        let near = AnyTermQuery::new(cells.into_iter().map(|c| Term::from_field_u64(f.cells, c)));
         let mut query = vec![
             (Occur::Must, Box::new(relevant) as Box<dyn Query>),
             (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(near), 0.0))),
