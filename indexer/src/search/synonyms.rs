@@ -37,9 +37,14 @@ pub(crate) struct SynonymTable {
     stems: Vec<Vec<String>>,
     /// Rule indices by the input's first word, as written and as stemmed.
     by_first: HashMap<String, Vec<usize>>,
-    /// The first words with their length in characters and typo budget, for misspelt query
-    /// words: only those of a near length are compared.
-    firsts: Vec<(String, usize, u8)>,
+    /// The first words with a typo budget, and each one's budget.
+    firsts: Vec<(String, u8)>,
+    /// Indices into `firsts` by each of their forms with up to their budget of letters deleted:
+    /// a word within `k` edits of a first word (a transposition counts one) shares a form with
+    /// it with at most `k` letters deleted from each, so a misspelt query word's own deletions
+    /// find its candidates without comparing it with every first word (symmetric deletion,
+    /// as SymSpell looks words up).
+    deletions: HashMap<String, Vec<u32>>,
     /// Every word of every declared phrase, folded.
     words: HashSet<String>,
 }
@@ -61,20 +66,24 @@ impl SynonymTable {
             }
             stems.push(stemmed);
         }
-        let firsts = by_first
+        let mut firsts: Vec<(String, u8)> = by_first
             .keys()
-            .map(|w| {
-                let n = w.chars().count();
-                (w.clone(), n, search_typo_budget(n))
-            })
-            .filter(|(_, _, budget)| *budget > 0)
+            .map(|w| (w.clone(), search_typo_budget(w.chars().count())))
+            .filter(|(_, budget)| *budget > 0)
             .collect();
+        firsts.sort_unstable();
+        let mut deletions: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, (word, budget)) in firsts.iter().enumerate() {
+            for form in deleted(word, *budget) {
+                deletions.entry(form).or_default().push(i as u32);
+            }
+        }
         let words = sets
             .iter()
             .flat_map(|set| set.input.iter().chain(&set.synonyms))
             .flat_map(|phrase| phrase_words(phrase))
             .collect();
-        Self { version, rules, stems, by_first, firsts, words }
+        Self { version, rules, stems, by_first, firsts, deletions, words }
     }
 
     /// Whether `word` (folded) is a word of a declared phrase: a word the catalog may lack on
@@ -112,12 +121,19 @@ impl SynonymTable {
                 candidates.extend(self.by_first.get(key.as_str()).into_iter().flatten());
             }
             if typos {
-                // A misspelt first word: the inputs within its budget.
-                let n = terms[start].exact.chars().count();
-                for (first, len, budget) in &self.firsts {
-                    if len.abs_diff(n) <= usize::from(*budget)
-                        && bounded_distance(&terms[start].exact, first, *budget).is_some()
-                    {
+                // A misspelt first word: the inputs within their budget.
+                let word = &terms[start].exact;
+                let mut near: Vec<u32> = deleted(word, MAX_BUDGET)
+                    .iter()
+                    .filter_map(|form| self.deletions.get(form))
+                    .flatten()
+                    .copied()
+                    .collect();
+                near.sort_unstable();
+                near.dedup();
+                for i in near {
+                    let (first, budget) = &self.firsts[i as usize];
+                    if bounded_distance(word, first, *budget).is_some() {
                         candidates.extend(self.by_first.get(first).into_iter().flatten());
                     }
                 }
@@ -150,6 +166,28 @@ impl SynonymTable {
         }
         out
     }
+}
+
+/// The largest typo budget of a word (see [`search_typo_budget`]).
+const MAX_BUDGET: u8 = 2;
+
+/// `word` with up to `k` of its letters deleted, each form once (`word` itself included).
+fn deleted(word: &str, k: u8) -> HashSet<String> {
+    let mut forms = HashSet::from([word.to_string()]);
+    let mut last = vec![word.to_string()];
+    for _ in 0..k {
+        let mut next = Vec::new();
+        for form in &last {
+            for (at, c) in form.char_indices() {
+                let shorter = format!("{}{}", &form[..at], &form[at + c.len_utf8()..]);
+                if forms.insert(shorter.clone()) {
+                    next.push(shorter);
+                }
+            }
+        }
+        last = next;
+    }
+    forms
 }
 
 /// The compiled rules of the served settings, compiled again when the settings change.
@@ -211,6 +249,30 @@ mod tests {
         // One-way, and for German queries only.
         assert_eq!(found(&sets, "type c", false), []);
         assert_eq!(found(&sets, "tv", false), []);
+    }
+
+    proptest::proptest! {
+        /// The deletion forms find exactly the first words a comparison with each finds.
+        #[test]
+        fn misspelt_words_find_the_first_words_within_their_budget(
+            words in proptest::collection::vec("[abcdé]{1,9}", 1..40),
+            query in "[abcdé]{1,9}",
+        ) {
+            let analyzer = Analyzer::new(Language::ENGLISH);
+            let sets: Vec<SynonymSet> =
+                words.iter().map(|w| SynonymSet::one_way(w, &["zzzz"])).collect();
+            let table = SynonymTable::new(1, &sets, &analyzer);
+            let terms = analyzer.query_terms(&query, Language::ENGLISH);
+            let found: HashSet<String> = table
+                .alternatives(&terms, Language::ENGLISH, &analyzer, &|_| true)
+                .into_iter()
+                .map(|a| a.span.len().to_string())
+                .collect();
+            let near = terms.len() == 1 && table.rules.iter().enumerate().any(|(rule, _)| {
+                table.word_matches(rule, 0, &terms[0], true)
+            });
+            proptest::prop_assert_eq!(!found.is_empty(), near);
+        }
     }
 
     #[test]
