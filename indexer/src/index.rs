@@ -82,6 +82,8 @@ pub struct ProductIndex {
     pub(crate) stop_words: crate::search::KeptStopWords,
     /// The served settings' rules, compiled.
     pub(crate) rules: crate::search::KeptRules,
+    /// The documents rules' boosts select, per segment.
+    pub(crate) boost_sets: crate::search::KeptBoostSets,
     /// How often each query was searched with results, for "did you mean".
     pub(crate) query_counts: std::sync::RwLock<Option<crate::search::QueryCounts>>,
     /// The clock rules' time windows read (Unix seconds); the system's unless set.
@@ -153,6 +155,7 @@ impl ProductIndex {
             synonyms: crate::search::KeptSynonyms::default(),
             stop_words: crate::search::KeptStopWords::default(),
             rules: crate::search::KeptRules::default(),
+            boost_sets: crate::search::KeptBoostSets::default(),
             clock: std::sync::RwLock::default(),
             query_counts: std::sync::RwLock::default(),
             facet_columns: std::sync::Arc::default(),

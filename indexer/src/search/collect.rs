@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use searchd_catalog::{FirstPhaseScorer, SearchRequest, with_factor};
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Collector, TopDocs};
 use tantivy::query::Query;
 use tantivy::{DocAddress, Score, Searcher, SegmentReader};
 
@@ -13,25 +13,35 @@ use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use super::factors::SegmentFactors;
 use super::gate::Gated;
-use super::rules::Boosts;
+use super::rules::{Boosts, SegmentBoosts};
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
-/// The top hits with their scores, the total, the facets counted with the hits, and the
-/// disjunctive facets counted behind gates.
-type Collected =
-    (Vec<(Score, DocAddress)>, u64, Option<(FacetsCollector, FacetsFruit)>, Vec<(FacetsCollector, FacetsFruit)>);
+/// What one collection pass found.
+pub(super) struct Collected {
+    /// The top hits with their scores.
+    pub(super) top: Vec<(Score, DocAddress)>,
+    pub(super) total: u64,
+    /// How many of the watched products are among the matches (`None` with `distinct`, which
+    /// counts groups).
+    pub(super) watched: Option<u64>,
+    /// The facets counted with the hits.
+    pub(super) counted: Option<(FacetsCollector, FacetsFruit)>,
+    /// The disjunctive facets counted behind gates.
+    pub(super) disjunctive: Vec<(FacetsCollector, FacetsFruit)>,
+}
 
 /// The gates on disjunctive facets and the facets each counts.
 type Gates<'a> = (&'a [super::gate::Gate], &'a [(Spec, Vec<usize>)]);
 
 impl ProductIndex {
-    /// The top hits of `query` (`offset`, `limit`) by phase 1 or the sort key, the total, and
-    /// the facets `facets` counts in the same pass. With `gates` (not with `distinct`), `query`
-    /// is without the clauses on disjunctive facets, which the gates check per document, and the
-    /// disjunctive facets are counted in the same pass too (see [`super::gate`]).
+    /// The top hits of `query` (`offset`, `limit`) by phase 1 or the sort key, the total, how
+    /// many of `watched` match, and the facets `facets` counts, in one pass. With `gates` (not
+    /// with `distinct`), `query` is without the clauses on disjunctive facets, which the gates
+    /// check per document, and the disjunctive facets are counted in the same pass too (see
+    /// [`super::gate`]).
     #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     pub(super) fn collect(
         &self,
@@ -47,6 +57,7 @@ impl ProductIndex {
         gates: Option<Gates<'_>>,
         boosts: Option<&Arc<Boosts>>,
         custom: Option<&super::signals::CustomSignals>,
+        watched: &[DocAddress],
     ) -> Result<Collected> {
         let boosts = boosts.cloned();
         let factors = self.signal_factors(searcher, scorer, engagement.as_ref(), custom)?;
@@ -54,7 +65,7 @@ impl ProductIndex {
         let keys = Arc::new(self.sort_keys(request, served)?);
         let signals = move |segment: &SegmentReader| Phase1 {
             signals: Signals::of(segment, &scorer, factors.as_deref(), &engagement),
-            boosts: boosts.clone().map(|b| (b, segment.segment_id())),
+            boosts: boosts.as_ref().and_then(|b| b.segment(segment.segment_id())),
         };
         if let Some(column) = self.distinct_column(request, served)? {
             let key_fn = move |segment: &SegmentReader| -> KeyFn {
@@ -64,7 +75,8 @@ impl ProductIndex {
             let (groups, fruit) = searcher.search(query, &collectors)?;
             let total = groups.len() as u64;
             let top = groups.into_iter().skip(offset).take(limit).map(|(key, address)| (key.1, address)).collect();
-            return Ok((top, total, collectors.1.zip(fruit), Vec::new()));
+            let counted = collectors.1.zip(fruit);
+            return Ok(Collected { top, total, watched: None, counted, disjunctive: Vec::new() });
         }
         let page = TopDocs::with_limit(limit).and_offset(offset);
         if keys.is_empty() {
@@ -73,13 +85,15 @@ impl ProductIndex {
                 let signals = signals(segment);
                 move |doc, text| signals.score(doc, text)
             });
-            return self.top_of(searcher, query, top, facets, gates, |score| score);
+            return self.top_of(searcher, query, top, facets, gates, watched, |score| score);
         }
         let top = page.tweak_score(move |segment: &SegmentReader| sort_key_fn(segment, keys.clone(), signals(segment)));
-        self.top_of(searcher, query, top, facets, gates, |(_, score): SortKey| score)
+        self.top_of(searcher, query, top, facets, gates, watched, |(_, score): SortKey| score)
     }
 
-    /// Runs `top` (with the total, the facets and the gates) and turns its keys into scores.
+    /// Runs `top` (with the total, the watched products, the facets and the gates) and turns
+    /// its keys into scores.
+    #[expect(clippy::too_many_arguments, reason = "private plumbing")]
     fn top_of<K, T: Collector<Fruit = Vec<(K, DocAddress)>>>(
         &self,
         searcher: &Searcher,
@@ -87,10 +101,11 @@ impl ProductIndex {
         top: T,
         facets: Option<FacetsCollector>,
         gates: Option<Gates<'_>>,
+        watched: &[DocAddress],
         score: impl Fn(K) -> Score,
     ) -> Result<Collected> {
-        let collectors = (top, Count, facets);
-        let ((top, total, fruit), facets, disjunctive) = match gates {
+        let collectors = (top, Counting { watched: watched.to_vec() }, facets);
+        let ((top, (total, seen), fruit), facets, disjunctive) = match gates {
             None => (searcher.search(query, &collectors)?, collectors.2, Vec::new()),
             Some((gates, specs)) => {
                 let mut gated = Gated::new(collectors, searcher, gates, specs, &self.facet_columns)?;
@@ -100,7 +115,53 @@ impl ProductIndex {
             }
         };
         let top = top.into_iter().map(|(key, address)| (score(key), address)).collect();
-        Ok((top, total as u64, facets.zip(fruit), disjunctive))
+        Ok(Collected { top, total, watched: Some(seen), counted: facets.zip(fruit), disjunctive })
+    }
+}
+
+/// The matches counted, and how many of some products (the pinned ones) are among them: no
+/// second pass to tell whether a pinned product adds to the total.
+struct Counting {
+    watched: Vec<DocAddress>,
+}
+
+impl Collector for Counting {
+    type Fruit = (u64, u64);
+    type Child = SegmentCounting;
+
+    fn for_segment(&self, segment_ord: u32, _: &SegmentReader) -> tantivy::Result<SegmentCounting> {
+        let watched = self.watched.iter().filter(|a| a.segment_ord == segment_ord).map(|a| a.doc_id).collect();
+        Ok(SegmentCounting { count: 0, seen: 0, watched })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(u64, u64)>) -> tantivy::Result<(u64, u64)> {
+        Ok(fruits.into_iter().fold((0, 0), |(c, s), (count, seen)| (c + count, s + seen)))
+    }
+}
+
+struct SegmentCounting {
+    count: u64,
+    seen: u64,
+    watched: Vec<tantivy::DocId>,
+}
+
+impl tantivy::collector::SegmentCollector for SegmentCounting {
+    type Fruit = (u64, u64);
+
+    #[inline]
+    fn collect(&mut self, doc: tantivy::DocId, _: Score) {
+        self.count += 1;
+        if !self.watched.is_empty() && self.watched.contains(&doc) {
+            self.seen += 1;
+        }
+    }
+
+    fn harvest(self) -> (u64, u64) {
+        (self.count, self.seen)
     }
 }
 
@@ -149,7 +210,7 @@ impl Signals {
 /// Phase 1's score of a segment's matches: the signals', times the rules' boosts and buries.
 struct Phase1 {
     signals: Signals,
-    boosts: Option<(Arc<Boosts>, tantivy::index::SegmentId)>,
+    boosts: Option<SegmentBoosts>,
 }
 
 impl Phase1 {
@@ -158,7 +219,7 @@ impl Phase1 {
         let score = self.signals.score(doc, text);
         match &self.boosts {
             None => score,
-            Some((boosts, segment)) => score * boosts.factor(*segment, doc),
+            Some(boosts) => score * boosts.factor(doc),
         }
     }
 }

@@ -29,7 +29,7 @@ use preview::Under;
 mod query;
 mod rerank;
 mod rules;
-pub(crate) use rules::KeptRules;
+pub(crate) use rules::{KeptBoostSets, KeptRules};
 mod signals;
 mod sort;
 mod stop_words;
@@ -328,7 +328,7 @@ impl ProductIndex {
             self.plan(request, expansions, &ranker.first.text_weights(), None)?;
         // Training sees the catalog as ranked, without the rules' boosts and pins.
         let custom = signals::CustomSignals::of(&served);
-        let (top, ..) = self.collect(
+        let collect::Collected { top, .. } = self.collect(
             &searcher,
             &served,
             request,
@@ -341,6 +341,7 @@ impl ProductIndex {
             None,
             None,
             custom.as_ref(),
+            &[],
         )?;
         let features = self.features(
             &searcher,
@@ -408,7 +409,16 @@ impl ProductIndex {
         let relaxed =
             gated.as_ref().map(|(_, kept)| self.filtered(text.box_clone(), kept.iter().copied(), served.generation));
         let gates = gated.as_ref().map(|(gates, _)| (gates.0.as_slice(), gates.1.as_slice()));
-        let (top, total, counted, disjunctive) = self.collect(
+        // The pinned products that pass the filters, counted in the pass when the words find them.
+        let pinned = if pinning {
+            self.pinned(&searcher, &effects.pins, |ids| {
+                self.filtered(self.without_hidden(ids, &effects.hide), tenant.iter().chain(&clauses), served.generation)
+            })?
+        } else {
+            Vec::new()
+        };
+        let watched: Vec<tantivy::DocAddress> = pinned.iter().map(|(address, ..)| *address).collect();
+        let collect::Collected { top, total, watched: seen, counted, disjunctive } = self.collect(
             &searcher,
             &served,
             request,
@@ -421,6 +431,7 @@ impl ProductIndex {
             gates,
             boosts.as_ref(),
             custom.as_ref(),
+            &watched,
         )?;
         let mut facets = facets::FacetResults::default();
         for (collector, fruit) in counted.into_iter().chain(disjunctive) {
@@ -448,12 +459,11 @@ impl ProductIndex {
             }
         };
         let (top, pins, total) = if pinning {
-            let filters = tenant.iter().chain(&clauses);
-            let pinned = self.pinned(&searcher, &effects.pins, |ids| {
-                self.filtered(self.without_hidden(ids, &effects.hide), filters, served.generation)
-            })?;
             // Pinned products the words do not find add to the total.
-            let matched = self.found(&searcher, query.as_ref(), pinned.iter().map(|(address, ..)| *address))?;
+            let matched = match seen {
+                Some(seen) => seen,
+                None => self.found(&searcher, query.as_ref(), watched.iter().copied())?,
+            };
             let (top, pins) = rules::place_pins(top, &pinned, page.0, page.1);
             (top, pins, total + pinned.len() as u64 - matched.min(pinned.len() as u64))
         } else {
@@ -516,9 +526,10 @@ impl ProductIndex {
             Some(table) if request.ranking != RankingMode::Bm25 => table.flags(&terms, language),
             _ => vec![false; terms.len()],
         };
-        let query_words = query::QueryWords { terms: &terms, alternatives: &alternatives, stop: &stop };
+        let query_words =
+            query::QueryWords { terms: &terms, alternatives: &alternatives, stop: &stop, hide: &effects.hide };
         let words = self.text_query(&lexicon, request, &query_words, expansions, weights, &served);
-        let text = self.filtered(self.without_hidden(words, &effects.hide), tenant.iter(), served.generation);
+        let text = self.filtered(words, tenant.iter(), served.generation);
         let query = self.filtered(text.box_clone(), &clauses, served.generation);
         let engagement = self.engagement_columns(&searcher)?;
         Ok(Planned {

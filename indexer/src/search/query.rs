@@ -36,11 +36,13 @@ pub(super) struct QueryWords<'a> {
     pub(super) alternatives: &'a [Alternative],
     /// Per word: a declared stop word (never all of them).
     pub(super) stop: &'a [bool],
+    /// The products the rules hide.
+    pub(super) hide: &'a [String],
 }
 
 impl ProductIndex {
-    /// The text part of a search's query: the words (weighted by `weights`); everything when
-    /// there are none.
+    /// The text part of a search's query: the words (weighted by `weights`), everything when
+    /// there are none; never the hidden products.
     pub(super) fn text_query(
         &self,
         lexicon: &Arc<Lexicon>,
@@ -50,7 +52,7 @@ impl ProductIndex {
         weights: &TextWeights,
         served: &Served,
     ) -> Box<dyn Query> {
-        let QueryWords { terms, alternatives, stop } = *words;
+        let QueryWords { terms, alternatives, stop, hide } = *words;
         let prefix = prefix_word(request, terms);
         let terms = &terms[..terms.len().min(MAX_QUERY_TERMS)];
         // The searchable attributes' paths under the served generation, with their weights.
@@ -62,11 +64,13 @@ impl ProductIndex {
             .map(|(name, a)| (attr_marker(served.generation, name), a.weight()))
             .collect();
         if terms.is_empty() {
-            return if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) };
+            let everything: Box<dyn Query> =
+                if request.q.trim().is_empty() { Box::new(AllQuery) } else { Box::new(EmptyQuery) };
+            return self.without_hidden(everything, hide);
         }
         if request.ranking == RankingMode::Bm25 {
             let clauses = terms.iter().map(|t| (Occur::Should, self.bm25_term_query(t, &attributes))).collect();
-            return Box::new(BooleanQuery::new(clauses));
+            return self.without_hidden(Box::new(BooleanQuery::new(clauses)), hide);
         }
         // Words in a large share of the catalog ("for", "in", "white") only score the products
         // the other words find, as Lucene's common-terms query does: walking their postings
@@ -79,6 +83,7 @@ impl ProductIndex {
         }
         let f = &self.fields;
         let mut words = WordsQuery::new(self.weights.clone(), lexicon.clone());
+        words.exclude(hide.iter().map(|id| Term::from_field_text(f.id, id)));
         for (i, t) in terms.iter().enumerate() {
             let mut parts = self.term_parts(lexicon, t, weights, &attributes, prefix == Some(i));
             // Declared synonyms are other ways to match the word, each counting `synonym` of it;

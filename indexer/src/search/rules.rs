@@ -44,6 +44,46 @@ impl KeptRules {
     }
 }
 
+/// Segments' documents a boost's filter selects, kept by (segment, settings generation,
+/// filter): a segment never changes, so a rule's boost costs one pass over the catalog per
+/// segment, not one per search.
+#[derive(Debug)]
+pub(crate) struct KeptBoostSets {
+    /// The sets, least recently used first out, and their bytes.
+    sets: Mutex<(lru::LruCache<BoostKey, Arc<BitSet>>, usize)>,
+}
+
+type BoostKey = (SegmentId, u64, String);
+
+/// Bytes of boost sets kept at most (a bit per product each: 50 filters over 10M products).
+const MAX_KEPT_BOOST_BYTES: usize = 64 << 20;
+
+impl Default for KeptBoostSets {
+    fn default() -> Self {
+        Self { sets: Mutex::new((lru::LruCache::unbounded(), 0)) }
+    }
+}
+
+impl KeptBoostSets {
+    fn get(&self, key: &BoostKey) -> Option<Arc<BitSet>> {
+        self.sets.lock().ok().and_then(|mut sets| sets.0.get(key).cloned())
+    }
+
+    fn put(&self, key: BoostKey, set: Arc<BitSet>) {
+        let Ok(mut sets) = self.sets.lock() else { return };
+        let (kept, bytes) = &mut *sets;
+        *bytes += set.max_value() as usize / 8;
+        if let Some(old) = kept.put(key, set) {
+            *bytes -= old.max_value() as usize / 8;
+        }
+        while *bytes > MAX_KEPT_BOOST_BYTES && kept.len() > 1 {
+            if let Some((_, old)) = kept.pop_lru() {
+                *bytes -= old.max_value() as usize / 8;
+            }
+        }
+    }
+}
+
 /// What the rules holding for one search do to it.
 #[derive(Debug, Default)]
 pub(super) struct Effects {
@@ -85,15 +125,30 @@ impl Effects {
 #[derive(Default)]
 pub(super) struct Boosts {
     factors: Vec<(f32, String)>,
-    segments: HashMap<SegmentId, Vec<BitSet>>,
+    segments: HashMap<SegmentId, Vec<Arc<BitSet>>>,
+}
+
+/// One segment's boosts: each filter's documents with its factor.
+pub(super) struct SegmentBoosts(Vec<(Arc<BitSet>, f32)>);
+
+impl SegmentBoosts {
+    /// The product of the factors on `doc`.
+    #[inline]
+    pub(super) fn factor(&self, doc: DocId) -> f32 {
+        self.0.iter().filter(|(set, _)| set.contains(doc)).map(|(_, f)| *f).product()
+    }
 }
 
 impl Boosts {
     /// The product of the factors on `doc` of the segment `segment`.
-    #[inline]
     pub(super) fn factor(&self, segment: SegmentId, doc: DocId) -> f32 {
-        let Some(sets) = self.segments.get(&segment) else { return 1.0 };
-        sets.iter().zip(&self.factors).filter(|(set, _)| set.contains(doc)).map(|(_, (f, _))| *f).product()
+        self.segment(segment).map_or(1.0, |s| s.factor(doc))
+    }
+
+    /// The boosts of the segment `segment`, looked up once for all its documents.
+    pub(super) fn segment(&self, segment: SegmentId) -> Option<SegmentBoosts> {
+        let sets = self.segments.get(&segment)?;
+        Some(SegmentBoosts(sets.iter().zip(&self.factors).map(|(set, (f, _))| (set.clone(), *f)).collect()))
     }
 
     /// The boosts and buries on `doc`, as explain lists them.
@@ -131,22 +186,27 @@ impl ProductIndex {
             factors: effects.boosts.iter().map(|(_, f, rule)| (*f as f32, rule.clone())).collect(),
             ..Default::default()
         };
-        let weights = effects
-            .boosts
-            .iter()
-            .map(|(filter, ..)| {
-                self.filter_query(filter, generation).weight(EnableScoring::disabled_from_searcher(searcher))
-            })
-            .collect::<tantivy::Result<Vec<_>>>()?;
+        let keys: Vec<String> = effects.boosts.iter().map(|(filter, ..)| format!("{filter:?}")).collect();
         for segment in searcher.segment_readers() {
-            let mut sets = Vec::with_capacity(weights.len());
-            for weight in &weights {
-                let mut set = BitSet::with_max_value(segment.max_doc());
-                let mut docs = weight.scorer(segment, 1.0)?;
-                while docs.doc() != TERMINATED {
-                    set.insert(docs.doc());
-                    docs.advance();
-                }
+            let mut sets = Vec::with_capacity(keys.len());
+            for ((filter, ..), key) in effects.boosts.iter().zip(&keys) {
+                let key = (segment.segment_id(), generation, key.clone());
+                let set = match self.boost_sets.get(&key) {
+                    Some(set) => set,
+                    None => {
+                        let scoring = EnableScoring::disabled_from_searcher(searcher);
+                        let weight = self.filter_query(filter, generation).weight(scoring)?;
+                        let mut set = BitSet::with_max_value(segment.max_doc());
+                        let mut docs = weight.scorer(segment, 1.0)?;
+                        while docs.doc() != TERMINATED {
+                            set.insert(docs.doc());
+                            docs.advance();
+                        }
+                        let set = Arc::new(set);
+                        self.boost_sets.put(key, set.clone());
+                        set
+                    }
+                };
                 sets.push(set);
             }
             out.segments.insert(segment.segment_id(), sets);

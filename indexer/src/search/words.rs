@@ -110,6 +110,8 @@ struct Clause {
 #[derive(Clone, Debug)]
 pub(crate) struct WordsQuery {
     clauses: Vec<Clause>,
+    /// Documents holding any of these terms never match (as a `MustNot` clause).
+    excluded: Vec<Term>,
     weights: Arc<KeptWeights>,
     lexicon: Arc<Lexicon>,
 }
@@ -117,7 +119,13 @@ pub(crate) struct WordsQuery {
 impl WordsQuery {
     /// No clauses yet; BM25 weights from and into `weights`, terms looked up through `lexicon`.
     pub(crate) fn new(weights: Arc<KeptWeights>, lexicon: Arc<Lexicon>) -> Self {
-        Self { clauses: Vec::new(), weights, lexicon }
+        Self { clauses: Vec::new(), excluded: Vec::new(), weights, lexicon }
+    }
+
+    /// Leaves out the documents holding any of `terms` (hidden products), as
+    /// `BooleanQuery([Must(self), MustNot(terms…)])` does, without leaving the one pass.
+    pub(crate) fn exclude(&mut self, terms: impl IntoIterator<Item = Term>) {
+        self.excluded.extend(terms);
     }
 
     /// Adds the best of `parts` (a DisMax with `tie`).
@@ -171,7 +179,7 @@ impl Query for WordsQuery {
             }
             clauses.push(ClauseWeight { parts, tie: clause.tie, optional: clause.optional });
         }
-        Ok(Box::new(WordsWeight { clauses, lexicon: self.lexicon.clone() }))
+        Ok(Box::new(WordsWeight { clauses, excluded: self.excluded.clone(), lexicon: self.lexicon.clone() }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -199,6 +207,7 @@ struct ClauseWeight {
 struct WordsWeight {
     /// Required clauses first.
     clauses: Vec<ClauseWeight>,
+    excluded: Vec<Term>,
     lexicon: Arc<Lexicon>,
 }
 
@@ -235,7 +244,18 @@ impl WordsWeight {
                 }
             }
         }
-        Ok(WordsScorer::new(leaves, kinds, reader.max_doc()))
+        let mut excluded = Vec::new();
+        for term in &self.excluded {
+            if let Some(mut postings) = self.lexicon.postings(reader, term, IndexRecordOption::Basic)? {
+                while postings.doc() != TERMINATED {
+                    excluded.push(postings.doc());
+                    postings.advance();
+                }
+            }
+        }
+        excluded.sort_unstable();
+        excluded.dedup();
+        Ok(WordsScorer::new(leaves, kinds, excluded, reader.max_doc()))
     }
 }
 
@@ -330,6 +350,8 @@ struct WordsScorer {
     leaves: Vec<Leaf>,
     /// Per clause: the DisMax tie breaker (`None`: one part) and whether it is optional.
     kinds: Vec<(Option<Score>, bool)>,
+    /// Documents never returned, sorted.
+    excluded: Vec<DocId>,
     /// The window's documents the required clauses match, not yet returned.
     bits: Box<[u64; WORDS]>,
     /// The window's documents the clause being read matches.
@@ -348,10 +370,11 @@ struct WordsScorer {
 }
 
 impl WordsScorer {
-    fn new(leaves: Vec<Leaf>, kinds: Vec<(Option<Score>, bool)>, max_doc: u32) -> Self {
+    fn new(leaves: Vec<Leaf>, kinds: Vec<(Option<Score>, bool)>, excluded: Vec<DocId>, max_doc: u32) -> Self {
         let mut scorer = WordsScorer {
             leaves,
             kinds,
+            excluded,
             bits: Box::new([0; WORDS]),
             part: Box::new([0; WORDS]),
             total: window(),
@@ -444,6 +467,13 @@ impl WordsScorer {
                 }
             }
             i = end;
+        }
+        let from = self.excluded.partition_point(|&d| d < start);
+        for &doc in self.excluded[from..].iter().take_while(|&&d| d < horizon) {
+            let delta = (doc - start) as usize;
+            self.bits[delta / 64] &= !(1u64 << (delta % 64));
+            self.total[delta] = 0.0;
+            self.extra[delta] = 0.0;
         }
         self.leaves.retain(|l| l.docs.doc() != TERMINATED);
         true

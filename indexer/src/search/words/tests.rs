@@ -142,13 +142,19 @@ proptest! {
         targets in proptest::collection::vec(0u32..10_000, 0..20),
         filter in 0u8..3,
         stale in any::<bool>(),
+        hidden in proptest::option::of(0u8..3),
     ) {
         specs[0].0 = false;
         let (searcher, f) = index(n, seed, segments);
         // A lexicon of other segments is not used: the searcher's statistics and postings are.
         let lexicon = if stale { Lexicon::new(&index(1, seed, 1).0) } else { Lexicon::new(&searcher) };
         prop_assert_eq!(lexicon.serves(&searcher), !stale);
-        let (words, reference) = queries(&f, &specs, lexicon);
+        let (mut words, mut reference) = queries(&f, &specs, lexicon);
+        if let Some(hidden) = hidden {
+            words.exclude([term(f.z, hidden)]);
+            let not: Box<dyn Query> = Box::new(TermQuery::new(term(f.z, hidden), IndexRecordOption::Basic));
+            reference = Box::new(BooleanQuery::new(vec![(Occur::Must, reference), (Occur::MustNot, not)]));
+        }
         let scoring = EnableScoring::enabled_from_searcher(&searcher);
         let (ours, theirs) = (words.weight(scoring).unwrap(), reference.weight(scoring).unwrap());
         for segment in searcher.segment_readers() {
