@@ -4,7 +4,9 @@
 //! alternating pass by pass (the budget: p99 within 1.2× of none), then Criterion means.
 //!
 //! The setup runs as a preview over the served index, so both share the same segments.
-//! `BENCH_ONLY=synonyms` or `BENCH_ONLY=rules` measures one part alone.
+//! `BENCH_ONLY=synonyms` or `BENCH_ONLY=rules` measures one part alone. `BENCH_TAIL=1` lists the
+//! 25 queries the setup costs most, and `BENCH_TAIL_LOOP=N` then runs them N times more (for a
+//! profiler).
 
 use std::collections::HashMap;
 
