@@ -38,6 +38,7 @@ mod text;
 pub mod typo;
 mod vendor_search;
 mod writes;
+pub mod zones;
 
 pub use error::{Error, Result};
 pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount};

@@ -206,9 +206,18 @@ pub struct Vendor {
     pub tags: Vec<String>,
     /// Where the vendor is; distances are measured from here.
     pub location: GeoPoint,
-    /// How far from its location the vendor delivers or works, kilometres.
+    /// How far from its location (and from a branch without its own radius) the vendor
+    /// delivers or works, kilometres.
     #[schema(exclusive_minimum = 0)]
     pub service_radius_km: f64,
+    /// Other branches, each with its own service radius or the vendor's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<crate::zones::Branch>,
+    /// Delivery zones: GeoJSON `Polygon` or `MultiPolygon` geometries (`[lon, lat]` positions;
+    /// a zone may cross the antimeridian, an edge going the short way round).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>, example = json!([{"type": "Polygon", "coordinates": [[[170.0, -10.0], [-170.0, -10.0], [-170.0, 10.0], [170.0, 10.0], [170.0, -10.0]]]}]))]
+    pub service_areas: Vec<geojson::Geometry>,
     /// Average rating, 0 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 5)]
@@ -251,6 +260,8 @@ impl Vendor {
             tags: Vec::new(),
             location,
             service_radius_km,
+            locations: Vec::new(),
+            service_areas: Vec::new(),
             rating: None,
             review_count: 0,
             response_time_hours: None,
@@ -275,6 +286,33 @@ impl Vendor {
         once(&mut self.languages, |l| l.trim().to_lowercase());
     }
 
+    /// Where the vendor serves: its location and branches with their radii, and its zones;
+    /// the error names the branch or zone at fault.
+    pub fn coverage(&self) -> Result<crate::zones::Coverage> {
+        use crate::zones::{MAX_BRANCHES, MAX_SERVICE_AREAS, MAX_ZONE_VERTICES, Zone};
+        if self.locations.len() > MAX_BRANCHES {
+            return Err(Error::document("locations", format!("at most {MAX_BRANCHES} branches")));
+        }
+        if self.service_areas.len() > MAX_SERVICE_AREAS {
+            return Err(Error::document("service_areas", format!("at most {MAX_SERVICE_AREAS} zones")));
+        }
+        let mut branches = vec![(self.location, self.service_radius_km)];
+        for (i, branch) in self.locations.iter().enumerate() {
+            branch.validate(&format!("locations[{i}]"))?;
+            branches.push((branch.point(), branch.radius_km.unwrap_or(self.service_radius_km)));
+        }
+        let zones = self
+            .service_areas
+            .iter()
+            .enumerate()
+            .map(|(i, area)| Zone::from_geometry(area, &format!("service_areas[{i}]")))
+            .collect::<Result<Vec<_>>>()?;
+        if zones.iter().map(Zone::vertices).sum::<usize>() > MAX_ZONE_VERTICES {
+            return Err(Error::document("service_areas", format!("at most {MAX_ZONE_VERTICES} vertices in all")));
+        }
+        Ok(crate::zones::Coverage { branches, zones })
+    }
+
     /// Checks what the type system cannot, naming the field at fault.
     pub fn validate(&self) -> Result<()> {
         validate_id(&self.id)?;
@@ -285,6 +323,7 @@ impl Vendor {
         if !self.service_radius_km.is_finite() || self.service_radius_km <= 0.0 {
             return Err(Error::document("service_radius_km", "must be a finite number > 0"));
         }
+        self.coverage()?;
         if self.rating.is_some_and(|r| !(0.0..=5.0).contains(&r)) {
             return Err(Error::document("rating", "must be between 0 and 5"));
         }
