@@ -32,8 +32,11 @@ pub struct VendorSearchRequest {
     pub q: String,
     /// The point distances are measured from (and sorted by).
     pub near: Option<GeoPoint>,
-    /// Only vendors within this many kilometres of `near`.
+    /// Only vendors within this many kilometres of `near` (their nearest branch).
     pub radius_km: Option<f64>,
+    /// Only vendors at least this many kilometres from `near` (their nearest branch): with
+    /// `radius_km`, a distance band.
+    pub min_km: Option<f64>,
     /// Only vendors inside this box (`min_lon > max_lon` crosses the antimeridian).
     pub bbox: Option<GeoRect>,
     /// Only vendors supplying this category path or one below it (`Tools`, `Tools/Drills`).
@@ -57,6 +60,7 @@ impl Default for VendorSearchRequest {
             q: String::new(),
             near: None,
             radius_km: None,
+            min_km: None,
             bbox: None,
             category: None,
             filter: None,
@@ -80,6 +84,17 @@ impl VendorSearchRequest {
             }
             if self.near.is_none() {
                 return Err(Error::invalid("radius_km", "needs `near`, the point the radius is around"));
+            }
+        }
+        if let Some(min) = self.min_km {
+            if !min.is_finite() || min < 0.0 {
+                return Err(Error::invalid("min_km", "must be a number ≥ 0"));
+            }
+            if self.near.is_none() {
+                return Err(Error::invalid("min_km", "needs `near`, the point distances are from"));
+            }
+            if self.radius_km.is_some_and(|r| min >= r) {
+                return Err(Error::invalid("min_km", "must be below radius_km"));
             }
         }
         if self.sort == VendorSort::Distance && self.near.is_none() {
@@ -109,9 +124,12 @@ impl VendorSearchRequest {
 pub struct VendorHit {
     /// The vendor as stored.
     pub vendor: Vendor,
-    /// Great-circle distance from `near`, kilometres.
+    /// Great-circle distance from `near` to the vendor's nearest branch, kilometres.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// The vendor's branch nearest to `near` (its `location` when it has no other).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_branch: Option<GeoPoint>,
     /// Text relevance (0 without a query).
     pub score: f32,
 }
@@ -142,6 +160,11 @@ mod tests {
         assert_eq!(bad(VendorSearchRequest { radius_km: Some(5.0), ..Default::default() }), "radius_km");
         assert_eq!(bad(VendorSearchRequest { near: at, radius_km: Some(0.0), ..Default::default() }), "radius_km");
         assert_eq!(bad(VendorSearchRequest { sort: VendorSort::Distance, ..Default::default() }), "sort");
+        assert_eq!(bad(VendorSearchRequest { min_km: Some(5.0), ..Default::default() }), "min_km");
+        assert_eq!(bad(VendorSearchRequest { near: at, min_km: Some(-1.0), ..Default::default() }), "min_km");
+        let band = VendorSearchRequest { near: at, min_km: Some(10.0), radius_km: Some(10.0), ..Default::default() };
+        assert_eq!(bad(band.clone()), "min_km");
+        VendorSearchRequest { radius_km: Some(20.0), ..band }.validate().unwrap();
         assert_eq!(
             bad(VendorSearchRequest { near: Some(GeoPoint { lat: 95.0, lon: 0.0 }), ..Default::default() }),
             "near"
@@ -169,7 +192,8 @@ pub struct Rfi {
     pub description: String,
     /// Where the work is needed.
     pub location: GeoPoint,
-    /// Farthest acceptable vendor (kilometres); vendors must also serve this far themselves.
+    /// Farthest acceptable vendor (kilometres, to its nearest branch); vendors must also serve
+    /// the location themselves (a branch's radius or a delivery zone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(exclusive_minimum = 0)]
     pub max_distance_km: Option<f64>,
@@ -238,7 +262,10 @@ impl Rfi {
 ///
 /// - `text`: 0.35 × the vendor's text relevance to the description, relative to the best candidate;
 /// - `category`: 0.25 × 1 for the category or one below it, 0.5 for the same top-level category;
-/// - `distance`: 0.20 × (1 − distance / the vendor's service radius), so 0 at the edge of its area;
+/// - `distance`: 0.20 × (1 − distance / radius) of the vendor's branch that serves the location
+///   best (its own location with `service_radius_km`, or a branch with its radius), so 0 at the
+///   edge of its area; a location only a delivery zone serves counts as half way
+///   ([`MatchBreakdown::IN_ZONE`]);
 /// - `rating`: 0.10 × the Bayesian-averaged rating / 5 (prior 3.5 over 10 reviews);
 /// - `availability`: 0.10 when the vendor takes new work.
 ///
@@ -253,7 +280,8 @@ pub struct MatchBreakdown {
     pub text: f64,
     /// `CATEGORY` × 1 (the category or below) or 0.5 (the same top level).
     pub category: f64,
-    /// `DISTANCE` × (1 − distance / the vendor's service radius).
+    /// `DISTANCE` × (1 − distance / radius) of the best serving branch, or × `IN_ZONE` when
+    /// only a delivery zone serves the location.
     pub distance: f64,
     /// `RATING` × the Bayesian-averaged rating / 5.
     pub rating: f64,
@@ -271,6 +299,9 @@ impl MatchBreakdown {
     pub const MIN_TEXT_FIT: f64 = 0.2;
     /// Weight of nearness within the vendor's service radius.
     pub const DISTANCE: f64 = 0.20;
+    /// The nearness of a location served by a delivery zone and no branch's radius: as a
+    /// branch at half its radius.
+    pub const IN_ZONE: f64 = 0.5;
     /// Weight of the rating.
     pub const RATING: f64 = 0.10;
     /// Weight of availability.
@@ -302,8 +333,11 @@ pub enum MatchFit {
 pub struct MatchHit {
     /// The vendor as stored.
     pub vendor: Vendor,
-    /// Great-circle distance from the request's location, kilometres.
+    /// Great-circle distance from the request's location to the vendor's nearest branch,
+    /// kilometres.
     pub distance_km: f64,
+    /// That nearest branch (the vendor's `location` when it has no other).
+    pub nearest_branch: GeoPoint,
     /// The match score, the sum of `breakdown`.
     pub score: f64,
     /// The score's components.

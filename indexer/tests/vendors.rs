@@ -1,15 +1,18 @@
-//! Vendor geo search against brute force over 100,000 generated vendors (real cities, population
-//! weighted) plus uniform points that put vendors at the poles and on both sides of the
-//! antimeridian; and vendor text, category and version behaviour.
+//! Vendor geo search and matching against brute force over 100,000 generated vendors (real
+//! cities, population weighted; some with more branches, some with delivery zones) plus uniform
+//! points that put vendors at the poles and on both sides of the antimeridian (with zones that
+//! cross it); and vendor text, category and version behaviour.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
+use rand::SeedableRng;
 use searchd_catalog::geo::{GeoRect, haversine_km, normalize_lon};
-use searchd_catalog::{GeoPoint, PrefixMode, Vendor, VendorSearchRequest, VendorSort, WriteOutcome};
+use searchd_catalog::zones::Coverage;
+use searchd_catalog::{GeoPoint, MatchBreakdown, PrefixMode, Vendor, VendorSearchRequest, VendorSort, WriteOutcome};
 use searchd_indexer::{IndexConfig, VendorIndex};
-use searchd_testkit::vendors::{categories, cities, generate};
+use searchd_testkit::vendors::{categories, cities, generate, spread, zone_around};
 
 fn config() -> IndexConfig {
     IndexConfig::small()
@@ -18,12 +21,16 @@ fn config() -> IndexConfig {
 struct World {
     index: VendorIndex,
     vendors: Vec<Vendor>,
+    /// Each vendor's branches and zones, as the brute force reads them.
+    coverage: Vec<Coverage>,
     cities: Vec<GeoPoint>,
 }
 
 static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
     let (cities, categories) = (cities()?, categories()?);
     let mut vendors = generate(&cities, &categories, 100_000, 7);
+    spread(&mut vendors, 0.1, 0.05, 7);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     // A uniform sprinkle, denser near the antimeridian and the poles.
     for i in 0..3_000u32 {
         let u = f64::from(i);
@@ -33,7 +40,12 @@ static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
             _ => -90.0 + (u * 0.3819) % 10.0,
         };
         let lon = if i % 2 == 0 { normalize_lon(175.0 + (u * 0.7133) % 10.0) } else { -180.0 + (u * 13.37) % 360.0 };
-        vendors.push(Vendor::new(format!("u{i}"), format!("Outpost {i}"), GeoPoint { lat, lon }, 50.0));
+        let mut outpost = Vendor::new(format!("u{i}"), format!("Outpost {i}"), GeoPoint { lat, lon }, 50.0);
+        // Zones across the antimeridian: every other outpost by it, away from the poles.
+        if i % 4 == 0 && lat.abs() < 70.0 {
+            outpost.service_areas.push(zone_around(outpost.location, 30.0, 400.0, 7, &mut rng));
+        }
+        vendors.push(outpost);
     }
     let index = VendorIndex::in_memory(&config()).unwrap();
     for chunk in vendors.chunks(10_000) {
@@ -42,7 +54,11 @@ static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
     index.commit().unwrap();
     index.merge_segments().unwrap();
     assert_eq!(index.num_docs(), vendors.len() as u64);
-    Some(World { index, vendors, cities: cities.iter().map(|c| c.location).collect() })
+    let coverage: Vec<Coverage> = vendors.iter().map(|v| v.coverage().unwrap()).collect();
+    let across =
+        coverage.iter().flat_map(|c| &c.zones).flat_map(|z| z.bounds()).filter(|b| b.min_lon > b.max_lon).count();
+    assert!(across >= 50, "only {across} zones cross the antimeridian");
+    Some(World { index, vendors, coverage, cities: cities.iter().map(|c| c.location).collect() })
 });
 
 fn center() -> impl Strategy<Value = (usize, f64, f64)> {
@@ -57,32 +73,44 @@ fn center() -> impl Strategy<Value = (usize, f64, f64)> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
-    /// The radius result set equals a brute-force haversine scan exactly, the distances are the
-    /// haversine distances, and distance order is monotone.
+    /// The radius (or distance band) result set equals a brute-force haversine scan over every
+    /// branch exactly, the distances are the nearest branch's, and distance order is monotone.
     #[test]
-    fn radius_search_equals_brute_force((city, lat, lon) in center(), radius in prop_oneof![0.5f64..50.0, 50.0f64..3000.0]) {
+    fn radius_search_equals_brute_force((city, lat, lon) in center(), radius in prop_oneof![0.5f64..50.0, 50.0f64..3000.0], band in prop::option::of(0.0f64..0.9)) {
         let Some(world) = WORLD.as_ref() else { return Ok(()) };
         let near = if city == usize::MAX { GeoPoint { lat, lon } } else { world.cities[city % world.cities.len()] };
-        let request = VendorSearchRequest { near: Some(near), radius_km: Some(radius), sort: VendorSort::Distance, ..Default::default() };
+        let min_km = band.map(|b| b * radius);
+        let request = VendorSearchRequest { near: Some(near), radius_km: Some(radius), min_km, sort: VendorSort::Distance, ..Default::default() };
         let (total, hits) = world.index.search_ids(&request, world.vendors.len()).unwrap();
-        let want: BTreeSet<&str> =
-            world.vendors.iter().filter(|v| haversine_km(near, v.location) <= radius).map(|v| v.id.as_str()).collect();
+        let nearest: HashMap<&str, (GeoPoint, f64)> = world.vendors.iter().zip(&world.coverage)
+            .map(|(v, c)| (v.id.as_str(), c.nearest_branch(near).unwrap()))
+            .filter(|(_, (_, d))| *d <= radius && min_km.is_none_or(|m| *d >= m))
+            .collect();
+        let want: BTreeSet<&str> = nearest.keys().copied().collect();
         let got: BTreeSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
         prop_assert_eq!(total as usize, want.len());
-        prop_assert_eq!(got, want, "near {:?} radius {}", near, radius);
+        prop_assert_eq!(got, want, "near {:?} radius {} min {:?}", near, radius, min_km);
+        for h in &hits {
+            let (branch, d) = nearest[h.id.as_str()];
+            prop_assert!((h.distance_km.unwrap() - d).abs() < 1e-9, "{:?}: brute force {}", h, d);
+            // Stored coordinates read back within a unit in the last place.
+            prop_assert!(haversine_km(h.nearest_branch.unwrap(), branch) < 1e-6, "{:?}: brute force {:?}", h, branch);
+        }
         let distances: Vec<f64> = hits.iter().map(|h| h.distance_km.unwrap()).collect();
         prop_assert!(distances.windows(2).all(|w| w[0] <= w[1]), "not sorted by distance");
-        prop_assert!(distances.iter().all(|d| *d <= radius));
     }
 
-    /// A box, across the antimeridian or not, returns exactly the vendors inside it.
+    /// A box, across the antimeridian or not, returns exactly the vendors with a branch inside it.
     #[test]
     fn box_search_equals_brute_force(lat in -90.0f64..80.0, lat_span in 0.1f64..20.0, lon in -180.0f64..180.0, lon_span in 0.1f64..40.0) {
         let Some(world) = WORLD.as_ref() else { return Ok(()) };
         let bbox = GeoRect { min_lat: lat, max_lat: (lat + lat_span).min(90.0), min_lon: lon, max_lon: normalize_lon(lon + lon_span) };
         let request = VendorSearchRequest { bbox: Some(bbox), ..Default::default() };
         let (total, hits) = world.index.search_ids(&request, world.vendors.len()).unwrap();
-        let want: BTreeSet<&str> = world.vendors.iter().filter(|v| bbox.contains(v.location)).map(|v| v.id.as_str()).collect();
+        let want: BTreeSet<&str> = world.vendors.iter().zip(&world.coverage)
+            .filter(|(_, c)| c.branches.iter().any(|(b, _)| bbox.contains(*b)))
+            .map(|(v, _)| v.id.as_str())
+            .collect();
         let got: BTreeSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
         prop_assert_eq!(total as usize, want.len());
         prop_assert_eq!(got, want, "bbox {:?}", bbox);
@@ -216,27 +244,73 @@ fn matching_respects_service_radius_distance_and_sums_its_breakdown() {
     assert!(field(bad).contains("max_distance_km"));
 }
 
+/// The brute force's match of `vendor` for a request in `category` at `at` within `max` km when
+/// no description word is known: `None` when it is not a candidate, else its score.
+fn brute_match(vendor: &Vendor, coverage: &Coverage, category: &str, at: GeoPoint, max: f64) -> Option<f64> {
+    let (_, distance) = coverage.nearest_branch(at)?;
+    let closeness = coverage
+        .branches
+        .iter()
+        .map(|(b, r)| (haversine_km(*b, at), r))
+        .filter(|(d, r)| d <= *r)
+        .map(|(d, r)| 1.0 - d / r)
+        .fold(None, |best: Option<f64>, c| Some(best.map_or(c, |b| b.max(c))))
+        .or_else(|| coverage.zones.iter().any(|z| z.contains(at)).then_some(MatchBreakdown::IN_ZONE))?;
+    if distance > max {
+        return None;
+    }
+    let top = |c: &str| c.split('/').next().unwrap_or(c).to_string();
+    let fit = if vendor.categories.iter().any(|c| c == category || c.starts_with(&format!("{category}/"))) {
+        1.0
+    } else if vendor.categories.iter().any(|c| top(c) == top(category)) {
+        0.5
+    } else {
+        return None;
+    };
+    let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
+    let reviews = if vendor.rating.is_some() { vendor.review_count as f64 } else { 0.0 };
+    let rating = searchd_catalog::bayesian_average(vendor.rating.unwrap_or(prior), reviews, prior, weight) / 5.0;
+    Some(
+        MatchBreakdown::CATEGORY * fit
+            + MatchBreakdown::DISTANCE * closeness
+            + MatchBreakdown::RATING * rating
+            + if vendor.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
-    /// Over the generated world: every match is inside its vendor's radius and the request's
-    /// maximum distance, its breakdown sums to its score, and scores never increase.
+    /// Over the generated world (branches, zones, zones across the antimeridian): the candidates
+    /// of a request whose description no vendor shares are exactly the brute force's (in the
+    /// category's top level, serving the location by a branch's radius or a zone, nearest branch
+    /// within the maximum distance), and the best hits' scores are the brute force's best.
     #[test]
-    fn matches_over_generated_vendors_keep_their_invariants(city in 0usize..1_000_000, max in 20.0f64..2000.0, pick in 0usize..10_000) {
+    fn matches_over_generated_vendors_equal_brute_force((city, lat, lon) in center(), max in prop_oneof![20.0f64..2000.0, Just(30_000.0)], pick in 0usize..10_000) {
         let Some(world) = WORLD.as_ref() else { return Ok(()) };
-        let at = world.cities[city % world.cities.len()];
+        let at = if city == usize::MAX { GeoPoint { lat, lon } } else { world.cities[city % world.cities.len()] };
         let sample = &world.vendors[pick % 100_000];
         let mut request = rfi(at);
         request.category = sample.categories[0].clone();
-        request.description = sample.capabilities.clone();
-        request.max_distance_km = Some(max);
+        request.description = "qzxvw".into();
+        request.max_distance_km = (max < 30_000.0).then_some(max);
+        request.limit = 100;
         let response = world.index.match_rfi(&request).unwrap();
-        for h in &response.hits {
-            prop_assert!(h.distance_km <= h.vendor.service_radius_km && h.distance_km <= max);
+        let mut want: Vec<(f64, usize)> = world.vendors.iter().zip(&world.coverage).enumerate()
+            .filter_map(|(i, (v, c))| Some((brute_match(v, c, &request.category, at, max)?, i)))
+            .collect();
+        want.sort_by(|a, b| b.0.total_cmp(&a.0));
+        prop_assert_eq!(response.candidates as usize, want.len(), "at {:?} max {}", at, max);
+        prop_assert_eq!(response.hits.len(), want.len().min(100));
+        for (h, (score, _)) in response.hits.iter().zip(&want) {
+            prop_assert!((h.score - score).abs() < 1e-9, "{} scored {} where the brute force's next is {}", h.vendor.id, h.score, score);
             prop_assert!((h.breakdown.total() - h.score).abs() < 1e-12);
-            prop_assert!((haversine_km(at, h.vendor.location) - h.distance_km).abs() < 1e-9);
+            let i = want.iter().find(|w| world.vendors[w.1].id == h.vendor.id).expect("a brute-force candidate").1;
+            let c = &world.coverage[i];
+            prop_assert!(c.serves(at));
+            prop_assert!((c.nearest_branch(at).unwrap().1 - h.distance_km).abs() < 1e-9);
+            prop_assert!(h.distance_km <= max);
         }
-        prop_assert!(response.hits.windows(2).all(|w| w[0].score >= w[1].score));
     }
 }
 

@@ -178,7 +178,9 @@ fn plausible(key: &str) -> BoxedStrategy<String> {
     ]);
     match key {
         "q" => prop_oneof![words.prop_map(String::from), "[a-zäöüéñ ]{0,20}"].boxed(),
-        "price_min" | "price_max" | "min_rating" | "radius_km" => (0.0f64..600.0).prop_map(|f| f.to_string()).boxed(),
+        "price_min" | "price_max" | "min_rating" | "radius_km" | "min_km" => {
+            (0.0f64..600.0).prop_map(|f| f.to_string()).boxed()
+        }
         "page" | "per_page" | "limit" | "offset" => (0usize..120).prop_map(|n| n.to_string()).boxed(),
         "in_stock" | "highlight" | "explain" => {
             prop::sample::select(vec!["true", "false", "1", "0", ""]).prop_map(String::from).boxed()

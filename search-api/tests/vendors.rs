@@ -76,6 +76,63 @@ async fn invalid_vendors_name_the_field() {
     assert_eq!((not_json.status.as_u16(), not_json.json["code"].as_str()), (400, Some("malformed_json")));
 }
 
+/// A vendor in Suva with a branch in Nadi and a delivery zone across the antimeridian (Taveuni to
+/// the Lau islands): search finds it by its nearest branch, distance bands cut by that branch,
+/// and matching serves a point in the zone beyond every radius, at half the distance weight.
+#[tokio::test]
+async fn branches_and_zones_across_the_antimeridian() {
+    let app = vendor_app();
+    let zone = json!({"type": "Polygon", "coordinates": [[[179.5, -16.5], [-178.5, -16.5], [-178.5, -18.5], [179.5, -18.5], [179.5, -16.5]]]});
+    let body = json!({
+        "name": "Suva Marine Supply", "categories": ["Marine/Engines"], "capabilities": "outboard engine repair",
+        "location": {"lat": -18.14, "lon": 178.44}, "service_radius_km": 20,
+        "locations": [{"lat": -17.80, "lon": 177.42, "radius_km": 15}], "service_areas": [zone]
+    });
+    let put = send_json(&app, Method::PUT, "/v1/vendors/fj-1?refresh=true", &body.to_string()).await;
+    assert_eq!(put.status, 200, "{:?}", put.json);
+    let nadi = get(&app, "/v1/vendors/search?near=-17.76,177.44&radius_km=10").await;
+    assert_eq!(ids(&nadi.json), ["fj-1"], "{:?}", nadi.json);
+    let hit = &nadi.json["hits"][0];
+    assert_eq!(hit["nearest_branch"], json!({"lat": -17.80, "lon": 177.42}), "{hit}");
+    assert!(hit["distance_km"].as_f64().unwrap() < 10.0, "{hit}");
+    let band = get(&app, "/v1/vendors/search?near=-17.76,177.44&min_km=10&radius_km=500").await;
+    assert!(!ids(&band.json).contains(&"fj-1".to_string()), "{:?}", band.json);
+
+    // Lakeba, in the zone east of the antimeridian, 290 km from Suva: served by the zone only.
+    let rfi = json!({"category": "Marine/Engines", "description": "outboard engine repair", "location": {"lat": -18.2, "lon": -178.8}});
+    let reply = send_json(&app, Method::POST, "/v1/vendors/match", &rfi.to_string()).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(ids(&reply.json), ["fj-1"], "{:?}", reply.json);
+    let hit = &reply.json["hits"][0];
+    assert_eq!(hit["breakdown"]["distance"], 0.1, "{hit}");
+    assert_eq!(hit["nearest_branch"], json!({"lat": -18.14, "lon": 178.44}), "{hit}");
+    // Outside the zone and every radius: no match.
+    let outside = json!({"category": "Marine/Engines", "description": "outboard engine repair", "location": {"lat": -19.5, "lon": -178.8}});
+    let reply = send_json(&app, Method::POST, "/v1/vendors/match", &outside.to_string()).await;
+    assert!(!ids(&reply.json).contains(&"fj-1".to_string()), "{:?}", reply.json);
+
+    // Bad branches and zones are named.
+    let with = |key: &str, value: Value| {
+        let mut bad = body.clone();
+        bad[key] = value;
+        bad
+    };
+    let cases = [
+        (with("locations", json!([{"lat": 1, "lon": 0}, {"lat": 91, "lon": 0}])), "locations[1].lat"),
+        (with("locations", json!([{"lat": 1, "lon": 0, "radius_km": 0}])), "locations[0].radius_km"),
+        (with("service_areas", json!([{"type": "Point", "coordinates": [1, 2]}])), "service_areas[0].type"),
+        (
+            with("service_areas", json!([{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}])),
+            "service_areas[0].coordinates[0]",
+        ),
+    ];
+    for (bad, field) in cases {
+        let reply = send_json(&app, Method::PUT, "/v1/vendors/fj-bad", &bad.to_string()).await;
+        assert_eq!(reply.status, 422, "{bad}: {:?}", reply.json);
+        assert_eq!(reply.json["field"], field, "{bad}: {:?}", reply.json);
+    }
+}
+
 #[tokio::test]
 async fn bulk_reports_every_item() {
     let app = vendor_app();
@@ -145,6 +202,9 @@ async fn bad_search_parameters_are_named() {
         ("near=1,2&radius_km=0", "invalid_vendor_search_radius_km"),
         ("near=1,2&radius_km=-3", "invalid_vendor_search_radius_km"),
         ("radius_km=10", "invalid_vendor_search_radius_km"),
+        ("min_km=10", "invalid_vendor_search_min_km"),
+        ("near=1,2&min_km=x", "invalid_vendor_search_min_km"),
+        ("near=1,2&radius_km=5&min_km=5", "invalid_vendor_search_min_km"),
         ("bbox=1,2,3", "invalid_vendor_search_bbox"),
         ("bbox=5,0,1,1", "invalid_vendor_search_bbox"),
         ("sort=distance", "invalid_vendor_search_sort"),

@@ -7,7 +7,8 @@ use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use searchd_catalog::geo::normalize_lon;
+use searchd_catalog::geo::{destination, normalize_lon};
+use searchd_catalog::zones::Branch;
 use searchd_catalog::{GeoPoint, Vendor};
 
 /// A city of the gazetteer.
@@ -100,4 +101,57 @@ pub fn generate(cities: &[City], categories: &[String], n: usize, seed: u64) -> 
             v
         })
         .collect()
+}
+
+/// A star-shaped delivery zone around `center`: `vertices` points at increasing bearings, each
+/// `min_km..max_km` away, as a GeoJSON Polygon with longitudes in -180..180 (a ring across the
+/// antimeridian is drawn the short way by the index).
+pub fn zone_around(center: GeoPoint, min_km: f64, max_km: f64, vertices: usize, rng: &mut StdRng) -> geojson::Geometry {
+    serde_json::from_value(
+        serde_json::json!({ "type": "Polygon", "coordinates": [ring(center, min_km, max_km, vertices, rng)] }),
+    )
+    .expect("a polygon")
+}
+
+fn ring(center: GeoPoint, min_km: f64, max_km: f64, vertices: usize, rng: &mut StdRng) -> Vec<[f64; 2]> {
+    let mut ring: Vec<[f64; 2]> = (0..vertices)
+        .map(|i| {
+            let bearing = 360.0 * i as f64 / vertices as f64;
+            let p = destination(center, bearing, rng.random_range(min_km..max_km));
+            [p.lon, p.lat]
+        })
+        .collect();
+    ring.push(ring[0]);
+    ring
+}
+
+/// Gives about a `branches` share of `vendors` one to three more branches (20–400 km from their
+/// location, half with a radius of their own) and about a `zones` share a delivery zone near
+/// them (a star-shaped Polygon 20–600 km across, one in five a MultiPolygon of two). Vendors
+/// beyond 70° of latitude keep their radius only: a zone there could hold a pole, which the
+/// index refuses. Deterministic for a seed.
+pub fn spread(vendors: &mut [Vendor], branches: f64, zones: f64, seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for v in vendors.iter_mut().filter(|v| v.location.lat.abs() <= 70.0) {
+        if rng.random_bool(branches) {
+            for _ in 0..rng.random_range(1..=3) {
+                let at = destination(v.location, rng.random_range(0.0..360.0), rng.random_range(20.0..400.0));
+                let radius_km = rng.random_bool(0.5).then(|| (5.0 * 40f64.powf(rng.random_range(0.0..1.0))).round());
+                v.locations.push(Branch { lat: at.lat, lon: at.lon, radius_km });
+            }
+        }
+        if rng.random_bool(zones) {
+            let near = destination(v.location, rng.random_range(0.0..360.0), rng.random_range(0.0..100.0));
+            let size = rng.random_range(10.0..300.0);
+            let vertices = rng.random_range(3..12);
+            if rng.random_bool(0.2) {
+                let other = destination(near, rng.random_range(0.0..360.0), rng.random_range(300.0..600.0));
+                let polygons = [ring(near, size / 3.0, size, vertices, &mut rng), ring(other, 10.0, 60.0, 5, &mut rng)];
+                let multi = serde_json::json!({ "type": "MultiPolygon", "coordinates": polygons.map(|r| [r]) });
+                v.service_areas.push(serde_json::from_value(multi).expect("a multipolygon"));
+            } else {
+                v.service_areas.push(zone_around(near, size / 3.0, size, vertices, &mut rng));
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ mod correct;
 pub use correct::QueryCounts;
 mod distinct;
 mod engagement;
+pub(crate) use engagement::keep_live;
 mod factors;
 pub(crate) use factors::KeptFactors;
 mod facets;

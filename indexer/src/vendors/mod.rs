@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use searchd_catalog::filter::Filter;
@@ -36,6 +36,7 @@ use crate::config::IndexConfig;
 use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
 
+mod coverage;
 pub(crate) mod ingest;
 mod rfi;
 mod settings;
@@ -126,6 +127,8 @@ pub struct VendorIndex {
     fields: VendorFields,
     state: Mutex<VersionedWriter>,
     views: settings::VendorViews,
+    /// Sprawling vendors' coverage per segment (see [`coverage`]).
+    coverage: coverage::KeptCoverage,
 }
 
 impl std::fmt::Debug for VendorIndex {
@@ -163,7 +166,15 @@ impl VendorIndex {
             None => VendorServed::default(),
         };
         let views = settings::VendorViews::new(served);
-        Ok(Self { config: config.clone(), analyzer, reader, fields, state: Mutex::new(writer), views })
+        Ok(Self {
+            config: config.clone(),
+            analyzer,
+            reader,
+            fields,
+            state: Mutex::new(writer),
+            views,
+            coverage: coverage::KeptCoverage::default(),
+        })
     }
 
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
@@ -226,8 +237,16 @@ impl VendorIndex {
         for path in &v.categories {
             doc.add_facet(f.category, Facet::from_path(path.split('/').map(str::trim)));
         }
-        for level in CELL_LEVELS {
-            doc.add_u64(f.cells, cell_id(v.location, level));
+        // Every branch's cells: geo prefilters find a vendor by any of its branches.
+        let branches = std::iter::once(v.location).chain(v.locations.iter().map(|b| b.point()));
+        let mut cells: Vec<u64> = branches.flat_map(|at| CELL_LEVELS.map(|level| cell_id(at, level))).collect();
+        cells.sort_unstable();
+        cells.dedup();
+        for cell in cells {
+            doc.add_u64(f.cells, cell);
+        }
+        if !v.locations.is_empty() || !v.service_areas.is_empty() {
+            doc.add_text(f.attr_state, coverage::COVERAGE_MARK);
         }
         doc.add_f64(f.lat, v.location.lat);
         doc.add_f64(f.lon, v.location.lon);
@@ -314,7 +333,12 @@ impl VendorIndex {
             .into_iter()
             .skip((request.page - 1) * request.per_page)
             .map(|h| {
-                Ok(VendorHit { vendor: self.load(&searcher, h.address)?, distance_km: h.distance_km, score: h.score })
+                Ok(VendorHit {
+                    vendor: self.load(&searcher, h.address)?,
+                    distance_km: h.distance_km,
+                    nearest_branch: h.branch,
+                    score: h.score,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(VendorSearchResponse {
@@ -349,7 +373,7 @@ impl VendorIndex {
             if let Some(ord) = ids.term_ords(h.address.doc_id).next() {
                 ids.ord_to_str(ord, &mut id)?;
             }
-            out.push(GeoHitId { id: id.clone(), distance_km: h.distance_km, score: h.score });
+            out.push(GeoHitId { id: id.clone(), distance_km: h.distance_km, nearest_branch: h.branch, score: h.score });
         }
         Ok((total, out))
     }
@@ -449,9 +473,13 @@ impl VendorIndex {
         }
         let query: Box<dyn Query> =
             if must.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(must)) };
+        let geo = request.near.is_some() || request.bbox.is_some();
+        let coverage = if geo { self.coverage(searcher)? } else { Vec::new() };
         let collector = GeoTop {
+            coverage: &coverage,
             center: request.near,
             radius_km: request.radius_km,
+            min_km: request.min_km,
             bbox: request.bbox,
             by_distance: request.sort == VendorSort::Distance,
             scoring: text && request.sort == VendorSort::Relevance,
@@ -466,8 +494,10 @@ impl VendorIndex {
 pub struct GeoHitId {
     /// The vendor's id.
     pub id: String,
-    /// Distance from the search's `near`, kilometres.
+    /// Distance from the search's `near` to the nearest branch, kilometres.
     pub distance_km: Option<f64>,
+    /// That branch.
+    pub nearest_branch: Option<GeoPoint>,
     /// Text relevance.
     pub score: f32,
 }
@@ -476,6 +506,7 @@ pub struct GeoHitId {
 struct GeoHit {
     address: DocAddress,
     distance_km: Option<f64>,
+    branch: Option<GeoPoint>,
     score: Score,
     /// Smaller is better: the distance, or the negated score.
     key: f64,
@@ -505,9 +536,12 @@ impl Ord for GeoHit {
 
 /// Keeps the best `limit` hits that pass the exact geo checks, and counts them all.
 #[derive(Clone, Copy)]
-struct GeoTop {
+struct GeoTop<'a> {
+    /// Per segment: the vendors with branches or zones (empty without a geo query).
+    coverage: &'a [Arc<coverage::SegmentCoverage>],
     center: Option<GeoPoint>,
     radius_km: Option<f64>,
+    min_km: Option<f64>,
     bbox: Option<GeoRect>,
     by_distance: bool,
     scoring: bool,
@@ -518,13 +552,19 @@ struct GeoTopSegment {
     segment: SegmentOrdinal,
     lat: Column<f64>,
     lon: Column<f64>,
-    spec: GeoTop,
+    coverage: Option<Arc<coverage::SegmentCoverage>>,
+    center: Option<GeoPoint>,
+    radius_km: Option<f64>,
+    min_km: Option<f64>,
+    bbox: Option<GeoRect>,
+    by_distance: bool,
+    limit: usize,
     /// Max-heap: the worst kept hit on top.
     heap: BinaryHeap<GeoHit>,
     total: u64,
 }
 
-impl Collector for GeoTop {
+impl Collector for GeoTop<'_> {
     type Fruit = (u64, Vec<GeoHit>);
     type Child = GeoTopSegment;
 
@@ -534,7 +574,13 @@ impl Collector for GeoTop {
             segment,
             lat: ff.f64("lat")?,
             lon: ff.f64("lon")?,
-            spec: *self,
+            coverage: self.coverage.get(segment as usize).filter(|c| !c.is_empty()).cloned(),
+            center: self.center,
+            radius_km: self.radius_km,
+            min_km: self.min_km,
+            bbox: self.bbox,
+            by_distance: self.by_distance,
+            limit: self.limit,
             heap: BinaryHeap::new(),
             total: 0,
         })
@@ -559,28 +605,43 @@ impl SegmentCollector for GeoTopSegment {
     fn collect(&mut self, doc: DocId, score: Score) {
         let (Some(lat), Some(lon)) = (self.lat.first(doc), self.lon.first(doc)) else { return };
         let at = GeoPoint { lat, lon };
-        if self.spec.bbox.is_some_and(|b| !b.contains(at)) {
+        // A vendor with branches is where its branches are: in the box when one is, as far as
+        // its nearest.
+        let sprawl = self.coverage.as_ref().and_then(|c| c.get(&doc));
+        let inside = |b: &GeoRect| match sprawl {
+            None => b.contains(at),
+            Some(c) => c.branches.iter().any(|(p, _)| b.contains(*p)),
+        };
+        if self.bbox.as_ref().is_some_and(|b| !inside(b)) {
             return;
         }
-        let distance = self.spec.center.map(|c| haversine_km(c, at));
-        if let (Some(d), Some(r)) = (distance, self.spec.radius_km)
-            && d > r
+        let nearest = self.center.map(|c| match sprawl {
+            None => (at, haversine_km(c, at)),
+            Some(coverage) => {
+                let reach = coverage::reach(coverage, c);
+                (reach.branch, reach.distance_km)
+            }
+        });
+        let distance = nearest.map(|n| n.1);
+        if let Some(d) = distance
+            && (self.radius_km.is_some_and(|r| d > r) || self.min_km.is_some_and(|m| d < m))
         {
             return;
         }
         self.total += 1;
-        if self.spec.limit == 0 {
+        if self.limit == 0 {
             return;
         }
         let near = distance.unwrap_or(0.0);
         let hit = GeoHit {
             address: DocAddress::new(self.segment, doc),
             distance_km: distance,
+            branch: nearest.map(|n| n.0),
             score,
-            key: if self.spec.by_distance { near } else { -f64::from(score) },
-            tie: if self.spec.by_distance { 0.0 } else { near },
+            key: if self.by_distance { near } else { -f64::from(score) },
+            tie: if self.by_distance { 0.0 } else { near },
         };
-        if self.heap.len() < self.spec.limit {
+        if self.heap.len() < self.limit {
             self.heap.push(hit);
         } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
             self.heap.pop();

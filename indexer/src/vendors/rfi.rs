@@ -1,6 +1,7 @@
 //! Vendor matching for another service's request for information (RFI): candidates by text,
 //! category and distance, ranked by the documented blend of [`MatchBreakdown`].
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use searchd_catalog::geo::{GeoRect, cover, haversine_km};
@@ -14,6 +15,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 use crate::Result;
 use crate::any_term::AnyTermQuery;
 
+use super::coverage::{self, Reach, SegmentCoverage};
 use super::{MAX_COVER_CELLS, VendorIndex};
 
 /// Half the Earth's circumference: no limit.
@@ -22,8 +24,8 @@ const ANY_DISTANCE_KM: f64 = 20_016.0;
 impl VendorIndex {
     /// Ranks vendors for a request for information; see [`MatchBreakdown`] for the blend. A
     /// vendor is a candidate when it matches the description's text or the request's top-level
-    /// category, is within `max_distance_km` and its own service radius reaches the request's
-    /// location. Every candidate is scored from fast fields and postings inside the collector;
+    /// category, its nearest branch is within `max_distance_km`, and it serves the request's
+    /// location (its own radius, a branch's, or a delivery zone). Every candidate is scored from fast fields and postings inside the collector;
     /// only the returned vendors are loaded.
     pub fn match_rfi(&self, rfi: &Rfi) -> Result<MatchResponse> {
         rfi.validate()?;
@@ -47,7 +49,9 @@ impl VendorIndex {
         ];
         query.extend(filter.map(|f| (Occur::Must, f)));
         let query = BooleanQuery::new(query);
+        let coverage = self.coverage(&searcher)?;
         let collector = MatchCollector {
+            coverage: &coverage,
             center: rfi.location,
             max_distance_km: max_distance,
             category: f.category,
@@ -73,6 +77,7 @@ impl VendorIndex {
                 Ok(MatchHit {
                     vendor: self.load(&searcher, c.address)?,
                     distance_km: c.distance_km,
+                    nearest_branch: c.branch,
                     score: breakdown.total(),
                     breakdown,
                 })
@@ -113,11 +118,14 @@ impl VendorIndex {
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     address: DocAddress,
+    /// The nearest branch and its distance.
+    branch: GeoPoint,
     distance_km: f64,
     text: Score,
     /// 1 for the category or one below it, 0.5 for the same top-level category, else 0.
     category: f64,
-    radius_km: f64,
+    /// How well the vendor serves the location: see [`coverage::Reach::closeness`].
+    closeness: f64,
     rating: Option<f64>,
     reviews: u64,
     available: bool,
@@ -142,15 +150,17 @@ impl Candidate {
             fit,
             text: MatchBreakdown::TEXT * text,
             category: MatchBreakdown::CATEGORY * self.category,
-            distance: MatchBreakdown::DISTANCE * (1.0 - self.distance_km / self.radius_km).max(0.0),
+            distance: MatchBreakdown::DISTANCE * self.closeness,
             rating: MatchBreakdown::RATING * rating,
             availability: if self.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
         })
     }
 }
 
-/// Collects every vendor near enough whose own service radius reaches the request.
-struct MatchCollector {
+/// Collects every vendor near enough that serves the request's location.
+struct MatchCollector<'a> {
+    /// Per segment: the vendors with branches or zones.
+    coverage: &'a [Arc<SegmentCoverage>],
     center: GeoPoint,
     max_distance_km: f64,
     category: Field,
@@ -160,6 +170,7 @@ struct MatchCollector {
 
 struct MatchSegment {
     segment: SegmentOrdinal,
+    coverage: Option<Arc<SegmentCoverage>>,
     center: GeoPoint,
     max_distance_km: f64,
     lat: Column<f64>,
@@ -175,7 +186,7 @@ struct MatchSegment {
     found: Vec<Candidate>,
 }
 
-impl Collector for MatchCollector {
+impl Collector for MatchCollector<'_> {
     type Fruit = Vec<Candidate>;
     type Child = MatchSegment;
 
@@ -184,6 +195,7 @@ impl Collector for MatchCollector {
         let postings = reader.inverted_index(self.category)?;
         Ok(MatchSegment {
             segment,
+            coverage: self.coverage.get(segment as usize).filter(|c| !c.is_empty()).cloned(),
             center: self.center,
             max_distance_km: self.max_distance_km,
             lat: ff.f64("lat")?,
@@ -226,8 +238,16 @@ impl SegmentCollector for MatchSegment {
         else {
             return;
         };
-        let distance = haversine_km(self.center, GeoPoint { lat, lon });
-        if distance > self.max_distance_km || distance > radius {
+        let at = GeoPoint { lat, lon };
+        let reach = match self.coverage.as_ref().and_then(|c| c.get(&doc)) {
+            Some(coverage) => coverage::reach(coverage, self.center),
+            None => {
+                let d = haversine_km(self.center, at);
+                Reach { branch: at, distance_km: d, closeness: (d <= radius).then(|| 1.0 - d / radius) }
+            }
+        };
+        let Some(closeness) = reach.closeness else { return };
+        if reach.distance_km > self.max_distance_km {
             return;
         }
         let category = if holds(&mut self.exact, doc) {
@@ -239,10 +259,11 @@ impl SegmentCollector for MatchSegment {
         };
         self.found.push(Candidate {
             address: DocAddress::new(self.segment, doc),
-            distance_km: distance,
+            branch: reach.branch,
+            distance_km: reach.distance_km,
             text: score,
             category,
-            radius_km: radius,
+            closeness,
             rating: self.rating.first(doc),
             reviews: self.reviews.first(doc).unwrap_or(0),
             available: self.available.first(doc).unwrap_or(true),

@@ -152,8 +152,8 @@ pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiRes
 }
 
 /// Parameters `GET /v1/vendors/search` accepts.
-pub const VENDOR_SEARCH_PARAMS: [&str; 11] =
-    ["q", "near", "radius_km", "bbox", "category", "filter", "sort", "page", "per_page", "limit", "prefix"];
+pub const VENDOR_SEARCH_PARAMS: [&str; 12] =
+    ["q", "near", "radius_km", "min_km", "bbox", "category", "filter", "sort", "page", "per_page", "limit", "prefix"];
 
 /// Parses the vendor search query string; every error names its parameter
 /// (`near=91,0` → `invalid_vendor_search_near`).
@@ -198,6 +198,7 @@ pub fn parse_vendor_query(raw: &str) -> ApiResult<VendorSearchRequest> {
                 request.near = Some(point);
             }
             "radius_km" => request.radius_km = Some(numbers(1, "a number of kilometres")?[0]),
+            "min_km" => request.min_km = Some(numbers(1, "a number of kilometres")?[0]),
             "bbox" => {
                 let n = numbers(4, "`minLat,minLon,maxLat,maxLon` in degrees")?;
                 request.bbox = Some(GeoRect { min_lat: n[0], min_lon: n[1], max_lat: n[2], max_lon: n[3] });
@@ -298,9 +299,13 @@ pub struct VendorSearchParams {
     /// `lat,lon` the distances are measured from.
     #[param(example = "50.0755,14.4378")]
     near: Option<String>,
-    /// Only vendors within this many kilometres of `near` (needs `near`).
-    #[param(example = 150)]
+    /// Only vendors whose nearest branch is within this many kilometres of `near` (needs `near`).
+    #[param(example = 150, exclusive_minimum = 0)]
     radius_km: Option<f64>,
+    /// Only vendors whose nearest branch is at least this many kilometres from `near` (needs
+    /// `near`; below `radius_km`): with it, a distance band.
+    #[param(example = 50, minimum = 0)]
+    min_km: Option<f64>,
     /// `min_lat,min_lon,max_lat,max_lon`.
     #[param(example = "48.5,12.0,51.1,18.9")]
     bbox: Option<String>,

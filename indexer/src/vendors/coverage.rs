@@ -1,0 +1,92 @@
+//! Vendors that serve from more than their location — other branches, delivery zones — are
+//! marked in the index (a reserved `attr_state` term) and every branch's cells are indexed, so
+//! geo prefilters find them by any branch. Their prepared coverage (branches with radii, zones
+//! ready for point checks) is kept per segment, read once from the stored vendors: segments
+//! never change, and most vendors have only their location, which the fast fields answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use searchd_catalog::geo::haversine_km;
+use searchd_catalog::zones::Coverage;
+use searchd_catalog::{GeoPoint, MatchBreakdown};
+use tantivy::index::SegmentId;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Searcher, TERMINATED, Term};
+
+use super::VendorIndex;
+use crate::Result;
+
+/// The `attr_state` term of a vendor with branches or zones (attribute markers start with `g`).
+pub(super) const COVERAGE_MARK: &str = "\u{0}coverage";
+
+/// A point's fit in a sprawling vendor's area: how near the nearest branch is, and how well a
+/// branch or zone serves it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Reach {
+    /// The nearest branch (its location included).
+    pub(super) branch: GeoPoint,
+    pub(super) distance_km: f64,
+    /// 1 − distance / radius of the best branch whose radius holds the point;
+    /// [`MatchBreakdown::IN_ZONE`] when only a zone holds it; `None`: not served.
+    pub(super) closeness: Option<f64>,
+}
+
+/// How `coverage` reaches `p`.
+pub(super) fn reach(coverage: &Coverage, p: GeoPoint) -> Reach {
+    let mut nearest = (coverage.branches[0].0, f64::INFINITY);
+    let mut closeness: Option<f64> = None;
+    for (branch, radius) in &coverage.branches {
+        let d = haversine_km(*branch, p);
+        if d < nearest.1 {
+            nearest = (*branch, d);
+        }
+        if d <= *radius {
+            let c = 1.0 - d / radius;
+            closeness = Some(closeness.map_or(c, |best| best.max(c)));
+        }
+    }
+    if closeness.is_none() && coverage.zones.iter().any(|z| z.contains(p)) {
+        closeness = Some(MatchBreakdown::IN_ZONE);
+    }
+    Reach { branch: nearest.0, distance_km: nearest.1, closeness }
+}
+
+/// One segment's sprawling vendors' coverage, by document.
+pub(super) type SegmentCoverage = HashMap<DocId, Arc<Coverage>>;
+
+/// [`SegmentCoverage`] per live segment.
+#[derive(Debug, Default)]
+pub(super) struct KeptCoverage {
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentCoverage>>>,
+}
+
+impl VendorIndex {
+    /// Per segment of `searcher` (by ordinal): its marked vendors' coverage.
+    pub(super) fn coverage(&self, searcher: &Searcher) -> Result<Vec<Arc<SegmentCoverage>>> {
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
+        let mut kept = self.coverage.segments.lock().map_err(|_| crate::Error::Internal("coverage lock".into()))?;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            if let Some(found) = kept.get(&segment.segment_id()) {
+                out.push(found.clone());
+                continue;
+            }
+            let mut found = SegmentCoverage::new();
+            let term = Term::from_field_text(self.fields.attr_state, COVERAGE_MARK);
+            let index = segment.inverted_index(self.fields.attr_state)?;
+            if let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? {
+                while postings.doc() != TERMINATED {
+                    let doc = postings.doc();
+                    let vendor = self.load(searcher, tantivy::DocAddress::new(ord as u32, doc))?;
+                    found.insert(doc, Arc::new(vendor.coverage()?));
+                    postings.advance();
+                }
+            }
+            let found = Arc::new(found);
+            kept.insert(segment.segment_id(), found.clone());
+            out.push(found);
+        }
+        crate::search::keep_live(searcher, &mut kept);
+        Ok(out)
+    }
+}
