@@ -26,6 +26,7 @@ mod error;
 mod facets;
 pub mod filter;
 pub mod geo;
+mod offer;
 mod product;
 pub mod rules;
 mod scoring;
@@ -42,6 +43,7 @@ pub mod zones;
 
 pub use error::{Error, Result};
 pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount};
+pub use offer::{MAX_LEAD_TIME_DAYS, Offer, OfferCondition};
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
