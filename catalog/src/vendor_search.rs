@@ -37,6 +37,9 @@ pub struct VendorSearchRequest {
     /// Only vendors at least this many kilometres from `near` (their nearest branch): with
     /// `radius_km`, a distance band.
     pub min_km: Option<f64>,
+    /// Only vendors that serve this point: it lies within a branch's radius (their `location`
+    /// with `service_radius_km` included) or in one of their delivery zones.
+    pub serves: Option<GeoPoint>,
     /// Only vendors inside this box (`min_lon > max_lon` crosses the antimeridian).
     pub bbox: Option<GeoRect>,
     /// Only vendors supplying this category path or one below it (`Tools`, `Tools/Drills`).
@@ -61,6 +64,7 @@ impl Default for VendorSearchRequest {
             near: None,
             radius_km: None,
             min_km: None,
+            serves: None,
             bbox: None,
             category: None,
             filter: None,
@@ -85,6 +89,9 @@ impl VendorSearchRequest {
             if self.near.is_none() {
                 return Err(Error::invalid("radius_km", "needs `near`, the point the radius is around"));
             }
+        }
+        if let Some(p) = self.serves {
+            p.validate().map_err(|e| Error::invalid("serves", e.to_string()))?;
         }
         if let Some(min) = self.min_km {
             if !min.is_finite() || min < 0.0 {

@@ -100,6 +100,23 @@ proptest! {
         prop_assert!(distances.windows(2).all(|w| w[0] <= w[1]), "not sorted by distance");
     }
 
+    /// "Who serves this point" returns exactly the vendors one of whose branches' radii or zones
+    /// holds it (the brute force reads every vendor's coverage), nearest branch first.
+    #[test]
+    fn serving_vendors_equal_brute_force((city, lat, lon) in center()) {
+        let Some(world) = WORLD.as_ref() else { return Ok(()) };
+        let p = if city == usize::MAX { GeoPoint { lat, lon } } else { world.cities[city % world.cities.len()] };
+        let request = VendorSearchRequest { serves: Some(p), near: Some(p), sort: VendorSort::Distance, ..Default::default() };
+        let (total, hits) = world.index.search_ids(&request, world.vendors.len()).unwrap();
+        let want: BTreeSet<&str> =
+            world.vendors.iter().zip(&world.coverage).filter(|(_, c)| c.serves(p)).map(|(v, _)| v.id.as_str()).collect();
+        let got: BTreeSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+        prop_assert_eq!(total as usize, want.len());
+        prop_assert_eq!(got, want, "serves {:?}", p);
+        let distances: Vec<f64> = hits.iter().map(|h| h.distance_km.unwrap()).collect();
+        prop_assert!(distances.windows(2).all(|w| w[0] <= w[1]), "not sorted by distance");
+    }
+
     /// A box, across the antimeridian or not, returns exactly the vendors with a branch inside it.
     #[test]
     fn box_search_equals_brute_force(lat in -90.0f64..80.0, lat_span in 0.1f64..20.0, lon in -180.0f64..180.0, lon_span in 0.1f64..40.0) {

@@ -189,7 +189,7 @@ fn plausible(key: &str) -> BoxedStrategy<String> {
         "category" => prop::sample::select(vec!["Tools", "Tools/Power Tools", "Outdoor", "Nope/Nope"])
             .prop_map(String::from)
             .boxed(),
-        "near" => (-90.0f64..90.0, -180.0f64..180.0).prop_map(|(a, b)| format!("{a},{b}")).boxed(),
+        "near" | "serves" => (-90.0f64..90.0, -180.0f64..180.0).prop_map(|(a, b)| format!("{a},{b}")).boxed(),
         "bbox" => (-90.0f64..90.0, -180.0f64..180.0, -90.0f64..90.0, -180.0f64..180.0)
             .prop_map(|(a, b, c, d)| format!("{},{},{},{}", a.min(c), b, a.max(c), d))
             .boxed(),

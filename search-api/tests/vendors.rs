@@ -106,6 +106,11 @@ async fn branches_and_zones_across_the_antimeridian() {
     let hit = &reply.json["hits"][0];
     assert_eq!(hit["breakdown"]["distance"], 0.1, "{hit}");
     assert_eq!(hit["nearest_branch"], json!({"lat": -18.14, "lon": 178.44}), "{hit}");
+    // Who sells engines delivered to Lakeba: the zone's vendor; nobody to the open sea south of it.
+    let lakeba = get(&app, "/v1/vendors/search?serves=-18.2,-178.8&near=-18.2,-178.8&category=Marine").await;
+    assert_eq!(ids(&lakeba.json), ["fj-1"], "{:?}", lakeba.json);
+    let sea = get(&app, "/v1/vendors/search?serves=-19.5,-178.8&category=Marine").await;
+    assert_eq!(sea.json["total_hits"], 0, "{:?}", sea.json);
     // Outside the zone and every radius: no match.
     let outside = json!({"category": "Marine/Engines", "description": "outboard engine repair", "location": {"lat": -19.5, "lon": -178.8}});
     let reply = send_json(&app, Method::POST, "/v1/vendors/match", &outside.to_string()).await;
@@ -205,6 +210,8 @@ async fn bad_search_parameters_are_named() {
         ("min_km=10", "invalid_vendor_search_min_km"),
         ("near=1,2&min_km=x", "invalid_vendor_search_min_km"),
         ("near=1,2&radius_km=5&min_km=5", "invalid_vendor_search_min_km"),
+        ("serves=91,0", "invalid_vendor_search_serves"),
+        ("serves=1", "invalid_vendor_search_serves"),
         ("bbox=1,2,3", "invalid_vendor_search_bbox"),
         ("bbox=5,0,1,1", "invalid_vendor_search_bbox"),
         ("sort=distance", "invalid_vendor_search_sort"),

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use searchd_catalog::geo::haversine_km;
+use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km};
 use searchd_catalog::zones::Coverage;
 use searchd_catalog::{GeoPoint, MatchBreakdown};
 use tantivy::index::SegmentId;
@@ -19,6 +19,35 @@ use crate::Result;
 
 /// The `attr_state` term of a vendor with branches or zones (attribute markers start with `g`).
 pub(super) const COVERAGE_MARK: &str = "\u{0}coverage";
+
+/// The `attr_state` term of every vendor whose service cells are indexed: a segment where every
+/// document has it can answer "who serves this point" from the cells alone (vendors written
+/// before service cells existed are checked one by one until they are written again).
+pub(super) const SERVED_MARK: &str = "\u{0}served";
+
+/// Set on a service cell's id, to tell it from a location's cell in the same field (cell ids
+/// keep their level in bits 58–62).
+const SERVICE_BIT: u64 = 1 << 63;
+
+/// Cells covering each branch's circle or each zone's box: the finest level whose cover of the
+/// area's box has at most this many cells.
+pub const SERVICE_CELLS_PER_AREA: usize = 16;
+
+/// The service cells of a vendor's coverage: every cell that may hold a point it serves.
+pub(super) fn service_cells(coverage: &Coverage) -> Vec<u64> {
+    let circles = coverage.branches.iter().map(|(b, r)| GeoRect::around(*b, *r));
+    let boxes = coverage.zones.iter().flat_map(|z| z.bounds());
+    let mut cells: Vec<u64> =
+        circles.chain(boxes).flat_map(|area| cover(&area, SERVICE_CELLS_PER_AREA)).map(|c| c | SERVICE_BIT).collect();
+    cells.sort_unstable();
+    cells.dedup();
+    cells
+}
+
+/// The service cells that hold `p`, one per level: a vendor serving `p` has one of them.
+pub(super) fn cells_serving(p: GeoPoint) -> impl Iterator<Item = u64> {
+    CELL_LEVELS.into_iter().map(move |level| cell_id(p, level) | SERVICE_BIT)
+}
 
 /// A point's fit in a sprawling vendor's area: how near the nearest branch is, and how well a
 /// branch or zone serves it.
@@ -62,6 +91,18 @@ pub(super) struct KeptCoverage {
 }
 
 impl VendorIndex {
+    /// Whether every document of `searcher` has its service cells indexed.
+    pub(super) fn service_cells_complete(&self, searcher: &Searcher) -> Result<bool> {
+        let term = Term::from_field_text(self.fields.attr_state, SERVED_MARK);
+        for segment in searcher.segment_readers() {
+            // Deleted documents count on both sides: each was written with the mark or not.
+            if segment.inverted_index(self.fields.attr_state)?.doc_freq(&term)? < segment.max_doc() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Per segment of `searcher` (by ordinal): its marked vendors' coverage.
     pub(super) fn coverage(&self, searcher: &Searcher) -> Result<Vec<Arc<SegmentCoverage>>> {
         let mut out = Vec::with_capacity(searcher.segment_readers().len());

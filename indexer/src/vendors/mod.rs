@@ -1,11 +1,15 @@
 //! The vendor index: its own Tantivy index (vendors and products never share a query), with
 //! idempotent versioned writes as for products and geo search.
 //!
-//! Geo search has two steps. Every vendor's location is indexed as one grid cell id per level
-//! of [`CELL_LEVELS`] (a `u64` term each); a radius or box query first selects the documents in
-//! the cells covering its bounding box (a term-set prefilter, at most [`MAX_COVER_CELLS`] cells
-//! at the finest level that fits), then the collector checks the exact great-circle distance
-//! (or box) on the `lat`/`lon` fast fields, and keeps the top hits by distance or relevance.
+//! Geo search has two steps. Every branch of a vendor (its location first) is indexed as one
+//! grid cell id per level of [`CELL_LEVELS`] (a `u64` term each); a radius or box query first
+//! selects the documents in the cells covering its bounding box (a term-set prefilter, at most
+//! [`MAX_COVER_CELLS`] cells at the finest level that fits), then the collector checks the exact
+//! great-circle distance (or box) on the `lat`/`lon` fast fields — or, for the vendors with more
+//! branches or zones, on their prepared [`coverage`] — and keeps the top hits by distance or
+//! relevance. Where a vendor serves is indexed too, as the cells covering each branch's circle
+//! and each zone's box (flagged service cells): "who serves this point" looks up the point's
+//! cell at every level, then checks each candidate exactly.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -248,6 +252,11 @@ impl VendorIndex {
         if !v.locations.is_empty() || !v.service_areas.is_empty() {
             doc.add_text(f.attr_state, coverage::COVERAGE_MARK);
         }
+        // Where it serves: the cells of every branch's circle and zone's box.
+        for cell in coverage::service_cells(&v.coverage()?) {
+            doc.add_u64(f.cells, cell);
+        }
+        doc.add_text(f.attr_state, coverage::SERVED_MARK);
         doc.add_f64(f.lat, v.location.lat);
         doc.add_f64(f.lon, v.location.lon);
         doc.add_f64(f.radius, v.service_radius_km);
@@ -465,6 +474,12 @@ impl VendorIndex {
             let terms = cells.into_iter().map(|c| Term::from_field_u64(f.cells, c));
             must.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AnyTermQuery::new(terms)), 0.0))));
         }
+        if let Some(p) = request.serves
+            && self.service_cells_complete(searcher)?
+        {
+            let terms = coverage::cells_serving(p).map(|c| Term::from_field_u64(f.cells, c));
+            must.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AnyTermQuery::new(terms)), 0.0))));
+        }
         if let Some(category) = &request.category {
             let term = Term::from_facet(f.category, &Facet::from_path(category.split('/').map(str::trim)));
             // A facet term matches the path and every path below it.
@@ -473,18 +488,18 @@ impl VendorIndex {
         }
         let query: Box<dyn Query> =
             if must.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(must)) };
-        let geo = request.near.is_some() || request.bbox.is_some();
+        let geo = request.near.is_some() || request.bbox.is_some() || request.serves.is_some();
         let coverage = if geo { self.coverage(searcher)? } else { Vec::new() };
-        let collector = GeoTop {
-            coverage: &coverage,
+        let spec = GeoSpec {
             center: request.near,
             radius_km: request.radius_km,
             min_km: request.min_km,
+            serves: request.serves,
             bbox: request.bbox,
             by_distance: request.sort == VendorSort::Distance,
-            scoring: text && request.sort == VendorSort::Relevance,
             limit,
         };
+        let collector = GeoTop { coverage: &coverage, spec, scoring: text && request.sort == VendorSort::Relevance };
         Ok(searcher.search(query.as_ref(), &collector)?)
     }
 }
@@ -535,16 +550,22 @@ impl Ord for GeoHit {
 }
 
 /// Keeps the best `limit` hits that pass the exact geo checks, and counts them all.
-#[derive(Clone, Copy)]
 struct GeoTop<'a> {
     /// Per segment: the vendors with branches or zones (empty without a geo query).
     coverage: &'a [Arc<coverage::SegmentCoverage>],
+    spec: GeoSpec,
+    scoring: bool,
+}
+
+/// What a hit must pass and how hits are kept.
+#[derive(Clone, Copy)]
+struct GeoSpec {
     center: Option<GeoPoint>,
     radius_km: Option<f64>,
     min_km: Option<f64>,
+    serves: Option<GeoPoint>,
     bbox: Option<GeoRect>,
     by_distance: bool,
-    scoring: bool,
     limit: usize,
 }
 
@@ -552,13 +573,9 @@ struct GeoTopSegment {
     segment: SegmentOrdinal,
     lat: Column<f64>,
     lon: Column<f64>,
+    radius: Column<f64>,
     coverage: Option<Arc<coverage::SegmentCoverage>>,
-    center: Option<GeoPoint>,
-    radius_km: Option<f64>,
-    min_km: Option<f64>,
-    bbox: Option<GeoRect>,
-    by_distance: bool,
-    limit: usize,
+    spec: GeoSpec,
     /// Max-heap: the worst kept hit on top.
     heap: BinaryHeap<GeoHit>,
     total: u64,
@@ -574,13 +591,9 @@ impl Collector for GeoTop<'_> {
             segment,
             lat: ff.f64("lat")?,
             lon: ff.f64("lon")?,
+            radius: ff.f64("radius")?,
             coverage: self.coverage.get(segment as usize).filter(|c| !c.is_empty()).cloned(),
-            center: self.center,
-            radius_km: self.radius_km,
-            min_km: self.min_km,
-            bbox: self.bbox,
-            by_distance: self.by_distance,
-            limit: self.limit,
+            spec: self.spec,
             heap: BinaryHeap::new(),
             total: 0,
         })
@@ -594,7 +607,7 @@ impl Collector for GeoTop<'_> {
         let total = fruits.iter().map(|f| f.0).sum();
         let mut all: Vec<GeoHit> = fruits.into_iter().flat_map(|f| f.1).collect();
         all.sort_unstable();
-        all.truncate(self.limit);
+        all.truncate(self.spec.limit);
         Ok((total, all))
     }
 }
@@ -612,10 +625,19 @@ impl SegmentCollector for GeoTopSegment {
             None => b.contains(at),
             Some(c) => c.branches.iter().any(|(p, _)| b.contains(*p)),
         };
-        if self.bbox.as_ref().is_some_and(|b| !inside(b)) {
+        if self.spec.bbox.as_ref().is_some_and(|b| !inside(b)) {
             return;
         }
-        let nearest = self.center.map(|c| match sprawl {
+        if let Some(p) = self.spec.serves {
+            let served = match sprawl {
+                Some(coverage) => coverage.serves(p),
+                None => self.radius.first(doc).is_some_and(|r| haversine_km(at, p) <= r),
+            };
+            if !served {
+                return;
+            }
+        }
+        let nearest = self.spec.center.map(|c| match sprawl {
             None => (at, haversine_km(c, at)),
             Some(coverage) => {
                 let reach = coverage::reach(coverage, c);
@@ -624,12 +646,12 @@ impl SegmentCollector for GeoTopSegment {
         });
         let distance = nearest.map(|n| n.1);
         if let Some(d) = distance
-            && (self.radius_km.is_some_and(|r| d > r) || self.min_km.is_some_and(|m| d < m))
+            && (self.spec.radius_km.is_some_and(|r| d > r) || self.spec.min_km.is_some_and(|m| d < m))
         {
             return;
         }
         self.total += 1;
-        if self.limit == 0 {
+        if self.spec.limit == 0 {
             return;
         }
         let near = distance.unwrap_or(0.0);
@@ -638,10 +660,10 @@ impl SegmentCollector for GeoTopSegment {
             distance_km: distance,
             branch: nearest.map(|n| n.0),
             score,
-            key: if self.by_distance { near } else { -f64::from(score) },
-            tie: if self.by_distance { 0.0 } else { near },
+            key: if self.spec.by_distance { near } else { -f64::from(score) },
+            tie: if self.spec.by_distance { 0.0 } else { near },
         };
-        if self.heap.len() < self.limit {
+        if self.heap.len() < self.spec.limit {
             self.heap.push(hit);
         } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
             self.heap.pop();

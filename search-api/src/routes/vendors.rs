@@ -152,8 +152,21 @@ pub async fn bulk_vendors(State(state): State<AppState>, req: Request) -> ApiRes
 }
 
 /// Parameters `GET /v1/vendors/search` accepts.
-pub const VENDOR_SEARCH_PARAMS: [&str; 12] =
-    ["q", "near", "radius_km", "min_km", "bbox", "category", "filter", "sort", "page", "per_page", "limit", "prefix"];
+pub const VENDOR_SEARCH_PARAMS: [&str; 13] = [
+    "q",
+    "near",
+    "radius_km",
+    "min_km",
+    "serves",
+    "bbox",
+    "category",
+    "filter",
+    "sort",
+    "page",
+    "per_page",
+    "limit",
+    "prefix",
+];
 
 /// Parses the vendor search query string; every error names its parameter
 /// (`near=91,0` → `invalid_vendor_search_near`).
@@ -191,11 +204,15 @@ pub fn parse_vendor_query(raw: &str) -> ApiResult<VendorSearchRequest> {
         let count = |v: &str| v.trim().parse::<usize>().map_err(|_| invalid(format!("`{v}` is not a whole number")));
         match param {
             "q" => request.q = value.clone(),
-            "near" => {
+            "near" | "serves" => {
                 let n = numbers(2, "`lat,lon` in degrees")?;
                 let point = GeoPoint { lat: n[0], lon: n[1] };
                 point.validate().map_err(|e| invalid(e.to_string()))?;
-                request.near = Some(point);
+                if param == "near" {
+                    request.near = Some(point);
+                } else {
+                    request.serves = Some(point);
+                }
             }
             "radius_km" => request.radius_km = Some(numbers(1, "a number of kilometres")?[0]),
             "min_km" => request.min_km = Some(numbers(1, "a number of kilometres")?[0]),
@@ -306,6 +323,10 @@ pub struct VendorSearchParams {
     /// `near`; below `radius_km`): with it, a distance band.
     #[param(example = 50, minimum = 0)]
     min_km: Option<f64>,
+    /// `lat,lon`: only vendors that serve this point (a branch's radius or a delivery zone holds
+    /// it): "who delivers to me".
+    #[param(example = "48.86,2.34")]
+    serves: Option<String>,
     /// `min_lat,min_lon,max_lat,max_lon`.
     #[param(example = "48.5,12.0,51.1,18.9")]
     bbox: Option<String>,
