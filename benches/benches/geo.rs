@@ -6,7 +6,8 @@
 //! query is timed alone and the distribution printed (p50 / p99 / max) besides Criterion's mean:
 //! - radius 10, 50 and 200 km, sorted by distance, first page of 20 (vendors loaded);
 //! - a bounding box of about 100 km by 100 km;
-//! - `POST /v1/vendors/match`'s ranking (`VendorIndex::match_rfi`), max distance 100 km.
+//! - `POST /v1/vendors/match`'s ranking (`VendorIndex::match_rfi`), max distance 100 km, and
+//!   without a maximum distance.
 
 use std::time::Instant;
 
@@ -102,6 +103,10 @@ fn geo(c: &mut Criterion) {
         .collect();
     let (mut samples, hits) = timed(&rfis, |rfi| index.match_rfi(rfi).expect("match").candidates);
     summary("vendor match, 100 km, top 10", &mut samples, hits, "candidates");
+    // Without a maximum distance: every vendor that serves the location is a candidate.
+    let anywhere: Vec<Rfi> = rfis.iter().map(|r| Rfi { max_distance_km: None, ..r.clone() }).collect();
+    let (mut samples, hits) = timed(&anywhere, |rfi| index.match_rfi(rfi).expect("match").candidates);
+    summary("vendor match, any distance, top 10", &mut samples, hits, "candidates");
 
     let mut group = c.benchmark_group("geo");
     group.sample_size(20);
