@@ -246,6 +246,46 @@ impl Coverage {
     pub fn nearest_branch(&self, p: GeoPoint) -> Option<(GeoPoint, f64)> {
         self.branches.iter().map(|(b, _)| (*b, haversine_km(*b, p))).min_by(|a, b| a.1.total_cmp(&b.1))
     }
+
+    /// How the coverage reaches `p`, in one pass over the branches (at least one: a vendor's
+    /// location is its first).
+    pub fn reach(&self, p: GeoPoint) -> Reach {
+        let mut best = Reach { branch: self.branches[0].0, distance_km: f64::INFINITY, closeness: None };
+        for (branch, radius) in &self.branches {
+            let one = Reach::of_branch(*branch, *radius, haversine_km(*branch, p));
+            if one.distance_km < best.distance_km {
+                (best.branch, best.distance_km) = (one.branch, one.distance_km);
+            }
+            if let Some(c) = one.closeness {
+                best.closeness = Some(best.closeness.map_or(c, |b| b.max(c)));
+            }
+        }
+        if best.closeness.is_none() && self.zones.iter().any(|z| z.contains(p)) {
+            best.closeness = Some(crate::MatchBreakdown::IN_ZONE);
+        }
+        best
+    }
+}
+
+/// A point's fit in a vendor's area: how near the nearest branch is, and how well a branch or
+/// zone serves it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reach {
+    /// The nearest branch (the vendor's location included).
+    pub branch: GeoPoint,
+    /// Its distance from the point, kilometres.
+    pub distance_km: f64,
+    /// 1 − distance / radius of the best branch whose radius holds the point;
+    /// [`MatchBreakdown::IN_ZONE`](crate::MatchBreakdown::IN_ZONE) when only a zone holds it;
+    /// `None`: not served.
+    pub closeness: Option<f64>,
+}
+
+impl Reach {
+    /// One branch's reach of a point `distance_km` away.
+    pub fn of_branch(branch: GeoPoint, radius_km: f64, distance_km: f64) -> Reach {
+        Reach { branch, distance_km, closeness: (distance_km <= radius_km).then(|| 1.0 - distance_km / radius_km) }
+    }
 }
 
 #[cfg(test)]

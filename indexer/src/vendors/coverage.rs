@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover, haversine_km};
+use searchd_catalog::GeoPoint;
+use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover};
 use searchd_catalog::zones::Coverage;
-use searchd_catalog::{GeoPoint, MatchBreakdown};
 use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Searcher, TERMINATED, Term};
@@ -47,38 +47,6 @@ pub(super) fn service_cells(coverage: &Coverage) -> Vec<u64> {
 /// The service cells that hold `p`, one per level: a vendor serving `p` has one of them.
 pub(super) fn cells_serving(p: GeoPoint) -> impl Iterator<Item = u64> {
     CELL_LEVELS.into_iter().map(move |level| cell_id(p, level) | SERVICE_BIT)
-}
-
-/// A point's fit in a sprawling vendor's area: how near the nearest branch is, and how well a
-/// branch or zone serves it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Reach {
-    /// The nearest branch (its location included).
-    pub(super) branch: GeoPoint,
-    pub(super) distance_km: f64,
-    /// 1 − distance / radius of the best branch whose radius holds the point;
-    /// [`MatchBreakdown::IN_ZONE`] when only a zone holds it; `None`: not served.
-    pub(super) closeness: Option<f64>,
-}
-
-/// How `coverage` reaches `p`.
-pub(super) fn reach(coverage: &Coverage, p: GeoPoint) -> Reach {
-    let mut nearest = (coverage.branches[0].0, f64::INFINITY);
-    let mut closeness: Option<f64> = None;
-    for (branch, radius) in &coverage.branches {
-        let d = haversine_km(*branch, p);
-        if d < nearest.1 {
-            nearest = (*branch, d);
-        }
-        if d <= *radius {
-            let c = 1.0 - d / radius;
-            closeness = Some(closeness.map_or(c, |best| best.max(c)));
-        }
-    }
-    if closeness.is_none() && coverage.zones.iter().any(|z| z.contains(p)) {
-        closeness = Some(MatchBreakdown::IN_ZONE);
-    }
-    Reach { branch: nearest.0, distance_km: nearest.1, closeness }
 }
 
 /// One segment's sprawling vendors' coverage, by document.

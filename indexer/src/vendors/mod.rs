@@ -640,7 +640,7 @@ impl SegmentCollector for GeoTopSegment {
         let nearest = self.spec.center.map(|c| match sprawl {
             None => (at, haversine_km(c, at)),
             Some(coverage) => {
-                let reach = coverage::reach(coverage, c);
+                let reach = coverage.reach(c);
                 (reach.branch, reach.distance_km)
             }
         });

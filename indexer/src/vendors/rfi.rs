@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use searchd_catalog::geo::{GeoRect, cover, haversine_km};
+use searchd_catalog::zones::Reach;
 use searchd_catalog::{GeoPoint, MatchBreakdown, MatchFit, MatchHit, MatchResponse, Rfi, bayesian_average};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -15,7 +16,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 use crate::Result;
 use crate::any_term::AnyTermQuery;
 
-use super::coverage::{self, Reach, SegmentCoverage};
+use super::coverage::{self, SegmentCoverage};
 use super::{MAX_COVER_CELLS, VendorIndex};
 
 /// Half the Earth's circumference: no limit.
@@ -131,7 +132,7 @@ struct Candidate {
     text: Score,
     /// 1 for the category or one below it, 0.5 for the same top-level category, else 0.
     category: f64,
-    /// How well the vendor serves the location: see [`coverage::Reach::closeness`].
+    /// How well the vendor serves the location: see [`Reach::closeness`].
     closeness: f64,
     rating: Option<f64>,
     reviews: u64,
@@ -247,11 +248,8 @@ impl SegmentCollector for MatchSegment {
         };
         let at = GeoPoint { lat, lon };
         let reach = match self.coverage.as_ref().and_then(|c| c.get(&doc)) {
-            Some(coverage) => coverage::reach(coverage, self.center),
-            None => {
-                let d = haversine_km(self.center, at);
-                Reach { branch: at, distance_km: d, closeness: (d <= radius).then(|| 1.0 - d / radius) }
-            }
+            Some(coverage) => coverage.reach(self.center),
+            None => Reach::of_branch(at, radius, haversine_km(self.center, at)),
         };
         let Some(closeness) = reach.closeness else { return };
         if reach.distance_km > self.max_distance_km {
