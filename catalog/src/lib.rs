@@ -26,6 +26,7 @@ mod error;
 mod facets;
 pub mod filter;
 pub mod geo;
+pub mod near;
 mod offer;
 mod product;
 pub mod rules;

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::attributes::AttributeSchema;
 use crate::facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats};
 use crate::filter::{Filter, Resolved};
-use crate::{Error, Product, Result};
+use crate::near::{NearOffer, OfferConditions, OfferSort};
+use crate::{Error, GeoPoint, Product, Result};
 
 /// Most hits one page may hold.
 pub const MAX_PER_PAGE: usize = 100;
@@ -101,6 +102,12 @@ pub struct SearchRequest {
     /// When a query word is misspelt ("cordles drill"), search the corrected query and say so
     /// in `did_you_mean` (the default); `false` searches the query as typed and only suggests.
     pub correct: bool,
+    /// The shopper's location: only products with an in-stock offer from a vendor serving this
+    /// point (a branch's radius or a delivery zone holds it), each hit with its best such offer.
+    pub near: Option<GeoPoint>,
+    /// Which serving offer is a product's best with `near`: `price` (the default), `lead_time`
+    /// or `distance`.
+    pub offer_sort: OfferSort,
 }
 
 impl Default for SearchRequest {
@@ -127,6 +134,8 @@ impl Default for SearchRequest {
             explain: false,
             prefix: PrefixMode::Last,
             correct: true,
+            near: None,
+            offer_sort: OfferSort::Price,
         }
     }
 }
@@ -176,20 +185,53 @@ impl SearchRequest {
                 return Err(Error::invalid("lang", "must be a two-letter ISO 639-1 code such as `en`"));
             }
         }
-        let filter = self
-            .filter
+        if let Some(near) = self.near {
+            near.validate().map_err(|e| Error::invalid("near", e.to_string()))?;
+        }
+        let (filter, offers) = OfferConditions::split(self.filter.as_ref(), self.near.is_some())
+            .map_err(|e| Error::invalid("filter", e.to_string()))?;
+        if !offers.is_empty() && self.near.is_none() {
+            return Err(Error::invalid("filter", "conditions on `offer.` fields need `near`, the shopper's location"));
+        }
+        let filter = filter
             .as_ref()
             .map(|f| f.resolve(attributes))
             .transpose()
             .map_err(|e| Error::invalid("filter", e.to_string()))?;
         self.filters.validate()?;
         let mut clauses = self.filters.clauses();
+        if self.near.is_some() {
+            // Near a shopper, prices are the offers' (see `offer_conditions`).
+            clauses.retain(|c| {
+                !matches!(c, Resolved::Range(crate::filter::Field::Builtin(crate::filter::Builtin::Price), ..))
+            });
+        }
         match filter {
             Some(Resolved::And(parts)) => clauses.extend(parts),
             Some(other) => clauses.push(other),
             None => {}
         }
         Ok(clauses)
+    }
+
+    /// What a search `near` a shopper asks of each serving offer: the filter's offer conditions
+    /// (`offer.` fields, and `price`, which near a shopper is the offers'), and `price_min` /
+    /// `price_max`; one offer must meet them all. The error names `filter`.
+    pub fn offer_conditions(&self) -> Result<OfferConditions> {
+        let near = self.near.is_some();
+        let (_, mut offers) =
+            OfferConditions::split(self.filter.as_ref(), near).map_err(|e| Error::invalid("filter", e.to_string()))?;
+        if near {
+            use crate::filter::{Condition, Op, Token};
+            let price = |op: Op| Filter::Condition(Condition { field: Token::new("offer.price"), op });
+            if let Some(min) = self.filters.price_min {
+                offers.push(price(Op::GreaterOrEqual(Token::new(min.to_string()))));
+            }
+            if let Some(max) = self.filters.price_max {
+                offers.push(price(Op::LessOrEqual(Token::new(max.to_string()))));
+            }
+        }
+        Ok(offers)
     }
 
     /// The tenant filter resolved against the declared attributes; the error names `tenant`.
@@ -576,6 +618,9 @@ pub struct SearchHit {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     /// Why the hit scored what it did, when `explain` was asked.
     pub explain: Option<crate::Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// The best offer serving the search's `near` point.
+    pub offer: Option<NearOffer>,
 }
 
 /// Title and description with matched terms wrapped in `<em>`…`</em>`; the rest HTML-escaped.

@@ -1,4 +1,4 @@
-//! `searchd index`: bulk-index a CSV or JSONL file of products or vendors.
+//! `searchd index`: bulk-index a CSV or JSONL file of products, vendors or offers.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use searchd_api::Config;
-use searchd_indexer::{FieldMap, IngestOptions, IngestProgress, InputFormat, ProductIndex, RowError, VendorIndex};
+use searchd_indexer::{
+    FieldMap, IngestOptions, IngestProgress, InputFormat, OfferIndex, ProductIndex, RowError, VendorIndex,
+};
 
 /// `searchd index`.
 #[derive(clap::Args, Debug)]
@@ -14,13 +16,16 @@ pub struct IndexArgs {
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
     /// What the file holds.
-    #[arg(long, default_value = "products", value_parser = ["products", "vendors"])]
+    /// Offers are checked against the product and vendor indexes of the data dir: a row naming
+    /// an unknown product or vendor is skipped with the reason.
+    #[arg(long, default_value = "products", value_parser = ["products", "vendors", "offers"])]
     kind: String,
     /// Input format; guessed from the file name when absent.
     #[arg(long, value_parser = ["csv", "jsonl"])]
     format: Option<String>,
     /// Column mapping, e.g. `id=product_uid,title=title,category=cat+subcat` (vendors:
-    /// `name=company,lat=latitude,lon=longitude,service_radius_km=radius,categories=a+b`).
+    /// `name=company,lat=latitude,lon=longitude,service_radius_km=radius,categories=a+b`; offers:
+    /// `product_id=sku,vendor_id=seller,price=unit_price`).
     #[arg(long, default_value = "")]
     map: String,
     /// Language (ISO 639-1) of rows without a `language` column value, as a feed declares
@@ -77,11 +82,14 @@ fn index(
     lang: Option<String>,
 ) -> anyhow::Result<()> {
     let format = input_format(format, input)?;
-    let vendors = kind == "vendors";
-    if vendors && lang.is_some() {
+    if kind != "products" && lang.is_some() {
         bail!("--lang applies to products only");
     }
-    let map: FieldMap = if vendors { FieldMap::for_vendors(map)? } else { map.parse()? };
+    let map: FieldMap = match kind {
+        "vendors" => FieldMap::for_vendors(map)?,
+        "offers" => FieldMap::for_offers(map)?,
+        _ => map.parse()?,
+    };
     let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
     let size = file.metadata()?.len();
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -93,15 +101,35 @@ fn index(
         bar
     });
     let mut progress = Bar { bar, errors: 0 };
-    let (summary, docs) = if vendors {
-        let index = VendorIndex::open(&config.engine().vendor_index_dir(), &config.index)?;
-        let summary = searchd_indexer::ingest_vendors(&index, file, format, &map, &mut progress)?;
-        (summary, index.num_docs())
-    } else {
-        let index = ProductIndex::open(&config.engine().index_dir(), config.index.clone())?;
-        let options = IngestOptions { map, language: lang };
-        let summary = searchd_indexer::ingest(&index, file, format, &options, &mut progress)?;
-        (summary, index.num_docs())
+    let engine = config.engine();
+    let (summary, docs) = match kind {
+        "vendors" => {
+            let index = VendorIndex::open(&engine.vendor_index_dir(), &config.index)?;
+            let summary = searchd_indexer::ingest_vendors(&index, file, format, &map, &mut progress)?;
+            (summary, index.num_docs())
+        }
+        "offers" => {
+            let products = ProductIndex::open(&engine.index_dir(), config.index.clone())?;
+            let vendors = VendorIndex::open(&engine.vendor_index_dir(), &config.index)?;
+            let index = OfferIndex::open(&engine.offer_index_dir(), &config.index)?;
+            let known = |offer: &searchd_catalog::Offer| {
+                if !products.is_live(&offer.product_id) {
+                    Some(format!("product_id: product `{}` does not exist", offer.product_id))
+                } else if !vendors.is_live(&offer.vendor_id) {
+                    Some(format!("vendor_id: vendor `{}` does not exist", offer.vendor_id))
+                } else {
+                    None
+                }
+            };
+            let summary = searchd_indexer::ingest_offers(&index, file, format, &map, &known, &mut progress)?;
+            (summary, index.num_docs())
+        }
+        _ => {
+            let index = ProductIndex::open(&engine.index_dir(), config.index.clone())?;
+            let options = IngestOptions { map, language: lang };
+            let summary = searchd_indexer::ingest(&index, file, format, &options, &mut progress)?;
+            (summary, index.num_docs())
+        }
     };
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();

@@ -150,6 +150,32 @@ fn index_vendors_from_csv() {
     let out = index_vendors(&[]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("no column for `name`"), "{}", text(&out.stderr));
+
+    // Offers of those vendors, checked against the products and vendors of the data dir.
+    let products = dir.path().join("products.jsonl");
+    std::fs::write(&products, "{\"id\":\"p1\",\"title\":\"Cordless drill\"}\n").unwrap();
+    let d = data.to_str().unwrap();
+    let out = searchd(&["--data-dir", d, "index", "--input", products.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let offers = dir.path().join("offers.csv");
+    std::fs::write(&offers, "id,sku,vendor_id,price,stock\no1,p1,v1,99.5,3\no2,p1,v2,90,1\no3,p9,v1,10,1\n").unwrap();
+    let out = searchd(&[
+        "--data-dir",
+        d,
+        "index",
+        "--kind",
+        "offers",
+        "--input",
+        offers.to_str().unwrap(),
+        "--map",
+        "product_id=sku",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("indexed 1 of 3 rows") && stdout.contains("index holds 1 offers"), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 3: skipped: vendor_id: vendor `v2` does not exist"), "{stderr}");
+    assert!(stderr.contains("line 4: skipped: product_id: product `p9` does not exist"), "{stderr}");
 }
 
 #[test]

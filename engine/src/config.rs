@@ -65,6 +65,11 @@ impl EngineConfig {
         self.data_dir.join("vendors")
     }
 
+    /// The offer index's folder.
+    pub fn offer_index_dir(&self) -> PathBuf {
+        self.data_dir.join("offers")
+    }
+
     /// The learned rankers' folder.
     pub fn ranker_dir(&self) -> PathBuf {
         self.data_dir.join("models").join("ranker")

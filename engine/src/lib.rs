@@ -1,5 +1,5 @@
 //! The engine a `searchd` node runs, without HTTP: it opens a data dir into the served parts —
-//! the product and vendor indexes, the ranking (phase 1, the hot-swapped learned phase 2, the
+//! the product, vendor and offer indexes, the ranking (phase 1, the hot-swapped learned phase 2, the
 //! behaviour events), the live suggestions, the recommendations, the Kafka ingester's handle —
 //! and runs their background jobs (commits, refreshes, schedules), takes and restores
 //! snapshots, and loads the demo catalog.
@@ -35,7 +35,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use searchd_autocomplete::QueryLog;
-use searchd_indexer::{IndexConfig, ProductIndex, VendorIndex};
+use searchd_indexer::{IndexConfig, OfferIndex, ProductIndex, VendorIndex};
 use searchd_kafka::IngestHandle;
 use searchd_ranking::{EventStore, Ranking};
 
@@ -50,6 +50,8 @@ pub struct Engine {
     pub index: Arc<ProductIndex>,
     /// The vendor index.
     pub vendors: Arc<VendorIndex>,
+    /// The offer index: vendors' offers of products.
+    pub offers: Arc<OfferIndex>,
     /// Phase 1, the learned phase 2 (hot-swapped) and the behaviour events.
     pub ranking: Arc<Ranking>,
     /// False while the demo catalog loads.
@@ -67,33 +69,35 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens (or creates) the product and vendor indexes, the query log, the events and the
+    /// Opens (or creates) the product, vendor and offer indexes, the query log, the events and the
     /// models in the configured data dir.
     pub fn open(config: &EngineConfig) -> anyhow::Result<Self> {
         let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
         let vendors = VendorIndex::open(&config.vendor_index_dir(), &config.index)?;
+        let offers = OfferIndex::open(&config.offer_index_dir(), &config.index)?;
         let path = config.query_log_path();
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
         let ranking = Ranking::open(&config.ranking_setup())?;
         let autocomplete = Autocomplete::new(log, config.autocomplete.clone()).kept_in(config.suggestions_dir());
-        let engine = Self::with_parts(index, vendors, autocomplete, ranking, config);
+        let engine = Self::with_parts(index, vendors, offers, autocomplete, ranking, config);
         if let Some(task) = engine.settings.resume(&engine.index, &engine.vendors, &config.index.attributes)? {
             tracing::info!(task = task.id, reindex = task.reindex, "applying settings in the background");
         }
         Ok(engine)
     }
 
-    /// A product index with an empty in-memory vendor index, and a query log and events kept
+    /// A product index with empty in-memory vendor and offer indexes, and a query log and events kept
     /// in memory only (tests, benches); models are read from the configured data dir.
     pub fn with_index(index: ProductIndex, config: &EngineConfig) -> anyhow::Result<Self> {
-        let vendors =
-            VendorIndex::in_memory(&IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() })?;
+        let small = IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() };
+        let vendors = VendorIndex::in_memory(&small)?;
+        let offers = OfferIndex::in_memory(&small)?;
         let events = Arc::new(EventStore::in_memory(config.events.clone()));
         let ranking = Ranking::with_events(&config.ranking_setup(), events)?;
         let log = QueryLog::in_memory(config.autocomplete.max_queries);
         let autocomplete = Autocomplete::new(log, config.autocomplete.clone());
-        let mut engine = Self::with_parts(index, vendors, autocomplete, ranking, config);
+        let mut engine = Self::with_parts(index, vendors, offers, autocomplete, ranking, config);
         engine.settings = Arc::new(settings::SettingsTasks::new(None));
         Ok(engine)
     }
@@ -102,6 +106,7 @@ impl Engine {
     pub fn with_parts(
         index: ProductIndex,
         vendors: VendorIndex,
+        offers: OfferIndex,
         autocomplete: Autocomplete,
         ranking: Ranking,
         config: &EngineConfig,
@@ -115,6 +120,7 @@ impl Engine {
             settings: Arc::new(settings::SettingsTasks::new(Some(config.settings_dir()))),
             index: Arc::new(index),
             vendors: Arc::new(vendors),
+            offers: Arc::new(offers),
             ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete,
@@ -127,20 +133,21 @@ impl Engine {
     }
 }
 
-/// Commits pending product and vendor writes when the commit interval has passed, off the
+/// Commits pending product, vendor and offer writes when the commit interval has passed, off the
 /// async executor.
 pub fn spawn_commit_loop(engine: &Engine) -> tokio::task::JoinHandle<()> {
     let every = Duration::from_millis((engine.index.config().commit_interval_ms / 2).max(10));
-    let (index, vendors) = (engine.index.clone(), engine.vendors.clone());
+    let (index, vendors, offers) = (engine.index.clone(), engine.vendors.clone(), engine.offers.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let (index, vendors) = (index.clone(), vendors.clone());
+            let (index, vendors, offers) = (index.clone(), vendors.clone(), offers.clone());
             let commit = move || -> searchd_indexer::Result<()> {
                 index.commit_if_due()?;
                 vendors.commit_if_due()?;
+                offers.commit_if_due()?;
                 Ok(())
             };
             match tokio::task::spawn_blocking(commit).await {

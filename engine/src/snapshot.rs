@@ -115,6 +115,9 @@ pub struct Manifest {
     pub products: u64,
     /// Vendors in the vendor index.
     pub vendors: u64,
+    /// Offers in the offer index (0 in snapshots taken before offers existed).
+    #[serde(default)]
+    pub offers: u64,
     /// The product index's content version (hex), as caches key on.
     pub content_version: String,
     /// Every file, with its size and checksum.
@@ -188,6 +191,7 @@ impl Snapshots {
         let content_version = format!("{:016x}", state.index.content_version());
         let copied = state.index.snapshot(&self.config.index_dir(), &staging.join("index"))?;
         let vendors = state.vendors.snapshot(&self.config.vendor_index_dir(), &staging.join("vendors"))?;
+        let offers = state.offers.snapshot(&self.config.offer_index_dir(), &staging.join("offers"))?;
         let data = &self.config.data_dir;
         copy_tree(&data.join("models"), &staging.join("models"))?;
         copy_lines(&self.config.events_dir(), &staging.join("events"))?;
@@ -222,6 +226,7 @@ impl Snapshots {
             searchd_version: env!("CARGO_PKG_VERSION").into(),
             products,
             vendors: state.vendors.num_docs(),
+            offers: state.offers.num_docs(),
             content_version: restored_version,
             files,
         };
@@ -254,6 +259,7 @@ impl Snapshots {
             mib = bytes as f64 / f64::from(1 << 20),
             index_copy_attempts = copied.attempts,
             vendor_copy_attempts = vendors.attempts,
+            offer_copy_attempts = offers.attempts,
             ms = started.elapsed().as_secs_f64() * 1e3,
             "snapshot written"
         );

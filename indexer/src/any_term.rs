@@ -73,9 +73,16 @@ impl Weight for AnyTermWeight {
 }
 
 /// A sorted list of documents as a doc set.
-struct DocList {
+pub(crate) struct DocList {
     docs: Vec<DocId>,
     at: usize,
+}
+
+impl DocList {
+    /// The documents of a sorted, deduplicated list.
+    pub(crate) fn new(docs: Vec<DocId>) -> Self {
+        Self { docs, at: 0 }
+    }
 }
 
 impl DocSet for DocList {

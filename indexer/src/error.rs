@@ -14,6 +14,9 @@ pub enum Error {
     #[error("vendor `{0}` not found")]
     /// No live vendor has this id.
     VendorNotFound(String),
+    #[error("offer `{0}` not found")]
+    /// No live offer has this id.
+    OfferNotFound(String),
     /// Another process holds the index writer (a running `searchd serve` on the same data dir).
     #[error("the index at {0} is in use by another process")]
     Locked(String),

@@ -28,6 +28,7 @@ mod detect;
 mod error;
 mod index;
 mod ingest;
+mod offers;
 mod schema;
 mod search;
 mod settings;
@@ -43,6 +44,8 @@ pub use ingest::{
     FieldMap, IngestOptions, IngestProgress, IngestSummary, InputFormat, NoProgress, RowError, Rows, TARGET_FIELDS,
     decompressed, ingest, read_products,
 };
+pub use offers::ingest::{OFFER_FIELDS, ReferenceCheck, ingest_offers, json_offer};
+pub use offers::{NearOffers, OfferIndex};
 pub use search::{Candidate, Preview, QueryCounts, ScoredId};
 pub use settings::{Applied, Served, check_settings};
 pub use snapshot::CopiedIndex;

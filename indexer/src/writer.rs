@@ -296,6 +296,20 @@ pub(crate) fn find_id(searcher: &Searcher, id_field: tantivy::schema::Field, id:
     top.into_iter().next().map(|(_, address)| address).ok_or_else(|| Error::NotFound(id.to_string()))
 }
 
+/// The id of the document at `address`, from the id fast field.
+pub(crate) fn id_at(searcher: &Searcher, address: DocAddress) -> Result<String> {
+    let ids = searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .str(crate::schema::ID)?
+        .ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
+    let mut id = String::new();
+    if let Some(ord) = ids.term_ords(address.doc_id).next() {
+        ids.ord_to_str(ord, &mut id)?;
+    }
+    Ok(id)
+}
+
 /// A document's stored JSON source, parsed.
 pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(
     doc: &TantivyDocument,

@@ -6,6 +6,7 @@ mod did_you_mean;
 mod facets;
 mod filters;
 mod language;
+mod offers;
 mod rules;
 mod searchable;
 mod settings;

@@ -53,6 +53,10 @@ pub enum Code {
     InvalidVendorId,
     /// `vendor_not_found` (404).
     VendorNotFound,
+    /// `invalid_offer_id`.
+    InvalidOfferId,
+    /// `offer_not_found` (404).
+    OfferNotFound,
     /// `invalid_vendor_search_<param>`: a vendor search parameter's value is bad.
     InvalidVendorSearchParam(String),
     /// `unknown_vendor_search_parameter`.
@@ -127,6 +131,8 @@ impl Code {
             Code::ProductNotFound => "product_not_found".into(),
             Code::InvalidVendorId => "invalid_vendor_id".into(),
             Code::VendorNotFound => "vendor_not_found".into(),
+            Code::InvalidOfferId => "invalid_offer_id".into(),
+            Code::OfferNotFound => "offer_not_found".into(),
             Code::InvalidVendorSearchParam(param) => format!("invalid_vendor_search_{param}"),
             Code::UnknownVendorSearchParameter => "unknown_vendor_search_parameter".into(),
             Code::InvalidMatchField(field) => format!("invalid_match_{field}"),
@@ -168,6 +174,7 @@ impl Code {
             | Code::MalformedJson
             | Code::InvalidProductId
             | Code::InvalidVendorId
+            | Code::InvalidOfferId
             | Code::InvalidVendorSearchParam(_)
             | Code::UnknownVendorSearchParameter
             | Code::InvalidMatchField(_)
@@ -179,9 +186,11 @@ impl Code {
             Code::MissingContentType | Code::InvalidContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::InvalidDocument | Code::IdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            Code::ProductNotFound | Code::VendorNotFound | Code::RouteNotFound | Code::TaskNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Code::ProductNotFound
+            | Code::VendorNotFound
+            | Code::OfferNotFound
+            | Code::RouteNotFound
+            | Code::TaskNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::UriTooLong => StatusCode::URI_TOO_LONG,
             Code::MissingApiKey | Code::InvalidApiKey | Code::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -292,6 +301,7 @@ impl From<searchd_indexer::Error> for ApiError {
             E::Invalid(e) => e.into(),
             E::NotFound(id) => Self::new(Code::ProductNotFound, format!("product `{id}` not found")),
             E::VendorNotFound(id) => Self::new(Code::VendorNotFound, format!("vendor `{id}` not found")),
+            E::OfferNotFound(id) => Self::new(Code::OfferNotFound, format!("offer `{id}` not found")),
             E::Locked(_) => Self::new(Code::IndexUnavailable, e.to_string()),
             other => Self::internal(other),
         }

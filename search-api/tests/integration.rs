@@ -9,6 +9,7 @@ mod errors;
 mod fuzz;
 mod http;
 mod metrics;
+mod offers;
 mod openapi;
 mod ranking;
 mod recommend;

@@ -14,6 +14,7 @@
 use std::path::PathBuf;
 
 pub mod kafka;
+pub mod offers;
 pub mod redis;
 pub mod shop;
 pub mod vendors;

@@ -13,6 +13,7 @@ use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use super::factors::SegmentFactors;
 use super::gate::Gated;
+use super::near::NearDocs;
 use super::rules::{Boosts, SegmentBoosts};
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
@@ -58,18 +59,20 @@ impl ProductIndex {
         boosts: Option<&Arc<Boosts>>,
         custom: Option<&super::signals::CustomSignals>,
         watched: &[DocAddress],
+        near: Option<&Arc<NearDocs>>,
     ) -> Result<Collected> {
         let boosts = boosts.cloned();
         let factors = self.signal_factors(searcher, scorer, engagement.as_ref(), custom)?;
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
+        let near = near.cloned();
         let signals = move |segment: &SegmentReader| Phase1 {
             signals: Signals::of(segment, &scorer, factors.as_deref(), &engagement),
             boosts: boosts.as_ref().and_then(|b| b.segment(segment.segment_id())),
         };
         if let Some(column) = self.distinct_column(request, served)? {
             let key_fn = move |segment: &SegmentReader| -> KeyFn {
-                Box::new(sort_key_fn(segment, keys.clone(), signals(segment)))
+                Box::new(sort_key_fn(segment, keys.clone(), signals(segment), near.as_deref()))
             };
             let collectors = (Distinct { column, key_fn }, facets);
             let (groups, fruit) = searcher.search(query, &collectors)?;
@@ -87,7 +90,9 @@ impl ProductIndex {
             });
             return self.top_of(searcher, query, top, facets, gates, watched, |score| score);
         }
-        let top = page.tweak_score(move |segment: &SegmentReader| sort_key_fn(segment, keys.clone(), signals(segment)));
+        let top = page.tweak_score(move |segment: &SegmentReader| {
+            sort_key_fn(segment, keys.clone(), signals(segment), near.as_deref())
+        });
         self.top_of(searcher, query, top, facets, gates, watched, |(_, score): SortKey| score)
     }
 
@@ -230,9 +235,11 @@ fn sort_key_fn(
     segment: &SegmentReader,
     keys: Arc<Keys>,
     signals: Phase1,
+    near: Option<&NearDocs>,
 ) -> impl Fn(tantivy::DocId, Score) -> SortKey + 'static + use<> {
     let by_relevance = keys.is_empty();
-    let keys = SegmentKeys::open(segment, &keys);
+    let near = near.and_then(|n| n.segment(segment.segment_id())).cloned();
+    let keys = SegmentKeys::open(segment, &keys, near);
     move |doc, text| {
         let score = signals.score(doc, text);
         if by_relevance {

@@ -24,6 +24,7 @@ pub(crate) mod filter;
 mod gate;
 mod highlight;
 mod lexicon;
+mod near;
 mod preview;
 pub use preview::Preview;
 use preview::Under;
@@ -108,6 +109,22 @@ struct Planned {
     tenant: Option<Resolved>,
     /// What the merchandising rules holding for the search do.
     effects: rules::Effects,
+    /// The documents with a serving offer (with `near`).
+    near: Option<Arc<near::NearDocs>>,
+}
+
+/// What a search runs under besides its request: candidate settings instead of the served
+/// ones, and the offers serving the shopper's point (with `near`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Scope<'a> {
+    preview: Option<Under<'a>>,
+    near: Option<&'a crate::NearOffers>,
+}
+
+impl<'a> Scope<'a> {
+    fn preview(under: Under<'a>) -> Self {
+        Self { preview: Some(under), near: None }
+    }
 }
 
 /// A phase-1 hit with its phase-2 features.
@@ -133,20 +150,38 @@ pub struct ScoredId {
 impl ProductIndex {
     /// Runs a validated search: retrieval, phase-1 scoring in the collector, facets, page of hits.
     pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
-        self.search_under(request, ranker, None)
+        self.search_under(request, ranker, Scope::default())
+    }
+
+    /// [`Self::search`] of a request with `near`: only the products `offers` has, with their
+    /// best serving offer on each hit.
+    pub fn search_near(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        offers: &crate::NearOffers,
+    ) -> Result<SearchResponse> {
+        let mut response = self.search_under(request, ranker, Scope { preview: None, near: Some(offers) })?;
+        offers.attach(&mut response.hits)?;
+        Ok(response)
+    }
+
+    /// [`Self::search_ids`] of a request with `near` (see [`Self::search_near`]).
+    pub fn search_ids_near(
+        &self,
+        request: &SearchRequest,
+        ranker: &Ranker,
+        offers: &crate::NearOffers,
+    ) -> Result<Vec<ScoredId>> {
+        self.search_ids_under(request, ranker, Scope { preview: None, near: Some(offers) })
     }
 
     /// [`Self::search`] under the served settings, or those of a preview: the corrected query's
     /// when a word is misspelt (see [`correct`]).
-    fn search_under(
-        &self,
-        request: &SearchRequest,
-        ranker: &Ranker,
-        preview: Option<Under<'_>>,
-    ) -> Result<SearchResponse> {
+    fn search_under(&self, request: &SearchRequest, ranker: &Ranker, scope: Scope<'_>) -> Result<SearchResponse> {
         let started = Instant::now();
-        let (corrected, did_you_mean) = self.corrected(request, preview)?;
-        let mut response = self.search_as_asked(corrected.as_ref().unwrap_or(request), ranker, preview)?;
+        let (corrected, did_you_mean) = self.corrected(request, scope.preview)?;
+        let mut response = self.search_as_asked(corrected.as_ref().unwrap_or(request), ranker, scope)?;
         response.query = request.q.clone();
         response.did_you_mean = did_you_mean;
         response.took_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -182,12 +217,7 @@ impl ProductIndex {
     }
 
     /// A search of the request as given.
-    fn search_as_asked(
-        &self,
-        request: &SearchRequest,
-        ranker: &Ranker,
-        preview: Option<Under<'_>>,
-    ) -> Result<SearchResponse> {
+    fn search_as_asked(&self, request: &SearchRequest, ranker: &Ranker, scope: Scope<'_>) -> Result<SearchResponse> {
         let started = Instant::now();
         let Retrieved {
             searcher,
@@ -204,7 +234,7 @@ impl ProductIndex {
             effects,
             boosts,
             pins,
-        } = self.retrieve(request, ranker, preview)?;
+        } = self.retrieve(request, ranker, scope)?;
 
         let mut hits = Vec::with_capacity(top.len());
         let mut signals: Option<(u32, SegmentSignals)> = None;
@@ -260,7 +290,7 @@ impl ProductIndex {
             } else {
                 None
             };
-            hits.push(SearchHit { score: hit.score, product, highlight, explain });
+            hits.push(SearchHit { score: hit.score, product, highlight, explain, offer: None });
         }
         let total_pages = usize::try_from(total).unwrap_or(usize::MAX).div_ceil(request.per_page);
         Ok(SearchResponse {
@@ -284,18 +314,13 @@ impl ProductIndex {
     /// The ids of the top hits only, read from the id fast field: the retrieval and ranking cost
     /// without document loading (what `searchd eval` measures).
     pub fn search_ids(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<ScoredId>> {
-        self.search_ids_under(request, ranker, None)
+        self.search_ids_under(request, ranker, Scope::default())
     }
 
     /// [`Self::search_ids`] under the served settings, or those of a preview.
-    fn search_ids_under(
-        &self,
-        request: &SearchRequest,
-        ranker: &Ranker,
-        preview: Option<Under<'_>>,
-    ) -> Result<Vec<ScoredId>> {
-        let (corrected, _) = self.corrected(request, preview)?;
-        let Retrieved { searcher, top, .. } = self.retrieve(corrected.as_ref().unwrap_or(request), ranker, preview)?;
+    fn search_ids_under(&self, request: &SearchRequest, ranker: &Ranker, scope: Scope<'_>) -> Result<Vec<ScoredId>> {
+        let (corrected, _) = self.corrected(request, scope.preview)?;
+        let Retrieved { searcher, top, .. } = self.retrieve(corrected.as_ref().unwrap_or(request), ranker, scope)?;
         let ids = self.ids(&searcher, top.iter().map(|hit| hit.address))?;
         Ok(top.iter().zip(ids).filter_map(|(hit, id)| Some(ScoredId { id: id?, score: hit.score })).collect())
     }
@@ -326,7 +351,7 @@ impl ProductIndex {
         expansions: Option<&Expansions>,
     ) -> Result<Vec<Candidate>> {
         let Planned { searcher, terms, query, engagement, served, lexicon, alternatives, .. } =
-            self.plan(request, expansions, &ranker.first.text_weights(), None)?;
+            self.plan(request, expansions, &ranker.first.text_weights(), Scope::default())?;
         // Training sees the catalog as ranked, without the rules' boosts and pins.
         let custom = signals::CustomSignals::of(&served);
         let collect::Collected { top, .. } = self.collect(
@@ -343,6 +368,7 @@ impl ProductIndex {
             None,
             custom.as_ref(),
             &[],
+            None,
         )?;
         let features = self.features(
             &searcher,
@@ -367,7 +393,7 @@ impl ProductIndex {
 
     /// Validation, query language and words, query building and collection: what every search
     /// does before it turns hits into results.
-    fn retrieve(&self, request: &SearchRequest, ranker: &Ranker, preview: Option<Under<'_>>) -> Result<Retrieved> {
+    fn retrieve(&self, request: &SearchRequest, ranker: &Ranker, scope: Scope<'_>) -> Result<Retrieved> {
         let expansions = expansions_of(request, ranker);
         let Planned {
             searcher,
@@ -382,7 +408,8 @@ impl ProductIndex {
             alternatives,
             tenant,
             effects,
-        } = self.plan(request, expansions, &ranker.first.text_weights(), preview)?;
+            near,
+        } = self.plan(request, expansions, &ranker.first.text_weights(), scope)?;
         let plan = self.facet_plan(request, &clauses, &served)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
@@ -433,6 +460,7 @@ impl ProductIndex {
             boosts.as_ref(),
             custom.as_ref(),
             &watched,
+            near.as_ref(),
         )?;
         let mut facets = facets::FacetResults::default();
         for (collector, fruit) in counted.into_iter().chain(disjunctive) {
@@ -497,10 +525,10 @@ impl ProductIndex {
         request: &SearchRequest,
         expansions: Option<&Expansions>,
         weights: &TextWeights,
-        preview: Option<Under<'_>>,
+        scope: Scope<'_>,
     ) -> Result<Planned> {
         let (searcher, served) = self.view();
-        let (served, synonyms, stop_words, rules) = match preview {
+        let (served, synonyms, stop_words, rules) = match scope.preview {
             None => (served, &self.synonyms, &self.stop_words, &self.rules),
             Some(under) => (under.served(&served)?, under.synonyms, under.stop_words, under.rules),
         };
@@ -530,7 +558,24 @@ impl ProductIndex {
         let query_words =
             query::QueryWords { terms: &terms, alternatives: &alternatives, stop: &stop, hide: &effects.hide };
         let words = self.text_query(&lexicon, request, &query_words, expansions, weights, &served);
-        let text = self.filtered(words, tenant.iter(), served.generation);
+        let mut text = self.filtered(words, tenant.iter(), served.generation);
+        // Near a shopper, only the products with a serving offer: part of the words' query, so
+        // every facet pass keeps it too.
+        let near = match (request.near, scope.near) {
+            (None, _) => None,
+            (Some(_), None) => {
+                let reason = "product search near a point needs the offer index (this search path has none)";
+                return Err(searchd_catalog::Error::invalid("near", reason).into());
+            }
+            (Some(_), Some(offers)) => Some(Arc::new(near::NearDocs::resolve(&searcher, self.fields.id, offers)?)),
+        };
+        if let Some(docs) = &near {
+            let only = tantivy::query::ConstScoreQuery::new(Box::new(near::NearQuery(docs.clone())), 0.0);
+            text = Box::new(tantivy::query::BooleanQuery::new(vec![
+                (tantivy::query::Occur::Must, text),
+                (tantivy::query::Occur::Must, Box::new(only)),
+            ]));
+        }
         let query = self.filtered(text.box_clone(), &clauses, served.generation);
         let engagement = self.engagement_columns(&searcher)?;
         Ok(Planned {
@@ -546,6 +591,7 @@ impl ProductIndex {
             alternatives,
             tenant,
             effects,
+            near,
         })
     }
 

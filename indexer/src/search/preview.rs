@@ -80,11 +80,11 @@ impl Preview<'_> {
 
     /// [`ProductIndex::search`] under the candidate settings.
     pub fn search(&self, request: &SearchRequest, ranker: &Ranker) -> Result<SearchResponse> {
-        self.index.search_under(request, ranker, Some(self.under()))
+        self.index.search_under(request, ranker, super::Scope::preview(self.under()))
     }
 
     /// [`ProductIndex::search_ids`] under the candidate settings.
     pub fn search_ids(&self, request: &SearchRequest, ranker: &Ranker) -> Result<Vec<ScoredId>> {
-        self.index.search_ids_under(request, ranker, Some(self.under()))
+        self.index.search_ids_under(request, ranker, super::Scope::preview(self.under()))
     }
 }

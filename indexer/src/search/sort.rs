@@ -8,6 +8,11 @@ use searchd_catalog::{Error as CatalogError, MAX_SORT_KEYS, RELEVANCE_KEY, Searc
 use tantivy::columnar::Column;
 use tantivy::{DocId, Score, SegmentReader};
 
+use std::sync::Arc;
+
+use searchd_catalog::near::OfferKey;
+
+use super::near::SegmentNear;
 use crate::columns::TypedColumns;
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
@@ -19,6 +24,10 @@ pub(super) enum Source {
     Relevance,
     /// A numeric or boolean fast column, by name (`price`, `attrs.weight`).
     Column(String),
+    /// The best serving offer's price (`price` with `near`).
+    OfferPrice,
+    /// The best serving offer's distance (`distance`, with `near` only).
+    OfferDistance,
 }
 
 /// A search's sort keys, resolved: `(source, descending)`, the first deciding first.
@@ -35,8 +44,11 @@ impl ProductIndex {
         let mut keys = Vec::with_capacity(request.sort.0.len());
         for key in &request.sort.0 {
             let name = key.field.as_str();
+            let near = request.near.is_some();
             let source = match (Builtin::of(name), attributes.get(name)) {
                 _ if name == RELEVANCE_KEY => Source::Relevance,
+                (Some(Builtin::Price), _) if near => Source::OfferPrice,
+                _ if name == "distance" && near => Source::OfferDistance,
                 (
                     Some(
                         Builtin::Price
@@ -53,6 +65,9 @@ impl ProductIndex {
                 _ => {
                     let mut known = vec![RELEVANCE_KEY, "popularity", "price", "rating", "review_count", "updated_at"];
                     known.extend(attributes.names(|a| a.sortable));
+                    if near {
+                        known.push("distance");
+                    }
                     known.sort_unstable();
                     return Err(CatalogError::invalid(
                         "sort",
@@ -72,6 +87,8 @@ enum Values {
     Relevance,
     Numbers(Column<f64>),
     Booleans(Column<bool>),
+    /// A value of the best serving offer.
+    Offer(Arc<SegmentNear>, fn(&OfferKey) -> f64),
     Missing,
 }
 
@@ -83,7 +100,7 @@ pub(super) struct SegmentKeys {
 impl SegmentKeys {
     /// Opens the keys' columns in `segment`; a column the segment lacks sorts every document
     /// of it as missing.
-    pub(super) fn open(segment: &SegmentReader, keys: &Keys) -> Self {
+    pub(super) fn open(segment: &SegmentReader, keys: &Keys, near: Option<Arc<SegmentNear>>) -> Self {
         let column = |name: &str| -> Values {
             match TypedColumns::open(segment, name).unwrap_or_default() {
                 TypedColumns { bools: Some(c), .. } => Values::Booleans(c),
@@ -97,6 +114,14 @@ impl SegmentKeys {
                 let values = match source {
                     Source::Relevance => Values::Relevance,
                     Source::Column(name) => column(name),
+                    Source::OfferPrice => match &near {
+                        Some(near) => Values::Offer(near.clone(), |k| k.price),
+                        None => Values::Missing,
+                    },
+                    Source::OfferDistance => match &near {
+                        Some(near) => Values::Offer(near.clone(), |k| k.distance_km),
+                        None => Values::Missing,
+                    },
                 };
                 (values, *descending)
             })
@@ -115,6 +140,7 @@ impl SegmentKeys {
                 Values::Relevance => Some(f64::from(score)),
                 Values::Numbers(c) => c.values_for_doc(doc).fold(None, pick),
                 Values::Booleans(c) => c.values_for_doc(doc).map(|b| f64::from(u8::from(b))).fold(None, pick),
+                Values::Offer(near, value) => near.key(doc).map(value),
                 Values::Missing => None,
             };
             *slot = match value {

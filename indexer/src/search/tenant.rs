@@ -47,7 +47,7 @@ impl ProductIndex {
             ranking: RankingMode::Bm25,
             ..SearchRequest::default()
         };
-        let planned = self.plan(&request, None, &searchd_catalog::TextWeights::default(), None)?;
+        let planned = self.plan(&request, None, &searchd_catalog::TextWeights::default(), super::Scope::default())?;
         Ok(planned.searcher.search(planned.query.as_ref(), &Count)? as u64)
     }
 }

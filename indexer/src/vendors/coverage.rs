@@ -11,11 +11,13 @@ use searchd_catalog::GeoPoint;
 use searchd_catalog::geo::{CELL_LEVELS, GeoRect, cell_id, cover};
 use searchd_catalog::zones::Coverage;
 use tantivy::index::SegmentId;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Searcher, TERMINATED, Term};
 
 use super::VendorIndex;
 use crate::Result;
+use crate::any_term::AnyTermQuery;
 
 /// The `attr_state` term of a vendor with branches or zones (attribute markers start with `g`).
 pub(super) const COVERAGE_MARK: &str = "\u{0}coverage";
@@ -97,5 +99,32 @@ impl VendorIndex {
         }
         crate::search::keep_live(searcher, &mut kept);
         Ok(out)
+    }
+
+    /// The available vendors that serve `p` (a branch's radius or a zone holds it), each with
+    /// its nearest branch and the distance to it, nearest first: where a shopper at `p` can buy.
+    pub fn serving(&self, p: GeoPoint) -> Result<Vec<super::GeoHitId>> {
+        let (searcher, _) = self.view();
+        let f = self.fields;
+        let available = TermQuery::new(Term::from_field_bool(f.available, true), IndexRecordOption::Basic);
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(available))];
+        if self.service_cells_complete(&searcher)? {
+            let cells = AnyTermQuery::new(cells_serving(p).map(|c| Term::from_field_u64(f.cells, c)));
+            must.push((Occur::Must, Box::new(cells)));
+        }
+        let coverage = self.coverage(&searcher)?;
+        let spec = super::GeoSpec {
+            center: Some(p),
+            radius_km: None,
+            min_km: None,
+            serves: Some(p),
+            bbox: None,
+            by_distance: true,
+            limit: usize::MAX,
+        };
+        let collector = super::GeoTop { coverage: &coverage, spec, scoring: false };
+        let (_, mut top) = searcher.search(&BooleanQuery::new(must), &collector)?;
+        top.sort_unstable();
+        self.hit_ids(&searcher, top)
     }
 }

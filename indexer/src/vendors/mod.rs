@@ -364,6 +364,11 @@ impl VendorIndex {
     pub fn search_ids(&self, request: &VendorSearchRequest, limit: usize) -> Result<(u64, Vec<GeoHitId>)> {
         let (searcher, served) = self.view();
         let (total, top) = self.collect(&searcher, &served, request, limit)?;
+        Ok((total, self.hit_ids(&searcher, top)?))
+    }
+
+    /// The hits with their ids, read from the id fast field.
+    fn hit_ids(&self, searcher: &tantivy::Searcher, top: Vec<GeoHit>) -> Result<Vec<GeoHitId>> {
         let mut out = Vec::with_capacity(top.len());
         let mut id = String::new();
         let mut columns = HashMap::new();
@@ -384,7 +389,7 @@ impl VendorIndex {
             }
             out.push(GeoHitId { id: id.clone(), distance_km: h.distance_km, nearest_branch: h.branch, score: h.score });
         }
-        Ok((total, out))
+        Ok(out)
     }
 
     /// The words of `q` (plain text: no query syntax), each matching the name (weighted twice),

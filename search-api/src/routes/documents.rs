@@ -1,5 +1,5 @@
-//! One document-CRUD path for products and vendors: get, put (upsert), delete and bulk, each
-//! written once over [`Document`]; `products.rs` and `vendors.rs` give the typed handlers (and
+//! One document-CRUD path for products, vendors and offers: get, put (upsert), delete and bulk,
+//! each written once over [`Document`]; `products.rs`, `vendors.rs` and `offers.rs` give the typed handlers (and
 //! their OpenAPI descriptions) that call it.
 
 use axum::extract::rejection::PathRejection;

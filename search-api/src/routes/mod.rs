@@ -6,6 +6,7 @@ pub(crate) mod documents;
 pub(crate) mod events;
 pub(crate) mod facets;
 pub(crate) mod health;
+pub(crate) mod offers;
 pub(crate) mod preview;
 pub(crate) mod products;
 pub(crate) mod recommendations;

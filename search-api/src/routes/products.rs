@@ -89,7 +89,9 @@ async fn run_search(state: AppState, mut request: SearchRequest, tenant: Tenant)
     for rule in &rules {
         state.metrics.rule_applied(rule);
     }
-    let key = state.cache.enabled().then(|| {
+    // Near a shopper, the answer depends on the vendor and offer indexes too, which the cache's
+    // version does not follow: not cached.
+    let key = (state.cache.enabled() && request.near.is_none()).then(|| {
         let model = state.ranking.model_version().unwrap_or_default();
         let version = format!("{:016x}.{model}.{}", state.index.content_version(), rules.join(","));
         state.cache.key(Kind::Search, &version, &serde_json::to_string(&request).unwrap_or_default())
@@ -103,10 +105,21 @@ async fn run_search(state: AppState, mut request: SearchRequest, tenant: Tenant)
         return Ok(json_body(body, Outcome::Hit));
     }
     let (index, ranking, autocomplete) = (state.index.clone(), state.ranking.clone(), state.autocomplete.clone());
+    let (vendors, offers) = (state.vendors.clone(), state.offers.clone());
     let response = state
         .placement
         .run(move || {
-            let response = index.search(&request, &ranking.ranker())?;
+            let response = match request.near {
+                None => index.search(&request, &ranking.ranker())?,
+                Some(point) => {
+                    let settings = index.settings();
+                    // Checked first, so a bad filter is named before any offer is read.
+                    request.validate(&settings.settings.attributes)?;
+                    let conditions = request.offer_conditions()?;
+                    let near = offers.near(&vendors, point, &conditions, request.offer_sort)?;
+                    index.search_near(&request, &ranking.ranker(), &near)?
+                }
+            };
             if counted {
                 autocomplete.record(&request.q, response.total_hits);
             }
@@ -253,7 +266,7 @@ pub async fn bulk_products(State(state): State<AppState>, req: Request) -> ApiRe
 pub struct SearchQuery(pub SearchRequest);
 
 /// Parameters `GET /v1/products/search` accepts.
-pub const SEARCH_PARAMS: [&str; 27] = [
+pub const SEARCH_PARAMS: [&str; 29] = [
     "q",
     "filter",
     "brand",
@@ -281,6 +294,8 @@ pub const SEARCH_PARAMS: [&str; 27] = [
     "correct",
     "limit",
     "offset",
+    "near",
+    "offer_sort",
 ];
 
 impl<S: Send + Sync> FromRequestParts<S> for SearchQuery {
@@ -390,6 +405,17 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "explain" => request.explain = boolean(value)?,
             "prefix" => request.prefix = value.trim().parse()?,
             "correct" => request.correct = boolean(value)?,
+            "near" => {
+                let parts: Vec<Option<f64>> =
+                    value.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|n| n.is_finite())).collect();
+                let point = match parts[..] {
+                    [Some(lat), Some(lon)] => searchd_catalog::GeoPoint { lat, lon },
+                    _ => return Err(invalid(param, format!("`{value}` is not `lat,lon` in degrees")).with_field(param)),
+                };
+                point.validate().map_err(|e| invalid(param, e.to_string()).with_field(param))?;
+                request.near = Some(point);
+            }
+            "offer_sort" => request.offer_sort = value.trim().parse()?,
             other => {
                 return Err(ApiError::internal(format!("search parameter `{other}` is accepted but not handled")));
             }
@@ -492,4 +518,16 @@ pub struct SearchParams {
     /// answer's `did_you_mean` says so; `false`: searched as typed, the correction only
     /// suggested.
     correct: Option<bool>,
+    /// `lat,lon` of the shopper: only products with an in-stock offer from a vendor serving this
+    /// point (a branch's radius or a delivery zone), each hit with its best serving `offer`;
+    /// `sort=price` then sorts by that offer's price, `sort=distance` by its vendor's distance,
+    /// and the filter may hold `offer.price`, `offer.stock`, `offer.lead_time_days`,
+    /// `offer.condition`, `offer.currency` and `offer.vendor_id` conditions, which one and the
+    /// same offer must meet.
+    #[param(example = "48.86,2.34")]
+    near: Option<String>,
+    /// Which serving offer is a product's best with `near`: `price` (the default), `lead_time`
+    /// or `distance`.
+    #[param(value_type = Option<searchd_catalog::near::OfferSort>)]
+    offer_sort: Option<String>,
 }

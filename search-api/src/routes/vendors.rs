@@ -71,7 +71,7 @@ fn vendor_from_value(value: Value) -> ApiResult<Vendor> {
 
 /// The field a serde error is about: its path, or at the top level (a missing or unknown field)
 /// the first name quoted in the message ("missing field `name`"), else `top`.
-fn field_at_fault(path: &str, message: &str, top: &str) -> String {
+pub(crate) fn field_at_fault(path: &str, message: &str, top: &str) -> String {
     if !path.is_empty() && path != "." {
         return path.to_string();
     }

@@ -217,7 +217,7 @@ impl ProductIndex {
         let [facet] = request.facets.as_slice() else {
             return Err(CatalogError::invalid("facets", "name one facet to search the values of").into());
         };
-        let planned = self.plan(request, None, &searchd_catalog::TextWeights::default(), None)?;
+        let planned = self.plan(request, None, &searchd_catalog::TextWeights::default(), super::Scope::default())?;
         let plan = self.facet_plan(request, &planned.clauses, &planned.served)?;
         if plan
             .with_hits

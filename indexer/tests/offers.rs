@@ -1,0 +1,238 @@
+//! Product search near a shopper against brute force, over a generated marketplace on real
+//! data: BigBasket's products, 20,000 vendors at GeoNames cities (some with more branches, some
+//! with delivery zones) plus outposts at the poles and on both sides of the antimeridian (with
+//! zones that cross it), and 150,000 offers. For points at cities, uniform, in the antimeridian
+//! band and the polar caps, with random product filters, offer conditions and offer orders: the
+//! products found, each one's best serving offer, how many offers serve, and the order by price
+//! equal a computation over every vendor and offer.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use proptest::prelude::*;
+use rand::SeedableRng;
+use searchd_catalog::filter::Filter;
+use searchd_catalog::geo::normalize_lon;
+use searchd_catalog::near::{OfferKey, OfferRow, OfferSort};
+use searchd_catalog::zones::Coverage;
+use searchd_catalog::{GeoPoint, Offer, OfferCondition, Product, SearchRequest, SortBy, Vendor};
+use searchd_indexer::{IndexConfig, OfferIndex, ProductIndex, VendorIndex};
+use searchd_testkit::vendors::{categories, cities, generate, spread, zone_around};
+
+struct Market {
+    products: ProductIndex,
+    vendors: VendorIndex,
+    offers: OfferIndex,
+    catalog: Vec<Product>,
+    vendor_rows: Vec<(Vendor, Coverage)>,
+    offer_rows: Vec<Offer>,
+    cities: Vec<GeoPoint>,
+}
+
+static MARKET: LazyLock<Option<Market>> = LazyLock::new(|| {
+    let (cities, categories) = (cities()?, categories()?);
+    let catalog: Vec<Product> =
+        searchd_testkit::bigbasket_products()?.into_iter().filter(|p| p.validate().is_ok()).collect();
+    let mut vendors = generate(&cities, &categories, 20_000, 11);
+    spread(&mut vendors, 0.1, 0.05, 11);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for i in 0..1_500u32 {
+        let u = f64::from(i);
+        let lat = match i % 3 {
+            0 => -70.0 + (u * 7.919) % 140.0,
+            1 => 80.0 + (u * 0.6180) % 10.0,
+            _ => -90.0 + (u * 0.3819) % 10.0,
+        };
+        let lon = normalize_lon(172.0 + (u * 0.7133) % 16.0);
+        let mut outpost = Vendor::new(format!("u{i}"), format!("Outpost {i}"), GeoPoint { lat, lon }, 300.0);
+        if i % 3 == 0 {
+            outpost.service_areas.push(zone_around(outpost.location, 100.0, 900.0, 7, &mut rng));
+        }
+        vendors.push(outpost);
+    }
+    let offers = searchd_testkit::offers::generate(&catalog, &vendors, 150_000, 11);
+
+    let config = IndexConfig::small();
+    let products = super::index_of(catalog.clone());
+    let vendor_index = VendorIndex::in_memory(&config).unwrap();
+    vendor_index.upsert(vendors.clone()).unwrap();
+    vendor_index.commit().unwrap();
+    let offer_index = OfferIndex::in_memory(&config).unwrap();
+    for chunk in offers.chunks(50_000) {
+        offer_index.upsert(chunk.to_vec()).unwrap();
+        offer_index.commit().unwrap();
+    }
+    assert_eq!(offer_index.num_docs(), offers.len() as u64);
+    let vendor_rows = vendors.into_iter().map(|v| (v.coverage().unwrap(), v)).map(|(c, v)| (v, c)).collect();
+    Some(Market {
+        products,
+        vendors: vendor_index,
+        offers: offer_index,
+        catalog,
+        vendor_rows,
+        offer_rows: offers,
+        cities: cities.iter().map(|c| c.location).collect(),
+    })
+});
+
+/// The brute force: per product, its best serving offer (id, key) and how many serve.
+fn brute_force(
+    market: &Market,
+    p: GeoPoint,
+    request: &SearchRequest,
+    keep_product: &dyn Fn(&Product) -> bool,
+) -> HashMap<String, (String, OfferKey, u64)> {
+    let conditions = request.offer_conditions().unwrap();
+    let serving: HashMap<&str, f64> = market
+        .vendor_rows
+        .iter()
+        .filter(|(v, c)| v.available && c.serves(p))
+        .map(|(v, c)| (v.id.as_str(), c.nearest_branch(p).unwrap().1))
+        .collect();
+    let kept: std::collections::HashSet<&str> =
+        market.catalog.iter().filter(|product| keep_product(product)).map(|product| product.id.as_str()).collect();
+    let mut best: HashMap<String, (String, OfferKey, u64)> = HashMap::new();
+    for offer in &market.offer_rows {
+        let Some(&distance_km) = serving.get(offer.vendor_id.as_str()) else { continue };
+        let row = OfferRow {
+            price: offer.price,
+            stock: offer.stock,
+            lead_time_days: offer.lead_time_days,
+            condition: offer.condition,
+            currency: offer.currency.as_deref(),
+            vendor_id: &offer.vendor_id,
+        };
+        if offer.stock == 0 || !conditions.holds(&row) || !kept.contains(offer.product_id.as_str()) {
+            continue;
+        }
+        let key = OfferKey { price: offer.price, lead_time_days: offer.lead_time_days, distance_km };
+        let entry = best.entry(offer.product_id.clone()).or_insert_with(|| (offer.id.clone(), key, 0));
+        entry.2 += 1;
+        if request.offer_sort.compare((&key, &offer.id), (&entry.1, &entry.0)).is_lt() {
+            (entry.0, entry.1) = (offer.id.clone(), key);
+        }
+    }
+    best
+}
+
+fn point() -> impl Strategy<Value = (usize, f64, f64)> {
+    prop_oneof![
+        3 => (0usize..1_000_000, Just(f64::NAN), Just(f64::NAN)),
+        1 => (Just(usize::MAX), -90.0f64..=90.0, -180.0f64..180.0),
+        1 => (Just(usize::MAX), -70.0f64..=70.0, prop_oneof![170.0f64..180.0, -180.0f64..-170.0]),
+        1 => (Just(usize::MAX), prop_oneof![80.0f64..=90.0, -90.0f64..=-80.0], -180.0f64..180.0),
+    ]
+}
+
+/// Offer conditions: none, a price cap, a lead time, both (on one offer), a condition or currency.
+fn conditions() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => (5.0f64..500.0).prop_map(|p| Some(format!("offer.price < {p:.2}"))),
+        1 => (0u32..7).prop_map(|d| Some(format!("offer.lead_time_days <= {d}"))),
+        2 => (5.0f64..500.0, 0u32..7).prop_map(|(p, d)| Some(format!("offer.price < {p:.2} AND offer.lead_time_days <= {d}"))),
+        1 => Just(Some("offer.condition IN [used, refurbished] OR offer.currency = usd".to_string())),
+        1 => (10.0f64..300.0).prop_map(|p| Some(format!("price <= {p:.2} AND offer.stock >= 5"))),
+    ]
+}
+
+fn offer_sort() -> impl Strategy<Value = OfferSort> {
+    prop_oneof![Just(OfferSort::Price), Just(OfferSort::LeadTime), Just(OfferSort::Distance)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn near_search_equals_brute_force(
+        (city, lat, lon) in point(),
+        brand_of in prop::option::weighted(0.2, 0usize..30_000),
+        offer_filter in conditions(),
+        offer_sort in offer_sort(),
+        by_price in any::<bool>(),
+    ) {
+        let Some(market) = MARKET.as_ref() else { return Ok(()) };
+        let p = if city == usize::MAX { GeoPoint { lat, lon } } else { market.cities[city % market.cities.len()] };
+        let brand = brand_of.and_then(|i| market.catalog[i % market.catalog.len()].brand.clone());
+        let product_filter = brand.as_ref().map(|b| format!("brand = \"{}\"", b.replace('"', "\\\"")));
+        let text: Vec<String> = product_filter.into_iter().chain(offer_filter.map(|f| format!("({f})"))).collect();
+        let filter = (!text.is_empty()).then(|| Filter::parse(&text.join(" AND ")).unwrap());
+        let sort: SortBy = if by_price { "price:asc".parse().unwrap() } else { SortBy::relevance() };
+        let request = SearchRequest { near: Some(p), filter, offer_sort, sort, per_page: 100, ..SearchRequest::default() };
+        let want = brute_force(market, p, &request, &|product| brand.is_none() || product.brand == brand);
+
+        let near = market.offers.near(&market.vendors, p, &request.offer_conditions().unwrap(), offer_sort).unwrap();
+        let ranker = super::scorer();
+        let response = market.products.search_near(&request, &ranker, &near).unwrap();
+        prop_assert_eq!(response.total_hits as usize, want.len(), "at {:?} with {:?}", p, request.filter.as_ref().map(|f| f.to_string()));
+        for hit in &response.hits {
+            let (id, key, count) = &want[&hit.product.id];
+            let offer = hit.offer.as_ref().unwrap();
+            prop_assert_eq!(&offer.offer.id, id, "best offer of {}", hit.product.id);
+            prop_assert_eq!(offer.serving_offers, *count);
+            prop_assert!((offer.distance_km - key.distance_km).abs() < 1e-6, "{} vs {}", offer.distance_km, key.distance_km);
+        }
+        prop_assert_eq!(response.hits.len(), want.len().min(100));
+        if by_price {
+            let mut prices: Vec<f64> = want.values().map(|(_, k, _)| k.price).collect();
+            prices.sort_by(f64::total_cmp);
+            let got: Vec<f64> = response.hits.iter().map(|h| h.offer.as_ref().unwrap().offer.price).collect();
+            prop_assert_eq!(&got[..], &prices[..got.len()]);
+        }
+    }
+}
+
+/// `offer.price < X AND offer.lead_time_days <= Y` holds for one and the same offer: a product
+/// with a cheap slow offer and a dear fast one does not match, though each condition alone does.
+#[test]
+fn offer_conditions_hold_for_one_offer() {
+    let config = IndexConfig::small();
+    let products = super::index_of([Product::new("drill", "Cordless drill"), Product::new("saw", "Circular saw")]);
+    let vendors = VendorIndex::in_memory(&config).unwrap();
+    let here = GeoPoint { lat: 48.86, lon: 2.34 };
+    vendors.upsert(vec![Vendor::new("v1", "Near", here, 50.0), Vendor::new("v2", "Also near", here, 50.0)]).unwrap();
+    vendors.commit().unwrap();
+    let offers = OfferIndex::in_memory(&config).unwrap();
+    let offer = |id: &str, product: &str, vendor: &str, price: f64, lead_time_days: u32| Offer {
+        stock: 3,
+        lead_time_days,
+        condition: OfferCondition::New,
+        ..Offer::new(id, product, vendor, price)
+    };
+    offers
+        .upsert(vec![
+            offer("cheap-slow", "drill", "v1", 40.0, 9),
+            offer("dear-fast", "drill", "v2", 90.0, 1),
+            offer("saw-both", "saw", "v1", 45.0, 1),
+        ])
+        .unwrap();
+    offers.commit().unwrap();
+    let found = |filter: &str| -> Vec<String> {
+        let request = SearchRequest {
+            near: Some(here),
+            filter: Some(Filter::parse(filter).unwrap()),
+            ..SearchRequest::default()
+        };
+        let near = offers.near(&vendors, here, &request.offer_conditions().unwrap(), request.offer_sort).unwrap();
+        let mut ids: Vec<String> = products
+            .search_near(&request, &super::scorer(), &near)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.product.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(found("offer.price < 50"), ["drill", "saw"]);
+    assert_eq!(found("offer.lead_time_days <= 2"), ["drill", "saw"]);
+    assert_eq!(found("offer.price < 50 AND offer.lead_time_days <= 2"), ["saw"]);
+    // Out of stock offers never serve, and a deleted vendor's offers go with it.
+    offers.upsert(vec![Offer { stock: 0, ..offer("saw-both", "saw", "v1", 45.0, 1) }]).unwrap();
+    offers.commit().unwrap();
+    assert_eq!(found("offer.lead_time_days <= 2"), ["drill"]);
+    vendors.delete("v2", 0).unwrap();
+    vendors.commit().unwrap();
+    assert_eq!(found("offer.lead_time_days <= 2"), Vec::<String>::new());
+    assert_eq!(found("offer.price < 50"), ["drill"]);
+}
