@@ -62,4 +62,4 @@ pub use vendor_search::{
     MatchBreakdown, MatchFit, MatchHit, MatchResponse, Rfi, VendorHit, VendorSearchRequest, VendorSearchResponse,
     VendorSort,
 };
-pub use writes::{CatalogEvent, VendorEvent, WriteOutcome};
+pub use writes::{CatalogEvent, OfferEvent, VendorEvent, WriteOutcome};

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Product, Vendor};
+use crate::{Offer, Product, Vendor};
 
 /// A change to the catalog, as every ingest path (HTTP, bulk files, Kafka, crawler) produces it.
 ///
@@ -77,6 +77,44 @@ impl VendorEvent {
     pub fn version(&self) -> u64 {
         match self {
             Self::Upsert { vendor } => vendor.version,
+            Self::Delete { version, .. } => *version,
+        }
+    }
+}
+
+/// A change to the offers, as the Kafka ingester applies it: the same version rule as
+/// [`CatalogEvent`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum OfferEvent {
+    /// Insert or replace the whole offer; its `version` orders it.
+    Upsert {
+        /// The whole offer.
+        offer: Offer,
+    },
+    /// Remove the offer; the version is remembered as for products.
+    Delete {
+        /// The offer's id.
+        id: String,
+        /// Deletes only when above the version held (0: the next one).
+        version: u64,
+    },
+}
+
+impl OfferEvent {
+    /// The id the event writes.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Upsert { offer } => &offer.id,
+            Self::Delete { id, .. } => id,
+        }
+    }
+
+    /// The version the event asks for (0: "the next one").
+    pub fn version(&self) -> u64 {
+        match self {
+            Self::Upsert { offer } => offer.version,
             Self::Delete { version, .. } => *version,
         }
     }

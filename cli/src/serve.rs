@@ -50,6 +50,7 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let fresh = fresh && !config.kafka.enabled;
     let load_demo = state.index.num_docs() == 0 && (demo || fresh);
     let load_demo_vendors = state.vendors.num_docs() == 0 && (demo || fresh);
+    let load_demo_offers = load_demo && load_demo_vendors && state.offers.num_docs() == 0;
     let runtime = tokio::runtime::Runtime::new()?;
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -62,14 +63,16 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         state.ready.store(false, Ordering::Release);
         {
             let (index, vendors, ready) = (state.index.clone(), state.vendors.clone(), state.ready.clone());
+            let offers = state.offers.clone();
             let (autocomplete, recommendations) = (state.autocomplete.clone(), state.recommendations.clone());
             let started = std::time::Instant::now();
             tokio::task::spawn_blocking(move || {
                 let loaded = (|| -> anyhow::Result<(usize, usize)> {
                     let products = if load_demo { demo::load(&index)? } else { 0 };
                     let vendors = if load_demo_vendors { demo::load_vendors(&vendors)? } else { 0 };
+                    let offers = if load_demo_offers { demo::load_offers(&offers)? } else { 0 };
                     if load_demo || load_demo_vendors {
-                        tracing::info!(products, vendors, "demo catalog loaded");
+                        tracing::info!(products, vendors, offers, "demo catalog loaded");
                     }
                     // A fresh demo's log starts with the demo store's popular searches.
                     if load_demo && autocomplete.log().is_empty() {
@@ -132,6 +135,7 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                 config.kafka.clone(),
                 state.index.clone(),
                 state.vendors.clone(),
+                state.offers.clone(),
                 stopped,
             )
             .await

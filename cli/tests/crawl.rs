@@ -137,7 +137,7 @@ async fn crawl_onto_kafka_then_a_node_serves_it() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let kafka = format!(
-        "[kafka]\nenabled = true\nbrokers = \"{}\"\nproduct_topics = [\"crawl.products\"]\nvendor_topics = []\n\
+        "[kafka]\nenabled = true\nbrokers = \"{}\"\nproduct_topics = [\"crawl.products\"]\nvendor_topics = []\noffer_topics = []\n\
          group_id = \"crawl-test\"\ncommit_interval_ms = 200\n",
         broker.bootstrap()
     );

@@ -15,7 +15,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use searchd_catalog::{CatalogEvent, Product};
-use searchd_indexer::{IndexConfig, InputFormat, ProductIndex, VendorIndex};
+use searchd_indexer::{IndexConfig, InputFormat, OfferIndex, ProductIndex, VendorIndex};
 use searchd_kafka::{self as kafka, IngestHandle, IngestStatus, KafkaConfig, dlq_headers};
 use searchd_kafka::{PublishKind, PublishOptions, publish};
 use searchd_testkit::kafka::{Broker, ONE_RECORD_PER_BATCH};
@@ -33,6 +33,7 @@ fn kafka_config(broker: &Broker, group: &str, products: &str, vendors: Option<&s
         brokers: broker.bootstrap(),
         product_topics: vec![products.into()],
         vendor_topics: vendors.into_iter().map(str::to_string).collect(),
+        offer_topics: Vec::new(),
         group_id: group.into(),
         commit_interval_ms: 200,
         ..KafkaConfig::default()
@@ -65,6 +66,7 @@ fn upsert(product: &Product) -> String {
 struct Node {
     products: Arc<ProductIndex>,
     vendors: Arc<VendorIndex>,
+    offers: Arc<OfferIndex>,
     handle: IngestHandle,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<searchd_kafka::Result<()>>,
@@ -74,9 +76,11 @@ impl Node {
     async fn start(config: KafkaConfig) -> Node {
         let products = Arc::new(ProductIndex::in_memory(small()).unwrap());
         let vendors = Arc::new(VendorIndex::in_memory(&small()).unwrap());
+        let offers = Arc::new(OfferIndex::in_memory(&small()).unwrap());
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let (handle, task) = kafka::spawn(config, products.clone(), vendors.clone(), stopped).await.unwrap();
-        Node { products, vendors, handle, stop, task }
+        let (handle, task) =
+            kafka::spawn(config, products.clone(), vendors.clone(), offers.clone(), stopped).await.unwrap();
+        Node { products, vendors, offers, handle, stop, task }
     }
 
     /// Waits until `done` holds of the status (or fails after `secs`).
@@ -115,7 +119,8 @@ fn committed(status: &IngestStatus) -> i64 {
 }
 
 /// Dead letters are delivered with their reasons and origin while the valid events around them
-/// are indexed; product events on the vendor topic are the wrong schema there.
+/// are indexed; product events on the vendor topic are the wrong schema there, and an offer of
+/// an unknown product is refused with the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
     let Some(broker) = Broker::start() else { return };
@@ -144,11 +149,27 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
         "location": {"lat": 48.85, "lon": 2.35}, "service_radius_km": 20}});
     publish_lines(&broker, "poison.vendors", 1, &[vendor.to_string(), lines[0].clone()]).await;
 
-    let node = Node::start(kafka_config(&broker, "poison", "poison.products", Some("poison.vendors"))).await;
+    let offers_topic = KafkaConfig { brokers: broker.bootstrap(), ..KafkaConfig::default() };
+    kafka::ensure_topics(&offers_topic, &["poison.offers".to_string()], 1).await.unwrap();
+    let config = kafka_config(&broker, "poison", "poison.products", Some("poison.vendors"));
+    let node = Node::start(KafkaConfig { offer_topics: vec!["poison.offers".into()], ..config }).await;
     let total = lines.len() as u64 + 2;
+    node.wait(60, "products and vendors read and committed", |s| s.messages == total && committed(s) == total as i64)
+        .await;
+    // Offers once their products and vendors are in: one of a known product, one of none.
+    let offer = |id: &str, product: &str| {
+        json!({"op": "upsert", "offer": {"id": id, "version": 1, "product_id": product, "vendor_id": "v1", "price": 9.5}})
+            .to_string()
+    };
+    let first_id = catalog[0].id.clone();
+    publish_lines(&broker, "poison.offers", 1, &[offer("o1", &first_id), offer("o2", "nope")]).await;
+    let total = total + 2;
     let status =
         node.wait(60, "all messages read and committed", |s| s.messages == total && committed(s) == total as i64).await;
-    assert_eq!(status.dead_lettered, 7, "{status:#?}");
+    assert_eq!(status.dead_lettered, 8, "{status:#?}");
+    assert_eq!(status.dead_letters["unknown_reference"], 1);
+    assert_eq!(node.offers.get("o1").unwrap().product_id, first_id);
+    assert!(node.offers.get("o2").is_err());
     assert_eq!(status.dead_letters["invalid_json"], 2);
     assert_eq!(status.dead_letters["invalid_event"], 3, "two on products, one product event on the vendor topic");
     assert_eq!(status.dead_letters["invalid_document"], 1);
@@ -166,10 +187,11 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
     let mut list = TopicPartitionList::new();
     list.add_partition_offset("poison.products.dlq", 0, Offset::Beginning).unwrap();
     list.add_partition_offset("poison.vendors.dlq", 0, Offset::Beginning).unwrap();
+    list.add_partition_offset("poison.offers.dlq", 0, Offset::Beginning).unwrap();
     reader.assign(&list).unwrap();
     let mut letters = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while letters.len() < 7 && Instant::now() < deadline {
+    while letters.len() < 8 && Instant::now() < deadline {
         if let Some(m) = reader.poll(Duration::from_millis(200)) {
             let m = m.unwrap();
             let headers: BTreeMap<String, String> = m
@@ -181,11 +203,16 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
             letters.push((String::from_utf8_lossy(m.payload().unwrap()).into_owned(), headers));
         }
     }
-    assert_eq!(letters.len(), 7, "{letters:#?}");
+    assert_eq!(letters.len(), 8, "{letters:#?}");
     for (payload, headers) in &letters {
         let code = &headers[dlq_headers::ERROR_CODE];
         assert!(!headers[dlq_headers::ERROR_REASON].is_empty());
         let source = &headers[dlq_headers::SOURCE_TOPIC];
+        if source == "poison.offers" {
+            assert_eq!((code.as_str(), payload), ("unknown_reference", &offer("o2", "nope")));
+            assert!(headers[dlq_headers::ERROR_REASON].contains("product `nope` does not exist"), "{headers:?}");
+            continue;
+        }
         if source == "poison.vendors" {
             assert_eq!((code.as_str(), payload), ("invalid_event", &lines[0]));
             assert!(headers[dlq_headers::ERROR_REASON].contains("vendor"), "{headers:?}");
@@ -433,7 +460,7 @@ fn crash_mid_stream_loses_and_duplicates_nothing() {
         &config,
         format!(
             "data_dir = {data:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[index]\nwriter_memory_mb = 64\n\
-             [kafka]\nenabled = true\nbrokers = \"{}\"\nproduct_topics = [\"crash.products\"]\nvendor_topics = []\n\
+             [kafka]\nenabled = true\nbrokers = \"{}\"\nproduct_topics = [\"crash.products\"]\nvendor_topics = []\noffer_topics = []\n\
              group_id = \"crash-node\"\nbatch_size = 2000\ncommit_interval_ms = 300\n",
             broker.bootstrap()
         ),
@@ -483,6 +510,111 @@ fn crash_mid_stream_loses_and_duplicates_nothing() {
     let wrong = live.iter().filter(|(id, v)| found.get(*id).is_some_and(|f| f != *v)).count();
     assert_eq!((missing, extra, wrong), (0, 0, 0), "of {} expected live products", live.len());
     assert_eq!(found, live);
+}
+
+/// The offers topic passes the same `kill -9` test: 30,000 offer events (new offers, price
+/// changes, deletes, re-creations, and offers of unknown products, which are dead-lettered) over
+/// products and vendors indexed beforehand; after two kills and a restart the offer index holds
+/// exactly the expected offers at their latest versions.
+#[test]
+fn offers_survive_a_crash_mid_stream() {
+    let Some(broker) = Broker::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let products: Vec<String> =
+        (0..2_000).map(|i| json!({"id": format!("p{i}"), "title": format!("Drill {i}")}).to_string()).collect();
+    let vendors: Vec<String> = (0..100)
+        .map(|i| {
+            json!({"id": format!("v{i}"), "name": format!("Vendor {i}"), "location": {"lat": 48.0, "lon": 2.0 + f64::from(i) / 100.0},
+                "service_radius_km": 50}).to_string()
+        })
+        .collect();
+    for (kind, lines) in [("products", &products), ("vendors", &vendors)] {
+        let path = dir.path().join(format!("{kind}.jsonl"));
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_searchd"))
+            .args(["--data-dir", d, "index", "--kind", kind, "--input", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut expected: BTreeMap<String, (u64, bool, f64)> = BTreeMap::new();
+    let mut lines = Vec::with_capacity(30_000);
+    for i in 0..30_000 {
+        if i % 1_000 == 7 {
+            let offer =
+                json!({"id": format!("bad{i}"), "version": 1, "product_id": "nope", "vendor_id": "v1", "price": 1.0});
+            lines.push(json!({"op": "upsert", "offer": offer}).to_string());
+            continue;
+        }
+        let id = format!("o{}", rng.random_range(0..6_000));
+        let entry = expected.get(&id).copied();
+        let version = entry.map_or(1, |e| e.0 + 1);
+        if entry.is_some_and(|e| e.1) && rng.random_bool(0.25) {
+            expected.insert(id.clone(), (version, false, 0.0));
+            lines.push(json!({"op": "delete", "id": id, "version": version}).to_string());
+        } else {
+            let price = f64::from(rng.random_range(100..100_000u32)) / 100.0;
+            let offer = json!({"id": id, "version": version, "product_id": format!("p{}", rng.random_range(0..2_000)),
+                "vendor_id": format!("v{}", rng.random_range(0..100)), "price": price, "stock": 3});
+            expected.insert(id.clone(), (version, true, price));
+            lines.push(json!({"op": "upsert", "offer": offer}).to_string());
+        }
+    }
+    let events = dir.path().join("offers.jsonl");
+    std::fs::write(&events, lines.join("\n")).unwrap();
+    let mut publish = Command::new(env!("CARGO_BIN_EXE_searchd"));
+    publish.args(["publish", "--brokers", &broker.bootstrap(), "--topic", "crash.offers", "--partitions", "3"]);
+    publish.args(["--kind", "events", "--input", events.to_str().unwrap()]);
+    for (k, v) in ONE_RECORD_PER_BATCH {
+        publish.args(["-X", &format!("{k}={v}")]);
+    }
+    let out = publish.env("RUST_LOG", "warn").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.path().join("searchd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {data:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[index]\nwriter_memory_mb = 64\n\
+             [kafka]\nenabled = true\nbrokers = \"{}\"\nproduct_topics = []\nvendor_topics = []\n\
+             offer_topics = [\"crash.offers\"]\ngroup_id = \"crash-offers\"\nbatch_size = 1000\ncommit_interval_ms = 300\n",
+            broker.bootstrap()
+        ),
+    )
+    .unwrap();
+    let total = lines.len() as i64;
+    for (round, kill_at) in [6_000, 16_000].into_iter().enumerate() {
+        let mut child = spawn_serve(&config);
+        let (committed, status) = wait_committed(&mut child, port, kill_at, 240);
+        child.kill().unwrap(); // SIGKILL: no shutdown, no last commit.
+        child.wait().unwrap();
+        assert!(committed < total, "round {round}: killed mid-stream, not after the end: {status:#}");
+        eprintln!("offers round {round}: killed with {committed} of {total} offsets committed");
+    }
+    let mut child = spawn_serve(&config);
+    let (_, status) = wait_committed(&mut child, port, total, 240);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    eprintln!("offers after the restarts: {status:#}");
+
+    let offers = OfferIndex::open(&data.join("offers"), &small()).unwrap();
+    let live: BTreeMap<&String, &(u64, bool, f64)> = expected.iter().filter(|(_, e)| e.1).collect();
+    assert_eq!(offers.num_docs(), live.len() as u64, "live offers: nothing lost, nothing duplicated");
+    for (id, (version, alive, price)) in &expected {
+        match offers.get(id) {
+            Ok(offer) => {
+                assert!(*alive, "{id} was deleted at version {version}, yet it is held at {}", offer.version);
+                assert_eq!((offer.version, offer.price), (*version, *price), "{id}");
+            }
+            Err(e) => assert!(!alive, "{id} v{version} is missing: {e}"),
+        }
+    }
+    assert!(lines.iter().filter(|l| l.contains("\"bad")).count() == 30);
+    assert!((0..30_000).filter(|i| i % 1_000 == 7).all(|i| offers.get(&format!("bad{i}")).is_err()));
 }
 
 /// Produce → visible in search, one product at a time, and bulk ingest throughput: printed for

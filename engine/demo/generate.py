@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes products.jsonl and vendors.jsonl, the demo catalog that `searchd serve --demo` loads.
+"""Writes products.jsonl, vendors.jsonl and offers.jsonl, the demo catalog that `searchd serve --demo` loads.
 
 The catalog is written by the project: product lines, brands and texts below are ours, combined
 deterministically (no randomness, no external data) into a few hundred products in English,
@@ -287,7 +287,37 @@ def main():
         for v in demo_vendors:
             f.write(json.dumps(v, ensure_ascii=False) + "\n")
     print(f"{len(demo_vendors)} vendors written to {path}")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "offers.jsonl")
+    demo_offers = offers(out, demo_vendors)
+    with open(path, "w", encoding="utf-8") as f:
+        for o in demo_offers:
+            f.write(json.dumps(o, ensure_ascii=False) + "\n")
+    print(f"{len(demo_offers)} offers written to {path}")
     write_cities()
+
+
+def offers(products, vendors):
+    """Each vendor offers every third product of its categories (a different third per vendor),
+    around the product's price, mostly in stock, shipping within 0 to 9 days."""
+    out = []
+    for i, v in enumerate(vendors):
+        for path in v["categories"]:
+            for j, p in enumerate(products):
+                if "/".join(p["category"][:2]) != path or (i + j) % 3 != 0:
+                    continue
+                k = len(out)
+                out.append({
+                    "id": f"offer-{k + 1:05d}",
+                    "product_id": p["id"],
+                    "vendor_id": v["id"],
+                    "price": round(p["price"] * (0.85 + ((i * 7 + j * 3) % 31) / 100.0), 2),
+                    "currency": p["currency"],
+                    "stock": 0 if (i + j) % 10 == 0 else (i * 13 + j * 5) % 40 + 1,
+                    "condition": ["new", "new", "new", "new", "refurbished", "used"][(i + 2 * j) % 6],
+                    "lead_time_days": (i * 3 + j) % 10,
+                    "updated_at": "2026-11-20T09:00:00Z",
+                })
+    return out
 
 
 def write_cities():

@@ -3,8 +3,8 @@
 //! (`engine/demo/generate.py`) and embedded in the binary.
 
 use searchd_catalog::attributes::{AttributeSchema, AttributeSettings, AttributeType};
-use searchd_catalog::{Product, Vendor};
-use searchd_indexer::{ProductIndex, VendorIndex};
+use searchd_catalog::{Offer, Product, Vendor};
+use searchd_indexer::{OfferIndex, ProductIndex, VendorIndex};
 
 /// The catalog, one product per line.
 pub const DEMO_JSONL: &str = include_str!("../demo/products.jsonl");
@@ -116,6 +116,24 @@ pub fn load_vendors(index: &VendorIndex) -> anyhow::Result<usize> {
     let vendors = vendors()?;
     let n = vendors.len();
     index.upsert(vendors)?;
+    index.commit()?;
+    Ok(n)
+}
+
+/// The demo offers (each vendor's of products in its categories), one per line.
+pub const DEMO_OFFERS_JSONL: &str = include_str!("../demo/offers.jsonl");
+
+/// The demo offers.
+pub fn offers() -> anyhow::Result<Vec<Offer>> {
+    parse_lines(DEMO_OFFERS_JSONL, "offers")
+}
+
+/// Indexes the demo offers and commits (their products and vendors are the demo's). Returns
+/// how many were written.
+pub fn load_offers(index: &OfferIndex) -> anyhow::Result<usize> {
+    let offers = offers()?;
+    let n = offers.len();
+    index.upsert(offers)?;
     index.commit()?;
     Ok(n)
 }

@@ -1,6 +1,7 @@
 //! The demo catalog as a newcomer meets it: clean texts (no list holding a value twice, no
 //! sentence repeated, no stray fragment ending a description), snippets that end at a word,
-//! popular searches that find something, and vendor matching that lists only vendors that fit.
+//! popular searches that find something, vendor matching that lists only vendors that fit, and
+//! offers of the demo's own products and vendors that serve a shopper.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -161,4 +162,30 @@ fn a_paris_espresso_request_lists_the_paris_vendor_first_and_only_vendors_that_f
         "{:?}",
         answer.hits.iter().map(|h| (&h.vendor.name, h.breakdown)).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn demo_offers_name_demo_products_and_vendors_and_serve_paris() {
+    let products: HashSet<String> = demo::products().unwrap().into_iter().map(|p| p.id).collect();
+    let vendors: HashSet<String> = demo::vendors().unwrap().into_iter().map(|v| v.id).collect();
+    let offers = demo::offers().unwrap();
+    assert!(offers.len() > 1_000, "{}", offers.len());
+    for offer in &offers {
+        assert!(products.contains(&offer.product_id) && vendors.contains(&offer.vendor_id), "{offer:?}");
+    }
+    let index = demo_index();
+    let vendor_index = VendorIndex::in_memory(&IndexConfig::small()).unwrap();
+    demo::load_vendors(&vendor_index).unwrap();
+    let offer_index = searchd_indexer::OfferIndex::in_memory(&IndexConfig::small()).unwrap();
+    assert_eq!(demo::load_offers(&offer_index).unwrap(), offers.len());
+    let paris = searchd_catalog::GeoPoint { lat: 48.8566, lon: 2.3522 };
+    let request = SearchRequest { q: "espresso".into(), near: Some(paris), ..SearchRequest::default() };
+    let near =
+        offer_index.near(&vendor_index, paris, &request.offer_conditions().unwrap(), request.offer_sort).unwrap();
+    let response = index.search_near(&request, &ranker(), &near).unwrap();
+    assert!(response.total_hits > 0, "an espresso machine is sold near Paris");
+    for hit in &response.hits {
+        let offer = hit.offer.as_ref().unwrap();
+        assert!(offer.offer.stock > 0 && offer.serving_offers >= 1, "{offer:?}");
+    }
 }

@@ -27,6 +27,8 @@ pub struct KafkaConfig {
     pub product_topics: Vec<String>,
     /// Topics of `VendorEvent` messages.
     pub vendor_topics: Vec<String>,
+    /// Topics of `OfferEvent` messages.
+    pub offer_topics: Vec<String>,
     /// The consumer group. Every node needs its own, so that each holds the whole catalog;
     /// empty: `searchd-<hostname>`.
     pub group_id: String,
@@ -53,6 +55,7 @@ impl Default for KafkaConfig {
             brokers: "127.0.0.1:9092".into(),
             product_topics: vec!["catalog.products".into()],
             vendor_topics: vec!["catalog.vendors".into()],
+            offer_topics: vec!["catalog.offers".into()],
             group_id: String::new(),
             instance_id: String::new(),
             batch_size: 5_000,
@@ -73,10 +76,10 @@ impl KafkaConfig {
         if self.brokers.trim().is_empty() {
             return Err("kafka.brokers must not be empty".into());
         }
-        if self.product_topics.is_empty() && self.vendor_topics.is_empty() {
-            return Err("kafka: set product_topics or vendor_topics".into());
+        let topics = self.topics();
+        if topics.is_empty() {
+            return Err("kafka: set product_topics, vendor_topics or offer_topics".into());
         }
-        let topics: Vec<&String> = self.product_topics.iter().chain(&self.vendor_topics).collect();
         if let Some(t) = topics.iter().find(|t| t.trim().is_empty() || t.ends_with(&self.dlq_suffix)) {
             return Err(format!("kafka: topic `{t}` is empty or is itself a dead-letter topic"));
         }
@@ -90,6 +93,11 @@ impl KafkaConfig {
             return Err("kafka.dlq_suffix must not be empty".into());
         }
         Ok(())
+    }
+
+    /// Every topic read: products', vendors', offers'.
+    pub fn topics(&self) -> Vec<&String> {
+        self.product_topics.iter().chain(&self.vendor_topics).chain(&self.offer_topics).collect()
     }
 
     /// The configured group, or `searchd-<hostname>`.

@@ -1,7 +1,7 @@
 //! The Kafka ingest source (as Quickwit's): a consumer group member that indexes catalog events.
 //!
-//! Messages are `CatalogEvent` (product topics) or `VendorEvent` (vendor topics) JSON values,
-//! keyed by id. The loop applies each message to the writer as it arrives (analysis runs in
+//! Messages are `CatalogEvent` (product topics), `VendorEvent` (vendor topics) or `OfferEvent`
+//! (offer topics) JSON values, keyed by id. The loop applies each message to the writer as it arrives (analysis runs in
 //! parallel per chunk), commits the Tantivy index once `batch_size` messages or
 //! `commit_interval_ms` have passed, and only then commits the Kafka offsets: at-least-once.
 //! A crash between the two replays messages whose versions the index already holds, which
@@ -9,7 +9,7 @@
 //! of revoked partitions are committed before they go to another member.
 //!
 //! A message that cannot be applied (not JSON, the wrong schema, no id, an invalid document, a
-//! key that is not its id, no version) goes to `<topic><dlq_suffix>` with headers saying why and
+//! key that is not its id, no version, an offer of an unknown product or vendor) goes to `<topic><dlq_suffix>` with headers saying why and
 //! where it came from; it is delivered there before its offset is committed, so nothing is
 //! lost, and the messages around it are indexed as usual.
 
@@ -25,12 +25,13 @@ use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::statistics::Statistics;
 use rdkafka::{Offset, TopicPartitionList};
-use searchd_catalog::{CatalogEvent, VendorEvent, WriteOutcome};
+use searchd_catalog::WriteOutcome;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use searchd_indexer::{PreparedProduct, ProductIndex, VendorIndex};
+use searchd_indexer::{OfferIndex, ProductIndex, VendorIndex};
 
+use crate::parse::{DeadLetter, Parsed, TopicKind, parse, unknown_reference};
 use crate::{Error, KafkaConfig, Result, StartFrom};
 
 /// Messages analyzed together (in parallel) before they are written in order.
@@ -163,6 +164,7 @@ struct Context {
     shared: Arc<Mutex<Shared>>,
     products: Arc<ProductIndex>,
     vendors: Arc<VendorIndex>,
+    offers: Arc<OfferIndex>,
 }
 
 impl ClientContext for Context {
@@ -205,7 +207,7 @@ impl ConsumerContext for Context {
     }
 }
 
-/// Commits the index (products and vendors), then the offsets of what was applied: all
+/// Commits the indexes (products, vendors, offers), then the offsets of what was applied: all
 /// assigned partitions, or only `only`. Blocking.
 fn commit<C: Consumer<Context>>(ctx: &Context, consumer: &C, only: Option<&BTreeSet<Partition>>) -> Result<()> {
     let offsets: Vec<(Partition, i64)> = {
@@ -223,6 +225,7 @@ fn commit<C: Consumer<Context>>(ctx: &Context, consumer: &C, only: Option<&BTree
     }
     ctx.products.commit()?;
     ctx.vendors.commit()?;
+    ctx.offers.commit()?;
     let mut list = TopicPartitionList::new();
     for ((topic, partition), next) in &offsets {
         list.add_partition_offset(topic, *partition, Offset::Offset(*next)).map_err(kafka_error)?;
@@ -242,97 +245,6 @@ fn kafka_error(e: rdkafka::error::KafkaError) -> Error {
     Error::Kafka(format!("{e}"))
 }
 
-/// Why a message goes to the dead-letter topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    /// `empty_message`, `invalid_json`, `invalid_event`, `invalid_document`, `key_mismatch`,
-    /// `missing_version`.
-    pub code: &'static str,
-    /// Why, in words.
-    pub reason: String,
-}
-
-impl DeadLetter {
-    fn new(code: &'static str, reason: impl Into<String>) -> Self {
-        Self { code, reason: reason.into() }
-    }
-}
-
-/// What a message asks for, once parsed and analyzed.
-enum Parsed {
-    Product(Box<PreparedProduct>),
-    ProductDelete(String, u64),
-    Vendor(Box<searchd_catalog::Vendor>),
-    VendorDelete(String, u64),
-}
-
-/// Parses a message value as an event of the topic's kind and checks it against its key.
-/// Products are analyzed here (the expensive part, run in parallel).
-fn parse(
-    products: &ProductIndex,
-    vendor_topic: bool,
-    key: Option<&[u8]>,
-    payload: Option<&[u8]>,
-) -> std::result::Result<Parsed, DeadLetter> {
-    let payload = payload.filter(|p| !p.is_empty()).ok_or_else(|| DeadLetter::new("empty_message", "no value"))?;
-    let value: serde_json::Value =
-        serde_json::from_slice(payload).map_err(|e| DeadLetter::new("invalid_json", format!("not JSON: {e}")))?;
-    let schema_error = |e: serde_path_to_error::Error<serde_json::Error>| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let at = if path == "." { String::new() } else { format!(" at `{path}`") };
-        DeadLetter::new(
-            "invalid_event",
-            format!("not a {} event{at}: {inner}", if vendor_topic { "vendor" } else { "catalog" }),
-        )
-    };
-    // The cheap checks first: analysis is the expensive part.
-    let check = |id: &str, version: u64| -> std::result::Result<(), DeadLetter> {
-        searchd_catalog::validate_id(id).map_err(|e| DeadLetter::new("invalid_document", e.to_string()))?;
-        if key.is_some_and(|key| key != id.as_bytes()) {
-            return Err(DeadLetter::new(
-                "key_mismatch",
-                format!(
-                    "message key `{}` is not the event's id `{id}`",
-                    String::from_utf8_lossy(key.unwrap_or_default())
-                ),
-            ));
-        }
-        if version == 0 {
-            // "The next version" would make a replay a new write: streams must say which version.
-            return Err(DeadLetter::new(
-                "missing_version",
-                "version must be at least 1 on a stream, so replays are idempotent",
-            ));
-        }
-        Ok(())
-    };
-    let invalid = |e: searchd_catalog::Error| DeadLetter::new("invalid_document", e.to_string());
-    let parsed = if vendor_topic {
-        let event: VendorEvent = serde_path_to_error::deserialize(value).map_err(schema_error)?;
-        check(event.id(), event.version())?;
-        match event {
-            VendorEvent::Upsert { vendor } => {
-                vendor.validate().map_err(invalid)?;
-                Parsed::Vendor(Box::new(vendor))
-            }
-            VendorEvent::Delete { id, version } => Parsed::VendorDelete(id, version),
-            _ => return Err(DeadLetter::new("invalid_event", "unsupported vendor event")),
-        }
-    } else {
-        let event: CatalogEvent = serde_path_to_error::deserialize(value).map_err(schema_error)?;
-        check(event.id(), event.version())?;
-        match event {
-            CatalogEvent::Upsert { product } => Parsed::Product(Box::new(
-                products.prepare(product).map_err(|e| DeadLetter::new("invalid_document", e.to_string()))?,
-            )),
-            CatalogEvent::Delete { id, version } => Parsed::ProductDelete(id, version),
-            _ => return Err(DeadLetter::new("invalid_event", "unsupported catalog event")),
-        }
-    };
-    Ok(parsed)
-}
-
 /// Starts the ingester on the current Tokio runtime (multi-threaded): subscribes, creates the
 /// dead-letter topics when missing, then consumes until `shutdown` turns true, committing once
 /// more before it returns.
@@ -340,12 +252,13 @@ pub async fn spawn(
     config: KafkaConfig,
     products: Arc<ProductIndex>,
     vendors: Arc<VendorIndex>,
+    offers: Arc<OfferIndex>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(IngestHandle, tokio::task::JoinHandle<Result<()>>)> {
     config.validate().map_err(Error::Config)?;
     let shared = Arc::new(Mutex::new(Shared::default()));
     let group = config.group();
-    let topics: Vec<String> = config.product_topics.iter().chain(&config.vendor_topics).cloned().collect();
+    let topics: Vec<String> = config.topics().into_iter().cloned().collect();
     {
         let mut s = lock(&shared);
         s.status.state = "starting".into();
@@ -365,7 +278,7 @@ pub async fn spawn(
         ("statistics.interval.ms", "1000"),
         ("fetch.wait.max.ms", "100"),
     ]);
-    let context = Context { shared: shared.clone(), products, vendors };
+    let context = Context { shared: shared.clone(), products, vendors, offers };
     let consumer: StreamConsumer<Context> = client.create_with_context(context).map_err(kafka_error)?;
     let producer: FutureProducer = config.client_config(&[("linger.ms", "5")]).create().map_err(kafka_error)?;
     ensure_dead_letter_topics(&config, &topics).await?;
@@ -479,8 +392,12 @@ impl Loop {
     /// records the chunk's offsets as processed.
     async fn process(&self, chunk: Vec<OwnedMessage>) -> Result<()> {
         let consumer = self.consumer.clone();
-        let vendor_topics: BTreeSet<String> = self.config.vendor_topics.iter().cloned().collect();
-        let (chunk, dead) = tokio::task::spawn_blocking(move || apply(consumer.context(), &vendor_topics, chunk))
+        let kinds: BTreeMap<String, TopicKind> =
+            [(&self.config.vendor_topics, TopicKind::Vendors), (&self.config.offer_topics, TopicKind::Offers)]
+                .into_iter()
+                .flat_map(|(topics, kind)| topics.iter().map(move |t| (t.clone(), kind)))
+                .collect();
+        let (chunk, dead) = tokio::task::spawn_blocking(move || apply(consumer.context(), &kinds, chunk))
             .await
             .map_err(|e| Error::Task(format!("ingest task: {e}")))??;
         for (message, letter) in &dead {
@@ -531,7 +448,7 @@ impl Loop {
 #[expect(clippy::type_complexity, reason = "a private pair of lists")]
 fn apply(
     ctx: &Context,
-    vendor_topics: &BTreeSet<String>,
+    kinds: &BTreeMap<String, TopicKind>,
     chunk: Vec<OwnedMessage>,
 ) -> Result<(Vec<OwnedMessage>, Vec<(OwnedMessage, DeadLetter)>)> {
     let assigned = lock(&ctx.shared).assigned.clone();
@@ -539,7 +456,9 @@ fn apply(
         chunk.into_iter().filter(|m| assigned.contains(&(m.topic().to_string(), m.partition()))).collect();
     let parsed: Vec<std::result::Result<Parsed, DeadLetter>> = chunk
         .par_iter()
-        .map(|m| parse(&ctx.products, vendor_topics.contains(m.topic()), m.key(), m.payload()))
+        .map(|m| {
+            parse(&ctx.products, kinds.get(m.topic()).copied().unwrap_or(TopicKind::Products), m.key(), m.payload())
+        })
         .collect();
     let (mut applied, mut unchanged) = (0u64, 0u64);
     let mut dead = Vec::new();
@@ -553,6 +472,13 @@ fn apply(
             Ok(Parsed::ProductDelete(id, version)) => count(ctx.products.delete(&id, version)?),
             Ok(Parsed::Vendor(v)) => ctx.vendors.upsert(vec![*v])?.into_iter().for_each(&mut count),
             Ok(Parsed::VendorDelete(id, version)) => count(ctx.vendors.delete(&id, version)?),
+            // Its product and vendor must exist as written so far, this chunk's earlier messages
+            // included.
+            Ok(Parsed::Offer(o)) => match unknown_reference(&o, &ctx.products, &ctx.vendors) {
+                Some(letter) => dead.push((m.clone(), letter)),
+                None => ctx.offers.upsert(vec![*o])?.into_iter().for_each(&mut count),
+            },
+            Ok(Parsed::OfferDelete(id, version)) => count(ctx.offers.delete(&id, version)?),
             Err(letter) => dead.push((m.clone(), letter)),
         }
     }
@@ -565,52 +491,6 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use searchd_indexer::IndexConfig;
-
-    fn index() -> ProductIndex {
-        ProductIndex::in_memory(IndexConfig::small()).unwrap()
-    }
-
-    fn code(index: &ProductIndex, vendor: bool, key: Option<&str>, value: &str) -> &'static str {
-        match parse(index, vendor, key.map(str::as_bytes), Some(value.as_bytes())) {
-            Ok(_) => "ok",
-            Err(letter) => letter.code,
-        }
-    }
-
-    #[test]
-    fn every_kind_of_bad_message_has_its_reason() {
-        let index = index();
-        let up = r#"{"op":"upsert","product":{"id":"a","title":"Drill","version":2}}"#;
-        assert_eq!(code(&index, false, Some("a"), up), "ok");
-        assert_eq!(code(&index, false, None, up), "ok");
-        assert_eq!(code(&index, false, Some("b"), up), "key_mismatch");
-        assert_eq!(code(&index, false, Some("a"), "{not json"), "invalid_json");
-        assert_eq!(code(&index, false, Some("a"), ""), "empty_message");
-        assert_eq!(code(&index, false, Some("a"), r#"{"op":"merge","id":"a"}"#), "invalid_event");
-        assert_eq!(
-            code(&index, false, Some("a"), r#"{"op":"upsert","product":{"title":"x","version":1}}"#),
-            "invalid_event"
-        );
-        assert_eq!(
-            code(&index, false, Some("a"), r#"{"op":"upsert","product":{"id":"a","title":" ","version":1}}"#),
-            "invalid_document"
-        );
-        assert_eq!(
-            code(&index, false, Some("a"), r#"{"op":"upsert","product":{"id":"a","title":"x"}}"#),
-            "missing_version"
-        );
-        assert_eq!(code(&index, false, Some("a"), r#"{"op":"delete","id":"a","version":3}"#), "ok");
-        // A product event on a vendor topic is the wrong schema.
-        assert_eq!(code(&index, true, Some("a"), up), "invalid_event");
-        let vendor = r#"{"op":"upsert","vendor":{"id":"v","version":1,"name":"Acme","location":{"lat":1,"lon":2},"service_radius_km":5}}"#;
-        assert_eq!(code(&index, true, Some("v"), vendor), "ok");
-        let letter =
-            parse(&index, false, None, Some(br#"{"op":"upsert","product":{"id":"a","titel":"x","version":1}}"#))
-                .err()
-                .unwrap();
-        assert!(letter.reason.contains("product.titel") || letter.reason.contains("titel"), "{}", letter.reason);
-    }
 
     #[test]
     fn config_is_checked_only_when_on() {

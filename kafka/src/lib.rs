@@ -20,10 +20,12 @@
 
 mod config;
 mod consumer;
+mod parse;
 mod producer;
 
 pub use config::{KafkaConfig, StartFrom};
-pub use consumer::{DeadLetter, IngestHandle, IngestStatus, PartitionStatus, dlq_headers, ensure_topics, spawn};
+pub use consumer::{IngestHandle, IngestStatus, PartitionStatus, dlq_headers, ensure_topics, spawn};
+pub use parse::DeadLetter;
 pub use producer::{Delivered, EventProducer, PublishKind, PublishOptions, PublishSummary, publish};
 
 /// Errors of the ingester and the producer.

@@ -269,10 +269,14 @@ fn encode<T>(rows: Rows<T>, event: impl Fn(T) -> (String, serde_json::Result<Str
         .collect()
 }
 
-/// The id an event names (`product.id`, `vendor.id` or `id`), when the line is JSON.
+/// The id an event names (`product.id`, `vendor.id`, `offer.id` or `id`), when the line is JSON.
 fn event_key(line: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
-    let id = value.pointer("/product/id").or_else(|| value.pointer("/vendor/id")).or_else(|| value.get("id"))?;
+    let id = value
+        .pointer("/product/id")
+        .or_else(|| value.pointer("/vendor/id"))
+        .or_else(|| value.pointer("/offer/id"))
+        .or_else(|| value.get("id"))?;
     id.as_str().map(str::to_string)
 }
 
@@ -284,6 +288,7 @@ mod tests {
     fn keys_come_from_the_event() {
         assert_eq!(event_key(r#"{"op":"upsert","product":{"id":"p1","title":"x"}}"#).as_deref(), Some("p1"));
         assert_eq!(event_key(r#"{"op":"upsert","vendor":{"id":"v1"}}"#).as_deref(), Some("v1"));
+        assert_eq!(event_key(r#"{"op":"upsert","offer":{"id":"o1"}}"#).as_deref(), Some("o1"));
         assert_eq!(event_key(r#"{"op":"delete","id":"p2","version":3}"#).as_deref(), Some("p2"));
         assert_eq!(event_key("{broken"), None);
         assert_eq!(event_key(r#"{"op":"delete","id":7}"#), None);
