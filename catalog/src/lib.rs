@@ -59,7 +59,7 @@ pub use search::{
 pub use settings::Settings;
 pub use text::{Token, escape_html_into, fold, fold_into, tokenize};
 pub use vendor_search::{
-    MatchBreakdown, MatchFit, MatchHit, MatchResponse, Rfi, VendorHit, VendorSearchRequest, VendorSearchResponse,
-    VendorSort,
+    MatchBreakdown, MatchFit, MatchHit, MatchResponse, OfferFit, Rfi, VendorHit, VendorSearchRequest,
+    VendorSearchResponse, VendorSort,
 };
 pub use writes::{CatalogEvent, OfferEvent, VendorEvent, WriteOutcome};

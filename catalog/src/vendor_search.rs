@@ -206,13 +206,15 @@ pub struct Rfi {
     pub max_distance_km: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1)]
-    /// Units needed; validated, not ranked yet.
+    /// Units needed: a vendor's offer fits when its stock covers them.
     pub quantity: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0)]
-    /// Budget in the marketplace's currency; validated, not ranked yet.
+    /// Budget for the whole order in the marketplace's currency: an offer fits when its price
+    /// times `quantity` (1 when absent) is within it.
     pub budget: Option<f64>,
-    /// RFC 3339 date-time the work is needed by.
+    /// RFC 3339 date-time the work is needed by (in the future): an offer fits when its lead
+    /// time ends by then.
     #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub needed_by: Option<time::OffsetDateTime>,
@@ -263,6 +265,15 @@ impl Rfi {
         }
         Ok(())
     }
+
+    /// [`validate`](Self::validate), and `needed_by` after `now` (Unix seconds).
+    pub fn validate_at(&self, now: i64) -> Result<()> {
+        self.validate()?;
+        if self.needed_by.is_some_and(|by| by.unix_timestamp() <= now) {
+            return Err(Error::invalid("needed_by", "must be in the future"));
+        }
+        Ok(())
+    }
 }
 
 /// Why a vendor matched: each component is already weighted, and they sum to the score.
@@ -274,11 +285,15 @@ impl Rfi {
 ///   edge of its area; a location only a delivery zone serves counts as half way
 ///   ([`MatchBreakdown::IN_ZONE`]);
 /// - `rating`: 0.10 × the Bayesian-averaged rating / 5 (prior 3.5 over 10 reviews);
-/// - `availability`: 0.10 when the vendor takes new work.
+/// - `availability`: 0.10 when the vendor takes new work;
+/// - `supply`: 0.25 × the share of the request's asks (`quantity`, `budget`, `needed_by`) that the
+///   vendor's best in-stock offer of a product in the requested category meets (`offer_fit` says
+///   which), or 0.25 for having such an offer when the request asks none of them; 0 without one.
 ///
 /// Only vendors that fit are listed (`fit`): in the request's category, below it or under the
-/// same top level, or, failing that, with a text relevance of at least [`MatchBreakdown::MIN_TEXT_FIT`]
-/// of the best candidate's. A request no vendor fits gets no hits rather than filler.
+/// same top level, selling products in it, or, failing that, with a text relevance of at least
+/// [`MatchBreakdown::MIN_TEXT_FIT`] of the best candidate's. A request no vendor fits gets no hits
+/// rather than filler.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MatchBreakdown {
     /// Why the vendor is listed.
@@ -294,6 +309,47 @@ pub struct MatchBreakdown {
     pub rating: f64,
     /// `AVAILABILITY` when the vendor takes new work.
     pub availability: f64,
+    /// `SUPPLY` × the share of the request's asks the vendor's best offer meets.
+    pub supply: f64,
+    /// Which asks that offer meets, when the vendor has one in the category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_fit: Option<OfferFit>,
+}
+
+/// Which of a request's asks an offer meets; `None` where the request does not ask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct OfferFit {
+    /// Its stock covers `quantity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<bool>,
+    /// Its price × `quantity` is within `budget`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<bool>,
+    /// Its lead time ends by `needed_by`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_time: Option<bool>,
+}
+
+impl OfferFit {
+    /// What `offer` meets of `rfi`'s asks, `now` (Unix seconds) being when the order is placed.
+    pub fn of(offer: &crate::Offer, rfi: &Rfi, now: i64) -> Self {
+        let units = rfi.quantity.unwrap_or(1);
+        Self {
+            quantity: rfi.quantity.map(|q| offer.stock >= q),
+            budget: rfi.budget.map(|b| offer.price * units as f64 <= b),
+            on_time: rfi.needed_by.map(|by| {
+                let days = (by.unix_timestamp() - now).div_euclid(86_400);
+                i64::from(offer.lead_time_days) <= days
+            }),
+        }
+    }
+
+    /// The share of the asks met (1 when there are none).
+    pub fn share(&self) -> f64 {
+        let asks = [self.quantity, self.budget, self.on_time];
+        let asked = asks.iter().flatten().count();
+        if asked == 0 { 1.0 } else { asks.iter().flatten().filter(|met| **met).count() as f64 / asked as f64 }
+    }
 }
 
 impl MatchBreakdown {
@@ -313,6 +369,8 @@ impl MatchBreakdown {
     pub const RATING: f64 = 0.10;
     /// Weight of availability.
     pub const AVAILABILITY: f64 = 0.10;
+    /// Weight of what the vendor's offers can supply.
+    pub const SUPPLY: f64 = 0.25;
     /// The prior mean rating the average is pulled towards.
     pub const RATING_PRIOR: f64 = 3.5;
     /// How many reviews the prior is worth.
@@ -320,7 +378,7 @@ impl MatchBreakdown {
 
     /// The match score: the components' sum.
     pub fn total(&self) -> f64 {
-        self.text + self.category + self.distance + self.rating + self.availability
+        self.text + self.category + self.distance + self.rating + self.availability + self.supply
     }
 }
 
@@ -330,6 +388,8 @@ impl MatchBreakdown {
 pub enum MatchFit {
     /// In the request's category, below it, or under the same top-level category.
     Category,
+    /// Outside it, but selling products in it (its offers).
+    Offers,
     /// Outside it, but its text relevance is at least [`MatchBreakdown::MIN_TEXT_FIT`] of the
     /// best candidate's.
     Text,
@@ -349,6 +409,9 @@ pub struct MatchHit {
     pub score: f64,
     /// The score's components.
     pub breakdown: MatchBreakdown,
+    /// The vendor's best offer of a product in the requested category, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<crate::Offer>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]

@@ -45,7 +45,7 @@ pub use ingest::{
     decompressed, ingest, read_products,
 };
 pub use offers::ingest::{OFFER_FIELDS, ReferenceCheck, ingest_offers, json_offer};
-pub use offers::{NearOffers, OfferIndex};
+pub use offers::{NearOffers, OfferIndex, Supply};
 pub use search::{Candidate, Preview, QueryCounts, ScoredId};
 pub use settings::{Applied, Served, check_settings};
 pub use snapshot::CopiedIndex;

@@ -310,6 +310,27 @@ pub(crate) fn id_at(searcher: &Searcher, address: DocAddress) -> Result<String> 
     Ok(id)
 }
 
+/// The terms of a string column's ordinals, in the order given: each dictionary block is
+/// decoded once for all the ordinals in it (looking each up alone decodes its block from the
+/// start every time, about 10 µs apiece in a dictionary of 30,000 ids).
+pub(crate) fn terms_of(column: &tantivy::columnar::StrColumn, ords: &[u64]) -> Result<Vec<String>> {
+    let mut order: Vec<usize> = (0..ords.len()).collect();
+    order.sort_unstable_by_key(|&i| ords[i]);
+    let sorted: Vec<u64> = order.iter().map(|&i| ords[i]).collect();
+    let mut found = Vec::with_capacity(sorted.len());
+    column
+        .dictionary()
+        .sorted_ords_to_term_cb(&sorted, |bytes| found.push(String::from_utf8_lossy(bytes).into_owned()))?;
+    if found.len() != ords.len() {
+        return Err(Error::Internal("a term ordinal is not in its column's dictionary".into()));
+    }
+    let mut out = vec![String::new(); ords.len()];
+    for (i, term) in order.into_iter().zip(found) {
+        out[i] = term;
+    }
+    Ok(out)
+}
+
 /// A document's stored JSON source, parsed.
 pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(
     doc: &TantivyDocument,

@@ -236,3 +236,104 @@ fn offer_conditions_hold_for_one_offer() {
     assert_eq!(found("offer.lead_time_days <= 2"), Vec::<String>::new());
     assert_eq!(found("offer.price < 50"), ["drill"]);
 }
+
+/// Matching with offers: of two vendors equal but for their offers, the one whose offer covers
+/// the request's quantity, budget and date ranks first, and each breakdown says which asks its
+/// best offer meets; a vendor outside the category that sells products in it is listed for its
+/// offers; a vendor without offers gets no supply.
+#[test]
+fn matching_ranks_vendors_whose_offers_meet_the_request_first() {
+    let config = IndexConfig::small();
+    let mut drill = Product::new("drill", "Cordless drill");
+    drill.category = vec!["Tools".into(), "Drills".into()];
+    let mut saw = Product::new("saw", "Circular saw");
+    saw.category = vec!["Tools".into(), "Saws".into()];
+    let products = super::index_of([drill, saw]);
+    let here = GeoPoint { lat: 48.86, lon: 2.34 };
+    let vendor = |id: &str, category: &str| {
+        let mut v = Vendor::new(id, format!("Vendor {id}"), here, 50.0);
+        v.categories = vec![category.into()];
+        v.description = "power tools for trade customers".into();
+        v
+    };
+    let vendors = VendorIndex::in_memory(&config).unwrap();
+    // "short" first: with equal scores, document order would put it first.
+    let all = [
+        vendor("short", "Tools/Drills"),
+        vendor("plain", "Tools/Drills"),
+        vendor("able", "Tools/Drills"),
+        vendor("garden", "Garden/Hoses"),
+    ];
+    vendors.upsert(all.to_vec()).unwrap();
+    vendors.commit().unwrap();
+    let offers = OfferIndex::in_memory(&config).unwrap();
+    let offer = |id: &str, product: &str, vendor: &str, price: f64, stock: u64, lead_time_days: u32| Offer {
+        stock,
+        lead_time_days,
+        ..Offer::new(id, product, vendor, price)
+    };
+    offers
+        .upsert(vec![
+            offer("a1", "drill", "able", 8.0, 100, 2),
+            offer("s1", "drill", "short", 60.0, 3, 30),
+            offer("g1", "drill", "garden", 9.0, 80, 1),
+            offer("a-saw", "saw", "able", 1.0, 1_000, 0),
+        ])
+        .unwrap();
+    offers.commit().unwrap();
+    let now = 1_800_000_000;
+    let rfi = |asks: bool| searchd_catalog::Rfi {
+        category: "Tools/Drills".into(),
+        description: "cordless drills for a building site".into(),
+        location: here,
+        max_distance_km: Some(100.0),
+        quantity: asks.then_some(50),
+        budget: asks.then_some(500.0),
+        needed_by: asks.then(|| time::OffsetDateTime::from_unix_timestamp(now + 7 * 86_400).unwrap()),
+        language: None,
+        filter: None,
+        limit: 10,
+    };
+    let matched = |rfi: &searchd_catalog::Rfi| {
+        rfi.validate_at(now).unwrap();
+        let supply = offers.supply(&products, rfi, now).unwrap();
+        let mut response = vendors.match_rfi_with(rfi, Some(&supply.fits())).unwrap();
+        supply.attach(&mut response.hits).unwrap();
+        response
+    };
+    let response = matched(&rfi(true));
+    let order: Vec<&str> = response.hits.iter().map(|h| h.vendor.id.as_str()).collect();
+    assert_eq!(order[0], "able", "{order:?}");
+    let by_id = |id: &str| response.hits.iter().find(|h| h.vendor.id == id).unwrap();
+    let (able, short, plain) = (by_id("able"), by_id("short"), by_id("plain"));
+    let fit = |q, b, t| searchd_catalog::OfferFit { quantity: Some(q), budget: Some(b), on_time: Some(t) };
+    assert_eq!(able.breakdown.offer_fit, Some(fit(true, true, true)));
+    assert_eq!(able.offer.as_ref().unwrap().id, "a1", "the saw is not in the category");
+    assert!((able.breakdown.supply - searchd_catalog::MatchBreakdown::SUPPLY).abs() < 1e-12);
+    assert_eq!(short.breakdown.offer_fit, Some(fit(false, false, false)));
+    assert_eq!(short.breakdown.supply, 0.0);
+    assert!(able.score > short.score && able.score > plain.score);
+    assert_eq!((plain.breakdown.offer_fit, plain.offer.as_ref()), (None, None));
+    let garden = by_id("garden");
+    assert_eq!(garden.breakdown.fit, searchd_catalog::MatchFit::Offers);
+    assert!(
+        (garden.score
+            - garden.breakdown.supply
+            - garden.breakdown.text
+            - garden.breakdown.category
+            - garden.breakdown.distance
+            - garden.breakdown.rating
+            - garden.breakdown.availability)
+            .abs()
+            < 1e-12
+    );
+    // Asking nothing: any offer in the category is worth the whole supply weight.
+    let response = matched(&rfi(false));
+    let short = response.hits.iter().find(|h| h.vendor.id == "short").unwrap();
+    assert_eq!(short.breakdown.offer_fit, Some(searchd_catalog::OfferFit::default()));
+    assert!((short.breakdown.supply - searchd_catalog::MatchBreakdown::SUPPLY).abs() < 1e-12);
+    // A date that has passed is refused, naming the field.
+    let mut late = rfi(true);
+    late.needed_by = Some(time::OffsetDateTime::from_unix_timestamp(now - 1).unwrap());
+    assert_eq!(late.validate_at(now).unwrap_err().param(), "needed_by");
+}

@@ -126,3 +126,34 @@ async fn near_search_errors_name_the_parameter() {
     let by_distance = get(&app, "/v1/products/search?near=48.8,2.3&sort=distance:asc").await;
     assert_eq!(by_distance.status, 200, "{:?}", by_distance.json);
 }
+
+#[tokio::test]
+async fn matching_shows_what_a_vendors_offers_can_supply() {
+    let app = market();
+    let written = put(
+        &app,
+        "o-9",
+        json!({"product_id": "demo-0001", "vendor_id": "vendor-001", "price": 90, "stock": 20, "lead_time_days": 2}),
+    )
+    .await;
+    assert_eq!(written.status, 200, "{:?}", written.json);
+    let rfi = |needed_by: &str| {
+        json!({"category": "Tools/Power Tools", "description": "cordless drills for a building site",
+            "location": {"lat": 40.65, "lon": -74.07}, "quantity": 5, "budget": 1000, "needed_by": needed_by})
+        .to_string()
+    };
+    let matched = send_json(&app, Method::POST, "/v1/vendors/match", &rfi("2099-01-01T00:00:00Z")).await;
+    assert_eq!(matched.status, 200, "{:?}", matched.json);
+    let hit = matched.json["hits"].as_array().unwrap().iter().find(|h| h["vendor"]["id"] == "vendor-001").unwrap();
+    assert_eq!(hit["breakdown"]["offer_fit"], json!({"quantity": true, "budget": true, "on_time": true}));
+    assert_eq!(hit["offer"]["id"], "o-9");
+    assert!(hit["breakdown"]["supply"].as_f64().unwrap() > 0.2, "{hit}");
+    let late = send_json(&app, Method::POST, "/v1/vendors/match", &rfi("2001-01-01T00:00:00Z")).await;
+    assert_eq!(
+        (late.status.as_u16(), late.json["code"].as_str()),
+        (400, Some("invalid_match_needed_by")),
+        "{:?}",
+        late.json
+    );
+    assert_eq!(late.json["field"], "needed_by");
+}

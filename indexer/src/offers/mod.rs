@@ -16,8 +16,10 @@ use crate::{Error, Result};
 
 pub(crate) mod ingest;
 mod near;
+mod supply;
 
 pub use near::NearOffers;
+pub use supply::Supply;
 
 /// Column names of the offer index.
 pub(crate) mod column {

@@ -158,13 +158,11 @@ impl OfferIndex {
                     }
                 }
             }
-            let mut product = String::new();
-            for (o, candidate) in local {
-                product.clear();
-                products.ord_to_str(o, &mut product)?;
+            let (ords, candidates): (Vec<u64>, Vec<Best>) = local.into_iter().unzip();
+            for (product, candidate) in crate::writer::terms_of(&products, &ords)?.into_iter().zip(candidates) {
                 match best.get_mut(product.as_str()) {
                     None => {
-                        best.insert(product.clone(), candidate);
+                        best.insert(product, candidate);
                     }
                     Some(held) => {
                         let id_of =

@@ -367,29 +367,31 @@ impl VendorIndex {
         Ok((total, self.hit_ids(&searcher, top)?))
     }
 
-    /// The hits with their ids, read from the id fast field.
+    /// The hits with their ids, read from the id fast field (each segment's ordinals looked up
+    /// together).
     fn hit_ids(&self, searcher: &tantivy::Searcher, top: Vec<GeoHit>) -> Result<Vec<GeoHitId>> {
-        let mut out = Vec::with_capacity(top.len());
-        let mut id = String::new();
-        let mut columns = HashMap::new();
-        for h in top {
-            let ids = match columns.entry(h.address.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                    searcher
-                        .segment_reader(h.address.segment_ord)
-                        .fast_fields()
-                        .str(crate::schema::ID)?
-                        .ok_or_else(|| Error::Internal("id is not a fast field".into()))?,
-                ),
-            };
-            id.clear();
-            if let Some(ord) = ids.term_ords(h.address.doc_id).next() {
-                ids.ord_to_str(ord, &mut id)?;
+        let mut ids = vec![String::new(); top.len()];
+        let mut by_segment: HashMap<SegmentOrdinal, Vec<(usize, u64)>> = HashMap::new();
+        for (i, h) in top.iter().enumerate() {
+            let column = searcher.segment_reader(h.address.segment_ord).fast_fields().str(crate::schema::ID)?;
+            let column = column.ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
+            if let Some(ord) = column.term_ords(h.address.doc_id).next() {
+                by_segment.entry(h.address.segment_ord).or_default().push((i, ord));
             }
-            out.push(GeoHitId { id: id.clone(), distance_km: h.distance_km, nearest_branch: h.branch, score: h.score });
         }
-        Ok(out)
+        for (segment, wanted) in by_segment {
+            let column = searcher.segment_reader(segment).fast_fields().str(crate::schema::ID)?;
+            let column = column.ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
+            let ords: Vec<u64> = wanted.iter().map(|(_, ord)| *ord).collect();
+            for ((i, _), id) in wanted.iter().zip(crate::writer::terms_of(&column, &ords)?) {
+                ids[*i] = id;
+            }
+        }
+        Ok(top
+            .into_iter()
+            .zip(ids)
+            .map(|(h, id)| GeoHitId { id, distance_km: h.distance_km, nearest_branch: h.branch, score: h.score })
+            .collect())
     }
 
     /// The words of `q` (plain text: no query syntax), each matching the name (weighted twice),

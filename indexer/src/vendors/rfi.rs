@@ -1,23 +1,50 @@
 //! Vendor matching for another service's request for information (RFI): candidates by text,
 //! category and distance, ranked by the documented blend of [`MatchBreakdown`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use searchd_catalog::geo::{GeoRect, cover, haversine_km};
 use searchd_catalog::zones::Reach;
-use searchd_catalog::{GeoPoint, MatchBreakdown, MatchFit, MatchHit, MatchResponse, Rfi, bayesian_average};
+use searchd_catalog::{GeoPoint, MatchBreakdown, MatchFit, MatchHit, MatchResponse, OfferFit, Rfi, bayesian_average};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, Term};
 
 use crate::Result;
 use crate::any_term::AnyTermQuery;
 
 use super::coverage::{self, SegmentCoverage};
 use super::{MAX_COVER_CELLS, VendorIndex};
+
+impl VendorIndex {
+    /// The vendor documents of `supply`'s vendors, with what each can supply.
+    fn supplied(
+        &self,
+        searcher: &tantivy::Searcher,
+        supply: &HashMap<String, OfferFit>,
+    ) -> Result<HashMap<DocAddress, OfferFit>> {
+        let mut out = HashMap::with_capacity(supply.len());
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let index = segment.inverted_index(self.fields.id)?;
+            let alive = segment.alive_bitset();
+            for (id, fit) in supply {
+                let term = Term::from_field_text(self.fields.id, id);
+                let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else { continue };
+                while postings.doc() != tantivy::TERMINATED {
+                    if !alive.is_some_and(|a| a.is_deleted(postings.doc())) {
+                        out.insert(DocAddress::new(ord as u32, postings.doc()), *fit);
+                    }
+                    postings.advance();
+                }
+            }
+        }
+        Ok(out)
+    }
+}
 
 /// Half the Earth's circumference: no limit.
 const ANY_DISTANCE_KM: f64 = 20_016.0;
@@ -29,6 +56,14 @@ impl VendorIndex {
     /// location (its own radius, a branch's, or a delivery zone). Every candidate is scored from fast fields and postings inside the collector;
     /// only the returned vendors are loaded.
     pub fn match_rfi(&self, rfi: &Rfi) -> Result<MatchResponse> {
+        self.match_rfi_with(rfi, None)
+    }
+
+    /// [`Self::match_rfi`] with what vendors can supply from their offers (by vendor id: what
+    /// its best offer in the category meets, see `OfferIndex::supply`): such a vendor is a
+    /// candidate too, and `supply` in its breakdown scores that fit. The hits' `offer` is the
+    /// caller's to fill.
+    pub fn match_rfi_with(&self, rfi: &Rfi, supply: Option<&HashMap<String, OfferFit>>) -> Result<MatchResponse> {
         rfi.validate()?;
         let started = Instant::now();
         let f = self.fields;
@@ -41,6 +76,15 @@ impl VendorIndex {
         let category = TermQuery::new(Term::from_facet(f.category, &top_level), IndexRecordOption::Basic);
         let mut relevant: Vec<(Occur, Box<dyn Query>)> = self.description_terms(&searcher, rfi)?;
         relevant.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))));
+        // Vendors selling products in the category, by id.
+        let supplied = match supply {
+            Some(supply) => self.supplied(&searcher, supply)?,
+            None => HashMap::new(),
+        };
+        if let Some(supply) = supply.filter(|s| !s.is_empty()) {
+            let ids = supply.keys().map(|id| Term::from_field_text(f.id, id));
+            relevant.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(AnyTermQuery::new(ids)), 0.0))));
+        }
         let relevant = BooleanQuery::new(relevant);
         // Candidates: with a maximum distance, the vendors with a branch in the cells around the
         // location; without, those whose service cells hold it (when every vendor has them). One
@@ -70,7 +114,7 @@ impl VendorIndex {
         let best_text = candidates.iter().map(|c| f64::from(c.text)).fold(0.0, f64::max);
         // Only the vendors that fit: no filler after the real matches.
         let mut scored: Vec<(MatchBreakdown, &Candidate)> =
-            candidates.iter().filter_map(|c| Some((c.breakdown(best_text)?, c))).collect();
+            candidates.iter().filter_map(|c| Some((c.breakdown(best_text, supplied.get(&c.address))?, c))).collect();
         let fitting = scored.len() as u64;
         scored.sort_by(|(a, ca), (b, cb)| {
             b.total()
@@ -88,6 +132,7 @@ impl VendorIndex {
                     nearest_branch: c.branch,
                     score: breakdown.total(),
                     breakdown,
+                    offer: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -142,13 +187,15 @@ struct Candidate {
 impl Candidate {
     /// The weighted components (documented on [`MatchBreakdown`]); `None` when the vendor does
     /// not fit.
-    fn breakdown(&self, best_text: f64) -> Option<MatchBreakdown> {
+    fn breakdown(&self, best_text: f64, supplied: Option<&OfferFit>) -> Option<MatchBreakdown> {
         let (prior, weight) = (MatchBreakdown::RATING_PRIOR, MatchBreakdown::RATING_PRIOR_REVIEWS);
         let reviews = if self.rating.is_some() { self.reviews as f64 } else { 0.0 };
         let rating = bayesian_average(self.rating.unwrap_or(prior), reviews, prior, weight) / 5.0;
         let text = if best_text > 0.0 { f64::from(self.text) / best_text } else { 0.0 };
         let fit = if self.category > 0.0 {
             MatchFit::Category
+        } else if supplied.is_some() {
+            MatchFit::Offers
         } else if text >= MatchBreakdown::MIN_TEXT_FIT {
             MatchFit::Text
         } else {
@@ -161,6 +208,8 @@ impl Candidate {
             distance: MatchBreakdown::DISTANCE * self.closeness,
             rating: MatchBreakdown::RATING * rating,
             availability: if self.available { MatchBreakdown::AVAILABILITY } else { 0.0 },
+            supply: supplied.map_or(0.0, |s| MatchBreakdown::SUPPLY * s.share()),
+            offer_fit: supplied.copied(),
         })
     }
 }

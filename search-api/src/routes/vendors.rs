@@ -275,7 +275,7 @@ fn match_error(field: &str, message: impl Into<String>) -> ApiError {
     request_body(content = Rfi, example = json!({
         "category": "Industrial/Machining", "description": "500 anodised aluminium brackets, CNC milled",
         "location": {"lat": 48.2082, "lon": 16.3738}, "max_distance_km": 400, "quantity": 500, "budget": 6000,
-        "needed_by": "2026-12-15T00:00:00Z", "language": "en", "limit": 5})),
+        "needed_by": "2027-06-30T00:00:00Z", "language": "en", "limit": 5})),
     responses(
         (status = 200, description = "Vendors ranked, each with its score breakdown", body = MatchResponse),
         (status = 400, description = "Malformed JSON or a bad field (`field` gives its path)", body = ErrorBody),
@@ -295,13 +295,19 @@ pub async fn match_vendors(State(state): State<AppState>, req: Request) -> ApiRe
         let field = field_at_fault(&e.path, &e.message, "body");
         match_error(&field, format!("`{field}`: {}", e.message))
     })?;
-    let response = tokio::task::spawn_blocking(move || state.vendors.match_rfi(&rfi))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e {
-            searchd_indexer::Error::Invalid(e) => match_error(e.param(), e.to_string()),
-            other => other.into(),
-        })?;
+    // What each vendor's offers in the category can supply counts too (quantity, budget, date).
+    let matched = move || -> searchd_indexer::Result<MatchResponse> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        rfi.validate_at(now)?;
+        let supply = state.offers.supply(&state.index, &rfi, now)?;
+        let mut response = state.vendors.match_rfi_with(&rfi, Some(&supply.fits()))?;
+        supply.attach(&mut response.hits)?;
+        Ok(response)
+    };
+    let response = tokio::task::spawn_blocking(matched).await.map_err(ApiError::internal)?.map_err(|e| match e {
+        searchd_indexer::Error::Invalid(e) => match_error(e.param(), e.to_string()),
+        other => other.into(),
+    })?;
     Ok(Json(response))
 }
 
