@@ -146,6 +146,7 @@ fn a_paris_espresso_request_lists_the_paris_vendor_first_and_only_vendors_that_f
                 assert!(words.iter().any(|w| text.contains(w)), "{:?}", hit.vendor);
                 assert!(hit.breakdown.text >= 0.35 * 0.2 - 1e-9, "{:?}", hit.breakdown);
             }
+            MatchFit::Offers => panic!("matching without offers lists no vendor for its offers: {:?}", hit.vendor),
         }
     }
     assert!(answer.hits.len() <= answer.candidates as usize);
