@@ -48,6 +48,7 @@ fn search(
     let near = offers
         .near(
             vendors,
+            products,
             request.near.expect("near"),
             &request.offer_conditions().expect("conditions"),
             request.offer_sort,
@@ -135,12 +136,13 @@ fn offers(c: &mut Criterion) {
     summary("  stage: vendors serving the point", &mut samples, count, "vendors");
     let none = searchd_catalog::near::OfferConditions::default();
     let sort = searchd_catalog::near::OfferSort::Price;
-    let (mut samples, count) = timed(&points, |&p| offers.near(&vendors, p, &none, sort).expect("near").len() as u64);
+    let (mut samples, count) =
+        timed(&points, |&p| offers.near(&vendors, &products, p, &none, sort).expect("near").len() as u64);
     summary("  stage: + their offers, best per product", &mut samples, count, "products");
     let tables: Vec<(SearchRequest, searchd_indexer::NearOffers)> = browse
         .iter()
         .take(500)
-        .map(|r| (r.clone(), offers.near(&vendors, r.near.expect("near"), &none, sort).expect("near")))
+        .map(|r| (r.clone(), offers.near(&vendors, &products, r.near.expect("near"), &none, sort).expect("near")))
         .collect();
     let (mut samples, count) =
         timed(&tables, |(r, near)| products.search_near(r, &ranker, near).expect("search").total_hits);

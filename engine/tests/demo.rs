@@ -181,8 +181,9 @@ fn demo_offers_name_demo_products_and_vendors_and_serve_paris() {
     assert_eq!(demo::load_offers(&offer_index).unwrap(), offers.len());
     let paris = searchd_catalog::GeoPoint { lat: 48.8566, lon: 2.3522 };
     let request = SearchRequest { q: "espresso".into(), near: Some(paris), ..SearchRequest::default() };
-    let near =
-        offer_index.near(&vendor_index, paris, &request.offer_conditions().unwrap(), request.offer_sort).unwrap();
+    let near = offer_index
+        .near(&vendor_index, &index, paris, &request.offer_conditions().unwrap(), request.offer_sort)
+        .unwrap();
     let response = index.search_near(&request, &ranker(), &near).unwrap();
     assert!(response.total_hits > 0, "an espresso machine is sold near Paris");
     for hit in &response.hits {

@@ -15,11 +15,27 @@ use crate::schema;
 /// Ids of one segment's documents: `terms[ords[doc]]`.
 #[derive(Debug)]
 pub(crate) struct IdTable {
+    /// The segment's ids, sorted (the id column's dictionary).
     pub(crate) terms: Vec<Box<str>>,
+    /// Per document, its id's ordinal in `terms` (`u32::MAX`: none).
     pub(crate) ords: Vec<u32>,
+    /// Per ordinal, the last document holding it (a later write of an id in the same segment
+    /// comes after the one it replaced).
+    pub(crate) docs: Vec<u32>,
 }
 
 impl IdTable {
+    /// The table of `ords` over `terms`.
+    pub(crate) fn new(terms: Vec<Box<str>>, ords: Vec<u32>) -> Self {
+        let mut docs = vec![u32::MAX; terms.len()];
+        for (doc, ord) in ords.iter().enumerate() {
+            if let Some(slot) = docs.get_mut(*ord as usize) {
+                *slot = doc as u32;
+            }
+        }
+        Self { terms, ords, docs }
+    }
+
     pub(crate) fn get(&self, doc: tantivy::DocId) -> Option<&str> {
         let ord = *self.ords.get(doc as usize)?;
         self.terms.get(ord as usize).map(|t| &**t)

@@ -161,7 +161,7 @@ proptest! {
         let request = SearchRequest { near: Some(p), filter, offer_sort, sort, per_page: 100, ..SearchRequest::default() };
         let want = brute_force(market, p, &request, &|product| brand.is_none() || product.brand == brand);
 
-        let near = market.offers.near(&market.vendors, p, &request.offer_conditions().unwrap(), offer_sort).unwrap();
+        let near = market.offers.near(&market.vendors, &market.products, p, &request.offer_conditions().unwrap(), offer_sort).unwrap();
         let ranker = super::scorer();
         let response = market.products.search_near(&request, &ranker, &near).unwrap();
         prop_assert_eq!(response.total_hits as usize, want.len(), "at {:?} with {:?}", p, request.filter.as_ref().map(|f| f.to_string()));
@@ -213,7 +213,8 @@ fn offer_conditions_hold_for_one_offer() {
             filter: Some(Filter::parse(filter).unwrap()),
             ..SearchRequest::default()
         };
-        let near = offers.near(&vendors, here, &request.offer_conditions().unwrap(), request.offer_sort).unwrap();
+        let near =
+            offers.near(&vendors, &products, here, &request.offer_conditions().unwrap(), request.offer_sort).unwrap();
         let mut ids: Vec<String> = products
             .search_near(&request, &super::scorer(), &near)
             .unwrap()
@@ -235,6 +236,15 @@ fn offer_conditions_hold_for_one_offer() {
     vendors.commit().unwrap();
     assert_eq!(found("offer.lead_time_days <= 2"), Vec::<String>::new());
     assert_eq!(found("offer.price < 50"), ["drill"]);
+    // A product written again is in a new segment, where its offers find it; a deleted
+    // product's offers find nothing.
+    let drill = Product::new("drill", "Cordless drill, new model");
+    products.apply(searchd_catalog::CatalogEvent::Upsert { product: drill }).unwrap();
+    products.commit().unwrap();
+    assert_eq!(found("offer.price < 50"), ["drill"]);
+    products.apply(searchd_catalog::CatalogEvent::Delete { id: "drill".into(), version: 0 }).unwrap();
+    products.commit().unwrap();
+    assert_eq!(found("offer.price < 50"), Vec::<String>::new());
 }
 
 /// Matching with offers: of two vendors equal but for their offers, the one whose offer covers

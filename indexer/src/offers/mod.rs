@@ -1,7 +1,9 @@
 //! The offer index: vendors' offers of products, in a Tantivy index of their own with the
 //! versioned writes every searchd index has. An offer's numbers (price, stock, lead time,
 //! condition) are fast columns, and its vendor is indexed, so the offers of the vendors serving
-//! a point are read from those vendors' postings alone ([`near`]).
+//! a point are read from those vendors' postings alone ([`near`]). Documents are kept sorted by
+//! a digest of their vendor, so a vendor's offers are neighbours: a search reads a few compact
+//! runs of each column rather than a cache miss per offer.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -15,7 +17,8 @@ use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, pars
 use crate::{Error, Result};
 
 pub(crate) mod ingest;
-mod near;
+mod join;
+pub(crate) mod near;
 mod supply;
 
 pub use near::NearOffers;
@@ -43,7 +46,24 @@ struct OfferFields {
     lead_time: Field,
     condition: Field,
     currency: Field,
+    /// [`vendor_key`] of the vendor: the index keeps documents sorted by it.
+    vendor_key: Field,
     source: Field,
+}
+
+const VENDOR_KEY: &str = "vendor_key";
+
+/// The key offers are sorted by: a digest of their vendor's id, the same in every process.
+fn vendor_key(vendor_id: &str) -> u64 {
+    crate::writer::entry_digest(vendor_id, 0)
+}
+
+/// Offer documents sorted by [`vendor_key`] (in each segment and across merges).
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        sort_by_field: Some(tantivy::IndexSortByField { field: VENDOR_KEY.into(), order: tantivy::Order::Asc }),
+        ..tantivy::IndexSettings::default()
+    }
 }
 
 impl OfferFields {
@@ -59,6 +79,7 @@ impl OfferFields {
             lead_time: b.add_u64_field(column::LEAD_TIME, FAST),
             condition: b.add_u64_field(column::CONDITION, FAST),
             currency: b.add_text_field(column::CURRENCY, STRING | FAST),
+            vendor_key: b.add_u64_field(VENDOR_KEY, FAST),
             source: b.add_text_field("source", STORED),
         };
         (b.build(), fields)
@@ -89,6 +110,8 @@ pub struct OfferIndex {
     reader: IndexReader,
     fields: OfferFields,
     state: Mutex<VersionedWriter>,
+    /// Offered products as product documents, per pair of segments.
+    joins: join::KeptJoins,
 }
 
 impl std::fmt::Debug for OfferIndex {
@@ -101,19 +124,26 @@ impl OfferIndex {
     /// Opens the offer index in `dir`, creating it when the folder holds none.
     pub fn open(dir: &Path, config: &IndexConfig) -> Result<Self> {
         let (schema, fields) = OfferFields::schema();
-        let index = open_dir(dir, schema, tantivy::IndexSettings::default())?;
+        let index = open_dir(dir, schema, settings())?;
         Self::with_index(index, fields, config, &dir.display().to_string())
     }
 
     /// A throw-away offer index in memory, for tests and benches.
     pub fn in_memory(config: &IndexConfig) -> Result<Self> {
         let (schema, fields) = OfferFields::schema();
-        Self::with_index(Index::create_in_ram(schema), fields, config, "memory")
+        let index = Index::builder().schema(schema).settings(settings()).create_in_ram()?;
+        Self::with_index(index, fields, config, "memory")
     }
 
     fn with_index(index: Index, fields: OfferFields, config: &IndexConfig, location: &str) -> Result<Self> {
         let Opened { writer, reader, .. } = open_parts(&index, config, location, fields.id)?;
-        Ok(Self { config: config.clone(), reader, fields, state: Mutex::new(writer) })
+        Ok(Self {
+            config: config.clone(),
+            reader,
+            fields,
+            state: Mutex::new(writer),
+            joins: join::KeptJoins::default(),
+        })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, VersionedWriter>> {
@@ -162,6 +192,7 @@ impl OfferIndex {
         if let Some(currency) = &offer.currency {
             doc.add_text(f.currency, currency);
         }
+        doc.add_u64(f.vendor_key, vendor_key(&offer.vendor_id));
         doc.add_text(f.source, serde_json::to_string(offer)?);
         Ok(doc)
     }

@@ -1,112 +1,137 @@
 //! The offers serving a shopper's point: the vendors serving it come from the vendor index's
 //! service cells ([`VendorIndex::serving`]); their offers from each vendor's postings in the
-//! offer index. Each offer in stock and meeting the filter's offer conditions is a candidate,
-//! and each product keeps its best by the request's [`OfferSort`] and the count of candidates.
+//! offer index. Each offer in stock and meeting the filter's offer conditions is a candidate for
+//! its product, found as a product document through the kept [`join`](super::join) (no string
+//! is read per offer); each product keeps its best candidate by the request's [`OfferSort`] and
+//! the count of candidates. The product search then keeps those documents only.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use searchd_catalog::GeoPoint;
 use searchd_catalog::near::{NearOffer, OfferConditions, OfferKey, OfferRow, OfferSort};
-use searchd_catalog::{GeoPoint, SearchHit};
+use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
+use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, Term};
 
 use super::{OfferIndex, column, condition_of};
-use crate::{Error, Result, VendorIndex};
+use crate::{Error, ProductIndex, Result, VendorIndex};
 
 /// A product's best serving offer and how many serve.
 #[derive(Debug, Clone)]
 pub(crate) struct Best {
     address: DocAddress,
-    /// The offer's id (read only to break ties, and for the hit).
+    /// The offer's id (read only to break ties).
     id: Option<String>,
     pub(crate) key: OfferKey,
     /// Index of the vendor in [`NearOffers::vendors`].
     vendor: usize,
-    pub(crate) count: u64,
+    count: u64,
 }
 
-/// The offers serving a point, best per product (see the module documentation).
+/// One product segment's documents with a serving offer, sorted, with their best offers.
+#[derive(Debug, Default)]
+pub(crate) struct SegmentNear {
+    pub(crate) docs: Vec<DocId>,
+    best: Vec<Best>,
+}
+
+impl SegmentNear {
+    /// The best serving offer of `doc`, when it has one.
+    pub(crate) fn best(&self, doc: DocId) -> Option<&Best> {
+        self.docs.binary_search(&doc).ok().map(|i| &self.best[i])
+    }
+}
+
+/// [`SegmentNear`] per product segment.
+pub(crate) type NearDocs = HashMap<SegmentId, Arc<SegmentNear>>;
+
+/// The offers serving a point, best per product document (see the module documentation).
 pub struct NearOffers {
     searcher: Searcher,
     point: GeoPoint,
     vendors: Vec<crate::GeoHitId>,
-    pub(crate) best: HashMap<String, Best>,
+    docs: Arc<NearDocs>,
+    products: usize,
 }
 
 impl std::fmt::Debug for NearOffers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NearOffers").field("products", &self.best.len()).finish_non_exhaustive()
+        f.debug_struct("NearOffers").field("products", &self.products).finish_non_exhaustive()
     }
 }
 
 impl NearOffers {
     /// How many products have a serving offer.
     pub fn len(&self) -> usize {
-        self.best.len()
+        self.products
     }
 
     /// Whether no product has one.
     pub fn is_empty(&self) -> bool {
-        self.best.is_empty()
+        self.products == 0
     }
 
-    /// The hit's offer for product `id`, loaded.
-    pub fn offer(&self, id: &str) -> Result<Option<NearOffer>> {
-        let Some(best) = self.best.get(id) else { return Ok(None) };
+    /// The products' documents, per product segment.
+    pub(crate) fn docs(&self) -> Arc<NearDocs> {
+        self.docs.clone()
+    }
+
+    /// The hit's offer for the product document `doc` of segment `segment`, loaded.
+    pub(crate) fn offer_at(&self, segment: SegmentId, doc: DocId) -> Result<Option<NearOffer>> {
+        let Some(best) = self.docs.get(&segment).and_then(|s| s.best(doc)) else { return Ok(None) };
         let vendor = &self.vendors[best.vendor];
-        let doc: tantivy::TantivyDocument = self.searcher.doc(best.address)?;
+        let stored: tantivy::TantivyDocument = self.searcher.doc(best.address)?;
         let source = self.searcher.schema().get_field("source")?;
         Ok(Some(NearOffer {
-            offer: crate::writer::parse_source(&doc, source)?,
+            offer: crate::writer::parse_source(&stored, source)?,
             distance_km: best.key.distance_km,
             nearest_branch: vendor.nearest_branch.unwrap_or(self.point),
             serving_offers: best.count,
         }))
     }
-
-    /// Fills each hit's `offer`.
-    pub fn attach(&self, hits: &mut [SearchHit]) -> Result<()> {
-        for hit in hits {
-            hit.offer = self.offer(&hit.product.id)?;
-        }
-        Ok(())
-    }
 }
 
 impl OfferIndex {
     /// The offers serving `point` (see the module documentation): from the available vendors
-    /// that serve it, in stock, meeting `conditions`, the best per product by `sort`.
+    /// that serve it, in stock, meeting `conditions`, the best per product of `products` by
+    /// `sort`.
     pub fn near(
         &self,
         vendors: &VendorIndex,
+        products: &ProductIndex,
         point: GeoPoint,
         conditions: &OfferConditions,
         sort: OfferSort,
     ) -> Result<NearOffers> {
         let serving = vendors.serving(point)?;
         let searcher = self.reader.searcher();
-        let mut best: HashMap<String, Best> = HashMap::new();
+        let product_searcher = products.reader.searcher();
+        let tables = (0..product_searcher.segment_readers().len() as u32)
+            .map(|ord| products.id_table(&product_searcher, ord))
+            .collect::<Result<Vec<_>>>()?;
+        let product_segments = product_searcher.segment_readers();
+        self.joins.keep_live(&searcher, &product_searcher)?;
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));
+        let id_of = |address: DocAddress| crate::writer::id_at(&searcher, address);
+        let reads_currency = conditions.reads_currency();
+        // Per product segment and document (`segment << 32 | doc`): the best candidate so far.
+        let mut found: rustc_hash::FxHashMap<u64, Best> = rustc_hash::FxHashMap::default();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ff = segment.fast_fields();
-            let products = ff.str(column::PRODUCT)?.ok_or_else(|| internal(column::PRODUCT))?;
-            let ids = ff.str(crate::schema::ID)?.ok_or_else(|| internal(crate::schema::ID))?;
+            let offered = ff.str(column::PRODUCT)?.ok_or_else(|| internal(column::PRODUCT))?;
+            let joins = product_segments
+                .iter()
+                .zip(&tables)
+                .map(|(p, table)| self.joins.get((segment.segment_id(), p.segment_id()), &offered, table))
+                .collect::<Result<Vec<_>>>()?;
             let currencies = ff.str(column::CURRENCY)?;
             let (price, stock) = (ff.f64(column::PRICE)?, ff.u64(column::STOCK)?);
             let (lead, condition) = (ff.u64(column::LEAD_TIME)?, ff.u64(column::CONDITION)?);
             let postings_of = segment.inverted_index(self.fields.vendor)?;
             let alive = segment.alive_bitset();
-            // Per product ordinal of this segment: its best candidate.
-            let mut local: HashMap<u64, Best> = HashMap::new();
             let mut currency = String::new();
-            let id_of = |address: DocAddress| -> Result<String> {
-                let mut id = String::new();
-                if let Some(o) = ids.term_ords(address.doc_id).next() {
-                    ids.ord_to_str(o, &mut id)?;
-                }
-                Ok(id)
-            };
             for (v, vendor) in serving.iter().enumerate() {
                 let term = Term::from_field_text(self.fields.vendor, &vendor.id);
                 let Some(mut postings) = postings_of.read_postings(&term, IndexRecordOption::Basic)? else { continue };
@@ -126,7 +151,7 @@ impl OfferIndex {
                         distance_km: vendor.distance_km.unwrap_or(0.0),
                     };
                     let mut has_currency = false;
-                    if conditions.reads_currency()
+                    if reads_currency
                         && let Some(c) = &currencies
                         && let Some(o) = c.term_ords(doc).next()
                     {
@@ -145,10 +170,17 @@ impl OfferIndex {
                     if !conditions.holds(&row) {
                         continue;
                     }
-                    let Some(product) = products.term_ords(doc).next() else { continue };
+                    let Some(product) = offered.term_ords(doc).next() else { continue };
+                    // The live product document holding it, in whichever segment.
+                    let held = joins.iter().enumerate().find_map(|(p, join)| {
+                        let pdoc = *tables[p].docs.get(join.get(product)? as usize)?;
+                        let live = product_segments[p].alive_bitset().is_none_or(|a| a.is_alive(pdoc));
+                        (pdoc != u32::MAX && live).then_some(((p as u64) << 32) | u64::from(pdoc))
+                    });
+                    let Some(held) = held else { continue };
                     let candidate =
                         Best { address: DocAddress::new(ord as u32, doc), id: None, key, vendor: v, count: 1 };
-                    match local.entry(product) {
+                    match found.entry(held) {
                         std::collections::hash_map::Entry::Vacant(e) => {
                             e.insert(candidate);
                         }
@@ -158,21 +190,21 @@ impl OfferIndex {
                     }
                 }
             }
-            let (ords, candidates): (Vec<u64>, Vec<Best>) = local.into_iter().unzip();
-            for (product, candidate) in crate::writer::terms_of(&products, &ords)?.into_iter().zip(candidates) {
-                match best.get_mut(product.as_str()) {
-                    None => {
-                        best.insert(product, candidate);
-                    }
-                    Some(held) => {
-                        let id_of =
-                            |address: DocAddress| -> Result<String> { crate::writer::id_at(&searcher, address) };
-                        keep_better(held, candidate, sort, &id_of)?;
-                    }
-                }
-            }
         }
-        Ok(NearOffers { searcher, point, vendors: serving, best })
+        let products = found.len();
+        let mut per_segment: HashMap<usize, Vec<(DocId, Best)>> = HashMap::new();
+        for (held, best) in found {
+            per_segment.entry((held >> 32) as usize).or_default().push((held as u32, best));
+        }
+        let docs: NearDocs = per_segment
+            .into_iter()
+            .map(|(p, mut rows)| {
+                rows.sort_unstable_by_key(|(doc, _)| *doc);
+                let (docs, best) = rows.into_iter().unzip();
+                (product_segments[p].segment_id(), Arc::new(SegmentNear { docs, best }))
+            })
+            .collect();
+        Ok(NearOffers { searcher, point, vendors: serving, docs: Arc::new(docs), products })
     }
 }
 
@@ -184,8 +216,7 @@ fn keep_better(
     id_of: &dyn Fn(DocAddress) -> Result<String>,
 ) -> Result<()> {
     let count = held.count + other.count;
-    let by_keys = sort.compare((&other.key, ""), (&held.key, ""));
-    let better = match by_keys {
+    let better = match sort.compare((&other.key, ""), (&held.key, "")) {
         Ordering::Equal => {
             if held.id.is_none() {
                 held.id = Some(id_of(held.address)?);

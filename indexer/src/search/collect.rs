@@ -13,10 +13,10 @@ use super::distinct::{Distinct, KeyFn};
 use super::facets::{FacetsCollector, FacetsFruit, Spec};
 use super::factors::SegmentFactors;
 use super::gate::Gated;
-use super::near::NearDocs;
 use super::rules::{Boosts, SegmentBoosts};
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
+use crate::offers::near::NearDocs;
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
@@ -238,7 +238,7 @@ fn sort_key_fn(
     near: Option<&NearDocs>,
 ) -> impl Fn(tantivy::DocId, Score) -> SortKey + 'static + use<> {
     let by_relevance = keys.is_empty();
-    let near = near.and_then(|n| n.segment(segment.segment_id())).cloned();
+    let near = near.and_then(|n| n.get(&segment.segment_id())).cloned();
     let keys = SegmentKeys::open(segment, &keys, near);
     move |doc, text| {
         let score = signals.score(doc, text);

@@ -32,7 +32,7 @@ impl ProductIndex {
         let ords = (0..segment.max_doc())
             .map(|doc| column.term_ords(doc).next().map_or(u32::MAX, |o| u32::try_from(o).unwrap_or(u32::MAX)))
             .collect();
-        let table = Arc::new(IdTable { terms, ords });
+        let table = Arc::new(IdTable::new(terms, ords));
         keep_live(searcher, &mut tables);
         tables.insert(key, table.clone());
         Ok(table)

@@ -110,7 +110,7 @@ struct Planned {
     /// What the merchandising rules holding for the search do.
     effects: rules::Effects,
     /// The documents with a serving offer (with `near`).
-    near: Option<Arc<near::NearDocs>>,
+    near: Option<Arc<crate::offers::near::NearDocs>>,
 }
 
 /// What a search runs under besides its request: candidate settings instead of the served
@@ -161,9 +161,7 @@ impl ProductIndex {
         ranker: &Ranker,
         offers: &crate::NearOffers,
     ) -> Result<SearchResponse> {
-        let mut response = self.search_under(request, ranker, Scope { preview: None, near: Some(offers) })?;
-        offers.attach(&mut response.hits)?;
-        Ok(response)
+        self.search_under(request, ranker, Scope { preview: None, near: Some(offers) })
     }
 
     /// [`Self::search_ids`] of a request with `near` (see [`Self::search_near`]).
@@ -290,7 +288,9 @@ impl ProductIndex {
             } else {
                 None
             };
-            hits.push(SearchHit { score: hit.score, product, highlight, explain, offer: None });
+            let segment = searcher.segment_reader(hit.address.segment_ord).segment_id();
+            let offer = scope.near.map(|n| n.offer_at(segment, hit.address.doc_id)).transpose()?.flatten();
+            hits.push(SearchHit { score: hit.score, product, highlight, explain, offer });
         }
         let total_pages = usize::try_from(total).unwrap_or(usize::MAX).div_ceil(request.per_page);
         Ok(SearchResponse {
@@ -567,7 +567,7 @@ impl ProductIndex {
                 let reason = "product search near a point needs the offer index (this search path has none)";
                 return Err(searchd_catalog::Error::invalid("near", reason).into());
             }
-            (Some(_), Some(offers)) => Some(Arc::new(near::NearDocs::resolve(&searcher, self.fields.id, offers)?)),
+            (Some(_), Some(offers)) => Some(offers.docs()),
         };
         if let Some(docs) = &near {
             let only = tantivy::query::ConstScoreQuery::new(Box::new(near::NearQuery(docs.clone())), 0.0);

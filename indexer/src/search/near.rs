@@ -1,70 +1,14 @@
-//! Product search near a shopper: the best serving offer per product ([`NearOffers`], from the
-//! offer index) resolved to this searcher's documents. The search keeps only those documents
-//! (a query clause, so facets count them alone too), and the sort keys `price` and `distance`
-//! read the best offer's.
+//! Product search near a shopper: the documents [`NearOffers`](crate::NearOffers) found, per
+//! product segment. The search keeps only them (a query clause, so facets count them alone
+//! too), the sort keys `price` and `distance` read their best offer's, and each hit shows it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use searchd_catalog::near::OfferKey;
-use tantivy::index::SegmentId;
 use tantivy::query::{ConstScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, TantivyError, Term};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError};
 
 use crate::any_term::DocList;
-use crate::{NearOffers, Result};
-
-/// One segment's products with a serving offer, by document, with that offer's key.
-#[derive(Debug, Default)]
-pub(crate) struct SegmentNear {
-    docs: Vec<DocId>,
-    keys: Vec<OfferKey>,
-}
-
-impl SegmentNear {
-    /// The best serving offer's key of `doc`, when it has one.
-    pub(crate) fn key(&self, doc: DocId) -> Option<&OfferKey> {
-        self.docs.binary_search(&doc).ok().map(|i| &self.keys[i])
-    }
-}
-
-/// [`SegmentNear`] per segment of one searcher.
-#[derive(Debug, Default)]
-pub(crate) struct NearDocs {
-    segments: HashMap<SegmentId, Arc<SegmentNear>>,
-}
-
-impl NearDocs {
-    /// The live documents of `searcher` holding the products of `offers` (by `id_field`).
-    pub(crate) fn resolve(searcher: &Searcher, id_field: tantivy::schema::Field, offers: &NearOffers) -> Result<Self> {
-        let mut segments = HashMap::with_capacity(searcher.segment_readers().len());
-        for segment in searcher.segment_readers() {
-            let index = segment.inverted_index(id_field)?;
-            let alive = segment.alive_bitset();
-            let mut found: Vec<(DocId, OfferKey)> = Vec::new();
-            for (id, best) in &offers.best {
-                let term = Term::from_field_text(id_field, id);
-                let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else { continue };
-                while postings.doc() != TERMINATED {
-                    if !alive.is_some_and(|a| a.is_deleted(postings.doc())) {
-                        found.push((postings.doc(), best.key));
-                    }
-                    postings.advance();
-                }
-            }
-            found.sort_unstable_by_key(|(doc, _)| *doc);
-            let (docs, keys) = found.into_iter().unzip();
-            segments.insert(segment.segment_id(), Arc::new(SegmentNear { docs, keys }));
-        }
-        Ok(Self { segments })
-    }
-
-    /// The segment's table.
-    pub(crate) fn segment(&self, id: SegmentId) -> Option<&Arc<SegmentNear>> {
-        self.segments.get(&id)
-    }
-}
+use crate::offers::near::NearDocs;
 
 /// The documents of a [`NearDocs`], at a constant score.
 #[derive(Debug, Clone)]
@@ -80,7 +24,7 @@ struct NearWeight(Arc<NearDocs>);
 
 impl NearWeight {
     fn docs(&self, reader: &SegmentReader) -> DocList {
-        DocList::new(self.0.segment(reader.segment_id()).map(|s| s.docs.clone()).unwrap_or_default())
+        DocList::new(self.0.get(&reader.segment_id()).map(|s| s.docs.clone()).unwrap_or_default())
     }
 }
 

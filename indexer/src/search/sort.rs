@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use searchd_catalog::near::OfferKey;
 
-use super::near::SegmentNear;
 use crate::columns::TypedColumns;
+use crate::offers::near::SegmentNear;
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
@@ -140,7 +140,7 @@ impl SegmentKeys {
                 Values::Relevance => Some(f64::from(score)),
                 Values::Numbers(c) => c.values_for_doc(doc).fold(None, pick),
                 Values::Booleans(c) => c.values_for_doc(doc).map(|b| f64::from(u8::from(b))).fold(None, pick),
-                Values::Offer(near, value) => near.key(doc).map(value),
+                Values::Offer(near, value) => near.best(doc).map(|b| value(&b.key)),
                 Values::Missing => None,
             };
             *slot = match value {

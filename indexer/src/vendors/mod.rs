@@ -371,20 +371,22 @@ impl VendorIndex {
     /// together).
     fn hit_ids(&self, searcher: &tantivy::Searcher, top: Vec<GeoHit>) -> Result<Vec<GeoHitId>> {
         let mut ids = vec![String::new(); top.len()];
-        let mut by_segment: HashMap<SegmentOrdinal, Vec<(usize, u64)>> = HashMap::new();
+        let mut by_segment: HashMap<SegmentOrdinal, Vec<usize>> = HashMap::new();
         for (i, h) in top.iter().enumerate() {
-            let column = searcher.segment_reader(h.address.segment_ord).fast_fields().str(crate::schema::ID)?;
-            let column = column.ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
-            if let Some(ord) = column.term_ords(h.address.doc_id).next() {
-                by_segment.entry(h.address.segment_ord).or_default().push((i, ord));
-            }
+            by_segment.entry(h.address.segment_ord).or_default().push(i);
         }
-        for (segment, wanted) in by_segment {
+        for (segment, hits) in by_segment {
             let column = searcher.segment_reader(segment).fast_fields().str(crate::schema::ID)?;
             let column = column.ok_or_else(|| Error::Internal("id is not a fast field".into()))?;
-            let ords: Vec<u64> = wanted.iter().map(|(_, ord)| *ord).collect();
-            for ((i, _), id) in wanted.iter().zip(crate::writer::terms_of(&column, &ords)?) {
-                ids[*i] = id;
+            let (mut at, mut ords) = (Vec::with_capacity(hits.len()), Vec::with_capacity(hits.len()));
+            for i in hits {
+                if let Some(ord) = column.term_ords(top[i].address.doc_id).next() {
+                    at.push(i);
+                    ords.push(ord);
+                }
+            }
+            for (i, id) in at.into_iter().zip(crate::writer::terms_of(&column, &ords)?) {
+                ids[i] = id;
             }
         }
         Ok(top

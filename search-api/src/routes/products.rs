@@ -116,7 +116,7 @@ async fn run_search(state: AppState, mut request: SearchRequest, tenant: Tenant)
                     // Checked first, so a bad filter is named before any offer is read.
                     request.validate(&settings.settings.attributes)?;
                     let conditions = request.offer_conditions()?;
-                    let near = offers.near(&vendors, point, &conditions, request.offer_sort)?;
+                    let near = offers.near(&vendors, &index, point, &conditions, request.offer_sort)?;
                     index.search_near(&request, &ranking.ranker(), &near)?
                 }
             };
