@@ -511,6 +511,49 @@ pub(crate) fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
         .or_else(|| value.parse::<i64>().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok()))
 }
 
+/// Writes a batch of rows: each checked by `check` (a bad one reported, by line, and skipped),
+/// the good ones by `write`; `commit` runs first whenever the batch crosses a multiple of
+/// [`BULK_COMMIT_ROWS`].
+pub(crate) fn write_rows<T>(
+    batch: Rows<T>,
+    summary: &mut IngestSummary,
+    progress: &mut dyn IngestProgress,
+    check: impl Fn(T) -> Result<T, String>,
+    commit: impl FnOnce() -> Result<()>,
+    write: impl FnOnce(Vec<T>) -> Result<Vec<WriteOutcome>>,
+) -> Result<()> {
+    let before = summary.rows;
+    summary.rows += batch.len() as u64;
+    let mut good = Vec::with_capacity(batch.len());
+    for (line, row) in batch {
+        match row.and_then(&check) {
+            Ok(doc) => good.push(doc),
+            Err(reason) => {
+                let error = RowError { line, reason };
+                progress.row_error(&error);
+                summary.reject(error);
+            }
+        }
+    }
+    if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
+        commit()?;
+    }
+    summary.count(write(good)?);
+    Ok(())
+}
+
+/// A row's JSON object as a document, the error naming the field at fault (`location.lat: …`).
+pub(crate) fn from_object<T: serde::de::DeserializeOwned>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|e| {
+        match e.path().to_string().as_str() {
+            "." => e.inner().to_string(),
+            path => format!("{path}: {}", e.inner()),
+        }
+    })
+}
+
 /// Reads JSONL lines in batches, each turned into a document with `parse`; blank lines are
 /// skipped, lines that are not UTF-8 reported.
 pub(crate) fn read_jsonl<T>(
@@ -605,81 +648,4 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_map_parses_and_rejects_unknown_targets() {
-        let map: FieldMap = "id=product_uid, title=name, category=cat+sub".parse().unwrap();
-        assert_eq!(map.sources("category"), ["cat", "sub"]);
-        assert_eq!(map.sources("brand"), ["brand"]);
-        let err = "colour=c".parse::<FieldMap>().unwrap_err().to_string();
-        assert!(err.contains("colour"), "{err}");
-        assert!("title".parse::<FieldMap>().is_err());
-    }
-
-    fn small_index() -> ProductIndex {
-        ProductIndex::in_memory(crate::IndexConfig {
-            writer_memory_mb: 32,
-            writer_threads: 1,
-            ..crate::IndexConfig::default()
-        })
-        .unwrap()
-    }
-
-    #[test]
-    fn bad_csv_rows_are_reported_by_line_and_the_rest_indexed() {
-        let csv = "sku,name,cost,stock\n\
-                   1,Claw Hammer,12.5,yes\n\
-                   2,Tape Measure,cheap,yes\n\
-                   3,\"Saw, \nfolding\",20,no\n\
-                   ,No Id,3,yes\n\
-                   5,Level,7,maybe\n\
-                   6,Chisel,4\n";
-        let index = small_index();
-        let options = IngestOptions {
-            map: "id=sku,title=name,price=cost,in_stock=stock".parse().unwrap(),
-            language: Some("en".into()),
-        };
-        let summary = ingest(&index, csv.as_bytes(), InputFormat::Csv, &options, &mut NoProgress).unwrap();
-        assert_eq!((summary.rows, summary.indexed), (6, 3));
-        let errors: Vec<(u64, &str)> = summary.errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
-        assert_eq!(
-            errors,
-            [(3, "price: `cheap` is not a number"), (6, "id: missing"), (7, "in_stock: `maybe` is not a boolean")]
-        );
-        assert_eq!(summary.skipped.get("price"), Some(&1));
-        assert_eq!(index.get("3").unwrap().title, "Saw, \nfolding");
-        assert!(!index.get("3").unwrap().in_stock);
-        assert_eq!(index.get("6").unwrap().price, Some(4.0));
-    }
-
-    #[test]
-    fn gzip_jsonl_is_detected_and_bad_lines_reported() {
-        use std::io::Write;
-        let text = "{\"id\":\"a\",\"title\":\"Drill\"}\n\n{not json}\n{\"id\":\"b\",\"title\":\"Saw\",\"rating\":9}\n{\"id\":\"c\",\"title\":\"Level\"}\n";
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(text.as_bytes()).unwrap();
-        let bytes = gz.finish().unwrap();
-        let index = small_index();
-        let summary =
-            ingest(&index, &bytes[..], InputFormat::Jsonl, &IngestOptions::default(), &mut NoProgress).unwrap();
-        assert_eq!(summary.indexed, 2);
-        let lines: Vec<u64> = summary.errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [3, 4]);
-        assert!(summary.errors[0].reason.starts_with("malformed JSON"), "{:?}", summary.errors);
-        assert!(summary.errors[1].reason.contains("rating"), "{:?}", summary.errors);
-        assert_eq!(index.num_docs(), 2);
-    }
-
-    #[test]
-    fn json_rows_name_the_bad_field() {
-        let map = FieldMap::default();
-        let err = json_product(r#"{"id":"1","title":"x","price":"cheap"}"#, &map).unwrap_err();
-        assert!(err.starts_with("price:"), "{err}");
-        let p =
-            json_product(r#"{"sku":"1","name":"Drill","extra":true}"#, &"id=sku,title=name".parse().unwrap()).unwrap();
-        assert_eq!((p.id.as_str(), p.title.as_str()), ("1", "Drill"));
-        assert!(json_product("{", &map).unwrap_err().starts_with("malformed JSON"));
-    }
-}
+mod tests;

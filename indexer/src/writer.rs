@@ -289,6 +289,95 @@ impl VersionedWriter {
     }
 }
 
+/// An index's reader and versioned writer, with what every index but the products' (whose
+/// writer keeps a change feed too) does with them: counts, deletes, commits by count and by
+/// time, merges, snapshots, and documents read back by id.
+pub(crate) struct Store {
+    pub(crate) config: IndexConfig,
+    pub(crate) reader: IndexReader,
+    state: std::sync::Mutex<VersionedWriter>,
+    /// `vendor` or `offer`, in messages.
+    kind: &'static str,
+}
+
+impl Store {
+    pub(crate) fn new(config: &IndexConfig, reader: IndexReader, writer: VersionedWriter, kind: &'static str) -> Self {
+        Self { config: config.clone(), reader, state: std::sync::Mutex::new(writer), kind }
+    }
+
+    pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, VersionedWriter>> {
+        self.state.lock().map_err(|_| Error::Internal(format!("{} writer lock poisoned", self.kind)))
+    }
+
+    /// Live documents visible to searches.
+    pub(crate) fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Deletes `id`, remembering its version.
+    pub(crate) fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
+        searchd_catalog::validate_id(id)?;
+        let mut state = self.lock()?;
+        let outcome = state.delete(id, version);
+        self.commit_if_full(&mut state)?;
+        Ok(outcome)
+    }
+
+    /// Whether the id exists and is live in the written (maybe not yet committed) state.
+    pub(crate) fn is_live(&self, id: &str) -> bool {
+        self.lock().is_ok_and(|s| s.is_live(id))
+    }
+
+    /// Commits when enough writes are pending.
+    pub(crate) fn commit_if_full(&self, state: &mut VersionedWriter) -> Result<()> {
+        if state.is_full(&self.config) {
+            state.commit(&self.reader)?;
+        }
+        Ok(())
+    }
+
+    /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
+    pub(crate) fn commit_if_due(&self) -> Result<bool> {
+        let mut state = self.lock()?;
+        let due = state.is_due(&self.config);
+        if due {
+            state.commit(&self.reader)?;
+        }
+        Ok(due)
+    }
+
+    /// Commits pending writes and makes them visible.
+    pub(crate) fn commit(&self) -> Result<()> {
+        self.lock()?.commit(&self.reader).map(drop)
+    }
+
+    /// Merges every segment into one.
+    pub(crate) fn merge_all(&self) -> Result<()> {
+        self.lock()?.merge_all(&self.reader)
+    }
+
+    /// Copies the last commit's files (stored in `source`) into `dest`.
+    pub(crate) fn snapshot(&self, source: &Path, dest: &Path) -> Result<crate::CopiedIndex> {
+        crate::snapshot::copy_committed(self.reader.searcher().index(), source, dest)
+    }
+
+    /// The stored source of the document with this id, as of the last commit; `missing` makes
+    /// the error of an unknown id.
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        fields: (tantivy::schema::Field, tantivy::schema::Field),
+        id: &str,
+        missing: fn(String) -> Error,
+    ) -> Result<T> {
+        let searcher = self.reader.searcher();
+        let address = find_id(&searcher, fields.0, id).map_err(|e| match e {
+            Error::NotFound(id) => missing(id),
+            other => other,
+        })?;
+        parse_source(&searcher.doc(address)?, fields.1)
+    }
+}
+
 /// The address of the live document with this id.
 pub(crate) fn find_id(searcher: &Searcher, id_field: tantivy::schema::Field, id: &str) -> Result<DocAddress> {
     let query = TermQuery::new(Term::from_field_text(id_field, id), IndexRecordOption::Basic);

@@ -305,7 +305,7 @@ const SEEDS: &[&str] = &[
     r#"{"q":"cordless drill","filters":{"brand":["DeWalt"],"price_min":10,"price_max":200,"in_stock":true,"category":"Tools/Power Tools","min_rating":3.5},"facets":["brand","category"],"sort":"price_asc","page":2,"per_page":10,"highlight":true,"explain":true}"#,
     r#"{"id":"fz-1","title":"Akku-Bohrschrauber 18V","brand":"Bosch","category":["Werkzeug","Elektrowerkzeug"],"price":99.5,"rating":4.4,"review_count":12,"in_stock":true,"attributes":{"voltage":"18 V"},"language":"de","updated_at":"2026-11-01T08:00:00Z"}"#,
     r#"{"id":"fz-2","name":"Havel Machining","categories":["Industrial/Machining"],"capabilities":"CNC milling","location":{"lat":50.07,"lon":14.43},"service_radius_km":300,"rating":4.7,"available":true,"languages":["cs","en"]}"#,
-    r#"{"category":"Industrial/Machining","description":"anodised aluminium brackets","location":{"lat":48.2,"lon":16.37},"max_distance_km":400,"quantity":500,"budget":6000,"needed_by":"2026-12-15T00:00:00Z","language":"en","limit":5}"#,
+    r#"{"category":"Industrial/Machining","description":"anodised aluminium brackets","location":{"lat":48.2,"lon":16.37},"max_distance_km":400,"quantity":500,"budget":6000,"needed_by":"2099-12-15T00:00:00Z","language":"en","limit":5}"#,
     r#"[{"type":"click","product_id":"HD-100001","query":"drill","position":2,"session_id":"s1","timestamp":"2026-11-22T10:00:00Z"}]"#,
     r#"[{"id":"fz-3","title":"Claw hammer","price":19.9},{"id":"fz-4","title":"Tape measure"}]"#,
 ];

@@ -234,7 +234,7 @@ async fn match_ranks_with_a_breakdown_and_respects_service_radii() {
     let app = vendor_app();
     let rfi = json!({
         "category": "Kitchen/Coffee", "description": "espresso machine descaling and barista training",
-        "location": {"lat": 48.86, "lon": 2.34}, "max_distance_km": 1000, "quantity": 3, "needed_by": "2026-12-01T00:00:00Z"
+        "location": {"lat": 48.86, "lon": 2.34}, "max_distance_km": 1000, "quantity": 3, "needed_by": "2099-12-01T00:00:00Z"
     });
     let reply = send_json(&app, Method::POST, "/v1/vendors/match", &rfi.to_string()).await;
     assert_eq!(reply.status, 200, "{:?}", reply.json);

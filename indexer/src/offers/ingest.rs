@@ -10,8 +10,8 @@ use searchd_catalog::Offer;
 use serde_json::{Map, Value};
 
 use super::OfferIndex;
-use crate::ingest::{BULK_COMMIT_ROWS, CountingReader, CsvPlan, Rows, parse_time, read_csv, read_jsonl};
-use crate::{FieldMap, IngestProgress, IngestSummary, InputFormat, Result, RowError, decompressed};
+use crate::ingest::{CountingReader, CsvPlan, Rows, parse_time, read_csv, read_jsonl};
+use crate::{FieldMap, IngestProgress, IngestSummary, InputFormat, Result, decompressed};
 
 /// Offer fields a column can be mapped to (`--map product_id=sku,price=unit_price`).
 pub const OFFER_FIELDS: [&str; 10] = [
@@ -54,27 +54,11 @@ pub fn ingest_offers<'r, R: Read + Send + 'r>(
     let reader = decompressed(counter)?;
     let mut summary = IngestSummary::default();
     let mut on_batch = |batch: Rows<Offer>, summary: &mut IngestSummary| -> Result<()> {
-        let before = summary.rows;
-        summary.rows += batch.len() as u64;
-        let mut good = Vec::with_capacity(batch.len());
-        for (line, row) in batch {
-            let checked = row.and_then(|mut offer| {
-                offer.validate().map_err(|e| e.to_string())?;
-                references(&offer).map_or(Ok(offer), Err)
-            });
-            match checked {
-                Ok(offer) => good.push(offer),
-                Err(reason) => {
-                    let error = RowError { line, reason };
-                    progress.row_error(&error);
-                    summary.reject(error);
-                }
-            }
-        }
-        if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
-            index.commit()?;
-        }
-        summary.count(index.upsert(good)?);
+        let check = |mut offer: Offer| {
+            offer.validate().map_err(|e| e.to_string())?;
+            references(&offer).map_or(Ok(offer), Err)
+        };
+        crate::ingest::write_rows(batch, summary, progress, check, || index.commit(), |good| index.upsert(good))?;
         progress.progress(summary.rows, bytes.load(std::sync::atomic::Ordering::Relaxed));
         Ok(())
     };
@@ -123,7 +107,7 @@ fn csv_offer(record: &csv::StringRecord, plan: &CsvPlan) -> Result<Offer, String
         };
         object.insert(target.clone(), json);
     }
-    offer_from_object(object)
+    crate::ingest::from_object(object)
 }
 
 /// One JSON object → offer, through the field map; unknown keys are ignored, the error names
@@ -139,14 +123,7 @@ pub fn json_offer(line: &str, map: &FieldMap) -> Result<Offer, String> {
             object.insert(target.to_string(), value);
         }
     }
-    offer_from_object(object)
-}
-
-fn offer_from_object(object: Map<String, Value>) -> Result<Offer, String> {
-    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| match e.path().to_string().as_str() {
-        "." => e.inner().to_string(),
-        path => format!("{path}: {}", e.inner()),
-    })
+    crate::ingest::from_object(object)
 }
 
 #[cfg(test)]

@@ -6,14 +6,13 @@
 //! runs of each column rather than a cache miss per offer.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use searchd_catalog::{Offer, OfferCondition, WriteOutcome};
 use tantivy::schema::{FAST, Field, STORED, STRING, Schema};
-use tantivy::{DocAddress, Index, IndexReader, TantivyDocument};
+use tantivy::{Index, TantivyDocument};
 
 use crate::config::IndexConfig;
-use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
+use crate::writer::{Opened, Store, open_dir, open_parts};
 use crate::{Error, Result};
 
 pub(crate) mod ingest;
@@ -106,10 +105,8 @@ pub(crate) fn condition_of(code: u64) -> OfferCondition {
 
 /// See the module documentation.
 pub struct OfferIndex {
-    config: IndexConfig,
-    reader: IndexReader,
+    store: Store,
     fields: OfferFields,
-    state: Mutex<VersionedWriter>,
     /// Offered products as product documents, per pair of segments.
     joins: join::KeptJoins,
 }
@@ -137,22 +134,12 @@ impl OfferIndex {
 
     fn with_index(index: Index, fields: OfferFields, config: &IndexConfig, location: &str) -> Result<Self> {
         let Opened { writer, reader, .. } = open_parts(&index, config, location, fields.id)?;
-        Ok(Self {
-            config: config.clone(),
-            reader,
-            fields,
-            state: Mutex::new(writer),
-            joins: join::KeptJoins::default(),
-        })
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, VersionedWriter>> {
-        self.state.lock().map_err(|_| Error::Internal("offer writer lock poisoned".into()))
+        Ok(Self { store: Store::new(config, reader, writer, "offer"), fields, joins: join::KeptJoins::default() })
     }
 
     /// Live offers visible to searches.
     pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.store.num_docs()
     }
 
     /// Writes offers (each validated first; the first invalid one fails the call before anything
@@ -163,7 +150,7 @@ impl OfferIndex {
         for offer in &mut offers {
             offer.validate()?;
         }
-        let mut state = self.lock()?;
+        let mut state = self.store.lock()?;
         let mut outcomes = Vec::with_capacity(offers.len());
         for mut offer in offers {
             let id = offer.id.clone();
@@ -172,9 +159,7 @@ impl OfferIndex {
                 self.document(&offer)
             })?);
         }
-        if state.is_full(&self.config) {
-            state.commit(&self.reader)?;
-        }
+        self.store.commit_if_full(&mut state)?;
         Ok(outcomes)
     }
 
@@ -199,57 +184,37 @@ impl OfferIndex {
 
     /// Deletes an offer; the version is remembered so older upserts stay out.
     pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
-        searchd_catalog::validate_id(id)?;
-        let mut state = self.lock()?;
-        let outcome = state.delete(id, version);
-        if state.is_full(&self.config) {
-            state.commit(&self.reader)?;
-        }
-        Ok(outcome)
+        self.store.delete(id, version)
     }
 
     /// Whether the id exists and is live in the written (maybe not yet committed) state.
     pub fn is_live(&self, id: &str) -> bool {
-        self.lock().is_ok_and(|s| s.is_live(id))
+        self.store.is_live(id)
     }
 
     /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
     pub fn commit_if_due(&self) -> Result<bool> {
-        let mut state = self.lock()?;
-        let due = state.is_due(&self.config);
-        if due {
-            state.commit(&self.reader)?;
-        }
-        Ok(due)
+        self.store.commit_if_due()
     }
 
     /// Commits pending writes and makes them visible.
     pub fn commit(&self) -> Result<()> {
-        self.lock()?.commit(&self.reader).map(drop)
+        self.store.commit()
     }
 
     /// Merges every segment into one (after a bulk load).
     pub fn merge_segments(&self) -> Result<()> {
-        self.lock()?.merge_all(&self.reader)
+        self.store.merge_all()
     }
 
     /// The stored offer with this id, as of the last commit.
     pub fn get(&self, id: &str) -> Result<Offer> {
-        let searcher = self.reader.searcher();
-        let address = find_id(&searcher, self.fields.id, id).map_err(|e| match e {
-            Error::NotFound(id) => Error::OfferNotFound(id),
-            other => other,
-        })?;
-        self.load(&searcher, address)
-    }
-
-    fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Offer> {
-        parse_source(&searcher.doc(address)?, self.fields.source)
+        self.store.get((self.fields.id, self.fields.source), id, Error::OfferNotFound)
     }
 
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
     /// searches and writes go on.
     pub fn snapshot(&self, source: &Path, dest: &Path) -> Result<crate::CopiedIndex> {
-        crate::snapshot::copy_committed(self.reader.searcher().index(), source, dest)
+        self.store.snapshot(source, dest)
     }
 }

@@ -106,7 +106,7 @@ impl OfferIndex {
         sort: OfferSort,
     ) -> Result<NearOffers> {
         let serving = vendors.serving(point)?;
-        let searcher = self.reader.searcher();
+        let searcher = self.store.reader.searcher();
         let product_searcher = products.reader.searcher();
         let tables = (0..product_searcher.segment_readers().len() as u32)
             .map(|ord| products.id_table(&product_searcher, ord))

@@ -99,7 +99,7 @@ impl OfferIndex {
     /// most of the request's asks, then the cheapest, then the first by id; `now` is when the
     /// order would be placed (Unix seconds).
     pub fn supply(&self, products: &ProductIndex, rfi: &Rfi, now: i64) -> Result<Supply> {
-        let searcher = self.reader.searcher();
+        let searcher = self.store.reader.searcher();
         let mut by_vendor: HashMap<String, (Supplied, String)> = HashMap::new();
         let wanted = products.ids_in_category(&rfi.category)?;
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));

@@ -12,8 +12,8 @@ use std::time::Instant;
 use searchd_catalog::Vendor;
 use serde_json::{Map, Value};
 
-use crate::ingest::{BULK_COMMIT_ROWS, CountingReader, CsvPlan, Rows, parse_time, read_csv, read_jsonl};
-use crate::{FieldMap, IngestProgress, IngestSummary, InputFormat, Result, RowError, VendorIndex, decompressed};
+use crate::ingest::{CountingReader, CsvPlan, Rows, parse_time, read_csv, read_jsonl};
+use crate::{FieldMap, IngestProgress, IngestSummary, InputFormat, Result, VendorIndex, decompressed};
 
 /// Vendor fields a column can be mapped to (`--map name=company,lat=latitude`).
 pub const VENDOR_FIELDS: [&str; 16] = [
@@ -108,24 +108,8 @@ fn index_batch(
     summary: &mut IngestSummary,
     progress: &mut dyn IngestProgress,
 ) -> Result<()> {
-    let before = summary.rows;
-    summary.rows += batch.len() as u64;
-    let mut good = Vec::with_capacity(batch.len());
-    for (line, row) in batch {
-        match row.and_then(|v| v.validate().map(|()| v).map_err(|e| e.to_string())) {
-            Ok(vendor) => good.push(vendor),
-            Err(reason) => {
-                let error = RowError { line, reason };
-                progress.row_error(&error);
-                summary.reject(error);
-            }
-        }
-    }
-    if before / BULK_COMMIT_ROWS != summary.rows / BULK_COMMIT_ROWS {
-        index.commit()?;
-    }
-    summary.count(index.upsert(good)?);
-    Ok(())
+    let check = |v: Vendor| v.validate().map(|()| v).map_err(|e| e.to_string());
+    crate::ingest::write_rows(batch, summary, progress, check, || index.commit(), |good| index.upsert(good))
 }
 
 /// One CSV row → the vendor's JSON object (typed per field) → vendor.
@@ -229,10 +213,7 @@ fn vendor_from_object(mut object: Map<String, Value>) -> Result<Vendor, String> 
         (Some(_), None) => return Err("lon: missing (lat is given)".into()),
         (None, Some(_)) => return Err("lat: missing (lon is given)".into()),
     }
-    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| match e.path().to_string().as_str() {
-        "." => e.inner().to_string(),
-        path => format!("{path}: {}", e.inner()),
-    })
+    crate::ingest::from_object(object)
 }
 
 #[cfg(test)]

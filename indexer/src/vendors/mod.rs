@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use searchd_catalog::filter::Filter;
@@ -32,12 +32,12 @@ use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
 };
-use tantivy::{DocAddress, DocId, Index, IndexReader, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Index, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
 use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
 use crate::any_term::AnyTermQuery;
 use crate::config::IndexConfig;
-use crate::writer::{Opened, VersionedWriter, find_id, open_dir, open_parts, parse_source};
+use crate::writer::{Opened, Store, VersionedWriter, open_dir, open_parts, parse_source};
 use crate::{Error, Result};
 
 mod coverage;
@@ -125,11 +125,9 @@ impl VendorFields {
 
 /// See the module documentation.
 pub struct VendorIndex {
-    config: IndexConfig,
+    store: Store,
     analyzer: Analyzer,
-    reader: IndexReader,
     fields: VendorFields,
-    state: Mutex<VersionedWriter>,
     views: settings::VendorViews,
     /// Sprawling vendors' coverage per segment (see [`coverage`]).
     coverage: coverage::KeptCoverage,
@@ -171,11 +169,9 @@ impl VendorIndex {
         };
         let views = settings::VendorViews::new(served);
         Ok(Self {
-            config: config.clone(),
+            store: Store::new(config, reader, writer, "vendor"),
             analyzer,
-            reader,
             fields,
-            state: Mutex::new(writer),
             views,
             coverage: coverage::KeptCoverage::default(),
         })
@@ -184,16 +180,16 @@ impl VendorIndex {
     /// Copies the last commit's files (this index is stored in `source`) into `dest`, while
     /// searches and writes go on.
     pub fn snapshot(&self, source: &Path, dest: &Path) -> Result<crate::CopiedIndex> {
-        crate::snapshot::copy_committed(self.reader.searcher().index(), source, dest)
+        self.store.snapshot(source, dest)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, VersionedWriter>> {
-        self.state.lock().map_err(|_| Error::Internal("vendor writer lock poisoned".into()))
+        self.store.lock()
     }
 
     /// Live vendors visible to searches.
     pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.store.num_docs()
     }
 
     /// Writes vendors (normalized, see [`Vendor::normalize`], and validated first; the first
@@ -273,58 +269,41 @@ impl VendorIndex {
 
     /// Deletes a vendor; the version is remembered so older upserts stay out.
     pub fn delete(&self, id: &str, version: u64) -> Result<WriteOutcome> {
-        searchd_catalog::validate_id(id)?;
-        let mut state = self.lock()?;
-        let outcome = state.delete(id, version);
-        self.commit_if_full(&mut state)?;
-        Ok(outcome)
+        self.store.delete(id, version)
     }
 
     /// Whether the id exists and is live in the written (maybe not yet committed) state.
     pub fn is_live(&self, id: &str) -> bool {
-        self.lock().is_ok_and(|s| s.is_live(id))
+        self.store.is_live(id)
     }
 
     fn commit_if_full(&self, state: &mut VersionedWriter) -> Result<()> {
-        if state.is_full(&self.config) {
-            state.commit(&self.reader)?;
-        }
-        Ok(())
+        self.store.commit_if_full(state)
     }
 
     /// Commits when writes are pending and the commit interval has passed. Returns whether it did.
     pub fn commit_if_due(&self) -> Result<bool> {
-        let mut state = self.lock()?;
-        let due = state.is_due(&self.config);
-        if due {
-            state.commit(&self.reader)?;
-        }
-        Ok(due)
+        self.store.commit_if_due()
     }
 
     /// Commits pending writes and makes them visible.
     pub fn commit(&self) -> Result<()> {
-        self.lock()?.commit(&self.reader).map(drop)
+        self.store.commit()
     }
 
     /// The configuration the index was opened with.
     pub fn config(&self) -> &IndexConfig {
-        &self.config
+        &self.store.config
     }
 
     /// Merges every segment into one (after a bulk load).
     pub fn merge_segments(&self) -> Result<()> {
-        self.lock()?.merge_all(&self.reader)
+        self.store.merge_all()
     }
 
     /// The stored vendor with this id, as of the last commit.
     pub fn get(&self, id: &str) -> Result<Vendor> {
-        let searcher = self.reader.searcher();
-        let address = find_id(&searcher, self.fields.id, id).map_err(|e| match e {
-            Error::NotFound(id) => Error::VendorNotFound(id),
-            other => other,
-        })?;
-        self.load(&searcher, address)
+        self.store.get((self.fields.id, self.fields.source), id, Error::VendorNotFound)
     }
 
     fn load(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Vendor> {

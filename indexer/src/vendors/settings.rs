@@ -61,7 +61,7 @@ impl VendorIndex {
 
     /// A searcher and the settings its commit is complete for.
     pub(super) fn view(&self) -> (Searcher, Arc<VendorServed>) {
-        let searcher = self.reader.searcher();
+        let searcher = self.store.reader.searcher();
         let served = self.views.views.for_searcher(searcher.generation().generation_id());
         (searcher, served)
     }
@@ -135,8 +135,8 @@ impl VendorIndex {
         let mut rewritten = 0;
         if served.generation != current.generation {
             // What was written before is committed, so the pass below reads it.
-            state.commit(&self.reader)?;
-            let searcher = self.reader.searcher();
+            state.commit(&self.store.reader)?;
+            let searcher = self.store.reader.searcher();
             let mut vendors: Vec<Vendor> = Vec::with_capacity(searcher.num_docs() as usize);
             for segment in searcher.segment_readers() {
                 let store = segment.get_store_reader(64)?;
@@ -170,8 +170,8 @@ impl VendorIndex {
     fn serve(&self, state: &mut crate::writer::VersionedWriter, served: Arc<VendorServed>) -> Result<()> {
         state.settings = Some(serde_json::to_value(served.as_ref())?);
         *self.views.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = served.clone();
-        state.commit(&self.reader)?;
-        self.views.views.push(self.reader.searcher().generation().generation_id(), served);
+        state.commit(&self.store.reader)?;
+        self.views.views.push(self.store.reader.searcher().generation().generation_id(), served);
         Ok(())
     }
 }
