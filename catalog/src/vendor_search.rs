@@ -331,15 +331,16 @@ pub struct OfferFit {
 }
 
 impl OfferFit {
-    /// What `offer` meets of `rfi`'s asks, `now` (Unix seconds) being when the order is placed.
-    pub fn of(offer: &crate::Offer, rfi: &Rfi, now: i64) -> Self {
+    /// What an offer at `price`, with `stock` units and `lead_time_days`, meets of `rfi`'s
+    /// asks, `now` (Unix seconds) being when the order is placed.
+    pub fn of(price: f64, stock: u64, lead_time_days: u32, rfi: &Rfi, now: i64) -> Self {
         let units = rfi.quantity.unwrap_or(1);
         Self {
-            quantity: rfi.quantity.map(|q| offer.stock >= q),
-            budget: rfi.budget.map(|b| offer.price * units as f64 <= b),
+            quantity: rfi.quantity.map(|q| stock >= q),
+            budget: rfi.budget.map(|b| price * units as f64 <= b),
             on_time: rfi.needed_by.map(|by| {
                 let days = (by.unix_timestamp() - now).div_euclid(86_400);
-                i64::from(offer.lead_time_days) <= days
+                i64::from(lead_time_days) <= days
             }),
         }
     }

@@ -100,16 +100,18 @@ impl OfferIndex {
     /// order would be placed (Unix seconds).
     pub fn supply(&self, products: &ProductIndex, rfi: &Rfi, now: i64) -> Result<Supply> {
         let searcher = self.store.reader.searcher();
-        let mut by_vendor: HashMap<String, (Supplied, String)> = HashMap::new();
+        let id_of = |address: DocAddress| crate::writer::id_at(&searcher, address);
+        let mut by_vendor: HashMap<String, Supplied> = HashMap::new();
         let wanted = products.ids_in_category(&rfi.category)?;
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ff = segment.fast_fields();
             let vendors = ff.str(column::VENDOR)?.ok_or_else(|| internal(column::VENDOR))?;
-            let ids = ff.str(crate::schema::ID)?.ok_or_else(|| internal(crate::schema::ID))?;
             let (price, stock, lead) = (ff.f64(column::PRICE)?, ff.u64(column::STOCK)?, ff.u64(column::LEAD_TIME)?);
             let index = segment.inverted_index(self.fields.product)?;
             let alive = segment.alive_bitset();
+            // Per vendor ordinal of this segment: its best offer so far (no string per offer).
+            let mut local: HashMap<u64, Supplied> = HashMap::new();
             for product in &wanted {
                 let term = Term::from_field_text(self.fields.product, product);
                 let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else { continue };
@@ -120,37 +122,45 @@ impl OfferIndex {
                     if units == 0 || alive.is_some_and(|a| a.is_deleted(doc)) {
                         continue;
                     }
-                    let mut offer = Offer::new("", product, "", price.first(doc).unwrap_or(f64::INFINITY));
-                    offer.stock = units;
-                    offer.lead_time_days = u32::try_from(lead.first(doc).unwrap_or(0)).unwrap_or(u32::MAX);
-                    let fit = OfferFit::of(&offer, rfi, now);
-                    let (mut vendor, mut id) = (String::new(), String::new());
-                    if let Some(o) = vendors.term_ords(doc).next() {
-                        vendors.ord_to_str(o, &mut vendor)?;
-                    }
-                    if let Some(o) = ids.term_ords(doc).next() {
-                        ids.ord_to_str(o, &mut id)?;
-                    }
-                    let candidate = Supplied { address: DocAddress::new(ord as u32, doc), fit, price: offer.price };
-                    match by_vendor.get_mut(&vendor) {
-                        None => {
-                            by_vendor.insert(vendor, (candidate, id));
-                        }
-                        Some(held) => {
-                            let better = fit
-                                .share()
-                                .total_cmp(&held.0.fit.share())
-                                .then(held.0.price.total_cmp(&candidate.price))
-                                .then(held.1.cmp(&id))
-                                .is_gt();
-                            if better {
-                                *held = (candidate, id);
-                            }
-                        }
-                    }
+                    let Some(vendor) = vendors.term_ords(doc).next() else { continue };
+                    let offer_price = price.first(doc).unwrap_or(f64::INFINITY);
+                    let lead_time_days = u32::try_from(lead.first(doc).unwrap_or(0)).unwrap_or(u32::MAX);
+                    let fit = OfferFit::of(offer_price, units, lead_time_days, rfi, now);
+                    let candidate = Supplied { address: DocAddress::new(ord as u32, doc), fit, price: offer_price };
+                    keep_better(local.entry(vendor), candidate, &id_of)?;
                 }
             }
+            let (ords, supplied): (Vec<u64>, Vec<Supplied>) = local.into_iter().unzip();
+            for (vendor, candidate) in crate::writer::terms_of(&vendors, &ords)?.into_iter().zip(supplied) {
+                keep_better(by_vendor.entry(vendor), candidate, &id_of)?;
+            }
         }
-        Ok(Supply { searcher, by_vendor: by_vendor.into_iter().map(|(v, (s, _))| (v, s)).collect() })
+        Ok(Supply { searcher, by_vendor })
     }
+}
+
+/// Keeps in `held` the better offer: meeting more of the asks, then the cheaper, then the first
+/// by id (read only on a tie).
+fn keep_better<K>(
+    held: std::collections::hash_map::Entry<'_, K, Supplied>,
+    candidate: Supplied,
+    id_of: &dyn Fn(DocAddress) -> Result<String>,
+) -> Result<()> {
+    match held {
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(candidate);
+        }
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            let held = e.get();
+            let order = candidate.fit.share().total_cmp(&held.fit.share()).then(held.price.total_cmp(&candidate.price));
+            let better = match order {
+                std::cmp::Ordering::Equal => id_of(candidate.address)? < id_of(held.address)?,
+                order => order.is_gt(),
+            };
+            if better {
+                e.insert(candidate);
+            }
+        }
+    }
+    Ok(())
 }
