@@ -29,6 +29,7 @@ pub mod geo;
 pub mod near;
 mod offer;
 mod product;
+mod rfis;
 pub mod rules;
 mod scoring;
 mod search;
@@ -46,6 +47,10 @@ pub use error::{Error, Result};
 pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount};
 pub use offer::{MAX_LEAD_TIME_DAYS, Offer, OfferCondition};
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
+pub use rfis::{
+    MAX_RFI_TITLE_BYTES, RfiDocument, RfiHit, RfiMatchHit, RfiSearchRequest, RfiSearchResponse, RfiSort, RfiState,
+    RfiStatus, VendorRfisResponse,
+};
 pub use scoring::{
     ClickSignals, DEFAULT_RERANK_WINDOW, Expansions, Explanation, FEATURE_NAMES, FeatureContribution, FeatureVector,
     FirstPhaseScorer, MatchKind, NUM_FEATURES, Phase1Explanation, Phase2Explanation, RankFeatures, Ranker, RuleEffect,
@@ -62,4 +67,4 @@ pub use vendor_search::{
     MatchBreakdown, MatchFit, MatchHit, MatchResponse, OfferFit, Rfi, VendorHit, VendorSearchRequest,
     VendorSearchResponse, VendorSort,
 };
-pub use writes::{CatalogEvent, OfferEvent, VendorEvent, WriteOutcome};
+pub use writes::{CatalogEvent, OfferEvent, RfiEvent, VendorEvent, WriteOutcome};

@@ -234,7 +234,7 @@ pub struct Rfi {
     pub limit: usize,
 }
 
-fn default_match_limit() -> usize {
+pub(crate) fn default_match_limit() -> usize {
     10
 }
 

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Offer, Product, Vendor};
+use crate::{Offer, Product, RfiDocument, Vendor};
 
 /// A change to the catalog, as every ingest path (HTTP, bulk files, Kafka, crawler) produces it.
 ///
@@ -115,6 +115,44 @@ impl OfferEvent {
     pub fn version(&self) -> u64 {
         match self {
             Self::Upsert { offer } => offer.version,
+            Self::Delete { version, .. } => *version,
+        }
+    }
+}
+
+/// A change to the stored requests for information: the same version rule as [`CatalogEvent`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+#[expect(clippy::large_enum_variant, reason = "upserts are the common case; boxing would allocate for each")]
+pub enum RfiEvent {
+    /// Insert or replace the whole request; its `version` orders it.
+    Upsert {
+        /// The whole request.
+        rfi: RfiDocument,
+    },
+    /// Remove the request; the version is remembered as for products.
+    Delete {
+        /// The request's id.
+        id: String,
+        /// Deletes only when above the version held (0: the next one).
+        version: u64,
+    },
+}
+
+impl RfiEvent {
+    /// The id the event writes.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Upsert { rfi } => &rfi.id,
+            Self::Delete { id, .. } => id,
+        }
+    }
+
+    /// The version the event asks for (0: "the next one").
+    pub fn version(&self) -> u64 {
+        match self {
+            Self::Upsert { rfi } => rfi.version,
             Self::Delete { version, .. } => *version,
         }
     }

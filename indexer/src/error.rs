@@ -17,6 +17,9 @@ pub enum Error {
     #[error("offer `{0}` not found")]
     /// No live offer has this id.
     OfferNotFound(String),
+    #[error("rfi `{0}` not found")]
+    /// No live request for information has this id.
+    RfiNotFound(String),
     /// Another process holds the index writer (a running `searchd serve` on the same data dir).
     #[error("the index at {0} is in use by another process")]
     Locked(String),

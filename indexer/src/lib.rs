@@ -29,6 +29,7 @@ mod error;
 mod index;
 mod ingest;
 mod offers;
+mod rfis;
 mod schema;
 mod search;
 mod settings;
@@ -46,6 +47,8 @@ pub use ingest::{
 };
 pub use offers::ingest::{OFFER_FIELDS, ReferenceCheck, ingest_offers, json_offer};
 pub use offers::{NearOffers, OfferIndex, Supply};
+pub use rfis::RfiIndex;
+pub use rfis::reverse::Market;
 pub use search::{Candidate, Preview, QueryCounts, ScoredId};
 pub use settings::{Applied, Served, check_settings};
 pub use snapshot::CopiedIndex;

@@ -7,6 +7,7 @@ mod facets;
 mod filters;
 mod language;
 mod offers;
+mod rfis;
 mod rules;
 mod searchable;
 mod settings;

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 pub mod kafka;
 pub mod offers;
 pub mod redis;
+pub mod rfis;
 pub mod shop;
 pub mod vendors;
 

@@ -46,6 +46,12 @@ pub(super) fn service_cells(coverage: &Coverage) -> Vec<u64> {
     cells
 }
 
+/// The plain cells (as a point's cells are indexed at each level) that may hold a point the
+/// coverage serves: where to look for the requests a vendor can serve.
+pub(crate) fn area_cells(coverage: &Coverage) -> Vec<u64> {
+    service_cells(coverage).into_iter().map(|c| c & !SERVICE_BIT).collect()
+}
+
 /// The service cells that hold `p`, one per level: a vendor serving `p` has one of them.
 pub(super) fn cells_serving(p: GeoPoint) -> impl Iterator<Item = u64> {
     CELL_LEVELS.into_iter().map(move |level| cell_id(p, level) | SERVICE_BIT)

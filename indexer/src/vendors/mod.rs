@@ -45,6 +45,7 @@ pub(crate) mod ingest;
 mod rfi;
 mod settings;
 
+pub(crate) use coverage::area_cells;
 pub use settings::VendorServed;
 
 /// Cells a geo query may look up: the finest indexed level whose cover of the query's box has

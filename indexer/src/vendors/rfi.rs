@@ -66,6 +66,52 @@ impl VendorIndex {
     pub fn match_rfi_with(&self, rfi: &Rfi, supply: Option<&HashMap<String, OfferFit>>) -> Result<MatchResponse> {
         rfi.validate()?;
         let started = Instant::now();
+        let (searcher, scored) = self.ranked(rfi, supply)?;
+        let fitting = scored.len() as u64;
+        let hits = scored
+            .into_iter()
+            .take(rfi.limit)
+            .map(|(breakdown, c)| {
+                Ok(MatchHit {
+                    vendor: self.load(&searcher, c.address)?,
+                    distance_km: c.distance_km,
+                    nearest_branch: c.branch,
+                    score: breakdown.total(),
+                    breakdown,
+                    offer: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MatchResponse { candidates: fitting, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+    }
+
+    /// How [`Self::match_rfi_with`] scores the vendor `id` for a (valid) request, or `None`
+    /// when that vendor is not among its candidates: what reverse matching lists.
+    pub(crate) fn fit_for(
+        &self,
+        rfi: &Rfi,
+        supply: Option<&HashMap<String, OfferFit>>,
+        id: &str,
+    ) -> Result<Option<VendorFit>> {
+        let (searcher, scored) = self.ranked(rfi, supply)?;
+        let address = match crate::writer::find_id(&searcher, self.fields.id, id) {
+            Ok(address) => address,
+            Err(crate::Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(scored.into_iter().find(|(_, c)| c.address == address).map(|(breakdown, c)| VendorFit {
+            breakdown,
+            distance_km: c.distance_km,
+            branch: c.branch,
+        }))
+    }
+
+    /// Every vendor that fits the request, best first, with its breakdown.
+    fn ranked(
+        &self,
+        rfi: &Rfi,
+        supply: Option<&HashMap<String, OfferFit>>,
+    ) -> Result<(tantivy::Searcher, Vec<(MatchBreakdown, Candidate)>)> {
         let f = self.fields;
         let (searcher, served) = self.view();
         let filter = self.filter_query(rfi.filter.as_ref(), &served)?;
@@ -113,31 +159,27 @@ impl VendorIndex {
         let candidates = searcher.search(&query, &collector)?;
         let best_text = candidates.iter().map(|c| f64::from(c.text)).fold(0.0, f64::max);
         // Only the vendors that fit: no filler after the real matches.
-        let mut scored: Vec<(MatchBreakdown, &Candidate)> =
-            candidates.iter().filter_map(|c| Some((c.breakdown(best_text, supplied.get(&c.address))?, c))).collect();
-        let fitting = scored.len() as u64;
+        let mut scored: Vec<(MatchBreakdown, Candidate)> = candidates
+            .into_iter()
+            .filter_map(|c| Some((c.breakdown(best_text, supplied.get(&c.address))?, c)))
+            .collect();
         scored.sort_by(|(a, ca), (b, cb)| {
             b.total()
                 .total_cmp(&a.total())
                 .then(ca.distance_km.total_cmp(&cb.distance_km))
                 .then(ca.address.cmp(&cb.address))
         });
-        let hits = scored
-            .into_iter()
-            .take(rfi.limit)
-            .map(|(breakdown, c)| {
-                Ok(MatchHit {
-                    vendor: self.load(&searcher, c.address)?,
-                    distance_km: c.distance_km,
-                    nearest_branch: c.branch,
-                    score: breakdown.total(),
-                    breakdown,
-                    offer: None,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(MatchResponse { candidates: fitting, hits, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+        Ok((searcher, scored))
     }
+}
+
+/// How vendor matching scores one vendor for one request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VendorFit {
+    pub(crate) breakdown: MatchBreakdown,
+    /// The distance to the vendor's nearest branch, and that branch.
+    pub(crate) distance_km: f64,
+    pub(crate) branch: GeoPoint,
 }
 
 /// A description word found in more than this share of the vendors is dropped from the match
