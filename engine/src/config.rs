@@ -70,6 +70,11 @@ impl EngineConfig {
         self.data_dir.join("offers")
     }
 
+    /// The RFI index's folder.
+    pub fn rfi_index_dir(&self) -> PathBuf {
+        self.data_dir.join("rfis")
+    }
+
     /// The learned rankers' folder.
     pub fn ranker_dir(&self) -> PathBuf {
         self.data_dir.join("models").join("ranker")

@@ -35,7 +35,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use searchd_autocomplete::QueryLog;
-use searchd_indexer::{IndexConfig, OfferIndex, ProductIndex, VendorIndex};
+use searchd_indexer::{IndexConfig, OfferIndex, ProductIndex, RfiIndex, VendorIndex};
 use searchd_kafka::IngestHandle;
 use searchd_ranking::{EventStore, Ranking};
 
@@ -52,6 +52,8 @@ pub struct Engine {
     pub vendors: Arc<VendorIndex>,
     /// The offer index: vendors' offers of products.
     pub offers: Arc<OfferIndex>,
+    /// The RFI index: customers' requests for information.
+    pub rfis: Arc<RfiIndex>,
     /// Phase 1, the learned phase 2 (hot-swapped) and the behaviour events.
     pub ranking: Arc<Ranking>,
     /// False while the demo catalog loads.
@@ -69,35 +71,37 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens (or creates) the product, vendor and offer indexes, the query log, the events and the
+    /// Opens (or creates) the product, vendor, offer and RFI indexes, the query log, the events and the
     /// models in the configured data dir.
     pub fn open(config: &EngineConfig) -> anyhow::Result<Self> {
         let index = ProductIndex::open(&config.index_dir(), config.index.clone())?;
         let vendors = VendorIndex::open(&config.vendor_index_dir(), &config.index)?;
         let offers = OfferIndex::open(&config.offer_index_dir(), &config.index)?;
+        let rfis = RfiIndex::open(&config.rfi_index_dir(), &config.index)?;
         let path = config.query_log_path();
         let log = QueryLog::open(&path, config.autocomplete.max_queries)
             .map_err(|e| anyhow::anyhow!("cannot read the query log {}: {e}", path.display()))?;
         let ranking = Ranking::open(&config.ranking_setup())?;
         let autocomplete = Autocomplete::new(log, config.autocomplete.clone()).kept_in(config.suggestions_dir());
-        let engine = Self::with_parts(index, vendors, offers, autocomplete, ranking, config);
+        let engine = Self::with_parts(index, vendors, offers, rfis, autocomplete, ranking, config);
         if let Some(task) = engine.settings.resume(&engine.index, &engine.vendors, &config.index.attributes)? {
             tracing::info!(task = task.id, reindex = task.reindex, "applying settings in the background");
         }
         Ok(engine)
     }
 
-    /// A product index with empty in-memory vendor and offer indexes, and a query log and events kept
+    /// A product index with empty in-memory vendor, offer and RFI indexes, and a query log and events kept
     /// in memory only (tests, benches); models are read from the configured data dir.
     pub fn with_index(index: ProductIndex, config: &EngineConfig) -> anyhow::Result<Self> {
         let small = IndexConfig { writer_memory_mb: 16, writer_threads: 1, ..config.index.clone() };
         let vendors = VendorIndex::in_memory(&small)?;
         let offers = OfferIndex::in_memory(&small)?;
+        let rfis = RfiIndex::in_memory(&small)?;
         let events = Arc::new(EventStore::in_memory(config.events.clone()));
         let ranking = Ranking::with_events(&config.ranking_setup(), events)?;
         let log = QueryLog::in_memory(config.autocomplete.max_queries);
         let autocomplete = Autocomplete::new(log, config.autocomplete.clone());
-        let mut engine = Self::with_parts(index, vendors, offers, autocomplete, ranking, config);
+        let mut engine = Self::with_parts(index, vendors, offers, rfis, autocomplete, ranking, config);
         engine.settings = Arc::new(settings::SettingsTasks::new(None));
         Ok(engine)
     }
@@ -107,6 +111,7 @@ impl Engine {
         index: ProductIndex,
         vendors: VendorIndex,
         offers: OfferIndex,
+        rfis: RfiIndex,
         autocomplete: Autocomplete,
         ranking: Ranking,
         config: &EngineConfig,
@@ -121,6 +126,7 @@ impl Engine {
             index: Arc::new(index),
             vendors: Arc::new(vendors),
             offers: Arc::new(offers),
+            rfis: Arc::new(rfis),
             ranking: Arc::new(ranking),
             ready: Arc::new(AtomicBool::new(true)),
             autocomplete,
@@ -133,21 +139,23 @@ impl Engine {
     }
 }
 
-/// Commits pending product, vendor and offer writes when the commit interval has passed, off the
+/// Commits pending product, vendor, offer and RFI writes when the commit interval has passed, off the
 /// async executor.
 pub fn spawn_commit_loop(engine: &Engine) -> tokio::task::JoinHandle<()> {
     let every = Duration::from_millis((engine.index.config().commit_interval_ms / 2).max(10));
     let (index, vendors, offers) = (engine.index.clone(), engine.vendors.clone(), engine.offers.clone());
+    let rfis = engine.rfis.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let (index, vendors, offers) = (index.clone(), vendors.clone(), offers.clone());
+            let (index, vendors, offers, rfis) = (index.clone(), vendors.clone(), offers.clone(), rfis.clone());
             let commit = move || -> searchd_indexer::Result<()> {
                 index.commit_if_due()?;
                 vendors.commit_if_due()?;
                 offers.commit_if_due()?;
+                rfis.commit_if_due()?;
                 Ok(())
             };
             match tokio::task::spawn_blocking(commit).await {

@@ -118,6 +118,9 @@ pub struct Manifest {
     /// Offers in the offer index (0 in snapshots taken before offers existed).
     #[serde(default)]
     pub offers: u64,
+    /// Requests for information in the RFI index (0 in snapshots taken before RFIs existed).
+    #[serde(default)]
+    pub rfis: u64,
     /// The product index's content version (hex), as caches key on.
     pub content_version: String,
     /// Every file, with its size and checksum.
@@ -192,6 +195,7 @@ impl Snapshots {
         let copied = state.index.snapshot(&self.config.index_dir(), &staging.join("index"))?;
         let vendors = state.vendors.snapshot(&self.config.vendor_index_dir(), &staging.join("vendors"))?;
         let offers = state.offers.snapshot(&self.config.offer_index_dir(), &staging.join("offers"))?;
+        let rfis = state.rfis.snapshot(&self.config.rfi_index_dir(), &staging.join("rfis"))?;
         let data = &self.config.data_dir;
         copy_tree(&data.join("models"), &staging.join("models"))?;
         copy_lines(&self.config.events_dir(), &staging.join("events"))?;
@@ -227,6 +231,7 @@ impl Snapshots {
             products,
             vendors: state.vendors.num_docs(),
             offers: state.offers.num_docs(),
+            rfis: state.rfis.num_docs(),
             content_version: restored_version,
             files,
         };
@@ -260,6 +265,7 @@ impl Snapshots {
             index_copy_attempts = copied.attempts,
             vendor_copy_attempts = vendors.attempts,
             offer_copy_attempts = offers.attempts,
+            rfi_copy_attempts = rfis.attempts,
             ms = started.elapsed().as_secs_f64() * 1e3,
             "snapshot written"
         );

@@ -57,6 +57,15 @@ pub enum Code {
     InvalidOfferId,
     /// `offer_not_found` (404).
     OfferNotFound,
+    /// `invalid_rfi_id`.
+    InvalidRfiId,
+    /// `rfi_not_found` (404).
+    RfiNotFound,
+    /// `invalid_rfi_search_<param>`: a parameter of the request search or of a vendor's
+    /// requests is bad.
+    InvalidRfiSearchParam(String),
+    /// `unknown_rfi_search_parameter`.
+    UnknownRfiSearchParameter,
     /// `invalid_vendor_search_<param>`: a vendor search parameter's value is bad.
     InvalidVendorSearchParam(String),
     /// `unknown_vendor_search_parameter`.
@@ -133,6 +142,10 @@ impl Code {
             Code::VendorNotFound => "vendor_not_found".into(),
             Code::InvalidOfferId => "invalid_offer_id".into(),
             Code::OfferNotFound => "offer_not_found".into(),
+            Code::InvalidRfiId => "invalid_rfi_id".into(),
+            Code::RfiNotFound => "rfi_not_found".into(),
+            Code::InvalidRfiSearchParam(param) => format!("invalid_rfi_search_{param}"),
+            Code::UnknownRfiSearchParameter => "unknown_rfi_search_parameter".into(),
             Code::InvalidVendorSearchParam(param) => format!("invalid_vendor_search_{param}"),
             Code::UnknownVendorSearchParameter => "unknown_vendor_search_parameter".into(),
             Code::InvalidMatchField(field) => format!("invalid_match_{field}"),
@@ -175,6 +188,9 @@ impl Code {
             | Code::InvalidProductId
             | Code::InvalidVendorId
             | Code::InvalidOfferId
+            | Code::InvalidRfiId
+            | Code::InvalidRfiSearchParam(_)
+            | Code::UnknownRfiSearchParameter
             | Code::InvalidVendorSearchParam(_)
             | Code::UnknownVendorSearchParameter
             | Code::InvalidMatchField(_)
@@ -189,6 +205,7 @@ impl Code {
             Code::ProductNotFound
             | Code::VendorNotFound
             | Code::OfferNotFound
+            | Code::RfiNotFound
             | Code::RouteNotFound
             | Code::TaskNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -302,6 +319,7 @@ impl From<searchd_indexer::Error> for ApiError {
             E::NotFound(id) => Self::new(Code::ProductNotFound, format!("product `{id}` not found")),
             E::VendorNotFound(id) => Self::new(Code::VendorNotFound, format!("vendor `{id}` not found")),
             E::OfferNotFound(id) => Self::new(Code::OfferNotFound, format!("offer `{id}` not found")),
+            E::RfiNotFound(id) => Self::new(Code::RfiNotFound, format!("rfi `{id}` not found")),
             E::Locked(_) => Self::new(Code::IndexUnavailable, e.to_string()),
             other => Self::internal(other),
         }

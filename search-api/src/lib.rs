@@ -58,8 +58,8 @@ pub use state::AppState;
 
 use middleware::{hygiene, limits, metrics};
 use routes::{
-    admin, autocomplete, events, facets, health, offers, preview, products, recommendations, settings, storefront,
-    vendors,
+    admin, autocomplete, events, facets, health, offers, preview, products, recommendations, rfis, settings,
+    storefront, vendors,
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -88,6 +88,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/products/bulk", post(products::bulk_products))
         .route("/v1/vendors/bulk", post(vendors::bulk_vendors))
         .route("/v1/offers/bulk", post(offers::bulk_offers))
+        .route("/v1/rfis/bulk", post(rfis::bulk_rfis))
         .route("/v1/events", post(events::post_events))
         .layer(DefaultBodyLimit::max(http.max_bulk_body_bytes));
     let app = Router::new()
@@ -117,6 +118,9 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/vendors/match", post(vendors::match_vendors))
         .route("/v1/vendors/{id}", put(vendors::put_vendor).get(vendors::get_vendor).delete(vendors::delete_vendor))
         .route("/v1/offers/{id}", put(offers::put_offer).get(offers::get_offer).delete(offers::delete_offer))
+        .route("/v1/rfis/search", get(rfis::search_rfis))
+        .route("/v1/rfis/{id}", put(rfis::put_rfi).get(rfis::get_rfi).delete(rfis::delete_rfi))
+        .route("/v1/vendors/{id}/rfis", get(rfis::vendor_rfis))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .merge(bulk)
         .merge(storefront::routes(&state))

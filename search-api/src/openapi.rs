@@ -20,7 +20,7 @@ use crate::error::ErrorBody;
 use crate::routes::documents::{BulkItemResult, ItemError};
 use crate::routes::events::EventItemResult;
 use crate::routes::{
-    admin, autocomplete, events, facets, health, offers, preview, products, recommendations, settings, vendors,
+    admin, autocomplete, events, facets, health, offers, preview, products, recommendations, rfis, settings, vendors,
 };
 
 #[derive(Debug, OpenApi)]
@@ -29,7 +29,7 @@ use crate::routes::{
         title = "searchd",
         description = "Search, ranking and recommendations for marketplaces: products (typo-tolerant full-text \
 search with facets, filters and learned ranking), autocomplete, vendors (geo search and matching of requests for \
-information), offers of products by vendors, behaviour events, similar products, and administration.\n\n\
+information), offers of products by vendors, requests for information (searched, and matched to vendors in reverse), behaviour events, similar products, and administration.\n\n\
 Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (`X-Api-Key` or \
 `Authorization: Bearer sd_…`) or a JWT bearer token with the route's scope: `search` for reads and events, \
 `write` for writes, `admin` for /v1/admin.",
@@ -61,6 +61,12 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         offers::put_offer,
         offers::delete_offer,
         offers::bulk_offers,
+        rfis::get_rfi,
+        rfis::put_rfi,
+        rfis::delete_rfi,
+        rfis::bulk_rfis,
+        rfis::search_rfis,
+        rfis::vendor_rfis,
         admin::ranker_status,
         admin::ingest_status,
         admin::refresh_route,
@@ -82,6 +88,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         (name = "events", description = "Behaviour events (views, clicks, carts, purchases) for ranking"),
         (name = "vendors", description = "Vendor writes, geo search and matching"),
         (name = "offers", description = "Vendors' offers of products, which product search near a shopper reads"),
+        (name = "rfis", description = "Customers' requests for information: writes, search, and the open ones a vendor can serve"),
         (name = "settings", description = "Declared attributes and their uses, changed at runtime by background tasks"),
         (name = "admin", description = "Models, ingest and snapshots"),
         (name = "health", description = "Liveness, readiness, metrics and this description"),

@@ -13,6 +13,7 @@ mod offers;
 mod openapi;
 mod ranking;
 mod recommend;
+mod rfis;
 mod search;
 mod settings;
 mod snapshots;

@@ -10,6 +10,7 @@ pub(crate) mod offers;
 pub(crate) mod preview;
 pub(crate) mod products;
 pub(crate) mod recommendations;
+pub(crate) mod rfis;
 pub(crate) mod settings;
 pub(crate) mod storefront;
 pub(crate) mod vendors;
