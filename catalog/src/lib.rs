@@ -48,7 +48,7 @@ pub use facets::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, Ran
 pub use offer::{MAX_LEAD_TIME_DAYS, Offer, OfferCondition};
 pub use product::{GeoPoint, MAX_ID_BYTES, Product, Vendor, validate_id};
 pub use rfis::{
-    MAX_RFI_TITLE_BYTES, RfiDocument, RfiHit, RfiMatchHit, RfiSearchRequest, RfiSearchResponse, RfiSort, RfiState,
+    MAX_RFI_TITLE_CHARS, RfiDocument, RfiHit, RfiMatchHit, RfiSearchRequest, RfiSearchResponse, RfiSort, RfiState,
     RfiStatus, VendorRfisResponse,
 };
 pub use scoring::{

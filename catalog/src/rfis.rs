@@ -19,8 +19,8 @@ pub enum RfiStatus {
     Closed,
 }
 
-/// The longest title a request may have, in bytes.
-pub const MAX_RFI_TITLE_BYTES: usize = 512;
+/// The longest title a request may have, in characters.
+pub const MAX_RFI_TITLE_CHARS: usize = 512;
 
 /// A customer's request for information, stored and matched to vendors in reverse.
 ///
@@ -29,15 +29,21 @@ pub const MAX_RFI_TITLE_BYTES: usize = 512;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RfiDocument {
-    /// Unique among RFIs: no control characters, at most 512 bytes.
-    #[schema(max_length = 512)]
+    /// Unique among RFIs: no control characters, at most 512 bytes. Optional in the body of
+    /// `PUT /v1/rfis/{id}`, which takes the path's.
+    #[serde(default)]
+    #[schema(
+        max_length = 512,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub id: String,
     /// Orders writes to the same id, as a product's does; 0 lets the indexer assign the next one.
     #[serde(default)]
     pub version: u64,
-    /// A short title, searched with the description.
+    /// A short title, searched with the description: at most 512 characters, no control
+    /// characters.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub title: String,
     /// Category path needed (`Industrial/Machining`).
     #[schema(pattern = "^[^/]*\\S[^/]*(/[^/]*\\S[^/]*)*$", example = "Industrial/Machining")]
@@ -126,11 +132,8 @@ impl RfiDocument {
     /// `needed_by` or `expires_at` in the past is allowed: the request is stored, closed by time.
     pub fn validate(&self) -> Result<()> {
         validate_id(&self.id)?;
-        if self.title.len() > MAX_RFI_TITLE_BYTES || self.title.chars().any(char::is_control) {
-            return Err(Error::document(
-                "title",
-                format!("at most {MAX_RFI_TITLE_BYTES} bytes, no control characters"),
-            ));
+        if self.title.chars().count() > MAX_RFI_TITLE_CHARS || self.title.chars().any(char::is_control) {
+            return Err(Error::document("title", format!("at most {MAX_RFI_TITLE_CHARS} characters, none a control")));
         }
         self.request(default_match_limit()).validate().map_err(|e| Error::document(e.param(), e.to_string()))
     }

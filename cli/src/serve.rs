@@ -131,15 +131,15 @@ fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         let retention = spawn_page_retention(&config)?;
         let (stop_ingest, stopped) = tokio::sync::watch::channel(false);
         let ingester = if config.kafka.enabled {
-            let (handle, task) = searchd_kafka::spawn(
-                config.kafka.clone(),
-                state.index.clone(),
-                state.vendors.clone(),
-                state.offers.clone(),
-                stopped,
-            )
-            .await
-            .context("cannot start the Kafka ingester")?;
+            let indexes = searchd_kafka::Indexes {
+                products: state.index.clone(),
+                vendors: state.vendors.clone(),
+                offers: state.offers.clone(),
+                rfis: state.rfis.clone(),
+            };
+            let (handle, task) = searchd_kafka::spawn(config.kafka.clone(), indexes, stopped)
+                .await
+                .context("cannot start the Kafka ingester")?;
             let _ = state.ingest.set(handle);
             tracing::info!(brokers = %config.kafka.brokers, group = %config.kafka.group(), "kafka ingester started");
             Some(task)

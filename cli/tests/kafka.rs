@@ -15,7 +15,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use searchd_catalog::{CatalogEvent, Product};
-use searchd_indexer::{IndexConfig, InputFormat, OfferIndex, ProductIndex, VendorIndex};
+use searchd_indexer::{IndexConfig, InputFormat, OfferIndex, ProductIndex, RfiIndex, VendorIndex};
 use searchd_kafka::{self as kafka, IngestHandle, IngestStatus, KafkaConfig, dlq_headers};
 use searchd_kafka::{PublishKind, PublishOptions, publish};
 use searchd_testkit::kafka::{Broker, ONE_RECORD_PER_BATCH};
@@ -34,6 +34,7 @@ fn kafka_config(broker: &Broker, group: &str, products: &str, vendors: Option<&s
         product_topics: vec![products.into()],
         vendor_topics: vendors.into_iter().map(str::to_string).collect(),
         offer_topics: Vec::new(),
+        rfi_topics: Vec::new(),
         group_id: group.into(),
         commit_interval_ms: 200,
         ..KafkaConfig::default()
@@ -67,6 +68,7 @@ struct Node {
     products: Arc<ProductIndex>,
     vendors: Arc<VendorIndex>,
     offers: Arc<OfferIndex>,
+    rfis: Arc<RfiIndex>,
     handle: IngestHandle,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<searchd_kafka::Result<()>>,
@@ -77,10 +79,16 @@ impl Node {
         let products = Arc::new(ProductIndex::in_memory(small()).unwrap());
         let vendors = Arc::new(VendorIndex::in_memory(&small()).unwrap());
         let offers = Arc::new(OfferIndex::in_memory(&small()).unwrap());
+        let rfis = Arc::new(RfiIndex::in_memory(&small()).unwrap());
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let (handle, task) =
-            kafka::spawn(config, products.clone(), vendors.clone(), offers.clone(), stopped).await.unwrap();
-        Node { products, vendors, offers, handle, stop, task }
+        let indexes = kafka::Indexes {
+            products: products.clone(),
+            vendors: vendors.clone(),
+            offers: offers.clone(),
+            rfis: rfis.clone(),
+        };
+        let (handle, task) = kafka::spawn(config, indexes, stopped).await.unwrap();
+        Node { products, vendors, offers, rfis, handle, stop, task }
     }
 
     /// Waits until `done` holds of the status (or fails after `secs`).
@@ -151,11 +159,22 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
 
     let offers_topic = KafkaConfig { brokers: broker.bootstrap(), ..KafkaConfig::default() };
     kafka::ensure_topics(&offers_topic, &["poison.offers".to_string()], 1).await.unwrap();
+    // Requests for information: one to write, one whose location is off the globe.
+    let rfi = |id: &str, lat: f64| {
+        json!({"op": "upsert", "rfi": {"id": id, "version": 1, "category": "Tools/Drills",
+            "description": "cordless drills", "location": {"lat": lat, "lon": 2.35}}})
+        .to_string()
+    };
+    publish_lines(&broker, "poison.rfis", 1, &[rfi("r1", 48.85), rfi("r2", 91.0)]).await;
     let config = kafka_config(&broker, "poison", "poison.products", Some("poison.vendors"));
-    let node = Node::start(KafkaConfig { offer_topics: vec!["poison.offers".into()], ..config }).await;
-    let total = lines.len() as u64 + 2;
-    node.wait(60, "products and vendors read and committed", |s| s.messages == total && committed(s) == total as i64)
-        .await;
+    let config =
+        KafkaConfig { offer_topics: vec!["poison.offers".into()], rfi_topics: vec!["poison.rfis".into()], ..config };
+    let node = Node::start(config).await;
+    let total = lines.len() as u64 + 4;
+    node.wait(60, "products, vendors and requests read and committed", |s| {
+        s.messages == total && committed(s) == total as i64
+    })
+    .await;
     // Offers once their products and vendors are in: one of a known product, one of none.
     let offer = |id: &str, product: &str| {
         json!({"op": "upsert", "offer": {"id": id, "version": 1, "product_id": product, "vendor_id": "v1", "price": 9.5}})
@@ -166,13 +185,15 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
     let total = total + 2;
     let status =
         node.wait(60, "all messages read and committed", |s| s.messages == total && committed(s) == total as i64).await;
-    assert_eq!(status.dead_lettered, 8, "{status:#?}");
+    assert_eq!(status.dead_lettered, 9, "{status:#?}");
     assert_eq!(status.dead_letters["unknown_reference"], 1);
     assert_eq!(node.offers.get("o1").unwrap().product_id, first_id);
     assert!(node.offers.get("o2").is_err());
     assert_eq!(status.dead_letters["invalid_json"], 2);
     assert_eq!(status.dead_letters["invalid_event"], 3, "two on products, one product event on the vendor topic");
-    assert_eq!(status.dead_letters["invalid_document"], 1);
+    assert_eq!(status.dead_letters["invalid_document"], 2, "one product, one request");
+    assert_eq!(node.rfis.get("r1").unwrap().description, "cordless drills");
+    assert!(node.rfis.get("r2").is_err());
     assert_eq!(status.dead_letters["missing_version"], 1);
     assert_eq!(node.ids().keys().cloned().collect::<BTreeSet<_>>(), valid);
     assert_eq!(node.vendors.get("v1").unwrap().name, "Acme Tools");
@@ -188,10 +209,11 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
     list.add_partition_offset("poison.products.dlq", 0, Offset::Beginning).unwrap();
     list.add_partition_offset("poison.vendors.dlq", 0, Offset::Beginning).unwrap();
     list.add_partition_offset("poison.offers.dlq", 0, Offset::Beginning).unwrap();
+    list.add_partition_offset("poison.rfis.dlq", 0, Offset::Beginning).unwrap();
     reader.assign(&list).unwrap();
     let mut letters = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while letters.len() < 8 && Instant::now() < deadline {
+    while letters.len() < 9 && Instant::now() < deadline {
         if let Some(m) = reader.poll(Duration::from_millis(200)) {
             let m = m.unwrap();
             let headers: BTreeMap<String, String> = m
@@ -203,7 +225,7 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
             letters.push((String::from_utf8_lossy(m.payload().unwrap()).into_owned(), headers));
         }
     }
-    assert_eq!(letters.len(), 8, "{letters:#?}");
+    assert_eq!(letters.len(), 9, "{letters:#?}");
     for (payload, headers) in &letters {
         let code = &headers[dlq_headers::ERROR_CODE];
         assert!(!headers[dlq_headers::ERROR_REASON].is_empty());
@@ -211,6 +233,11 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_indexed() {
         if source == "poison.offers" {
             assert_eq!((code.as_str(), payload), ("unknown_reference", &offer("o2", "nope")));
             assert!(headers[dlq_headers::ERROR_REASON].contains("product `nope` does not exist"), "{headers:?}");
+            continue;
+        }
+        if source == "poison.rfis" {
+            assert_eq!((code.as_str(), payload), ("invalid_document", &rfi("r2", 91.0)));
+            assert!(headers[dlq_headers::ERROR_REASON].contains("location.lat"), "{headers:?}");
             continue;
         }
         if source == "poison.vendors" {

@@ -29,6 +29,8 @@ pub struct KafkaConfig {
     pub vendor_topics: Vec<String>,
     /// Topics of `OfferEvent` messages.
     pub offer_topics: Vec<String>,
+    /// Topics of `RfiEvent` messages (requests for information).
+    pub rfi_topics: Vec<String>,
     /// The consumer group. Every node needs its own, so that each holds the whole catalog;
     /// empty: `searchd-<hostname>`.
     pub group_id: String,
@@ -56,6 +58,7 @@ impl Default for KafkaConfig {
             product_topics: vec!["catalog.products".into()],
             vendor_topics: vec!["catalog.vendors".into()],
             offer_topics: vec!["catalog.offers".into()],
+            rfi_topics: vec!["catalog.rfis".into()],
             group_id: String::new(),
             instance_id: String::new(),
             batch_size: 5_000,
@@ -78,7 +81,7 @@ impl KafkaConfig {
         }
         let topics = self.topics();
         if topics.is_empty() {
-            return Err("kafka: set product_topics, vendor_topics or offer_topics".into());
+            return Err("kafka: set product_topics, vendor_topics, offer_topics or rfi_topics".into());
         }
         if let Some(t) = topics.iter().find(|t| t.trim().is_empty() || t.ends_with(&self.dlq_suffix)) {
             return Err(format!("kafka: topic `{t}` is empty or is itself a dead-letter topic"));
@@ -95,9 +98,10 @@ impl KafkaConfig {
         Ok(())
     }
 
-    /// Every topic read: products', vendors', offers'.
+    /// Every topic read: products', vendors', offers', RFIs'.
     pub fn topics(&self) -> Vec<&String> {
-        self.product_topics.iter().chain(&self.vendor_topics).chain(&self.offer_topics).collect()
+        let documents = self.vendor_topics.iter().chain(&self.offer_topics).chain(&self.rfi_topics);
+        self.product_topics.iter().chain(documents).collect()
     }
 
     /// The configured group, or `searchd-<hostname>`.

@@ -29,7 +29,7 @@ use searchd_catalog::WriteOutcome;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use searchd_indexer::{OfferIndex, ProductIndex, VendorIndex};
+use searchd_indexer::{OfferIndex, ProductIndex, RfiIndex, VendorIndex};
 
 use crate::parse::{DeadLetter, Parsed, TopicKind, parse, unknown_reference};
 use crate::{Error, KafkaConfig, Result, StartFrom};
@@ -165,6 +165,7 @@ struct Context {
     products: Arc<ProductIndex>,
     vendors: Arc<VendorIndex>,
     offers: Arc<OfferIndex>,
+    rfis: Arc<RfiIndex>,
 }
 
 impl ClientContext for Context {
@@ -207,7 +208,7 @@ impl ConsumerContext for Context {
     }
 }
 
-/// Commits the indexes (products, vendors, offers), then the offsets of what was applied: all
+/// Commits the indexes (products, vendors, offers, RFIs), then the offsets of what was applied: all
 /// assigned partitions, or only `only`. Blocking.
 fn commit<C: Consumer<Context>>(ctx: &Context, consumer: &C, only: Option<&BTreeSet<Partition>>) -> Result<()> {
     let offsets: Vec<(Partition, i64)> = {
@@ -226,6 +227,7 @@ fn commit<C: Consumer<Context>>(ctx: &Context, consumer: &C, only: Option<&BTree
     ctx.products.commit()?;
     ctx.vendors.commit()?;
     ctx.offers.commit()?;
+    ctx.rfis.commit()?;
     let mut list = TopicPartitionList::new();
     for ((topic, partition), next) in &offsets {
         list.add_partition_offset(topic, *partition, Offset::Offset(*next)).map_err(kafka_error)?;
@@ -245,16 +247,28 @@ fn kafka_error(e: rdkafka::error::KafkaError) -> Error {
     Error::Kafka(format!("{e}"))
 }
 
+/// The indexes the ingester writes, one per kind of topic.
+#[derive(Debug, Clone)]
+pub struct Indexes {
+    /// Written from `product_topics`.
+    pub products: Arc<ProductIndex>,
+    /// Written from `vendor_topics`.
+    pub vendors: Arc<VendorIndex>,
+    /// Written from `offer_topics`.
+    pub offers: Arc<OfferIndex>,
+    /// Written from `rfi_topics`.
+    pub rfis: Arc<RfiIndex>,
+}
+
 /// Starts the ingester on the current Tokio runtime (multi-threaded): subscribes, creates the
 /// dead-letter topics when missing, then consumes until `shutdown` turns true, committing once
 /// more before it returns.
 pub async fn spawn(
     config: KafkaConfig,
-    products: Arc<ProductIndex>,
-    vendors: Arc<VendorIndex>,
-    offers: Arc<OfferIndex>,
+    indexes: Indexes,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(IngestHandle, tokio::task::JoinHandle<Result<()>>)> {
+    let Indexes { products, vendors, offers, rfis } = indexes;
     config.validate().map_err(Error::Config)?;
     let shared = Arc::new(Mutex::new(Shared::default()));
     let group = config.group();
@@ -278,7 +292,7 @@ pub async fn spawn(
         ("statistics.interval.ms", "1000"),
         ("fetch.wait.max.ms", "100"),
     ]);
-    let context = Context { shared: shared.clone(), products, vendors, offers };
+    let context = Context { shared: shared.clone(), products, vendors, offers, rfis };
     let consumer: StreamConsumer<Context> = client.create_with_context(context).map_err(kafka_error)?;
     let producer: FutureProducer = config.client_config(&[("linger.ms", "5")]).create().map_err(kafka_error)?;
     ensure_dead_letter_topics(&config, &topics).await?;
@@ -392,11 +406,14 @@ impl Loop {
     /// records the chunk's offsets as processed.
     async fn process(&self, chunk: Vec<OwnedMessage>) -> Result<()> {
         let consumer = self.consumer.clone();
-        let kinds: BTreeMap<String, TopicKind> =
-            [(&self.config.vendor_topics, TopicKind::Vendors), (&self.config.offer_topics, TopicKind::Offers)]
-                .into_iter()
-                .flat_map(|(topics, kind)| topics.iter().map(move |t| (t.clone(), kind)))
-                .collect();
+        let kinds: BTreeMap<String, TopicKind> = [
+            (&self.config.vendor_topics, TopicKind::Vendors),
+            (&self.config.offer_topics, TopicKind::Offers),
+            (&self.config.rfi_topics, TopicKind::Rfis),
+        ]
+        .into_iter()
+        .flat_map(|(topics, kind)| topics.iter().map(move |t| (t.clone(), kind)))
+        .collect();
         let (chunk, dead) = tokio::task::spawn_blocking(move || apply(consumer.context(), &kinds, chunk))
             .await
             .map_err(|e| Error::Task(format!("ingest task: {e}")))??;
@@ -479,6 +496,8 @@ fn apply(
                 None => ctx.offers.upsert(vec![*o])?.into_iter().for_each(&mut count),
             },
             Ok(Parsed::OfferDelete(id, version)) => count(ctx.offers.delete(&id, version)?),
+            Ok(Parsed::Rfi(r)) => ctx.rfis.upsert(vec![*r])?.into_iter().for_each(&mut count),
+            Ok(Parsed::RfiDelete(id, version)) => count(ctx.rfis.delete(&id, version)?),
             Err(letter) => dead.push((m.clone(), letter)),
         }
     }

@@ -24,7 +24,7 @@ mod parse;
 mod producer;
 
 pub use config::{KafkaConfig, StartFrom};
-pub use consumer::{IngestHandle, IngestStatus, PartitionStatus, dlq_headers, ensure_topics, spawn};
+pub use consumer::{Indexes, IngestHandle, IngestStatus, PartitionStatus, dlq_headers, ensure_topics, spawn};
 pub use parse::DeadLetter;
 pub use producer::{Delivered, EventProducer, PublishKind, PublishOptions, PublishSummary, publish};
 

@@ -5,7 +5,7 @@
 //! analyzed here too, the expensive part). Whether an offer's product and vendor exist is
 //! checked when it is applied, in order, after the messages before it ([`unknown_reference`]).
 
-use searchd_catalog::{CatalogEvent, Offer, OfferEvent, Vendor, VendorEvent};
+use searchd_catalog::{CatalogEvent, Offer, OfferEvent, RfiDocument, RfiEvent, Vendor, VendorEvent};
 use searchd_indexer::{PreparedProduct, ProductIndex, VendorIndex};
 
 /// Why a message goes to the dead-letter topic.
@@ -30,6 +30,7 @@ pub(crate) enum TopicKind {
     Products,
     Vendors,
     Offers,
+    Rfis,
 }
 
 impl TopicKind {
@@ -38,6 +39,7 @@ impl TopicKind {
             Self::Products => "catalog",
             Self::Vendors => "vendor",
             Self::Offers => "offer",
+            Self::Rfis => "rfi",
         }
     }
 }
@@ -50,6 +52,8 @@ pub(crate) enum Parsed {
     VendorDelete(String, u64),
     Offer(Box<Offer>),
     OfferDelete(String, u64),
+    Rfi(Box<RfiDocument>),
+    RfiDelete(String, u64),
 }
 
 /// Parses a message value as an event of the topic's kind and checks it against its key.
@@ -116,6 +120,18 @@ pub(crate) fn parse(
                 _ => return Err(unsupported()),
             }
         }
+        TopicKind::Rfis => {
+            let event: RfiEvent = serde_path_to_error::deserialize(value).map_err(schema_error)?;
+            check(event.id(), event.version())?;
+            match event {
+                RfiEvent::Upsert { rfi } => {
+                    rfi.validate().map_err(invalid)?;
+                    Parsed::Rfi(Box::new(rfi))
+                }
+                RfiEvent::Delete { id, version } => Parsed::RfiDelete(id, version),
+                _ => return Err(unsupported()),
+            }
+        }
         TopicKind::Products => {
             let event: CatalogEvent = serde_path_to_error::deserialize(value).map_err(schema_error)?;
             check(event.id(), event.version())?;
@@ -162,7 +178,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_bad_message_has_its_reason() {
-        use TopicKind::{Offers, Products, Vendors};
+        use TopicKind::{Offers, Products, Rfis, Vendors};
         let index = index();
         let up = r#"{"op":"upsert","product":{"id":"a","title":"Drill","version":2}}"#;
         assert_eq!(code(&index, Products, Some("a"), up), "ok");
@@ -194,6 +210,11 @@ mod tests {
         let negative = r#"{"op":"upsert","offer":{"id":"o","version":1,"product_id":"a","vendor_id":"v","price":-3}}"#;
         assert_eq!(code(&index, Offers, Some("o"), negative), "invalid_document");
         assert_eq!(code(&index, Offers, Some("o"), r#"{"op":"delete","id":"o","version":2}"#), "ok");
+        let rfi = r#"{"op":"upsert","rfi":{"id":"r","version":1,"category":"A","description":"x","location":{"lat":1,"lon":2}}}"#;
+        assert_eq!(code(&index, Rfis, Some("r"), rfi), "ok");
+        assert_eq!(code(&index, Rfis, Some("r"), &rfi.replace("\"lat\":1", "\"lat\":91")), "invalid_document");
+        assert_eq!(code(&index, Rfis, Some("r"), offer), "invalid_event");
+        assert_eq!(code(&index, Rfis, Some("r"), r#"{"op":"delete","id":"r","version":2}"#), "ok");
         let letter =
             parse(&index, Products, None, Some(br#"{"op":"upsert","product":{"id":"a","titel":"x","version":1}}"#))
                 .err()
