@@ -6,7 +6,7 @@
 //! products found, each one's best serving offer, how many offers serve, and the order by price
 //! equal a computation over every vendor and offer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
@@ -15,7 +15,7 @@ use searchd_catalog::filter::Filter;
 use searchd_catalog::geo::normalize_lon;
 use searchd_catalog::near::{OfferKey, OfferRow, OfferSort};
 use searchd_catalog::zones::Coverage;
-use searchd_catalog::{GeoPoint, Offer, OfferCondition, Product, SearchRequest, SortBy, Vendor};
+use searchd_catalog::{FacetField, GeoPoint, Offer, OfferCondition, Product, SearchRequest, SortBy, Vendor};
 use searchd_indexer::{IndexConfig, OfferIndex, ProductIndex, VendorIndex};
 use searchd_testkit::vendors::{categories, cities, generate, spread, zone_around};
 
@@ -75,13 +75,14 @@ static MARKET: LazyLock<Option<Market>> = LazyLock::new(|| {
     })
 });
 
-/// The brute force: per product, its best serving offer (id, key) and how many serve.
+/// The brute force: per product, its best serving offer (id, key), how many serve, and their
+/// vendors.
 fn brute_force(
     market: &Market,
     p: GeoPoint,
     request: &SearchRequest,
     keep_product: &dyn Fn(&Product) -> bool,
-) -> HashMap<String, (String, OfferKey, u64)> {
+) -> HashMap<String, (String, OfferKey, u64, BTreeSet<String>)> {
     let conditions = request.offer_conditions().unwrap();
     let serving: HashMap<&str, f64> = market
         .vendor_rows
@@ -91,7 +92,7 @@ fn brute_force(
         .collect();
     let kept: std::collections::HashSet<&str> =
         market.catalog.iter().filter(|product| keep_product(product)).map(|product| product.id.as_str()).collect();
-    let mut best: HashMap<String, (String, OfferKey, u64)> = HashMap::new();
+    let mut best: HashMap<String, (String, OfferKey, u64, BTreeSet<String>)> = HashMap::new();
     for offer in &market.offer_rows {
         let Some(&distance_km) = serving.get(offer.vendor_id.as_str()) else { continue };
         let row = OfferRow {
@@ -106,8 +107,9 @@ fn brute_force(
             continue;
         }
         let key = OfferKey { price: offer.price, lead_time_days: offer.lead_time_days, distance_km };
-        let entry = best.entry(offer.product_id.clone()).or_insert_with(|| (offer.id.clone(), key, 0));
+        let entry = best.entry(offer.product_id.clone()).or_insert_with(|| (offer.id.clone(), key, 0, BTreeSet::new()));
         entry.2 += 1;
+        entry.3.insert(offer.vendor_id.clone());
         if request.offer_sort.compare((&key, &offer.id), (&entry.1, &entry.0)).is_lt() {
             (entry.0, entry.1) = (offer.id.clone(), key);
         }
@@ -158,7 +160,9 @@ proptest! {
         let text: Vec<String> = product_filter.into_iter().chain(offer_filter.map(|f| format!("({f})"))).collect();
         let filter = (!text.is_empty()).then(|| Filter::parse(&text.join(" AND ")).unwrap());
         let sort: SortBy = if by_price { "price:asc".parse().unwrap() } else { SortBy::relevance() };
-        let request = SearchRequest { near: Some(p), filter, offer_sort, sort, per_page: 100, ..SearchRequest::default() };
+        let facets = vec![FacetField::Named("vendor".into()), FacetField::Named("price".into())];
+        let (max_values_per_facet, facet_ranges) = (1_000, [("price".to_string(), vec!["-100".parse().unwrap(), "100-".parse().unwrap()])].into());
+        let request = SearchRequest { near: Some(p), filter, offer_sort, sort, per_page: 100, facets, max_values_per_facet, facet_ranges, ..SearchRequest::default() };
         let want = brute_force(market, p, &request, &|product| brand.is_none() || product.brand == brand);
 
         let near = market.offers.near(&market.vendors, &market.products, p, &request.offer_conditions().unwrap(), offer_sort).unwrap();
@@ -166,15 +170,31 @@ proptest! {
         let response = market.products.search_near(&request, &ranker, &near).unwrap();
         prop_assert_eq!(response.total_hits as usize, want.len(), "at {:?} with {:?}", p, request.filter.as_ref().map(|f| f.to_string()));
         for hit in &response.hits {
-            let (id, key, count) = &want[&hit.product.id];
+            let (id, key, count, _) = &want[&hit.product.id];
             let offer = hit.offer.as_ref().unwrap();
             prop_assert_eq!(&offer.offer.id, id, "best offer of {}", hit.product.id);
             prop_assert_eq!(offer.serving_offers, *count);
             prop_assert!((offer.distance_km - key.distance_km).abs() < 1e-6, "{} vs {}", offer.distance_km, key.distance_km);
         }
         prop_assert_eq!(response.hits.len(), want.len().min(100));
+        // Facets from the offers: products per seller, and the best offers' price stats.
+        let mut sellers: HashMap<&str, u64> = HashMap::new();
+        for vendor in want.values().flat_map(|w| &w.3) {
+            *sellers.entry(vendor.as_str()).or_default() += 1;
+        }
+        let mut sellers: Vec<(String, u64)> = sellers.into_iter().map(|(v, n)| (v.to_string(), n)).collect();
+        sellers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let got: Vec<(String, u64)> = response.facets["vendor"].iter().map(|f| (f.value.clone(), f.count)).collect();
+        prop_assert_eq!(got, sellers);
+        let stats = &response.facet_stats["price"];
+        prop_assert_eq!(stats.count as usize, want.len());
+        let cheap = want.values().filter(|w| w.1.price < 100.0).count() as u64;
+        prop_assert_eq!((stats.ranges[0].count, stats.ranges[1].count), (cheap, want.len() as u64 - cheap));
+        if let Some(min) = want.values().map(|w| w.1.price).reduce(f64::min) {
+            prop_assert_eq!(stats.min, Some(min));
+        }
         if by_price {
-            let mut prices: Vec<f64> = want.values().map(|(_, k, _)| k.price).collect();
+            let mut prices: Vec<f64> = want.values().map(|(_, k, _, _)| k.price).collect();
             prices.sort_by(f64::total_cmp);
             let got: Vec<f64> = response.hits.iter().map(|h| h.offer.as_ref().unwrap().offer.price).collect();
             prop_assert_eq!(&got[..], &prices[..got.len()]);

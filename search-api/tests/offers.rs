@@ -78,6 +78,22 @@ async fn offers_are_written_checked_and_found_near_a_shopper() {
     let fast =
         get(&app, &format!("/v1/products/search?near={NEW_YORK}&filter=offer.lead_time_days%20%3C%3D%202")).await;
     assert_eq!(hits(&fast.json), [("demo-0002".into(), "o-3".into(), 59.5)]);
+    // Sellers as a facet, and the price stats of the best offers (59.5 and 99, not the list prices).
+    let faceted = get(&app, &format!("/v1/products/search?near={NEW_YORK}&facets=vendor,price")).await;
+    assert_eq!(faceted.status, 200, "{:?}", faceted.json);
+    assert_eq!(faceted.json["facets"]["vendor"], json!([{"value": "vendor-001", "count": 2}]));
+    let stats = &faceted.json["facet_stats"]["price"];
+    assert_eq!(
+        (stats["count"].as_u64(), stats["min"].as_f64(), stats["max"].as_f64()),
+        (Some(2), Some(59.5), Some(99.0))
+    );
+    let far_facet = get(&app, "/v1/products/search?facets=vendor").await;
+    assert_eq!(
+        (far_facet.status.as_u16(), far_facet.json["code"].as_str()),
+        (400, Some("invalid_search_facets")),
+        "{:?}",
+        far_facet.json
+    );
     // Near a shopper `price` is the offers'; far away, nothing serves.
     let cheap = get(&app, &format!("/v1/products/search?near={NEW_YORK}&price_max=60")).await;
     assert_eq!(hits(&cheap.json).len(), 1);

@@ -28,6 +28,19 @@ pub(crate) struct Best {
     /// Index of the vendor in [`NearOffers::vendors`].
     vendor: usize,
     count: u64,
+    /// The vendors of the product's other candidates (maybe repeated, maybe `vendor` again).
+    others: Vec<u32>,
+}
+
+impl Best {
+    /// The vendors (indexes in [`NearOffers::vendor_id`]) with a candidate offer of the product,
+    /// each once.
+    pub(crate) fn sellers(&self) -> Vec<u32> {
+        let mut all: Vec<u32> = std::iter::once(self.vendor as u32).chain(self.others.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
 }
 
 /// One product segment's documents with a serving offer, sorted, with their best offers.
@@ -71,6 +84,11 @@ impl NearOffers {
     /// Whether no product has one.
     pub fn is_empty(&self) -> bool {
         self.products == 0
+    }
+
+    /// The id of a serving vendor, by its index in [`Best::sellers`].
+    pub(crate) fn vendor_id(&self, index: u32) -> &str {
+        self.vendors.get(index as usize).map_or("", |v| v.id.as_str())
     }
 
     /// The products' documents, per product segment.
@@ -178,8 +196,14 @@ impl OfferIndex {
                         (pdoc != u32::MAX && live).then_some(((p as u64) << 32) | u64::from(pdoc))
                     });
                     let Some(held) = held else { continue };
-                    let candidate =
-                        Best { address: DocAddress::new(ord as u32, doc), id: None, key, vendor: v, count: 1 };
+                    let candidate = Best {
+                        address: DocAddress::new(ord as u32, doc),
+                        id: None,
+                        key,
+                        vendor: v,
+                        count: 1,
+                        others: Vec::new(),
+                    };
                     match found.entry(held) {
                         std::collections::hash_map::Entry::Vacant(e) => {
                             e.insert(candidate);
@@ -208,7 +232,8 @@ impl OfferIndex {
     }
 }
 
-/// Keeps in `held` the better of it and `other` by `sort` (ties by offer id), counting both.
+/// Keeps in `held` the better of it and `other` by `sort` (ties by offer id), counting both
+/// and keeping both vendors.
 fn keep_better(
     held: &mut Best,
     mut other: Best,
@@ -216,6 +241,9 @@ fn keep_better(
     id_of: &dyn Fn(DocAddress) -> Result<String>,
 ) -> Result<()> {
     let count = held.count + other.count;
+    let mut others = std::mem::take(&mut held.others);
+    others.extend([held.vendor as u32, other.vendor as u32]);
+    others.append(&mut other.others);
     let better = match sort.compare((&other.key, ""), (&held.key, "")) {
         Ordering::Equal => {
             if held.id.is_none() {
@@ -232,5 +260,6 @@ fn keep_better(
         *held = other;
     }
     held.count = count;
+    held.others = others;
     Ok(())
 }

@@ -410,7 +410,9 @@ impl ProductIndex {
             effects,
             near,
         } = self.plan(request, expansions, &ranker.first.text_weights(), scope)?;
-        let plan = self.facet_plan(request, &clauses, &served)?;
+        // Near a shopper, `vendor` and `price` are counted from the offers.
+        let (near_facets, rest) = scope.near.map(|_| near::NearFacets::split(request)).unwrap_or_default();
+        let plan = self.facet_plan(rest.as_ref().unwrap_or(request), &clauses, &served)?;
         let first = match request.ranking {
             RankingMode::Default | RankingMode::Phase1 => ranker.first.clone(),
             RankingMode::Bm25 => Arc::new(searchd_catalog::TextOnlyScorer) as Arc<dyn FirstPhaseScorer>,
@@ -468,6 +470,9 @@ impl ProductIndex {
         }
         if gated.is_none() {
             self.count_disjunctive(&searcher, text.as_ref(), &clauses, &plan, request, &mut facets)?;
+        }
+        if let Some(offers) = scope.near {
+            near_facets.count(&searcher, query.as_ref(), offers, request, &mut facets)?;
         }
         let top = match &second {
             None => top.into_iter().map(|(score, address)| Ranked::phase1(score, address)).collect(),

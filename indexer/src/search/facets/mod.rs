@@ -129,6 +129,10 @@ impl ProductIndex {
                         }
                         AttributeType::Number | AttributeType::Date => numeric(column(name)),
                     },
+                    _ if name == "vendor" => {
+                        let reason = "`vendor` counts the sellers near a shopper: give `near`";
+                        return Err(CatalogError::invalid(param, reason).into());
+                    }
                     _ => {
                         let mut known = vec![
                             "brand",
