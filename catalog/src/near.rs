@@ -75,6 +75,24 @@ impl OfferSort {
     }
 }
 
+/// Near a shopper, how much phase 1 favours a product whose best offer is near:
+/// its score × (1 + `NEAR_WEIGHT` × [`nearness`]), so ×1.5 at 0 km, ×1.25 at 10 km, ×1.08 at
+/// 50 km.
+pub const NEAR_WEIGHT: f64 = 0.5;
+/// The distance at which [`nearness`] is one half, kilometres.
+pub const NEAR_SCALE_KM: f64 = 10.0;
+
+/// How near an offer is, from 1 (at the shopper) towards 0 (far): `s / (s + distance)` with
+/// `s` = [`NEAR_SCALE_KM`]. Phase 2 reads it as its `offer_nearness` feature.
+pub fn nearness(distance_km: f64) -> f64 {
+    NEAR_SCALE_KM / (NEAR_SCALE_KM + distance_km.max(0.0))
+}
+
+/// Phase 1's factor for a best offer `distance_km` away (see [`NEAR_WEIGHT`]).
+pub fn near_factor(distance_km: f64) -> f64 {
+    1.0 + NEAR_WEIGHT * nearness(distance_km)
+}
+
 /// What decides which offer is best.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OfferKey {

@@ -256,9 +256,10 @@ pub const FEATURE_NAMES: [&str; NUM_FEATURES] = [
     "engagement",
     "click_through",
     "custom_signals",
+    "offer_nearness",
 ];
 /// How many features phase 2 reads.
-pub const NUM_FEATURES: usize = 32;
+pub const NUM_FEATURES: usize = 33;
 
 /// A (query, product) pair's phase-2 features, ordered as [`FEATURE_NAMES`].
 pub type FeatureVector = [f32; NUM_FEATURES];
@@ -460,6 +461,6 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), NUM_FEATURES);
-        assert_eq!(feature_index("custom_signals"), Some(NUM_FEATURES - 1));
+        assert_eq!(feature_index("offer_nearness"), Some(NUM_FEATURES - 1));
     }
 }

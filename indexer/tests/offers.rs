@@ -367,3 +367,70 @@ fn matching_ranks_vendors_whose_offers_meet_the_request_first() {
     late.needed_by = Some(time::OffsetDateTime::from_unix_timestamp(now - 1).unwrap());
     assert_eq!(late.validate_at(now).unwrap_err().param(), "needed_by");
 }
+
+/// Phase 2 as a test reads it: the `offer_nearness` feature alone.
+#[derive(Debug)]
+struct ByNearness;
+
+impl searchd_catalog::SecondPhase for ByNearness {
+    fn version(&self) -> &str {
+        "by-nearness"
+    }
+
+    fn score(&self, features: &searchd_catalog::FeatureVector) -> f32 {
+        features[searchd_catalog::feature_index("offer_nearness").unwrap()]
+    }
+
+    fn contributions(&self, features: &searchd_catalog::FeatureVector) -> Vec<searchd_catalog::FeatureContribution> {
+        vec![searchd_catalog::FeatureContribution {
+            name: "offer_nearness".into(),
+            value: features[searchd_catalog::feature_index("offer_nearness").unwrap()],
+            contribution: self.score(features),
+        }]
+    }
+}
+
+/// Near a shopper, the best offer's distance is a phase-1 factor (shown by explain) and the
+/// phase-2 feature `offer_nearness`: of two products the words match alike, the one sold near
+/// ranks first; without `near` neither counts.
+#[test]
+fn distance_counts_in_both_phases_near_a_shopper() {
+    use searchd_catalog::near::{near_factor, nearness};
+    let config = IndexConfig::small();
+    let products = super::index_of([Product::new("far", "Cordless drill"), Product::new("near", "Cordless drill")]);
+    let here = GeoPoint { lat: 48.86, lon: 2.34 };
+    let at = |km: f64| searchd_catalog::geo::destination(here, 90.0, km);
+    let vendors = VendorIndex::in_memory(&config).unwrap();
+    vendors
+        .upsert(vec![Vendor::new("v-near", "Near", at(2.0), 50.0), Vendor::new("v-far", "Far", at(40.0), 50.0)])
+        .unwrap();
+    vendors.commit().unwrap();
+    let offers = OfferIndex::in_memory(&config).unwrap();
+    let offer = |id: &str, product: &str, vendor: &str| Offer { stock: 1, ..Offer::new(id, product, vendor, 10.0) };
+    offers.upsert(vec![offer("o-far", "far", "v-far"), offer("o-near", "near", "v-near")]).unwrap();
+    offers.commit().unwrap();
+    let request = SearchRequest { q: "drill".into(), near: Some(here), explain: true, ..SearchRequest::default() };
+    let near =
+        offers.near(&vendors, &products, here, &request.offer_conditions().unwrap(), request.offer_sort).unwrap();
+    let first = super::scorer();
+    let response = products.search_near(&request, &first, &near).unwrap();
+    let order: Vec<&str> = response.hits.iter().map(|h| h.product.id.as_str()).collect();
+    assert_eq!(order, ["near", "far"]);
+    let (a, b) = (&response.hits[0], &response.hits[1]);
+    let ratio = a.score / b.score;
+    let (d_near, d_far) = (a.offer.as_ref().unwrap().distance_km, b.offer.as_ref().unwrap().distance_km);
+    assert!((f64::from(ratio) - near_factor(d_near) / near_factor(d_far)).abs() < 1e-4, "{ratio} {d_near} {d_far}");
+    let distance = a.explain.as_ref().unwrap().phase1.components.iter().find(|c| c.name == "distance").unwrap();
+    assert!((distance.value - d_near).abs() < 1e-9 && (distance.factor - near_factor(d_near)).abs() < 1e-9);
+    // Phase 2 reads the feature: its score is the nearness of each hit's best offer.
+    let second = super::scorer().with_second(Some(std::sync::Arc::new(ByNearness)));
+    let response = products.search_near(&request, &second, &near).unwrap();
+    for hit in &response.hits {
+        let d = hit.offer.as_ref().unwrap().distance_km;
+        assert!((f64::from(hit.score) - nearness(d)).abs() < 1e-6, "{} {d}", hit.score);
+    }
+    assert_eq!(response.hits[0].product.id, "near");
+    // Without `near`, the two score alike.
+    let plain = products.search(&SearchRequest { q: "drill".into(), ..SearchRequest::default() }, &first).unwrap();
+    assert_eq!(plain.hits[0].score, plain.hits[1].score);
+}

@@ -86,6 +86,11 @@ impl NearOffers {
         self.products == 0
     }
 
+    /// The distance to the best offer of the product document `doc` of segment `segment`.
+    pub(crate) fn distance_at(&self, segment: SegmentId, doc: DocId) -> Option<f64> {
+        self.docs.get(&segment).and_then(|s| s.best(doc)).map(|best| best.key.distance_km)
+    }
+
     /// The id of a serving vendor, by its index in [`Best::sellers`].
     pub(crate) fn vendor_id(&self, index: u32) -> &str {
         self.vendors.get(index as usize).map_or("", |v| v.id.as_str())

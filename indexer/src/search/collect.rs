@@ -16,7 +16,7 @@ use super::gate::Gated;
 use super::rules::{Boosts, SegmentBoosts};
 use super::sort::{Keys, SegmentKeys, SortKey};
 use crate::columns::{EngagementColumns, SegmentSignals};
-use crate::offers::near::NearDocs;
+use crate::offers::near::{NearDocs, SegmentNear};
 use crate::settings::Served;
 use crate::{ProductIndex, Result};
 
@@ -66,9 +66,11 @@ impl ProductIndex {
         let scorer = scorer.clone();
         let keys = Arc::new(self.sort_keys(request, served)?);
         let near = near.cloned();
+        let nearness = near.clone();
         let signals = move |segment: &SegmentReader| Phase1 {
             signals: Signals::of(segment, &scorer, factors.as_deref(), &engagement),
             boosts: boosts.as_ref().and_then(|b| b.segment(segment.segment_id())),
+            near: nearness.as_ref().and_then(|n| n.get(&segment.segment_id())).cloned(),
         };
         if let Some(column) = self.distinct_column(request, served)? {
             let key_fn = move |segment: &SegmentReader| -> KeyFn {
@@ -212,20 +214,25 @@ impl Signals {
     }
 }
 
-/// Phase 1's score of a segment's matches: the signals', times the rules' boosts and buries.
+/// Phase 1's score of a segment's matches: the signals', times the rules' boosts and buries,
+/// and near a shopper times the best offer's [`near_factor`](searchd_catalog::near::near_factor).
 struct Phase1 {
     signals: Signals,
     boosts: Option<SegmentBoosts>,
+    near: Option<Arc<SegmentNear>>,
 }
 
 impl Phase1 {
     #[inline]
     fn score(&self, doc: tantivy::DocId, text: Score) -> Score {
-        let score = self.signals.score(doc, text);
-        match &self.boosts {
-            None => score,
-            Some(boosts) => score * boosts.factor(doc),
+        let mut score = self.signals.score(doc, text);
+        if let Some(boosts) = &self.boosts {
+            score *= boosts.factor(doc);
         }
+        if let Some(best) = self.near.as_ref().and_then(|n| n.best(doc)) {
+            score *= searchd_catalog::near::near_factor(best.key.distance_km) as f32;
+        }
+        score
     }
 }
 

@@ -107,6 +107,7 @@ impl ProductIndex {
         expansions: Option<&Expansions>,
         engagement: Option<&Arc<EngagementColumns>>,
         custom: Option<&CustomSignals>,
+        near: Option<&crate::offers::near::NearDocs>,
     ) -> Result<Vec<FeatureVector>> {
         let f = &self.fields;
         let n = terms.len().min(16);
@@ -284,6 +285,7 @@ impl ProductIndex {
                 ("engagement", r.engagement.max(0.0).ln_1p() as f32),
                 ("click_through", click_through),
                 ("custom_signals", seg.custom.as_ref().map_or(0.0, |c| c.factor(address.doc_id).ln() as f32)),
+                ("offer_nearness", offer_nearness(searcher, near, address)),
             ];
             let mut v: FeatureVector = [0.0; NUM_FEATURES];
             for (i, (name, value)) in named.into_iter().enumerate() {
@@ -336,4 +338,13 @@ impl ProductIndex {
             .unwrap_or(0) as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
+}
+
+/// Near a shopper, [`nearness`](searchd_catalog::near::nearness) of the product's best offer;
+/// 0 otherwise.
+fn offer_nearness(searcher: &Searcher, near: Option<&crate::offers::near::NearDocs>, address: &DocAddress) -> f32 {
+    let segment = searcher.segment_reader(address.segment_ord).segment_id();
+    near.and_then(|n| n.get(&segment))
+        .and_then(|s| s.best(address.doc_id))
+        .map_or(0.0, |best| searchd_catalog::near::nearness(best.key.distance_km) as f32)
 }

@@ -253,10 +253,17 @@ impl ProductIndex {
                 let own = custom.as_ref().map(|c| c.open(reader));
                 let doc = hit.address.doc_id;
                 let boosted = boosts.as_ref().map_or(1.0, |b| b.factor(reader.segment_id(), doc));
-                let factor = own.as_ref().map_or(1.0, |c| c.factor(doc)) * f64::from(boosted);
+                let distance = scope.near.and_then(|n| n.distance_at(reader.segment_id(), doc));
+                let near = distance.map_or(1.0, searchd_catalog::near::near_factor);
+                let factor = own.as_ref().map_or(1.0, |c| c.factor(doc)) * f64::from(boosted) * near;
                 let features = seg.rank_features(doc, text_of(&*first, hit.phase1, seg, hit.address, factor));
                 let mut components = first.explain(&features);
                 components.extend(own.map(|c| c.components(doc)).unwrap_or_default());
+                components.extend(distance.map(|d| searchd_catalog::ScoreComponent {
+                    name: "distance".into(),
+                    value: d,
+                    factor: near,
+                }));
                 let mut moved: Vec<searchd_catalog::RuleEffect> = pin
                     .map(|(position, rule)| searchd_catalog::RuleEffect {
                         rule,
@@ -381,6 +388,7 @@ impl ProductIndex {
             expansions,
             engagement.as_ref(),
             custom.as_ref(),
+            None,
         )?;
         let ids = self.ids(&searcher, top.iter().map(|(_, address)| *address))?;
         Ok(top
@@ -488,6 +496,7 @@ impl ProductIndex {
                     engagement: engagement.as_ref(),
                     custom: custom.as_ref(),
                     boosts: boosts.as_deref(),
+                    near: near.as_deref(),
                 };
                 self.rerank(&cx, model.as_ref(), &top, ranked_page)?
             }

@@ -38,6 +38,8 @@ pub(super) struct Context<'a> {
     pub(super) engagement: Option<&'a std::sync::Arc<EngagementColumns>>,
     pub(super) custom: Option<&'a super::signals::CustomSignals>,
     pub(super) boosts: Option<&'a super::rules::Boosts>,
+    /// The documents with a serving offer (with `near`).
+    pub(super) near: Option<&'a crate::offers::near::NearDocs>,
 }
 
 impl ProductIndex {
@@ -61,6 +63,7 @@ impl ProductIndex {
             cx.expansions,
             cx.engagement,
             cx.custom,
+            cx.near,
         )?;
         let mut scores: Vec<Score> = features.iter().map(|f| model.score(f)).collect();
         // A rule's boost or bury multiplies the odds the pairwise model gives: its logarithm
