@@ -117,6 +117,33 @@ pub struct NearOffer {
     pub serving_offers: u64,
 }
 
+/// One offer of a product, as its page lists them (`GET /v1/products/{id}/offers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProductOffer {
+    /// The offer as stored.
+    pub offer: Offer,
+    /// The offering vendor's name.
+    pub vendor_name: String,
+    /// With `near`: kilometres from the shopper to the vendor's nearest branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+    /// With `near`: that branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearest_branch: Option<GeoPoint>,
+}
+
+/// A product's offers in stock from available vendors (serving the shopper, with `near`), best
+/// first by the offer order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProductOffers {
+    /// The product.
+    pub product_id: String,
+    /// Offers found, before `limit`.
+    pub total: u64,
+    /// The best `limit` of them.
+    pub hits: Vec<ProductOffer>,
+}
+
 /// The offer fields a filter may name, after `offer.`.
 pub const OFFER_FIELDS: [&str; 6] = ["price", "stock", "lead_time_days", "condition", "currency", "vendor_id"];
 

@@ -110,6 +110,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/v1/admin/snapshots", post(admin::create_snapshot).get(admin::list_snapshots))
         .route("/v1/products/{id}/similar", get(recommendations::similar))
         .route("/v1/products/{id}/bought-together", get(recommendations::bought_together_route))
+        .route("/v1/products/{id}/offers", get(offers::product_offers))
         .route(
             "/v1/products/{id}",
             put(products::put_product).get(products::get_product).delete(products::delete_product),

@@ -61,6 +61,7 @@ Every route but /healthz, /readyz, /metrics and /openapi.json needs an API key (
         offers::put_offer,
         offers::delete_offer,
         offers::bulk_offers,
+        offers::product_offers,
         rfis::get_rfi,
         rfis::put_rfi,
         rfis::delete_rfi,

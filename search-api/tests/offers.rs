@@ -67,6 +67,24 @@ async fn offers_are_written_checked_and_found_near_a_shopper() {
         assert_eq!(written.status, 200, "{:?}", written.json);
     }
     assert_eq!(get(&app, "/v1/offers/o-3").await.json["price"], 59.5);
+    // A product page's offers: in stock only, with the seller's name and, near a shopper, the distance.
+    let listed = get(&app, &format!("/v1/products/demo-0001/offers?near={NEW_YORK}")).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.json);
+    assert_eq!((listed.json["total"].as_u64(), listed.json["hits"][0]["offer"]["id"].as_str()), (Some(1), Some("o-1")));
+    assert_eq!(listed.json["hits"][0]["vendor_name"], "New York Power Tools Supply");
+    assert!(listed.json["hits"][0]["distance_km"].as_f64().unwrap() < 2.0);
+    assert_eq!(get(&app, "/v1/products/demo-0001/offers").await.json["total"], 1);
+    assert_eq!(get(&app, "/v1/products/demo-0001/offers?near=-33.9,151.2").await.json["total"], 0);
+    assert_eq!(get(&app, "/v1/products/nope/offers").await.json["code"], "product_not_found");
+    for (query, code) in [
+        ("limit=0", "invalid_search_limit"),
+        ("offer_sort=distance", "invalid_search_offer_sort"),
+        ("near=91,0", "invalid_search_near"),
+        ("colour=red", "unknown_search_parameter"),
+    ] {
+        let reply = get(&app, &format!("/v1/products/demo-0001/offers?{query}")).await;
+        assert_eq!((reply.status.as_u16(), reply.json["code"].as_str()), (400, Some(code)), "{query}");
+    }
 
     let near = get(&app, &format!("/v1/products/search?near={NEW_YORK}&sort=price:asc")).await;
     assert_eq!(near.status, 200, "{:?}", near.json);

@@ -17,6 +17,7 @@ use crate::{Error, Result};
 
 pub(crate) mod ingest;
 mod join;
+mod listing;
 pub(crate) mod near;
 mod supply;
 

@@ -5,7 +5,8 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use searchd_catalog::{Offer, WriteOutcome};
+use searchd_catalog::near::{OfferSort, ProductOffers};
+use searchd_catalog::{GeoPoint, Offer, WriteOutcome};
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
@@ -138,4 +139,84 @@ pub async fn delete_offer(
         (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = ErrorBody)))]
 pub async fn bulk_offers(State(state): State<AppState>, req: Request) -> ApiResult<Json<BulkResponse>> {
     documents::bulk::<Offer>(state, req).await.map(Json)
+}
+
+/// Query parameters of `GET /v1/products/{id}/offers`.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "describes the parameters product_offers reads")]
+pub struct ProductOffersParams {
+    /// `lat,lon` of the shopper: only offers from vendors serving it, with their distance.
+    #[param(example = "40.71,-74.01")]
+    near: Option<String>,
+    /// `price` (the default), `lead_time` or `distance` (with `near`).
+    #[param(pattern = "^(price|lead_time|distance)$")]
+    offer_sort: Option<String>,
+    /// Offers to return (default 10, at most 100).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<usize>,
+}
+
+/// A product's offers in stock from available vendors (serving `near`, when given), best first:
+/// what a product page lists.
+#[utoipa::path(get, path = "/v1/products/{id}/offers", tag = "offers", params(IdPath, ProductOffersParams),
+    responses(
+        (status = 200, description = "The product's offers, best first", body = ProductOffers),
+        (status = 400, description = "A bad id or parameter; the code names it", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody)))]
+pub async fn product_offers(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> ApiResult<Json<ProductOffers>> {
+    let id = documents::document_id::<searchd_catalog::Product>(path)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.uri().query().unwrap_or(""))
+        .map_err(|e| ApiError::new(Code::UnknownSearchParameter, format!("the query string is malformed: {e}")))?;
+    let invalid = |param: &str, reason: String| {
+        ApiError::new(Code::InvalidSearchParam(param.to_string()), format!("invalid `{param}`: {reason}"))
+            .with_field(param)
+    };
+    let (mut near, mut sort, mut limit) = (None, OfferSort::Price, 10);
+    for (key, value) in &pairs {
+        let value = value.trim();
+        match key.as_str() {
+            "near" => {
+                let parts: Vec<Option<f64>> =
+                    value.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|n| n.is_finite())).collect();
+                let [Some(lat), Some(lon)] = parts[..] else {
+                    return Err(invalid("near", format!("`{value}` is not `lat,lon` in degrees")));
+                };
+                let point = GeoPoint { lat, lon };
+                point.validate().map_err(|e| invalid("near", e.to_string()))?;
+                near = Some(point);
+            }
+            "offer_sort" => {
+                sort = value.parse().map_err(|e: searchd_catalog::Error| invalid("offer_sort", e.to_string()))?
+            }
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=searchd_catalog::MAX_PER_PAGE).contains(l))
+                    .ok_or_else(|| invalid("limit", format!("`{value}` is not a whole number from 1 to 100")))?;
+            }
+            other => {
+                return Err(ApiError::new(
+                    Code::UnknownSearchParameter,
+                    format!("unknown parameter `{other}`, expected one of: near, offer_sort, limit"),
+                )
+                .with_field(other));
+            }
+        }
+    }
+    if sort == OfferSort::Distance && near.is_none() {
+        return Err(invalid("offer_sort", "ordering by distance needs `near`".into()));
+    }
+    let listed = move || -> ApiResult<ProductOffers> {
+        if !state.index.is_live(&id) {
+            return Err(searchd_indexer::Error::NotFound(id).into());
+        }
+        Ok(state.offers.of_product(&state.vendors, &id, near, sort, limit)?)
+    };
+    tokio::task::spawn_blocking(listed).await.map_err(ApiError::internal)?.map(Json)
 }
