@@ -50,6 +50,7 @@ async fn storefront() {
     let state = AppState::open(&config).unwrap();
     demo::load(&state.index).unwrap();
     demo::load_vendors(&state.vendors).unwrap();
+    demo::load_offers(&state.offers).unwrap();
     // Similar products need a trained model.
     let (recommendations, index, events) =
         (state.recommendations.clone(), state.index.clone(), state.ranking.events.clone());
@@ -79,7 +80,7 @@ async fn storefront() {
         let kept = dir.keep();
         panic!("the storefront failed in the browser:\n{stdout}\n{stderr}\n(screenshots in {})", kept.display());
     }
-    for step in ["load", "suggestions", "facet", "product", "vendors", "narrow screen", "hygiene"] {
+    for step in ["load", "suggestions", "facet", "deliver to", "product", "vendors", "narrow screen", "hygiene"] {
         assert!(stdout.contains(&format!("ok {step}:")), "step {step} did not report: {stdout}");
     }
 }

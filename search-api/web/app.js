@@ -1,6 +1,7 @@
 // The storefront demo page: search with as-you-type suggestions, facets, filters, sort and
-// pages, one language and one currency at a time; a product's details and similar products; a
-// vendor finder. What is shown lives in the address (reload, bookmarks, Back and Forward keep
+// pages, one language and one currency at a time; "deliver to" a city (products in stock from a
+// seller serving it, each with its best offer, a seller facet, and a product's offers there); a
+// product's details and similar products; a vendor finder. What is shown lives in the address (reload, bookmarks, Back and Forward keep
 // it). Plain browser JavaScript, no dependencies, served by `searchd serve` from the binary. It
 // uses only a search-scoped key (from /app/config.json; none with `serve --demo`).
 "use strict";
@@ -37,7 +38,24 @@ const state = {
   vq: "",
   // The query searched as typed, not corrected ("Search instead for …").
   asTyped: false,
+  // "Deliver to": `lat,lon` of the shopper ("" for anywhere), and the sellers ticked.
+  deliverTo: "",
+  sellers: new Set(),
 };
+
+// Vendor id → name, as read from /v1/vendors/{id}.
+const vendorNames = new Map();
+
+async function vendorName(id) {
+  if (!vendorNames.has(id)) {
+    vendorNames.set(id, api(`/v1/vendors/${encodeURIComponent(id)}`).then((v) => v.name).catch(() => id));
+  }
+  return vendorNames.get(id);
+}
+
+function offerMoney(offer, product) {
+  return money({ price: offer.price, currency: offer.currency || product.currency });
+}
 
 // ---- API ----------------------------------------------------------------------------------
 
@@ -209,7 +227,7 @@ $("search-form").addEventListener("submit", (event) => {
 function searchUrl() {
   const p = new URLSearchParams();
   p.set("q", state.q);
-  p.set("facets", ["brand", "category", "price", ...state.attributes].join(","));
+  p.set("facets", ["brand", "category", "price", ...state.attributes, ...(state.deliverTo ? ["vendor"] : [])].join(","));
   // Checkboxes: each facet's counts ignore its own ticks.
   p.set("disjunctive", ["brand", ...state.attributes].join(","));
   const clauses = state.attributes
@@ -217,6 +235,11 @@ function searchUrl() {
     .map((name) => `${name} IN [${[...state.picked[name]].map((v) => JSON.stringify(v)).join(", ")}]`);
   // One currency at a time: prices, the price filter, facets and sort are all within it.
   if (state.currency) clauses.push(`currency = ${JSON.stringify(state.currency)}`);
+  if (state.deliverTo) {
+    // Near the shopper: only products a seller serving them has in stock, each with its best offer.
+    p.set("near", state.deliverTo);
+    if (state.sellers.size) clauses.push(`offer.vendor_id IN [${[...state.sellers].map((v) => JSON.stringify(v)).join(", ")}]`);
+  }
   if (state.lang) {
     clauses.push(`language = ${JSON.stringify(state.lang)}`);
     p.set("lang", state.lang);
@@ -272,13 +295,25 @@ function renderResults(body) {
     if (p.language) li.lang = p.language;
     const pin = ((hit.explain && hit.explain.rules) || []).find((r) => r.action === "pin");
     const badge = pin ? ` <span class="pinned" title="Pinned at ${pin.position} by rule ${text(pin.rule)}">Pinned</span>` : "";
+    const o = hit.offer;
+    const offer = o ? `<p class="offer"><span class="offer-price">${text(offerMoney(o.offer, p))}</span>
+        from <span class="seller" data-vendor="${text(o.offer.vendor_id)}">${text(o.offer.vendor_id)}</span>
+        · <span class="distance">${text(o.distance_km.toFixed(1))} km</span>
+        · ${o.offer.lead_time_days ? `ships in ${text(o.offer.lead_time_days)} days` : "ships today"}
+        ${o.serving_offers > 1 ? ` · ${text(o.serving_offers)} offers near you` : ""}</p>` : "";
     li.innerHTML = `
       <h3 class="hit-title"><button type="button">${title}</button>${badge}</h3>
       ${meta(p, { reviews: true, stock: true })}
+      ${offer}
       ${snippet ? `<p class="snippet">${snippet}</p>` : ""}`;
     li.querySelector("button").addEventListener("click", () => openProduct(p.id));
     list.appendChild(li);
   }
+  // Sellers' names, once read.
+  for (const span of list.querySelectorAll(".seller")) {
+    vendorName(span.dataset.vendor).then((name) => { span.textContent = name; });
+  }
+  renderSellers(body.facets || {});
   renderFacets(body.facets || {});
   renderAttributeFacets(body.facets || {});
   renderPriceStats((body.facet_stats || {}).price);
@@ -319,10 +354,10 @@ function renderCorrection(body) {
 }
 
 // One facet value as a checkbox; `toggle(checked)` updates the state, then page 1 is searched.
-function facetItem(list, value, count, checked, toggle) {
+function facetItem(list, value, count, checked, toggle, label = value) {
   const li = document.createElement("li");
   const tally = count == null ? "" : ` <span class="count">${count}</span>`;
-  li.innerHTML = `<label><input type="checkbox"> <span>${text(value)}</span>${tally}</label>`;
+  li.innerHTML = `<label><input type="checkbox"> <span>${text(label)}</span>${tally}</label>`;
   const box = li.querySelector("input");
   box.checked = checked;
   box.dataset.value = value;
@@ -360,6 +395,26 @@ function renderFacets(facets) {
     facetItem(categories, f.value, f.count, false, () => {
       state.category = state.category ? `${state.category}/${f.value}` : f.value;
     });
+  }
+}
+
+// Near the shopper, the sellers serving the matches, by name; the ticked ones kept listed.
+function renderSellers(facets) {
+  const fieldset = $("facet-seller");
+  const list = $("seller-values");
+  list.innerHTML = "";
+  fieldset.hidden = !state.deliverTo;
+  if (!state.deliverTo) return;
+  const counts = [...(facets.vendor || [])];
+  for (const selected of state.sellers) {
+    if (!counts.some((f) => f.value === selected)) counts.unshift({ value: selected, count: 0 });
+  }
+  for (const f of counts) {
+    facetItem(list, f.value, f.count, state.sellers.has(f.value), (checked) => {
+      if (checked) state.sellers.add(f.value); else state.sellers.delete(f.value);
+    });
+    const name = list.lastElementChild.querySelector("label > span");
+    vendorName(f.value).then((n) => { name.textContent = n; });
   }
 }
 
@@ -429,6 +484,12 @@ function renderPager(body) {
   button("›", body.page + 1, { disabled: body.page >= last, aria: "Next page" });
 }
 
+$("deliver-to").addEventListener("change", (event) => {
+  state.deliverTo = event.target.value;
+  state.sellers = new Set();
+  state.page = 1;
+  go();
+});
 $("sort").addEventListener("change", (event) => {
   state.sort = event.target.value;
   state.page = 1;
@@ -481,6 +542,7 @@ async function openProduct(id) {
     $("product-detail").innerHTML = `<p>Could not load the product: ${text(error.message)}</p>`;
     return;
   }
+  await listOffers(id);
   $("similar-status").textContent = "Loading similar products…";
   try {
     const body = await api(`/v1/products/${encodeURIComponent(id)}/similar?limit=6`);
@@ -495,6 +557,30 @@ async function openProduct(id) {
     $("similar-status").textContent = error.code === "model_not_ready"
       ? "Similar products appear once the recommendation model is trained."
       : `Could not load similar products: ${error.message}`;
+  }
+}
+
+// The product's offers from sellers serving the shopper, cheapest first (with "deliver to").
+async function listOffers(id) {
+  const section = $("offers-section");
+  const list = $("offers");
+  list.innerHTML = "";
+  section.hidden = !state.deliverTo;
+  if (!state.deliverTo) return;
+  $("offers-status").textContent = "Loading offers…";
+  try {
+    const body = await api(`/v1/products/${encodeURIComponent(id)}/offers?${new URLSearchParams({ near: state.deliverTo, limit: "10" })}`);
+    $("offers-status").textContent = body.total === 0 ? "No seller near you has it in stock." : `${body.total} offers near you`;
+    for (const hit of body.hits) {
+      const o = hit.offer;
+      const li = document.createElement("li");
+      li.innerHTML = `<span class="seller">${text(hit.vendor_name || o.vendor_id)}</span>
+        <span><span class="offer-price">${text(offerMoney(o, {}))}</span> · <span class="distance">${text(hit.distance_km.toFixed(1))} km</span>
+        · ${text(o.stock)} in stock · ${o.lead_time_days ? `${text(o.lead_time_days)} days` : "today"}</span>`;
+      list.appendChild(li);
+    }
+  } catch (error) {
+    $("offers-status").textContent = `Could not load the offers: ${error.message}`;
   }
 }
 
@@ -582,6 +668,8 @@ function stateUrl() {
     return `?${p}`;
   }
   if (state.q) p.set("q", state.q);
+  if (state.deliverTo) p.set("to", state.deliverTo);
+  for (const seller of state.sellers) p.append("seller", seller);
   p.set("lang", state.lang || "all");
   if (state.currency) p.set("currency", state.currency);
   if (state.category) p.set("category", state.category);
@@ -617,6 +705,8 @@ function readUrl() {
   state.currency = p.get("currency") || "";
   state.category = p.get("category") || "";
   state.brands = new Set(p.getAll("brand"));
+  state.deliverTo = /^-?\d+(\.\d+)?,-?\d+(\.\d+)?$/.test(p.get("to") || "") ? p.get("to") : "";
+  state.sellers = new Set(state.deliverTo ? p.getAll("seller") : []);
   state.picked = {};
   for (const [key, value] of p) {
     if (key.startsWith("f.") && key.length > 2) (state.picked[key.slice(2)] ||= new Set()).add(value);
@@ -642,6 +732,13 @@ function syncControls() {
   $("price-max").value = state.priceMax;
   $("language").value = state.lang || "all";
   $("currency").value = state.currency;
+  if (state.deliverTo && ![...$("deliver-to").options].some((o) => o.value === state.deliverTo)) {
+    const option = document.createElement("option");
+    option.value = state.deliverTo;
+    option.textContent = state.deliverTo;
+    $("deliver-to").appendChild(option);
+  }
+  $("deliver-to").value = state.deliverTo;
   $("price-currency").textContent = state.currency ? `(${state.currency})` : "";
   $("location").value = state.near;
   if ([...$("radius").options].some((o) => o.value === state.radius)) $("radius").value = state.radius;
@@ -735,6 +832,7 @@ async function start() {
       option.value = `${city.lat},${city.lon}`;
       option.textContent = `${city.name} (${city.country})`;
       $("city").appendChild(option);
+      $("deliver-to").appendChild(option.cloneNode(true));
     }
   } catch {
     // No config: search without a key (a `--demo` server needs none).

@@ -7,7 +7,8 @@
 // mid-word; searches a misspelt query corrected, then as typed; applies a brand facet, then a
 // colour facet the settings declare (disjunctive) with the price span; keeps a faceted page 2 in the address through reload, Back and Forward;
 // switches currency and filters prices within it; picks a language; opens a product and sees
-// similar products; finds vendors near a city. Prints one line per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
+// similar products; delivers to a city (best offers, a seller facet, a product's offers there);
+// finds vendors near a city. Prints one line per step. Run by the Rust test `browser::storefront` (search-api/tests/browser.rs).
 import { chromium } from "playwright-core";
 
 const [base, shots, executablePath = "/usr/bin/chromium"] = process.argv.slice(2);
@@ -254,6 +255,46 @@ try {
   expect(english.length > 0 && english.every((l) => l === "en"), `English products only: ${english}`);
   expect((await prices()).every((p) => p.startsWith("$")), "English products switch the currency to dollars");
   log(`Deutsch: ${deStatus}; English: ${await page.textContent("#status")} in dollars`);
+
+  step = "deliver to";
+  // Delivered to New York: every hit shows its best offer from a seller serving the city, by
+  // name and distance; the sellers are a facet; a product lists its offers there.
+  await page.getByLabel("Deliver to").selectOption({ label: "New York (US)" });
+  await page.waitForFunction(() => /to=/.test(location.search));
+  await page.waitForFunction(() => {
+    const hits = [...document.querySelectorAll("#results li.hit")];
+    return /^\d+ products/.test(document.querySelector("#status").textContent) && hits.length > 0
+      && hits.every((h) => h.querySelector(".offer .distance"));
+  });
+  const nearStatus = await page.textContent("#status");
+  const km = (await page.locator("#results .offer .distance").allTextContents()).map((d) => parseFloat(d));
+  expect(km.length > 0 && km.every((d) => d >= 0 && d < 1000), `offers near New York: ${km}`);
+  await page.waitForFunction(() => [...document.querySelectorAll("#results .offer .seller")].every((s) => s.textContent !== s.dataset.vendor));
+  const sellerNames = await page.locator("#results .offer .seller").allTextContents();
+  const sellerBoxes = page.locator("#seller-values input");
+  await sellerBoxes.first().waitFor();
+  const sellerCount = await sellerBoxes.count();
+  const sellerId = await sellerBoxes.first().getAttribute("data-value");
+  await sellerBoxes.first().check();
+  await page.waitForFunction((id) => new URLSearchParams(location.search).getAll("seller").includes(id), sellerId);
+  await page.waitForFunction((id) => {
+    const sellers = [...document.querySelectorAll("#results .offer .seller")];
+    return sellers.length > 0 && sellers.every((s) => s.dataset.vendor === id);
+  }, sellerId);
+  const fromOne = await page.textContent("#status");
+  await page.locator("#results li.hit .hit-title button").first().click();
+  await dialog.waitFor({ state: "visible" });
+  await page.locator("#offers li").first().waitFor();
+  const offerKm = (await page.locator("#offers .distance").allTextContents()).map((d) => parseFloat(d));
+  expect(offerKm.length > 0 && offerKm.every((d) => d >= 0), `the product's offers near New York: ${offerKm}`);
+  const offerStatus = await page.textContent("#offers-status");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  await page.getByLabel("Deliver to").selectOption("");
+  await page.waitForFunction(() => !/to=/.test(location.search) && !/seller=/.test(location.search));
+  await page.waitForFunction(() => /^\d+ products/.test(document.querySelector("#status").textContent)
+    && document.querySelectorAll("#results .offer").length === 0 && document.querySelector("#facet-seller").hidden);
+  log(`${nearStatus}, sellers first “${sellerNames[0]}” at ${km[0]} km; ${sellerCount} sellers, one ticked: ${fromOne}; product: ${offerStatus}`);
 
   step = "product";
   await page.locator("#results li.hit .hit-title button").first().click();
