@@ -4,7 +4,10 @@
 //! zones that cross it), and 150,000 offers. For points at cities, uniform, in the antimeridian
 //! band and the polar caps, with random product filters, offer conditions and offer orders: the
 //! products found, each one's best serving offer, how many offers serve, and the order by price
-//! equal a computation over every vendor and offer.
+//! equal a computation over every vendor and offer, whose point-in-zone is the `geo` crate's.
+//!
+//! `SEARCHD_NEAR_OFFERS` sets the number of offers (150,000 by default; the acceptance run by
+//! hand uses 1,000,000).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
@@ -24,7 +27,7 @@ struct Market {
     vendors: VendorIndex,
     offers: OfferIndex,
     catalog: Vec<Product>,
-    vendor_rows: Vec<(Vendor, Coverage)>,
+    vendor_rows: Vec<(Vendor, Coverage, Vec<geo::Polygon<f64>>)>,
     offer_rows: Vec<Offer>,
     cities: Vec<GeoPoint>,
 }
@@ -50,7 +53,8 @@ static MARKET: LazyLock<Option<Market>> = LazyLock::new(|| {
         }
         vendors.push(outpost);
     }
-    let offers = searchd_testkit::offers::generate(&catalog, &vendors, 150_000, 11);
+    let n = std::env::var("SEARCHD_NEAR_OFFERS").ok().and_then(|n| n.parse().ok()).unwrap_or(150_000);
+    let offers = searchd_testkit::offers::generate(&catalog, &vendors, n, 11);
 
     let config = IndexConfig::small();
     let products = super::index_of(catalog.clone());
@@ -63,7 +67,11 @@ static MARKET: LazyLock<Option<Market>> = LazyLock::new(|| {
         offer_index.commit().unwrap();
     }
     assert_eq!(offer_index.num_docs(), offers.len() as u64);
-    let vendor_rows = vendors.into_iter().map(|v| (v.coverage().unwrap(), v)).map(|(c, v)| (v, c)).collect();
+    let vendor_rows = vendors
+        .into_iter()
+        .map(|v| (v.coverage().unwrap(), reference_zones(&v), v))
+        .map(|(c, z, v)| (v, c, z))
+        .collect();
     Some(Market {
         products,
         vendors: vendor_index,
@@ -87,8 +95,8 @@ fn brute_force(
     let serving: HashMap<&str, f64> = market
         .vendor_rows
         .iter()
-        .filter(|(v, c)| v.available && c.serves(p))
-        .map(|(v, c)| (v.id.as_str(), c.nearest_branch(p).unwrap().1))
+        .filter(|(v, c, zones)| v.available && serves(c, zones, p))
+        .map(|(v, c, _)| (v.id.as_str(), c.nearest_branch(p).unwrap().1))
         .collect();
     let kept: std::collections::HashSet<&str> =
         market.catalog.iter().filter(|product| keep_product(product)).map(|product| product.id.as_str()).collect();
@@ -115,6 +123,42 @@ fn brute_force(
         }
     }
     best
+}
+
+/// A vendor's zones as `geo` polygons, each ring's longitudes taken within half a turn of the
+/// vendor's location (the generated zones lie around it), so a zone across the antimeridian runs
+/// past ±180 as one piece.
+fn reference_zones(vendor: &Vendor) -> Vec<geo::Polygon<f64>> {
+    let near = |lon: f64| {
+        [lon, lon + 360.0, lon - 360.0]
+            .into_iter()
+            .min_by(|a, b| (a - vendor.location.lon).abs().total_cmp(&(b - vendor.location.lon).abs()))
+            .unwrap()
+    };
+    let ring = |positions: &Vec<geojson::Position>| {
+        geo::LineString::from(positions.iter().map(|p| (near(p[0]), p[1])).collect::<Vec<_>>())
+    };
+    let polygon =
+        |rings: &Vec<Vec<geojson::Position>>| geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect());
+    vendor
+        .service_areas
+        .iter()
+        .flat_map(|zone| match &zone.value {
+            geojson::GeometryValue::Polygon { coordinates } => vec![polygon(coordinates)],
+            geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().map(polygon).collect(),
+            other => panic!("not a zone: {other:?}"),
+        })
+        .collect()
+}
+
+/// Whether a branch's circle holds `p` (the vendor index's distance) or a zone does (`geo`'s
+/// point-in-polygon, at the point's longitude or a turn either side).
+fn serves(coverage: &Coverage, zones: &[geo::Polygon<f64>], p: GeoPoint) -> bool {
+    use geo::Contains;
+    coverage.branches.iter().any(|(b, r)| searchd_catalog::geo::haversine_km(*b, p) <= *r)
+        || zones
+            .iter()
+            .any(|z| [p.lon, p.lon + 360.0, p.lon - 360.0].into_iter().any(|x| z.contains(&geo::Point::new(x, p.lat))))
 }
 
 fn point() -> impl Strategy<Value = (usize, f64, f64)> {
