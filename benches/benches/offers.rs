@@ -9,8 +9,12 @@
 //! - a word near me (a product type, by relevance);
 //! - the word with offer conditions (`offer.price < 200 AND offer.lead_time_days <= 3`).
 //!
-//! Then an offer's new price, from its upsert to the first search that sees it (one commit), and
-//! the process's resident memory with the three indexes in memory.
+//! - browsing with the sellers and price facets (`facets=vendor,price`).
+//!
+//! Then an offer's new price, from its upsert to the first search that sees it (one commit), the
+//! process's resident memory with the three indexes in memory, and reverse matching: 20,000
+//! requests for information at cities, and the open ones 200 vendors can serve, each scored by
+//! vendor matching (`RfiIndex::for_vendor`).
 
 use std::time::Instant;
 
@@ -29,6 +33,7 @@ use searchd_testkit::vendors::{categories, cities, generate, spread};
 const VENDORS: usize = 20_000;
 const OFFERS: usize = 1_000_000;
 const QUERIES: usize = 2_000;
+const RFIS: usize = 20_000;
 
 /// Resident memory of this process, MiB.
 fn rss_mib() -> f64 {
@@ -129,6 +134,15 @@ fn offers(c: &mut Criterion) {
     let conditioned: Vec<SearchRequest> = requests.iter().map(|r| r.2.clone()).collect();
     let (mut samples, hits) = timed(&conditioned, run);
     summary("offers near me, a word and offer conditions, page of 20", &mut samples, hits, "products");
+    let faceted: Vec<SearchRequest> = browse
+        .iter()
+        .map(|r| SearchRequest {
+            facets: vec!["vendor".parse().expect("facet"), "price".parse().expect("facet")],
+            ..r.clone()
+        })
+        .collect();
+    let (mut samples, hits) = timed(&faceted, run);
+    summary("offers near me, cheapest first, facets=vendor,price", &mut samples, hits, "products");
     // Where the time of browsing goes: the vendors serving the point, then their offers (the
     // vendors again included), then the product search over the best offers.
     let points: Vec<GeoPoint> = browse.iter().filter_map(|r| r.near).collect();
@@ -173,6 +187,17 @@ fn offers(c: &mut Criterion) {
     }
     let n = latencies.len() as f64;
     summary("offer upsert, commit, first search showing it", &mut latencies, n, "offers changed");
+
+    // Reverse matching: the open requests a vendor can serve.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let generated = searchd_testkit::rfis::generate(&cities, &categories, RFIS, now, 42);
+    let rfis = searchd_indexer::RfiIndex::in_memory(&config).expect("rfi index");
+    rfis.upsert(generated).expect("rfis");
+    rfis.commit().expect("commit");
+    let market = searchd_indexer::Market { vendors: &vendors, offers: &offers, products: &products };
+    let asked: Vec<&str> = (0..200).map(|_| vendor_rows[rng.random_range(0..vendor_rows.len())].id.as_str()).collect();
+    let (mut samples, found) = timed(&asked, |id| rfis.for_vendor(market, id, now, 10).expect("reverse").candidates);
+    summary(&format!("reverse matching, {RFIS} requests: a vendor's open requests"), &mut samples, found, "requests");
 
     let mut group = c.benchmark_group("offers");
     group.sample_size(20);
