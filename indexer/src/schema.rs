@@ -83,6 +83,13 @@ pub(crate) const UPDATED_AT: &str = "updated_at";
 pub(crate) const LANGUAGE: &str = "language";
 pub(crate) const CURRENCY: &str = "currency";
 
+/// A text field's options: words by `tokenizer`, with their frequencies (BM25), not stored.
+pub(crate) fn words_options(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs),
+    )
+}
+
 impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();

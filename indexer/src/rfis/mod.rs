@@ -9,10 +9,7 @@ use std::path::Path;
 
 use searchd_catalog::geo::{CELL_LEVELS, cell_id};
 use searchd_catalog::{RfiDocument, RfiStatus, WriteOutcome};
-use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
-};
+use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, STORED, STRING, Schema};
 use tantivy::{Index, TantivyDocument};
 
 use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
@@ -57,11 +54,7 @@ struct RfiFields {
 impl RfiFields {
     fn schema() -> (Schema, Self) {
         let mut b = Schema::builder();
-        let text = |tokenizer: &str| {
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs),
-            )
-        };
+        let text = crate::schema::words_options;
         let fields = Self {
             id: b.add_text_field(crate::schema::ID, STRING | STORED | FAST),
             version: b.add_u64_field(crate::schema::VERSION, FAST | STORED),

@@ -28,10 +28,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
     TermQuery,
 };
-use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
-};
+use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema};
 use tantivy::{DocAddress, DocId, Index, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
 use crate::analysis::{Analyzer, FieldTokenizer, Language, tagged};
@@ -96,11 +93,7 @@ struct VendorFields {
 impl VendorFields {
     fn schema() -> (Schema, Self) {
         let mut b = Schema::builder();
-        let text = |tokenizer: &str| {
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs),
-            )
-        };
+        let text = crate::schema::words_options;
         let fields = Self {
             id: b.add_text_field(crate::schema::ID, STRING | STORED | FAST),
             version: b.add_u64_field(crate::schema::VERSION, FAST | STORED),
