@@ -370,7 +370,7 @@ fn matching_ranks_vendors_whose_offers_meet_the_request_first() {
     };
     let matched = |rfi: &searchd_catalog::Rfi| {
         rfi.validate_at(now).unwrap();
-        let supply = offers.supply(&products, rfi, now).unwrap();
+        let supply = offers.supply(&vendors, &products, rfi, now).unwrap();
         let mut response = vendors.match_rfi_with(rfi, Some(&supply.fits())).unwrap();
         supply.attach(&mut response.hits).unwrap();
         response

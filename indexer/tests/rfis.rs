@@ -42,6 +42,9 @@ static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
     let rfis = searchd_testkit::rfis::generate(&cities, &categories, 800, NOW, 23);
 
     let config = IndexConfig::small();
+    let categories_of: HashMap<String, Vec<String>> =
+        catalog.iter().map(|p| (p.id.clone(), p.category.clone())).collect();
+    let offer_rows = offers.clone();
     let products = super::index_of(catalog);
     let vendor_index = VendorIndex::in_memory(&config).unwrap();
     vendor_index.upsert(vendors.clone()).unwrap();
@@ -60,8 +63,16 @@ static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
     let mut closed_matched = 0;
     for rfi in &rfis {
         let request = rfi.request(100);
-        let supply = offer_index.supply(&products, &request, NOW).unwrap();
+        let supply = offer_index.supply(&vendor_index, &products, &request, NOW).unwrap();
         let response = vendor_index.match_rfi_with(&request, Some(&supply.fits())).unwrap();
+        // What the vendors supply, computed over every offer (serving the location or not):
+        // matching with it lists the same vendors with the same breakdowns.
+        let brute = brute_supply(&request, &offer_rows, &categories_of);
+        let want = vendor_index.match_rfi_with(&request, Some(&brute)).unwrap();
+        let pairs = |r: &searchd_catalog::MatchResponse| -> Vec<(String, MatchBreakdown)> {
+            r.hits.iter().map(|h| (h.vendor.id.clone(), h.breakdown)).collect()
+        };
+        assert_eq!(pairs(&response), pairs(&want), "supply for {}", rfi.id);
         assert!(response.candidates <= 100, "{} has {} candidates: all must be listed", rfi.id, response.candidates);
         if !rfi.is_open_at(NOW) {
             closed_matched += response.hits.len();
@@ -82,6 +93,36 @@ static WORLD: LazyLock<Option<World>> = LazyLock::new(|| {
     vendor_ids.extend(vendors.iter().map(|v: &Vendor| v.id.clone()));
     Some(World { products, vendors: vendor_index, offers: offer_index, rfis: rfi_index, vendor_ids, forward })
 });
+
+/// Per vendor, its best in-stock offer of a product in the request's category (meeting most
+/// asks, then the cheapest, then the first by id), over every offer.
+fn brute_supply(
+    rfi: &searchd_catalog::Rfi,
+    offers: &[searchd_catalog::Offer],
+    categories_of: &HashMap<String, Vec<String>>,
+) -> HashMap<String, searchd_catalog::OfferFit> {
+    let wanted: Vec<&str> = rfi.category.split('/').map(str::trim).collect();
+    let mut best: HashMap<&str, (searchd_catalog::OfferFit, f64, &str)> = HashMap::new();
+    for offer in offers.iter().filter(|o| o.stock > 0) {
+        let Some(path) = categories_of.get(&offer.product_id) else { continue };
+        if path.len() < wanted.len() || path.iter().zip(&wanted).any(|(a, b)| a.trim() != *b) {
+            continue;
+        }
+        let fit = searchd_catalog::OfferFit::of(offer.price, offer.stock, offer.lead_time_days, rfi, NOW);
+        let better = |held: &(searchd_catalog::OfferFit, f64, &str)| {
+            fit.share()
+                .total_cmp(&held.0.share())
+                .then(held.1.total_cmp(&offer.price))
+                .then(held.2.cmp(offer.id.as_str()))
+                .is_gt()
+        };
+        let entry = best.entry(offer.vendor_id.as_str()).or_insert((fit, offer.price, offer.id.as_str()));
+        if better(entry) {
+            *entry = (fit, offer.price, offer.id.as_str());
+        }
+    }
+    best.into_iter().map(|(vendor, (fit, ..))| (vendor.to_string(), fit)).collect()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]

@@ -1,16 +1,17 @@
-//! What vendors can supply for a request for information: per vendor, its best in-stock offer of
-//! a product in the requested category (the category or below it), judged against the request's
-//! quantity, budget and date ([`OfferFit`]). The products in the category come from the product
-//! index's category postings; their offers from the offer index's product postings.
+//! What vendors can supply for a request for information: per vendor serving its location, its
+//! best in-stock offer of a product in the requested category (the category or below it), judged
+//! against the request's quantity, budget and date ([`OfferFit`]). The vendors come from the
+//! vendor index's service cells, their offers from the offer index's vendor postings, and the
+//! products in the category from the product index's category postings.
 
 use std::collections::HashMap;
 
 use searchd_catalog::{Offer, OfferFit, Rfi};
 use tantivy::schema::{Facet, IndexRecordOption};
-use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
+use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, Term};
 
 use super::{OfferIndex, column};
-use crate::{Error, ProductIndex, Result};
+use crate::{Error, ProductIndex, Result, VendorIndex};
 
 /// A vendor's best offer for a request, and what it meets.
 #[derive(Debug, Clone, Copy)]
@@ -62,59 +63,64 @@ impl Supply {
 }
 
 impl ProductIndex {
-    /// The ids of the live products in `path` or below it.
-    fn ids_in_category(&self, path: &str) -> Result<Vec<String>> {
-        let searcher = self.reader.searcher();
+    /// Per segment of `searcher`, the live documents in `path` or below it, sorted.
+    fn docs_in_category(&self, searcher: &Searcher, path: &str) -> Result<Vec<Vec<DocId>>> {
         let term = Term::from_facet(self.fields.category, &Facet::from_path(searchd_catalog::path_segments(path)));
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
         for segment in searcher.segment_readers() {
-            let Some(mut postings) =
+            let mut docs = Vec::new();
+            if let Some(mut postings) =
                 segment.inverted_index(self.fields.category)?.read_postings(&term, IndexRecordOption::Basic)?
-            else {
-                continue;
-            };
-            let ids =
-                segment.fast_fields().str(crate::schema::ID)?.ok_or_else(|| Error::Internal("id column".into()))?;
-            let alive = segment.alive_bitset();
-            let mut id = String::new();
-            while postings.doc() != TERMINATED {
-                let doc = postings.doc();
-                postings.advance();
-                if alive.is_some_and(|a| a.is_deleted(doc)) {
-                    continue;
-                }
-                if let Some(ord) = ids.term_ords(doc).next() {
-                    id.clear();
-                    ids.ord_to_str(ord, &mut id)?;
-                    out.push(id.clone());
+            {
+                let alive = segment.alive_bitset();
+                while postings.doc() != TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(postings.doc())) {
+                        docs.push(postings.doc());
+                    }
+                    postings.advance();
                 }
             }
+            out.push(docs);
         }
         Ok(out)
     }
 }
 
 impl OfferIndex {
-    /// Per vendor, its best in-stock offer of a product in `rfi`'s category: the one meeting
-    /// most of the request's asks, then the cheapest, then the first by id; `now` is when the
-    /// order would be placed (Unix seconds).
-    pub fn supply(&self, products: &ProductIndex, rfi: &Rfi, now: i64) -> Result<Supply> {
+    /// Per vendor serving `rfi`'s location (available or not: vendor matching lists both), its
+    /// best in-stock offer of a product in `rfi`'s category: the one meeting most of the
+    /// request's asks, then the cheapest, then the first by id; `now` is when the order would be
+    /// placed (Unix seconds). Only a vendor serving the location can be matched, so only their
+    /// offers are read, from each one's postings; products are reached through the kept joins
+    /// (no string per offer), as near search reaches them.
+    pub fn supply(&self, vendors: &VendorIndex, products: &ProductIndex, rfi: &Rfi, now: i64) -> Result<Supply> {
+        let serving = vendors.serving_any(rfi.location)?;
         let searcher = self.store.reader.searcher();
+        let product_searcher = products.reader.searcher();
+        let in_category = products.docs_in_category(&product_searcher, &rfi.category)?;
+        let tables = (0..product_searcher.segment_readers().len() as u32)
+            .map(|ord| products.id_table(&product_searcher, ord))
+            .collect::<Result<Vec<_>>>()?;
+        let product_segments = product_searcher.segment_readers();
+        self.joins.keep_live(&searcher, &product_searcher)?;
         let id_of = |address: DocAddress| crate::writer::id_at(&searcher, address);
-        let mut by_vendor: HashMap<String, Supplied> = HashMap::new();
-        let wanted = products.ids_in_category(&rfi.category)?;
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));
+        // Per serving vendor (by its index in `serving`): its best offer so far.
+        let mut best: HashMap<usize, Supplied> = HashMap::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ff = segment.fast_fields();
-            let vendors = ff.str(column::VENDOR)?.ok_or_else(|| internal(column::VENDOR))?;
+            let offered = ff.str(column::PRODUCT)?.ok_or_else(|| internal(column::PRODUCT))?;
+            let joins = product_segments
+                .iter()
+                .zip(&tables)
+                .map(|(p, table)| self.joins.get((segment.segment_id(), p.segment_id()), &offered, table))
+                .collect::<Result<Vec<_>>>()?;
             let (price, stock, lead) = (ff.f64(column::PRICE)?, ff.u64(column::STOCK)?, ff.u64(column::LEAD_TIME)?);
-            let index = segment.inverted_index(self.fields.product)?;
+            let postings_of = segment.inverted_index(self.fields.vendor)?;
             let alive = segment.alive_bitset();
-            // Per vendor ordinal of this segment: its best offer so far (no string per offer).
-            let mut local: HashMap<u64, Supplied> = HashMap::new();
-            for product in &wanted {
-                let term = Term::from_field_text(self.fields.product, product);
-                let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else { continue };
+            for (v, vendor) in serving.iter().enumerate() {
+                let term = Term::from_field_text(self.fields.vendor, vendor);
+                let Some(mut postings) = postings_of.read_postings(&term, IndexRecordOption::Basic)? else { continue };
                 while postings.doc() != TERMINATED {
                     let doc = postings.doc();
                     postings.advance();
@@ -122,19 +128,25 @@ impl OfferIndex {
                     if units == 0 || alive.is_some_and(|a| a.is_deleted(doc)) {
                         continue;
                     }
-                    let Some(vendor) = vendors.term_ords(doc).next() else { continue };
+                    let Some(product) = offered.term_ords(doc).next() else { continue };
+                    // The live product document holding it, in the category.
+                    let wanted = joins.iter().enumerate().any(|(p, join)| {
+                        join.get(product)
+                            .and_then(|row| tables[p].docs.get(row as usize))
+                            .is_some_and(|&pdoc| pdoc != u32::MAX && in_category[p].binary_search(&pdoc).is_ok())
+                    });
+                    if !wanted {
+                        continue;
+                    }
                     let offer_price = price.first(doc).unwrap_or(f64::INFINITY);
                     let lead_time_days = u32::try_from(lead.first(doc).unwrap_or(0)).unwrap_or(u32::MAX);
                     let fit = OfferFit::of(offer_price, units, lead_time_days, rfi, now);
                     let candidate = Supplied { address: DocAddress::new(ord as u32, doc), fit, price: offer_price };
-                    keep_better(local.entry(vendor), candidate, &id_of)?;
+                    keep_better(best.entry(v), candidate, &id_of)?;
                 }
             }
-            let (ords, supplied): (Vec<u64>, Vec<Supplied>) = local.into_iter().unzip();
-            for (vendor, candidate) in crate::writer::terms_of(&vendors, &ords)?.into_iter().zip(supplied) {
-                keep_better(by_vendor.entry(vendor), candidate, &id_of)?;
-            }
         }
+        let by_vendor = best.into_iter().map(|(v, supplied)| (serving[v].clone(), supplied)).collect();
         Ok(Supply { searcher, by_vendor })
     }
 }

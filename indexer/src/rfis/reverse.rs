@@ -70,7 +70,7 @@ impl RfiIndex {
                 continue;
             }
             let request = rfi.request(1);
-            let supply = market.offers.supply(market.products, &request, now)?;
+            let supply = market.offers.supply(market.vendors, market.products, &request, now)?;
             let Some(fit) = market.vendors.fit_for(&request, Some(&supply.fits()), vendor_id)? else { continue };
             let offer = if fit.breakdown.offer_fit.is_some() { supply.offer(vendor_id)? } else { None };
             hits.push(RfiMatchHit {

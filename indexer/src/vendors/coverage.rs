@@ -110,13 +110,28 @@ impl VendorIndex {
     /// The available vendors that serve `p` (a branch's radius or a zone holds it), each with
     /// its nearest branch and the distance to it, nearest first: where a shopper at `p` can buy.
     pub fn serving(&self, p: GeoPoint) -> Result<Vec<super::GeoHitId>> {
+        self.serving_with(p, true)
+    }
+
+    /// The ids of every vendor that serves `p`, available or not (vendor matching lists both).
+    pub(crate) fn serving_any(&self, p: GeoPoint) -> Result<Vec<String>> {
+        Ok(self.serving_with(p, false)?.into_iter().map(|v| v.id).collect())
+    }
+
+    fn serving_with(&self, p: GeoPoint, only_available: bool) -> Result<Vec<super::GeoHitId>> {
         let (searcher, _) = self.view();
         let f = self.fields;
-        let available = TermQuery::new(Term::from_field_bool(f.available, true), IndexRecordOption::Basic);
-        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(available))];
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if only_available {
+            let available = TermQuery::new(Term::from_field_bool(f.available, true), IndexRecordOption::Basic);
+            must.push((Occur::Must, Box::new(available)));
+        }
         if self.service_cells_complete(&searcher)? {
             let cells = AnyTermQuery::new(cells_serving(p).map(|c| Term::from_field_u64(f.cells, c)));
             must.push((Occur::Must, Box::new(cells)));
+        }
+        if must.is_empty() {
+            must.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
         }
         let coverage = self.coverage(&searcher)?;
         let spec = super::GeoSpec {

@@ -299,7 +299,7 @@ pub async fn match_vendors(State(state): State<AppState>, req: Request) -> ApiRe
     let matched = move || -> searchd_indexer::Result<MatchResponse> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         rfi.validate_at(now)?;
-        let supply = state.offers.supply(&state.index, &rfi, now)?;
+        let supply = state.offers.supply(&state.vendors, &state.index, &rfi, now)?;
         let mut response = state.vendors.match_rfi_with(&rfi, Some(&supply.fits()))?;
         supply.attach(&mut response.hits)?;
         Ok(response)
