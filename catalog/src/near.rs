@@ -171,9 +171,21 @@ pub struct OfferRow<'a> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OfferConditions {
     parts: Vec<Filter>,
+    /// Whether each product's sellers are kept too (the `vendor` facet counts them).
+    sellers: bool,
 }
 
 impl OfferConditions {
+    /// The same conditions, keeping each product's sellers too (or not).
+    pub fn with_sellers(self, sellers: bool) -> Self {
+        Self { sellers, ..self }
+    }
+
+    /// Whether each product's sellers are kept (for the `vendor` facet).
+    pub fn keeps_sellers(&self) -> bool {
+        self.sellers
+    }
+
     /// Splits a filter into what it asks of products and what it asks of offers (see the
     /// module documentation); with `price_is_offer`, `price` is `offer.price`. The error names
     /// the column of the offending field.
@@ -205,7 +217,7 @@ impl OfferConditions {
             check(&part)?;
             offers.push(part);
         }
-        Ok((Filter::all(products), Self { parts: offers }))
+        Ok((Filter::all(products), Self { parts: offers, sellers: false }))
     }
 
     /// Adds a condition every offer must meet too.

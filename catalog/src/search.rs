@@ -231,7 +231,8 @@ impl SearchRequest {
                 offers.push(price(Op::LessOrEqual(Token::new(max.to_string()))));
             }
         }
-        Ok(offers)
+        let sellers = |f: &crate::FacetField| matches!(f, crate::FacetField::Named(n) if n == "vendor");
+        Ok(offers.with_sellers(near && (self.facets.iter().any(sellers) || self.disjunctive.iter().any(sellers))))
     }
 
     /// The tenant filter resolved against the declared attributes; the error names `tenant`.

@@ -67,6 +67,8 @@ pub struct NearOffers {
     vendors: Vec<crate::GeoHitId>,
     docs: Arc<NearDocs>,
     products: usize,
+    /// Whether each product's sellers were kept ([`OfferConditions::keeps_sellers`]).
+    sellers: bool,
 }
 
 impl std::fmt::Debug for NearOffers {
@@ -89,6 +91,11 @@ impl NearOffers {
     /// The distance to the best offer of the product document `doc` of segment `segment`.
     pub(crate) fn distance_at(&self, segment: SegmentId, doc: DocId) -> Option<f64> {
         self.docs.get(&segment).and_then(|s| s.best(doc)).map(|best| best.key.distance_km)
+    }
+
+    /// Whether each product's sellers were kept (what the `vendor` facet counts).
+    pub(crate) fn keeps_sellers(&self) -> bool {
+        self.sellers
     }
 
     /// The id of a serving vendor, by its index in [`Best::sellers`].
@@ -139,6 +146,7 @@ impl OfferIndex {
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));
         let id_of = |address: DocAddress| crate::writer::id_at(&searcher, address);
         let reads_currency = conditions.reads_currency();
+        let sellers = conditions.keeps_sellers();
         // Per product segment and document (`segment << 32 | doc`): the best candidate so far.
         let mut found: rustc_hash::FxHashMap<u64, Best> = rustc_hash::FxHashMap::default();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -214,7 +222,7 @@ impl OfferIndex {
                             e.insert(candidate);
                         }
                         std::collections::hash_map::Entry::Occupied(mut e) => {
-                            keep_better(e.get_mut(), candidate, sort, &id_of)?;
+                            keep_better(e.get_mut(), candidate, sort, &id_of, sellers)?;
                         }
                     }
                 }
@@ -233,22 +241,25 @@ impl OfferIndex {
                 (product_segments[p].segment_id(), Arc::new(SegmentNear { docs, best }))
             })
             .collect();
-        Ok(NearOffers { searcher, point, vendors: serving, docs: Arc::new(docs), products })
+        Ok(NearOffers { searcher, point, vendors: serving, docs: Arc::new(docs), products, sellers })
     }
 }
 
-/// Keeps in `held` the better of it and `other` by `sort` (ties by offer id), counting both
-/// and keeping both vendors.
+/// Keeps in `held` the better of it and `other` by `sort` (ties by offer id), counting both,
+/// and with `sellers` keeping both vendors.
 fn keep_better(
     held: &mut Best,
     mut other: Best,
     sort: OfferSort,
     id_of: &dyn Fn(DocAddress) -> Result<String>,
+    sellers: bool,
 ) -> Result<()> {
     let count = held.count + other.count;
     let mut others = std::mem::take(&mut held.others);
-    others.extend([held.vendor as u32, other.vendor as u32]);
-    others.append(&mut other.others);
+    if sellers {
+        others.extend([held.vendor as u32, other.vendor as u32]);
+        others.append(&mut other.others);
+    }
     let better = match sort.compare((&other.key, ""), (&held.key, "")) {
         Ordering::Equal => {
             if held.id.is_none() {

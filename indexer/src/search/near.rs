@@ -88,6 +88,10 @@ impl NearFacets {
         if !self.sellers && self.price.is_none() {
             return Ok(());
         }
+        if self.sellers && !offers.keeps_sellers() {
+            let reason = "the offers near the point were read without their sellers (OfferConditions::with_sellers)";
+            return Err(crate::Error::Internal(reason.into()));
+        }
         let ranges = self.price.clone().unwrap_or_default();
         let counter = NearCounter { docs: offers.docs() };
         let counted = searcher.search(query, &counter)?;
