@@ -91,3 +91,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
     de.end().map_err(|e| JsonError { syntax: true, path: String::new(), message: e.to_string() })?;
     Ok(value)
 }
+
+/// A `lat,lon` query parameter in degrees, checked; the error is the reason, for the caller to
+/// name its parameter.
+pub fn lat_lon(value: &str) -> Result<searchd_catalog::GeoPoint, String> {
+    let parts: Vec<Option<f64>> =
+        value.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|n| n.is_finite())).collect();
+    let [Some(lat), Some(lon)] = parts[..] else { return Err(format!("`{value}` is not `lat,lon` in degrees")) };
+    let point = searchd_catalog::GeoPoint { lat, lon };
+    point.validate().map_err(|e| e.to_string())?;
+    Ok(point)
+}

@@ -9,12 +9,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tantivy::Searcher;
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
+use tantivy::{DocId, Searcher, SegmentReader};
 
 use crate::columns::IdTable;
-use crate::{Error, Result};
+use crate::{Error, ProductIndex, Result};
 
 /// Per product ordinal of an offer segment: the ordinal of that product in a product segment's
 /// [`IdTable`], or `u32::MAX` when the segment does not hold it.
@@ -55,8 +55,61 @@ impl KeptJoins {
         Ok(())
     }
 
+    /// One query's way from `offers`' products to `products`' documents (forgetting the pairs
+    /// of segments no longer searched).
+    pub(crate) fn open<'a>(
+        &'a self,
+        offers: &Searcher,
+        index: &ProductIndex,
+        products: &'a Searcher,
+    ) -> Result<Joined<'a>> {
+        let tables = (0..products.segment_readers().len() as u32)
+            .map(|ord| index.id_table(products, ord))
+            .collect::<Result<Vec<_>>>()?;
+        self.keep_live(offers, products)?;
+        Ok(Joined { kept: self, products: products.segment_readers(), tables })
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Pairs>> {
         self.pairs.lock().map_err(|_| Error::Internal("offer join lock poisoned".into()))
+    }
+}
+
+/// One query's joins: the product segments and their id tables.
+pub(crate) struct Joined<'a> {
+    kept: &'a KeptJoins,
+    products: &'a [SegmentReader],
+    tables: Vec<Arc<IdTable>>,
+}
+
+impl Joined<'_> {
+    /// The joins of one offer segment (its products in `offered`) with every product segment.
+    pub(crate) fn segment(&self, offers: &SegmentReader, offered: &StrColumn) -> Result<SegmentJoins<'_>> {
+        let joins = self
+            .products
+            .iter()
+            .zip(&self.tables)
+            .map(|(p, table)| self.kept.get((offers.segment_id(), p.segment_id()), offered, table))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SegmentJoins { joined: self, joins })
+    }
+}
+
+/// An offer segment's joins with every product segment of the query.
+pub(crate) struct SegmentJoins<'a> {
+    joined: &'a Joined<'a>,
+    joins: Vec<Arc<Join>>,
+}
+
+impl SegmentJoins<'_> {
+    /// The live product document of the offer segment's product ordinal `product`: (product
+    /// segment ordinal, document), in whichever segment holds it.
+    pub(crate) fn document(&self, product: u64) -> Option<(usize, DocId)> {
+        self.joins.iter().enumerate().find_map(|(p, join)| {
+            let doc = *self.joined.tables[p].docs.get(join.get(product)? as usize)?;
+            let live = self.joined.products[p].alive_bitset().is_none_or(|a| a.is_alive(doc));
+            (doc != u32::MAX && live).then_some((p, doc))
+        })
     }
 }
 

@@ -138,11 +138,8 @@ impl OfferIndex {
         let serving = vendors.serving(point)?;
         let searcher = self.store.reader.searcher();
         let product_searcher = products.reader.searcher();
-        let tables = (0..product_searcher.segment_readers().len() as u32)
-            .map(|ord| products.id_table(&product_searcher, ord))
-            .collect::<Result<Vec<_>>>()?;
         let product_segments = product_searcher.segment_readers();
-        self.joins.keep_live(&searcher, &product_searcher)?;
+        let joined = self.joins.open(&searcher, products, &product_searcher)?;
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));
         let id_of = |address: DocAddress| crate::writer::id_at(&searcher, address);
         let reads_currency = conditions.reads_currency();
@@ -152,11 +149,7 @@ impl OfferIndex {
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ff = segment.fast_fields();
             let offered = ff.str(column::PRODUCT)?.ok_or_else(|| internal(column::PRODUCT))?;
-            let joins = product_segments
-                .iter()
-                .zip(&tables)
-                .map(|(p, table)| self.joins.get((segment.segment_id(), p.segment_id()), &offered, table))
-                .collect::<Result<Vec<_>>>()?;
+            let joins = joined.segment(segment, &offered)?;
             let currencies = ff.str(column::CURRENCY)?;
             let (price, stock) = (ff.f64(column::PRICE)?, ff.u64(column::STOCK)?);
             let (lead, condition) = (ff.u64(column::LEAD_TIME)?, ff.u64(column::CONDITION)?);
@@ -203,12 +196,8 @@ impl OfferIndex {
                     }
                     let Some(product) = offered.term_ords(doc).next() else { continue };
                     // The live product document holding it, in whichever segment.
-                    let held = joins.iter().enumerate().find_map(|(p, join)| {
-                        let pdoc = *tables[p].docs.get(join.get(product)? as usize)?;
-                        let live = product_segments[p].alive_bitset().is_none_or(|a| a.is_alive(pdoc));
-                        (pdoc != u32::MAX && live).then_some(((p as u64) << 32) | u64::from(pdoc))
-                    });
-                    let Some(held) = held else { continue };
+                    let Some((p, pdoc)) = joins.document(product) else { continue };
+                    let held = ((p as u64) << 32) | u64::from(pdoc);
                     let candidate = Best {
                         address: DocAddress::new(ord as u32, doc),
                         id: None,

@@ -98,11 +98,7 @@ impl OfferIndex {
         let searcher = self.store.reader.searcher();
         let product_searcher = products.reader.searcher();
         let in_category = products.docs_in_category(&product_searcher, &rfi.category)?;
-        let tables = (0..product_searcher.segment_readers().len() as u32)
-            .map(|ord| products.id_table(&product_searcher, ord))
-            .collect::<Result<Vec<_>>>()?;
-        let product_segments = product_searcher.segment_readers();
-        self.joins.keep_live(&searcher, &product_searcher)?;
+        let joined = self.joins.open(&searcher, products, &product_searcher)?;
         let id_of = |address: DocAddress| crate::writer::id_at(&searcher, address);
         let internal = |what: &str| Error::Internal(format!("offer column `{what}` is missing"));
         // Per serving vendor (by its index in `serving`): its best offer so far.
@@ -110,11 +106,7 @@ impl OfferIndex {
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ff = segment.fast_fields();
             let offered = ff.str(column::PRODUCT)?.ok_or_else(|| internal(column::PRODUCT))?;
-            let joins = product_segments
-                .iter()
-                .zip(&tables)
-                .map(|(p, table)| self.joins.get((segment.segment_id(), p.segment_id()), &offered, table))
-                .collect::<Result<Vec<_>>>()?;
+            let joins = joined.segment(segment, &offered)?;
             let (price, stock, lead) = (ff.f64(column::PRICE)?, ff.u64(column::STOCK)?, ff.u64(column::LEAD_TIME)?);
             let postings_of = segment.inverted_index(self.fields.vendor)?;
             let alive = segment.alive_bitset();
@@ -130,11 +122,8 @@ impl OfferIndex {
                     }
                     let Some(product) = offered.term_ords(doc).next() else { continue };
                     // The live product document holding it, in the category.
-                    let wanted = joins.iter().enumerate().any(|(p, join)| {
-                        join.get(product)
-                            .and_then(|row| tables[p].docs.get(row as usize))
-                            .is_some_and(|&pdoc| pdoc != u32::MAX && in_category[p].binary_search(&pdoc).is_ok())
-                    });
+                    let wanted =
+                        joins.document(product).is_some_and(|(p, pdoc)| in_category[p].binary_search(&pdoc).is_ok());
                     if !wanted {
                         continue;
                     }

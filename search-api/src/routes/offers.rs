@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use searchd_catalog::near::{OfferSort, ProductOffers};
-use searchd_catalog::{GeoPoint, Offer, WriteOutcome};
+use searchd_catalog::{Offer, WriteOutcome};
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
@@ -180,16 +180,7 @@ pub async fn product_offers(
     for (key, value) in &pairs {
         let value = value.trim();
         match key.as_str() {
-            "near" => {
-                let parts: Vec<Option<f64>> =
-                    value.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|n| n.is_finite())).collect();
-                let [Some(lat), Some(lon)] = parts[..] else {
-                    return Err(invalid("near", format!("`{value}` is not `lat,lon` in degrees")));
-                };
-                let point = GeoPoint { lat, lon };
-                point.validate().map_err(|e| invalid("near", e.to_string()))?;
-                near = Some(point);
-            }
+            "near" => near = Some(crate::extractors::lat_lon(value).map_err(|e| invalid("near", e))?),
             "offer_sort" => {
                 sort = value.parse().map_err(|e: searchd_catalog::Error| invalid("offer_sort", e.to_string()))?
             }

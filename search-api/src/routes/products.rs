@@ -406,13 +406,7 @@ pub fn parse_search_query(raw: &str) -> Result<SearchRequest, ApiError> {
             "prefix" => request.prefix = value.trim().parse()?,
             "correct" => request.correct = boolean(value)?,
             "near" => {
-                let parts: Vec<Option<f64>> =
-                    value.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|n| n.is_finite())).collect();
-                let point = match parts[..] {
-                    [Some(lat), Some(lon)] => searchd_catalog::GeoPoint { lat, lon },
-                    _ => return Err(invalid(param, format!("`{value}` is not `lat,lon` in degrees")).with_field(param)),
-                };
-                point.validate().map_err(|e| invalid(param, e.to_string()).with_field(param))?;
+                let point = crate::extractors::lat_lon(value).map_err(|e| invalid(param, e).with_field(param))?;
                 request.near = Some(point);
             }
             "offer_sort" => request.offer_sort = value.trim().parse()?,

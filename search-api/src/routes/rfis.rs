@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use searchd_catalog::{GeoPoint, RfiDocument, RfiSearchRequest, RfiSearchResponse, VendorRfisResponse, WriteOutcome};
+use searchd_catalog::{RfiDocument, RfiSearchRequest, RfiSearchResponse, VendorRfisResponse, WriteOutcome};
 use searchd_indexer::Market;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -195,16 +195,7 @@ pub fn parse_rfi_query(raw: &str) -> ApiResult<RfiSearchRequest> {
         match param {
             "q" => request.q = Some(value.to_string()),
             "category" => request.category = Some(value.trim_matches('/').to_string()),
-            "near" => {
-                let parts: Vec<Option<f64>> =
-                    value.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|n| n.is_finite())).collect();
-                let [Some(lat), Some(lon)] = parts[..] else {
-                    return Err(invalid(format!("`{value}` is not `lat,lon` in degrees")));
-                };
-                let point = GeoPoint { lat, lon };
-                point.validate().map_err(|e| invalid(e.to_string()))?;
-                request.near = Some(point);
-            }
+            "near" => request.near = Some(crate::extractors::lat_lon(value).map_err(invalid)?),
             "radius_km" => {
                 let r = value.parse::<f64>().ok().filter(|r| r.is_finite());
                 request.radius_km = Some(r.ok_or_else(|| invalid(format!("`{value}` is not a number of kilometres")))?);
