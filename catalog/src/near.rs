@@ -144,6 +144,9 @@ pub struct ProductOffers {
     pub hits: Vec<ProductOffer>,
 }
 
+/// The facet of the sellers near a shopper (`facets=vendor`).
+pub const SELLERS_FACET: &str = "vendor";
+
 /// The offer fields a filter may name, after `offer.`.
 pub const OFFER_FIELDS: [&str; 6] = ["price", "stock", "lead_time_days", "condition", "currency", "vendor_id"];
 

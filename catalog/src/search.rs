@@ -231,7 +231,8 @@ impl SearchRequest {
                 offers.push(price(Op::LessOrEqual(Token::new(max.to_string()))));
             }
         }
-        let sellers = |f: &crate::FacetField| matches!(f, crate::FacetField::Named(n) if n == "vendor");
+        let sellers =
+            |f: &crate::FacetField| matches!(f, crate::FacetField::Named(n) if n == crate::near::SELLERS_FACET);
         Ok(offers.with_sellers(near && (self.facets.iter().any(sellers) || self.disjunctive.iter().any(sellers))))
     }
 

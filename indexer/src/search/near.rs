@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use searchd_catalog::near::SELLERS_FACET as SELLERS;
 use searchd_catalog::{FacetCount, FacetField, FacetOrder, FacetRange, FacetStats, RangeCount, SearchRequest};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{ConstScorer, EnableScoring, Explanation, Query, Scorer, Weight};
@@ -137,9 +138,6 @@ impl NearFacets {
         Ok(())
     }
 }
-
-/// The facet of sellers near a shopper.
-pub(super) const SELLERS: &str = "vendor";
 
 /// Reads each matching product's best offer: its price and its sellers.
 struct NearCounter {

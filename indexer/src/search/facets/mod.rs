@@ -129,7 +129,7 @@ impl ProductIndex {
                         }
                         AttributeType::Number | AttributeType::Date => numeric(column(name)),
                     },
-                    _ if name == "vendor" => {
+                    _ if name == searchd_catalog::near::SELLERS_FACET => {
                         let reason = "`vendor` counts the sellers near a shopper: give `near`";
                         return Err(CatalogError::invalid(param, reason).into());
                     }
